@@ -1,0 +1,23 @@
+# The production image: gunicorn serving the portal, or a Celery worker (same image).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VAR_DIR=/var/lib/coo
+
+RUN groupadd --system coo && useradd --system --gid coo --home-dir /app --shell /usr/sbin/nologin coo
+
+WORKDIR /app
+COPY pyproject.toml ./
+RUN pip install --upgrade pip && pip install .
+COPY --chown=coo:coo . .
+RUN mkdir -p /var/lib/coo && chown coo:coo /var/lib/coo \
+    && DEBUG=1 python manage.py collectstatic --noinput \
+    && chown -R coo:coo /var/lib/coo
+
+USER coo
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
+CMD ["gunicorn", "coo_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--forwarded-allow-ips", "*"]

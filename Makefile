@@ -1,0 +1,58 @@
+# COO Portal. The two set-up commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+STAMP := $(VENV)/.installed
+# The embedded default: SQLite, eager Celery, files and the outbox under var/.
+DEV_ENV := DEBUG=1
+
+.PHONY: help install run serve demo test lint format worker prod-smoke clean
+
+help:
+	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000"
+	@echo "make test    create .venv if needed, run ruff and the whole test suite"
+	@echo "make worker  run a Celery worker (needs REDIS_URL)"
+	@echo "make format  apply ruff's formatting and safe fixes"
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet '.[dev]'
+	rm -rf build *.egg-info
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(DEV_ENV) $(MANAGE) migrate --noinput
+	$(DEV_ENV) $(MANAGE) seed_reference
+	$(DEV_ENV) $(MANAGE) init_signing_keys
+	$(DEV_ENV) $(MANAGE) seed_demo
+
+run: demo
+	@echo
+	@echo "  COO Portal is starting on http://127.0.0.1:8000"
+	@echo "  Emails and SMS: http://127.0.0.1:8000/dev/outbox/"
+	@echo
+	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/pytest
+
+worker: $(STAMP)
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run in-process"; exit 1; }
+	$(BIN)/celery -A coo_portal worker --loglevel=INFO --queues=$${CELERY_QUEUE:-coo}
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,421 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django_countries.fields import CountryField
+
+from coo_portal.models import TimeStampedModel
+
+# ---------------------------------------------------------------------------------------------
+# Reference data
+# ---------------------------------------------------------------------------------------------
+
+
+class CertificateType(models.TextChoices):
+    NON_PREFERENTIAL = "non_preferential", "Non-preferential"
+    PREFERENTIAL = "preferential", "Preferential"
+
+
+class TradeAgreement(models.Model):
+    """A preferential trade agreement: its partners, its form's title and its origin criteria."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    form_title = models.CharField(max_length=200, help_text="Printed as the certificate's title.")
+    partner_countries = CountryField(multiple=True, blank=True)
+    # Criterion codes this agreement's certificates may print, e.g. ["WO", "RVC", "CTSH", ...].
+    origin_criteria = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+
+class IssuingAgency(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    agreements = models.ManyToManyField(TradeAgreement, blank=True, related_name="agencies")
+    issues_non_preferential = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "issuing agencies"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class AgencyOffice(models.Model):
+    agency = models.ForeignKey(IssuingAgency, on_delete=models.PROTECT, related_name="offices")
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=200)
+    city = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["agency__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "code"], name="agencyoffice_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code}/{self.code} {self.name}"
+
+
+class HSCode(models.Model):
+    """An HS 2022 chapter (2 digits), heading (4) or subheading (6)."""
+
+    code = models.CharField(max_length=6, primary_key=True)
+    description = models.TextField()
+    parent = models.CharField(max_length=6, blank=True)
+    level = models.PositiveSmallIntegerField()
+    section = models.CharField(max_length=5, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "HS code"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"
+
+
+class Fee(models.Model):
+    """The fee schedule. The amount charged is always computed on the server from here."""
+
+    certificate_type = models.CharField(max_length=20, choices=CertificateType.choices)
+    agreement = models.ForeignKey(
+        TradeAgreement, null=True, blank=True, on_delete=models.PROTECT, related_name="fees"
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="INR")
+    valid_from = models.DateField()
+
+    class Meta:
+        ordering = ["-valid_from"]
+        constraints = [
+            models.CheckConstraint(name="fee_amount_positive", condition=models.Q(amount__gt=0)),
+            models.UniqueConstraint(
+                fields=["certificate_type", "agreement", "valid_from"], name="fee_unique_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_certificate_type_display()} {self.agreement or ''} {self.amount}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The application
+# ---------------------------------------------------------------------------------------------
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under review"
+    CLARIFICATION_REQUESTED = "clarification_requested", "Clarification requested"
+    APPROVED = "approved", "Approved"
+    ISSUED = "issued", "Issued"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class TransportMode(models.TextChoices):
+    SEA = "sea", "Sea"
+    AIR = "air", "Air"
+    ROAD = "road", "Road"
+    RAIL = "rail", "Rail"
+    MULTIMODAL = "multimodal", "Multimodal"
+
+
+class ReferenceCounter(models.Model):
+    """One row per year; locked with select_for_update to hand out COO-YYYY-NNNNNN references."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Application(TimeStampedModel):
+    reference = models.CharField(max_length=20, unique=True)
+    exporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT)
+
+    # Header
+    certificate_type = models.CharField(max_length=20, choices=CertificateType.choices)
+    agreement = models.ForeignKey(
+        TradeAgreement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    destination_country = CountryField()
+    agency = models.ForeignKey(IssuingAgency, on_delete=models.PROTECT, related_name="applications")
+    office = models.ForeignKey(AgencyOffice, on_delete=models.PROTECT, related_name="applications")
+    # Set when this application corrects an issued certificate (in-lieu replacement).
+    replaces = models.ForeignKey(
+        "certificates.Certificate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replacement_applications",
+    )
+
+    # Parties
+    consignee_name = models.CharField(max_length=200, blank=True)
+    consignee_address = models.TextField(blank=True)
+    consignee_country = CountryField(blank=True)
+    third_party_invoicing = models.BooleanField(default=False)
+    third_party_name = models.CharField(max_length=200, blank=True)
+    third_party_address = models.TextField(blank=True)
+    third_party_country = CountryField(blank=True)
+
+    # Transport
+    transport_mode = models.CharField(max_length=20, choices=TransportMode.choices, blank=True)
+    vessel_or_flight = models.CharField("vessel / flight / vehicle", max_length=100, blank=True)
+    port_of_loading = models.CharField(max_length=100, blank=True)
+    port_of_discharge = models.CharField(max_length=100, blank=True)
+    departure_date = models.DateField(null=True, blank=True)
+
+    remarks = models.TextField(blank=True)
+
+    # Exporter's declaration
+    declaration_name = models.CharField(max_length=200, blank=True)
+    declaration_designation = models.CharField(max_length=100, blank=True)
+    declaration_place = models.CharField(max_length=100, blank=True)
+    declaration_date = models.DateField(null=True, blank=True)
+    declaration_accepted = models.BooleanField(default=False)
+
+    # Workflow
+    assigned_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_applications",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["exporter", "-updated_at"], name="app_exporter_updated"),
+            models.Index(fields=["agency", "status", "submitted_at"], name="app_agency_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="application_status_valid",
+                condition=models.Q(status__in=[s.value for s in Status]),
+            ),
+            models.CheckConstraint(
+                name="application_preferential_has_agreement",
+                condition=(
+                    models.Q(certificate_type=CertificateType.NON_PREFERENTIAL, agreement=None)
+                    | models.Q(
+                        certificate_type=CertificateType.PREFERENTIAL, agreement__isnull=False
+                    )
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_preferential(self) -> bool:
+        return self.certificate_type == CertificateType.PREFERENTIAL
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in {Status.DRAFT, Status.CLARIFICATION_REQUESTED}
+
+
+class Invoice(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="invoices")
+    number = models.CharField(max_length=50)
+    date = models.DateField()
+    currency = models.CharField(max_length=3, default="USD")
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.date})"
+
+
+hs8_validator = RegexValidator(r"^\d{8}$", "Enter an 8-digit ITC(HS) code, digits only.")
+
+
+class LineItem(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    marks_and_numbers = models.CharField(max_length=200, blank=True)
+    package_count = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    package_kind = models.CharField(max_length=50)
+    description = models.TextField()
+    hs_code = models.CharField("HS code", max_length=8, validators=[hs8_validator])
+    origin_criterion = models.CharField(max_length=20, blank=True)
+    criterion_percentage = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    quantity = models.DecimalField(max_digits=14, decimal_places=3)
+    unit = models.CharField(max_length=20)
+    gross_weight_kg = models.DecimalField(max_digits=14, decimal_places=3)
+    fob_value = models.DecimalField(max_digits=16, decimal_places=2)
+    fob_currency = models.CharField(max_length=3, default="USD")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "position"], name="lineitem_position"),
+            models.CheckConstraint(
+                name="lineitem_quantity_positive", condition=models.Q(quantity__gt=0)
+            ),
+            models.CheckConstraint(
+                name="lineitem_weight_positive", condition=models.Q(gross_weight_kg__gt=0)
+            ),
+            models.CheckConstraint(
+                name="lineitem_fob_positive", condition=models.Q(fob_value__gt=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.hs_code} {self.description[:40]}"
+
+    @property
+    def criterion_display(self) -> str:
+        if not self.origin_criterion:
+            return ""
+        if self.criterion_percentage is not None:
+            pct = self.criterion_percentage.normalize()
+            pct_text = f"{pct:f}" if pct == pct.to_integral() else str(pct)
+            return f"{self.origin_criterion} {pct_text}%"
+        return self.origin_criterion
+
+
+class DocumentKind(models.TextChoices):
+    COMMERCIAL_INVOICE = "commercial_invoice", "Commercial invoice"
+    PACKING_LIST = "packing_list", "Packing list"
+    BILL_OF_LADING = "bill_of_lading", "Bill of lading / airway bill"
+    OTHER = "other", "Other"
+
+
+REQUIRED_DOCUMENTS = (DocumentKind.COMMERCIAL_INVOICE, DocumentKind.PACKING_LIST)
+
+
+def document_upload_to(instance: Document, filename: str) -> str:
+    # The stored name never uses the uploader's file name.
+    return f"documents/{instance.application.reference}/{instance.sha256}"
+
+
+class Document(TimeStampedModel):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=document_upload_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="document_content_type_allowed",
+                condition=models.Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class Payment(TimeStampedModel):
+    class State(models.TextChoices):
+        CREATED = "created", "Awaiting payment"
+        CAPTURED = "captured", "Paid"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    order_id = models.CharField(max_length=40, unique=True)
+    amount = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    currency = models.CharField(max_length=3, default="INR")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED)
+    gateway = models.CharField(max_length=30)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one captured payment per application: the fee is never taken twice.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=models.Q(state="captured"),
+                name="payment_one_capture_per_application",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.amount} {self.state}"
+
+
+class PaymentEvent(models.Model):
+    """Each gateway notification, recorded once under its event id."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
+    event_id = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=30)
+    payload = models.JSONField(default=dict)
+    applied = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.kind}"
+
+
+class ApplicationEvent(models.Model):
+    """The append-only audit trail: every status change and every message."""
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", "Status change"
+        MESSAGE = "message", "Message"
+        ASSIGNMENT = "assignment", "Assignment"
+        PAYMENT = "payment", "Payment"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TRANSITION)
+    from_status = models.CharField(max_length=30, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=30, choices=Status.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_status} -> {self.to_status}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("Application events are append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

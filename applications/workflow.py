@@ -1,0 +1,331 @@
+"""The application workflow: the only code that changes Application.status.
+
+    DRAFT --submit--> SUBMITTED --start review--> UNDER_REVIEW
+    UNDER_REVIEW --request clarification--> CLARIFICATION_REQUESTED --resubmit--> SUBMITTED
+    UNDER_REVIEW --reject--> REJECTED (final)
+    UNDER_REVIEW --approve--> APPROVED --certificate issued--> ISSUED
+    DRAFT / SUBMITTED / CLARIFICATION_REQUESTED --withdraw--> WITHDRAWN (final)
+    UNDER_REVIEW --release (officer gives it back)--> SUBMITTED
+
+Each transition is one function: it locks the application row (select_for_update), checks the
+allowed source states and who may act, changes the status, and writes an append-only
+ApplicationEvent, all in one transaction. A refused transition raises WorkflowError, whose
+message is shown to the user as it is, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.notifications import email_send, sms_send
+
+from .models import Application, ApplicationEvent, Status
+
+
+class WorkflowError(Exception):
+    """A transition that is not allowed now. The message is written for the person acting."""
+
+
+def _locked(application_id: int) -> Application:
+    """The application, its row locked until the transaction ends, read after the lock.
+
+    The lock is taken on the bare row: PostgreSQL refuses FOR UPDATE on the nullable side of
+    an outer join, and with FOR UPDATE OF it re-checks only the locked row after waiting, so
+    joined columns (assigned_officer) could still show the state from before the wait. Read
+    again with the joins once the lock is held: that read sees what the winner committed.
+    """
+    Application.objects.select_for_update().filter(pk=application_id).values_list(
+        "pk", flat=True
+    ).get()
+    return Application.objects.select_related(
+        "exporter", "agency", "office", "assigned_officer"
+    ).get(pk=application_id)
+
+
+def _transition(
+    application: Application,
+    *,
+    to: Status,
+    allowed: Collection[Status],
+    actor: User | None,
+    note: str = "",
+    **updates: Any,
+) -> Application:
+    """Move a locked application to `to`. Must be called inside transaction.atomic()."""
+    if application.status not in allowed:
+        raise WorkflowError(
+            f"{application.reference} is {application.get_status_display().lower()}; "
+            f"it cannot be {_VERBS.get(to, 'changed')} now."
+        )
+    from_status = application.status
+    application.status = to
+    for field, value in updates.items():
+        setattr(application, field, value)
+    application.save(update_fields=["status", "updated_at", *updates])
+    ApplicationEvent.objects.create(
+        application=application,
+        kind=ApplicationEvent.Kind.TRANSITION,
+        from_status=from_status,
+        to_status=to,
+        actor=actor,
+        note=note,
+    )
+    return application
+
+
+_VERBS = {
+    Status.SUBMITTED: "submitted",
+    Status.UNDER_REVIEW: "taken for review",
+    Status.CLARIFICATION_REQUESTED: "sent back for clarification",
+    Status.APPROVED: "approved",
+    Status.REJECTED: "rejected",
+    Status.ISSUED: "marked issued",
+    Status.WITHDRAWN: "withdrawn",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Exporter transitions
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_submit(*, application_id: int, exporter: User) -> Application:
+    """DRAFT -> SUBMITTED. Refused unless every section is complete, the required documents
+    are there and the fee is captured. Side effects: acknowledgement email and SMS."""
+    from .selectors import submission_problems
+
+    application = _locked(application_id)
+    _check_owner(application, exporter)
+    if application.status == Status.DRAFT:
+        problems = submission_problems(application)
+        if problems:
+            raise WorkflowError("You cannot submit yet: " + "; ".join(problems) + ".")
+    now = timezone.now()
+    _transition(
+        application,
+        to=Status.SUBMITTED,
+        allowed={Status.DRAFT},
+        actor=exporter,
+        submitted_at=now,
+        first_submitted_at=now,
+    )
+    _notify_exporter(application, "application_submitted")
+    return application
+
+
+@transaction.atomic
+def application_resubmit(*, application_id: int, exporter: User, reply: str) -> Application:
+    """CLARIFICATION_REQUESTED -> SUBMITTED, with the exporter's reply. No new fee."""
+    from .selectors import submission_problems
+
+    application = _locked(application_id)
+    _check_owner(application, exporter)
+    if not reply.strip():
+        raise WorkflowError("Write a reply to the officer's question before you resubmit.")
+    if application.status == Status.CLARIFICATION_REQUESTED:
+        problems = submission_problems(application)
+        if problems:
+            raise WorkflowError("You cannot resubmit yet: " + "; ".join(problems) + ".")
+    _transition(
+        application,
+        to=Status.SUBMITTED,
+        allowed={Status.CLARIFICATION_REQUESTED},
+        actor=exporter,
+        note=reply.strip(),
+        submitted_at=timezone.now(),
+    )
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, application_id: int, exporter: User) -> Application:
+    """DRAFT / SUBMITTED / CLARIFICATION_REQUESTED -> WITHDRAWN (final)."""
+    application = _locked(application_id)
+    _check_owner(application, exporter)
+    return _transition(
+        application,
+        to=Status.WITHDRAWN,
+        allowed={Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED},
+        actor=exporter,
+    )
+
+
+def _check_owner(application: Application, exporter: User) -> None:
+    if application.exporter_id != exporter.pk:
+        # Views look applications up by owner first; reaching this is a programming error.
+        raise WorkflowError("This application is not yours.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Officer transitions
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_officer(application: Application, officer: User) -> None:
+    profile = getattr(officer, "officer_profile", None)
+    if not officer.is_officer or profile is None or profile.agency_id != application.agency_id:
+        raise WorkflowError("Only officers of the issuing agency can act on this application.")
+
+
+def _check_assigned(application: Application, officer: User) -> None:
+    if application.assigned_officer_id != officer.pk:
+        holder = application.assigned_officer
+        who = (holder.get_full_name() or holder.username) if holder else "nobody"
+        raise WorkflowError(f"{application.reference} is assigned to {who}, not to you.")
+
+
+@transaction.atomic
+def application_start_review(*, application_id: int, officer: User) -> Application:
+    """SUBMITTED -> UNDER_REVIEW, assigned to `officer`. Of two officers pressing "Start
+    review" at once, the row lock lets exactly one through; the other is told who has it."""
+    application = _locked(application_id)
+    _check_officer(application, officer)
+    if application.status == Status.UNDER_REVIEW and application.assigned_officer:
+        _check_assigned(application, officer)  # says who has it
+    if application.status == Status.SUBMITTED and application.assigned_officer_id not in (
+        None,
+        officer.pk,
+    ):
+        _check_assigned(application, officer)
+    return _transition(
+        application,
+        to=Status.UNDER_REVIEW,
+        allowed={Status.SUBMITTED},
+        actor=officer,
+        assigned_officer=officer,
+    )
+
+
+@transaction.atomic
+def application_release(*, application_id: int, officer: User) -> Application:
+    """UNDER_REVIEW -> SUBMITTED: an officer gives back an application they hold."""
+    application = _locked(application_id)
+    _check_officer(application, officer)
+    if application.status == Status.UNDER_REVIEW:
+        _check_assigned(application, officer)
+    return _transition(
+        application,
+        to=Status.SUBMITTED,
+        allowed={Status.UNDER_REVIEW},
+        actor=officer,
+        note="Released for another officer.",
+        assigned_officer=None,
+    )
+
+
+@transaction.atomic
+def application_reassign(*, application_id: int, admin: User, to_officer: User) -> Application:
+    """An agency administrator hands an application to another officer of the agency.
+    The status does not change; an assignment event is written."""
+    application = _locked(application_id)
+    _check_officer(application, admin)
+    if admin.role != User.Role.AGENCY_ADMIN:
+        raise WorkflowError("Only an agency administrator can reassign applications.")
+    _check_officer(application, to_officer)
+    if application.status not in {
+        Status.SUBMITTED,
+        Status.UNDER_REVIEW,
+        Status.CLARIFICATION_REQUESTED,
+    }:
+        raise WorkflowError(f"{application.reference} is already decided.")
+    application.assigned_officer = to_officer
+    application.save(update_fields=["assigned_officer", "updated_at"])
+    ApplicationEvent.objects.create(
+        application=application,
+        kind=ApplicationEvent.Kind.ASSIGNMENT,
+        actor=admin,
+        note=f"Assigned to {to_officer.get_full_name() or to_officer.username}.",
+    )
+    return application
+
+
+@transaction.atomic
+def application_approve(*, application_id: int, officer: User, remark: str = "") -> Application:
+    """UNDER_REVIEW -> APPROVED. Side effects, after commit: the certificate issuance task,
+    and an email and SMS to the exporter."""
+    from certificates.tasks import issue_certificate_task
+
+    application = _locked(application_id)
+    _check_officer(application, officer)
+    if application.status == Status.UNDER_REVIEW:
+        _check_assigned(application, officer)
+    _transition(
+        application,
+        to=Status.APPROVED,
+        allowed={Status.UNDER_REVIEW},
+        actor=officer,
+        note=remark.strip(),
+        decided_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: issue_certificate_task.delay(application.pk))
+    _notify_exporter(application, "application_approved", note=remark.strip())
+    return application
+
+
+@transaction.atomic
+def application_reject(*, application_id: int, officer: User, reason: str) -> Application:
+    """UNDER_REVIEW -> REJECTED (final). A reason is required. Notifies the exporter."""
+    application = _locked(application_id)
+    _check_officer(application, officer)
+    if not reason.strip():
+        raise WorkflowError("Give the reason for rejecting the application.")
+    if application.status == Status.UNDER_REVIEW:
+        _check_assigned(application, officer)
+    _transition(
+        application,
+        to=Status.REJECTED,
+        allowed={Status.UNDER_REVIEW},
+        actor=officer,
+        note=reason.strip(),
+        decided_at=timezone.now(),
+    )
+    _notify_exporter(application, "application_rejected", note=reason.strip())
+    return application
+
+
+@transaction.atomic
+def application_request_clarification(
+    *, application_id: int, officer: User, message: str
+) -> Application:
+    """UNDER_REVIEW -> CLARIFICATION_REQUESTED. A message is required. Notifies the exporter."""
+    application = _locked(application_id)
+    _check_officer(application, officer)
+    if not message.strip():
+        raise WorkflowError("Write what the exporter needs to clarify.")
+    if application.status == Status.UNDER_REVIEW:
+        _check_assigned(application, officer)
+    _transition(
+        application,
+        to=Status.CLARIFICATION_REQUESTED,
+        allowed={Status.UNDER_REVIEW},
+        actor=officer,
+        note=message.strip(),
+    )
+    _notify_exporter(application, "application_clarification", note=message.strip())
+    return application
+
+
+@transaction.atomic
+def application_mark_issued(*, application_id: int, note: str = "") -> Application:
+    """APPROVED -> ISSUED, called by certificate issuance in the same transaction that stores
+    the certificate."""
+    application = _locked(application_id)
+    return _transition(
+        application, to=Status.ISSUED, allowed={Status.APPROVED}, actor=None, note=note
+    )
+
+
+def _notify_exporter(application: Application, template: str, note: str = "") -> None:
+    context = {
+        "application": application,
+        "note": note,
+        "firm_name": application.exporter.get_full_name() or application.exporter.username,
+    }
+    email_send(to=application.exporter.email, template=template, context=context)
+    if application.exporter.mobile:
+        sms_send(to=application.exporter.mobile, template=template, context=context)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from coo_portal.models import TimeStampedModel
+
+
+class CertificateCounter(models.Model):
+    """The last number handed out for one office and year.
+
+    Numbers come from this row under select_for_update: "highest + 1" gives duplicates under
+    concurrency and a database sequence leaves gaps; a locked counter does neither.
+    """
+
+    office = models.ForeignKey("applications.AgencyOffice", on_delete=models.PROTECT)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "year"], name="certcounter_office_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year}: {self.last}"
+
+
+def certificate_upload_to(instance: Certificate, filename: str) -> str:
+    return f"certificates/{instance.year}/{instance.sha256}.pdf"
+
+
+class Certificate(TimeStampedModel):
+    class Status(models.TextChoices):
+        VALID = "valid", "Valid"
+        REVOKED = "revoked", "Revoked"
+        SUPERSEDED = "superseded", "Superseded"
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.PROTECT, related_name="certificate"
+    )
+    number = models.CharField(max_length=40, unique=True)
+    verification_code = models.CharField(max_length=16)
+    office = models.ForeignKey(
+        "applications.AgencyOffice", on_delete=models.PROTECT, related_name="certificates"
+    )
+    year = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField()
+    pdf = models.FileField(upload_to=certificate_upload_to, max_length=200)
+    sha256 = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField()
+    signing_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALID)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revocation_reason = models.TextField(blank=True)
+    superseded_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
+    )
+
+    class Meta:
+        ordering = ["-issued_at"]
+        permissions = [("revoke_certificate", "Can revoke an issued certificate")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "year", "sequence"], name="certificate_office_year_sequence"
+            ),
+            models.CheckConstraint(
+                name="certificate_status_valid",
+                condition=models.Q(status__in=["valid", "revoked", "superseded"]),
+            ),
+            models.CheckConstraint(
+                name="certificate_revoked_has_reason",
+                condition=~models.Q(status="revoked") | ~models.Q(revocation_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class IssuanceAttempt(models.Model):
+    """One run of the issuance task: kept so that delays and failures are visible."""
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, related_name="issuance_attempts"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    final = models.BooleanField(default=False, help_text="The last retry failed.")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        outcome = "succeeded" if self.succeeded else ("failed (final)" if self.final else "failed")
+        return f"Issuance of application {self.application_id}: {outcome}"

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    """Service name, support contacts and the user's role for the layout's navigation."""
+    user = getattr(request, "user", None)
+    role = getattr(user, "role", None) if user is not None and user.is_authenticated else None
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "SITE_HOST": urlsplit(settings.SITE_URL).netloc,
+        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
+        "SUPPORT_PHONE": settings.SUPPORT_PHONE,
+        "DEBUG": settings.DEBUG,
+        "user_role": role,
+    }

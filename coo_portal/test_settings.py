@@ -1,0 +1,18 @@
+"""The test environment: sets the environment variables the suite runs under, then loads the
+one settings module. (pytest-django imports settings before any conftest runs.)"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ["TESTING"] = "1"
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "k" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SITE_URL", "http://testserver")
+# Files written by tests (documents, certificates, keys, outbox) go to a throwaway folder.
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="coo-test-var-"))
+# Tests speak plain http to the test client and the live server.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+from .settings import *  # noqa: F403

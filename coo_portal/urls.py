@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from captcha import views as captcha_views
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path, re_path
+from django_otp.admin import OTPAdminSite
+
+from accounts.officer_auth import officer_login
+
+from . import views
+
+# django-simple-captcha's own URLconf, with its views marked public: LoginRequiredMiddleware
+# would otherwise hide the image from the people who need it, the ones not signed in.
+captcha_patterns = [
+    re_path(
+        r"image/(?P<key>\w+)/$",
+        login_not_required(captcha_views.captcha_image),
+        name="captcha-image",
+        kwargs={"scale": 1},
+    ),
+    re_path(
+        r"image/(?P<key>\w+)@2/$",
+        login_not_required(captcha_views.captcha_image),
+        name="captcha-image-2x",
+        kwargs={"scale": 2},
+    ),
+    re_path(
+        r"audio/(?P<key>\w+).wav$",
+        login_not_required(captcha_views.captcha_audio),
+        name="captcha-audio",
+    ),
+    re_path(
+        r"refresh/$", login_not_required(captcha_views.captcha_refresh), name="captcha-refresh"
+    ),
+]
+
+# Administration asks for the authenticator code too: agency administrators can revoke
+# certificates and unlock accounts there.
+admin.site.__class__ = OTPAdminSite
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
+    path("accounts/", include("accounts.urls")),
+    path("applications/", include("applications.urls")),
+    path(
+        "officer/login/", officer_login, name="officer-login"
+    ),  # accounts' sign-in, before the include
+    path("officer/", include("applications.officer_urls")),
+    path("certificates/", include("certificates.urls")),
+    path("", include("verification.urls")),
+    path("captcha/", include(captcha_patterns)),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "coo_portal.views.bad_request"

@@ -1,0 +1,227 @@
+"""factory-boy factories for the whole project. Tests use the personas in conftest first."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.models import ExporterProfile, IECRecord, OfficerProfile
+from applications.models import AgencyOffice, IssuingAgency
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IssuingAgency
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"AG{n}")
+    name = factory.LazyAttribute(lambda o: f"Agency {o.code}")
+
+
+class OfficeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgencyOffice
+        django_get_or_create = ("agency", "code")
+
+    agency = factory.SubFactory(AgencyFactory)
+    code = factory.Sequence(lambda n: f"O{n}")
+    name = factory.LazyAttribute(lambda o: f"Office {o.code}")
+    city = "Mumbai"
+
+
+class IECRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IECRecord
+        django_get_or_create = ("iec",)
+
+    iec = factory.Sequence(lambda n: f"{1000000000 + n}")
+    firm_name = factory.Sequence(lambda n: f"Firm {n} Pvt Ltd")
+    address = "12 Marine Drive, Mumbai 400002"
+    pan = factory.Sequence(lambda n: f"AAAPL{n % 10000:04d}C")
+    email = factory.LazyAttribute(lambda o: f"exports-{o.iec.lower()}@example.com")
+    mobile = factory.Sequence(lambda n: f"+9198{n % 100000000:08d}")
+    status = IECRecord.Status.ACTIVE
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username.lower()}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory-boy's signature
+        if create:
+            obj.save()
+
+
+class ExporterFactory(UserFactory):
+    role = "exporter"
+    username = factory.Sequence(lambda n: f"{2000000000 + n}")
+    exporter_profile = factory.RelatedFactory(
+        "tests.factories.ExporterProfileFactory", factory_related_name="user"
+    )
+
+
+class ExporterProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExporterProfile
+
+    user = factory.SubFactory(UserFactory)
+    iec_record = factory.SubFactory(IECRecordFactory, iec=factory.SelfAttribute("..user.username"))
+    email_verified_at = factory.LazyFunction(timezone.now)
+    mobile_verified_at = factory.SelfAttribute("email_verified_at")
+    registration_completed_at = factory.SelfAttribute("email_verified_at")
+
+
+class OfficerFactory(UserFactory):
+    role = "officer"
+    officer_profile = factory.RelatedFactory(
+        "tests.factories.OfficerProfileFactory", factory_related_name="user"
+    )
+
+
+class OfficerProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OfficerProfile
+
+    user = factory.SubFactory(UserFactory)
+    office = factory.SubFactory(OfficeFactory)
+    agency = factory.SelfAttribute("office.agency")
+    designation = "Certifying Officer"
+
+
+# ---------------------------------------------------------------------------------------------
+# Applications (appended by the applications issue)
+# ---------------------------------------------------------------------------------------------
+
+
+class TradeAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.TradeAgreement"
+        django_get_or_create = ("code",)
+
+    code = "AIFTA"
+    name = "ASEAN-India Free Trade Agreement"
+    form_title = "Form AI"
+    partner_countries = ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"]
+    origin_criteria = ["WO", "RVC", "CTSH", "RVC+CTSH", "PE"]
+
+
+class HSCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.HSCode"
+        django_get_or_create = ("code",)
+
+    code = "610910"
+    description = "T-shirts, singlets and other vests; of cotton, knitted or crocheted"
+    parent = factory.LazyAttribute(lambda o: o.code[:4])
+    level = 6
+    section = "XI"
+
+
+class FeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.Fee"
+
+    certificate_type = "non_preferential"
+    amount = "200.00"
+    currency = "INR"
+    valid_from = factory.LazyFunction(lambda: timezone.localdate().replace(year=2024))
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A draft. `ApplicationFactory(complete=True)` fills every section (not documents or
+    payment: see `CompleteApplicationFactory`)."""
+
+    class Meta:
+        model = "applications.Application"
+
+    class Params:
+        complete = factory.Trait(
+            consignee_name="PT Nusantara Garments",
+            consignee_address="Jl. Sudirman 1, Jakarta",
+            consignee_country="ID",
+            transport_mode="sea",
+            vessel_or_flight="MV Kota Ratu V.12",
+            port_of_loading="Nhava Sheva",
+            port_of_discharge="Tanjung Priok",
+            departure_date=factory.LazyFunction(timezone.localdate),
+            declaration_name="Alice Shah",
+            declaration_designation="Director",
+            declaration_place="Mumbai",
+            declaration_date=factory.LazyFunction(timezone.localdate),
+            declaration_accepted=True,
+        )
+
+    reference = factory.Sequence(lambda n: f"COO-2026-{900000 + n:06d}")
+    exporter = factory.SubFactory(ExporterFactory)
+    certificate_type = "non_preferential"
+    agreement = None
+    destination_country = "AE"
+    office = factory.SubFactory(OfficeFactory)
+    agency = factory.SelfAttribute("office.agency")
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.Invoice"
+
+    application = factory.SubFactory(ApplicationFactory)
+    number = factory.Sequence(lambda n: f"INV/2026/{n:04d}")
+    date = factory.LazyFunction(timezone.localdate)
+    currency = "USD"
+
+
+class LineItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.LineItem"
+
+    application = factory.SubFactory(ApplicationFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    marks_and_numbers = "AE/1-10"
+    package_count = 10
+    package_kind = "cartons"
+    description = "Cotton T-shirts, knitted"
+    hs_code = "61091000"
+    origin_criterion = ""
+    quantity = "500"
+    unit = "pcs"
+    gross_weight_kg = "120.500"
+    fob_value = "2500.00"
+    fob_currency = "USD"
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.Document"
+
+    application = factory.SubFactory(ApplicationFactory)
+    kind = "commercial_invoice"
+    file = factory.django.FileField(filename="invoice.pdf", data=b"%PDF-1.4 test")
+    original_name = "invoice.pdf"
+    content_type = "application/pdf"
+    size = 13
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    uploaded_by = factory.SelfAttribute("application.exporter")
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.Payment"
+
+    application = factory.SubFactory(ApplicationFactory)
+    order_id = factory.Sequence(lambda n: f"ORD-TEST{n:08d}")
+    amount = "200.00"
+    currency = "INR"
+    gateway = "sandbox"
+    state = "captured"
+    gateway_reference = factory.Sequence(lambda n: f"SBXTEST{n:06d}")
+    captured_at = factory.LazyFunction(timezone.now)

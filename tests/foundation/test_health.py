@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, connection
+
+
+@pytest.mark.django_db
+def test_healthz_answers_without_touching_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+
+
+@pytest.mark.django_db
+def test_readyz_is_ready_when_the_database_answers(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.content == b"ready\n"
+
+
+@pytest.mark.django_db
+def test_readyz_answers_503_with_a_plain_reason_when_the_database_is_unreachable(client):
+    # The driver is the edge here: make the connection fail as an unreachable server does.
+    with mock.patch.object(
+        connection, "cursor", side_effect=OperationalError("could not connect to server")
+    ):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("text/plain")
+    assert b"database unreachable" in response.content
+
+
+@pytest.mark.django_db
+def test_readyz_reports_redis_when_it_is_configured_but_unreachable(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert b"redis unreachable" in response.content
+
+
+@pytest.mark.django_db
+def test_landing_page_says_what_the_service_does_and_links_onwards(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Apply for, issue and verify Certificates of Origin" in html
+    for name in ("/accounts/login/", "/accounts/register/", "/verify/"):
+        assert f'href="{name}"' in html
+    assert 'href="#main"' in html  # skip link

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class VerificationLog(models.Model):
+    """One lookup. The client address is kept only as a salted hash."""
+
+    class Channel(models.TextChoices):
+        PAGE = "page", "Verification page"
+        QR = "qr", "QR link"
+        UPLOAD = "upload", "PDF upload"
+        API = "api", "API"
+
+    class Outcome(models.TextChoices):
+        FOUND = "found", "Found"
+        NOT_FOUND = "not_found", "Not found"
+        AUTHENTIC = "authentic", "Authentic"
+        REFUSED = "refused", "Refused"
+
+    certificate = models.ForeignKey(
+        "certificates.Certificate",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="verifications",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    client_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        when = f"{self.created_at:%Y-%m-%d %H:%M}" if self.created_at else ""
+        return f"{self.get_channel_display()} {self.get_outcome_display()} {when}"

@@ -1,0 +1,73 @@
+"""Who may open a page: `exporter_required` and `officer_required`.
+
+Officers are verified twice: a password, then a TOTP code (django-otp marks the session, and
+`request.user.is_verified()` says so). An exporter who wanders onto an officer page gets a 404,
+not a hint that the page exists; an officer on an exporter page likewise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+View = Callable[..., HttpResponse]
+
+
+def _to_login(request: HttpRequest, url_name: str) -> HttpResponse:
+    return HttpResponseRedirect(
+        f"{reverse(url_name)}?{urlencode({'next': request.get_full_path()})}"
+    )
+
+
+def is_verified_officer(user: Any) -> bool:
+    return bool(
+        user.is_authenticated
+        and getattr(user, "is_officer", False)
+        and getattr(user, "is_verified", lambda: False)()
+    )
+
+
+def is_registered_exporter(user: Any) -> bool:
+    if not (user.is_authenticated and getattr(user, "is_exporter", False)):
+        return False
+    profile = getattr(user, "exporter_profile", None)
+    return bool(profile and profile.registration_completed_at)
+
+
+def officer_required(view: View) -> View:
+    """Signed in, an officer or agency administrator, and past the second factor."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return _to_login(request, "accounts:officer-login")
+        if not getattr(user, "is_officer", False):
+            raise Http404
+        if not user.is_verified():  # type: ignore[union-attr]
+            return _to_login(request, "accounts:officer-login")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def exporter_required(view: View) -> View:
+    """Signed in as an exporter whose registration is complete."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return _to_login(request, "accounts:login")
+        if not getattr(user, "is_exporter", False):
+            raise Http404
+        if not is_registered_exporter(user):
+            return _to_login(request, "accounts:login")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,262 @@
+"""Forms for registration, sign-in and password reset. Each failure has its own message next to
+its field; none reveals the registered email or mobile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from captcha.fields import CaptchaField, CaptchaTextInput
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from .models import IEC_RE, IECRecord, normalise_iec, normalise_mobile
+from .services import password_validate
+
+IEC_FORMAT_MESSAGE = (
+    "Enter a valid IEC Code: 10 digits, or 5 letters, 4 digits and a letter (like ABCDE1234F)."
+)
+
+
+class PortalCaptchaInput(CaptchaTextInput):
+    """The image, a refresh button (static/js/captcha.js) and the answer box."""
+
+    template_name = "accounts/widgets/captcha.html"
+
+
+def captcha_field() -> CaptchaField:
+    return CaptchaField(
+        label="Type the characters in the image",
+        widget=PortalCaptchaInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+        error_messages={
+            "invalid": "The characters you typed do not match the image. Try the new image.",
+            "required": "Type the characters in the image.",
+        },
+    )
+
+
+def iec_field() -> forms.CharField:
+    return forms.CharField(
+        label="IEC Code",
+        max_length=20,
+        error_messages={"required": "Enter your IEC Code."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "username",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "class": "input--10",
+            }
+        ),
+    )
+
+
+def _clean_iec(value: str) -> str:
+    iec = normalise_iec(value)
+    if not IEC_RE.match(iec):
+        raise ValidationError(IEC_FORMAT_MESSAGE)
+    return iec
+
+
+class RegistrationForm(forms.Form):
+    iec = iec_field()
+    email = forms.EmailField(
+        label="Email ID",
+        help_text="The email registered against your IEC with DGFT.",
+        error_messages={
+            "required": "Enter the email ID registered against your IEC.",
+            "invalid": "Enter an email ID like name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    mobile = forms.CharField(
+        label="Mobile Number",
+        max_length=20,
+        help_text="The mobile number registered against your IEC, 10 digits.",
+        error_messages={"required": "Enter the mobile number registered against your IEC."},
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "inputmode": "numeric"}
+        ),
+    )
+    captcha = captcha_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.iec_record: IECRecord | None = None
+
+    def clean_iec(self) -> str:
+        return _clean_iec(self.cleaned_data["iec"])
+
+    def _registry_check(self, iec: str) -> None:
+        record = IECRecord.objects.filter(iec=iec).select_related("profile").first()
+        if record is None:
+            self.add_error(
+                "iec",
+                "This IEC Code is not in the IEC records. Check it, or contact DGFT "
+                "if it was issued recently.",
+            )
+        elif record.status != IECRecord.Status.ACTIVE:
+            self.add_error(
+                "iec",
+                f"This IEC is {record.get_status_display().lower()} in the IEC "
+                "records, so it cannot be registered. Contact DGFT.",
+            )
+        elif getattr(record, "profile", None) and record.profile.registration_completed_at:
+            self.add_error(
+                "iec",
+                "This IEC is already registered. Sign in, or reset the password "
+                "if you have forgotten it.",
+            )
+        else:
+            self.iec_record = record
+
+    def clean_mobile(self) -> str:
+        mobile = normalise_mobile(self.cleaned_data["mobile"])
+        if not mobile.startswith("+91") or len(mobile) != 13:
+            raise ValidationError("Enter a mobile number of 10 digits, like 9876543210.")
+        return mobile
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # The registry is consulted only once the CAPTCHA has passed.
+        if "captcha" in self.errors or "iec" not in data:
+            return data
+        self._registry_check(data["iec"])
+        if self.iec_record is None:
+            return data
+        if "email" in data and data["email"].strip().lower() != self.iec_record.email.lower():
+            self.add_error("email", "This email ID is not the one registered against this IEC.")
+        if "mobile" in data and data["mobile"] != self.iec_record.mobile:
+            self.add_error(
+                "mobile", "This mobile number is not the one registered against this IEC."
+            )
+        return data
+
+
+class OTPForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the SMS",
+        max_length=6,
+        min_length=6,
+        help_text="6 digits, valid for 10 minutes.",
+        error_messages={
+            "required": "Enter the 6-digit code from the SMS.",
+            "min_length": "Enter the 6-digit code from the SMS.",
+            "max_length": "Enter the 6-digit code from the SMS.",
+        },
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9]*",
+                "class": "input--6",
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if not code.isdigit():
+            raise ValidationError("Enter the 6-digit code from the SMS.")
+        return code
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        help_text="At least 10 characters, not like your IEC or firm name, not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter a password."},
+    )
+    password2 = forms.CharField(
+        label="Confirm the password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter the password again."},
+    )
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The passwords do not match.")
+        elif p1:
+            try:
+                password_validate(user=self.user, password=p1)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class ResetPasswordForm(OTPForm, SetPasswordForm):
+    """The mobile code and the new password, on one page."""
+
+    field_order = ["code", "password1", "password2"]
+
+
+class LoginForm(forms.Form):
+    """The CAPTCHA is checked first: with a wrong one, no password is ever tried."""
+
+    iec = iec_field()
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
+    captcha = captcha_field()
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_iec(self) -> str:
+        return _clean_iec(self.cleaned_data["iec"])
+
+
+class OfficerLoginForm(forms.Form):
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+        error_messages={"required": "Enter your username."},
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
+    captcha = captcha_field()
+
+
+class TOTPForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=6,
+        min_length=6,
+        help_text="6 digits; a new one appears every 30 seconds.",
+        error_messages={
+            "required": "Enter the 6-digit code from your authenticator app.",
+            "min_length": "Enter the 6-digit code from your authenticator app.",
+            "max_length": "Enter the 6-digit code from your authenticator app.",
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "input--6"}
+        ),
+    )
+
+
+class PasswordResetRequestForm(forms.Form):
+    iec = iec_field()
+    captcha = captcha_field()
+
+    def clean_iec(self) -> str:
+        return _clean_iec(self.cleaned_data["iec"])

@@ -1,0 +1,232 @@
+"""python manage.py seed_demo: demo accounts for development (idempotent).
+
+Accounts part: issuing agencies and offices (if seed_reference has not made them), a few IEC
+records (one suspended), a registered exporter, an officer at EIC Mumbai with a fixed
+development TOTP secret, and EIC's agency administrator. Prints how to sign in.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import ExporterProfile, IECRecord, OfficerProfile, User
+from applications.models import AgencyOffice, IssuingAgency
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - development only, refused when DEBUG is off
+# A fixed secret so a developer can add it to an authenticator app once.
+DEMO_TOTP_HEX = "3132333435363738393031323334353637383930"
+
+AGENCIES = {
+    "EIC": (
+        "Export Inspection Council",
+        [
+            ("MUM", "EIA Mumbai", "Mumbai"),
+            ("KOL", "EIA Kolkata", "Kolkata"),
+            ("KOC", "EIA Kochi", "Kochi"),
+            ("DEL", "EIA Delhi", "New Delhi"),
+            ("CHE", "EIA Chennai", "Chennai"),
+        ],
+    ),
+    "FIEO": ("Federation of Indian Export Organisations", [("DEL", "FIEO Delhi", "New Delhi")]),
+    "MPEDA": ("Marine Products Export Development Authority", [("KOC", "MPEDA Kochi", "Kochi")]),
+    "TC": ("Textiles Committee", [("MUM", "Textiles Committee Mumbai", "Mumbai")]),
+}
+
+IECS = [
+    # iec, firm, address, pan, email, mobile, status
+    (
+        "0123456789",
+        "Alice Exports Pvt Ltd",
+        "14 Nariman Point, Mumbai 400021",
+        "AAACA1234E",
+        "alice@alice-exports.example",
+        "+919812345678",
+        "active",
+    ),
+    (
+        "AABCS1429B",
+        "Shakti Spices LLP",
+        "22 MG Road, Kochi 682016",
+        "AABCS1429B",
+        "exports@shakti-spices.example",
+        "+919845012345",
+        "active",
+    ),
+    (
+        "AAGCT7781K",
+        "Tirupur Knits Pvt Ltd",
+        "5 Avinashi Road, Tiruppur 641602",
+        "AAGCT7781K",
+        "coo@tirupur-knits.example",
+        "+919443098765",
+        "active",
+    ),
+    (
+        "0512098765",
+        "Ganga Handicrafts",
+        "8 Chowk, Varanasi 221001",
+        "AAFPG0512H",
+        "ganga.handicrafts@example.com",
+        "+919415011223",
+        "active",
+    ),
+    (
+        "AADCR5500M",
+        "Ratnagiri Mango Exports",
+        "3 Harbour Road, Ratnagiri 415612",
+        "AADCR5500M",
+        "info@ratnagiri-mango.example",
+        "+919822055001",
+        "suspended",
+    ),
+]
+REGISTERED_IEC = "0123456789"
+READY_IEC = "AABCS1429B"
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts (idempotent) and print how to sign in."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not (settings.DEBUG or getattr(settings, "TESTING", False)):
+            raise CommandError(
+                "seed_demo creates accounts with known passwords: run it with DEBUG=1 only."
+            )
+        with transaction.atomic():
+            offices = self._agencies()
+            self._iecs()
+            self._exporter()
+            _officer, device = self._officer(
+                "officer.mumbai", "Olivia", "Rao", User.Role.OFFICER, offices["EIC", "MUM"]
+            )
+            self._officer(
+                "admin.eic", "Ada", "Menon", User.Role.AGENCY_ADMIN, offices["EIC", "MUM"]
+            )
+        self._print(device)
+
+    def _agencies(self) -> dict[tuple[str, str], AgencyOffice]:
+        offices = {}
+        for code, (name, office_rows) in AGENCIES.items():
+            agency, _ = IssuingAgency.objects.get_or_create(code=code, defaults={"name": name})
+            for office_code, office_name, city in office_rows:
+                office, _ = AgencyOffice.objects.get_or_create(
+                    agency=agency, code=office_code, defaults={"name": office_name, "city": city}
+                )
+                offices[code, office_code] = office
+        return offices
+
+    def _iecs(self) -> None:
+        for iec, firm, address, pan, email, mobile, status in IECS:
+            IECRecord.objects.update_or_create(
+                iec=iec,
+                defaults={
+                    "firm_name": firm,
+                    "address": address,
+                    "pan": pan,
+                    "email": email,
+                    "mobile": mobile,
+                    "status": status,
+                },
+            )
+
+    def _exporter(self) -> None:
+        record = IECRecord.objects.get(iec=REGISTERED_IEC)
+        user, created = User.objects.get_or_create(
+            username=REGISTERED_IEC,
+            defaults={
+                "role": User.Role.EXPORTER,
+                "email": record.email,
+                "mobile": record.mobile,
+                "first_name": record.firm_name[:150],
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        now = timezone.now()
+        ExporterProfile.objects.get_or_create(
+            user=user,
+            defaults={
+                "iec_record": record,
+                "email_verified_at": now,
+                "mobile_verified_at": now,
+                "registration_completed_at": now,
+            },
+        )
+
+    def _officer(
+        self, username: str, first: str, last: str, role: str, office: AgencyOffice
+    ) -> tuple[User, TOTPDevice]:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "role": role,
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@eic.example",
+                "is_staff": role == User.Role.AGENCY_ADMIN,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        OfficerProfile.objects.get_or_create(
+            user=user,
+            defaults={
+                "agency": office.agency,
+                "office": office,
+                "designation": "Agency Administrator"
+                if role == User.Role.AGENCY_ADMIN
+                else "Certifying Officer",
+            },
+        )
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_HEX, "confirmed": True}
+        )
+        if role == User.Role.AGENCY_ADMIN:
+            user.user_permissions.set(
+                Permission.objects.filter(
+                    codename__in=[
+                        "view_user",
+                        "change_user",
+                        "view_iecrecord",
+                        "change_iecrecord",
+                        "view_officerprofile",
+                        "view_loginactivity",
+                        "view_accessattempt",
+                        "delete_accessattempt",
+                        "view_accessfailurelog",
+                        "view_application",
+                        "view_certificate",
+                        "change_certificate",
+                    ]
+                )
+            )
+        return user, device
+
+    def _print(self, device: TOTPDevice) -> None:
+        ready = IECRecord.objects.get(iec=READY_IEC)
+        secret = base64.b32encode(bytes.fromhex(DEMO_TOTP_HEX)).decode()
+        lines = [
+            "",
+            "Demo accounts (development only)",
+            f"  Register:  /accounts/register/  IEC Code {ready.iec}, Email ID {ready.email}, "
+            f"Mobile Number {ready.mobile[3:]}  (CAPTCHA_TEST_MODE=1: type PASSED)",
+            f"  Exporter:  /accounts/login/  IEC Code {REGISTERED_IEC}, password {DEMO_PASSWORD}",
+            f"  Officer:   /officer/login/  username officer.mumbai, password {DEMO_PASSWORD}"
+            " (EIC, Mumbai)",
+            f"             TOTP secret {secret}  ({device.config_url})",
+            f"  Agency admin: /admin/  username admin.eic, password {DEMO_PASSWORD}"
+            " (same TOTP secret)",
+            "  Suspended IEC (registration refused): AADCR5500M",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,451 @@
+"""Writes for accounts: registration, one-time codes, password reset, officers, IEC import.
+
+Every email and SMS goes through accounts.notifications (sent after commit). Codes and tokens
+are never logged; log lines name the IEC or username only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import enum
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import (
+    ExporterProfile,
+    IECRecord,
+    LoginActivity,
+    OfficerProfile,
+    SMSDevice,
+    User,
+    iec_validator,
+    mobile_validator,
+    normalise_iec,
+    normalise_mobile,
+)
+from .notifications import email_send, sms_send
+from .tokens import email_verification_token, password_reset_token
+
+logger = logging.getLogger("accounts.security")
+
+OTP_VALID_SECONDS = 10 * 60
+OTP_MAX_FAILURES = 5
+OTP_RESEND_SECONDS = 60
+OTP_SENDS_PER_HOUR = 5
+
+
+class AccountError(Exception):
+    """A refusal the page shows as it is."""
+
+
+def masked_mobile(number: str) -> str:
+    return f"******{number[-4:]}" if len(number) >= 4 else "******"
+
+
+def _uid(user: User) -> str:
+    return urlsafe_base64_encode(force_bytes(user.pk))
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+# ---------------------------------------------------------------------------------------------
+# One-time codes by SMS
+# ---------------------------------------------------------------------------------------------
+
+
+class OTPResult(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    LAST_TRY_FAILED = "last_try_failed"
+    TOO_MANY_TRIES = "too_many_tries"
+    EXPIRED = "expired"
+
+
+def _device_for(*, user: User, purpose: str) -> SMSDevice:
+    device, _ = SMSDevice.objects.select_for_update().get_or_create(
+        user=user,
+        purpose=purpose,
+        defaults={"name": f"{purpose} SMS", "number": user.mobile, "confirmed": True},
+    )
+    return device
+
+
+@transaction.atomic
+def otp_send(*, user: User, purpose: str, template: str) -> SMSDevice:
+    """Send a fresh 6-digit code to the user's mobile, if the resend limits allow it.
+
+    Raises AccountError when asked again within OTP_RESEND_SECONDS, or more than
+    OTP_SENDS_PER_HOUR times within an hour. A new code replaces the old one and clears the
+    count of wrong tries.
+    """
+    device = _device_for(user=user, purpose=purpose)
+    now = timezone.now()
+    if device.last_sent_at and now - device.last_sent_at < timedelta(seconds=OTP_RESEND_SECONDS):
+        wait = OTP_RESEND_SECONDS - int((now - device.last_sent_at).total_seconds())
+        raise AccountError(
+            f"A code was sent less than a minute ago. You can ask for a new one in {wait} seconds."
+        )
+    if device.send_window_started_at is None or now - device.send_window_started_at >= timedelta(
+        hours=1
+    ):
+        device.send_window_started_at, device.sends_in_window = now, 0
+    if device.sends_in_window >= OTP_SENDS_PER_HOUR:
+        again = timezone.localtime(device.send_window_started_at + timedelta(hours=1))
+        raise AccountError(
+            f"You can ask for at most {OTP_SENDS_PER_HOUR} codes an hour. "
+            f"You can ask again after {again:%H:%M}."
+        )
+    device.number = user.mobile
+    device.generate_token(length=6, valid_secs=OTP_VALID_SECONDS, commit=False)
+    device.failed_attempts = 0
+    device.last_sent_at = now
+    device.sends_in_window += 1
+    device.save()
+    sms_send(
+        to=user.mobile,
+        template=template,
+        context={"code": device.token, "minutes": OTP_VALID_SECONDS // 60},
+    )
+    logger.info("otp sent: %s for %s to %s", purpose, user.username, masked_mobile(user.mobile))
+    return device
+
+
+@transaction.atomic
+def otp_verify(*, user: User, purpose: str, code: str) -> OTPResult:
+    """Check a code. A right code is used up; five wrong ones use the code up too."""
+    device = _device_for(user=user, purpose=purpose)
+    now = timezone.now()
+    if device.failed_attempts >= OTP_MAX_FAILURES:
+        return OTPResult.TOO_MANY_TRIES
+    if not device.token or now >= device.valid_until:
+        return OTPResult.EXPIRED
+    if constant_time_compare(device.token, (code or "").strip()):
+        device.token, device.valid_until, device.failed_attempts = None, now, 0
+        device.save(update_fields=["token", "valid_until", "failed_attempts"])
+        return OTPResult.OK
+    device.failed_attempts += 1
+    if device.failed_attempts >= OTP_MAX_FAILURES:
+        device.token = None
+    device.save(update_fields=["failed_attempts", "token"])
+    logger.warning(
+        "otp wrong: %s for %s (%s of %s)",
+        purpose,
+        user.username,
+        device.failed_attempts,
+        OTP_MAX_FAILURES,
+    )
+    return (
+        OTPResult.LAST_TRY_FAILED if device.failed_attempts >= OTP_MAX_FAILURES else OTPResult.WRONG
+    )
+
+
+def otp_message(result: OTPResult) -> str:
+    return {
+        OTPResult.WRONG: "The code is not right. Check the SMS and try again.",
+        OTPResult.LAST_TRY_FAILED: (
+            "The code is not right, and that was the last try. Ask for a new code."
+        ),
+        OTPResult.TOO_MANY_TRIES: "You have entered a wrong code 5 times. Ask for a new code.",
+        OTPResult.EXPIRED: "The code has expired: codes last 10 minutes. Ask for a new code.",
+    }.get(result, "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Exporter registration
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def registration_start(*, iec_record: IECRecord) -> User:
+    """Create (or restart) the exporter's account for an active, unregistered IEC and send the
+    email link and the mobile code. Contact details come from the registry, never the form."""
+    user, _ = User.objects.select_for_update().get_or_create(
+        username=iec_record.iec, defaults={"role": User.Role.EXPORTER}
+    )
+    if user.role != User.Role.EXPORTER:
+        raise AccountError("This IEC cannot be registered here. Contact support.")
+    user.email = iec_record.email
+    user.mobile = iec_record.mobile
+    user.first_name = iec_record.firm_name[:150]
+    user.set_unusable_password()  # also kills links from an earlier attempt
+    user.save()
+    profile, _ = ExporterProfile.objects.get_or_create(
+        user=user, defaults={"iec_record": iec_record}
+    )
+    profile.email_verified_at = profile.mobile_verified_at = None
+    profile.save()
+    token = email_verification_token.make_token(user)
+    link = _absolute(reverse("accounts:verify-email", args=[_uid(user), token]))
+    email_send(
+        to=user.email,
+        template="registration_verify",
+        context={"link": link, "iec": user.username, "firm_name": iec_record.firm_name},
+    )
+    # Within the resend limits the code sent moments ago stays valid; the OTP page can resend.
+    with contextlib.suppress(AccountError):
+        otp_send(user=user, purpose=SMSDevice.Purpose.REGISTRATION, template="registration_otp")
+    logger.info("registration started for %s", user.username)
+    return user
+
+
+@transaction.atomic
+def registration_verify_email(*, user: User) -> None:
+    profile = user.exporter_profile
+    if profile.email_verified_at is None:
+        profile.email_verified_at = timezone.now()
+        profile.save(update_fields=["email_verified_at", "updated_at"])
+
+
+@transaction.atomic
+def registration_verify_mobile(*, user: User, code: str) -> OTPResult:
+    result = otp_verify(user=user, purpose=SMSDevice.Purpose.REGISTRATION, code=code)
+    if result is OTPResult.OK:
+        profile = user.exporter_profile
+        profile.mobile_verified_at = timezone.now()
+        profile.save(update_fields=["mobile_verified_at", "updated_at"])
+    return result
+
+
+def password_validate(*, user: User, password: str) -> None:
+    """Django's validators (similarity to IEC and firm name included); raises ValidationError."""
+    firm = user.exporter_profile.firm_name.lower() if hasattr(user, "exporter_profile") else ""
+    if firm and any(word in password.lower() for word in firm.split() if len(word) >= 4):
+        raise ValidationError("The password is too similar to the firm name.")
+    validate_password(password, user)
+
+
+@transaction.atomic
+def registration_complete(*, user: User, password: str, ip: str | None = None) -> None:
+    profile = user.exporter_profile
+    if not (profile.email_verified_at and profile.mobile_verified_at):
+        raise AccountError("Verify your email and mobile number first.")
+    if profile.registration_completed_at:
+        raise AccountError("This IEC is already registered.")
+    user.set_password(password)
+    user.is_active = True
+    user.save()
+    profile.registration_completed_at = timezone.now()
+    profile.save(update_fields=["registration_completed_at", "updated_at"])
+    activity_record(user=user, kind=LoginActivity.Kind.REGISTERED, ip=ip)
+    email_send(
+        to=user.email,
+        template="registration_complete",
+        context={
+            "iec": user.username,
+            "firm_name": profile.firm_name,
+            "login_url": _absolute(reverse("accounts:login")),
+        },
+    )
+    logger.info("registration completed for %s", user.username)
+
+
+# ---------------------------------------------------------------------------------------------
+# Password reset
+# ---------------------------------------------------------------------------------------------
+
+
+def registered_exporter(iec: str) -> User | None:
+    return (
+        User.objects.filter(
+            username=normalise_iec(iec),
+            role=User.Role.EXPORTER,
+            exporter_profile__registration_completed_at__isnull=False,
+        )
+        .select_related("exporter_profile__iec_record")
+        .first()
+    )
+
+
+@transaction.atomic
+def password_reset_request(*, iec: str) -> None:
+    """Email a one-hour link to a registered exporter; do nothing visible otherwise."""
+    user = registered_exporter(iec)
+    if user is None:
+        logger.info("password reset asked for an unregistered IEC")
+        return
+    token = password_reset_token.make_token(user)
+    link = _absolute(reverse("accounts:password-reset-confirm", args=[_uid(user), token]))
+    email_send(
+        to=user.email,
+        template="password_reset",
+        context={"link": link, "iec": user.username, "firm_name": user.exporter_profile.firm_name},
+    )
+    logger.info("password reset link sent for %s", user.username)
+
+
+@transaction.atomic
+def password_reset_complete(
+    *, user: User, code: str, password: str, ip: str | None = None
+) -> OTPResult:
+    """Needs the mobile code as well as the link. Changing the password ends every session of
+    the user (Django checks the session's password hash) and lifts any lock on the IEC."""
+    result = otp_verify(user=user, purpose=SMSDevice.Purpose.PASSWORD_RESET, code=code)
+    if result is not OTPResult.OK:
+        return result
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    axes_reset(username=user.username)
+    activity_record(user=user, kind=LoginActivity.Kind.PASSWORD_RESET, ip=ip)
+    email_send(
+        to=user.email,
+        template="password_changed",
+        context={
+            "iec": user.username,
+            "when": timezone.localtime(),
+            "reset_url": _absolute(reverse("accounts:password-reset")),
+        },
+    )
+    logger.info("password reset completed for %s", user.username)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Activity
+# ---------------------------------------------------------------------------------------------
+
+
+def activity_record(
+    *, user: User, kind: str, ip: str | None = None, user_agent: str = ""
+) -> LoginActivity:
+    return LoginActivity.objects.create(
+        user=user, kind=kind, at=timezone.now(), ip_address=ip or None, user_agent=user_agent[:255]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Officers
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def officer_create(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    agency_code: str,
+    office_code: str,
+    role: str = User.Role.OFFICER,
+    first_name: str = "",
+    last_name: str = "",
+    totp_key: str | None = None,
+) -> tuple[User, TOTPDevice]:
+    from applications.models import AgencyOffice
+
+    office = (
+        AgencyOffice.objects.select_related("agency")
+        .filter(agency__code=agency_code.upper(), code=office_code.upper())
+        .first()
+    )
+    if office is None:
+        raise AccountError(f"No office {office_code} of agency {agency_code}.")
+    if User.objects.filter(username=username).exists():
+        raise AccountError(f"The username {username} is taken.")
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=role == User.Role.AGENCY_ADMIN,
+    )
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    OfficerProfile.objects.create(user=user, agency=office.agency, office=office)
+    device_kwargs = {"key": totp_key} if totp_key else {}
+    device = TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=True, **device_kwargs
+    )
+    logger.info("officer %s created at %s", username, office)
+    return user, device
+
+
+# ---------------------------------------------------------------------------------------------
+# IEC registry import
+# ---------------------------------------------------------------------------------------------
+
+IEC_HEADER = ["iec", "firm_name", "address", "pan", "email", "mobile", "status"]
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _iec_row_errors(row: dict[str, str]) -> list[str]:
+    from django.core.validators import validate_email
+
+    errors = []
+    checks = [
+        ("iec", iec_validator),
+        ("email", validate_email),
+        ("mobile", mobile_validator),
+    ]
+    for name, validator in checks:
+        try:
+            validator(row[name])
+        except ValidationError as exc:
+            errors.append(f"{name}: {' '.join(exc.messages)}")
+    if not row["firm_name"]:
+        errors.append("firm_name: required")
+    if not row["address"]:
+        errors.append("address: required")
+    if row["status"] not in IECRecord.Status.values:
+        errors.append(f"status: must be one of {', '.join(IECRecord.Status.values)}")
+    return errors
+
+
+@transaction.atomic
+def iec_records_import(*, text: str) -> ImportResult:
+    """Load the registry from CSV text. Any bad row means nothing is imported."""
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames != IEC_HEADER:
+        result.errors.append(f"line 1: the header must be exactly {','.join(IEC_HEADER)}")
+        return result
+    rows: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for line, raw in enumerate(reader, start=2):
+        if None in raw or any(value is None for value in raw.values()):
+            result.errors.append(f"line {line}: expected {len(IEC_HEADER)} columns")
+            continue
+        row = {key: (value or "").strip() for key, value in raw.items()}
+        row["iec"] = normalise_iec(row["iec"])
+        row["pan"] = row["pan"].upper()
+        row["mobile"] = normalise_mobile(row["mobile"])
+        row["status"] = row["status"].lower()
+        errors = _iec_row_errors(row)
+        if row["iec"] in seen:
+            errors.append("iec: appears twice in the file")
+        seen.add(row["iec"])
+        result.errors += [f"line {line}: {error}" for error in errors]
+        rows.append(row)
+    if result.errors:
+        return result
+    for row in rows:
+        _, created = IECRecord.objects.update_or_create(
+            iec=row["iec"], defaults={k: v for k, v in row.items() if k != "iec"}
+        )
+        result.created += created
+        result.updated += not created
+    return result

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import officer_auth, views
+
+app_name = "accounts"
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("register/check-your-email/", views.register_sent, name="register-email-sent"),
+    path(
+        "register/verify/<str:uidb64>/<str:token>/",
+        views.register_verify_email,
+        name="verify-email",
+    ),
+    path("register/mobile/", views.register_mobile, name="register-otp"),
+    path("register/mobile/resend/", views.register_resend, name="register-otp-resend"),
+    path("register/password/", views.register_password, name="register-password"),
+    path("register/done/", views.register_done, name="register-done"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("profile/", views.profile, name="profile"),
+    path("password-reset/", views.password_reset, name="password-reset"),
+    path("password-reset/sent/", views.password_reset_sent, name="password-reset-sent"),
+    path("password-reset/new-password/", views.password_reset_set, name="password-reset-otp"),
+    path(
+        "password-reset/new-password/resend/",
+        views.password_reset_resend,
+        name="password-reset-otp-resend",
+    ),
+    path("password-reset/done/", views.password_reset_done, name="password-reset-complete"),
+    path(
+        "password-reset/<str:uidb64>/<str:token>/",
+        views.password_reset_link,
+        name="password-reset-confirm",
+    ),
+    path("officer/login/", officer_auth.officer_login, name="officer-login"),
+    path("officer/verify/", officer_auth.officer_verify, name="officer-otp"),
+]

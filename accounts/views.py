@@ -1,0 +1,386 @@
+"""Exporter registration, sign-in, password reset and profile.
+
+Links carry their token only once: the link view checks it, keeps what it needs in the
+session and redirects to a page whose address holds no token.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import forms, services
+from .decorators import exporter_required
+from .lockout import client_ip, ip_failure_add, ip_is_blocked, lockout_response
+from .middleware import forget_signed_in
+from .models import LoginActivity, SMSDevice, User
+from .tokens import TokenCheck, email_verification_token, password_reset_token
+
+REGISTRATION_KEY = "accounts:registration_user"
+RESET_KEY = "accounts:reset"
+SIGN_IN_FAILED = "The IEC Code or password is not right."
+IP_BLOCKED = "There have been too many failed sign-ins from your network. Try again in an hour."
+
+
+def _user_from_uid(uidb64: str) -> User | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return (
+        User.objects.filter(pk=pk, role=User.Role.EXPORTER)
+        .select_related("exporter_profile__iec_record")
+        .first()
+    )
+
+
+def _session_user(request: HttpRequest, key: str) -> User | None:
+    pk = request.session.get(key)
+    return _user_from_uid_pk(pk) if pk else None
+
+
+def _user_from_uid_pk(pk: int) -> User | None:
+    return (
+        User.objects.filter(pk=pk, role=User.Role.EXPORTER)
+        .select_related("exporter_profile__iec_record")
+        .first()
+    )
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(default)
+
+
+def _link_invalid(request: HttpRequest, title: str, text: str, again_url: str) -> HttpResponse:
+    return render(
+        request,
+        "accounts/link_invalid.html",
+        {"title": title, "text": text, "again_url": again_url},
+        status=400,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration
+# ---------------------------------------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    form = forms.RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assert form.iec_record is not None  # noqa: S101 - set by a valid form
+        user = services.registration_start(iec_record=form.iec_record)
+        request.session[REGISTRATION_KEY] = user.pk
+        return redirect("accounts:register-email-sent")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@login_not_required
+@require_GET
+def register_sent(request: HttpRequest) -> HttpResponse:
+    user = _session_user(request, REGISTRATION_KEY)
+    if user is None:
+        return redirect("accounts:register")
+    return render(
+        request, "accounts/register_sent.html", {"mobile": services.masked_mobile(user.mobile)}
+    )
+
+
+@login_not_required
+@require_GET
+def register_verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = _user_from_uid(uidb64)
+    check = email_verification_token.check(user, token)
+    again = resolve_url("accounts:register")
+    if check is TokenCheck.EXPIRED:
+        return _link_invalid(
+            request,
+            "This link has expired",
+            "Verification links last 24 hours. Register again to get a new link and code.",
+            again,
+        )
+    if check is not TokenCheck.VALID or user is None:
+        used = user is not None and user.exporter_profile.email_verified_at is not None
+        if used:
+            return _link_invalid(
+                request,
+                "This link has already been used",
+                "Each link works once. If you have not finished registering, register again.",
+                again,
+            )
+        return _link_invalid(
+            request,
+            "This link is not valid",
+            "Check that you used the whole link from the most recent email, or register again.",
+            again,
+        )
+    services.registration_verify_email(user=user)
+    request.session[REGISTRATION_KEY] = user.pk
+    messages.success(request, "Your email ID is verified.")
+    return redirect("accounts:register-otp")
+
+
+def _registration_in_progress(request: HttpRequest) -> User | None:
+    user = _session_user(request, REGISTRATION_KEY)
+    if user is None or user.exporter_profile.registration_completed_at:
+        return None
+    return user
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def register_mobile(request: HttpRequest) -> HttpResponse:
+    user = _registration_in_progress(request)
+    if user is None or not user.exporter_profile.email_verified_at:
+        messages.error(request, "Open the link in the email we sent you first.")
+        return redirect("accounts:register")
+    if user.exporter_profile.mobile_verified_at:
+        return redirect("accounts:register-password")
+    form = forms.OTPForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.registration_verify_mobile(user=user, code=form.cleaned_data["code"])
+        if result is services.OTPResult.OK:
+            return redirect("accounts:register-password")
+        form.add_error("code", services.otp_message(result))
+    return render(
+        request,
+        "accounts/register_mobile.html",
+        {
+            "form": form,
+            "mobile": services.masked_mobile(user.mobile),
+            "resend_url": resolve_url("accounts:register-otp-resend"),
+        },
+    )
+
+
+@login_not_required
+@require_POST
+def register_resend(request: HttpRequest) -> HttpResponse:
+    user = _registration_in_progress(request)
+    if user is None:
+        return redirect("accounts:register")
+    try:
+        services.otp_send(
+            user=user, purpose=SMSDevice.Purpose.REGISTRATION, template="registration_otp"
+        )
+        messages.success(
+            request, f"We have sent a new code to {services.masked_mobile(user.mobile)}."
+        )
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts:register-otp")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def register_password(request: HttpRequest) -> HttpResponse:
+    user = _registration_in_progress(request)
+    profile = user.exporter_profile if user else None
+    if profile is None or not (profile.email_verified_at and profile.mobile_verified_at):
+        return redirect("accounts:register-otp" if profile else "accounts:register")
+    form = forms.SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.registration_complete(
+            user=user, password=form.cleaned_data["password1"], ip=client_ip(request)
+        )
+        del request.session[REGISTRATION_KEY]
+        request.session["accounts:registered_iec"] = user.username
+        return redirect("accounts:register-done")
+    return render(request, "accounts/register_password.html", {"form": form, "iec": user.username})
+
+
+@login_not_required
+@require_GET
+def register_done(request: HttpRequest) -> HttpResponse:
+    iec = request.session.get("accounts:registered_iec")
+    if not iec:
+        return redirect("accounts:register")
+    return render(request, "accounts/register_done.html", {"iec": iec})
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign in and out
+# ---------------------------------------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = forms.LoginForm(request, request.POST or None)
+    if request.method == "POST" and ip_is_blocked(request):
+        form.is_valid()
+        form.add_error(None, IP_BLOCKED)
+        return render(request, "accounts/login.html", {"form": form}, status=429)
+    if request.method == "POST" and form.is_valid():  # the CAPTCHA passed: now try the password
+        iec = form.cleaned_data["iec"]
+        user = authenticate(request, username=iec, password=form.cleaned_data["password"])
+        if getattr(request, "axes_locked_out", False):
+            return lockout_response(request, None, {"username": iec})
+        if (
+            user is not None
+            and user.is_exporter
+            and hasattr(user, "exporter_profile")
+            and user.exporter_profile.registration_completed_at
+        ):
+            login(request, user)
+            return redirect(_next_url(request, settings.LOGIN_REDIRECT_URL))
+        if user is None:
+            ip_failure_add(request)
+            services.logger.warning("sign-in failed for %s from %s", iec, client_ip(request))
+        form.add_error(None, SIGN_IN_FAILED)
+    return render(
+        request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, "You have signed out.")
+    response = redirect("accounts:login")
+    forget_signed_in(response)
+    return response
+
+
+@exporter_required
+@require_GET
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    activity = LoginActivity.objects.filter(user=user)[:10]
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "record": user.exporter_profile.iec_record,
+            "exporter": user.exporter_profile,  # type: ignore[union-attr]
+            "activity": activity,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Password reset
+# ---------------------------------------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    form = forms.PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(iec=form.cleaned_data["iec"])
+        return redirect("accounts:password-reset-sent")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@login_not_required
+@require_GET
+def password_reset_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/password_reset_sent.html")
+
+
+@login_not_required
+@require_GET
+def password_reset_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = _user_from_uid(uidb64)
+    check = password_reset_token.check(user, token)
+    again = resolve_url("accounts:password-reset")
+    if check is TokenCheck.EXPIRED:
+        return _link_invalid(
+            request,
+            "This link has expired",
+            "Password reset links last 1 hour. Ask for a new one.",
+            again,
+        )
+    if check is not TokenCheck.VALID or user is None:
+        return _link_invalid(
+            request,
+            "This link is not valid",
+            "The link may have been used already, or a newer one sent. Ask for a new one.",
+            again,
+        )
+    request.session[RESET_KEY] = {"uid": user.pk, "token": token}
+    try:
+        services.otp_send(
+            user=user, purpose=SMSDevice.Purpose.PASSWORD_RESET, template="password_reset_otp"
+        )
+    except services.AccountError as exc:
+        messages.info(request, str(exc))
+    return redirect("accounts:password-reset-otp")
+
+
+def _reset_in_progress(request: HttpRequest) -> User | None:
+    state = request.session.get(RESET_KEY) or {}
+    user = _user_from_uid_pk(state["uid"]) if state.get("uid") else None
+    if password_reset_token.check(user, state.get("token")) is not TokenCheck.VALID:
+        return None
+    return user
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def password_reset_set(request: HttpRequest) -> HttpResponse:
+    user = _reset_in_progress(request)
+    if user is None:
+        request.session.pop(RESET_KEY, None)
+        return _link_invalid(
+            request,
+            "This link is not valid",
+            "The link has expired or has been used. Ask for a new one.",
+            resolve_url("accounts:password-reset"),
+        )
+    form = forms.ResetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.password_reset_complete(
+            user=user,
+            code=form.cleaned_data["code"],
+            password=form.cleaned_data["password1"],
+            ip=client_ip(request),
+        )
+        if result is services.OTPResult.OK:
+            request.session.pop(RESET_KEY, None)
+            return redirect("accounts:password-reset-complete")
+        form.add_error("code", services.otp_message(result))
+    return render(
+        request,
+        "accounts/password_reset_set.html",
+        {"form": form, "mobile": services.masked_mobile(user.mobile)},
+    )
+
+
+@login_not_required
+@require_POST
+def password_reset_resend(request: HttpRequest) -> HttpResponse:
+    user = _reset_in_progress(request)
+    if user is None:
+        return redirect("accounts:password-reset")
+    try:
+        services.otp_send(
+            user=user, purpose=SMSDevice.Purpose.PASSWORD_RESET, template="password_reset_otp"
+        )
+        messages.success(
+            request, f"We have sent a new code to {services.masked_mobile(user.mobile)}."
+        )
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts:password-reset-otp")
+
+
+@login_not_required
+@require_GET
+def password_reset_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/password_reset_done.html")

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .admin_agency import AgencyScopedAdminMixin
+from .models import (
+    AgencyOffice,
+    Application,
+    ApplicationEvent,
+    Document,
+    Fee,
+    HSCode,
+    Invoice,
+    IssuingAgency,
+    LineItem,
+    Payment,
+    PaymentEvent,
+    TradeAgreement,
+)
+
+# Reference data: editable by administrators.
+
+
+@admin.register(TradeAgreement)
+class TradeAgreementAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "form_title", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]
+
+
+class AgencyOfficeInline(admin.TabularInline):
+    model = AgencyOffice
+    extra = 0
+
+
+@admin.register(IssuingAgency)
+class IssuingAgencyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "issues_non_preferential"]
+    filter_horizontal = ["agreements"]
+    inlines = [AgencyOfficeInline]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Fee)
+class FeeAdmin(admin.ModelAdmin):
+    list_display = ["certificate_type", "agreement", "amount", "currency", "valid_from"]
+    list_filter = ["certificate_type"]
+
+
+@admin.register(HSCode)
+class HSCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "level", "description"]
+    list_filter = ["level", "section"]
+    search_fields = ["code", "description"]
+
+
+# Applications: read-only here. Changes go through the portal's services and workflow.
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+class LineItemInline(ReadOnlyInline):
+    model = LineItem
+
+
+class InvoiceInline(ReadOnlyInline):
+    model = Invoice
+
+
+class DocumentInline(ReadOnlyInline):
+    model = Document
+    exclude = ["file"]
+
+
+class EventInline(ReadOnlyInline):
+    model = ApplicationEvent
+
+
+@admin.register(Application)
+class ApplicationAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "exporter",
+        "certificate_type",
+        "agreement",
+        "agency",
+        "status",
+        "updated_at",
+    ]
+    list_filter = ["status", "certificate_type", "agency"]
+    search_fields = ["reference", "exporter__username", "invoices__number"]
+    list_select_related = ["exporter", "agreement", "agency"]
+    inlines = [InvoiceInline, LineItemInline, DocumentInline, EventInline]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+class PaymentEventInline(ReadOnlyInline):
+    model = PaymentEvent
+
+
+@admin.register(Payment)
+class PaymentAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+    agency_field = "application__agency"
+
+    list_display = [
+        "order_id",
+        "application",
+        "amount",
+        "currency",
+        "state",
+        "gateway_reference",
+        "captured_at",
+    ]
+    list_filter = ["state", "gateway"]
+    search_fields = ["order_id", "gateway_reference", "application__reference"]
+    inlines = [PaymentEventInline]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,395 @@
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django_countries import countries
+
+from .hs import hs_clean, hs_subheading
+from .models import (
+    AgencyOffice,
+    Application,
+    CertificateType,
+    DocumentKind,
+    Invoice,
+    LineItem,
+    Status,
+    TradeAgreement,
+)
+from .selectors import offices_for
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+POSITIVE = [MinValueValidator(Decimal("0.001"), "Enter a number greater than 0.")]
+
+
+def needs_percentage(criterion: str) -> bool:
+    """Value-content criteria (RVC, QVC, and combinations with them) print a percentage."""
+    return "RVC" in criterion or "QVC" in criterion
+
+
+# ---------------------------------------------------------------------------------------------
+# Apply for COO
+# ---------------------------------------------------------------------------------------------
+
+
+class ApplicationStartForm(forms.Form):
+    certificate_type = forms.ChoiceField(
+        label="Type of certificate",
+        choices=CertificateType.choices,
+        widget=forms.RadioSelect(attrs={"class": "js-narrows"}),
+    )
+    agreement = forms.ModelChoiceField(
+        label="Trade agreement",
+        queryset=TradeAgreement.objects.filter(is_active=True),
+        required=False,
+        empty_label="Choose the agreement",
+        help_text="Only for a preferential certificate.",
+        widget=forms.Select(attrs={"class": "js-narrows"}),
+    )
+    destination_country = forms.ChoiceField(label="Destination (importing) country")
+    office = forms.ModelChoiceField(
+        label="Issuing agency and office",
+        queryset=AgencyOffice.objects.none(),
+        empty_label="Choose the agency and office",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agreement = self._chosen_agreement()
+        if agreement is not None:
+            partners = {c.code for c in agreement.partner_countries}
+            choices = [(code, name) for code, name in countries if code in partners]
+        else:
+            choices = [(code, name) for code, name in countries if code != "IN"]
+        self.fields["destination_country"].choices = [("", "Choose the country"), *choices]
+        self.fields["office"].queryset = offices_for(agreement)
+        self.fields["office"].label_from_instance = lambda o: (
+            f"{o.agency.name} ({o.agency.code}), {o.name}"
+        )
+
+    def _chosen_agreement(self) -> TradeAgreement | None:
+        data = self.data if self.is_bound else self.initial
+        if data.get("certificate_type") != CertificateType.PREFERENTIAL:
+            return None
+        pk = data.get("agreement")
+        if not pk or not str(pk).isdigit():
+            return None
+        return TradeAgreement.objects.filter(pk=pk, is_active=True).first()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        preferential = data.get("certificate_type") == CertificateType.PREFERENTIAL
+        if preferential and not data.get("agreement"):
+            self.add_error("agreement", "Choose the trade agreement.")
+        if not preferential:
+            data["agreement"] = None
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+
+
+class SectionForm(forms.ModelForm):
+    """A section that may be saved half-done ("Save and come back later"): with `partial`,
+    no field is required, but whatever is entered is still checked."""
+
+    def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not partial and not isinstance(field, forms.BooleanField):
+                field.required = True
+            elif partial:
+                field.required = False
+
+
+class PartiesForm(SectionForm):
+    class Meta:
+        model = Application
+        fields = [
+            "consignee_name",
+            "consignee_address",
+            "consignee_country",
+            "third_party_invoicing",
+            "third_party_name",
+            "third_party_address",
+            "third_party_country",
+        ]
+        widgets = {
+            "consignee_address": forms.Textarea(attrs={"rows": 3}),
+            "third_party_address": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"third_party_invoicing": "The goods are invoiced by a third party"}
+
+    def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, partial=partial, **kwargs)
+        for name in ("third_party_name", "third_party_address", "third_party_country"):
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("third_party_invoicing"):
+            for name in ("third_party_name", "third_party_address", "third_party_country"):
+                if not data.get(name) and not self.has_error(name):
+                    self.add_error(name, f"Enter the third party's {name.split('_', 2)[2]}.")
+        else:
+            for name in ("third_party_name", "third_party_address", "third_party_country"):
+                data[name] = ""
+        return data
+
+
+class TransportForm(SectionForm):
+    class Meta:
+        model = Application
+        fields = [
+            "transport_mode",
+            "vessel_or_flight",
+            "port_of_loading",
+            "port_of_discharge",
+            "departure_date",
+        ]
+        widgets = {"departure_date": DATE_WIDGET}
+        labels = {"vessel_or_flight": "Vessel, flight or vehicle"}
+
+
+class DeclarationForm(SectionForm):
+    class Meta:
+        model = Application
+        fields = [
+            "declaration_name",
+            "declaration_designation",
+            "declaration_place",
+            "declaration_date",
+            "declaration_accepted",
+        ]
+        widgets = {"declaration_date": DATE_WIDGET}
+        labels = {
+            "declaration_name": "Name of the signatory",
+            "declaration_designation": "Designation",
+            "declaration_place": "Place",
+            "declaration_date": "Date",
+            "declaration_accepted": (
+                "I declare that the above details and statements are correct, that all the "
+                "goods were produced in India and that they comply with the origin "
+                "requirements for the goods exported to the destination country."
+            ),
+        }
+
+    def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, partial=partial, **kwargs)
+        self.fields["declaration_accepted"].required = not partial
+
+
+class InvoiceForm(forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = ["number", "date", "currency"]
+        widgets = {"date": DATE_WIDGET}
+        labels = {"number": "Invoice number", "date": "Invoice date"}
+
+    def clean_currency(self) -> str:
+        value = self.cleaned_data["currency"].strip().upper()
+        if len(value) != 3 or not value.isalpha():
+            raise ValidationError("Enter the currency as a 3-letter code, such as USD.")
+        return value
+
+
+class LineItemForm(forms.ModelForm):
+    """One line of goods, checked against HS 2022 and the agreement's origin criteria."""
+
+    # Longer than 8 so that "8517.62.90" can be typed; clean_hs_code says what is wrong.
+    hs_code = forms.CharField(label="HS code (8 digits)", max_length=20)
+
+    class Meta:
+        model = LineItem
+        fields = [
+            "marks_and_numbers",
+            "package_count",
+            "package_kind",
+            "description",
+            "hs_code",
+            "origin_criterion",
+            "criterion_percentage",
+            "quantity",
+            "unit",
+            "gross_weight_kg",
+            "fob_value",
+            "fob_currency",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        labels = {
+            "package_count": "Number of packages",
+            "package_kind": "Kind of packages",
+            "description": "Description of goods",
+            "hs_code": "HS code (8 digits)",
+            "criterion_percentage": "Percentage (for a value-content criterion)",
+            "gross_weight_kg": "Gross weight (kg)",
+            "fob_value": "FOB value",
+            "fob_currency": "FOB currency",
+        }
+
+    def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.application = application
+        vocabulary = application.agreement.origin_criteria if application.agreement else []
+        self.vocabulary = list(vocabulary)
+        if application.is_preferential:
+            self.fields["origin_criterion"] = forms.ChoiceField(
+                label="Origin criterion",
+                choices=[("", "Choose"), *[(c, c) for c in vocabulary]],
+                required=True,
+                error_messages={
+                    "invalid_choice": "%(value)s is not an origin criterion of "
+                    f"{application.agreement.code}."
+                },
+            )
+        else:
+            del self.fields["origin_criterion"]
+            del self.fields["criterion_percentage"]
+        for name in ("quantity", "gross_weight_kg", "fob_value"):
+            self.fields[name].validators += POSITIVE
+        self.fields["package_count"].min_value = 1
+        self.fields["package_count"].error_messages["min_value"] = "Enter a number greater than 0."
+        self.fields["hs_code"].widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "off", "list": "hs-suggestions"}
+        )
+        self.hs_description = ""
+
+    def clean_hs_code(self) -> str:
+        raw = self.cleaned_data.get("hs_code", "")
+        code = hs_clean(raw)
+        if not code.isdigit():
+            raise ValidationError("Enter the HS code in digits only, such as 85176290.")
+        if len(code) != 8:
+            raise ValidationError(f"Enter the HS code as 8 digits; {code} has {len(code)}.")
+        subheading = hs_subheading(code)
+        if subheading is None:
+            raise ValidationError(f"{code[:6]} is not an HS 2022 subheading.")
+        self.hs_description = subheading.description
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        criterion = data.get("origin_criterion", "")
+        pct = data.get("criterion_percentage")
+        if criterion and needs_percentage(criterion):
+            if pct is None and not self.has_error("criterion_percentage"):
+                self.add_error(
+                    "criterion_percentage", f"Enter the percentage for the {criterion} criterion."
+                )
+        elif self.application.is_preferential:
+            data["criterion_percentage"] = None
+        if pct is not None and not (Decimal("0") < pct <= Decimal("100")):
+            self.add_error("criterion_percentage", "Enter a percentage between 0 and 100.")
+        if data.get("fob_currency"):
+            data["fob_currency"] = data["fob_currency"].strip().upper()
+        return data
+
+    def save_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in self.fields}
+
+
+CSV_COLUMNS = [
+    "marks_and_numbers",
+    "package_count",
+    "package_kind",
+    "description",
+    "hs_code",
+    "origin_criterion",
+    "criterion_percentage",
+    "quantity",
+    "unit",
+    "gross_weight_kg",
+    "fob_value",
+    "fob_currency",
+]
+CSV_MAX_ROWS = 500
+
+
+class GoodsUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file of goods")
+
+    def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.application = application
+        self.rows: list[dict[str, Any]] = []
+        self.row_errors: list[str] = []
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > 1024 * 1024:
+            raise ValidationError("The CSV file must be smaller than 1 MB.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationError("Save the file as CSV (UTF-8) and upload it again.") from exc
+        reader = csv.DictReader(io.StringIO(text))
+        missing = [
+            c
+            for c in (
+                "package_count",
+                "package_kind",
+                "description",
+                "hs_code",
+                "quantity",
+                "unit",
+                "gross_weight_kg",
+                "fob_value",
+            )
+            if c not in (reader.fieldnames or [])
+        ]
+        if missing:
+            raise ValidationError(
+                f"The file has no column {', '.join(missing)}. Start from the template."
+            )
+        for number, row in enumerate(reader, start=2):  # row 1 is the header
+            if number - 1 > CSV_MAX_ROWS:
+                raise ValidationError(f"Upload at most {CSV_MAX_ROWS} rows at a time.")
+            data = {k: (v or "").strip() for k, v in row.items() if k in CSV_COLUMNS}
+            if not any(data.values()):
+                continue
+            data.setdefault("fob_currency", "USD")
+            data["fob_currency"] = data["fob_currency"] or "USD"
+            form = LineItemForm(data=data, application=self.application)
+            if form.is_valid():
+                self.rows.append(form.save_data())
+            else:
+                for field, errors in form.errors.items():
+                    column = field if field != "__all__" else "row"
+                    for error in errors:
+                        self.row_errors.append(f"Row {number}, column {column}: {error}")
+        if self.row_errors:
+            raise ValidationError("Nothing was imported: correct these rows and upload again.")
+        if not self.rows:
+            raise ValidationError("The file has no rows of goods.")
+        return upload
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="Type of document", choices=DocumentKind.choices)
+    file = forms.FileField(
+        label="File",
+        help_text="PDF, JPEG or PNG, at most 10 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+
+class ReplyForm(forms.Form):
+    reply = forms.CharField(
+        label="Your reply to the officer",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+    )
+
+
+class ListFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "All statuses"), *Status.choices]
+    )
+    q = forms.CharField(label="Reference or invoice number", required=False, max_length=50)

@@ -1,0 +1,231 @@
+"""Reads: the exporter's applications, the state of each section, what still blocks submit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import (
+    REQUIRED_DOCUMENTS,
+    AgencyOffice,
+    Application,
+    ApplicationEvent,
+    CertificateType,
+    Document,
+    Fee,
+    Invoice,
+    IssuingAgency,
+    Payment,
+    Status,
+    TradeAgreement,
+)
+
+NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
+STATE_LABELS = {NOT_STARTED: "Not started", IN_PROGRESS: "In progress", COMPLETED: "Completed"}
+
+PARTY_FIELDS = ("consignee_name", "consignee_address", "consignee_country")
+THIRD_PARTY_FIELDS = ("third_party_name", "third_party_address", "third_party_country")
+TRANSPORT_FIELDS = (
+    "transport_mode",
+    "vessel_or_flight",
+    "port_of_loading",
+    "port_of_discharge",
+    "departure_date",
+)
+DECLARATION_FIELDS = (
+    "declaration_name",
+    "declaration_designation",
+    "declaration_place",
+    "declaration_date",
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    url_name: str
+    state: str
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def done(self) -> bool:
+        return self.state == COMPLETED
+
+
+# ---------------------------------------------------------------------------------------------
+# Lookups that answer 404 for anybody else's application
+# ---------------------------------------------------------------------------------------------
+
+
+def application_get_for_exporter(*, reference: str, user: User) -> Application:
+    """The exporter's own application with everything the pages show, in a fixed number of
+    queries. Anyone else's reference is a 404, exactly like a reference that does not exist."""
+    qs = (
+        Application.objects.filter(reference=reference, exporter=user)
+        .select_related("agreement", "agency", "office", "exporter__exporter_profile__iec_record")
+        .prefetch_related(
+            "items",
+            "invoices",
+            "documents",
+            Prefetch("payments", queryset=Payment.objects.order_by("-created_at")),
+            Prefetch("events", queryset=ApplicationEvent.objects.select_related("actor")),
+        )
+    )
+    application = qs.first()
+    if application is None:
+        raise Http404("No such application")
+    return application
+
+
+def document_get_for_viewer(*, reference: str, document_id: int, user: User) -> Document:
+    """A document for its owner, or for a second-factor-verified officer of the chosen agency.
+    Everyone else gets a 404."""
+    document = (
+        Document.objects.select_related("application")
+        .filter(pk=document_id, application__reference=reference)
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document")
+    application = document.application
+    if application.exporter_id == user.pk:
+        return document
+    profile = getattr(user, "officer_profile", None) if user.is_officer else None
+    verified = getattr(user, "is_verified", lambda: False)()
+    if profile is not None and profile.agency_id == application.agency_id and verified:
+        return document
+    raise Http404("No such document")
+
+
+def applications_for_exporter(
+    *, user: User, status: str = "", query: str = ""
+) -> QuerySet[Application]:
+    qs = Application.objects.filter(exporter=user).select_related("agreement", "agency", "office")
+    if status:
+        qs = qs.filter(status=status)
+    query = query.strip()
+    if query:
+        invoice_match = Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)
+        qs = qs.filter(Q(reference__icontains=query) | Exists(invoice_match))
+    return qs.order_by("-updated_at", "-pk")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference data for the "Apply" form
+# ---------------------------------------------------------------------------------------------
+
+
+def agencies_for(agreement: TradeAgreement | None) -> QuerySet[IssuingAgency]:
+    if agreement is None:
+        return IssuingAgency.objects.filter(issues_non_preferential=True)
+    return IssuingAgency.objects.filter(agreements=agreement)
+
+
+def offices_for(agreement: TradeAgreement | None) -> QuerySet[AgencyOffice]:
+    return AgencyOffice.objects.filter(agency__in=agencies_for(agreement)).select_related("agency")
+
+
+def fee_for(application: Application) -> Fee | None:
+    """The fee in force today: one set for the agreement wins over the type's general one."""
+    today = timezone.localdate()
+    qs = Fee.objects.filter(certificate_type=application.certificate_type, valid_from__lte=today)
+    if application.certificate_type == CertificateType.PREFERENTIAL:
+        specific = qs.filter(agreement=application.agreement).first()
+        if specific:
+            return specific
+    return qs.filter(agreement=None).first()
+
+
+def captured_payment(application: Application) -> Payment | None:
+    # Uses the prefetched payments when they are there.
+    return next((p for p in application.payments.all() if p.state == Payment.State.CAPTURED), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections and submission
+# ---------------------------------------------------------------------------------------------
+
+
+def _filled(application: Application, fields: tuple[str, ...]) -> int:
+    return sum(1 for f in fields if getattr(application, f) not in ("", None))
+
+
+def _state(filled: int, total: int) -> str:
+    if filled == 0:
+        return NOT_STARTED
+    return COMPLETED if filled >= total else IN_PROGRESS
+
+
+def application_sections(application: Application) -> list[Section]:
+    parties_fields = PARTY_FIELDS + (
+        THIRD_PARTY_FIELDS if application.third_party_invoicing else ()
+    )
+    kinds = {d.kind for d in application.documents.all()}
+    required_there = sum(1 for k in REQUIRED_DOCUMENTS if k in kinds)
+    declaration = _filled(application, DECLARATION_FIELDS) + int(application.declaration_accepted)
+    return [
+        Section(
+            "parties",
+            "Exporter and consignee",
+            "applications:parties",
+            _state(_filled(application, parties_fields), len(parties_fields)),
+        ),
+        Section(
+            "transport",
+            "Transport and route",
+            "applications:transport",
+            _state(_filled(application, TRANSPORT_FIELDS), len(TRANSPORT_FIELDS)),
+        ),
+        Section(
+            "invoices",
+            "Invoices",
+            "applications:invoices",
+            COMPLETED if application.invoices.all() else NOT_STARTED,
+        ),
+        Section(
+            "goods",
+            "Goods",
+            "applications:goods",
+            COMPLETED if application.items.all() else NOT_STARTED,
+        ),
+        Section(
+            "documents",
+            "Supporting documents",
+            "applications:documents",
+            _state(required_there if kinds else 0, len(REQUIRED_DOCUMENTS))
+            if kinds
+            else NOT_STARTED,
+        ),
+        Section(
+            "declaration",
+            "Exporter's declaration",
+            "applications:declaration",
+            _state(declaration, len(DECLARATION_FIELDS) + 1),
+        ),
+    ]
+
+
+def submission_problems(application: Application) -> list[str]:
+    """Everything that still stops the application being submitted, in words for the exporter.
+    Empty when it may be submitted."""
+    problems = [
+        f"complete the section \u201c{s.title}\u201d"
+        for s in application_sections(application)
+        if not s.done
+    ]
+    kinds = {d.kind for d in application.documents.all()}
+    for kind in REQUIRED_DOCUMENTS:
+        if kind not in kinds:
+            problems.append(f"upload the {kind.label.lower()}")
+    if application.status == Status.DRAFT and captured_payment(application) is None:
+        problems.append("pay the fee")
+    return problems

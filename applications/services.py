@@ -1,0 +1,432 @@
+"""Writes for the exporter's side of an application. Status changes live in workflow.py."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import (
+    AgencyOffice,
+    Application,
+    ApplicationEvent,
+    Document,
+    DocumentKind,
+    Invoice,
+    IssuingAgency,
+    LineItem,
+    Payment,
+    PaymentEvent,
+    ReferenceCounter,
+    Status,
+    TradeAgreement,
+)
+from .payments import gateway_get
+from .selectors import fee_for
+from .uploads import upload_check
+from .workflow import WorkflowError
+
+logger = logging.getLogger(__name__)
+
+COPIED_FIELDS = (
+    "consignee_name",
+    "consignee_address",
+    "consignee_country",
+    "third_party_invoicing",
+    "third_party_name",
+    "third_party_address",
+    "third_party_country",
+    "transport_mode",
+    "vessel_or_flight",
+    "port_of_loading",
+    "port_of_discharge",
+    "departure_date",
+    "remarks",
+)
+ITEM_FIELDS = (
+    "marks_and_numbers",
+    "package_count",
+    "package_kind",
+    "description",
+    "hs_code",
+    "origin_criterion",
+    "criterion_percentage",
+    "quantity",
+    "unit",
+    "gross_weight_kg",
+    "fob_value",
+    "fob_currency",
+)
+# Fields a section form may write; anything else in `data` is a programming error.
+SECTION_FIELDS = frozenset(COPIED_FIELDS) | {
+    "declaration_name",
+    "declaration_designation",
+    "declaration_place",
+    "declaration_date",
+    "declaration_accepted",
+}
+
+
+def _locked_editable(application_id: int, exporter: User) -> Application:
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if application.exporter_id != exporter.pk:
+        raise WorkflowError("This application is not yours.")
+    if not application.is_editable:
+        raise WorkflowError(
+            f"{application.reference} is {application.get_status_display().lower()} and can "
+            "no longer be changed."
+        )
+    return application
+
+
+def _reference_next() -> str:
+    """COO-YYYY-NNNNNN from a counter row locked for the rest of the transaction: no gaps and
+    no duplicates however many exporters apply at once."""
+    year = timezone.localdate().year
+    ReferenceCounter.objects.get_or_create(year=year)
+    counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"COO-{year}-{counter.last:06d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The application
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_create(
+    *,
+    exporter: User,
+    certificate_type: str,
+    agreement: TradeAgreement | None,
+    destination_country: str,
+    agency: IssuingAgency,
+    office: AgencyOffice,
+    copied_from: Application | None = None,
+) -> Application:
+    """A new DRAFT with the next reference number. Writes a creation event."""
+    application = Application.objects.create(
+        reference=_reference_next(),
+        exporter=exporter,
+        certificate_type=certificate_type,
+        agreement=agreement,
+        destination_country=destination_country,
+        agency=agency,
+        office=office,
+    )
+    note = f"Copied from {copied_from.reference}." if copied_from else "Application started."
+    ApplicationEvent.objects.create(
+        application=application,
+        kind=ApplicationEvent.Kind.MESSAGE,
+        actor=exporter,
+        to_status=Status.DRAFT,
+        note=note,
+    )
+    return application
+
+
+@transaction.atomic
+def application_update(*, application_id: int, exporter: User, data: dict[str, Any]) -> None:
+    """Save one section's fields (parties, transport or declaration)."""
+    unknown = set(data) - SECTION_FIELDS
+    if unknown:
+        raise ValueError(f"Not section fields: {sorted(unknown)}")
+    application = _locked_editable(application_id, exporter)
+    for field, value in data.items():
+        setattr(application, field, value)
+    application.save(update_fields=[*data, "updated_at"])
+
+
+@transaction.atomic
+def application_copy(*, application_id: int, exporter: User) -> Application:
+    """A new draft with the parties, transport, invoices and goods of one of the exporter's
+    applications; never its documents, payment or declaration."""
+    source = Application.objects.get(pk=application_id, exporter=exporter)
+    copy = application_create(
+        exporter=exporter,
+        certificate_type=source.certificate_type,
+        agreement=source.agreement,
+        destination_country=source.destination_country,
+        agency=source.agency,
+        office=source.office,
+        copied_from=source,
+    )
+    for field in COPIED_FIELDS:
+        setattr(copy, field, getattr(source, field))
+    copy.save()
+    Invoice.objects.bulk_create(
+        Invoice(application=copy, number=i.number, date=i.date, currency=i.currency)
+        for i in source.invoices.all()
+    )
+    LineItem.objects.bulk_create(
+        LineItem(
+            application=copy, position=item.position, **{f: getattr(item, f) for f in ITEM_FIELDS}
+        )
+        for item in source.items.all()
+    )
+    return copy
+
+
+# ---------------------------------------------------------------------------------------------
+# Invoices and goods
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invoice_add(*, application_id: int, exporter: User, data: dict[str, Any]) -> Invoice:
+    application = _locked_editable(application_id, exporter)
+    invoice = Invoice.objects.create(application=application, **data)
+    application.save(update_fields=["updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def invoice_remove(*, application_id: int, exporter: User, invoice_id: int) -> None:
+    application = _locked_editable(application_id, exporter)
+    application.invoices.filter(pk=invoice_id).delete()
+    application.save(update_fields=["updated_at"])
+
+
+def _next_position(application: Application) -> int:
+    return (application.items.aggregate(m=Max("position"))["m"] or 0) + 1
+
+
+@transaction.atomic
+def line_item_add(*, application_id: int, exporter: User, data: dict[str, Any]) -> LineItem:
+    application = _locked_editable(application_id, exporter)
+    item = LineItem.objects.create(
+        application=application, position=_next_position(application), **data
+    )
+    application.save(update_fields=["updated_at"])
+    return item
+
+
+@transaction.atomic
+def line_item_update(
+    *, application_id: int, exporter: User, item_id: int, data: dict[str, Any]
+) -> LineItem:
+    application = _locked_editable(application_id, exporter)
+    item = application.items.get(pk=item_id)
+    for field, value in data.items():
+        setattr(item, field, value)
+    item.save()
+    application.save(update_fields=["updated_at"])
+    return item
+
+
+@transaction.atomic
+def line_item_remove(*, application_id: int, exporter: User, item_id: int) -> None:
+    application = _locked_editable(application_id, exporter)
+    application.items.filter(pk=item_id).delete()
+    application.save(update_fields=["updated_at"])
+
+
+@transaction.atomic
+def line_items_import(
+    *, application_id: int, exporter: User, rows: list[dict[str, Any]]
+) -> list[LineItem]:
+    """Append already-validated rows, all or nothing."""
+    application = _locked_editable(application_id, exporter)
+    start = _next_position(application)
+    items = LineItem.objects.bulk_create(
+        LineItem(application=application, position=start + n, **row) for n, row in enumerate(rows)
+    )
+    application.save(update_fields=["updated_at"])
+    return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def document_upload(
+    *, application_id: int, exporter: User, kind: str, upload: UploadedFile
+) -> Document:
+    """Store a checked upload privately. A new invoice, packing list or bill of lading replaces
+    the one already there; "other" documents accumulate."""
+    application = _locked_editable(application_id, exporter)
+    checked = upload_check(upload)  # raises ValidationError; the draft is untouched
+    if kind != DocumentKind.OTHER:
+        for old in application.documents.filter(kind=kind):
+            _document_delete(old)
+    document = Document(
+        application=application,
+        kind=kind,
+        original_name=(upload.name or "upload")[:255],
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=exporter,
+    )
+    document.file.save(checked.sha256, upload, save=False)
+    document.save()
+    application.save(update_fields=["updated_at"])
+    return document
+
+
+def _document_delete(document: Document) -> None:
+    name, storage = document.file.name, document.file.storage
+    document.delete()
+    # The file goes only once the row's deletion is committed.
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def document_remove(*, application_id: int, exporter: User, document_id: int) -> None:
+    application = _locked_editable(application_id, exporter)
+    document = application.documents.filter(pk=document_id).first()
+    if document is not None:
+        _document_delete(document)
+        application.save(update_fields=["updated_at"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Payments
+# ---------------------------------------------------------------------------------------------
+
+
+class PaymentRefused(Exception):  # noqa: N818 - reads as the outcome, like Http404
+    """A notification that was not applied: bad signature, wrong amount, unknown order."""
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    applied: bool
+    replay: bool
+    refused: str = ""
+
+
+@transaction.atomic
+def payment_start(*, application_id: int, exporter: User) -> Payment:
+    """Open a payment for the fee in force, computed here and never taken from the browser.
+    A second click while one is open reuses it; a captured fee is never charged again."""
+    application = Application.objects.select_for_update().get(pk=application_id)
+    if application.exporter_id != exporter.pk:
+        raise WorkflowError("This application is not yours.")
+    if application.status != Status.DRAFT:
+        raise WorkflowError("The fee is paid before the application is first submitted.")
+    payments = application.payments.all()
+    if any(p.state == Payment.State.CAPTURED for p in payments):
+        raise WorkflowError("The fee for this application has already been paid.")
+    open_payment = next((p for p in payments if p.state == Payment.State.CREATED), None)
+    fee = fee_for(application)
+    if fee is None:
+        raise WorkflowError("No fee is set for this kind of certificate; contact support.")
+    if open_payment and open_payment.amount == fee.amount:
+        return open_payment
+    gateway = gateway_get()
+    return Payment.objects.create(
+        application=application,
+        order_id=f"ORD-{secrets.token_hex(10).upper()}",
+        amount=fee.amount,
+        currency=fee.currency,
+        gateway=gateway.name,
+    )
+
+
+@transaction.atomic
+def payment_apply_event(
+    *, payload: dict[str, Any], signature: str, source: str, gateway_name: str = "sandbox"
+) -> PaymentOutcome:
+    """Apply one signed gateway event (from the notification or the browser's return).
+
+    The event id is recorded under a unique constraint in this same transaction, so a replay,
+    or the same event arriving by both routes at once, applies once. A bad signature, an
+    unknown order or an amount that differs from what was asked is logged and refused. A late
+    "failed" or "cancelled" never undoes a capture.
+    """
+    gateway = gateway_get(gateway_name)
+    if not gateway.verify(payload, signature):
+        logger.warning("payment %s refused: bad signature on %r", source, payload)
+        raise PaymentRefused("The payment message's signature is not valid.")
+    order_id, event_id = str(payload.get("order_id", "")), str(payload.get("event_id", ""))
+    kind = str(payload.get("status", ""))
+    payment = (
+        Payment.objects.select_for_update()
+        .select_related("application")
+        .filter(order_id=order_id)
+        .first()
+    )
+    if payment is None or not event_id or kind not in {"captured", "failed", "cancelled"}:
+        logger.warning("payment %s refused: unknown order or event %r", source, payload)
+        raise PaymentRefused("The payment message names no order of ours.")
+    # Lock the application too: two payments of one application cannot both be captured.
+    Application.objects.select_for_update().filter(pk=payment.application_id).first()
+    if PaymentEvent.objects.filter(event_id=event_id).exists():
+        logger.info("payment %s: replay of event %s ignored", source, event_id)
+        return PaymentOutcome(payment=payment, applied=False, replay=True)
+    try:
+        amount_ok = Decimal(str(payload.get("amount"))) == payment.amount
+    except (InvalidOperation, ValueError):
+        amount_ok = False
+    amount_ok = amount_ok and payload.get("currency") == payment.currency
+    event = PaymentEvent(payment=payment, event_id=event_id, kind=kind, payload=payload)
+    if not amount_ok:
+        logger.warning(
+            "payment %s refused: amount %r differs from %s %s",
+            source,
+            payload.get("amount"),
+            payment.amount,
+            payment.currency,
+        )
+        # Recorded (so a replay is recognised) but not applied; the payment stays as it was.
+        _record(event)
+        return PaymentOutcome(
+            payment=payment,
+            applied=False,
+            replay=False,
+            refused="The amount paid is not the fee that was asked.",
+        )
+    with transaction.atomic():
+        event.applied = _apply(payment, kind, payload)
+        try:
+            _record(event)
+        except IntegrityError:
+            # The same event committed by a concurrent request after our check: a replay.
+            transaction.set_rollback(True)
+            return PaymentOutcome(payment=payment, applied=False, replay=True)
+    return PaymentOutcome(payment=payment, applied=event.applied, replay=False)
+
+
+def _record(event: PaymentEvent) -> None:
+    with transaction.atomic():
+        event.save()
+
+
+def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
+    if payment.state == Payment.State.CAPTURED:
+        return False  # captured is final
+    if kind == "captured":
+        if payment.application.payments.filter(state=Payment.State.CAPTURED).exists():
+            logger.error("payment %s captured but the fee was already paid", payment.order_id)
+            return False
+        payment.state = Payment.State.CAPTURED
+        payment.captured_at = timezone.now()
+        payment.gateway_reference = str(payload.get("gateway_reference", ""))[:100]
+        payment.save(update_fields=["state", "captured_at", "gateway_reference", "updated_at"])
+        ApplicationEvent.objects.create(
+            application=payment.application,
+            kind=ApplicationEvent.Kind.PAYMENT,
+            note=f"Fee of {payment.currency} {payment.amount} paid "
+            f"(transaction {payment.gateway_reference}).",
+        )
+        return True
+    if payment.state == Payment.State.CREATED:
+        payment.state = Payment.State.FAILED if kind == "failed" else Payment.State.CANCELLED
+        payment.save(update_fields=["state", "updated_at"])
+        return True
+    return False

@@ -1,0 +1,605 @@
+"""The exporter's pages: apply, the task list and its sections, pay, submit, track."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import get_valid_filename
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import exporter_required
+
+from . import forms, selectors, services, workflow
+from .hs import hs_descriptions, hs_subheading, hs_suggest
+from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
+from .payments import gateway_get
+from .uploads import EXTENSIONS
+
+PAGE_SIZE = 25
+
+
+def _app(request: HttpRequest, reference: str) -> Application:
+    return selectors.application_get_for_exporter(reference=reference, user=request.user)
+
+
+def _editable(request: HttpRequest, reference: str) -> Application:
+    application = _app(request, reference)
+    if not application.is_editable:
+        messages.error(request, f"{reference} has been submitted and can no longer be changed.")
+        raise _Redirect(reverse("applications:detail", args=[reference]))
+    return application
+
+
+class _Redirect(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+def _guarded(view):  # type: ignore[no-untyped-def]
+    """Exporter-only, and turns `_Redirect` and WorkflowError into a redirect with a message."""
+
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _Redirect as exc:
+            return redirect(exc.url)
+        except workflow.WorkflowError as exc:
+            messages.error(request, str(exc))
+            ref = kwargs.get("reference")
+            return redirect("applications:detail", ref) if ref else redirect("applications:list")
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return exporter_required(wrapper)
+
+
+# ---------------------------------------------------------------------------------------------
+# My applications, apply, copy
+# ---------------------------------------------------------------------------------------------
+
+
+@_guarded
+@require_GET
+def application_list(request: HttpRequest) -> HttpResponse:
+    form = forms.ListFilterForm(request.GET or None)
+    status = query = ""
+    if form.is_valid():
+        status, query = form.cleaned_data["status"], form.cleaned_data["q"]
+    qs = selectors.applications_for_exporter(user=request.user, status=status, query=query)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    keep = urlencode({"status": status, "q": query})
+    return render(
+        request,
+        "applications/list.html",
+        {"form": form, "page_obj": page, "keep": keep, "filtered": bool(status or query)},
+    )
+
+
+@_guarded
+def application_new(request: HttpRequest) -> HttpResponse:
+    """Certificate type, agreement, destination and office. Choosing a type or an agreement
+    narrows the other lists: htmx refreshes the form, and without JavaScript the "Update the
+    lists" button does the same with a GET."""
+    if request.method == "POST":
+        form = forms.ApplicationStartForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            application = services.application_create(
+                exporter=request.user,
+                certificate_type=d["certificate_type"],
+                agreement=d["agreement"],
+                destination_country=d["destination_country"],
+                agency=d["office"].agency,
+                office=d["office"],
+            )
+            messages.success(request, f"Application {application.reference} started.")
+            return redirect("applications:tasks", application.reference)
+    else:
+        form = forms.ApplicationStartForm(
+            initial=request.GET.dict() or {"certificate_type": "non_preferential"}
+        )
+    template = "applications/_start_form.html" if request.htmx else "applications/new.html"
+    return render(request, template, {"form": form})
+
+
+@_guarded
+@require_POST
+def application_copy(request: HttpRequest, reference: str) -> HttpResponse:
+    source = _app(request, reference)
+    copy = services.application_copy(application_id=source.pk, exporter=request.user)
+    messages.success(
+        request,
+        f"{copy.reference} is a new draft copied from {reference}. "
+        "Upload the documents and pay the fee before you submit it.",
+    )
+    return redirect("applications:tasks", copy.reference)
+
+
+# ---------------------------------------------------------------------------------------------
+# Task list and sections
+# ---------------------------------------------------------------------------------------------
+
+
+@_guarded
+@require_GET
+def application_tasks(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _app(request, reference)
+    if not application.is_editable:
+        return redirect("applications:detail", reference)
+    sections = selectors.application_sections(application)
+    return render(
+        request,
+        "applications/tasks.html",
+        {
+            "application": application,
+            "sections": sections,
+            "completed": sum(s.done for s in sections),
+            "payment": selectors.captured_payment(application),
+            "fee": selectors.fee_for(application),
+            "problems": selectors.submission_problems(application),
+            "clarification": _last_clarification(application),
+        },
+    )
+
+
+SECTION_FORMS = {
+    "parties": (forms.PartiesForm, "Exporter and consignee"),
+    "transport": (forms.TransportForm, "Transport and route"),
+    "declaration": (forms.DeclarationForm, "Exporter's declaration"),
+}
+
+
+@_guarded
+def application_section(request: HttpRequest, reference: str, section: str) -> HttpResponse:
+    form_class, title = SECTION_FORMS[section]
+    application = _editable(request, reference)
+    partial = "later" in request.POST
+    form = form_class(request.POST or None, instance=application, partial=partial)
+    if request.method == "POST" and form.is_valid():
+        services.application_update(
+            application_id=application.pk, exporter=request.user, data=form.cleaned_data
+        )
+        if not partial:
+            messages.success(request, f"{title}: saved.")
+        return redirect("applications:tasks", reference)
+    return render(
+        request,
+        "applications/section.html",
+        {"application": application, "form": form, "title": title, "section": section},
+    )
+
+
+@_guarded
+def application_invoices(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _editable(request, reference)
+    form = forms.InvoiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.invoice_add(
+            application_id=application.pk, exporter=request.user, data=form.cleaned_data
+        )
+        messages.success(request, f"Invoice {form.cleaned_data['number']} added.")
+        return redirect("applications:invoices", reference)
+    return render(request, "applications/invoices.html", {"application": application, "form": form})
+
+
+@_guarded
+@require_POST
+def invoice_remove(request: HttpRequest, reference: str, invoice_id: int) -> HttpResponse:
+    application = _editable(request, reference)
+    services.invoice_remove(
+        application_id=application.pk, exporter=request.user, invoice_id=invoice_id
+    )
+    return redirect("applications:invoices", reference)
+
+
+# ---------------------------------------------------------------------------------------------
+# Goods
+# ---------------------------------------------------------------------------------------------
+
+
+@_guarded
+@require_GET
+def goods(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _editable(request, reference)
+    items = list(application.items.all())
+    descriptions = hs_descriptions([i.hs_code for i in items])
+    return render(
+        request,
+        "applications/goods.html",
+        {
+            "application": application,
+            "rows": [(item, descriptions.get(item.hs_code, "")) for item in items],
+        },
+    )
+
+
+@_guarded
+def item_edit(request: HttpRequest, reference: str, item_id: int | None = None) -> HttpResponse:
+    application = _editable(request, reference)
+    item = get_object_or_404(application.items, pk=item_id) if item_id else None
+    form = forms.LineItemForm(request.POST or None, instance=item, application=application)
+    if request.method == "POST" and form.is_valid():
+        kwargs = {
+            "application_id": application.pk,
+            "exporter": request.user,
+            "data": form.save_data(),
+        }
+        if item:
+            services.line_item_update(item_id=item.pk, **kwargs)
+        else:
+            services.line_item_add(**kwargs)
+        return redirect("applications:goods", reference)
+    hs = hs_subheading(form["hs_code"].value() or "") if form["hs_code"].value() else None
+    return render(
+        request,
+        "applications/item_form.html",
+        {
+            "application": application,
+            "form": form,
+            "item": item,
+            "hs_description": hs.description if hs else "",
+        },
+    )
+
+
+@_guarded
+@require_POST
+def item_remove(request: HttpRequest, reference: str, item_id: int) -> HttpResponse:
+    application = _editable(request, reference)
+    services.line_item_remove(application_id=application.pk, exporter=request.user, item_id=item_id)
+    messages.success(request, "Item removed.")
+    return redirect("applications:goods", reference)
+
+
+@_guarded
+def goods_upload(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _editable(request, reference)
+    form = forms.GoodsUploadForm(
+        request.POST or None, request.FILES or None, application=application
+    )
+    if request.method == "POST" and form.is_valid():
+        items = services.line_items_import(
+            application_id=application.pk, exporter=request.user, rows=form.rows
+        )
+        messages.success(request, f"{len(items)} items imported.")
+        return redirect("applications:goods", reference)
+    return render(
+        request, "applications/goods_upload.html", {"application": application, "form": form}
+    )
+
+
+@_guarded
+@require_GET
+def goods_template(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _app(request, reference)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="goods-template.csv"'
+    writer = csv.writer(response)
+    writer.writerow(forms.CSV_COLUMNS)
+    criterion = application.agreement.origin_criteria[0] if application.agreement else ""
+    writer.writerow(
+        [
+            "ABC/1-10",
+            "10",
+            "cartons",
+            "Cotton T-shirts, knitted",
+            "61091000",
+            criterion,
+            "",
+            "500",
+            "pcs",
+            "120.5",
+            "2500.00",
+            "USD",
+        ]
+    )
+    return response
+
+
+@_guarded
+@require_GET
+def hs_lookup(request: HttpRequest) -> HttpResponse:
+    """htmx: suggestions for the HS code field, and the description of an exact code."""
+    query = request.GET.get("hs_code") or request.GET.get("q", "")
+    exact = hs_subheading(query) if len(query.strip()) >= 6 else None
+    return render(
+        request,
+        "applications/_hs_suggestions.html",
+        {"suggestions": hs_suggest(query), "exact": exact},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents
+# ---------------------------------------------------------------------------------------------
+
+
+@_guarded
+def documents(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _editable(request, reference)
+    form = forms.DocumentUploadForm(
+        request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = services.document_upload(
+                application_id=application.pk,
+                exporter=request.user,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            messages.success(request, f"{document.get_kind_display()} uploaded.")
+            return redirect("applications:documents", reference)
+    kinds = {d.kind for d in application.documents.all()}
+    return render(
+        request,
+        "applications/documents.html",
+        {
+            "application": application,
+            "form": form,
+            "missing": [k for k in REQUIRED_DOCUMENTS if k not in kinds],
+        },
+    )
+
+
+@_guarded
+@require_POST
+def document_remove(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
+    application = _editable(request, reference)
+    services.document_remove(
+        application_id=application.pk, exporter=request.user, document_id=document_id
+    )
+    messages.success(request, "Document deleted.")
+    return redirect("applications:documents", reference)
+
+
+@require_GET
+@xframe_options_sameorigin
+def document_view(request: HttpRequest, reference: str, document_id: int) -> FileResponse:
+    """The stored file, inline, for its owner and for verified officers of the agency."""
+    document = selectors.document_get_for_viewer(
+        reference=reference, document_id=document_id, user=request.user
+    )
+    stem = get_valid_filename(document.original_name.rsplit(".", 1)[0])[:80] or "document"
+    filename = f"{stem}.{EXTENSIONS[document.content_type]}"
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        as_attachment=False,
+        filename=filename,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src 'self'; "
+        "style-src 'unsafe-inline'; frame-ancestors 'self'"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Check your answers, pay, submit
+# ---------------------------------------------------------------------------------------------
+
+
+@_guarded
+@require_GET
+def application_check(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _editable(request, reference)
+    return render(
+        request,
+        "applications/check.html",
+        {
+            **_summary_context(application, change_links=True),
+            "problems": selectors.submission_problems(application),
+            "payment": selectors.captured_payment(application),
+            "fee": selectors.fee_for(application),
+        },
+    )
+
+
+@_guarded
+@require_POST
+def payment_start(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _app(request, reference)
+    payment = services.payment_start(application_id=application.pk, exporter=request.user)
+    return redirect(gateway_get(payment.gateway).checkout_url(payment))
+
+
+@_guarded
+def payment_sandbox(request: HttpRequest, order_id: str) -> HttpResponse:
+    """The sandbox gateway's hosted page. On a choice it sends the signed server-to-server
+    notification (in-process) and then sends the browser back with a signed return."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("application"),
+        order_id=order_id,
+        application__exporter=request.user,
+    )
+    outcome = request.POST.get("outcome")
+    if request.method == "POST" and outcome in {"captured", "failed", "cancelled"}:
+        payload = _sandbox_event(payment, outcome)
+        signature = gateway_get("sandbox").sign(payload)
+        with contextlib.suppress(services.PaymentRefused):
+            # A refused notification is logged; the return below is refused the same way.
+            services.payment_apply_event(
+                payload=payload, signature=signature, source="notification"
+            )
+        query = urlencode({**payload, "signature": signature})
+        return redirect(f"{reverse('applications:payment-return')}?{query}")
+    return render(request, "applications/sandbox.html", {"payment": payment})
+
+
+def _sandbox_event(payment: Payment, outcome: str) -> dict[str, str]:
+    import secrets
+
+    return {
+        "order_id": payment.order_id,
+        "event_id": f"EVT-{secrets.token_hex(12)}",
+        "status": outcome,
+        "amount": f"{payment.amount:.2f}",
+        "currency": payment.currency,
+        "gateway_reference": f"SBX{secrets.token_hex(6).upper()}" if outcome == "captured" else "",
+    }
+
+
+PAYLOAD_KEYS = ("order_id", "event_id", "status", "amount", "currency", "gateway_reference")
+
+
+@_guarded
+@require_GET
+def payment_return(request: HttpRequest) -> HttpResponse:
+    payload = {k: request.GET.get(k, "") for k in PAYLOAD_KEYS}
+    payment = get_object_or_404(
+        Payment.objects.select_related("application"),
+        order_id=payload["order_id"],
+        application__exporter=request.user,
+    )
+    reference = payment.application.reference
+    try:
+        outcome = services.payment_apply_event(
+            payload=payload, signature=request.GET.get("signature", ""), source="return"
+        )
+    except services.PaymentRefused as exc:
+        messages.error(request, f"The payment could not be confirmed: {exc}")
+        return redirect("applications:tasks", reference)
+    payment.refresh_from_db()
+    if outcome.refused:
+        messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
+    elif payment.state == Payment.State.CAPTURED:
+        messages.success(request, "Payment received.")
+        return redirect("applications:receipt", reference)
+    else:
+        messages.error(
+            request,
+            f"The payment was {payment.get_state_display().lower()}: "
+            "nothing was charged. Your application is saved; try again.",
+        )
+    return redirect("applications:tasks", reference)
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def payment_notify(request: HttpRequest) -> JsonResponse:
+    """The gateway's server-to-server notification, authenticated by its HMAC signature."""
+    try:
+        payload = json.loads(request.body)
+        if not isinstance(payload, dict):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"ok": False, "error": "bad request"}, status=400)
+    try:
+        outcome = services.payment_apply_event(
+            payload=payload,
+            signature=request.headers.get("X-Signature", ""),
+            source="notification",
+        )
+    except services.PaymentRefused as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+    if outcome.refused:
+        return JsonResponse({"ok": False, "error": outcome.refused}, status=400)
+    return JsonResponse({"ok": True, "applied": outcome.applied, "replay": outcome.replay})
+
+
+@_guarded
+@require_GET
+def payment_receipt(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _app(request, reference)
+    payment = selectors.captured_payment(application)
+    if payment is None:
+        raise Http404("No payment")
+    return render(
+        request, "applications/receipt.html", {"application": application, "payment": payment}
+    )
+
+
+@_guarded
+@require_POST
+def application_submit(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _app(request, reference)
+    if application.status == Status.CLARIFICATION_REQUESTED:
+        form = forms.ReplyForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Write a reply to the officer's question before you resubmit.")
+            return redirect("applications:tasks", reference)
+        workflow.application_resubmit(
+            application_id=application.pk, exporter=request.user, reply=form.cleaned_data["reply"]
+        )
+    else:
+        workflow.application_submit(application_id=application.pk, exporter=request.user)
+    return redirect("applications:confirmation", reference)
+
+
+@_guarded
+@require_GET
+def application_confirmation(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _app(request, reference)
+    if application.status != Status.SUBMITTED:
+        return redirect("applications:detail", reference)
+    return render(request, "applications/confirmation.html", {"application": application})
+
+
+# ---------------------------------------------------------------------------------------------
+# Detail and withdraw
+# ---------------------------------------------------------------------------------------------
+
+
+@_guarded
+@require_GET
+def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _app(request, reference)
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            **_summary_context(application, change_links=False),
+            "payment": selectors.captured_payment(application),
+            "clarification": _last_clarification(application),
+            "can_withdraw": application.status
+            in {Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED},
+        },
+    )
+
+
+@_guarded
+def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _app(request, reference)
+    if request.method == "POST":
+        workflow.application_withdraw(application_id=application.pk, exporter=request.user)
+        messages.success(request, f"{reference} has been withdrawn.")
+        return redirect("applications:detail", reference)
+    return render(request, "applications/withdraw.html", {"application": application})
+
+
+def _summary_context(application: Application, *, change_links: bool) -> dict[str, Any]:
+    items = list(application.items.all())
+    descriptions = hs_descriptions([i.hs_code for i in items])
+    return {
+        "application": application,
+        "item_rows": [(item, descriptions.get(item.hs_code, "")) for item in items],
+        "change_links": change_links and application.is_editable,
+        "document_kinds": DocumentKind,
+    }
+
+
+def _last_clarification(application: Application) -> Any:
+    if application.status != Status.CLARIFICATION_REQUESTED:
+        return None
+    events = [e for e in application.events.all() if e.to_status == Status.CLARIFICATION_REQUESTED]
+    return events[-1] if events else None

@@ -1,0 +1,99 @@
+"""My Applications and the detail page: filters, search, pages, a fixed number of queries."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from applications.models import ApplicationEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+LIST = "/applications/"
+
+
+def test_the_list_shows_only_my_applications(alice, bob, alice_client, reference_data):
+    mine = factories.ApplicationFactory(exporter=alice, office=reference_data["fieo_delhi"])
+    factories.ApplicationFactory(exporter=bob, office=reference_data["fieo_delhi"])
+    response = alice_client.get(LIST)
+    assert list(response.context["page_obj"]) == [mine]
+
+
+def test_filter_by_status_and_search_by_reference_or_invoice(alice, alice_client, ready):
+    other = factories.ApplicationFactory(exporter=alice, office=ready.office)
+    factories.InvoiceFactory(application=other, number="EXP/99/ZETA")
+    ready.events.create(kind=ApplicationEvent.Kind.MESSAGE, note="x")
+    assert list(alice_client.get(LIST, {"q": "zeta"}).context["page_obj"]) == [other]
+    assert list(alice_client.get(LIST, {"q": ready.reference}).context["page_obj"]) == [ready]
+    assert len(alice_client.get(LIST, {"status": "draft"}).context["page_obj"]) == 2
+    assert len(alice_client.get(LIST, {"status": "submitted"}).context["page_obj"]) == 0
+
+
+def test_the_list_pages_by_25(alice, alice_client, reference_data):
+    factories.ApplicationFactory.create_batch(
+        26, exporter=alice, office=reference_data["fieo_delhi"]
+    )
+    first = alice_client.get(LIST)
+    assert len(first.context["page_obj"]) == 25
+    assert len(alice_client.get(LIST, {"page": 2}).context["page_obj"]) == 1
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_list_uses_the_same_number_of_queries_for_1_or_50(alice, alice_client, reference_data):
+    factories.ApplicationFactory(
+        exporter=alice, office=reference_data["fieo_delhi"], agreement=None
+    )
+    one = count_queries(alice_client, LIST)
+    factories.ApplicationFactory.create_batch(
+        49,
+        exporter=alice,
+        office=reference_data["eic_mumbai"],
+        certificate_type="preferential",
+        agreement=reference_data["aifta"],
+    )
+    assert count_queries(alice_client, LIST) == one
+    assert count_queries(alice_client, LIST + "?page=2") == one
+
+
+def grow(application, n: int) -> None:
+    for i in range(n):
+        factories.LineItemFactory(application=application, origin_criterion="WO")
+        factories.InvoiceFactory(application=application)
+        factories.DocumentFactory(
+            application=application, kind="other", original_name=f"doc{i}.pdf"
+        )
+        ApplicationEvent.objects.create(
+            application=application, kind="message", actor=application.exporter, note=f"note {i}"
+        )
+
+
+def test_the_detail_page_uses_the_same_number_of_queries_for_1_or_50(alice_client, ready):
+    url = reverse("applications:detail", args=[ready.reference])
+    factories.PaymentFactory(application=ready)
+    one = count_queries(alice_client, url)
+    grow(ready, 49)
+    assert count_queries(alice_client, url) == one
+    for name in ("tasks", "check", "goods"):
+        page = reverse(f"applications:{name}", args=[ready.reference])
+        before = count_queries(alice_client, page)
+        grow(ready, 3)
+        assert count_queries(alice_client, page) == before, name
+
+
+def test_the_detail_page_shows_the_timeline(alice_client, ready):
+    factories.PaymentFactory(application=ready)
+    from applications import workflow
+
+    workflow.application_submit(application_id=ready.pk, exporter=ready.exporter)
+    page = alice_client.get(reverse("applications:detail", args=[ready.reference]))
+    text = page.content.decode()
+    assert "Submitted" in text
+    assert "History" in text
+    assert "Change" not in text  # read-only after submit

@@ -1,0 +1,145 @@
+"""The fee: computed on the server, paid through the sandbox gateway, captured exactly once."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from applications.models import Payment, PaymentEvent
+from applications.payments import gateway_get
+
+pytestmark = pytest.mark.django_db
+NOTIFY = "/applications/payments/notify/"
+
+
+def start(client, application) -> Payment:
+    response = client.post(reverse("applications:pay", args=[application.reference]))
+    payment = Payment.objects.get(application=application, state="created")
+    assert response["Location"] == reverse("applications:payment-sandbox", args=[payment.order_id])
+    return payment
+
+
+def choose(client, payment, outcome):
+    return client.post(
+        reverse("applications:payment-sandbox", args=[payment.order_id]), {"outcome": outcome}
+    )
+
+
+def event(payment, **changes) -> dict:
+    payload = {
+        "order_id": payment.order_id,
+        "event_id": "EVT-1",
+        "status": "captured",
+        "amount": f"{payment.amount:.2f}",
+        "currency": "INR",
+        "gateway_reference": "SBX123",
+    }
+    payload.update(changes)
+    return payload
+
+
+def notify(client, payload, signature=None):
+    signature = gateway_get().sign(payload) if signature is None else signature
+    return client.post(
+        NOTIFY,
+        json.dumps(payload),
+        content_type="application/json",
+        headers={"X-Signature": signature},
+    )
+
+
+def test_the_amount_comes_from_the_fee_schedule(alice_client, ready):
+    payment = start(alice_client, ready)
+    assert payment.amount == Decimal("500.00")
+
+
+def test_a_successful_sandbox_payment_is_captured_and_has_a_receipt(alice_client, ready):
+    payment = start(alice_client, ready)
+    response = alice_client.get(choose(alice_client, payment, "captured")["Location"])
+    assert response["Location"] == reverse("applications:receipt", args=[ready.reference])
+    payment.refresh_from_db()
+    assert payment.state == "captured"
+    # The notification and the browser's return carry the same event: applied once.
+    assert PaymentEvent.objects.filter(payment=payment).count() == 1
+    receipt = alice_client.get(response["Location"])
+    assert payment.gateway_reference in receipt.content.decode()
+
+
+def test_a_double_click_on_pay_opens_one_payment(alice_client, ready):
+    start(alice_client, ready)
+    start(alice_client, ready)
+    assert Payment.objects.filter(application=ready).count() == 1
+
+
+def test_a_failed_payment_keeps_the_draft_intact(alice_client, ready):
+    payment = start(alice_client, ready)
+    response = alice_client.get(choose(alice_client, payment, "failed")["Location"])
+    assert response["Location"] == reverse("applications:tasks", args=[ready.reference])
+    payment.refresh_from_db()
+    ready.refresh_from_db()
+    assert payment.state == "failed"
+    assert ready.status == "draft"
+    assert ready.items.count() == 1
+    assert ready.documents.count() == 2
+    # and they can pay again
+    second = start(alice_client, ready)
+    assert second.pk != payment.pk
+
+
+def test_a_forged_signature_is_refused(client, alice_client, ready, caplog):
+    payment = start(alice_client, ready)
+    response = notify(client, event(payment), signature="0" * 64)
+    assert response.status_code == 400
+    assert "bad signature" in caplog.text
+    notify(client, event(payment, event_id="EVT-2"))
+    assert Payment.objects.filter(application=ready, state="captured").count() == 1
+
+
+def test_a_changed_amount_is_refused(client, alice_client, ready, caplog):
+    payment = start(alice_client, ready)
+    response = notify(client, event(payment, amount="1.00"))
+    assert response.status_code == 400
+    assert "differs" in caplog.text
+    payment.refresh_from_db()
+    assert payment.state == "created"
+    notify(client, event(payment, event_id="EVT-2"))
+    assert Payment.objects.filter(application=ready, state="captured").count() == 1
+
+
+def test_a_replayed_notification_changes_nothing(client, alice_client, ready):
+    payment = start(alice_client, ready)
+    first = notify(client, event(payment))
+    assert first.json() == {"ok": True, "applied": True, "replay": False}
+    again = notify(client, event(payment))
+    assert again.json() == {"ok": True, "applied": False, "replay": True}
+    assert Payment.objects.filter(application=ready, state="captured").count() == 1
+    assert PaymentEvent.objects.count() == 1
+
+
+def test_a_late_failure_never_undoes_a_capture(client, alice_client, ready):
+    payment = start(alice_client, ready)
+    notify(client, event(payment))
+    notify(client, event(payment, event_id="EVT-2", status="failed", gateway_reference=""))
+    payment.refresh_from_db()
+    assert payment.state == "captured"
+
+
+def test_a_tampered_return_url_is_refused(alice_client, ready):
+    payment = start(alice_client, ready)
+    location = choose(alice_client, payment, "failed")["Location"]
+    query = dict(parse_qsl(urlsplit(location).query))
+    query.update(status="captured", event_id="EVT-X")
+    alice_client.get(reverse("applications:payment-return"), query)
+    payment.refresh_from_db()
+    assert payment.state == "failed"
+
+
+def test_the_fee_cannot_be_paid_twice(alice_client, ready):
+    payment = start(alice_client, ready)
+    choose(alice_client, payment, "captured")
+    alice_client.post(reverse("applications:pay", args=[ready.reference]))
+    assert Payment.objects.filter(application=ready).count() == 1

@@ -1,0 +1,414 @@
+"""Reads for officers: the agency queue, the review page, automatic checks, the dashboard.
+
+Every read starts from the officer's own agency, so an application filed with another agency
+is a 404, exactly like a reference that does not exist. Each function runs a fixed number of
+queries whatever the size of the queue or of the application.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import OfficerProfile, User
+from certificates.selectors import applications_annotate_issuance_delayed
+
+from .hs import hs_descriptions
+from .models import (
+    AgencyOffice,
+    Application,
+    ApplicationEvent,
+    Invoice,
+    Payment,
+    Status,
+    TradeAgreement,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Who is asking
+# ---------------------------------------------------------------------------------------------
+
+
+def officer_profile_for(user: User) -> OfficerProfile:
+    """The officer's profile (agency and office). Anyone without one gets a 404: the officer
+    pages do not exist for them."""
+    profile = (
+        OfficerProfile.objects.select_related("agency", "office").filter(user=user).first()
+        if user.is_officer
+        else None
+    )
+    if profile is None:
+        raise Http404("Not an officer")
+    return profile
+
+
+# ---------------------------------------------------------------------------------------------
+# The queue
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    title: str
+    statuses: tuple[str, ...]
+
+
+TABS = (
+    Tab("new", "New", (Status.SUBMITTED,)),
+    Tab("review", "In review", (Status.UNDER_REVIEW,)),
+    Tab("awaiting", "Awaiting exporter", (Status.CLARIFICATION_REQUESTED,)),
+    Tab("decided", "Decided", (Status.APPROVED, Status.ISSUED, Status.REJECTED)),
+)
+TABS_BY_KEY = {t.key: t for t in TABS}
+QUEUE_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    tab: str = "new"
+    all_offices: bool = False
+    agreement: TradeAgreement | None = None
+    non_preferential: bool = False
+    office: AgencyOffice | None = None
+    mine: bool = False
+    query: str = ""
+
+
+def _queue_base(*, profile: OfficerProfile, user: User, filters: QueueFilters) -> QuerySet:
+    """The agency's applications under every filter except the tab."""
+    qs = Application.objects.filter(agency_id=profile.agency_id)
+    if filters.office is not None:
+        qs = qs.filter(office=filters.office)
+    elif not filters.all_offices:
+        qs = qs.filter(office_id=profile.office_id)
+    if filters.agreement is not None:
+        qs = qs.filter(agreement=filters.agreement)
+    elif filters.non_preferential:
+        qs = qs.filter(agreement=None)
+    if filters.mine:
+        qs = qs.filter(assigned_officer=user)
+    query = filters.query.strip()
+    if query:
+        invoices = Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)
+        qs = qs.filter(
+            Q(reference__icontains=query)
+            | Q(exporter__username__iexact=query)
+            | Q(exporter__exporter_profile__iec_record__firm_name__icontains=query)
+            | Exists(invoices)
+        )
+    return qs
+
+
+def queue_counts(*, profile: OfficerProfile, user: User, filters: QueueFilters) -> dict[str, int]:
+    """{tab key: count} under the current filters, in one query."""
+    aggregates = {tab.key: Count("pk", filter=Q(status__in=tab.statuses)) for tab in TABS}
+    return _queue_base(profile=profile, user=user, filters=filters).aggregate(**aggregates)
+
+
+def queue_applications(
+    *, profile: OfficerProfile, user: User, filters: QueueFilters
+) -> QuerySet[Application]:
+    """The applications of one tab: open work oldest first, decisions newest first."""
+    tab = TABS_BY_KEY.get(filters.tab, TABS[0])
+    qs = applications_annotate_issuance_delayed(
+        _queue_base(profile=profile, user=user, filters=filters)
+        .filter(status__in=tab.statuses)
+        .select_related(
+            "agreement", "office", "assigned_officer", "exporter__exporter_profile__iec_record"
+        )
+    )
+    if tab.key == "decided":
+        return qs.order_by("-decided_at", "-pk")
+    return qs.order_by("submitted_at", "pk")
+
+
+def queue_filter_choices(*, profile: OfficerProfile) -> tuple[QuerySet, QuerySet]:
+    """The agreements and offices the filters offer: those of the officer's agency."""
+    agreements = TradeAgreement.objects.filter(agencies=profile.agency_id).order_by("name")
+    offices = AgencyOffice.objects.filter(agency_id=profile.agency_id).order_by("code")
+    return agreements, offices
+
+
+# ---------------------------------------------------------------------------------------------
+# Working days
+# ---------------------------------------------------------------------------------------------
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Weekdays after `start` up to and including `end`: Friday to Monday is one working day.
+    (Public holidays are not modelled.)"""
+    if end <= start:
+        return 0
+    days = (end - start).days
+    whole_weeks, rest = divmod(days, 7)
+    count = whole_weeks * 5
+    for offset in range(1, rest + 1):
+        if (start + timedelta(days=offset)).weekday() < 5:
+            count += 1
+    return count
+
+
+def working_age(moment: datetime | None, *, now: datetime | None = None) -> int:
+    if moment is None:
+        return 0
+    now = now or timezone.now()
+    return working_days_between(timezone.localdate(moment), timezone.localdate(now))
+
+
+def _overdue_cutoff(*, now: datetime, working_days: int) -> datetime:
+    """The moment before which a submission has waited more than `working_days`."""
+    today = timezone.localdate(now)
+    day = today
+    while working_days_between(day, today) <= working_days:
+        day -= timedelta(days=1)
+    # Everything submitted on `day` or earlier is overdue: before the start of the next day.
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+# ---------------------------------------------------------------------------------------------
+# The review page
+# ---------------------------------------------------------------------------------------------
+
+
+def application_get_for_officer(*, reference: str, profile: OfficerProfile) -> Application:
+    """An application of the officer's agency with everything the review page shows, in a
+    fixed number of queries. Another agency's reference is a 404."""
+    application = (
+        Application.objects.filter(reference=reference, agency_id=profile.agency_id)
+        .exclude(status=Status.DRAFT)
+        .select_related(
+            "agreement",
+            "agency",
+            "office",
+            "assigned_officer",
+            "exporter__exporter_profile__iec_record",
+        )
+        .prefetch_related(
+            "items",
+            "invoices",
+            "documents",
+            Prefetch("payments", queryset=Payment.objects.order_by("-created_at")),
+            Prefetch(
+                "events",
+                queryset=ApplicationEvent.objects.select_related("actor").order_by(
+                    "created_at", "id"
+                ),
+            ),
+        )
+        .first()
+    )
+    if application is None:
+        raise Http404("No such application")
+    return application
+
+
+@dataclass(frozen=True)
+class Flag:
+    ok: bool
+    label: str
+    detail: str = ""
+
+
+@dataclass
+class ItemReview:
+    item: object
+    hs_description: str
+    flags: list[Flag] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExporterHistory:
+    issued: int
+    rejected: int
+    other_open: int
+    recent: list[Application]
+
+
+def application_checks(application: Application) -> tuple[list[Flag], list[ItemReview]]:
+    """The automatic checks: header flags and, for each line item, its HS description and
+    flags. One query (HS descriptions); the rest reads prefetched rows."""
+    items = list(application.items.all())
+    descriptions = hs_descriptions([i.hs_code for i in items])
+    agreement = application.agreement
+    criteria = {c.upper() for c in (agreement.origin_criteria if agreement else [])}
+
+    header: list[Flag] = []
+    if agreement is None:
+        header.append(Flag(True, "Destination", "Non-preferential: any destination."))
+    else:
+        partner = application.destination_country.code in {
+            c.code for c in agreement.partner_countries
+        }
+        header.append(
+            Flag(
+                partner,
+                "Destination is a partner",
+                f"{application.destination_country.name} "
+                + ("is" if partner else "is not")
+                + f" a partner of {agreement.code}.",
+            )
+        )
+    today = timezone.localdate()
+    future = [inv for inv in application.invoices.all() if inv.date > today]
+    header.append(
+        Flag(
+            not future,
+            "Invoice dates not in the future",
+            ", ".join(f"{inv.number} is dated {inv.date:%d %b %Y}" for inv in future)
+            or "All invoice dates are today or earlier.",
+        )
+    )
+    if not application.invoices.all():
+        header.append(Flag(False, "Invoices", "No invoice is given."))
+
+    reviews = []
+    for item in items:
+        description = descriptions.get(item.hs_code, "")
+        flags = [
+            Flag(
+                bool(description),
+                "HS subheading exists",
+                "" if description else f"{item.hs_code[:6]} is not an HS 2022 subheading.",
+            )
+        ]
+        if agreement is None:
+            flags.append(
+                Flag(
+                    not item.origin_criterion,
+                    "No origin criterion",
+                    "" if not item.origin_criterion else "Non-preferential needs no criterion.",
+                )
+            )
+        else:
+            valid = item.origin_criterion.upper() in criteria
+            flags.append(
+                Flag(
+                    valid,
+                    "Criterion valid for the agreement",
+                    ""
+                    if valid
+                    else f"{item.origin_criterion or 'No criterion'} is not one of "
+                    f"{agreement.code}'s ({', '.join(sorted(criteria))}).",
+                )
+            )
+        reviews.append(ItemReview(item=item, hs_description=description, flags=flags))
+    return header, reviews
+
+
+def exporter_history(*, application: Application) -> ExporterHistory:
+    """The exporter's record with this agency, other than this application (two queries)."""
+    others = Application.objects.filter(
+        exporter_id=application.exporter_id, agency_id=application.agency_id
+    ).exclude(pk=application.pk)
+    counts = others.aggregate(
+        issued=Count("pk", filter=Q(status__in=[Status.ISSUED, Status.APPROVED])),
+        rejected=Count("pk", filter=Q(status=Status.REJECTED)),
+        other_open=Count(
+            "pk",
+            filter=Q(
+                status__in=[
+                    Status.SUBMITTED,
+                    Status.UNDER_REVIEW,
+                    Status.CLARIFICATION_REQUESTED,
+                ]
+            ),
+        ),
+    )
+    recent = list(
+        others.filter(status__in=[Status.ISSUED, Status.APPROVED, Status.REJECTED])
+        .only("reference", "status", "decided_at", "agency_id", "exporter_id")
+        .order_by("-decided_at", "-pk")[:5]
+    )
+    return ExporterHistory(recent=recent, **counts)
+
+
+def agency_officers(*, profile: OfficerProfile) -> QuerySet[User]:
+    """The officers an agency administrator may hand an application to."""
+    return User.objects.filter(
+        officer_profile__agency_id=profile.agency_id,
+        role__in=[User.Role.OFFICER, User.Role.AGENCY_ADMIN],
+        is_active=True,
+    ).order_by("first_name", "last_name", "username")
+
+
+# ---------------------------------------------------------------------------------------------
+# The dashboard
+# ---------------------------------------------------------------------------------------------
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
+OVERDUE_WORKING_DAYS = 2
+MEDIAN_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DashboardStats:
+    counts: list[tuple[str, str, int]]  # (status, label, count)
+    overdue: list[Application]
+    median_decision: timedelta | None
+    decisions_counted: int
+
+    @property
+    def median_decision_text(self) -> str:
+        """'1 day 4 hours', '3 hours 20 minutes': a duration in words an officer reads."""
+        if self.median_decision is None:
+            return ""
+        minutes = int(self.median_decision.total_seconds() // 60)
+        days, minutes = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(minutes, 60)
+        parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+        words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+        return " ".join(words[:2]) or "under a minute"
+
+
+def dashboard_stats(*, profile: OfficerProfile, now: datetime | None = None) -> DashboardStats:
+    """Counts by status, open applications waiting longer than two working days, and the
+    median time from (latest) submission to decision over the last 30 days. Three queries."""
+    now = now or timezone.now()
+    agency_apps = Application.objects.filter(agency_id=profile.agency_id).exclude(
+        status=Status.DRAFT
+    )
+    by_status = dict(
+        agency_apps.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    counts = [(s.value, s.label, by_status.get(s.value, 0)) for s in Status if s != Status.DRAFT]
+
+    cutoff = _overdue_cutoff(now=now, working_days=OVERDUE_WORKING_DAYS)
+    overdue = list(
+        agency_apps.filter(status__in=OPEN_STATUSES, submitted_at__lt=cutoff)
+        .select_related("office", "assigned_officer", "exporter__exporter_profile__iec_record")
+        .order_by("submitted_at", "pk")
+    )
+    for application in overdue:
+        application.age_working_days = working_age(application.submitted_at, now=now)
+
+    durations = [
+        decided - submitted
+        for submitted, decided in agency_apps.filter(
+            decided_at__gte=now - timedelta(days=MEDIAN_WINDOW_DAYS),
+            submitted_at__isnull=False,
+        ).values_list("submitted_at", "decided_at")
+        if decided >= submitted
+    ]
+    median = statistics.median(durations) if durations else None
+    return DashboardStats(
+        counts=counts, overdue=overdue, median_decision=median, decisions_counted=len(durations)
+    )
+
+
+def application_id_for_officer(*, reference: str, profile: OfficerProfile) -> int:
+    """The id of an application of the officer's agency (for the decision views); else 404."""
+    pk = (
+        Application.objects.filter(reference=reference, agency_id=profile.agency_id)
+        .exclude(status=Status.DRAFT)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pk is None:
+        raise Http404("No such application")
+    return pk

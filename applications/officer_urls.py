@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import officer_views
+
+app_name = "officer"
+urlpatterns = [
+    path("", officer_views.queue, name="queue"),
+    path("dashboard/", officer_views.dashboard, name="dashboard"),
+    path("applications/<str:reference>/", officer_views.review, name="review"),
+    path(
+        "applications/<str:reference>/start-review/",
+        officer_views.start_review,
+        name="start-review",
+    ),
+    path("applications/<str:reference>/release/", officer_views.release, name="release"),
+    path("applications/<str:reference>/reassign/", officer_views.reassign, name="reassign"),
+    path("applications/<str:reference>/approve/", officer_views.approve, name="approve"),
+    path("applications/<str:reference>/reject/", officer_views.reject, name="reject"),
+    path("applications/<str:reference>/clarify/", officer_views.clarify, name="clarify"),
+]

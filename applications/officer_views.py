@@ -1,0 +1,253 @@
+"""The officer's pages: the agency queue, the review page, the decisions, the dashboard.
+
+Every view needs a signed-in, second-factor-verified officer (officer_required); every lookup
+starts from the officer's agency, so another agency's application is a 404. Decisions go
+through applications.workflow; a refused transition is shown as it is and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import OfficerProfile
+
+from . import officer_selectors as selectors
+from . import workflow
+from .models import Application, Status
+from .officer_forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
+
+try:
+    from accounts.decorators import officer_required
+except ImportError:  # pragma: no cover - until accounts.decorators lands
+    from django.contrib.auth.decorators import login_required as officer_required
+
+
+@require_GET
+@officer_required
+def queue(request: HttpRequest) -> HttpResponse:
+    profile = selectors.officer_profile_for(request.user)
+    form = QueueFilterForm(request.GET, profile=profile)
+    filters = form.filters()
+    args = {"profile": profile, "user": request.user, "filters": filters}
+    page = Paginator(selectors.queue_applications(**args), selectors.QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    now = timezone.now()
+    for application in page:
+        application.age_working_days = selectors.working_age(application.submitted_at, now=now)
+    counts = selectors.queue_counts(**args)
+    keep = {k: v for k, v in request.GET.items() if k not in {"page", "tab"} and v}
+    tabs = [
+        (tab, counts[tab.key], "?" + urlencode({**keep, "tab": tab.key})) for tab in selectors.TABS
+    ]
+    return render(
+        request,
+        "officer/queue.html",
+        {
+            "form": form,
+            "filters": filters,
+            "tabs": tabs,
+            "page": page,
+            "page_query": urlencode({**keep, "tab": filters.tab}),
+            "profile": profile,
+        },
+    )
+
+
+@require_GET
+@officer_required
+def review(request: HttpRequest, reference: str) -> HttpResponse:
+    profile = selectors.officer_profile_for(request.user)
+    application = selectors.application_get_for_officer(reference=reference, profile=profile)
+    return _render_review(request, application, profile)
+
+
+@require_POST
+@officer_required
+def start_review(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda pk: workflow.application_start_review(application_id=pk, officer=request.user),
+        "You are reviewing {ref}.",
+    )
+
+
+@require_POST
+@officer_required
+def release(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        lambda pk: workflow.application_release(application_id=pk, officer=request.user),
+        "{ref} is back in the queue for any officer.",
+    )
+
+
+@require_POST
+@officer_required
+def reassign(request: HttpRequest, reference: str) -> HttpResponse:
+    profile = selectors.officer_profile_for(request.user)
+    return _decide(
+        request,
+        reference,
+        ReassignForm(request.POST, profile=profile),
+        lambda pk, data: workflow.application_reassign(
+            application_id=pk, admin=request.user, to_officer=data["to_officer"]
+        ),
+        "{ref} is reassigned.",
+        "reassign_form",
+    )
+
+
+@require_POST
+@officer_required
+def approve(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(
+        request,
+        reference,
+        ApproveForm(request.POST),
+        lambda pk, data: workflow.application_approve(
+            application_id=pk, officer=request.user, remark=data["remark"]
+        ),
+        "{ref} is approved. The certificate is being issued and the exporter has been told.",
+        "approve_form",
+    )
+
+
+@require_POST
+@officer_required
+def reject(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(
+        request,
+        reference,
+        RejectForm(request.POST),
+        lambda pk, data: workflow.application_reject(
+            application_id=pk, officer=request.user, reason=data["reason"]
+        ),
+        "{ref} is rejected. The exporter has been told why.",
+        "reject_form",
+    )
+
+
+@require_POST
+@officer_required
+def clarify(request: HttpRequest, reference: str) -> HttpResponse:
+    return _decide(
+        request,
+        reference,
+        ClarifyForm(request.POST),
+        lambda pk, data: workflow.application_request_clarification(
+            application_id=pk, officer=request.user, message=data["message"]
+        ),
+        "{ref} is sent back to the exporter for clarification.",
+        "clarify_form",
+    )
+
+
+@require_GET
+@officer_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    profile = selectors.officer_profile_for(request.user)
+    stats = selectors.dashboard_stats(profile=profile)
+    return render(request, "officer/dashboard.html", {"stats": stats, "profile": profile})
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _act(
+    request: HttpRequest, reference: str, action: Callable[[int], Any], success: str
+) -> HttpResponse:
+    """Run a form-less transition; show its refusal plainly."""
+    profile = selectors.officer_profile_for(request.user)
+    pk = selectors.application_id_for_officer(reference=reference, profile=profile)
+    try:
+        action(pk)
+    except workflow.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success.format(ref=reference))
+    return redirect("officer:review", reference=reference)
+
+
+def _decide(
+    request: HttpRequest,
+    reference: str,
+    form: django_forms.Form,
+    action: Callable[[int, dict[str, Any]], Any],
+    success: str,
+    form_name: str,
+) -> HttpResponse:
+    """Bind the decision form, call the workflow, redirect; or show the page with errors."""
+    profile = selectors.officer_profile_for(request.user)
+    pk = selectors.application_id_for_officer(reference=reference, profile=profile)
+    if not form.is_valid():
+        application = selectors.application_get_for_officer(reference=reference, profile=profile)
+        return _render_review(request, application, profile, status=400, **{form_name: form})
+    try:
+        action(pk, form.cleaned_data)
+    except workflow.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success.format(ref=reference))
+    return redirect("officer:review", reference=reference)
+
+
+def _document_url(reference: str, document_id: int) -> str:
+    # The document view belongs to the exporter pages (applications:document); it serves
+    # officers of the agency too, inline.
+    try:
+        return reverse("applications:document", args=[reference, document_id])
+    except NoReverseMatch:  # pragma: no cover - only while the exporter pages are being built
+        return ""
+
+
+def _render_review(
+    request: HttpRequest,
+    application: Application,
+    profile: OfficerProfile,
+    status: int = 200,
+    **forms: Any,
+) -> HttpResponse:
+    header_flags, item_reviews = selectors.application_checks(application)
+    documents = list(application.documents.all())
+    for document in documents:
+        document.view_url = _document_url(application.reference, document.pk)
+    is_admin = request.user.role == request.user.Role.AGENCY_ADMIN
+    holds_it = application.assigned_officer_id == request.user.pk
+    context = {
+        "application": application,
+        "header_flags": header_flags,
+        "item_reviews": item_reviews,
+        "documents": documents,
+        "history": selectors.exporter_history(application=application),
+        "events": list(application.events.all()),
+        "can_start": application.status == Status.SUBMITTED,
+        "can_decide": application.status == Status.UNDER_REVIEW and holds_it,
+        "can_release": application.status == Status.UNDER_REVIEW and holds_it,
+        "can_reassign": is_admin
+        and application.status
+        in {Status.SUBMITTED, Status.UNDER_REVIEW, Status.CLARIFICATION_REQUESTED},
+        "approve_form": forms.get("approve_form") or ApproveForm(),
+        "reject_form": forms.get("reject_form") or RejectForm(),
+        "clarify_form": forms.get("clarify_form") or ClarifyForm(),
+        "reassign_form": (forms.get("reassign_form") or ReassignForm(profile=profile))
+        if is_admin
+        else None,
+        "open_form": next(iter(forms), ""),
+    }
+    return render(request, "officer/review.html", context, status=status)

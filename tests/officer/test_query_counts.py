@@ -1,0 +1,64 @@
+"""Acceptance 5: the queue and the review page cost the same number of queries with 1 and
+with 50 applications, items, documents and events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import ApplicationEvent, Status
+
+from .factories import ApplicationFactory, InvoiceFactory
+
+
+def count_queries(client, url: str) -> int:
+    client.get(url)  # warm: session and OTP device rows are read the same way each time
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_queue_costs_the_same_with_1_and_50_applications(
+    make_application, alice, eic_mumbai, olivia, officer_client
+):
+    client = officer_client(olivia)
+    url = reverse("officer:queue")
+    make_application()
+    one = count_queries(client, url)
+
+    base = timezone.now() - dt.timedelta(days=10)
+    for n in range(49):
+        application = ApplicationFactory(
+            exporter=alice,
+            office=eic_mumbai,
+            submitted_at=base + dt.timedelta(hours=n),
+            assigned_officer=olivia if n % 2 else None,
+        )
+        InvoiceFactory(application=application)
+    fifty = count_queries(client, url)
+    searched = count_queries(client, url + "?q=INV&scope=all&mine=on")
+
+    assert one == fifty == searched
+    assert one <= 12
+
+
+def test_the_review_page_costs_the_same_with_1_and_50_items_documents_and_events(
+    make_application, olivia, officer_client
+):
+    client = officer_client(olivia)
+    small = make_application(items=1, documents=1, events=1)
+    big = make_application(items=50, documents=50, events=50)
+    for _ in range(5):  # the exporter's history with the agency
+        make_application(status=Status.REJECTED, decided_at=timezone.now(), documents=0)
+    ApplicationEvent.objects.create(application=big, kind="message", actor=olivia, note="hi")
+
+    one = count_queries(client, reverse("officer:review", args=[small.reference]))
+    fifty = count_queries(client, reverse("officer:review", args=[big.reference]))
+
+    assert one == fifty
+    assert one <= 16

@@ -1,0 +1,138 @@
+"""How fast certificates render and sign, beside pyHanko signing a blank page.
+
+    python bench/issue_certificates.py [-n 20] [--rsa]
+
+Renders and signs N certificates with 1, 20 and 60 items, and prints the median milliseconds
+per certificate for each step and certificates per second for both together. Needs no
+database: keys for a made-up agency are created in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import io
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+VAR_DIR = tempfile.mkdtemp(prefix="coo-bench-")
+atexit.register(shutil.rmtree, VAR_DIR, ignore_errors=True)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coo_portal.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ["VAR_DIR"] = VAR_DIR
+os.environ["SIGNING_KEYS_DIR"] = str(Path(VAR_DIR) / "keys")
+
+import django  # noqa: E402
+
+django.setup()
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
+from pyhanko.sign import signers  # noqa: E402
+from pyhanko.sign.fields import SigSeedSubFilter  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+
+from certificates import keys  # noqa: E402
+from certificates.pdf import render_certificate  # noqa: E402
+from certificates.signing import sign_certificate_pdf  # noqa: E402
+from tests.certificates import samples  # noqa: E402
+
+AGENCY = "BENCH"
+
+
+def median_ms(timings: list[float]) -> float:
+    return statistics.median(timings) * 1000
+
+
+def timed(function: Callable[[], bytes], runs: int) -> tuple[list[float], bytes]:
+    timings, result = [], b""
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = function()
+        timings.append(time.perf_counter() - start)
+    return timings, result
+
+
+def blank_page() -> bytes:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def sign_blank(pdf: bytes) -> bytes:
+    """pyHanko's plain signature on a blank page: the floor under our own signing."""
+    metadata = signers.PdfSignatureMetadata(
+        field_name="Signature", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256"
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    output = signers.sign_pdf(writer, metadata, keys.get_signer(AGENCY), bytes_reserved=16384)
+    return output.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=20, help="certificates per size (default 20)")
+    parser.add_argument("--rsa", action="store_true", help="an RSA-2048 key instead of ECDSA")
+    args = parser.parse_args()
+
+    keys.ensure_agency_key(AGENCY, "Benchmark Agency", rsa_key=args.rsa)
+    start = time.perf_counter()
+    keys.get_signer(AGENCY)
+    print(
+        f"key: {'RSA-2048' if args.rsa else 'ECDSA P-256'}, loaded once in "
+        f"{(time.perf_counter() - start) * 1000:.1f} ms; {args.n} certificates per size"
+    )
+
+    # Warm up: fonts, the signer and pyHanko's imports are one-off costs of a process.
+    sign_certificate_pdf(
+        render_certificate(samples.certificate(item_count=1)),
+        agency_code=AGENCY,
+        officer_name="Olivia Rao",
+        designation="Assistant Director",
+        agency_name="Benchmark Agency",
+        signed_at=datetime.now(UTC),
+    )
+
+    blank = blank_page()
+    blank_timings, _ = timed(lambda: sign_blank(blank), args.n)
+    print(f"pyHanko, blank one-page PDF, invisible signature: {median_ms(blank_timings):6.1f} ms")
+    print(
+        f"{'items':>5} {'pages':>5} {'render ms':>10} {'sign ms':>8} {'total ms':>9} {'cert/s':>7}"
+    )
+    for count in (1, 20, 60):
+        data = samples.certificate(item_count=count)
+        render_timings, pdf = timed(lambda data=data: render_certificate(data), args.n)
+
+        def sign(pdf: bytes = pdf) -> bytes:
+            return sign_certificate_pdf(
+                pdf,
+                agency_code=AGENCY,
+                officer_name="Olivia Rao",
+                designation="Assistant Director",
+                agency_name="Benchmark Agency",
+                signed_at=datetime.now(UTC),
+            )
+
+        sign_timings, _ = timed(sign, args.n)
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        total = [r + s for r, s in zip(render_timings, sign_timings, strict=True)]
+        print(
+            f"{count:>5} {pages:>5} {median_ms(render_timings):>10.1f} "
+            f"{median_ms(sign_timings):>8.1f} {median_ms(total):>9.1f} "
+            f"{1000 / median_ms(total):>7.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""The register in the admin: read-only, with revocation and "issue again" as the only writes."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from .forms import RevokeForm
+from .models import Certificate, IssuanceAttempt
+from .selectors import user_may_revoke
+from .services import CertificateError, certificate_revoke, certificates_pending_enqueue
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def _own_agency(request: HttpRequest, qs: QuerySet, path: str) -> QuerySet:
+    """Agency staff see their own agency's rows only; superusers see everything."""
+    if request.user.is_superuser:
+        return qs
+    profile = getattr(request.user, "officer_profile", None)
+    if profile is None:
+        return qs.none()
+    return qs.filter(**{path: profile.agency_id})
+
+
+@admin.register(Certificate)
+class CertificateAdmin(_ReadOnly):
+    list_display = ("number", "application", "office", "status", "issued_at", "signing_officer")
+    list_filter = ("status", "office", "year")
+    search_fields = ("number", "application__reference")
+    date_hierarchy = "issued_at"
+    list_select_related = ("application", "office__agency", "signing_officer")
+    exclude = ("verification_code",)  # a secret of the exporter's, not for browsing
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Certificate]:
+        return _own_agency(request, super().get_queryset(request), "application__agency_id")
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Whoever may revoke must see what they revoke (their own agency's, get_queryset).
+        return super().has_view_permission(request, obj) or self.has_revoke_permission(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or self.has_revoke_permission(request)
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return user.is_superuser or (
+            user.is_staff
+            and (user.role == "agency_admin" or user.has_perm("certificates.revoke_certificate"))
+        )
+
+    @admin.action(description="Revoke the selected certificates", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> HttpResponse | None:
+        """Asks for a reason on a confirmation page, then revokes each certificate the user
+        may revoke (each through certificate_revoke, which notifies its exporter)."""
+        form = RevokeForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for certificate in queryset:
+                if not user_may_revoke(request.user, certificate):
+                    continue
+                try:
+                    certificate_revoke(
+                        certificate_id=certificate.pk,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                    )
+                    done += 1
+                except CertificateError as exc:
+                    self.message_user(request, str(exc), messages.WARNING)
+            self.message_user(request, f"{done} certificate(s) revoked.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Revoke certificates",
+            "certificates": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "certificates/admin_revoke.html", context)
+
+
+@admin.register(IssuanceAttempt)
+class IssuanceAttemptAdmin(_ReadOnly):
+    list_display = ("application", "started_at", "finished_at", "succeeded", "final", "error")
+    list_filter = ("succeeded", "final")
+    search_fields = ("application__reference",)
+    list_select_related = ("application",)
+    actions = ["issue_pending"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IssuanceAttempt]:
+        return _own_agency(request, super().get_queryset(request), "application__agency_id")
+
+    @admin.action(description="Issue again every approved application still without certificate")
+    def issue_pending(self, request: HttpRequest, queryset: QuerySet[IssuanceAttempt]) -> None:
+        profile = getattr(request.user, "officer_profile", None)
+        if not request.user.is_superuser and profile is None:
+            return
+        agency_id = None if request.user.is_superuser else profile.agency_id
+        ids = certificates_pending_enqueue(agency_id=agency_id)
+        self.message_user(request, f"Issuance queued again for {len(ids)} application(s).")

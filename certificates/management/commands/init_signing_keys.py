@@ -1,0 +1,46 @@
+"""Create the development signing keys: a root CA and one key per issuing agency.
+
+Idempotent: existing files are left alone, so it is safe to run on every start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from applications.models import IssuingAgency
+from certificates import keys
+
+
+class Command(BaseCommand):
+    help = (
+        "Create, unless they exist, a development root CA and a signing key for each issuing "
+        "agency under SIGNING_KEYS_DIR. Not for production keys (see SIGNING_P12_<CODE>)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--agency",
+            action="append",
+            default=[],
+            metavar="CODE",
+            help="Also create a key for this agency code, in the database or not (repeatable).",
+        )
+        parser.add_argument(
+            "--rsa", action="store_true", help="Create RSA-2048 keys instead of ECDSA P-256."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        keys_dir = settings.SIGNING_KEYS_DIR
+        if keys.ensure_development_ca():
+            self.stdout.write(f"Created the development root CA in {keys_dir}")
+        agencies = dict(IssuingAgency.objects.values_list("code", "name"))
+        for code in options["agency"]:
+            agencies.setdefault(code, code)
+        for code, name in sorted(agencies.items()):
+            if keys.ensure_agency_key(code, name, rsa_key=options["rsa"]):
+                self.stdout.write(f"Created the signing key {keys_dir / code}.p12 for {name}")
+            else:
+                self.stdout.write(f"Kept the existing signing key {keys_dir / code}.p12")

@@ -1,0 +1,199 @@
+"""Reads: certificates for the people allowed to see them, issuance delays for the queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.urls import NoReverseMatch, reverse
+
+from accounts.models import User
+from applications.models import Application, Invoice, IssuingAgency, Status
+
+from .models import Certificate, IssuanceAttempt
+
+# Replacement drafts that still count: one of these blocks a second request.
+OPEN_STATUSES = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.UNDER_REVIEW,
+    Status.CLARIFICATION_REQUESTED,
+    Status.APPROVED,
+)
+
+
+def application_for_certificate(*, application_id: int) -> Application:
+    """Everything the certificate prints, in three queries (row, items, invoices)."""
+    return (
+        Application.objects.select_related(
+            "agreement",
+            "agency",
+            "office",
+            "exporter__exporter_profile__iec_record",
+            "assigned_officer__officer_profile",
+            "replaces",
+        )
+        .prefetch_related("items", Prefetch("invoices", queryset=Invoice.objects.order_by("date")))
+        .get(pk=application_id)
+    )
+
+
+def application_page_path(reference: str) -> str:
+    """The exporter's page of an application (the list, until the detail page exists)."""
+    try:
+        return reverse("applications:detail", kwargs={"reference": reference})
+    except NoReverseMatch:
+        return reverse("applications:list")
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may see or act on a certificate
+# ---------------------------------------------------------------------------------------------
+
+
+def user_is_verified_officer_of(user: User, agency_id: int) -> bool:
+    """An officer (or agency administrator) of that agency who passed the second factor."""
+    if not user.is_authenticated or not user.is_officer:
+        return False
+    profile = getattr(user, "officer_profile", None)
+    verified = getattr(user, "is_verified", lambda: False)()
+    return profile is not None and profile.agency_id == agency_id and verified
+
+
+def user_may_revoke(user: User, certificate: Certificate) -> bool:
+    """An agency administrator of the issuing agency, or one of its officers holding
+    certificates.revoke_certificate. Superusers (the operator) may too."""
+    if user.is_superuser:
+        return True
+    profile = getattr(user, "officer_profile", None) if user.is_officer else None
+    if profile is None or profile.agency_id != certificate.application.agency_id:
+        return False
+    return user.role == User.Role.AGENCY_ADMIN or user.has_perm("certificates.revoke_certificate")
+
+
+def _certificates() -> QuerySet[Certificate]:
+    return Certificate.objects.select_related(
+        "application",
+        "office__agency",
+        "superseded_by__application",
+        "revoked_by",
+    )
+
+
+def certificate_get_for_viewer(*, key: str, user: User) -> Certificate:
+    """A certificate by its number or its application's reference, for the exporter who owns
+    it or a second-factor-verified officer of the issuing agency. Everyone else gets the same
+    404 as for a number that does not exist."""
+    certificate = _certificates().filter(Q(number=key) | Q(application__reference=key)).first()
+    if certificate is None:
+        raise Http404("No such certificate")
+    if certificate.application.exporter_id == user.pk:
+        return certificate
+    if user_is_verified_officer_of(user, certificate.application.agency_id):
+        return certificate
+    raise Http404("No such certificate")
+
+
+def certificate_get_for_revoker(*, number: str, user: User) -> Certificate:
+    """A certificate an officer may revoke; 404 for anyone else (no hint that it exists)."""
+    certificate = _certificates().filter(number=number).first()
+    if certificate is None or not user.is_authenticated:
+        raise Http404("No such certificate")
+    if not user.is_superuser and not user_is_verified_officer_of(
+        user, certificate.application.agency_id
+    ):
+        raise Http404("No such certificate")
+    return certificate
+
+
+def certificate_get_for_exporter(*, number: str, user: User) -> Certificate:
+    certificate = _certificates().filter(number=number, application__exporter=user).first()
+    if certificate is None:
+        raise Http404("No such certificate")
+    return certificate
+
+
+# ---------------------------------------------------------------------------------------------
+# Issuance delays (for the application page and the officer queue)
+# ---------------------------------------------------------------------------------------------
+
+
+def _final_failure() -> Exists:
+    return Exists(IssuanceAttempt.objects.filter(application=OuterRef("pk"), final=True))
+
+
+def applications_annotate_issuance_delayed(qs: QuerySet[Application]) -> QuerySet[Application]:
+    """Adds `issuance_delayed` (bool): approved, still without a certificate, and the last
+    retry of the issuance task failed. One subquery, no extra query per row."""
+    return qs.annotate(issuance_delayed=Q(status=Status.APPROVED) & _final_failure())
+
+
+def applications_with_issuance_failures(*, agency: IssuingAgency) -> QuerySet[Application]:
+    """The agency's approved applications whose certificate could not be issued after every
+    retry: the officer queue flags these."""
+    return (
+        Application.objects.filter(agency=agency, status=Status.APPROVED)
+        .filter(_final_failure())
+        .select_related("office", "exporter")
+        .order_by("decided_at", "pk")
+    )
+
+
+def issuance_delayed(application: Application) -> bool:
+    if application.status != Status.APPROVED:
+        return False
+    return IssuanceAttempt.objects.filter(application=application, final=True).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The certificate panel on the application page
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificatePanel:
+    application: Application
+    certificate: Certificate | None
+    delayed: bool
+    verification_count: int
+    last_verified_at: datetime | None
+    replacement: Application | None  # an open in-lieu request for this certificate
+
+    @property
+    def being_issued(self) -> bool:
+        return self.certificate is None and self.application.status == Status.APPROVED
+
+
+def certificate_panel_for(application: Application) -> CertificatePanel:
+    """What the application page shows about its certificate, in at most four queries, and
+    none before approval (there is nothing to show yet)."""
+    if application.status not in {Status.APPROVED, Status.ISSUED}:
+        return CertificatePanel(
+            application=application,
+            certificate=None,
+            delayed=False,
+            verification_count=0,
+            last_verified_at=None,
+            replacement=None,
+        )
+    certificate = _certificates().filter(application=application).first()
+    delayed = certificate is None and issuance_delayed(application)
+    count, last, replacement = 0, None, None
+    if certificate is not None:
+        stats = certificate.verifications.aggregate(n=Count("pk"), last=Max("created_at"))
+        count, last = stats["n"], stats["last"]
+        replacement = (
+            Application.objects.filter(replaces=certificate, status__in=OPEN_STATUSES)
+            .order_by("-created_at")
+            .first()
+        )
+    return CertificatePanel(
+        application=application,
+        certificate=certificate,
+        delayed=delayed,
+        verification_count=count,
+        last_verified_at=last,
+        replacement=replacement,
+    )

@@ -1,0 +1,458 @@
+"""Writes: issuing a certificate (number, render, sign, store), revoking it, replacing it.
+
+Issuance runs in one transaction that holds, in this order, the application row and the
+office's counter row: the number, the stored certificate row, the application's ISSUED status
+and a superseded predecessor commit together or not at all, so a failure (or a worker that
+dies) leaves neither a gap in the numbers nor a half-issued application. Rendering and
+signing (about 50 ms) happen under the counter lock; that serialises issuance per office and
+year, which is what a gapless register needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.notifications import email_send, sms_send
+from applications.models import (
+    AgencyOffice,
+    Application,
+    ApplicationEvent,
+    CertificateType,
+    Status,
+)
+from applications.services import application_copy
+from applications.workflow import application_mark_issued
+
+from .models import Certificate, CertificateCounter, IssuanceAttempt, certificate_upload_to
+from .pdf import (
+    CertificateData,
+    CertificateItem,
+    Consignee,
+    Declaration,
+    Exporter,
+    Transport,
+    render_certificate,
+)
+from .selectors import (
+    OPEN_STATUSES,
+    application_for_certificate,
+    application_page_path,
+    user_may_revoke,
+)
+from .signing import sign_certificate_pdf
+
+# No 0/O, 1/I/L or U/V look-alikes: 29 symbols, 12 of them carry 58 bits.
+VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+VERIFICATION_CODE_LENGTH = 12
+NON_PREFERENTIAL_TITLE = "Certificate of Origin (Non-Preferential)"
+
+
+class CertificateError(Exception):
+    """A refused action on a certificate. The message is written for the person acting."""
+
+
+class CertificateNumber(NamedTuple):
+    number: str
+    sequence: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers and codes
+# ---------------------------------------------------------------------------------------------
+
+
+def certificate_number_format(*, office: AgencyOffice, year: int, sequence: int) -> str:
+    """EIC/2026/MUM/0000123"""
+    return f"{office.agency.code}/{year}/{office.code}/{sequence:07d}"
+
+
+def _counter_locked(office: AgencyOffice, year: int) -> CertificateCounter:
+    counter = CertificateCounter.objects.select_for_update().filter(office=office, year=year)
+    found = counter.first()
+    if found is not None:
+        return found
+    try:
+        # A savepoint: if another transaction created the row first, only this insert is
+        # undone, and the lock below waits for that transaction to finish.
+        with transaction.atomic():
+            CertificateCounter.objects.create(office=office, year=year)
+    except IntegrityError:
+        pass
+    return counter.get()
+
+
+def certificate_number_allocate(*, office: AgencyOffice, year: int) -> CertificateNumber:
+    """The next number of the office and year. Must run inside the transaction that stores
+    the certificate: the counter row stays locked until it commits, and a rollback returns
+    the number, so numbers are neither skipped nor handed out twice."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("certificate_number_allocate() must run inside transaction.atomic().")
+    counter = _counter_locked(office, year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    number = certificate_number_format(office=office, year=year, sequence=counter.last)
+    return CertificateNumber(number=number, sequence=counter.last)
+
+
+def verification_code_generate() -> str:
+    """A random code, unrelated to the number (secrets, not a hash of anything)."""
+    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(VERIFICATION_CODE_LENGTH))
+
+
+def verify_url_for(*, number: str, code: str) -> str:
+    """The QR link: SITE_URL/verify/<number>/?code=<code>, landing straight on the answer."""
+    path = reverse("verification:verify-certificate", kwargs={"number": number})
+    return f"{settings.SITE_URL}{path}?{urlencode({'code': code})}"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the PDF says
+# ---------------------------------------------------------------------------------------------
+
+
+def _decimal_text(value: Decimal) -> str:
+    normalised = value.normalize()
+    return f"{normalised:f}" if normalised == normalised.to_integral() else str(normalised)
+
+
+def _officer_of(application: Application) -> User:
+    officer = application.assigned_officer
+    if officer is None:
+        raise CertificateError(f"{application.reference} has no approving officer.")
+    return officer
+
+
+def certificate_data_build(
+    *, application: Application, number: str, code: str, issued_at: datetime
+) -> CertificateData:
+    """The printed content of an application's certificate. `application` must come from
+    selectors.application_for_certificate (everything it reads is loaded there)."""
+    officer = _officer_of(application)
+    profile = application.exporter.exporter_profile
+    agreement = application.agreement
+    preferential = application.certificate_type == CertificateType.PREFERENTIAL
+    invoices = list(application.invoices.all())
+    invoice_text = "; ".join(f"{i.number} of {i.date:%d %b %Y}" for i in invoices)
+    third_party = ""
+    if application.third_party_invoicing:
+        parts = [
+            application.third_party_name,
+            application.third_party_address,
+            application.third_party_country.name if application.third_party_country else "",
+        ]
+        third_party = ", ".join(p for p in parts if p)
+    items = [
+        CertificateItem(
+            position=position,
+            marks=item.marks_and_numbers,
+            package_count=item.package_count,
+            package_kind=item.package_kind,
+            description=item.description,
+            hs_code=item.hs_code,
+            criterion_display=item.criterion_display if preferential else "",
+            quantity_text=f"{_decimal_text(item.quantity)} {item.unit}",
+            gross_weight_text=f"{_decimal_text(item.gross_weight_kg)} kg",
+            invoice_text=invoice_text,
+        )
+        for position, item in enumerate(application.items.all(), start=1)
+    ]
+    issue_date = timezone.localdate(issued_at)
+    return CertificateData(
+        number=number,
+        verification_code=code,
+        verify_url=verify_url_for(number=number, code=code),
+        certificate_type=application.certificate_type,
+        title=agreement.form_title if preferential and agreement else NON_PREFERENTIAL_TITLE,
+        agreement_name=agreement.name if preferential and agreement else "",
+        exporter=Exporter(
+            name=profile.firm_name, address=profile.iec_record.address, iec=profile.iec
+        ),
+        consignee=Consignee(
+            name=application.consignee_name,
+            address=application.consignee_address,
+            country=application.consignee_country.name if application.consignee_country else "",
+        ),
+        transport=Transport(
+            mode=application.get_transport_mode_display() if application.transport_mode else "",
+            vessel=application.vessel_or_flight,
+            port_of_loading=application.port_of_loading,
+            port_of_discharge=application.port_of_discharge,
+            departure_date=application.departure_date,
+        ),
+        destination_country=application.destination_country.name,
+        items=items,
+        declaration=Declaration(
+            name=application.declaration_name,
+            designation=application.declaration_designation,
+            place=application.declaration_place,
+            date=application.declaration_date or issue_date,
+        ),
+        agency_name=application.agency.name,
+        office_name=application.office.name,
+        office_city=application.office.city,
+        officer_name=officer.get_full_name() or officer.username,
+        officer_designation=_designation(officer),
+        issue_date=issue_date,
+        third_party_invoicing=third_party,
+        remarks=application.remarks,
+        in_lieu_of=application.replaces.number if application.replaces else "",
+    )
+
+
+def _designation(officer: User) -> str:
+    profile = getattr(officer, "officer_profile", None)
+    return profile.designation if profile is not None else "Certifying Officer"
+
+
+def _store(*, year: int, sha256: str, content: bytes) -> str:
+    """Save the signed bytes under a content-addressed name; returns the stored name.
+
+    A rolled-back attempt leaves at most an orphan file under its own hash, never a file
+    that a certificate row points to with the wrong content.
+    """
+    name = certificate_upload_to(Certificate(year=year, sha256=sha256), "")
+    if default_storage.exists(name):
+        return name
+    return default_storage.save(name, ContentFile(content))
+
+
+# ---------------------------------------------------------------------------------------------
+# Issuance
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def certificate_issue(*, application_id: int) -> Certificate:
+    """Issue the certificate of an APPROVED application; idempotent.
+
+    Side effects, all in one transaction: locks the application, allocates the next number of
+    its office and year, renders and signs the PDF, stores the signed bytes (content-addressed,
+    the only write outside the database), creates the Certificate, marks the predecessor of an
+    in-lieu replacement SUPERSEDED, moves the application to ISSUED; after commit, emails and
+    texts the exporter. If the application already has a certificate it is returned and
+    nothing else happens; if it is not APPROVED, CertificateError is raised.
+    """
+    locked = Application.objects.select_for_update().get(pk=application_id)
+    existing = Certificate.objects.filter(application_id=application_id).first()
+    if existing is not None:
+        return existing
+    if locked.status != Status.APPROVED:
+        raise CertificateError(
+            f"{locked.reference} is {locked.get_status_display().lower()}, not approved."
+        )
+    application = application_for_certificate(application_id=application_id)
+    predecessor = _predecessor_locked(application)
+    issued_at = timezone.now()
+    year = timezone.localdate(issued_at).year
+    allocated = certificate_number_allocate(office=application.office, year=year)
+    code = verification_code_generate()
+    data = certificate_data_build(
+        application=application, number=allocated.number, code=code, issued_at=issued_at
+    )
+    officer = _officer_of(application)
+    signed = sign_certificate_pdf(
+        render_certificate(data),
+        agency_code=application.agency.code,
+        officer_name=data.officer_name,
+        designation=data.officer_designation,
+        agency_name=application.agency.name,
+        signed_at=issued_at,
+    )
+    sha256 = hashlib.sha256(signed).hexdigest()
+    certificate = Certificate.objects.create(
+        application=application,
+        number=allocated.number,
+        verification_code=code,
+        office=application.office,
+        year=year,
+        sequence=allocated.sequence,
+        pdf=_store(year=year, sha256=sha256, content=signed),
+        sha256=sha256,
+        issued_at=issued_at,
+        signing_officer=officer,
+    )
+    if predecessor is not None:
+        _supersede(predecessor, by=certificate)
+    application_mark_issued(
+        application_id=application.pk, note=f"Certificate {certificate.number} issued."
+    )
+    _notify(certificate, "certificate_issued")
+    return certificate
+
+
+def _predecessor_locked(application: Application) -> Certificate | None:
+    if application.replaces_id is None:
+        return None
+    old = (
+        Certificate.objects.select_for_update()
+        .select_related("application")
+        .get(pk=application.replaces_id)
+    )
+    if old.application.agency_id != application.agency_id:
+        raise CertificateError("Only the agency that issued a certificate may replace it.")
+    if old.superseded_by_id is not None:
+        raise CertificateError(f"Certificate {old.number} has already been replaced.")
+    return old
+
+
+def _supersede(old: Certificate, *, by: Certificate) -> None:
+    # A certificate revoked in the meantime stays revoked; it still points to its successor.
+    if old.status == Certificate.Status.VALID:
+        old.status = Certificate.Status.SUPERSEDED
+    old.superseded_by = by
+    old.save(update_fields=["status", "superseded_by", "updated_at"])
+    ApplicationEvent.objects.create(
+        application_id=old.application_id,
+        kind=ApplicationEvent.Kind.MESSAGE,
+        note=f"Certificate {old.number} superseded by {by.number} (issued in lieu).",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Issuance attempts (written by the task, outside the issuance transaction)
+# ---------------------------------------------------------------------------------------------
+
+
+def issuance_attempt_start(*, application_id: int) -> IssuanceAttempt:
+    """Record that the issuance task started on an application."""
+    return IssuanceAttempt.objects.create(application_id=application_id)
+
+
+def issuance_attempt_finish(
+    *, attempt_id: int, error: str = "", final: bool = False
+) -> IssuanceAttempt:
+    """Record how an attempt ended: success (no error), a failure that will be retried, or
+    the final failure (final=True), which flags the application as delayed."""
+    attempt = IssuanceAttempt.objects.get(pk=attempt_id)
+    attempt.finished_at = timezone.now()
+    attempt.succeeded = not error
+    attempt.error = error[:4000]
+    attempt.final = final
+    attempt.save(update_fields=["finished_at", "succeeded", "error", "final"])
+    return attempt
+
+
+def certificates_pending_enqueue(*, agency_id: int | None = None) -> list[int]:
+    """Queue issuance again, after commit, for every APPROVED application without a certificate
+    (of one agency, or of all): after an outage or a fixed signing key. Safe to run any time,
+    since issuance is idempotent. Returns the application ids."""
+    from .tasks import issue_certificate_task
+
+    pending = Application.objects.filter(status=Status.APPROVED, certificate__isnull=True)
+    if agency_id is not None:
+        pending = pending.filter(agency_id=agency_id)
+    ids = list(pending.values_list("pk", flat=True))
+    for application_id in ids:
+        transaction.on_commit(lambda pk=application_id: issue_certificate_task.delay(pk))
+    return ids
+
+
+# ---------------------------------------------------------------------------------------------
+# Revocation and replacement
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Certificate:
+    """VALID -> REVOKED, with a reason, by an agency administrator of the issuing agency or an
+    officer holding certificates.revoke_certificate. Side effects: an event on the application
+    and, after commit, an email and SMS to the exporter."""
+    certificate = (
+        Certificate.objects.select_for_update()
+        .select_related("application__exporter")
+        .get(pk=certificate_id)
+    )
+    if not user_may_revoke(actor, certificate):
+        raise CertificateError("Only an administrator of the issuing agency may revoke it.")
+    reason = reason.strip()
+    if not reason:
+        raise CertificateError("Give the reason for revoking the certificate.")
+    if certificate.status != Certificate.Status.VALID:
+        raise CertificateError(
+            f"Certificate {certificate.number} is {certificate.get_status_display().lower()}; "
+            "only a valid certificate can be revoked."
+        )
+    certificate.status = Certificate.Status.REVOKED
+    certificate.revoked_at = timezone.now()
+    certificate.revoked_by = actor
+    certificate.revocation_reason = reason
+    certificate.save(
+        update_fields=["status", "revoked_at", "revoked_by", "revocation_reason", "updated_at"]
+    )
+    ApplicationEvent.objects.create(
+        application=certificate.application,
+        kind=ApplicationEvent.Kind.MESSAGE,
+        actor=actor,
+        note=f"Certificate {certificate.number} revoked: {reason}",
+    )
+    _notify(certificate, "certificate_revoked")
+    return certificate
+
+
+@transaction.atomic
+def certificate_request_replacement(*, certificate_id: int, exporter: User) -> Application:
+    """A DRAFT correcting an issued certificate ("in lieu"), prefilled from its application
+    (parties, transport, invoices, goods) and bound to the same agency, office, agreement and
+    type. Asking twice returns the open draft instead of a second one. Side effects: a new
+    reference number and creation events."""
+    certificate = (
+        Certificate.objects.select_for_update().select_related("application").get(pk=certificate_id)
+    )
+    if certificate.application.exporter_id != exporter.pk:
+        raise CertificateError("This certificate is not yours.")
+    if certificate.status != Certificate.Status.VALID:
+        raise CertificateError(
+            f"Certificate {certificate.number} is {certificate.get_status_display().lower()}; "
+            "only a valid certificate can be replaced."
+        )
+    open_request = (
+        Application.objects.filter(replaces=certificate, status__in=OPEN_STATUSES)
+        .order_by("-created_at")
+        .first()
+    )
+    if open_request is not None:
+        return open_request
+    replacement = application_copy(application_id=certificate.application_id, exporter=exporter)
+    replacement.replaces = certificate
+    replacement.save(update_fields=["replaces", "updated_at"])
+    ApplicationEvent.objects.create(
+        application=replacement,
+        kind=ApplicationEvent.Kind.MESSAGE,
+        actor=exporter,
+        note=f"Requested in lieu of certificate {certificate.number}.",
+    )
+    return replacement
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications
+# ---------------------------------------------------------------------------------------------
+
+
+def _notify(certificate: Certificate, template: str) -> None:
+    application = certificate.application
+    exporter = application.exporter
+    context = {
+        "application": application,
+        "certificate": certificate,
+        "firm_name": exporter.get_full_name() or exporter.username,
+        "application_url": settings.SITE_URL + application_page_path(application.reference),
+        "download_url": settings.SITE_URL
+        + reverse("certificates:download", kwargs={"key": certificate.number}),
+    }
+    email_send(to=exporter.email, template=template, context=context)
+    if exporter.mobile:
+        sms_send(to=exporter.mobile, template=template, context=context)

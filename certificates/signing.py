@@ -1,0 +1,102 @@
+"""PAdES signatures on certificate PDFs, visible in box 12 of the last page."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from datetime import datetime
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
+from pyhanko.stamp import TextStampStyle
+
+from .keys import get_signer
+from .pdf import SIGNATURE_RECT
+
+FIELD_NAME = "CertificationSignature"
+# Margin added to the measured size of the signature container. PAdES containers hold the
+# certificates, a few signed attributes and the signature value; 4 KiB covers them all.
+CONTAINER_MARGIN = 4096
+
+STAMP_STYLE = TextStampStyle(
+    stamp_text=(
+        "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
+    ),
+    border_width=1,
+)
+
+
+def _stamp_text(text: str, limit: int = 60) -> str:
+    """Text the stamp's standard font can show: Latin-1 letters, accents kept where possible.
+
+    pyHanko's text stamp uses a standard PDF font without Unicode support (the officer's name
+    is printed in full with an embedded font in box 12 itself); anything else is spelt without
+    accents or replaced by "?". Long values are cut so that the stamp stays legible.
+    """
+    chars = []
+    for char in unicodedata.normalize("NFC", " ".join(text.split())):
+        if " " <= char <= "~" or ("\xa1" <= char <= "\xff" and char != "\xad"):
+            chars.append(char)
+            continue
+        base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+        chars.append(base or "?")
+    result = "".join(chars)
+    return result if len(result) <= limit else result[: limit - 3] + "..."
+
+
+def _bytes_reserved(signer: SimpleSigner) -> int:
+    """Room for the signature container, so that pyHanko signs once instead of twice.
+
+    Without it pyHanko estimates the size by producing a throwaway signature first.
+    The container is written as hex: two characters per byte.
+    """
+    certs = [signer.signing_cert, *signer.cert_registry]
+    return 2 * (sum(len(cert.dump()) for cert in certs) + CONTAINER_MARGIN)
+
+
+def sign_certificate_pdf(
+    pdf_bytes: bytes,
+    *,
+    agency_code: str,
+    officer_name: str,
+    designation: str,
+    agency_name: str,
+    signed_at: datetime,
+) -> bytes:
+    """Sign a rendered certificate as the agency, with a visible stamp in box 12.
+
+    The signature is PAdES (ETSI.CAdES.detached) with the signer's certificate chain
+    embedded, and covers the whole file. No timestamp authority is used.
+    """
+    if signed_at.tzinfo is None:
+        raise ValueError("signed_at must be timezone-aware.")
+    signer = get_signer(agency_code)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+    last_page = int(writer.root["/Pages"]["/Count"]) - 1
+    metadata = PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        subfilter=SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        name=officer_name,
+        reason=f"Certificate of Origin issued by {agency_name}",
+        location="India",
+    )
+    field = SigFieldSpec(
+        sig_field_name=FIELD_NAME,
+        on_page=last_page,
+        box=SIGNATURE_RECT,
+        readable_field_name="Certification by the issuing agency",
+    )
+    pdf_signer = PdfSigner(metadata, signer, stamp_style=STAMP_STYLE, new_field_spec=field)
+    output = pdf_signer.sign_pdf(
+        writer,
+        bytes_reserved=_bytes_reserved(signer),
+        appearance_text_params={
+            "officer": _stamp_text(officer_name),
+            "designation": _stamp_text(designation),
+            "agency": _stamp_text(agency_name),
+            "signed_at": signed_at.strftime("%d %b %Y %H:%M:%S %Z").strip(),
+        },
+    )
+    return output.getvalue()

@@ -1,0 +1,60 @@
+"""Certificate tasks: thin adapters around certificates.services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from celery.exceptions import Retry
+from celery.utils.time import get_exponential_backoff_interval
+from django.conf import settings
+
+from .services import (
+    CertificateError,
+    certificate_issue,
+    issuance_attempt_finish,
+    issuance_attempt_start,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _max_retries() -> int:
+    return int(getattr(settings, "CERTIFICATE_ISSUE_MAX_RETRIES", 5))
+
+
+@shared_task(bind=True, name="certificates.issue_certificate")
+def issue_certificate_task(self: Task, application_id: int) -> str | Retry | None:
+    """Issue the certificate of an approved application; returns its number.
+
+    Every run is recorded as an IssuanceAttempt. Any failure other than a refusal
+    (CertificateError: the application is not approved, say) is retried with exponential
+    backoff: a missing signing key, a storage or database outage. Issuance is one transaction
+    and idempotent, so a retry, a duplicate delivery or a rerun after a worker died is safe.
+    After the last retry the attempt is marked final, which shows the delay to the exporter
+    and flags the application in the officer queue; nothing is raised then, so the approval
+    that queued the task (run in-process on the embedded default) is not disturbed.
+    """
+    attempt = issuance_attempt_start(application_id=application_id)
+    try:
+        certificate = certificate_issue(application_id=application_id)
+    except CertificateError as exc:
+        issuance_attempt_finish(attempt_id=attempt.pk, error=str(exc), final=True)
+        return None
+    except Exception as exc:
+        max_retries = _max_retries()
+        final = self.request.retries >= max_retries
+        issuance_attempt_finish(attempt_id=attempt.pk, error=f"{exc!r}", final=final)
+        if final:
+            logger.exception("Issuing the certificate of application %s failed", application_id)
+            return None
+        countdown = get_exponential_backoff_interval(
+            factor=10, retries=self.request.retries, maximum=600, full_jitter=True
+        )
+        # Raised, the Retry reschedules the task on a worker. In-process (eager) Celery only
+        # re-runs a Retry that is returned; a raised one would escape to the approving view.
+        return self.retry(
+            exc=exc, countdown=countdown, max_retries=max_retries, throw=not self.request.is_eager
+        )
+    issuance_attempt_finish(attempt_id=attempt.pk)
+    return certificate.number

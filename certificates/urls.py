@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "certificates"
+# Certificate numbers contain slashes (EIC/2026/MUM/0000123): each route has a fixed prefix and
+# ends with the number.
+urlpatterns = [
+    path("download/<path:key>", views.download, name="download"),
+    path("revoke/<path:number>", views.revoke, name="revoke"),
+    path("replace/<path:number>", views.request_replacement, name="request-replacement"),
+]

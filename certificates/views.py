@@ -1,0 +1,83 @@
+"""Certificate pages: download, revoke (officers), request a correction (exporters)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .forms import RevokeForm
+from .selectors import (
+    application_page_path,
+    certificate_get_for_exporter,
+    certificate_get_for_revoker,
+    certificate_get_for_viewer,
+    user_may_revoke,
+)
+from .services import CertificateError, certificate_request_replacement, certificate_revoke
+
+logger = logging.getLogger(__name__)
+
+
+class StoredFileCorruptedError(Exception):
+    """The stored PDF no longer matches the hash recorded when it was issued."""
+
+
+@require_GET
+def download(request: HttpRequest, key: str) -> HttpResponse:
+    """The signed PDF exactly as stored at issuance, for its exporter or the agency's
+    verified officers (404 for everyone else)."""
+    certificate = certificate_get_for_viewer(key=key, user=request.user)
+    with certificate.pdf.open("rb") as stored:
+        content = stored.read()
+    if hashlib.sha256(content).hexdigest() != certificate.sha256:
+        # Never hand out a file that differs from the one that was signed and registered.
+        raise StoredFileCorruptedError(f"The stored PDF of {certificate.number} fails its hash")
+    response = HttpResponse(content, content_type="application/pdf")
+    filename = certificate.number.replace("/", "-") + ".pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def revoke(request: HttpRequest, number: str) -> HttpResponse:
+    certificate = certificate_get_for_revoker(number=number, user=request.user)
+    allowed = user_may_revoke(request.user, certificate)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and allowed and form.is_valid():
+        try:
+            certificate_revoke(
+                certificate_id=certificate.pk,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except CertificateError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Certificate {certificate.number} has been revoked.")
+            return redirect("certificates:revoke", number=certificate.number)
+    context = {"certificate": certificate, "form": form, "allowed": allowed}
+    return render(request, "certificates/revoke.html", context, status=200 if allowed else 403)
+
+
+@require_POST
+def request_replacement(request: HttpRequest, number: str) -> HttpResponse:
+    certificate = certificate_get_for_exporter(number=number, user=request.user)
+    try:
+        replacement = certificate_request_replacement(
+            certificate_id=certificate.pk, exporter=request.user
+        )
+    except CertificateError as exc:
+        messages.error(request, str(exc))
+        return redirect(application_page_path(certificate.application.reference))
+    messages.success(
+        request,
+        f"{replacement.reference} is a copy of your application, to correct and submit. "
+        f"Once issued, it replaces certificate {certificate.number}.",
+    )
+    return redirect(application_page_path(replacement.reference))

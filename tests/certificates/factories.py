@@ -1,0 +1,43 @@
+"""Applications ready for approval, and the helpers the issuance tests share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import User
+from applications.models import AgencyOffice, Application
+from applications.workflow import application_approve
+from certificates.models import Certificate
+from tests import factories
+
+
+def application_under_review(
+    *, exporter: User, officer: User, office: AgencyOffice, items: int = 2, **fields: Any
+) -> Application:
+    """A complete application that `officer` is reviewing (the state approval starts from)."""
+    application = factories.ApplicationFactory(
+        complete=True,
+        exporter=exporter,
+        office=office,
+        status="under_review",
+        assigned_officer=officer,
+        **fields,
+    )
+    factories.InvoiceFactory(application=application, number="AE/2026/0042")
+    for position in range(1, items + 1):
+        factories.LineItemFactory(application=application, position=position)
+    return application
+
+
+def approve(application: Application, django_capture_on_commit_callbacks: Any) -> None:
+    """Approve as the assigned officer and run what approval queues after commit (the
+    issuance task, in-process as on the embedded default)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        application_approve(application_id=application.pk, officer=application.assigned_officer)
+
+
+def issued_certificate(
+    application: Application, django_capture_on_commit_callbacks: Any
+) -> Certificate:
+    approve(application, django_capture_on_commit_callbacks)
+    return Certificate.objects.get(application=application)

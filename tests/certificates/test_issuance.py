@@ -1,0 +1,212 @@
+"""Issuance: approving an application issues one signed certificate, exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from django.core import mail
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import Application, ApplicationEvent
+from certificates.models import Certificate, CertificateCounter, IssuanceAttempt
+from certificates.selectors import (
+    applications_annotate_issuance_delayed,
+    applications_with_issuance_failures,
+)
+from certificates.services import (
+    VERIFICATION_ALPHABET,
+    CertificateError,
+    certificate_issue,
+)
+from certificates.tasks import issue_certificate_task
+from certificates.validation import check_signed_pdf
+from tests.clients import exporter_client
+
+from .factories import application_under_review, approve, issued_certificate
+
+pytestmark = pytest.mark.django_db
+
+YEAR = timezone.localdate().year
+
+
+@pytest.fixture
+def alice(alice):
+    alice.mobile = "+919812345678"
+    alice.save(update_fields=["mobile"])
+    return alice
+
+
+@pytest.fixture
+def application(alice, olivia, eic_mumbai):
+    return application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
+
+
+def test_approving_an_application_issues_exactly_one_signed_certificate(
+    application, eic_key, django_capture_on_commit_callbacks, sms_outbox
+):
+    approve(application, django_capture_on_commit_callbacks)
+
+    certificate = Certificate.objects.get(application=application)
+    application.refresh_from_db()
+    assert application.status == "issued"
+    assert certificate.number == f"EIC/{YEAR}/MUM/0000001"
+    assert certificate.status == "valid"
+    assert certificate.signing_officer == application.assigned_officer
+    stored = certificate.pdf.read()
+    assert hashlib.sha256(stored).hexdigest() == certificate.sha256
+    assert check_signed_pdf(stored).ok
+    assert IssuanceAttempt.objects.get(application=application).succeeded
+    assert ApplicationEvent.objects.filter(
+        application=application, to_status="issued", note__contains=certificate.number
+    ).exists()
+
+
+def test_the_exporter_is_told_by_email_with_a_link_and_by_sms(
+    application, eic_key, django_capture_on_commit_callbacks, sms_outbox, alice
+):
+    mail.outbox.clear()
+    certificate = issued_certificate(application, django_capture_on_commit_callbacks)
+
+    issued = [m for m in mail.outbox if certificate.number in m.subject]
+    assert len(issued) == 1
+    assert issued[0].to == [alice.email]
+    assert reverse("certificates:download", args=[certificate.number]) in issued[0].body
+    assert any(certificate.number in sms.body and sms.to == alice.mobile for sms in sms_outbox)
+
+
+def test_running_the_task_again_changes_nothing(
+    application, eic_key, django_capture_on_commit_callbacks, sms_outbox
+):
+    certificate = issued_certificate(application, django_capture_on_commit_callbacks)
+    mails, texts = len(mail.outbox), len(sms_outbox)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert issue_certificate_task.delay(application.pk).get() == certificate.number
+        assert certificate_issue(application_id=application.pk) == certificate
+
+    assert Certificate.objects.filter(application=application).count() == 1
+    assert CertificateCounter.objects.get(office=application.office, year=YEAR).last == 1
+    assert (len(mail.outbox), len(sms_outbox)) == (mails, texts)
+    assert certificate.pdf.read() == Certificate.objects.get(pk=certificate.pk).pdf.read()
+
+
+def test_the_number_follows_the_previous_one_of_that_office_and_year(
+    alice, olivia, eic_mumbai, eic_key, django_capture_on_commit_callbacks
+):
+    CertificateCounter.objects.create(office=eic_mumbai, year=YEAR, last=122)
+    first = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
+    second = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
+
+    a = issued_certificate(first, django_capture_on_commit_callbacks)
+    b = issued_certificate(second, django_capture_on_commit_callbacks)
+
+    assert (a.number, b.number) == (f"EIC/{YEAR}/MUM/0000123", f"EIC/{YEAR}/MUM/0000124")
+    assert (a.sequence, b.sequence) == (123, 124)
+
+
+def test_the_verification_code_is_random_and_has_no_look_alike_characters(
+    alice, olivia, eic_mumbai, eic_key, django_capture_on_commit_callbacks
+):
+    codes = [
+        issued_certificate(
+            application_under_review(exporter=alice, officer=olivia, office=eic_mumbai, items=1),
+            django_capture_on_commit_callbacks,
+        ).verification_code
+        for _ in range(3)
+    ]
+    assert len(set(codes)) == 3
+    for code in codes:
+        assert len(code) >= 10
+        assert re.fullmatch(f"[{VERIFICATION_ALPHABET}]+", code)
+        assert not set(code) & set("0O1IL")
+
+
+def test_an_application_that_is_not_approved_is_refused(application, eic_key):
+    with pytest.raises(CertificateError, match="under review"):
+        certificate_issue(application_id=application.pk)
+    assert not Certificate.objects.exists()
+
+
+def test_the_application_page_says_the_certificate_is_being_issued(
+    application, django_capture_on_commit_callbacks, alice, monkeypatch
+):
+    # The task has not run yet (a busy worker): the approval is visible, the certificate not.
+    monkeypatch.setattr(issue_certificate_task, "delay", lambda *args: None)
+    approve(application, django_capture_on_commit_callbacks)
+
+    page = exporter_client(alice).get(reverse("applications:detail", args=[application.reference]))
+
+    assert "Approved, certificate being issued" in page.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_failed_signing_is_retried_then_shown_as_delayed_without_using_a_number(
+    application, django_capture_on_commit_callbacks, alice, settings, eic
+):
+    # No signing key for EIC: every attempt fails after the number was allocated.
+    settings.CERTIFICATE_ISSUE_MAX_RETRIES = 2
+    approve(application, django_capture_on_commit_callbacks)
+
+    attempts = list(IssuanceAttempt.objects.filter(application=application).order_by("pk"))
+    assert [a.final for a in attempts] == [False, False, True]
+    assert all("SigningKeyError" in a.error and not a.succeeded for a in attempts)
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert not Certificate.objects.exists()
+    assert not CertificateCounter.objects.filter(last__gt=0).exists()
+    assert list(applications_with_issuance_failures(agency=eic)) == [application]
+    flagged = applications_annotate_issuance_delayed(Application.objects.all()).get()
+    assert flagged.issuance_delayed
+    page = exporter_client(alice).get(reverse("applications:detail", args=[application.reference]))
+    assert "Issue delayed — the agency has been alerted" in page.content.decode()
+
+
+def test_a_rerun_after_the_failure_is_fixed_issues_the_first_number(
+    application, django_capture_on_commit_callbacks, settings, signing_keys, eic
+):
+    settings.CERTIFICATE_ISSUE_MAX_RETRIES = 0
+    approve(application, django_capture_on_commit_callbacks)
+    assert IssuanceAttempt.objects.get().final
+
+    from certificates import keys
+
+    keys.ensure_agency_key("EIC", "Export Inspection Council")
+    with django_capture_on_commit_callbacks(execute=True):
+        issue_certificate_task.delay(application.pk)
+
+    certificate = Certificate.objects.get(application=application)
+    assert certificate.number.endswith("/0000001")
+    assert list(applications_with_issuance_failures(agency=eic)) == []
+
+
+def test_a_worker_that_died_mid_task_leaves_nothing_half_done(
+    application, eic_key, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The issuance transaction is all or nothing: a crash after the PDF was stored and the
+    row written (here: while marking the application issued) leaves no certificate, no used
+    number and no changed status, and the redelivered task issues normally."""
+    from certificates import services
+
+    def crash(**kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(issue_certificate_task, "delay", lambda *args: None)
+    approve(application, django_capture_on_commit_callbacks)
+    with monkeypatch.context() as m:
+        m.setattr(services, "application_mark_issued", crash)
+        with pytest.raises(SystemExit):
+            certificate_issue(application_id=application.pk)
+
+    assert not Certificate.objects.exists()
+    assert not CertificateCounter.objects.filter(last__gt=0).exists()
+    certificate = certificate_issue(application_id=application.pk)
+    assert certificate.sequence == 1
+    assert default_storage.exists(certificate.pdf.name)

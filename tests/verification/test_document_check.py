@@ -1,0 +1,144 @@
+"""Acceptance 3: an uploaded PDF is authentic only if our key signed it and the register has it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from certificates import keys
+from tests.verification.helpers import revoke
+
+pytestmark = pytest.mark.django_db
+
+NUMBER, CODE = "EIC/2026/MUM/0000123", "K7PX2M9QRT4W"
+REFUSED = "Not issued by this portal, or altered after issue"
+
+
+def render_and_sign(number: str = NUMBER) -> bytes:
+    from certificates.pdf import render_certificate
+    from certificates.signing import sign_certificate_pdf
+    from tests.certificates.samples import certificate as sample
+
+    data = dataclasses.replace(sample(item_count=2), number=number, verification_code=CODE)
+    return sign_certificate_pdf(
+        render_certificate(data),
+        agency_code="EIC",
+        officer_name="Olivia Rao",
+        designation="Certifying Officer",
+        agency_name="Export Inspection Council",
+        signed_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def keys_dir(settings, tmp_path: Path):
+    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
+    keys.clear_caches()
+    keys.ensure_agency_key("EIC", "Export Inspection Council")
+    yield settings.SIGNING_KEYS_DIR
+    keys.clear_caches()
+
+
+@pytest.fixture
+def genuine_pdf(keys_dir, certificate) -> bytes:
+    """Alice's certificate, signed by EIC's key and registered with its hash."""
+    import hashlib
+
+    signed = render_and_sign()
+    certificate.sha256 = hashlib.sha256(signed).hexdigest()
+    certificate.pdf.save("certificate.pdf", ContentFile(signed))
+    return signed
+
+
+@pytest.fixture
+def rogue_pdf(settings, keys_dir, tmp_path) -> bytes:
+    """The same certificate signed by a key from a root the portal does not trust."""
+    settings.SIGNING_KEYS_DIR = tmp_path / "rogue"
+    keys.clear_caches()
+    keys.ensure_agency_key("EIC", "Export Inspection Council")
+    signed = render_and_sign()
+    settings.SIGNING_KEYS_DIR = keys_dir
+    keys.clear_caches()
+    return signed
+
+
+def upload(client, data: bytes, name: str = "certificate.pdf"):
+    document = SimpleUploadedFile(name, data, content_type="application/pdf")
+    return client.post(reverse("verification:document"), {"document": document})
+
+
+def test_the_upload_form_is_public_and_csrf_protected(client):
+    html = client.get(reverse("verification:document")).content.decode()
+    assert 'enctype="multipart/form-data"' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_the_genuine_pdf_is_authentic_and_unaltered(client, genuine_pdf):
+    response = upload(client, genuine_pdf)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Authentic and unaltered: certificate " in html
+    assert f'<strong class="cert-number">{NUMBER}</strong>, status <strong>Valid</strong>' in html
+    assert "Alice Exports" in html
+
+
+def test_a_revoked_genuine_pdf_is_authentic_but_says_revoked(client, genuine_pdf, certificate, ada):
+    revoke(certificate, "Goods not of Indian origin", actor=ada)
+    html = upload(client, genuine_pdf).content.decode()
+    assert "status <strong>Revoked</strong>" in html
+    assert "Goods not of Indian origin" in html
+
+
+def test_one_changed_byte_is_refused_as_an_invalid_signature(client, genuine_pdf):
+    altered = bytearray(genuine_pdf)
+    position = genuine_pdf.index(b"stream") + 40
+    altered[position] ^= 0x01
+    html = upload(client, bytes(altered)).content.decode()
+    assert REFUSED in html
+    assert "it was changed after signing" in html
+
+
+def test_a_pdf_signed_by_another_key_is_refused_as_unknown_key(client, genuine_pdf, rogue_pdf):
+    html = upload(client, rogue_pdf).content.decode()
+    assert REFUSED in html
+    assert "not by a key of this portal" in html
+
+
+def test_an_unsigned_pdf_is_refused_as_unsigned(client, keys_dir):
+    from certificates.pdf import render_certificate
+    from tests.certificates.samples import certificate as sample
+
+    html = upload(client, render_certificate(sample(item_count=1))).content.decode()
+    assert REFUSED in html
+    assert "carries no digital signature" in html
+
+
+def test_a_file_that_is_not_a_pdf_is_refused(client, keys_dir):
+    html = upload(client, b"PK\x03\x04 a zip pretending", name="certificate.pdf").content.decode()
+    assert REFUSED in html
+    assert "is not a PDF document" in html
+
+
+def test_our_signature_on_a_file_not_in_the_register_is_refused(client, keys_dir, certificate):
+    html = upload(client, render_and_sign("EIC/2026/MUM/0009999")).content.decode()
+    assert REFUSED in html
+    assert "no certificate in the register is this exact file" in html
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_checked(client, settings):
+    settings.UPLOAD_MAX_BYTES = 1024
+    response = upload(client, b"%PDF-1.7\n" + b"0" * 2048)
+    assert response.status_code == 400
+    assert "The file must be at most 1.0\xa0KB" in response.content.decode()
+
+
+def test_no_file_is_asked_for(client):
+    response = client.post(reverse("verification:document"), {})
+    assert response.status_code == 400
+    assert "Choose the certificate PDF to check" in response.content.decode()

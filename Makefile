@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	mkdir -p "$${VAR_DIR:-var}"
 	$(DEV_ENV) $(MANAGE) migrate --noinput
 	$(DEV_ENV) $(MANAGE) seed_reference
 	$(DEV_ENV) $(MANAGE) init_signing_keys

@@ -12,6 +12,7 @@ from django_countries import countries
 
 from .hs import hs_clean, hs_subheading
 from .models import (
+    LINE_ITEM_FIELDS,
     AgencyOffice,
     Application,
     CertificateType,
@@ -208,20 +209,7 @@ class LineItemForm(forms.ModelForm):
 
     class Meta:
         model = LineItem
-        fields = [
-            "marks_and_numbers",
-            "package_count",
-            "package_kind",
-            "description",
-            "hs_code",
-            "origin_criterion",
-            "criterion_percentage",
-            "quantity",
-            "unit",
-            "gross_weight_kg",
-            "fob_value",
-            "fob_currency",
-        ]
+        fields = list(LINE_ITEM_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {
             "package_count": "Number of packages",
@@ -295,20 +283,7 @@ class LineItemForm(forms.ModelForm):
         return {name: self.cleaned_data.get(name) for name in self.fields}
 
 
-CSV_COLUMNS = [
-    "marks_and_numbers",
-    "package_count",
-    "package_kind",
-    "description",
-    "hs_code",
-    "origin_criterion",
-    "criterion_percentage",
-    "quantity",
-    "unit",
-    "gross_weight_kg",
-    "fob_value",
-    "fob_currency",
-]
+CSV_COLUMNS = list(LINE_ITEM_FIELDS)
 CSV_MAX_ROWS = 500
 
 

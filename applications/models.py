@@ -300,6 +300,23 @@ class LineItem(models.Model):
         return self.origin_criterion
 
 
+# What the exporter fills in for a line item, in form and CSV-column order.
+LINE_ITEM_FIELDS = (
+    "marks_and_numbers",
+    "package_count",
+    "package_kind",
+    "description",
+    "hs_code",
+    "origin_criterion",
+    "criterion_percentage",
+    "quantity",
+    "unit",
+    "gross_weight_kg",
+    "fob_value",
+    "fob_currency",
+)
+
+
 class DocumentKind(models.TextChoices):
     COMMERCIAL_INVOICE = "commercial_invoice", "Commercial invoice"
     PACKING_LIST = "packing_list", "Packing list"

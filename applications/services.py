@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 
 from .models import (
+    LINE_ITEM_FIELDS,
     AgencyOffice,
     Application,
     ApplicationEvent,
@@ -51,20 +52,6 @@ COPIED_FIELDS = (
     "port_of_discharge",
     "departure_date",
     "remarks",
-)
-ITEM_FIELDS = (
-    "marks_and_numbers",
-    "package_count",
-    "package_kind",
-    "description",
-    "hs_code",
-    "origin_criterion",
-    "criterion_percentage",
-    "quantity",
-    "unit",
-    "gross_weight_kg",
-    "fob_value",
-    "fob_currency",
 )
 # Fields a section form may write; anything else in `data` is a programming error.
 SECTION_FIELDS = frozenset(COPIED_FIELDS) | {
@@ -171,7 +158,9 @@ def application_copy(*, application_id: int, exporter: User) -> Application:
     )
     LineItem.objects.bulk_create(
         LineItem(
-            application=copy, position=item.position, **{f: getattr(item, f) for f in ITEM_FIELDS}
+            application=copy,
+            position=item.position,
+            **{f: getattr(item, f) for f in LINE_ITEM_FIELDS},
         )
         for item in source.items.all()
     )

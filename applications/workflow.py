@@ -244,48 +244,64 @@ def application_reassign(*, application_id: int, admin: User, to_officer: User) 
     return application
 
 
+def _decide(
+    *,
+    application_id: int,
+    officer: User,
+    to: Status,
+    note: str,
+    missing_note: str | None,
+    template: str,
+    **updates: Any,
+) -> Application:
+    """An officer's decision on an application under review: only the officer holding it may
+    decide; `missing_note`, when given, is the refusal for an empty note. The exporter is told
+    by email and SMS after commit."""
+    application = _locked(application_id)
+    _check_officer(application, officer)
+    note = note.strip()
+    if missing_note and not note:
+        raise WorkflowError(missing_note)
+    if application.status == Status.UNDER_REVIEW:
+        _check_assigned(application, officer)
+    _transition(
+        application, to=to, allowed={Status.UNDER_REVIEW}, actor=officer, note=note, **updates
+    )
+    _notify_exporter(application, template, note=note)
+    return application
+
+
 @transaction.atomic
 def application_approve(*, application_id: int, officer: User, remark: str = "") -> Application:
     """UNDER_REVIEW -> APPROVED. Side effects, after commit: the certificate issuance task,
     and an email and SMS to the exporter."""
     from certificates.tasks import issue_certificate_task
 
-    application = _locked(application_id)
-    _check_officer(application, officer)
-    if application.status == Status.UNDER_REVIEW:
-        _check_assigned(application, officer)
-    _transition(
-        application,
+    application = _decide(
+        application_id=application_id,
+        officer=officer,
         to=Status.APPROVED,
-        allowed={Status.UNDER_REVIEW},
-        actor=officer,
-        note=remark.strip(),
+        note=remark,
+        missing_note=None,
+        template="application_approved",
         decided_at=timezone.now(),
     )
     transaction.on_commit(lambda: issue_certificate_task.delay(application.pk))
-    _notify_exporter(application, "application_approved", note=remark.strip())
     return application
 
 
 @transaction.atomic
 def application_reject(*, application_id: int, officer: User, reason: str) -> Application:
     """UNDER_REVIEW -> REJECTED (final). A reason is required. Notifies the exporter."""
-    application = _locked(application_id)
-    _check_officer(application, officer)
-    if not reason.strip():
-        raise WorkflowError("Give the reason for rejecting the application.")
-    if application.status == Status.UNDER_REVIEW:
-        _check_assigned(application, officer)
-    _transition(
-        application,
+    return _decide(
+        application_id=application_id,
+        officer=officer,
         to=Status.REJECTED,
-        allowed={Status.UNDER_REVIEW},
-        actor=officer,
-        note=reason.strip(),
+        note=reason,
+        missing_note="Give the reason for rejecting the application.",
+        template="application_rejected",
         decided_at=timezone.now(),
     )
-    _notify_exporter(application, "application_rejected", note=reason.strip())
-    return application
 
 
 @transaction.atomic
@@ -293,21 +309,14 @@ def application_request_clarification(
     *, application_id: int, officer: User, message: str
 ) -> Application:
     """UNDER_REVIEW -> CLARIFICATION_REQUESTED. A message is required. Notifies the exporter."""
-    application = _locked(application_id)
-    _check_officer(application, officer)
-    if not message.strip():
-        raise WorkflowError("Write what the exporter needs to clarify.")
-    if application.status == Status.UNDER_REVIEW:
-        _check_assigned(application, officer)
-    _transition(
-        application,
+    return _decide(
+        application_id=application_id,
+        officer=officer,
         to=Status.CLARIFICATION_REQUESTED,
-        allowed={Status.UNDER_REVIEW},
-        actor=officer,
-        note=message.strip(),
+        note=message,
+        missing_note="Write what the exporter needs to clarify.",
+        template="application_clarification",
     )
-    _notify_exporter(application, "application_clarification", note=message.strip())
-    return application
 
 
 @transaction.atomic

@@ -15,6 +15,8 @@ help:
 	@echo "make test    create .venv if needed, run ruff and the whole test suite"
 	@echo "make worker  run a Celery worker (needs REDIS_URL)"
 	@echo "make format  apply ruff's formatting and safe fixes"
+	@echo "make prod-smoke  the whole journey in Chromium against gunicorn + Celery, DEBUG=0,"
+	@echo "             on PostgreSQL and Redis at 127.0.0.1 (database coo_smoke, Redis db 3)"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -54,6 +56,11 @@ test: lint
 worker: $(STAMP)
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run in-process"; exit 1; }
 	$(BIN)/celery -A coo_portal worker --loglevel=INFO --queues=$${CELERY_QUEUE:-coo}
+
+# gunicorn (2 workers) and a Celery worker with DEBUG=0 on PostgreSQL + Redis, then the
+# end-to-end journey over HTTP in Chromium; logs are kept and printed when it fails.
+prod-smoke: $(STAMP)
+	$(BIN)/python -m tests.e2e.prod_smoke
 
 clean:
 	rm -rf $(VENV) build *.egg-info

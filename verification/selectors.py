@@ -30,7 +30,10 @@ _RELATED = (
 
 def _certificates() -> QuerySet[Certificate]:
     """Certificates with `exporter_name` (the IEC holder's firm name) and what the answer shows."""
-    firm_name = IECRecord.objects.filter(profile__user_id=OuterRef("application__exporter_id"))
+    # order_by(): IECRecord's default ordering would make PostgreSQL sort the one-row subquery.
+    firm_name = IECRecord.objects.filter(
+        profile__user_id=OuterRef("application__exporter_id")
+    ).order_by()
     return (
         Certificate.objects.select_related(*_RELATED)
         .annotate(exporter_name=Subquery(firm_name.values("firm_name")[:1]))

@@ -1,10 +1,17 @@
 """Checks on uploaded documents: what the content is (not what the name says), and that it
-opens. Only PDF, JPEG and PNG are accepted; an encrypted or broken PDF is refused."""
+opens. Only PDF, JPEG and PNG are accepted; an encrypted or broken PDF is refused.
+
+Officers open these files all day, so anything that is more than a document is refused too:
+a polyglot (a file that is also a ZIP archive, or carries a web page or a script), data
+after the end of a PDF, and a PDF with JavaScript, a launch action or embedded files."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import warnings
+import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,12 +20,20 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 MAGIC = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
 EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
 # A scanned A4 page at 600 dpi is about 35 million pixels; anything far beyond is a bomb.
 MAX_PIXELS = 60_000_000
+# Server-side script, web pages and scripts: no invoice or packing list needs them, and they
+# are what a polyglot carries. Searched over the whole file.
+ACTIVE_MARKERS = re.compile(rb"<\?php|<script|<html|<iframe", re.IGNORECASE)
+# PDF names that run code or carry other files (pypdf decodes #xx escapes in names).
+PDF_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/EmbeddedFiles", "/EF", "/RichMedia"})
+PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+PDF_TRAILING_ALLOWED = b" \t\r\n\x00"
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,8 @@ def upload_check(upload: UploadedFile) -> CheckedUpload:
             code="type",
         )
     upload.seek(0)
+    _check_single_document(upload.read())
+    upload.seek(0)
     if content_type == PDF:
         _check_pdf(upload)
     else:
@@ -63,6 +80,47 @@ def upload_check(upload: UploadedFile) -> CheckedUpload:
         digest.update(chunk)
     upload.seek(0)
     return CheckedUpload(content_type=content_type, size=upload.size, sha256=digest.hexdigest())
+
+
+def _check_single_document(data: bytes) -> None:
+    """Refuse polyglots: a file that is also a ZIP archive or carries script or markup."""
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        raise ValidationError(
+            "The file is also a ZIP archive (two files in one). Upload the document on its own.",
+            code="polyglot",
+        )
+    if ACTIVE_MARKERS.search(data):
+        raise ValidationError(
+            "The file contains web page or script code, which a document never needs. Save or "
+            "scan the document again and upload the new copy.",
+            code="polyglot",
+        )
+    if data.startswith(b"%PDF-"):
+        end = data.rfind(b"%%EOF")
+        if end != -1 and data[end + len(b"%%EOF") :].strip(PDF_TRAILING_ALLOWED):
+            raise ValidationError(
+                "The file has more data after the end of the PDF (two files in one). Save the "
+                "PDF again and upload the new copy.",
+                code="polyglot",
+            )
+
+
+def _pdf_has_active_content(reader: PdfReader) -> bool:
+    """Every object in the file, in the cross-reference tables and in object streams, with
+    the dictionaries and arrays nested in it."""
+    ids = [(num, gen) for gen, entries in reader.xref.items() for num in entries]
+    ids += [(num, 0) for num in reader.xref_objStm]
+    for num, gen in ids:
+        stack = [reader.get_object(IndirectObject(num, gen, reader))]
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, DictionaryObject):
+                if PDF_ACTIVE_KEYS & set(obj.keys()) or obj.get("/S") in PDF_ACTIVE_ACTIONS:
+                    return True
+                stack.extend(v for v in obj.values() if not isinstance(v, IndirectObject))
+            elif isinstance(obj, ArrayObject):
+                stack.extend(v for v in obj if not isinstance(v, IndirectObject))
+    return False
 
 
 def _check_pdf(upload: UploadedFile) -> None:
@@ -77,6 +135,12 @@ def _check_pdf(upload: UploadedFile) -> None:
                 )
             if len(reader.pages) == 0:
                 raise ValidationError("The PDF has no pages.", code="broken")
+            if _pdf_has_active_content(reader):
+                raise ValidationError(
+                    "The PDF contains JavaScript, a launch action or embedded files, which we "
+                    "do not accept. Print it to a new PDF and upload that copy.",
+                    code="active_content",
+                )
     except ValidationError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:

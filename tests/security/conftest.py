@@ -1,0 +1,90 @@
+"""Security fixtures: the personas' clients and one "world" in which every named URL resolves.
+
+The world is Alice's: a submitted application filed with EIC Mumbai (an invoice, an item, the
+two required documents, a captured payment) and, on a second application, an issued
+certificate. Bob, Oscar (FIEO) and the anonymous visitor must see none of it; Olivia and Ada
+(EIC) may see what an officer of the agency sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from accounts.models import User
+from applications.models import Application, Document, Invoice, LineItem, Payment
+from certificates import keys
+from certificates.models import Certificate
+from tests.clients import otp_device
+from tests.officer.factories import submitted_application
+from tests.verification.factories import CertificateFactory
+
+PERSONAS = ("anonymous", "alice", "bob", "olivia", "oscar", "ada")
+
+
+@dataclass(frozen=True)
+class World:
+    alice: User
+    application: Application
+    invoice: Invoice
+    item: LineItem
+    document: Document
+    payment: Payment
+    certificate: Certificate
+
+
+@pytest.fixture
+def signing_keys(settings, tmp_path: Path) -> Iterator[Path]:
+    """Development keys in a folder of this test's own (the CA and EIC's signing key)."""
+    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
+    keys.clear_caches()
+    keys.ensure_development_ca()
+    keys.ensure_agency_key("EIC", "Export Inspection Council")
+    yield settings.SIGNING_KEYS_DIR
+    keys.clear_caches()
+
+
+@pytest.fixture
+def world(alice, bob, olivia, oscar, ada, eic_mumbai, signing_keys) -> World:
+    application = submitted_application(exporter=alice, office=eic_mumbai, documents=2)
+    certificate = CertificateFactory(
+        # Last year's reference: this year's are allocated by the portal (a copy made in a test).
+        application__reference="COO-2025-000777",
+        application__exporter=alice,
+        application__office=eic_mumbai,
+        signing_officer=olivia,
+    )
+    return World(
+        alice=alice,
+        application=application,
+        invoice=application.invoices.get(),
+        item=application.items.get(),
+        document=application.documents.order_by("pk").first(),
+        payment=application.payments.get(),
+        certificate=certificate,
+    )
+
+
+def persona_client(persona: str, users: dict[str, User], **options: object) -> Client:
+    """A client as the persona is after a real sign-in (officers past their TOTP step:
+    what django_otp.login() leaves in the session). `options` go to Client()."""
+    client = Client(**options)
+    if persona == "anonymous":
+        return client
+    user = users[persona]
+    client.force_login(user)
+    if user.is_officer:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = otp_device(user).persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def users(alice, bob, olivia, oscar, ada) -> dict[str, User]:
+    return {"alice": alice, "bob": bob, "olivia": olivia, "oscar": oscar, "ada": ada}

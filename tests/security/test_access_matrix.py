@@ -1,0 +1,170 @@
+"""Who gets what: every named URL, fetched (GET) by each persona, over Alice's objects filed
+with EIC Mumbai. The expected answer of every cell is written down here; a URL without a row
+fails the suite until someone decides who may open it.
+
+Answers: "ok" (2xx, or a redirect that is not to a login page), "login" (302 to a login page),
+"404", "405" (a POST-only view), "403", "400" (a link whose token is refused).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from .conftest import PERSONAS, persona_client
+from .urls import named_urls, url_for
+
+pytestmark = pytest.mark.django_db
+
+
+def cells(answers: str) -> dict[str, str]:
+    """'anonymous alice bob olivia oscar ada' answers, in that order."""
+    values = answers.split()
+    assert len(values) == len(PERSONAS), answers
+    return dict(zip(PERSONAS, values, strict=True))
+
+
+EVERYONE_OK = cells("ok ok ok ok ok ok")
+POST_ONLY_SIGNED_IN = cells("login 405 405 405 405 405")
+# Alice's own pages: Bob and every officer get the 404 of a page that does not exist.
+ALICE_ONLY = cells("login ok 404 404 404 404")
+# An exporter's own pages that hold nothing of anyone else (each exporter sees their own).
+ANY_EXPORTER = cells("login ok ok 404 404 404")
+# The agency's officer pages: exporters get a 404, FIEO's officer sees only FIEO's work.
+ANY_OFFICER = cells("login 404 404 ok ok ok")
+EIC_OFFICERS = cells("login 404 404 ok 404 ok")
+# Alice and the issuing agency's verified officers; nobody else.
+ALICE_AND_EIC = cells("login ok 404 ok 404 ok")
+
+#                                          anonymous alice bob olivia oscar ada
+EXPECTED: dict[str, dict[str, str]] = {
+    # -- the portal ---------------------------------------------------------------------------
+    "home": EVERYONE_OK,
+    "healthz": EVERYONE_OK,
+    "readyz": EVERYONE_OK,
+    "dev-outbox": cells("404 404 404 404 404 404"),  # DEBUG only
+    # -- accounts: public steps -----------------------------------------------------------------
+    "accounts:register": EVERYONE_OK,
+    "accounts:register-email-sent": EVERYONE_OK,  # no registration in progress: back to start
+    "accounts:verify-email": cells("400 400 400 400 400 400"),
+    "accounts:register-otp": EVERYONE_OK,
+    "accounts:register-otp-resend": cells("405 405 405 405 405 405"),
+    "accounts:register-password": EVERYONE_OK,
+    "accounts:register-done": EVERYONE_OK,
+    "accounts:login": EVERYONE_OK,
+    "accounts:password-reset": EVERYONE_OK,
+    "accounts:password-reset-sent": EVERYONE_OK,
+    "accounts:password-reset-otp": cells("400 400 400 400 400 400"),  # no link opened
+    "accounts:password-reset-otp-resend": cells("405 405 405 405 405 405"),
+    "accounts:password-reset-complete": EVERYONE_OK,
+    "accounts:password-reset-confirm": cells("400 400 400 400 400 400"),
+    "accounts:officer-login": EVERYONE_OK,
+    "officer-login": EVERYONE_OK,
+    # The TOTP step without a password step first goes back to the officer sign-in.
+    "accounts:officer-otp": cells("login login login login login login"),
+    # -- accounts: signed in --------------------------------------------------------------------
+    "accounts:logout": POST_ONLY_SIGNED_IN,
+    "accounts:profile": ANY_EXPORTER,
+    # -- applications: the exporter's pages -----------------------------------------------------
+    "applications:list": ANY_EXPORTER,
+    "applications:new": ANY_EXPORTER,
+    "applications:hs-lookup": ANY_EXPORTER,
+    "applications:payment-sandbox": ALICE_ONLY,
+    "applications:payment-return": ALICE_ONLY,
+    # Server to server, authenticated by its HMAC: POST only, for everyone.
+    "applications:payment-notify": cells("405 405 405 405 405 405"),
+    "applications:detail": ALICE_ONLY,
+    # A submitted application is no longer editable: its edit pages send Alice to the detail
+    # page (a redirect, "ok"), and answer 404 to everyone else.
+    "applications:tasks": ALICE_ONLY,
+    "applications:parties": ALICE_ONLY,
+    "applications:transport": ALICE_ONLY,
+    "applications:declaration": ALICE_ONLY,
+    "applications:invoices": ALICE_ONLY,
+    "applications:invoice-remove": cells("login 405 405 404 404 404"),
+    "applications:goods": ALICE_ONLY,
+    "applications:item-add": ALICE_ONLY,
+    "applications:item-edit": ALICE_ONLY,
+    "applications:item-remove": cells("login 405 405 404 404 404"),
+    "applications:goods-upload": ALICE_ONLY,
+    "applications:goods-template": ALICE_ONLY,
+    "applications:documents": ALICE_ONLY,
+    "applications:document": ALICE_AND_EIC,
+    "applications:document-remove": cells("login 405 405 404 404 404"),
+    "applications:check": ALICE_ONLY,
+    "applications:pay": cells("login 405 405 404 404 404"),
+    "applications:receipt": ALICE_ONLY,
+    "applications:submit": cells("login 405 405 404 404 404"),
+    "applications:confirmation": ALICE_ONLY,
+    "applications:withdraw": ALICE_ONLY,
+    "applications:copy": cells("login 405 405 404 404 404"),
+    # -- officer pages --------------------------------------------------------------------------
+    "officer:queue": ANY_OFFICER,
+    "officer:dashboard": ANY_OFFICER,
+    "officer:review": EIC_OFFICERS,
+    "officer:start-review": POST_ONLY_SIGNED_IN,
+    "officer:release": POST_ONLY_SIGNED_IN,
+    "officer:reassign": POST_ONLY_SIGNED_IN,
+    "officer:approve": POST_ONLY_SIGNED_IN,
+    "officer:reject": POST_ONLY_SIGNED_IN,
+    "officer:clarify": POST_ONLY_SIGNED_IN,
+    # -- certificates ---------------------------------------------------------------------------
+    "certificates:download": ALICE_AND_EIC,
+    # Olivia sees the certificate but may not revoke it; only the agency administrator may.
+    "certificates:revoke": cells("login 404 404 403 404 ok"),
+    "certificates:request-replacement": POST_ONLY_SIGNED_IN,
+    # -- public verification --------------------------------------------------------------------
+    "verification:verify": EVERYONE_OK,
+    "verification:verify-certificate": EVERYONE_OK,
+    "verification:document": EVERYONE_OK,
+    "verification:ca-certificate": EVERYONE_OK,
+    "verification:pdf": EVERYONE_OK,
+    "verification:api-certificate": EVERYONE_OK,
+}
+
+
+def login_pages() -> tuple[str, ...]:
+    return (
+        reverse("accounts:login"),
+        reverse("accounts:officer-login"),
+        reverse("officer-login"),
+    )
+
+
+def answer(response) -> str:
+    if 200 <= response.status_code < 300:
+        return "ok"
+    if 300 <= response.status_code < 400:
+        location = response.get("Location", "")
+        return "login" if location.startswith(login_pages()) else "ok"
+    return str(response.status_code)
+
+
+def test_every_named_url_has_a_row_in_the_access_table():
+    names = set(named_urls())
+    assert sorted(names - set(EXPECTED)) == [], "URLs without a row: decide who may open them"
+    assert sorted(set(EXPECTED) - names) == [], "rows for URLs that no longer exist"
+
+
+def test_the_access_table_covers_six_personas_on_every_url():
+    assert all(set(row) == set(PERSONAS) for row in EXPECTED.values())
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_gets_exactly_the_expected_answer_from_every_url(persona, world, users):
+    client = persona_client(persona, users)
+    unexpected = []
+    for name, pattern in sorted(named_urls().items()):
+        expected = EXPECTED.get(name, {}).get(persona, "<no row>")
+        url = url_for(name, pattern, world)
+        response = client.get(url)
+        got = answer(response)
+        if got != expected:
+            where = response.get("Location", "")
+            unexpected.append(
+                f"  {name:40} expected {expected:6} got {got:6} "
+                f"({response.status_code}{' -> ' + where if where else ''})  GET {url}"
+            )
+    assert not unexpected, f"{persona}: {len(unexpected)} unexpected answer(s)\n" + "\n".join(
+        unexpected
+    )

@@ -1,0 +1,74 @@
+"""Every named URL of the portal, and how to fill its arguments from the security world."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .conftest import World
+
+# Django's admin is the admin's business (OTPAdminSite, tested in tests/officer); the CAPTCHA
+# views are django-simple-captcha's.
+EXCLUDED_PREFIXES = ("admin:", "captcha-")
+
+
+def _walk(patterns, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(
+                p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace
+            )
+        elif p.name:
+            yield f"{namespace}{p.name}", p
+
+
+def named_urls() -> dict[str, URLPattern]:
+    """name -> pattern for every named URL we own (the first pattern of a name wins, as in
+    reverse())."""
+    found: dict[str, URLPattern] = {}
+    for name, pattern in _walk(get_resolver().url_patterns):
+        if not name.startswith(EXCLUDED_PREFIXES):
+            found.setdefault(name, pattern)
+    return found
+
+
+def url_kwargs(world: World) -> dict[str, str]:
+    """A value for every URL argument, taken from Alice's world."""
+    return {
+        "reference": world.application.reference,
+        "invoice_id": str(world.invoice.pk),
+        "item_id": str(world.item.pk),
+        "document_id": str(world.document.pk),
+        "order_id": world.payment.order_id,
+        "key": world.certificate.number,
+        "number": world.certificate.number,
+        # Links from emails: a made-up token, which every page must refuse the same way.
+        "uidb64": "MQ",
+        "token": "c0ffee-0123456789abcdef",
+    }
+
+
+def url_for(name: str, pattern: URLPattern, world: World) -> str:
+    values = url_kwargs(world)
+    converters = getattr(pattern.pattern, "converters", {})
+    missing = set(converters) - set(values)
+    assert not missing, f"{name}: no value for URL argument(s) {sorted(missing)}"
+    url = reverse(name, kwargs={k: values[k] for k in converters})
+    query = _query(name, world)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _query(name: str, world: World) -> dict[str, str]:
+    """Query strings that turn a page into its real use (a lookup with the code, a return
+    from the gateway) instead of an empty form."""
+    code = world.certificate.verification_code
+    return {
+        "verification:verify": {"number": world.certificate.number, "code": code},
+        "verification:verify-certificate": {"code": code},
+        "verification:pdf": {"code": code},
+        "verification:api-certificate": {"code": code},
+        # An unsigned return from the gateway: refused, but only the payer learns that.
+        "applications:payment-return": {"order_id": world.payment.order_id, "status": "captured"},
+    }.get(name, {})

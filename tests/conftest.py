@@ -20,6 +20,7 @@ from django.core import mail
 
 from accounts.sms import MemorySMSBackend
 from tests import factories
+from tests.browser import watch_failures
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -172,12 +173,7 @@ def page(browser_instance, live_server, request):
         base_url=live_server.url, viewport={"width": 1280, "height": 900}
     )
     pg = context.new_page()
-    pg.failed_requests = []
-    pg.on("requestfailed", lambda req: pg.failed_requests.append(req.url))
-    pg.on(
-        "response",
-        lambda res: res.status >= 400 and pg.failed_requests.append(f"{res.status} {res.url}"),
-    )
+    pg.failed_requests = watch_failures(pg)
     yield pg
     context.close()
 

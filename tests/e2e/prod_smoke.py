@@ -283,6 +283,7 @@ def run_browser(env: dict[str, str], var_dir: Path, base_url: str) -> None:
     from certificates.models import Certificate
     from certificates.services import verify_url_for
     from certificates.validation import check_signed_pdf
+    from tests.browser import watch_failures
     from tests.e2e.journey import Exporter, Officer, run_journey, totp_now
 
     assert not settings.DEBUG
@@ -310,12 +311,7 @@ def run_browser(env: dict[str, str], var_dir: Path, base_url: str) -> None:
                 base_url=base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True
             )
             page = context.new_page()
-            failures: list[str] = []
-            page.on("requestfailed", lambda request: failures.append(request.url))
-            page.on(
-                "response",
-                lambda r: r.status >= 400 and failures.append(f"{r.status} {r.url}"),
-            )
+            failures = watch_failures(page)
             result = run_journey(
                 page,
                 base_url,

@@ -173,16 +173,19 @@ def register_resend(request: HttpRequest) -> HttpResponse:
     user = _registration_in_progress(request)
     if user is None:
         return redirect("accounts:register")
+    _resend_code(request, user, SMSDevice.Purpose.REGISTRATION, "registration_otp")
+    return redirect("accounts:register-otp")
+
+
+def _resend_code(request: HttpRequest, user: User, purpose: str, template: str) -> None:
+    """Send a fresh SMS code, or say why not (too soon, too many this hour)."""
     try:
-        services.otp_send(
-            user=user, purpose=SMSDevice.Purpose.REGISTRATION, template="registration_otp"
-        )
+        services.otp_send(user=user, purpose=purpose, template=template)
         messages.success(
             request, f"We have sent a new code to {services.masked_mobile(user.mobile)}."
         )
     except services.AccountError as exc:
         messages.error(request, str(exc))
-    return redirect("accounts:register-otp")
 
 
 @login_not_required
@@ -368,15 +371,7 @@ def password_reset_resend(request: HttpRequest) -> HttpResponse:
     user = _reset_in_progress(request)
     if user is None:
         return redirect("accounts:password-reset")
-    try:
-        services.otp_send(
-            user=user, purpose=SMSDevice.Purpose.PASSWORD_RESET, template="password_reset_otp"
-        )
-        messages.success(
-            request, f"We have sent a new code to {services.masked_mobile(user.mobile)}."
-        )
-    except services.AccountError as exc:
-        messages.error(request, str(exc))
+    _resend_code(request, user, SMSDevice.Purpose.PASSWORD_RESET, "password_reset_otp")
     return redirect("accounts:password-reset-otp")
 
 

@@ -15,6 +15,11 @@ It prints requests per second, p50/p95/p99 latency and errors for each, and the 
 page and the API to the trivial view. The load generator runs on the same machine and takes
 CPU from the server, so compare ratios rather than absolute figures between machines.
 
+The load generator is `wrk` when it is installed (Debian: apt-get install wrk; a C program
+that costs the server far less CPU than Python does), otherwise the Python one here
+(keep-alive http.client connections on threads in several processes); --load-generator
+chooses, and the output says which one ran.
+
 Without --database-url (or DATABASE_URL) the database is SQLite in a temporary folder; every
 lookup writes a log row, so PostgreSQL is the realistic choice. Rate limits are lifted for
 the run (VERIFY_RATE), since every request comes from 127.0.0.1.
@@ -273,6 +278,62 @@ def drive(port: int, paths: list[str], connections: int, processes: int, seconds
     }
 
 
+_WRK_SCRIPT = """
+local paths = {%s}
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRK-RESULT %%d %%d %%d %%d %%d %%d %%d %%d %%d\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.mean, e.connect + e.read + e.write + e.timeout, e.status, 0))
+end
+"""
+
+
+def drive_wrk(port: int, paths: list[str], connections: int, threads: int, seconds: float) -> dict:
+    """The same measurement with wrk: `connections` keep-alive connections on `threads`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in out.splitlines() if x.startswith("WRK-RESULT"))
+    requests, duration_us, p50, p95, p99, mean, socket_errors, status_errors, _ = map(
+        int, map(float, line.split()[1:])
+    )
+    return {
+        "requests": requests,
+        "rps": requests / (duration_us / 1e6),
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "mean": mean / 1000,
+        "errors": socket_errors + status_errors,
+        "error_kinds": (["socket"] if socket_errors else [])
+        + (["non-2xx"] if status_errors else []),
+    }
+
+
 def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -316,6 +377,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--no-redis", action="store_true", help="ignore REDIS_URL if set")
+    parser.add_argument(
+        "--load-generator",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="auto: wrk if installed, else the Python one",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
 
@@ -355,18 +422,29 @@ def main() -> None:
         wait_until_up(args.port, server)
         check_answers(args.port, args.certificates)
         database = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
+        use_wrk = args.load_generator == "wrk" or (
+            args.load_generator == "auto" and shutil.which("wrk") is not None
+        )
+        if use_wrk and shutil.which("wrk") is None:
+            raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+        generator = (
+            f"wrk ({args.client_processes} threads)"
+            if use_wrk
+            else f"the Python load generator ({args.client_processes} processes)"
+        )
         print(
             f"gunicorn {args.workers} x {args.worker_class}"
             f"{f' ({args.threads} threads)' if args.worker_class == 'gthread' else ''}, "
             f"{database}, {args.certificates} certificates, {args.connections} connections "
-            f"from {args.client_processes} client processes, {args.duration:.0f} s per target"
+            f"from {generator}, {args.duration:.0f} s per target"
         )
+        run = drive_wrk if use_wrk else drive
         rng = random.Random(7)
         results = {}
         for target in ("trivial", "page", "api"):
             paths = target_paths(target, args.certificates, rng)
-            drive(args.port, paths, args.connections, args.client_processes, args.warmup)
-            results[target] = drive(
+            run(args.port, paths, args.connections, args.client_processes, args.warmup)
+            results[target] = run(
                 args.port, paths, args.connections, args.client_processes, args.duration
             )
         print(f"\n{'target':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")

@@ -109,7 +109,7 @@ class TradeAgreementFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("code",)
 
     code = "AIFTA"
-    name = "ASEAN-India Free Trade Agreement"
+    name = "ASEAN-India Free Trade Area"
     form_title = "Form AI"
     partner_countries = ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"]
     origin_criteria = ["WO", "RVC", "CTSH", "RVC+CTSH", "PE"]

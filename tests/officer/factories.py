@@ -16,15 +16,11 @@ from django.utils import timezone
 from applications.models import (
     Application,
     ApplicationEvent,
-    CertificateType,
     Document,
     DocumentKind,
     HSCode,
-    Invoice,
-    LineItem,
     Payment,
     Status,
-    TradeAgreement,
     TransportMode,
 )
 from tests import factories as base
@@ -41,30 +37,11 @@ PNG_BYTES = base64.b64decode(
 )
 
 
-class AgreementFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = TradeAgreement
-        django_get_or_create = ("code",)
+class ApplicationFactory(base.ApplicationFactory):
+    """A complete application as submitted (parties, transport, declaration filled in)."""
 
-    code = "AIFTA"
-    name = "ASEAN-India Free Trade Area"
-    form_title = "Form AI"
-    partner_countries = ["SG", "MY", "TH"]
-    origin_criteria = ["WO", "RVC", "CTSH"]
-
-
-class ApplicationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Application
-
-    reference = factory.Sequence(lambda n: f"COO-2026-{n + 500000:06d}")
-    exporter = factory.SubFactory(base.ExporterFactory)
     status = Status.SUBMITTED
-    certificate_type = CertificateType.NON_PREFERENTIAL
-    agreement = None
     destination_country = "DE"
-    office = factory.SubFactory(base.OfficeFactory)
-    agency = factory.SelfAttribute("office.agency")
     consignee_name = "Hamburg Textil GmbH"
     consignee_address = "Speicherstadt 1, 20457 Hamburg"
     consignee_country = "DE"
@@ -82,27 +59,16 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     first_submitted_at = factory.SelfAttribute("submitted_at")
 
 
-class InvoiceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Invoice
-
+class InvoiceFactory(base.InvoiceFactory):
     application = factory.SubFactory(ApplicationFactory)
     number = factory.Sequence(lambda n: f"INV/26/{n:04d}")
     date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=3))
 
 
-class LineItemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = LineItem
-
+class LineItemFactory(base.LineItemFactory):
     application = factory.SubFactory(ApplicationFactory)
-    position = factory.Sequence(lambda n: n + 1)
     marks_and_numbers = "HTG/1-10"
-    package_count = 10
-    package_kind = "cartons"
     description = "Cotton knitted T-shirts"
-    hs_code = "61091000"
-    origin_criterion = ""
     quantity = Decimal("1200")
     unit = "pieces"
     gross_weight_kg = Decimal("125.5")

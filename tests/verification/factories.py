@@ -9,7 +9,7 @@ import factory
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from applications.models import Application, CertificateType, LineItem, TradeAgreement
+from applications.models import CertificateType
 from certificates.models import Certificate
 from tests import factories as base
 
@@ -17,44 +17,21 @@ from tests import factories as base
 FAKE_PDF = b"%%PDF-1.7\n%% stand-in certificate %d\n%%%%EOF\n"
 
 
-class AgreementFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = TradeAgreement
-        django_get_or_create = ("code",)
+class ApplicationFactory(base.ApplicationFactory):
+    """An issued AIFTA application to Singapore."""
 
-    code = "AIFTA"
-    name = "ASEAN-India Free Trade Area"
-    form_title = "Form AI"
-    partner_countries = ["SG", "MY", "TH"]
-    origin_criteria = ["WO", "RVC", "CTSH"]
-
-
-class ApplicationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Application
-
-    reference = factory.Sequence(lambda n: f"COO-2026-{n:06d}")
-    exporter = factory.SubFactory(base.ExporterFactory)
     status = "issued"
     certificate_type = CertificateType.PREFERENTIAL
-    agreement = factory.SubFactory(AgreementFactory)
+    agreement = factory.SubFactory(base.TradeAgreementFactory)
     destination_country = "SG"
     consignee_country = "SG"
     consignee_name = "Lion City Apparel Pte Ltd"
-    office = factory.SubFactory(base.OfficeFactory)
-    agency = factory.SelfAttribute("office.agency")
 
 
-class LineItemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = LineItem
-
+class LineItemFactory(base.LineItemFactory):
     application = factory.SubFactory(ApplicationFactory)
-    position = factory.Sequence(lambda n: n + 1)
-    package_count = 10
-    package_kind = "cartons"
+    marks_and_numbers = ""
     description = factory.Sequence(lambda n: f"Cotton knitted T-shirts, style {n:03d}")
-    hs_code = "61091000"
     origin_criterion = "WO"
     quantity = Decimal("1200.000")
     unit = "pieces"

@@ -32,7 +32,7 @@ ASEAN = ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"]
 AGREEMENTS: list[tuple[str, str, str, list[str], list[str]]] = [
     (
         "AIFTA",
-        "ASEAN-India Free Trade Agreement",
+        "ASEAN-India Free Trade Area",
         "Form AI",
         ASEAN,
         ["WO", "RVC", "CTSH", "RVC+CTSH", "PE"],

@@ -20,7 +20,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,7 +147,7 @@ def run_journey(
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     # -- 3. Applies for a preferential AIFTA certificate ------------------------------------
-    result.reference = _apply(page, step, office_label=office_label, work_dir=work_dir)
+    result.reference = apply_for_aifta(page, step, office_label=office_label, work_dir=work_dir)
 
     # -- 4. An officer signs in with TOTP, reviews and approves -----------------------------
     officer_context, officer_page = new_person()
@@ -257,9 +257,16 @@ def totp_now(username: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _apply(
-    page: Page, step: Callable[[str, Page], None], *, office_label: str, work_dir: Path
+def apply_for_aifta(
+    page: Page,
+    step: Callable[[str, Page], None],
+    *,
+    office_label: str,
+    work_dir: Path,
+    items: Sequence[tuple[str, str, str, str]] = ITEMS,
 ) -> str:
+    """An exporter, signed in, fills, pays for and submits an AIFTA application to Indonesia
+    with `items` (description, HS code, criterion, percentage); returns its reference."""
     # The portal's dates are India's (TIME_ZONE); no date may lie in its future.
     today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
     page.goto("/applications/new/")
@@ -298,7 +305,7 @@ def _apply(
     page.get_by_role("link", name="Done").click()
 
     page.get_by_role("link", name="Goods").click()
-    for description, hs_code, criterion, percentage in ITEMS:
+    for description, hs_code, criterion, percentage in items:
         page.get_by_role("link", name="Add an item").click()
         page.get_by_label("Description of goods").fill(description)
         page.get_by_label("HS code (8 digits)").press_sequentially(hs_code, delay=20)

@@ -11,6 +11,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from applications.models import Status
+from tests.browser import sign_in_exporter
 from tests.clients import otp_device
 from tests.factories import DEFAULT_PASSWORD
 
@@ -31,15 +32,6 @@ def sign_in_officer(page, user) -> None:
     page.get_by_label("Code from your authenticator app").fill(str(code).zfill(device.digits))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/officer/login" not in url and "/accounts/officer/" not in url)
-
-
-def sign_in_exporter(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("IEC Code").fill(user.username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_label("Type the characters in the image").fill("PASSED")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login" not in url)
 
 
 def test_officer_reviews_asks_for_clarification_and_approves(
@@ -78,7 +70,7 @@ def test_officer_reviews_asks_for_clarification_and_approves(
     # The exporter, in a browser of their own, reads the question, replies and resubmits.
     exporter = page.context.browser.new_context(base_url=live_server.url)
     exporter_page = exporter.new_page()
-    sign_in_exporter(exporter_page, alice)
+    sign_in_exporter(exporter_page, alice.username, DEFAULT_PASSWORD)
     exporter_page.goto(reverse("applications:detail", args=[application.reference]))
     banner = exporter_page.get_by_role("region", name="Clarification requested")
     expect(banner.get_by_text("Which vessel carries lot 2?")).to_be_visible()

@@ -12,7 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def manage_environment(**env: str) -> dict[str, str]:
+    """This process's environment without the test and production settings, plus `env`."""
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -29,11 +30,15 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
             "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser fixtures; never in production
         }
     }
-    clean.update(env, DJANGO_SETTINGS_MODULE="coo_portal.settings")
+    clean.update(env, DJANGO_SETTINGS_MODULE="coo_portal.settings", PYTHONPATH=str(ROOT))
+    return clean
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=clean,
+        env=manage_environment(**env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -84,3 +89,27 @@ def test_a_secret_key_starting_with_a_dollar_is_taken_literally(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == key
+
+
+def test_env_example_copied_to_env_is_a_working_production_configuration(tmp_path):
+    """.env.example is what operators copy to .env: each value must read as the setting it
+    names (django-environ keeps a trailing "# comment" as part of the value)."""
+    script = (
+        "import environ, os, django\n"
+        "environ.Env.read_env('.env.example', overwrite=True)\n"
+        f"os.environ.update(SECRET_KEY={random_key()!r}, VAR_DIR={str(tmp_path)!r})\n"
+        "django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('check', '--deploy')\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=manage_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout + result.stderr

@@ -35,6 +35,7 @@ from applications.models import (
 )
 from applications.services import application_copy
 from applications.workflow import application_mark_issued
+from verification.services import AnswerForgetError, verification_answer_forget
 
 from .models import Certificate, CertificateCounter, IssuanceAttempt, certificate_upload_to
 from .pdf import (
@@ -241,7 +242,8 @@ def certificate_issue(*, application_id: int) -> Certificate:
     Side effects, all in one transaction: locks the application, allocates the next number of
     its office and year, renders and signs the PDF, stores the signed bytes (content-addressed,
     the only write outside the database), creates the Certificate, marks the predecessor of an
-    in-lieu replacement SUPERSEDED, moves the application to ISSUED; after commit, emails and
+    in-lieu replacement SUPERSEDED, moves the application to ISSUED, tells verification to
+    forget any answer it keeps for either number (verification.store); after commit, emails and
     texts the exporter. If the application already has a certificate it is returned and
     nothing else happens; if it is not APPROVED, CertificateError is raised.
     """
@@ -284,6 +286,8 @@ def certificate_issue(*, application_id: int) -> Certificate:
         issued_at=issued_at,
         signing_officer=officer,
     )
+    # A number issued before, in a database since restored, may have an answer kept in Redis.
+    verification_answer_forget(number=certificate.number)
     if predecessor is not None:
         _supersede(predecessor, by=certificate)
     application_mark_issued(
@@ -314,6 +318,7 @@ def _supersede(old: Certificate, *, by: Certificate) -> None:
         old.status = Certificate.Status.SUPERSEDED
     old.superseded_by = by
     old.save(update_fields=["status", "superseded_by", "updated_at"])
+    verification_answer_forget(number=old.number)
     ApplicationEvent.objects.create(
         application_id=old.application_id,
         kind=ApplicationEvent.Kind.MESSAGE,
@@ -368,8 +373,9 @@ def certificates_pending_enqueue(*, agency_id: int | None = None) -> list[int]:
 @transaction.atomic
 def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Certificate:
     """VALID -> REVOKED, with a reason, by an agency administrator of the issuing agency or an
-    officer holding certificates.revoke_certificate. Side effects: an event on the application
-    and, after commit, an email and SMS to the exporter."""
+    officer holding certificates.revoke_certificate. Side effects: an event on the application,
+    the kept verification answer forgotten (verification.store) and, after commit, an email
+    and SMS to the exporter."""
     certificate = (
         Certificate.objects.select_for_update()
         .select_related("application__exporter")
@@ -392,6 +398,13 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
     certificate.save(
         update_fields=["status", "revoked_at", "revoked_by", "revocation_reason", "updated_at"]
     )
+    try:
+        verification_answer_forget(number=certificate.number)
+    except AnswerForgetError as exc:
+        raise CertificateError(
+            "The verification service could not be updated, so the certificate was not "
+            "revoked. Try again in a minute."
+        ) from exc
     ApplicationEvent.objects.create(
         application=certificate.application,
         kind=ApplicationEvent.Kind.MESSAGE,

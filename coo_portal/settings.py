@@ -170,12 +170,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "coo")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "coo"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
@@ -381,6 +382,12 @@ if not REDIS_URL:
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 VERIFY_RATE = os.environ.get("VERIFY_RATE", "30/m")
+# With Redis, answers to lookups are kept ready there for this long (verification/store.py; a
+# status change shows at once, a renamed agency or office after at most this long), and the
+# lookup log is queued there and written to the database in batches this many seconds later.
+# VERIFY_CACHE_SECONDS=0 sends every lookup to the database, as without Redis.
+VERIFY_CACHE_SECONDS = _int("VERIFY_CACHE_SECONDS", 3600)
+VERIFY_LOG_FLUSH_SECONDS = _int("VERIFY_LOG_FLUSH_SECONDS", 5)
 VERIFICATION_LOG_SALT = _secret("VERIFICATION_LOG_SALT") or SECRET_KEY
 
 # ---------------------------------------------------------------------------------------------

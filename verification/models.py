@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class VerificationLog(models.Model):
@@ -28,7 +29,8 @@ class VerificationLog(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     client_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the lookup happened (rows queued in Redis are written a few seconds later).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

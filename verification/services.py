@@ -1,6 +1,7 @@
 """Verification: answer "is this certificate genuine and still valid?" and log the question.
 
-Every lookup writes one VerificationLog row. The client's address is kept only as an HMAC
+Every lookup writes one VerificationLog row (with Redis, queued and written in a batch a few
+seconds later: verification/store.py). The client's address is kept only as an HMAC
 with VERIFICATION_LOG_SALT, so the log can tell repeated lookups from one client apart without
 ever holding the address itself.
 """
@@ -9,21 +10,34 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from django_ratelimit.exceptions import Ratelimited
+from redis.exceptions import RedisError
 
 from applications.models import LineItem
 from certificates.models import Certificate
 
-from . import selectors
+from . import selectors, store, tasks
+from .answers import Answer, answer_build
 from .models import VerificationLog
+
+logger = logging.getLogger(__name__)
 
 # Compared against when no certificate has the number, so that an unknown number and a wrong
 # code take the same path through the code (one query, one constant-time comparison).
 _DUMMY_CODE = "0" * 16
 _SEPARATORS = re.compile(r"[\s\-]+")
+_RATE = re.compile(r"(\d+)/([smhd])")
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def normalise_number(number: str) -> str:
@@ -42,52 +56,136 @@ def client_hash(address: str) -> str:
     return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
 
 
-def _log(
-    *, certificate: Certificate | None, channel: str, outcome: str, client_address: str
-) -> None:
+def _parse_rate(rate: str) -> tuple[int, int]:
+    """'30/m' -> (30, 60): requests allowed, and the window in seconds."""
+    match = _RATE.fullmatch(rate.strip())
+    if match is None:
+        raise ImproperlyConfigured(f"VERIFY_RATE must look like 30/m, not {rate!r}")
+    count, unit = match.groups()
+    return int(count), _PERIODS[unit]
+
+
+def _log_row(*, channel: str, outcome: str, client: str) -> dict[str, str]:
+    """A log row but for its certificate (the lookup script adds it when it finds one)."""
+    now = timezone.now().isoformat()
+    return {"channel": channel, "outcome": outcome, "client_hash": client, "created_at": now}
+
+
+def _log(certificate_id: int | None, row: dict[str, str]) -> None:
+    """One log row: queued in Redis when the fast path is on, else written at once."""
+    if store.enabled():
+        try:
+            _flush_soon(store.log_push(certificate_id=certificate_id, row=row))
+            return
+        except RedisError:
+            logger.warning("Redis is unavailable: the lookup is logged to the database directly")
+    created_at = datetime.fromisoformat(row["created_at"])
     VerificationLog.objects.create(
-        certificate=certificate,
-        channel=channel,
-        outcome=outcome,
-        client_hash=client_hash(client_address),
+        **{**row, "created_at": created_at}, certificate_id=certificate_id
     )
 
 
-@dataclass(frozen=True)
-class VerificationResult:
-    """The answer to a lookup. A miss carries nothing, whatever was wrong."""
+def _flush_soon(queued: int) -> None:
+    # The first row of an empty queue schedules the flush that will take it and those that
+    # follow; every 5,000th row schedules one more, in case a scheduled flush was lost.
+    if queued == 1 or queued % 5000 == 0:
+        tasks.verification_log_flush.apply_async(countdown=settings.VERIFY_LOG_FLUSH_SECONDS)
 
-    certificate: Certificate | None = None
-    items: list[LineItem] = field(default_factory=list)
 
-    @property
-    def found(self) -> bool:
-        return self.certificate is not None
+def _answer_from_database(number: str, code: str) -> Answer | None:
+    candidate = selectors.certificate_by_number(number)
+    expected = candidate.verification_code if candidate is not None else _DUMMY_CODE
+    code_matches = hmac.compare_digest(expected.encode(), code.encode())
+    if candidate is None or not code_matches:
+        return None
+    return answer_build(candidate, selectors.certificate_items(candidate))
+
+
+def _lookup_kept(
+    *, number: str, code: str, limit_key: str, row: dict[str, str]
+) -> tuple[Answer | None, bool]:
+    """The lookup with Redis: (answer, whether it was logged)."""
+    limit, period = _parse_rate(settings.VERIFY_RATE)
+    fetched = store.fetch(
+        number=number, code=code, limit_key=limit_key, limit=limit, period=period, log_row=row
+    )
+    if fetched.limited:
+        raise Ratelimited()
+    if fetched.answer is not None:  # the fetch queued the log row itself
+        _flush_soon(fetched.queued)
+        return fetched.answer, True
+    token = fetched.token or store.token_claim(number)
+    answer = _answer_from_database(number, code)
+    if answer is not None:
+        store.keep(number=number, code=code, token=token, answer=answer)
+    return answer, False
+
+
+def _limit_in_cache(limit_key: str) -> None:
+    """Without Redis: the same fixed-window count in Django's cache (local memory)."""
+    limit, period = _parse_rate(settings.VERIFY_RATE)
+    key = f"verify-rl:{limit_key}:{int(time.time()) // period}"
+    cache.add(key, 0, period + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window ended between the two calls
+        cache.set(key, 1, period + 1)
+        count = 1
+    if count > limit:
+        raise Ratelimited()
 
 
 def verification_lookup(
-    *, number: str, code: str, channel: str, client_address: str
-) -> VerificationResult:
-    """Find the certificate with this number and verification code, and log the lookup.
+    *, number: str, code: str, channel: str, client_address: str, rate_group: str
+) -> Answer | None:
+    """The answer for this number and verification code (None if they do not match), logged.
 
-    A wrong number and a wrong code are indistinguishable to the caller: same result, same
-    queries (the code is compared in constant time, against a dummy when the number is
-    unknown), and the goods are only read once both match. A miss is logged without a
-    certificate, so failed guesses never show up in an exporter's verification count.
+    Counts the lookup against the client's VERIFY_RATE in `rate_group` and raises Ratelimited
+    past it (answered 429 by django-ratelimit's middleware, before anything is looked up).
+
+    A wrong number and a wrong code are indistinguishable to the caller: same result, and both
+    are read from the database (the code is compared in constant time, against a dummy when
+    the number is unknown); the goods are only read once both match. With Redis, a matching
+    code is usually answered from the kept answer (verification/store.py); if Redis fails,
+    the lookup is answered from the database, unlimited, rather than not at all. A miss is
+    logged without a certificate, so failed guesses never show up in an exporter's count.
     """
-    candidate = selectors.certificate_by_number(normalise_number(number))
-    expected = candidate.verification_code if candidate is not None else _DUMMY_CODE
-    code_matches = hmac.compare_digest(expected.encode(), normalise_code(code).encode())
-    certificate = candidate if candidate is not None and code_matches else None
-    _log(
-        certificate=certificate,
-        channel=channel,
-        outcome=VerificationLog.Outcome.FOUND if certificate else VerificationLog.Outcome.NOT_FOUND,
-        client_address=client_address,
-    )
-    if certificate is None:
-        return VerificationResult()
-    return VerificationResult(certificate, selectors.certificate_items(certificate))
+    number, code = normalise_number(number), normalise_code(code)
+    client = client_hash(client_address)
+    limit_key = f"{rate_group}:{client}"
+    row = _log_row(channel=channel, outcome=VerificationLog.Outcome.FOUND, client=client)
+    logged = False
+    if store.enabled():
+        try:
+            answer, logged = _lookup_kept(number=number, code=code, limit_key=limit_key, row=row)
+        except RedisError:
+            logger.warning("Redis is unavailable: the lookup is answered from the database")
+            answer = _answer_from_database(number, code)
+    else:
+        _limit_in_cache(limit_key)
+        answer = _answer_from_database(number, code)
+    if answer is None:
+        _log(None, {**row, "outcome": VerificationLog.Outcome.NOT_FOUND})
+    elif not logged:
+        _log(answer.certificate_id, row)
+    return answer
+
+
+class AnswerForgetError(Exception):
+    """Redis could not be told that a certificate changed (the change must not commit)."""
+
+
+def verification_answer_forget(*, number: str) -> None:
+    """What the certificate with this number says has changed: stop serving the kept answer.
+
+    Called inside the transaction of every service that issues, supersedes or revokes a
+    certificate. Raises AnswerForgetError if Redis cannot be told, so that the change is
+    rolled back rather than contradicted by a kept answer.
+    """
+    try:
+        store.forget(number)
+    except RedisError as exc:
+        raise AnswerForgetError(f"Redis could not be told of {number}: {exc}") from exc
 
 
 # Why an uploaded document was refused, in words a customs officer can act on.
@@ -138,13 +236,14 @@ def verification_check_document(*, data: bytes, client_address: str) -> Document
         sha256 = hashlib.sha256(data).hexdigest()
         certificate = selectors.certificate_by_sha256(sha256)
         reason = "ok" if certificate is not None else "unknown_document"
+    outcome = VerificationLog.Outcome.AUTHENTIC if certificate else VerificationLog.Outcome.REFUSED
     _log(
-        certificate=certificate,
-        channel=VerificationLog.Channel.UPLOAD,
-        outcome=(
-            VerificationLog.Outcome.AUTHENTIC if certificate else VerificationLog.Outcome.REFUSED
+        certificate.pk if certificate else None,
+        _log_row(
+            channel=VerificationLog.Channel.UPLOAD,
+            outcome=outcome,
+            client=client_hash(client_address),
         ),
-        client_address=client_address,
     )
     if certificate is None:
         return DocumentCheckResult(reason=reason)

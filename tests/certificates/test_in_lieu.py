@@ -128,3 +128,21 @@ def test_the_page_of_a_valid_certificate_offers_the_correction_and_the_download(
     assert reverse("certificates:download", args=[original.number]) in html
     assert request_url(original) in html
     assert "Checked by verifiers" in html
+
+
+def test_a_verifier_who_saw_the_original_sees_it_superseded(
+    original, alice, olivia, django_capture_on_commit_callbacks, client
+):
+    """With Redis the first lookup keeps the answer; issuing the replacement must drop it."""
+    url = reverse("verification:api-certificate", kwargs={"number": original.number})
+    code = {"code": original.verification_code}
+    assert client.get(url, code).json()["status"] == "valid"
+
+    draft = certificate_request_replacement(certificate_id=original.pk, exporter=alice)
+    Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
+    draft.refresh_from_db()
+    approve(draft, django_capture_on_commit_callbacks)
+
+    answer = client.get(url, code).json()
+    assert answer["status"] == "superseded"
+    assert answer["superseded_by"]["number"] == Certificate.objects.get(application=draft).number

@@ -210,3 +210,26 @@ def test_a_worker_that_died_mid_task_leaves_nothing_half_done(
     certificate = certificate_issue(application_id=application.pk)
     assert certificate.sequence == 1
     assert default_storage.exists(certificate.pdf.name)
+
+
+def test_a_number_issued_again_drops_an_answer_kept_for_it(
+    application, eic_key, django_capture_on_commit_callbacks, client, settings
+):
+    """A number can come back after a database is restored from a backup; the answer Redis
+    kept for it before must not be served for the new certificate."""
+    from django.utils.safestring import mark_safe
+
+    from verification import store
+    from verification.answers import Answer
+
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: no answers are kept on the embedded default")
+    number, old_code = f"EIC/{YEAR}/MUM/0000001", "OLDC0DE23456"
+    old = Answer(1, "old", mark_safe("old"), "<p>VALID, the old one</p>", '{"status": "valid"}')
+    store.keep(number=number, code=old_code, token=store.token_claim(number), answer=old)
+
+    approve(application, django_capture_on_commit_callbacks)
+
+    url = reverse("verification:api-certificate", kwargs={"number": number})
+    assert Certificate.objects.get(application=application).number == number
+    assert client.get(url, {"code": old_code}).status_code == 404

@@ -46,10 +46,14 @@ def supersede(certificate: Certificate, *, by: Certificate) -> Certificate:
     """Mark a certificate replaced, as certificate_issue does for an in-lieu certificate.
 
     Issuing a real replacement takes the whole application workflow and a signing key; what
-    verification reads is only the resulting state, so it is set directly here.
+    verification reads is only the resulting state, so it is set directly here, and the kept
+    answer forgotten as certificate_issue does.
     """
+    from verification.services import verification_answer_forget
+
     Certificate.objects.filter(pk=certificate.pk).update(
         status=Certificate.Status.SUPERSEDED, superseded_by=by
     )
+    verification_answer_forget(number=certificate.number)
     certificate.refresh_from_db()
     return certificate

@@ -1,0 +1,172 @@
+"""Answers kept in Redis (verification/store.py): served without the database, never stale.
+
+The tests that need Redis skip without REDIS_URL; CI runs them in its PostgreSQL + Redis pass.
+The last ones (Redis unreachable) run everywhere.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from coo_portal.celery import app as celery_app
+from tests.verification.factories import CertificateFactory
+from tests.verification.helpers import look_up, revoke, supersede
+from verification import services, store, tasks
+from verification.models import VerificationLog
+
+pytestmark = pytest.mark.django_db
+
+NUMBER, CODE = "EIC/2026/MUM/0000123", "K7PX2M9QRT4W"
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@pytest.fixture
+def redis_store(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: lookups read the database on the embedded default")
+    assert store.enabled()
+
+
+@pytest.fixture
+def queued_log(monkeypatch, redis_store):
+    """Log rows stay queued until the test flushes them (no eager flush in the request)."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+
+
+def test_a_kept_answer_costs_no_query_and_is_logged_later(
+    client, certificate, queued_log, django_assert_num_queries
+):
+    first = look_up(client, "qr", NUMBER, CODE)
+    with django_assert_num_queries(0):
+        again = look_up(client, "qr", NUMBER, CODE)
+        api = look_up(client, "api", NUMBER, CODE)
+
+    assert first.status_code == again.status_code == api.status_code == 200
+    assert again.content == first.content
+    assert api.json()["status"] == "valid"
+    assert VerificationLog.objects.count() == 0
+    assert store.log_length() == 3
+    assert tasks.verification_log_flush() == 3
+    rows = list(VerificationLog.objects.order_by("created_at"))
+    assert [(r.channel, r.outcome, r.certificate_id) for r in rows] == [
+        ("qr", "found", certificate.pk),
+        ("qr", "found", certificate.pk),
+        ("api", "found", certificate.pk),
+    ]
+    assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at
+
+
+@pytest.mark.parametrize("channel", ["page", "qr", "api"])
+def test_the_kept_answer_is_the_one_read_from_the_database(
+    client, certificate, redis_store, channel
+):
+    from_database = look_up(client, channel, NUMBER, CODE)
+    kept = look_up(client, channel, NUMBER, CODE)
+    client.cookies["seen-before"] = "1"  # a visitor with cookies gets the layout rendered
+    with_cookie = look_up(client, channel, NUMBER, CODE)
+
+    assert from_database.content == kept.content == with_cookie.content
+    assert kept["Content-Type"] == from_database["Content-Type"]
+    assert "no-store" in kept["Cache-Control"]
+    # Kept pages are served to anyone: they must carry nothing of one visitor.
+    assert b"csrfmiddlewaretoken" not in kept.content
+    assert not kept.cookies
+
+
+def test_a_revocation_shows_at_once(
+    client, certificate, ada, redis_store, django_capture_on_commit_callbacks
+):
+    look_up(client, "qr", NUMBER, CODE)
+    with django_capture_on_commit_callbacks(execute=True):
+        revoke(certificate, "Invoice found to be forged.", actor=ada)
+
+    page = look_up(client, "qr", NUMBER, CODE)
+    api = look_up(client, "api", NUMBER, CODE)
+    assert b"REVOKED" in page.content
+    assert b"Invoice found to be forged." in page.content
+    assert api.json()["status"] == "revoked"
+
+
+def test_a_replacement_shows_at_once(client, certificate, redis_store):
+    look_up(client, "qr", NUMBER, CODE)
+    replacement = CertificateFactory(application__office=certificate.office, sequence=124)
+    supersede(certificate, by=replacement)
+
+    assert look_up(client, "api", NUMBER, CODE).json()["status"] == "superseded"
+
+
+def test_an_answer_read_before_a_revocation_is_never_served(
+    client, certificate, ada, redis_store, django_capture_on_commit_callbacks
+):
+    # A lookup reads the token and the database (VALID)...
+    token = store.token_claim(NUMBER)
+    stale = services._answer_from_database(NUMBER, CODE)
+    # ...the agency revokes meanwhile...
+    with django_capture_on_commit_callbacks(execute=True):
+        revoke(certificate, "Issued in error.", actor=ada)
+    # ...and the slow lookup keeps its VALID answer only afterwards.
+    store.keep(number=NUMBER, code=CODE, token=token, answer=stale)
+
+    assert look_up(client, "api", NUMBER, CODE).json()["status"] == "revoked"
+
+
+def test_a_wrong_code_goes_to_the_database_and_gets_the_common_miss(
+    client, certificate, redis_store, django_assert_num_queries
+):
+    look_up(client, "qr", NUMBER, CODE)  # the answer is kept now
+    with django_assert_num_queries(2):  # the certificate, and the log row (flushed eagerly)
+        wrong_code = look_up(client, "qr", NUMBER, "WRONGCODE999")
+    unknown = look_up(client, "qr", "EIC/2026/MUM/0009999", CODE)
+
+    assert wrong_code.status_code == unknown.status_code == 404
+    assert wrong_code.content == unknown.content
+
+
+def test_a_batch_the_database_refuses_goes_back_to_the_queue(certificate, queued_log):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not enforce column lengths")
+    row = {"channel": "qr", "outcome": "found", "client_hash": "f" * 64}
+    store.log_push(
+        certificate_id=certificate.pk, row={**row, "created_at": "2026-03-04T12:00:00+00:00"}
+    )
+    # A channel longer than its column: PostgreSQL refuses the whole INSERT.
+    store.log_push(
+        certificate_id=None,
+        row={**row, "channel": "x" * 50, "created_at": "2026-03-04T12:00:01+00:00"},
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        tasks.verification_log_flush()
+
+    assert store.log_length() == 2
+    assert [r["created_at"][-14:-6] for r in store.log_take(10)] == ["12:00:00", "12:00:01"]
+    assert VerificationLog.objects.count() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Redis unreachable (any database, with or without REDIS_URL)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["page", "qr", "api"])
+def test_lookups_are_answered_from_the_database_when_redis_is_down(
+    client, certificate, settings, channel
+):
+    settings.REDIS_URL = DEAD_REDIS
+
+    response = look_up(client, channel, NUMBER, CODE)
+
+    assert response.status_code == 200
+    entry = VerificationLog.objects.get()
+    assert (entry.channel, entry.outcome, entry.certificate) == (channel, "found", certificate)
+
+
+def test_a_revocation_waits_for_redis(certificate, ada, settings):
+    from certificates.services import CertificateError
+
+    settings.REDIS_URL = DEAD_REDIS
+
+    with pytest.raises(CertificateError, match="not revoked"):
+        revoke(certificate, "Invoice found to be forged.", actor=ada)
+    certificate.refresh_from_db()
+    assert certificate.status == "valid"

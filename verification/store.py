@@ -1,0 +1,195 @@
+"""The lookups' fast path in Redis: answers kept ready, rate-limit counters, the log queue.
+
+With REDIS_URL set (and VERIFY_CACHE_SECONDS above zero), a lookup with the right code for a
+certificate whose answer is kept costs one Redis round trip, a short script (_LOOKUP) that
+counts the request against the client's rate limit, reads the certificate's version token and
+kept answer, and queues the log row: no database query and no template. A Celery task writes
+the queued rows to the database in batches (tasks.verification_log_flush) seconds later.
+
+Why a kept answer is never wrong about a certificate's status:
+
+- an answer is stored with the version token its builder read *before* it read the database,
+  and served only while the certificate's token is unchanged (a missing token matches nothing);
+- whatever changes what an answer says (issuing, superseding, revoking a certificate) calls
+  forget(), which sets a new token and deletes the answer, inside the transaction (a Redis
+  failure rolls the change back) and again after the commit, so an answer read from the
+  database in between is never served;
+- a wrong code or an unknown number always goes to the database: the kept answer can say
+  "valid" only for the code it was built for, and it never says "not found";
+- answers expire after VERIFY_CACHE_SECONDS, which bounds how long a renamed agency or office
+  takes to show.
+
+A kept answer holds its certificate's links, code included, as the database does: Redis is
+protected like the database (a password in REDIS_URL, no exposure outside the private network).
+
+Rate limits are fixed windows (the count restarts when a new window of the rate's period
+starts), counted per group and per client (an HMAC of the address, as in the log).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import transaction
+
+from .answers import Answer
+
+_FIELDS = ("token", "code", "id", "title", "body", "page", "document")
+
+
+def enabled() -> bool:
+    return bool(settings.REDIS_URL) and settings.VERIFY_CACHE_SECONDS > 0
+
+
+@functools.lru_cache(maxsize=4)
+def _client_for(url: str) -> redis.Redis:
+    # One client per process (its connection pool is thread-safe), kept for the process's life.
+    return redis.Redis.from_url(url, health_check_interval=30)
+
+
+def _client() -> redis.Redis:
+    return _client_for(settings.REDIS_URL)
+
+
+def _key(*parts: str) -> str:
+    return ":".join((settings.CACHE_KEY_PREFIX, "verify", *parts))
+
+
+def _code_digest(number: str, code: str) -> str:
+    return hashlib.sha256(f"{number}\n{code}".encode()).hexdigest()
+
+
+# One round trip for a lookup: count it against the client's limit and, unless that is
+# exceeded, read the number's version token and kept answer; when the answer is current and
+# for this code, queue the log row too. KEYS: rate counter, version token, kept answer, log
+# queue. ARGV: window in seconds, limit, digest of number and code, the log row but for its
+# certificate (JSON). The fields read are _FIELDS. The digests are compared in the
+# script, not in constant time: timing could tell how much of a SHA-256 matched, which says
+# nothing of the code.
+_LOOKUP = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local count = redis.call('INCR', KEYS[1])
+if count > tonumber(ARGV[2]) then return {count} end
+local token = redis.call('GET', KEYS[2])
+if not token then return {count, false} end
+local kept = redis.call(
+  'HMGET', KEYS[3], 'token', 'code', 'id', 'title', 'body', 'page', 'document')
+if kept[1] ~= token or kept[2] ~= ARGV[3] then return {count, token} end
+local queued = redis.call('RPUSH', KEYS[4], kept[3] .. ' ' .. ARGV[4])
+return {count, token, queued, unpack(kept, 3)}
+"""
+
+
+@functools.lru_cache(maxsize=4)
+def _lookup_script(url: str) -> Any:
+    return _client_for(url).register_script(_LOOKUP)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    count: int  # this client's requests in the current window, this one included
+    limited: bool  # over the limit: nothing was read
+    token: str | None  # the certificate number's version token, if it has one
+    answer: Answer | None  # the kept answer, if it is current and for this code
+    queued: int = 0  # with an answer: the log queue's length, its row included
+
+
+def fetch(
+    *, number: str, code: str, limit_key: str, limit: int, period: int, log_row: dict[str, str]
+) -> Fetched:
+    """Count the request; read what is kept for the number; log a found answer."""
+    counter = _key("rl", limit_key, str(int(time.time()) // period))
+    keys = [counter, _key("t", number), _key("a", number), _key("log")]
+    args = [period, limit, _code_digest(number, code), json.dumps(log_row)]
+    count, *rest = _lookup_script(settings.REDIS_URL)(keys=keys, args=args)
+    if not rest:
+        return Fetched(count=count, limited=True, token=None, answer=None)
+    token = rest[0].decode() if rest[0] else None
+    if len(rest) == 1:
+        return Fetched(count=count, limited=False, token=token, answer=None)
+    queued, *values = rest[1:]
+    kept = {name: value.decode() for name, value in zip(_FIELDS[2:], values, strict=True)}
+    return Fetched(
+        count=count, limited=False, token=token, answer=Answer.from_text(kept), queued=queued
+    )
+
+
+def token_claim(number: str) -> str:
+    """The number's version token, made now if it has none (call before reading the database)."""
+    key = _key("t", number)
+    with _client().pipeline(transaction=False) as pipe:
+        pipe.set(key, secrets.token_hex(8), nx=True, ex=2 * settings.VERIFY_CACHE_SECONDS)
+        pipe.get(key)
+        _, token = pipe.execute()
+    return token.decode()
+
+
+def keep(*, number: str, code: str, token: str, answer: Answer) -> None:
+    """Keep an answer read from the database after `token` was read."""
+    key = _key("a", number)
+    fields = {"token": token, "code": _code_digest(number, code), **answer.as_text()}
+    with _client().pipeline(transaction=True) as pipe:
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, settings.VERIFY_CACHE_SECONDS)
+        pipe.execute()
+
+
+def _forget_now(number: str) -> None:
+    with _client().pipeline(transaction=True) as pipe:
+        pipe.set(_key("t", number), secrets.token_hex(8), ex=2 * settings.VERIFY_CACHE_SECONDS)
+        pipe.delete(_key("a", number))
+        pipe.execute()
+
+
+def forget(number: str) -> None:
+    """The certificate's answer changes: now (inside the caller's transaction) and after commit."""
+    if not enabled():
+        return
+    _forget_now(number)
+    # After the commit a failure can only be logged (robust=True): the answers kept before the
+    # change are unservable already, but one built from the database between the two calls
+    # (the old state, under the new token) would be served until it expires.
+    transaction.on_commit(lambda: _forget_now(number), robust=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The log queue
+# ---------------------------------------------------------------------------------------------
+
+
+# A queued row is "<certificate id> <the rest as JSON>", the id empty for a miss: the lookup
+# script adds the id of the answer it found without decoding the JSON.
+
+
+def log_push(*, certificate_id: int | None, row: dict[str, Any]) -> int:
+    """Queue one log row; returns the queue's length, this row included."""
+    item = f"{certificate_id or ''} {json.dumps(row)}"
+    return int(_client().rpush(_key("log"), item))
+
+
+def log_take(limit: int) -> list[dict[str, Any]]:
+    """Take up to `limit` rows off the front of the queue."""
+    rows = []
+    for item in _client().lpop(_key("log"), limit) or []:
+        certificate_id, _, rest = item.decode().partition(" ")
+        rows.append({**json.loads(rest), "certificate_id": int(certificate_id or 0) or None})
+    return rows
+
+
+def log_put_back(rows: list[dict[str, Any]]) -> None:
+    """Return rows that could not be written, to the front of the queue, in their order."""
+    if rows:
+        items = [f"{row['certificate_id'] or ''} {json.dumps(row)}" for row in reversed(rows)]
+        _client().lpush(_key("log"), *items)
+
+
+def log_length() -> int:
+    return int(_client().llen(_key("log")))

@@ -1,0 +1,24 @@
+"""gunicorn.conf.py: each worker freezes what it loaded at start-up out of the collector's way."""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_worker_freezes_its_start_up_objects():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    loaded = ["something the worker loaded before serving"]
+    gc.unfreeze()
+    assert any(obj is loaded for obj in gc.get_objects())
+    try:
+        conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is loaded for obj in gc.get_objects())  # out of the collector's sight
+    finally:
+        gc.unfreeze()

@@ -43,6 +43,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    # The public lookups (QR link, API) are the busiest routes: resolved before the others.
+    path("", include("verification.urls")),
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("accounts/", include("accounts.urls")),
     path("applications/", include("applications.urls")),
@@ -51,7 +53,6 @@ urlpatterns = [
     ),  # accounts' sign-in, before the include
     path("officer/", include("applications.officer_urls")),
     path("certificates/", include("certificates.urls")),
-    path("", include("verification.urls")),
     path("captcha/", include(captcha_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -22,3 +22,18 @@ def test_a_worker_freezes_its_start_up_objects():
         assert not any(obj is loaded for obj in gc.get_objects())  # out of the collector's sight
     finally:
         gc.unfreeze()
+
+
+def test_gunicorn_reads_threaded_workers_from_the_file():
+    from gunicorn.app.base import Application
+
+    class Probe(Application):  # gunicorn's own loading of a config file
+        def load_config(self):
+            self.load_config_from_file(str(ROOT / "gunicorn.conf.py"))
+
+        def load(self):
+            return None
+
+    config = Probe().cfg
+    assert config.worker_class_str == "gthread"
+    assert config.threads == 2

@@ -122,7 +122,8 @@ def _lookup_kept(
 
 
 def _limit_in_cache(limit_key: str) -> None:
-    """Without Redis: the same fixed-window count in Django's cache (local memory)."""
+    """Without kept answers: the same fixed-window count in Django's cache (Redis when
+    REDIS_URL is set, else local memory)."""
     limit, period = _parse_rate(settings.VERIFY_RATE)
     key = f"verify-rl:{limit_key}:{int(time.time()) // period}"
     cache.add(key, 0, period + 1)

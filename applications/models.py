@@ -124,6 +124,10 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+# The statuses of a decided application: the officer queue's Decided tab and its indexes.
+DECIDED_STATUSES = (Status.APPROVED, Status.ISSUED, Status.REJECTED)
+
+
 class TransportMode(models.TextChoices):
     SEA = "sea", "Sea"
     AIR = "air", "Air"
@@ -205,9 +209,33 @@ class Application(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # Each list's filter and order has an index that serves it at a million rows, so a
+        # page is an index range read, never a sort of the whole set (bench/queues.py).
         indexes = [
-            models.Index(fields=["exporter", "-updated_at"], name="app_exporter_updated"),
-            models.Index(fields=["agency", "status", "submitted_at"], name="app_agency_queue"),
+            # My applications: all, or one status; most recently updated first.
+            models.Index(fields=["exporter", "-updated_at", "-id"], name="app_exporter_updated"),
+            models.Index(
+                fields=["exporter", "status", "-updated_at", "-id"], name="app_exporter_status"
+            ),
+            # The officer queue's open tabs, oldest first: one office, or all of the agency's.
+            models.Index(
+                fields=["agency", "office", "status", "submitted_at", "id"],
+                name="app_office_queue",
+            ),
+            models.Index(
+                fields=["agency", "status", "submitted_at", "id"], name="app_agency_queue"
+            ),
+            # The Decided tab (newest first) and the dashboard's 30-day window.
+            models.Index(
+                fields=["agency", "office", "-decided_at", "-id"],
+                condition=models.Q(status__in=DECIDED_STATUSES),
+                name="app_office_decided",
+            ),
+            models.Index(
+                fields=["agency", "-decided_at", "-id"],
+                condition=models.Q(status__in=DECIDED_STATUSES),
+                name="app_agency_decided",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,7 +11,8 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from certificates.selectors import applications_annotate_issuance_delayed
 
 from .hs import hs_descriptions
 from .models import (
+    DECIDED_STATUSES,
     AgencyOffice,
     Application,
     ApplicationEvent,
@@ -28,6 +30,7 @@ from .models import (
     Status,
     TradeAgreement,
 )
+from .pagination import KeysetPage, Order, bounded_counts, keyset_page
 
 # ---------------------------------------------------------------------------------------------
 # Who is asking
@@ -63,7 +66,7 @@ TABS = (
     Tab("new", "New", (Status.SUBMITTED,)),
     Tab("review", "In review", (Status.UNDER_REVIEW,)),
     Tab("awaiting", "Awaiting exporter", (Status.CLARIFICATION_REQUESTED,)),
-    Tab("decided", "Decided", (Status.APPROVED, Status.ISSUED, Status.REJECTED)),
+    Tab("decided", "Decided", DECIDED_STATUSES),
 )
 TABS_BY_KEY = {t.key: t for t in TABS}
 QUEUE_PAGE_SIZE = 25
@@ -106,15 +109,24 @@ def _queue_base(*, profile: OfficerProfile, user: User, filters: QueueFilters) -
 
 
 def queue_counts(*, profile: OfficerProfile, user: User, filters: QueueFilters) -> dict[str, int]:
-    """{tab key: count} under the current filters, in one query."""
-    aggregates = {tab.key: Count("pk", filter=Q(status__in=tab.statuses)) for tab in TABS}
-    return _queue_base(profile=profile, user=user, filters=filters).aggregate(**aggregates)
+    """{tab key: count} under the current filters, each counted up to COUNT_LIMIT + 1 (the
+    page says "1,000+" beyond), in one query: a tab count never scans the whole agency."""
+    base = _queue_base(profile=profile, user=user, filters=filters)
+    return bounded_counts({tab.key: base.filter(status__in=tab.statuses) for tab in TABS})
 
 
-def queue_applications(
-    *, profile: OfficerProfile, user: User, filters: QueueFilters
-) -> QuerySet[Application]:
-    """The applications of one tab: open work oldest first, decisions newest first."""
+def queue_order(tab_key: str) -> Order:
+    """Open work oldest first (first come, first served); decisions newest first."""
+    if tab_key == "decided":
+        return Order("decided_at", descending=True)
+    return Order("submitted_at")
+
+
+def queue_page(
+    *, profile: OfficerProfile, user: User, filters: QueueFilters, cursor: str = ""
+) -> KeysetPage:
+    """One page of a tab, after (or before) the cursor's row: one query, as cheap on the
+    thousandth page as on the first (the queue indexes match each tab's filter and order)."""
     tab = TABS_BY_KEY.get(filters.tab, TABS[0])
     qs = applications_annotate_issuance_delayed(
         _queue_base(profile=profile, user=user, filters=filters)
@@ -123,9 +135,7 @@ def queue_applications(
             "agreement", "office", "assigned_officer", "exporter__exporter_profile__iec_record"
         )
     )
-    if tab.key == "decided":
-        return qs.order_by("-decided_at", "-pk")
-    return qs.order_by("submitted_at", "pk")
+    return keyset_page(qs, order=queue_order(tab.key), cursor=cursor, size=QUEUE_PAGE_SIZE)
 
 
 def queue_filter_choices(*, profile: OfficerProfile) -> tuple[QuerySet, QuerySet]:
@@ -341,17 +351,24 @@ def agency_officers(*, profile: OfficerProfile) -> QuerySet[User]:
 # The dashboard
 # ---------------------------------------------------------------------------------------------
 
-OPEN_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
+OVERDUE_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
+OPEN_COUNTED = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.CLARIFICATION_REQUESTED)
+DECIDED_COUNTED = DECIDED_STATUSES
 OVERDUE_WORKING_DAYS = 2
 MEDIAN_WINDOW_DAYS = 30
+DASHBOARD_COUNT_LIMIT = 10_000
+OVERDUE_PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
 class DashboardStats:
-    counts: list[tuple[str, str, int]]  # (status, label, count)
-    overdue: list[Application]
+    counts: list[tuple[str, str, int]]  # (status, label, count): open work, all of it
+    decided: list[tuple[str, str, int]]  # the same, for decisions of the last 30 days
+    overdue: KeysetPage
+    overdue_count: int
     median_decision: timedelta | None
     decisions_counted: int
+    count_limit: int = DASHBOARD_COUNT_LIMIT
 
     @property
     def median_decision_text(self) -> str:
@@ -366,38 +383,76 @@ class DashboardStats:
         return " ".join(words[:2]) or "under a minute"
 
 
-def dashboard_stats(*, profile: OfficerProfile, now: datetime | None = None) -> DashboardStats:
-    """Counts by status, open applications waiting longer than two working days, and the
-    median time from (latest) submission to decision over the last 30 days. Three queries."""
-    now = now or timezone.now()
-    agency_apps = Application.objects.filter(agency_id=profile.agency_id).exclude(
-        status=Status.DRAFT
-    )
-    by_status = dict(
-        agency_apps.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
-    counts = [(s.value, s.label, by_status.get(s.value, 0)) for s in Status if s != Status.DRAFT]
+def _median_decision(decisions: QuerySet[Application]) -> tuple[timedelta | None, int]:
+    """The median of decided_at - submitted_at and how many decisions it covers.
 
+    PostgreSQL computes it (percentile_cont over the window's rows, read from the decided
+    index); SQLite, the embedded default for one developer, has no percentile aggregate, so
+    there the durations are read and the median taken in Python.
+    """
+    decisions = decisions.filter(submitted_at__isnull=False, decided_at__gte=F("submitted_at"))
+    if connection.vendor == "postgresql":
+        sql, params = (
+            decisions.order_by().values("submitted_at", "decided_at").query.sql_with_params()
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT percentile_cont(0.5) WITHIN GROUP "  # noqa: S608 - Django compiled the inner query
+                "(ORDER BY EXTRACT(EPOCH FROM d.decided_at - d.submitted_at)), COUNT(*) "
+                f"FROM ({sql}) AS d",
+                params,
+            )
+            seconds, counted = cursor.fetchone()
+        return (None if seconds is None else timedelta(seconds=float(seconds))), counted
+    durations = [
+        decided - submitted
+        for submitted, decided in decisions.values_list("submitted_at", "decided_at")
+    ]
+    return (statistics.median(durations) if durations else None), len(durations)
+
+
+def dashboard_stats(
+    *, profile: OfficerProfile, now: datetime | None = None, cursor: str = ""
+) -> DashboardStats:
+    """Open work by status, decisions of the last 30 days by status, the applications waiting
+    longer than two working days (a page of them, oldest first) and the median time from
+    (latest) submission to decision over the last 30 days. Three queries, none of which reads
+    every application of the agency: counts stop at DASHBOARD_COUNT_LIMIT, and decided rows
+    are read from the decided index, within the window."""
+    now = now or timezone.now()
+    agency_apps = Application.objects.filter(agency_id=profile.agency_id)
+    since = now - timedelta(days=MEDIAN_WINDOW_DAYS)
     cutoff = _overdue_cutoff(now=now, working_days=OVERDUE_WORKING_DAYS)
-    overdue = list(
-        agency_apps.filter(status__in=OPEN_STATUSES, submitted_at__lt=cutoff)
-        .select_related("office", "assigned_officer", "exporter__exporter_profile__iec_record")
-        .order_by("submitted_at", "pk")
+    overdue_qs = agency_apps.filter(status__in=OVERDUE_STATUSES, submitted_at__lt=cutoff)
+
+    windowed = agency_apps.filter(decided_at__gte=since)
+    counted = bounded_counts(
+        {
+            **{s.value: agency_apps.filter(status=s) for s in OPEN_COUNTED},
+            **{f"decided-{s.value}": windowed.filter(status=s) for s in DECIDED_COUNTED},
+            "overdue": overdue_qs,
+        },
+        limit=DASHBOARD_COUNT_LIMIT,
+    )
+    overdue = keyset_page(
+        overdue_qs.select_related(
+            "office", "assigned_officer", "exporter__exporter_profile__iec_record"
+        ),
+        order=Order("submitted_at"),
+        cursor=cursor,
+        size=OVERDUE_PAGE_SIZE,
     )
     for application in overdue:
         application.age_working_days = working_age(application.submitted_at, now=now)
 
-    durations = [
-        decided - submitted
-        for submitted, decided in agency_apps.filter(
-            decided_at__gte=now - timedelta(days=MEDIAN_WINDOW_DAYS),
-            submitted_at__isnull=False,
-        ).values_list("submitted_at", "decided_at")
-        if decided >= submitted
-    ]
-    median = statistics.median(durations) if durations else None
+    median, decisions_counted = _median_decision(windowed.filter(status__in=DECIDED_COUNTED))
     return DashboardStats(
-        counts=counts, overdue=overdue, median_decision=median, decisions_counted=len(durations)
+        counts=[(s.value, s.label, counted[s.value]) for s in OPEN_COUNTED],
+        decided=[(s.value, s.label, counted[f"decided-{s.value}"]) for s in DECIDED_COUNTED],
+        overdue=overdue,
+        overdue_count=counted["overdue"],
+        median_decision=median,
+        decisions_counted=decisions_counted,
     )
 
 

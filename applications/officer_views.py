@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -26,6 +25,7 @@ from . import officer_selectors as selectors
 from . import workflow
 from .models import Application, Status
 from .officer_forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
+from .pagination import count_label
 
 try:
     from accounts.decorators import officer_required
@@ -40,16 +40,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, profile=profile)
     filters = form.filters()
     args = {"profile": profile, "user": request.user, "filters": filters}
-    page = Paginator(selectors.queue_applications(**args), selectors.QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = selectors.queue_page(**args, cursor=request.GET.get("cursor", ""))
     now = timezone.now()
     for application in page:
         application.age_working_days = selectors.working_age(application.submitted_at, now=now)
     counts = selectors.queue_counts(**args)
-    keep = {k: v for k, v in request.GET.items() if k not in {"page", "tab"} and v}
+    keep = {k: v for k, v in request.GET.items() if k not in {"cursor", "tab"} and v}
     tabs = [
-        (tab, counts[tab.key], "?" + urlencode({**keep, "tab": tab.key})) for tab in selectors.TABS
+        (tab, count_label(counts[tab.key]), "?" + urlencode({**keep, "tab": tab.key}))
+        for tab in selectors.TABS
     ]
     return render(
         request,
@@ -160,7 +159,7 @@ def clarify(request: HttpRequest, reference: str) -> HttpResponse:
 @officer_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     profile = selectors.officer_profile_for(request.user)
-    stats = selectors.dashboard_stats(profile=profile)
+    stats = selectors.dashboard_stats(profile=profile, cursor=request.GET.get("cursor", ""))
     return render(request, "officer/dashboard.html", {"stats": stats, "profile": profile})
 
 

@@ -24,6 +24,7 @@ from .models import (
     Status,
     TradeAgreement,
 )
+from .pagination import Order
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 STATE_LABELS = {NOT_STARTED: "Not started", IN_PROGRESS: "In progress", COMPLETED: "Completed"}
@@ -106,6 +107,11 @@ def document_get_for_viewer(*, reference: str, document_id: int, user: User) -> 
     raise Http404("No such document")
 
 
+# Most recently updated first; the index app_exporter_updated (exporter, -updated_at, -id) and
+# app_exporter_status (exporter, status, -updated_at, -id) serve it, filtered or not.
+EXPORTER_LIST_ORDER = Order("updated_at", descending=True)
+
+
 def applications_for_exporter(
     *, user: User, status: str = "", query: str = ""
 ) -> QuerySet[Application]:
@@ -116,7 +122,7 @@ def applications_for_exporter(
     if query:
         invoice_match = Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)
         qs = qs.filter(Q(reference__icontains=query) | Exists(invoice_match))
-    return qs.order_by("-updated_at", "-pk")
+    return qs.order_by(*EXPORTER_LIST_ORDER.order_by())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from accounts.decorators import exporter_required
 from . import forms, selectors, services, workflow
 from .hs import hs_descriptions, hs_subheading, hs_suggest
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
+from .pagination import keyset_page
 from .payments import gateway_get
 from .uploads import EXTENSIONS
 
@@ -79,7 +79,12 @@ def application_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
     qs = selectors.applications_for_exporter(user=request.user, status=status, query=query)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        qs,
+        order=selectors.EXPORTER_LIST_ORDER,
+        cursor=request.GET.get("cursor", ""),
+        size=PAGE_SIZE,
+    )
     keep = urlencode({"status": status, "q": query})
     return render(
         request,

@@ -37,7 +37,28 @@ def test_the_list_pages_by_25(alice, alice_client, reference_data):
     )
     first = alice_client.get(LIST)
     assert len(first.context["page_obj"]) == 25
-    assert len(alice_client.get(LIST, {"page": 2}).context["page_obj"]) == 1
+    cursor = first.context["page_obj"].next_cursor
+    second = alice_client.get(LIST, {"cursor": cursor}).context["page_obj"]
+    assert len(second) == 1
+    shown = {a.pk for a in first.context["page_obj"]} | {a.pk for a in second}
+    assert len(shown) == 26  # every application once, none twice
+
+
+def test_a_page_of_the_list_keeps_the_status_filter(alice, alice_client, reference_data):
+    factories.ApplicationFactory.create_batch(
+        26, exporter=alice, office=reference_data["fieo_delhi"]
+    )
+    factories.ApplicationFactory(
+        exporter=alice, office=reference_data["fieo_delhi"], status="withdrawn"
+    )
+    first = alice_client.get(LIST, {"status": "draft"})
+    assert f"status=draft&amp;q=&amp;cursor={first.context['page_obj'].next_cursor}" in (
+        first.content.decode()
+    )
+    second = alice_client.get(
+        LIST, {"status": "draft", "cursor": first.context["page_obj"].next_cursor}
+    )
+    assert [a.status for a in second.context["page_obj"]] == ["draft"]
 
 
 def count_queries(client, url) -> int:
@@ -59,7 +80,8 @@ def test_the_list_uses_the_same_number_of_queries_for_1_or_50(alice, alice_clien
         agreement=reference_data["aifta"],
     )
     assert count_queries(alice_client, LIST) == one
-    assert count_queries(alice_client, LIST + "?page=2") == one
+    cursor = alice_client.get(LIST).context["page_obj"].next_cursor
+    assert count_queries(alice_client, LIST + f"?cursor={cursor}") == one
 
 
 def grow(application, n: int) -> None:

@@ -35,11 +35,42 @@ def test_queue_tabs_count_and_search_finds_by_invoice_number(
     assert new.reference in found
 
 
-def test_queue_pages_by_25(make_application, olivia, officer_client):
-    for _ in range(26):
+def test_queue_pages_by_25_oldest_first_and_back(make_application, olivia, officer_client):
+    base = timezone.now() - dt.timedelta(days=5)
+    made = [
+        make_application(documents=0, submitted_at=base + dt.timedelta(minutes=n))
+        for n in range(26)
+    ]
+    client = officer_client(olivia)
+
+    first = client.get(reverse("officer:queue"))
+    assert [a.reference for a in first.context["page"]] == [a.reference for a in made[:25]]
+    assert first.context["page"].has_next
+    assert not first.context["page"].has_previous
+
+    second = client.get(reverse("officer:queue"), {"cursor": first.context["page"].next_cursor})
+    assert [a.reference for a in second.context["page"]] == [made[25].reference]
+    assert not second.context["page"].has_next
+
+    back = client.get(reverse("officer:queue"), {"cursor": second.context["page"].previous_cursor})
+    assert [a.reference for a in back.context["page"]] == [a.reference for a in made[:25]]
+    assert 'rel="next"' in back.content.decode()
+
+
+def test_a_malformed_cursor_shows_the_first_page(make_application, olivia, officer_client):
+    application = make_application(documents=0)
+    page = officer_client(olivia).get(reverse("officer:queue"), {"cursor": "not-a-cursor!"})
+    assert [a.reference for a in page.context["page"]] == [application.reference]
+
+
+def test_tab_counts_stop_at_the_limit(make_application, olivia, officer_client, monkeypatch):
+    monkeypatch.setattr("applications.pagination.COUNT_LIMIT", 2)
+    for _ in range(3):
         make_application(documents=0)
+    make_application(status=Status.UNDER_REVIEW, assigned_officer=olivia, documents=0)
     page = officer_client(olivia).get(reverse("officer:queue")).content.decode()
-    assert "Page 1 of 2" in page
+    assert 'New <span class="count">(2+)</span>' in page
+    assert 'In review <span class="count">(1)</span>' in page
 
 
 def test_dashboard_overdue_and_median(make_application, olivia):
@@ -56,8 +87,38 @@ def test_dashboard_overdue_and_median(make_application, olivia):
     stats = dashboard_stats(profile=olivia.officer_profile, now=now)
 
     assert len(stats.overdue) == 1
+    assert stats.overdue_count == 1
     assert stats.median_decision == dt.timedelta(hours=4)
-    assert {s: n for s, _, n in stats.counts}["approved"] == 3
+    assert stats.decisions_counted == 3
+    assert {s: n for s, _, n in stats.decided}["approved"] == 3
+    assert {s: n for s, _, n in stats.counts}["submitted"] == 2
+
+
+def test_the_dashboard_leaves_decisions_older_than_30_days_out(make_application, olivia):
+    now = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    for days in (3, 40):
+        make_application(
+            status=Status.REJECTED,
+            submitted_at=now - dt.timedelta(days=days, hours=5),
+            decided_at=now - dt.timedelta(days=days),
+        )
+    stats = dashboard_stats(profile=olivia.officer_profile, now=now)
+    assert {s: n for s, _, n in stats.decided}["rejected"] == 1
+    assert stats.decisions_counted == 1
+    assert stats.median_decision == dt.timedelta(hours=5)
+
+
+def test_the_overdue_list_pages_by_25(make_application, olivia, officer_client):
+    old = timezone.now() - dt.timedelta(days=20)
+    for n in range(26):
+        make_application(documents=0, submitted_at=old + dt.timedelta(minutes=n))
+    client = officer_client(olivia)
+    first = client.get(reverse("officer:dashboard"))
+    stats = first.context["stats"]
+    assert len(stats.overdue) == 25
+    assert stats.overdue_count == 26
+    second = client.get(reverse("officer:dashboard"), {"cursor": stats.overdue.next_cursor})
+    assert len(second.context["stats"].overdue) == 1
 
 
 def test_the_dashboard_page_shows_the_agencys_numbers(make_application, olivia, officer_client):

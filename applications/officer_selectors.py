@@ -22,6 +22,7 @@ from certificates.selectors import applications_annotate_issuance_delayed
 from .hs import hs_descriptions
 from .models import (
     DECIDED_STATUSES,
+    OVERDUE_STATUSES,
     AgencyOffice,
     Application,
     ApplicationEvent,
@@ -127,15 +128,21 @@ def queue_page(
 ) -> KeysetPage:
     """One page of a tab, after (or before) the cursor's row: one query, as cheap on the
     thousandth page as on the first (the queue indexes match each tab's filter and order)."""
-    tab = TABS_BY_KEY.get(filters.tab, TABS[0])
     qs = applications_annotate_issuance_delayed(
-        _queue_base(profile=profile, user=user, filters=filters)
-        .filter(status__in=tab.statuses)
-        .select_related(
+        queue_queryset(profile=profile, user=user, filters=filters).select_related(
             "agreement", "office", "assigned_officer", "exporter__exporter_profile__iec_record"
         )
     )
-    return keyset_page(qs, order=queue_order(tab.key), cursor=cursor, size=QUEUE_PAGE_SIZE)
+    order = queue_order(filters.tab)
+    return keyset_page(qs, order=order, cursor=cursor, size=QUEUE_PAGE_SIZE)
+
+
+def queue_queryset(
+    *, profile: OfficerProfile, user: User, filters: QueueFilters
+) -> QuerySet[Application]:
+    """The applications of the filters' tab, unordered."""
+    tab = TABS_BY_KEY.get(filters.tab, TABS[0])
+    return _queue_base(profile=profile, user=user, filters=filters).filter(status__in=tab.statuses)
 
 
 def queue_filter_choices(*, profile: OfficerProfile) -> tuple[QuerySet, QuerySet]:
@@ -351,7 +358,6 @@ def agency_officers(*, profile: OfficerProfile) -> QuerySet[User]:
 # The dashboard
 # ---------------------------------------------------------------------------------------------
 
-OVERDUE_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
 OPEN_COUNTED = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.CLARIFICATION_REQUESTED)
 DECIDED_COUNTED = DECIDED_STATUSES
 OVERDUE_WORKING_DAYS = 2

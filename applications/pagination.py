@@ -113,13 +113,14 @@ class KeysetPage:
         return len(self.items)
 
 
-def _encode(direction: str, row: Model, order: Order) -> str:
+def encode_cursor(direction: str, row: Model, order: Order) -> str:
+    """The cursor of a page that starts after (\"n\") or ends before (\"p\") `row`."""
     value = getattr(row, order.field)
     raw = json.dumps([direction, value.isoformat(), row.pk]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(token: str) -> tuple[str, datetime, int] | None:
+def decode_cursor(token: str) -> tuple[str, datetime, int] | None:
     """(direction, value, pk) from a cursor, or None for anything malformed."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -137,7 +138,7 @@ def keyset_page(queryset: QuerySet, *, order: Order, cursor: str = "", size: int
     cursor names. One query: it reads size + 1 rows to know whether another page follows.
     A malformed cursor gives the first page. Rows whose order field is null are left out."""
     queryset = queryset.exclude(**{f"{order.field}__isnull": True})
-    decoded = _decode(cursor) if cursor else None
+    decoded = decode_cursor(cursor) if cursor else None
     backwards = decoded is not None and decoded[0] == "p"
     if decoded is not None:
         _, value, pk = decoded
@@ -155,6 +156,6 @@ def keyset_page(queryset: QuerySet, *, order: Order, cursor: str = "", size: int
     has_previous = decoded is not None if not backwards else more
     return KeysetPage(
         items=rows,
-        next_cursor=_encode("n", rows[-1], order) if has_next else "",
-        previous_cursor=_encode("p", rows[0], order) if has_previous else "",
+        next_cursor=encode_cursor("n", rows[-1], order) if has_next else "",
+        previous_cursor=encode_cursor("p", rows[0], order) if has_previous else "",
     )

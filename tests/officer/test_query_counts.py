@@ -62,3 +62,57 @@ def test_the_review_page_costs_the_same_with_1_and_50_items_documents_and_events
 
     assert one == fifty
     assert one <= 16
+
+
+def test_every_tab_and_a_later_page_cost_the_same_as_the_first(
+    make_application, alice, eic_mumbai, olivia, officer_client
+):
+    client = officer_client(olivia)
+    url = reverse("officer:queue")
+    base = timezone.now() - dt.timedelta(days=10)
+    for n in range(30):
+        ApplicationFactory(
+            exporter=alice, office=eic_mumbai, submitted_at=base + dt.timedelta(hours=n)
+        )
+        make_application(
+            status=Status.REJECTED,
+            submitted_at=base,
+            decided_at=base + dt.timedelta(hours=n + 1),
+            documents=0,
+        )
+    first = count_queries(client, url)
+    later = client.get(url).context["page"].next_cursor
+    decided_later = client.get(url, {"tab": "decided"}).context["page"].next_cursor
+
+    assert later
+    assert decided_later
+    assert count_queries(client, f"{url}?cursor={later}") == first
+    for tab in ("review", "awaiting", "decided"):
+        assert count_queries(client, f"{url}?tab={tab}&scope=all") == first
+    assert count_queries(client, f"{url}?tab=decided&cursor={decided_later}") == first
+
+
+def test_the_dashboard_costs_the_same_with_1_and_50_overdue_applications(
+    make_application, alice, eic_mumbai, olivia, officer_client
+):
+    client = officer_client(olivia)
+    url = reverse("officer:dashboard")
+    old = timezone.now() - dt.timedelta(days=20)
+    make_application(submitted_at=old, documents=0)
+    one = count_queries(client, url)
+    for n in range(49):
+        ApplicationFactory(
+            exporter=alice, office=eic_mumbai, submitted_at=old + dt.timedelta(minutes=n)
+        )
+        make_application(
+            status=Status.APPROVED,
+            submitted_at=old,
+            decided_at=timezone.now() - dt.timedelta(hours=n),
+            documents=0,
+        )
+    fifty = count_queries(client, url)
+    later = client.get(url).context["stats"].overdue.next_cursor
+
+    assert later
+    assert one == fifty == count_queries(client, f"{url}?cursor={later}")
+    assert one <= 10

@@ -80,9 +80,15 @@ class QueueFilters:
     query: str = ""
 
 
+def applications_seen_by_officers(*, agency_id: int) -> QuerySet[Application]:
+    """The agency's applications that its officers may see: those submitted at least once.
+    A draft, and a draft withdrawn before it was ever submitted, is the exporter's alone."""
+    return Application.objects.filter(agency_id=agency_id, first_submitted_at__isnull=False)
+
+
 def _queue_base(*, profile: OfficerProfile, user: User, filters: QueueFilters) -> QuerySet:
     """The agency's applications under every filter except the tab."""
-    qs = Application.objects.filter(agency_id=profile.agency_id)
+    qs = applications_seen_by_officers(agency_id=profile.agency_id)
     if filters.office is not None:
         qs = qs.filter(office=filters.office)
     elif not filters.all_offices:
@@ -180,7 +186,8 @@ def application_get_for_officer(*, reference: str, profile: OfficerProfile) -> A
     """An application of the officer's agency with everything the review page shows, in a
     fixed number of queries. Another agency's reference is a 404."""
     application = (
-        Application.objects.filter(reference=reference, agency_id=profile.agency_id)
+        applications_seen_by_officers(agency_id=profile.agency_id)
+        .filter(reference=reference)
         .exclude(status=Status.DRAFT)
         .select_related(
             "agreement",
@@ -370,7 +377,7 @@ def dashboard_stats(*, profile: OfficerProfile, now: datetime | None = None) -> 
     """Counts by status, open applications waiting longer than two working days, and the
     median time from (latest) submission to decision over the last 30 days. Three queries."""
     now = now or timezone.now()
-    agency_apps = Application.objects.filter(agency_id=profile.agency_id).exclude(
+    agency_apps = applications_seen_by_officers(agency_id=profile.agency_id).exclude(
         status=Status.DRAFT
     )
     by_status = dict(
@@ -404,7 +411,8 @@ def dashboard_stats(*, profile: OfficerProfile, now: datetime | None = None) -> 
 def application_id_for_officer(*, reference: str, profile: OfficerProfile) -> int:
     """The id of an application of the officer's agency (for the decision views); else 404."""
     pk = (
-        Application.objects.filter(reference=reference, agency_id=profile.agency_id)
+        applications_seen_by_officers(agency_id=profile.agency_id)
+        .filter(reference=reference)
         .exclude(status=Status.DRAFT)
         .values_list("pk", flat=True)
         .first()

@@ -134,8 +134,9 @@ def submit(application: Application) -> None:
     factories.DocumentFactory(application=application, kind="commercial_invoice")
     factories.DocumentFactory(application=application, kind="packing_list")
     factories.PaymentFactory(application=application)
+    now = timezone.now()
     Application.objects.filter(pk=application.pk).update(
-        status="submitted", submitted_at=timezone.now()
+        status="submitted", submitted_at=now, first_submitted_at=now
     )
 
 

@@ -381,3 +381,21 @@ def test_the_demo_agency_administrator_sees_their_officers_and_nothing_of_export
         client.get(reverse("admin:auth_user_password_change", args=[exporter.pk])).status_code
         == 404
     )
+
+
+def test_create_officer_gives_an_agency_administrator_the_narrow_set(eic_mumbai, monkeypatch):
+    monkeypatch.setenv("OFFICER_PASSWORD", NEW_PASSWORD)
+    call_command(
+        "create_officer",
+        "priya",
+        "--email=priya@eic.example",
+        "--agency=EIC",
+        "--office=MUM",
+        "--agency-admin",
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+    )
+    priya = User.objects.get(username="priya")
+    assert set(priya.user_permissions.values_list("codename", flat=True)) == set(
+        AGENCY_ADMIN_PERMISSIONS
+    )
+    assert verified_client(priya).get(reverse("admin:accounts_user_changelist")).status_code == 200

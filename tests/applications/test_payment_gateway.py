@@ -12,6 +12,7 @@ from django.urls import reverse
 from applications.checks import payment_gateway_check
 from applications.models import Payment
 from applications.payments import SandboxGateway
+from tests.clients import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +117,13 @@ def test_a_staging_site_takes_simulated_payments_and_says_so_on_every_page(
     alice_client.post(sandbox, {"outcome": "captured"})
     open_payment.refresh_from_db()
     assert open_payment.state == "captured"
+
+
+def test_the_staging_banner_shows_in_admin_too(production, ada):
+    production.PAYMENT_SANDBOX_ALLOWED_ON_STAGING = True
+    ada.is_superuser = True
+    ada.save()
+    assert BANNER in verified_client(ada).get(reverse("admin:index")).content.decode()
 
 
 def test_no_banner_where_payments_are_real_or_in_development(alice_client, settings):

@@ -85,6 +85,14 @@ class IECRecord(TimeStampedModel):
     class Meta:
         verbose_name = "IEC record"
         ordering = ["iec"]
+        # Held by platform staff only (accounts.admin_scope): the registry and exporters'
+        # credentials are never an agency's to change.
+        permissions = [
+            (
+                "manage_exporter_accounts",
+                "Can change exporters' credentials (password, email, mobile) and the IEC registry",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 name="iecrecord_status_valid",

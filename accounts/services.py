@@ -449,3 +449,23 @@ def iec_records_import(*, text: str) -> ImportResult:
         result.created += created
         result.updated += not created
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Officers' authenticators (agency administration)
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def officer_authenticator_replace(*, officer: User, actor: User) -> TOTPDevice:
+    """Give an officer a new authenticator (TOTP) key, removing every earlier device.
+
+    The caller shows the returned device's key (QR code) once, to be scanned there and then;
+    nothing stores or shows it again. Whoever had the old key can no longer sign in with it.
+    """
+    if not officer.is_officer:
+        raise AccountError("Only officers have an authenticator here.")
+    TOTPDevice.objects.filter(user=officer).delete()
+    device = TOTPDevice.objects.create(user=officer, name="Authenticator app", confirmed=True)
+    logger.info("authenticator of %s replaced by %s", officer.username, actor.username)
+    return device

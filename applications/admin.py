@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .admin_agency import AgencyScopedAdminMixin
+from accounts.admin_scope import AgencyScopedAdminMixin, PlatformStaffOnlyAdminMixin
+
 from .models import (
     AgencyOffice,
     Application,
@@ -18,11 +19,11 @@ from .models import (
     TradeAgreement,
 )
 
-# Reference data: editable by administrators.
+# Reference data: edited by platform staff (agency staff never, whatever their permissions).
 
 
 @admin.register(TradeAgreement)
-class TradeAgreementAdmin(admin.ModelAdmin):
+class TradeAgreementAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "form_title", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
@@ -34,7 +35,7 @@ class AgencyOfficeInline(admin.TabularInline):
 
 
 @admin.register(IssuingAgency)
-class IssuingAgencyAdmin(admin.ModelAdmin):
+class IssuingAgencyAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "issues_non_preferential"]
     filter_horizontal = ["agreements"]
     inlines = [AgencyOfficeInline]
@@ -42,13 +43,13 @@ class IssuingAgencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Fee)
-class FeeAdmin(admin.ModelAdmin):
+class FeeAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["certificate_type", "agreement", "amount", "currency", "valid_from"]
     list_filter = ["certificate_type"]
 
 
 @admin.register(HSCode)
-class HSCodeAdmin(admin.ModelAdmin):
+class HSCodeAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["code", "level", "description"]
     list_filter = ["level", "section"]
     search_fields = ["code", "description"]

@@ -28,6 +28,24 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 POSITIVE = [MinValueValidator(Decimal("0.001"), "Enter a number greater than 0.")]
 
 
+def length_messages(form: forms.BaseForm) -> None:
+    """Say which field is too long, by its label, in the words of the form it is on."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.CharField) and field.max_length:
+            label = field.label or name.replace("_", " ").capitalize()
+            field.error_messages["max_length"] = (
+                f"{label} must be {field.max_length} characters or fewer (it has %(show_value)d)."
+            )
+
+
+class LengthLimitedForm(forms.BaseForm):
+    """A form whose too-long values are refused with the field's name and its limit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        length_messages(self)
+
+
 def needs_percentage(criterion: str) -> bool:
     """Value-content criteria (RVC, QVC, and combinations with them) print a percentage."""
     return "RVC" in criterion or "QVC" in criterion
@@ -97,7 +115,7 @@ class ApplicationStartForm(forms.Form):
 # ---------------------------------------------------------------------------------------------
 
 
-class SectionForm(forms.ModelForm):
+class SectionForm(LengthLimitedForm, forms.ModelForm):
     """A section that may be saved half-done ("Save and come back later"): with `partial`,
     no field is required, but whatever is entered is still checked."""
 
@@ -187,7 +205,7 @@ class DeclarationForm(SectionForm):
         self.fields["declaration_accepted"].required = not partial
 
 
-class InvoiceForm(forms.ModelForm):
+class InvoiceForm(LengthLimitedForm, forms.ModelForm):
     class Meta:
         model = Invoice
         fields = ["number", "date", "currency"]
@@ -201,7 +219,7 @@ class InvoiceForm(forms.ModelForm):
         return value
 
 
-class LineItemForm(forms.ModelForm):
+class LineItemForm(LengthLimitedForm, forms.ModelForm):
     """One line of goods, checked against HS 2022 and the agreement's origin criteria."""
 
     # Longer than 8 so that "8517.62.90" can be typed; clean_hs_code says what is wrong.
@@ -355,7 +373,7 @@ class DocumentUploadForm(forms.Form):
     )
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(LengthLimitedForm, forms.Form):
     reply = forms.CharField(
         label="Your reply to the officer",
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -113,6 +113,14 @@ class Fee(models.Model):
 # ---------------------------------------------------------------------------------------------
 
 
+# Lengths of the free-text fields of an application, chosen for what a certificate's boxes
+# hold (an A4 form with up to a page of goods): every such field has one, so that one
+# application cannot carry megabytes of text into rendering and signing.
+ADDRESS_MAX_LENGTH = 500
+DESCRIPTION_MAX_LENGTH = 1000
+REMARKS_MAX_LENGTH = 1000
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted"
@@ -174,11 +182,11 @@ class Application(TimeStampedModel):
 
     # Parties
     consignee_name = models.CharField(max_length=200, blank=True)
-    consignee_address = models.TextField(blank=True)
+    consignee_address = models.CharField(max_length=ADDRESS_MAX_LENGTH, blank=True)
     consignee_country = CountryField(blank=True)
     third_party_invoicing = models.BooleanField(default=False)
     third_party_name = models.CharField(max_length=200, blank=True)
-    third_party_address = models.TextField(blank=True)
+    third_party_address = models.CharField(max_length=ADDRESS_MAX_LENGTH, blank=True)
     third_party_country = CountryField(blank=True)
 
     # Transport
@@ -188,7 +196,7 @@ class Application(TimeStampedModel):
     port_of_discharge = models.CharField(max_length=100, blank=True)
     departure_date = models.DateField(null=True, blank=True)
 
-    remarks = models.TextField(blank=True)
+    remarks = models.CharField(max_length=REMARKS_MAX_LENGTH, blank=True)
 
     # Exporter's declaration
     declaration_name = models.CharField(max_length=200, blank=True)
@@ -298,7 +306,7 @@ class LineItem(models.Model):
     marks_and_numbers = models.CharField(max_length=200, blank=True)
     package_count = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     package_kind = models.CharField(max_length=50)
-    description = models.TextField()
+    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     hs_code = models.CharField("HS code", max_length=8, validators=[hs8_validator])
     origin_criterion = models.CharField(max_length=20, blank=True)
     criterion_percentage = models.DecimalField(

@@ -8,6 +8,7 @@ from django import forms
 
 from accounts.models import OfficerProfile, User
 
+from .forms import LengthLimitedForm
 from .officer_selectors import TABS_BY_KEY, QueueFilters, agency_officers, queue_filter_choices
 
 NON_PREFERENTIAL = "non_preferential"
@@ -16,7 +17,7 @@ NON_PREFERENTIAL = "non_preferential"
 class QueueFilterForm(forms.Form):
     """GET filters of the queue. Unknown or foreign values are simply ignored."""
 
-    tab = forms.CharField(required=False, widget=forms.HiddenInput)
+    tab = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     q = forms.CharField(
         label="Search",
         required=False,
@@ -63,7 +64,7 @@ class QueueFilterForm(forms.Form):
         )
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(LengthLimitedForm, forms.Form):
     remark = forms.CharField(
         label="Remark (optional)",
         required=False,
@@ -72,7 +73,7 @@ class ApproveForm(forms.Form):
     )
 
 
-class RejectForm(forms.Form):
+class RejectForm(LengthLimitedForm, forms.Form):
     reason = forms.CharField(
         label="Reason for rejection",
         max_length=2000,
@@ -82,7 +83,7 @@ class RejectForm(forms.Form):
     )
 
 
-class ClarifyForm(forms.Form):
+class ClarifyForm(LengthLimitedForm, forms.Form):
     message = forms.CharField(
         label="What the exporter needs to clarify",
         max_length=2000,

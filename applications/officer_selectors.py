@@ -84,8 +84,18 @@ class QueueFilters:
     query: str = ""
 
 
+def applications_seen_by_officers(*, agency_id: int) -> QuerySet[Application]:
+    """The agency's applications that its officers may see: those submitted at least once.
+    A draft, and a draft withdrawn before it was ever submitted, is the exporter's alone."""
+    return Application.objects.filter(agency_id=agency_id, first_submitted_at__isnull=False)
+
+
 def _queue_base(*, profile: OfficerProfile, user: User, filters: QueueFilters) -> QuerySet:
-    """The agency's applications under every filter except the tab."""
+    """The agency's applications under every filter except the tab.
+
+    Every tab's statuses follow a submission (a test holds TABS to that), so the tab's own
+    status filter keeps drafts out and this needs no first_submitted_at test, which would cost
+    the counts their index-only scans."""
     qs = Application.objects.filter(agency_id=profile.agency_id)
     if filters.office is not None:
         qs = qs.filter(office=filters.office)
@@ -197,7 +207,8 @@ def application_get_for_officer(*, reference: str, profile: OfficerProfile) -> A
     """An application of the officer's agency with everything the review page shows, in a
     fixed number of queries. Another agency's reference is a 404."""
     application = (
-        Application.objects.filter(reference=reference, agency_id=profile.agency_id)
+        applications_seen_by_officers(agency_id=profile.agency_id)
+        .filter(reference=reference)
         .exclude(status=Status.DRAFT)
         .select_related(
             "agreement",
@@ -426,6 +437,7 @@ def dashboard_stats(
     every application of the agency: counts stop at DASHBOARD_COUNT_LIMIT, and decided rows
     are read from the decided index, within the window."""
     now = now or timezone.now()
+    # Only statuses that follow a submission are counted or listed (see _queue_base).
     agency_apps = Application.objects.filter(agency_id=profile.agency_id)
     since = now - timedelta(days=MEDIAN_WINDOW_DAYS)
     cutoff = _overdue_cutoff(now=now, working_days=OVERDUE_WORKING_DAYS)
@@ -465,7 +477,8 @@ def dashboard_stats(
 def application_id_for_officer(*, reference: str, profile: OfficerProfile) -> int:
     """The id of an application of the officer's agency (for the decision views); else 404."""
     pk = (
-        Application.objects.filter(reference=reference, agency_id=profile.agency_id)
+        applications_seen_by_officers(agency_id=profile.agency_id)
+        .filter(reference=reference)
         .exclude(status=Status.DRAFT)
         .values_list("pk", flat=True)
         .first()

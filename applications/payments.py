@@ -1,19 +1,32 @@
-"""Payment gateways. The portal talks to a gateway through `PaymentGateway`; the shipped one
-is a sandbox whose hosted page is part of the portal itself and which signs everything it
-sends (the browser's return and the server-to-server notification) with HMAC-SHA256."""
+"""Payment gateways. The portal talks to a gateway through `PaymentGateway`, and uses the one
+named by the PAYMENT_GATEWAY setting; nothing picks one by default in production.
+
+The only gateway shipped is the sandbox, whose hosted page is part of the portal itself and
+which signs everything it sends (the browser's return and the server-to-server notification)
+with HMAC-SHA256. It takes no money: whoever reaches its page chooses the outcome. So it works
+only in development, in tests, or on a staging site that says so with
+PAYMENT_SANDBOX_ALLOWED_ON_STAGING (which puts a banner on every page). Anywhere else a system
+check refuses it, its page answers 404 and its signatures are not accepted.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import os
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from .models import Payment
+
+SANDBOX = "sandbox"
+
+
+class GatewayUnavailable(LookupError):  # noqa: N818 - reads as the outcome, like Http404
+    """No usable gateway: unknown name, or the sandbox where it is not allowed."""
 
 
 class PaymentGateway(Protocol):
@@ -34,14 +47,17 @@ def canonical(payload: dict[str, Any]) -> bytes:
     ).encode()
 
 
+def sandbox_allowed() -> bool:
+    """Development and tests, or a staging site that allows simulated payments by name."""
+    return bool(settings.DEBUG or settings.TESTING or settings.PAYMENT_SANDBOX_ALLOWED_ON_STAGING)
+
+
 class SandboxGateway:
-    name = "sandbox"
+    name = SANDBOX
 
     def _secret(self) -> bytes:
-        # Read when used, not at import, so tests and operators can change it.
-        secret = os.environ.get("PAYMENT_SANDBOX_SECRET")
-        if secret:
-            return secret.encode()
+        if settings.PAYMENT_SANDBOX_SECRET:
+            return settings.PAYMENT_SANDBOX_SECRET.encode()
         return salted_hmac("applications.payments.sandbox", "signing-secret").digest()
 
     def checkout_url(self, payment: Payment) -> str:
@@ -51,10 +67,37 @@ class SandboxGateway:
         return hmac.new(self._secret(), canonical(payload), hashlib.sha256).hexdigest()
 
     def verify(self, payload: dict[str, Any], signature: str) -> bool:
-        return hmac.compare_digest(self.sign(payload), signature or "")
+        # Checked here as well as in gateway_get(): a sandbox signature is never proof of
+        # payment where the sandbox is not allowed, whoever holds the gateway object.
+        return sandbox_allowed() and hmac.compare_digest(self.sign(payload), signature or "")
 
 
-def gateway_get(name: str = "sandbox") -> PaymentGateway:
-    if name != "sandbox":
-        raise LookupError(f"Unknown payment gateway {name!r}")
-    return SandboxGateway()
+GATEWAYS: dict[str, type[PaymentGateway]] = {SANDBOX: SandboxGateway}
+
+
+def gateway_problem(name: str) -> str | None:
+    """Why the gateway called `name` cannot take payments here, or None if it can."""
+    if not name:
+        return "PAYMENT_GATEWAY is not set: no payment gateway is chosen."
+    if name not in GATEWAYS:
+        return f"PAYMENT_GATEWAY={name!r} names no gateway this portal has ({', '.join(GATEWAYS)})."
+    if name == SANDBOX and not sandbox_allowed():
+        return (
+            "PAYMENT_GATEWAY=sandbox with DEBUG off: the sandbox takes no money and lets the "
+            "payer choose the outcome."
+        )
+    return None
+
+
+def gateway_get(name: str | None = None) -> PaymentGateway:
+    """The gateway called `name` (default: the one PAYMENT_GATEWAY chooses)."""
+    name = settings.PAYMENT_GATEWAY if name is None else name
+    problem = gateway_problem(name)
+    if problem:
+        raise GatewayUnavailable(problem)
+    return GATEWAYS[name]()
+
+
+def sandbox_active() -> bool:
+    """Whether the sandbox is the gateway in use and may take (simulated) payments."""
+    return settings.PAYMENT_GATEWAY == SANDBOX and gateway_problem(SANDBOX) is None

@@ -88,8 +88,9 @@ def application_get_for_exporter(*, reference: str, user: User) -> Application:
 
 
 def document_get_for_viewer(*, reference: str, document_id: int, user: User) -> Document:
-    """A document for its owner, or for a second-factor-verified officer of the chosen agency.
-    Everyone else gets a 404."""
+    """A document for its owner, or for a second-factor-verified officer of the chosen agency
+    once the application has been submitted (a draft's documents are the exporter's alone, also
+    after a withdrawal before submission). Everyone else gets a 404."""
     document = (
         Document.objects.select_related("application")
         .filter(pk=document_id, application__reference=reference)
@@ -102,7 +103,13 @@ def document_get_for_viewer(*, reference: str, document_id: int, user: User) -> 
         return document
     profile = getattr(user, "officer_profile", None) if user.is_officer else None
     verified = getattr(user, "is_verified", lambda: False)()
-    if profile is not None and profile.agency_id == application.agency_id and verified:
+    submitted = application.first_submitted_at is not None
+    if (
+        profile is not None
+        and profile.agency_id == application.agency_id
+        and verified
+        and submitted
+    ):
         return document
     raise Http404("No such document")
 

@@ -31,7 +31,7 @@ from .models import (
     Status,
     TradeAgreement,
 )
-from .payments import gateway_get
+from .payments import GatewayUnavailable, gateway_get
 from .selectors import fee_for
 from .uploads import upload_check
 from .workflow import WorkflowError
@@ -317,7 +317,13 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
         raise WorkflowError("No fee is set for this kind of certificate; contact support.")
     if open_payment and open_payment.amount == fee.amount:
         return open_payment
-    gateway = gateway_get()
+    try:
+        gateway = gateway_get()
+    except GatewayUnavailable as exc:
+        logger.error("payment refused: %s", exc)
+        raise WorkflowError(
+            "Online payment is not available at the moment; nothing was charged. Contact support."
+        ) from exc
     return Payment.objects.create(
         application=application,
         order_id=f"ORD-{secrets.token_hex(10).upper()}",
@@ -329,7 +335,7 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
 
 @transaction.atomic
 def payment_apply_event(
-    *, payload: dict[str, Any], signature: str, source: str, gateway_name: str = "sandbox"
+    *, payload: dict[str, Any], signature: str, source: str, gateway_name: str | None = None
 ) -> PaymentOutcome:
     """Apply one signed gateway event (from the notification or the browser's return).
 
@@ -338,7 +344,11 @@ def payment_apply_event(
     unknown order or an amount that differs from what was asked is logged and refused. A late
     "failed" or "cancelled" never undoes a capture.
     """
-    gateway = gateway_get(gateway_name)
+    try:
+        gateway = gateway_get(gateway_name)
+    except GatewayUnavailable as exc:
+        logger.error("payment %s refused: %s", source, exc)
+        raise PaymentRefused("No payment gateway takes payments here.") from exc
     if not gateway.verify(payload, signature):
         logger.warning("payment %s refused: bad signature on %r", source, payload)
         raise PaymentRefused("The payment message's signature is not valid.")

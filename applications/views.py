@@ -25,7 +25,7 @@ from . import forms, selectors, services, workflow
 from .hs import hs_descriptions, hs_subheading, hs_suggest
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .pagination import keyset_page
-from .payments import gateway_get
+from .payments import SANDBOX, gateway_get, sandbox_active
 from .uploads import EXTENSIONS
 
 PAGE_SIZE = 25
@@ -424,13 +424,16 @@ def application_check(request: HttpRequest, reference: str) -> HttpResponse:
 def payment_start(request: HttpRequest, reference: str) -> HttpResponse:
     application = _app(request, reference)
     payment = services.payment_start(application_id=application.pk, exporter=request.user)
-    return redirect(gateway_get(payment.gateway).checkout_url(payment))
+    return redirect(gateway_get().checkout_url(payment))
 
 
 @_guarded
 def payment_sandbox(request: HttpRequest, order_id: str) -> HttpResponse:
     """The sandbox gateway's hosted page. On a choice it sends the signed server-to-server
-    notification (in-process) and then sends the browser back with a signed return."""
+    notification (in-process) and then sends the browser back with a signed return. It
+    exists only where the sandbox is the gateway in use and is allowed (404 elsewhere)."""
+    if not sandbox_active():
+        raise Http404("No sandbox gateway here")
     payment = get_object_or_404(
         Payment.objects.select_related("application"),
         order_id=order_id,
@@ -439,7 +442,7 @@ def payment_sandbox(request: HttpRequest, order_id: str) -> HttpResponse:
     outcome = request.POST.get("outcome")
     if request.method == "POST" and outcome in {"captured", "failed", "cancelled"}:
         payload = _sandbox_event(payment, outcome)
-        signature = gateway_get("sandbox").sign(payload)
+        signature = gateway_get(SANDBOX).sign(payload)
         with contextlib.suppress(services.PaymentRefused):
             # A refused notification is logged; the return below is refused the same way.
             services.payment_apply_event(

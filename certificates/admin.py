@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from accounts.admin_scope import AgencyScopedAdminMixin, agency_id_of
+
 from .forms import RevokeForm
 from .models import Certificate, IssuanceAttempt
 from .selectors import user_may_revoke
@@ -24,18 +26,9 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
-def _own_agency(request: HttpRequest, qs: QuerySet, path: str) -> QuerySet:
-    """Agency staff see their own agency's rows only; superusers see everything."""
-    if request.user.is_superuser:
-        return qs
-    profile = getattr(request.user, "officer_profile", None)
-    if profile is None:
-        return qs.none()
-    return qs.filter(**{path: profile.agency_id})
-
-
 @admin.register(Certificate)
-class CertificateAdmin(_ReadOnly):
+class CertificateAdmin(AgencyScopedAdminMixin, _ReadOnly):
+    agency_field = "application__agency"
     list_display = ("number", "application", "office", "status", "issued_at", "signing_officer")
     list_filter = ("status", "office", "year")
     search_fields = ("number", "application__reference")
@@ -43,9 +36,6 @@ class CertificateAdmin(_ReadOnly):
     list_select_related = ("application", "office__agency", "signing_officer")
     exclude = ("verification_code",)  # a secret of the exporter's, not for browsing
     actions = ["revoke"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Certificate]:
-        return _own_agency(request, super().get_queryset(request), "application__agency_id")
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Whoever may revoke must see what they revoke (their own agency's, get_queryset).
@@ -94,21 +84,18 @@ class CertificateAdmin(_ReadOnly):
 
 
 @admin.register(IssuanceAttempt)
-class IssuanceAttemptAdmin(_ReadOnly):
+class IssuanceAttemptAdmin(AgencyScopedAdminMixin, _ReadOnly):
+    agency_field = "application__agency"
     list_display = ("application", "started_at", "finished_at", "succeeded", "final", "error")
     list_filter = ("succeeded", "final")
     search_fields = ("application__reference",)
     list_select_related = ("application",)
     actions = ["issue_pending"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[IssuanceAttempt]:
-        return _own_agency(request, super().get_queryset(request), "application__agency_id")
-
     @admin.action(description="Issue again every approved application still without certificate")
     def issue_pending(self, request: HttpRequest, queryset: QuerySet[IssuanceAttempt]) -> None:
-        profile = getattr(request.user, "officer_profile", None)
-        if not request.user.is_superuser and profile is None:
+        agency_id = agency_id_of(request)
+        if not request.user.is_superuser and agency_id is None:
             return
-        agency_id = None if request.user.is_superuser else profile.agency_id
         ids = certificates_pending_enqueue(agency_id=agency_id)
         self.message_user(request, f"Issuance queued again for {len(ids)} application(s).")

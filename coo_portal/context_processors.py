@@ -17,5 +17,8 @@ def site(request: HttpRequest) -> dict[str, object]:
         "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
         "SUPPORT_PHONE": settings.SUPPORT_PHONE,
         "DEBUG": settings.DEBUG,
+        # A staging site running the sandbox gateway says so on every page.
+        "PAYMENTS_SIMULATED": settings.PAYMENT_SANDBOX_ALLOWED_ON_STAGING
+        and settings.PAYMENT_GATEWAY == "sandbox",
         "user_role": role,
     }

@@ -320,6 +320,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # ---------------------------------------------------------------------------------------------
+# Payments
+# ---------------------------------------------------------------------------------------------
+
+# Chosen explicitly: with DEBUG off nothing is chosen by default, and a system check refuses an
+# unset or unknown gateway, and the sandbox (which takes no money) unless a staging site allows
+# it by name; such a site shows "payments are simulated" on every page (applications.payments).
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox" if DEBUG or TESTING else "")
+PAYMENT_SANDBOX_ALLOWED_ON_STAGING = _bool("PAYMENT_SANDBOX_ALLOWED_ON_STAGING", default=False)
+PAYMENT_SANDBOX_SECRET = _secret("PAYMENT_SANDBOX_SECRET", "")
+
+# ---------------------------------------------------------------------------------------------
 # Signing keys (certificates)
 # ---------------------------------------------------------------------------------------------
 

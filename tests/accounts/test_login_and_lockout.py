@@ -114,15 +114,20 @@ def test_failures_from_one_address_across_many_iecs_are_limited(client, alice, s
     assert "_auth_user_id" not in client.session
 
 
-def test_an_agency_administrator_can_unlock_an_iec_in_admin(client, alice, ada):
+def test_platform_staff_unlock_an_iec_in_admin_and_an_agency_administrator_cannot(
+    client, alice, ada
+):
     for _ in range(5):
         client.post(LOGIN, login_data("0123456789", "wrong password"))
     assert AccessAttempt.objects.filter(username="0123456789").exists()
     grant_agency_admin_permissions(ada)
-    response = verified_client(ada).post(
-        reverse("admin:accounts_user_changelist"),
-        {"action": "unlock_sign_in", "_selected_action": [alice.pk]},
-    )
+    unlock = {"action": "unlock_sign_in", "_selected_action": [alice.pk]}
+    # An exporter's account is not an agency's (accounts.admin_scope): nothing is unlocked.
+    verified_client(ada).post(reverse("admin:accounts_user_changelist"), unlock)
+    assert AccessAttempt.objects.filter(username="0123456789").exists()
+    ada.is_superuser = True
+    ada.save()
+    response = verified_client(ada).post(reverse("admin:accounts_user_changelist"), unlock)
     assert response.status_code == 302
     assert not AccessAttempt.objects.filter(username="0123456789").exists()
     assert client.post(LOGIN, login_data("0123456789", DEFAULT_PASSWORD)).status_code == 302
@@ -148,7 +153,7 @@ def test_an_agency_administrator_cannot_make_anyone_a_superuser_in_admin(ada, os
     assert not ada.is_superuser
     assert ada.role == "agency_admin"
     # Another agency's officer is not even listed.
-    assert admin.get(reverse("admin:accounts_user_change", args=[oscar.pk])).status_code == 302
+    assert admin.get(reverse("admin:accounts_user_change", args=[oscar.pk])).status_code == 404
 
 
 def test_an_officer_cannot_use_the_exporter_login(client, olivia, db):
@@ -186,8 +191,6 @@ def grant_agency_admin_permissions(user) -> None:
     """The narrow set seed_demo gives an agency administrator."""
     from django.contrib.auth.models import Permission
 
-    user.user_permissions.set(
-        Permission.objects.filter(
-            codename__in=["view_user", "change_user", "view_accessattempt", "delete_accessattempt"]
-        )
-    )
+    from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
+
+    user.user_permissions.set(Permission.objects.filter(codename__in=AGENCY_ADMIN_PERMISSIONS))

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests import factories
 from tests.applications.conftest import encrypted_pdf, signed_in, tiny_pdf, tiny_png
 from tests.clients import verified_client
 
@@ -100,11 +101,37 @@ def test_the_owner_gets_the_file_inline_with_safe_headers(alice_client, draft):
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
 
 
-def test_a_verified_officer_of_the_agency_may_view_the_document(alice_client, draft, olivia):
-    upload(alice_client, draft, tiny_pdf())
-    url = reverse("applications:document", args=[draft.reference, draft.documents.get().pk])
+def test_a_verified_officer_of_the_agency_may_view_a_submitted_applications_document(
+    alice_client, ready, olivia
+):
+    url = reverse("applications:document", args=[ready.reference, ready.documents.first().pk])
+    assert verified_client(olivia).get(url).status_code == 404  # still a draft
+    factories.PaymentFactory(application=ready)
+    alice_client.post(reverse("applications:submit", args=[ready.reference]))
+    ready.refresh_from_db()
+    assert ready.status == "submitted"
     assert verified_client(olivia).get(url).status_code == 200
     assert signed_in(olivia).get(url).status_code == 404  # no second factor yet
+
+
+def test_an_officer_gets_404_for_a_drafts_documents(alice_client, draft, olivia):
+    upload(alice_client, draft, tiny_pdf())
+    url = reverse("applications:document", args=[draft.reference, draft.documents.get().pk])
+    assert verified_client(olivia).get(url).status_code == 404
+    assert alice_client.get(url).status_code == 200  # the exporter's own, still
+
+
+def test_an_officer_gets_404_for_a_draft_withdrawn_before_it_was_submitted(
+    alice_client, draft, olivia
+):
+    upload(alice_client, draft, tiny_pdf())
+    url = reverse("applications:document", args=[draft.reference, draft.documents.get().pk])
+    alice_client.post(reverse("applications:withdraw", args=[draft.reference]))
+    draft.refresh_from_db()
+    assert draft.status == "withdrawn"
+    assert verified_client(olivia).get(url).status_code == 404
+    review = reverse("officer:review", args=[draft.reference])
+    assert verified_client(olivia).get(review).status_code == 404
 
 
 def test_anyone_else_gets_404_for_the_document(alice_client, draft, oscar, bob_client):

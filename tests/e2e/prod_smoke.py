@@ -81,6 +81,9 @@ def stack_env(var_dir: Path, port: int) -> dict[str, str]:
         ALLOWED_HOSTS="localhost,127.0.0.1",
         SITE_URL=f"http://localhost:{port}",
         SECURE_SSL_REDIRECT="0",  # plain http on this machine; no proxy in front
+        # No real payment gateway here: the smoke run is a staging site by name.
+        PAYMENT_GATEWAY="sandbox",
+        PAYMENT_SANDBOX_ALLOWED_ON_STAGING="1",
         VAR_DIR=str(var_dir),
         CACHE_KEY_PREFIX="coo-smoke",
         LOG_LEVEL="INFO",

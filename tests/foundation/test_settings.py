@@ -26,6 +26,8 @@ def manage_environment(**env: str) -> dict[str, str]:
             "SITE_URL",
             "SECURE_SSL_REDIRECT",
             "CAPTCHA_TEST_MODE",
+            "PAYMENT_GATEWAY",
+            "PAYMENT_SANDBOX_ALLOWED_ON_STAGING",
             "DJANGO_SETTINGS_MODULE",
             "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser fixtures; never in production
         }
@@ -59,9 +61,27 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         SECRET_KEY=random_key(),
         ALLOWED_HOSTS="example.org",
         VAR_DIR=str(tmp_path),
+        # No real payment gateway ships (README, Payments): a staging site says so by name.
+        PAYMENT_GATEWAY="sandbox",
+        PAYMENT_SANDBOX_ALLOWED_ON_STAGING="1",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout + result.stderr
+
+
+def test_check_deploy_fails_with_the_sandbox_gateway_and_no_staging_permission(tmp_path):
+    result = manage(
+        "check",
+        "--deploy",
+        DEBUG="0",
+        SECRET_KEY=random_key(),
+        ALLOWED_HOSTS="example.org",
+        VAR_DIR=str(tmp_path),
+        PAYMENT_GATEWAY="sandbox",
+    )
+    assert result.returncode != 0
+    assert "applications.E001" in result.stderr
+    assert "PAYMENT_GATEWAY=sandbox with DEBUG off" in result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
@@ -93,11 +113,14 @@ def test_a_secret_key_starting_with_a_dollar_is_taken_literally(tmp_path):
 
 def test_env_example_copied_to_env_is_a_working_production_configuration(tmp_path):
     """.env.example is what operators copy to .env: each value must read as the setting it
-    names (django-environ keeps a trailing "# comment" as part of the value)."""
+    names (django-environ keeps a trailing "# comment" as part of the value). Its
+    PAYMENT_GATEWAY is left empty on purpose (no real gateway ships, README "Payments"), so
+    the copy is checked here as a staging site."""
     script = (
         "import environ, os, django\n"
         "environ.Env.read_env('.env.example', overwrite=True)\n"
         f"os.environ.update(SECRET_KEY={random_key()!r}, VAR_DIR={str(tmp_path)!r})\n"
+        "os.environ.update(PAYMENT_GATEWAY='sandbox', PAYMENT_SANDBOX_ALLOWED_ON_STAGING='1')\n"
         "django.setup()\n"
         "from django.core.management import call_command\n"
         "call_command('check', '--deploy')\n"

@@ -126,3 +126,19 @@ def test_the_dashboard_page_shows_the_agencys_numbers(make_application, olivia, 
     page = officer_client(olivia).get(reverse("officer:dashboard"))
     assert page.status_code == 200
     assert 'data-status="submitted">1<' in page.content.decode()
+
+
+def test_the_queue_and_the_dashboard_read_only_statuses_that_follow_a_submission():
+    """_queue_base and dashboard_stats filter on these statuses alone (no first_submitted_at
+    test, to keep their counts index-only): none may be a status a draft can have."""
+    from applications.officer_selectors import (
+        DECIDED_COUNTED,
+        OPEN_COUNTED,
+        OVERDUE_STATUSES,
+        TABS,
+    )
+
+    read = {s for tab in TABS for s in tab.statuses}
+    read |= {*OPEN_COUNTED, *DECIDED_COUNTED, *OVERDUE_STATUSES}
+    assert Status.SUBMITTED in read
+    assert not read & {Status.DRAFT, Status.WITHDRAWN}

@@ -34,12 +34,12 @@ PAYLOADS = {"script": SCRIPT, "img": IMG, "sql": SQL, "bidi": BIDI}
 RAW_MARKUP = ("<script>", "<img src=x")
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
-# field -> (form URL name, max_length or None for a text area)
+# field -> (form URL name, max_length)
 SECTION_FIELDS = {
     "consignee_name": ("applications:parties", 200),
-    "consignee_address": ("applications:parties", None),
+    "consignee_address": ("applications:parties", 500),
     "third_party_name": ("applications:parties", 200),
-    "third_party_address": ("applications:parties", None),
+    "third_party_address": ("applications:parties", 500),
     "vessel_or_flight": ("applications:transport", 100),
     "port_of_loading": ("applications:transport", 100),
     "port_of_discharge": ("applications:transport", 100),
@@ -48,7 +48,7 @@ SECTION_FIELDS = {
     "declaration_place": ("applications:declaration", 100),
 }
 INVOICE_FIELDS = {"number": 50}
-ITEM_FIELDS = {"marks_and_numbers": 200, "description": None, "package_kind": 50, "unit": 20}
+ITEM_FIELDS = {"marks_and_numbers": 200, "description": 1000, "package_kind": 50, "unit": 20}
 
 
 def fit(value: str, limit: int | None) -> str:
@@ -134,8 +134,9 @@ def submit(application: Application) -> None:
     factories.DocumentFactory(application=application, kind="commercial_invoice")
     factories.DocumentFactory(application=application, kind="packing_list")
     factories.PaymentFactory(application=application)
+    now = timezone.now()
     Application.objects.filter(pk=application.pk).update(
-        status="submitted", submitted_at=timezone.now()
+        status="submitted", submitted_at=now, first_submitted_at=now
     )
 
 
@@ -333,7 +334,10 @@ def test_a_value_over_the_fields_limit_is_a_form_error_next_to_the_field(
 ):
     response = post_long(exporter_client(alice), draft, field, section, "x" * (limit + 1))
     assert response.status_code == 200
-    assert f"at most {limit} characters" in response.context["form"].errors[field][0]
+    assert (
+        f"must be {limit} characters or fewer (it has {limit + 1})."
+        in (response.context["form"].errors[field][0])
+    )
     assert f'id="id_{field}_error"' in response.content.decode()
 
 
@@ -343,17 +347,20 @@ def test_an_over_long_invoice_number_is_a_form_error(alice, draft):
         {"number": "9" * 51, "date": timezone.localdate().isoformat(), "currency": "USD"},
     )
     assert response.status_code == 200
-    assert "at most 50 characters" in response.context["form"].errors["number"][0]
+    assert response.context["form"].errors["number"] == [
+        "Invoice number must be 50 characters or fewer (it has 51)."
+    ]
     assert not draft.invoices.exists()
 
 
-def test_a_very_long_address_and_description_are_stored_without_error(alice, draft):
+def test_a_very_long_address_is_refused_at_the_form_with_its_limit(alice, draft):
     client = exporter_client(alice)
     address = "Warehouse 7, " * 2000
     data = {**section_data("applications:parties", "Consignee"), "consignee_address": address}
-    assert (
-        client.post(reverse("applications:parties", args=[draft.reference]), data).status_code
-        == 302
-    )
+    response = client.post(reverse("applications:parties", args=[draft.reference]), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["consignee_address"] == [
+        f"Consignee address must be 500 characters or fewer (it has {len(address.strip())})."
+    ]
     draft.refresh_from_db()
-    assert draft.consignee_address == address.strip()  # forms trim the ends, nothing else
+    assert draft.consignee_address == ""

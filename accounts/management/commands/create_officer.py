@@ -10,9 +10,11 @@ import getpass
 import os
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
 from accounts.models import User
 from accounts.services import AccountError, officer_create
 
@@ -36,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("OFFICER_PASSWORD") or self._ask_password()
         try:
-            _, device = officer_create(
+            user, device = officer_create(
                 username=options["username"],
                 email=options["email"],
                 password=password,
@@ -49,6 +51,11 @@ class Command(BaseCommand):
         except (AccountError, ValidationError) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             raise CommandError(" ".join(messages)) from exc
+        if options["agency_admin"]:
+            # The same narrow set as seed_demo's administrator (accounts.admin_scope).
+            user.user_permissions.set(
+                Permission.objects.filter(codename__in=AGENCY_ADMIN_PERMISSIONS)
+            )
         self.stdout.write(self.style.SUCCESS(f"Officer {options['username']} created."))
         self.stdout.write(
             "Add this to the officer's authenticator app (or scan the QR code in admin):"

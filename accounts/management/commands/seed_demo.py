@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
 from accounts.models import ExporterProfile, IECRecord, OfficerProfile, User
 from applications.models import AgencyOffice, IssuingAgency
 
@@ -193,22 +194,7 @@ class Command(BaseCommand):
         )
         if role == User.Role.AGENCY_ADMIN:
             user.user_permissions.set(
-                Permission.objects.filter(
-                    codename__in=[
-                        "view_user",
-                        "change_user",
-                        "view_iecrecord",
-                        "change_iecrecord",
-                        "view_officerprofile",
-                        "view_loginactivity",
-                        "view_accessattempt",
-                        "delete_accessattempt",
-                        "view_accessfailurelog",
-                        "view_application",
-                        "view_certificate",
-                        "change_certificate",
-                    ]
-                )
+                Permission.objects.filter(codename__in=AGENCY_ADMIN_PERMISSIONS)
             )
         return user, device
 

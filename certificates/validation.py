@@ -12,7 +12,11 @@ from typing import Literal
 from asn1crypto import cms
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+from pyhanko.sign.validation import (
+    DocumentSecurityStore,
+    validate_pdf_signature,
+    validate_pdf_timestamp,
+)
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
@@ -106,7 +110,8 @@ def check_signed_pdf(data: bytes) -> PdfCheck:
         return result("not_pdf")
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        signatures = reader.embedded_signatures
+        signatures = reader.embedded_regular_signatures
+        document_timestamps = reader.embedded_timestamp_signatures
     except Exception:  # any parse failure of hostile input means "not a readable PDF"
         return result("not_pdf")
     if not signatures:
@@ -134,4 +139,18 @@ def check_signed_pdf(data: bytes) -> PdfCheck:
             return result("signature_invalid", subject)
         if not status.trusted or (timestamp is not None and not timestamp.trusted):
             return result("unknown_key", subject)
+    for index, document_timestamp in enumerate(document_timestamps):
+        # Added for long-term validation (B-LTA) after the signatures; each must hold.
+        try:
+            ts_status = validate_pdf_timestamp(
+                document_timestamp, validation_context=_validation_contexts(reader, None)[1]
+            )
+        except Exception:
+            logger.info("Document timestamp %d could not be validated", index, exc_info=True)
+            return result("signature_invalid", subject)
+        is_last = index == len(document_timestamps) - 1
+        if not (ts_status.intact and ts_status.valid and ts_status.trusted) or (
+            is_last and ts_status.coverage != SignatureCoverageLevel.ENTIRE_FILE
+        ):
+            return result("signature_invalid", subject)
     return result("ok", subject)

@@ -94,7 +94,11 @@ CRL_MAX_AGE = 300
 def crl(request: HttpRequest, agency: str) -> HttpResponse:
     """The current CRL of the agency's CA: the distribution point its signing certificates
     name (SITE_URL/pki/<AGENCY>.crl). Public: PDF readers and validators fetch it."""
-    der = pki.agency_crl(agency)
+    try:
+        der = pki.agency_crl(agency)
+    except pki.PkiError:
+        logger.exception("The CRL of %s cannot be read", agency)
+        return HttpResponse("The CRL is unavailable.", status=503, content_type="text/plain")
     if der is None:
         raise Http404("No CRL is published for this agency.")
     response = HttpResponse(der, content_type="application/pkix-crl")

@@ -214,14 +214,19 @@ def _sign_bypassing_the_portal(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def test_revoking_a_key_lists_it_on_the_crl_and_only_later_signatures_fail(client) -> None:
+@pytest.fixture
+def a_minute_later():
+    """The clock a minute on (a CRL states revocation times to the second)."""
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=True) as traveller:
+        yield traveller
+
+
+def test_revoking_a_key_lists_it_on_the_crl_and_only_later_signatures_fail(client, request) -> None:
     from certificates.pdf import render_certificate
 
     before = issue(samples.certificate())
     serial = keys.signing_certificate("EIC").serial_number
-    # A minute later (a CRL states revocation times to the second).
-    clock = time_machine.travel(timezone.now() + timedelta(minutes=1), tick=True)
-    clock.start()
+    request.getfixturevalue("a_minute_later")
 
     out = StringIO()
     call_command("revoke_signing_key", "EIC", stdout=out)
@@ -245,7 +250,6 @@ def test_revoking_a_key_lists_it_on_the_crl_and_only_later_signatures_fail(clien
     # ...and a signature made with it afterwards does not validate
     after = _sign_bypassing_the_portal(render_certificate(samples.certificate()))
     assert check_signed_pdf(after).reason == "unknown_key"
-    clock.stop()
 
 
 def test_revoking_twice_says_so() -> None:
@@ -264,3 +268,11 @@ def test_no_crl_is_published_for_an_agency_without_one_in_production(client, set
     response = client.get(reverse("pki-crl", kwargs={"agency": "EIC"}))
 
     assert response.status_code == 404
+
+
+def test_an_unreadable_production_crl_is_a_503_not_a_stale_answer(client, settings, tmp_path):
+    settings.SIGNING_CRL = {"EIC": str(tmp_path / "missing.crl")}
+
+    response = client.get(reverse("pki-crl", kwargs={"agency": "EIC"}))
+
+    assert response.status_code == 503

@@ -14,7 +14,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
 from applications.models import Application, ApplicationEvent
-from certificates import signing
+from certificates import keys, signing
 from certificates.models import Certificate, CertificateCounter, IssuanceAttempt
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
@@ -194,14 +194,31 @@ def test_an_agency_without_a_signing_key_is_refused_at_once_and_flagged(
     assert list(applications_with_issuance_failures(agency=eic)) == [application]
 
 
+def test_production_settings_refuse_to_issue_with_a_development_key(
+    application, django_capture_on_commit_callbacks, settings, eic, eic_key
+):
+    """DEBUG=0 with the development key still on disk and no SIGNING_P12_EIC: refused, the
+    application stays approved and flagged, and no number is used."""
+    settings.DEBUG = settings.TESTING = False
+    keys.clear_caches()
+    approve(application, django_capture_on_commit_callbacks)
+
+    attempt = IssuanceAttempt.objects.get(application=application)
+    assert attempt.final
+    assert "No production signing key for agency 'EIC'" in attempt.error
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert not Certificate.objects.exists()
+    assert not CertificateCounter.objects.filter(last__gt=0).exists()
+    assert list(applications_with_issuance_failures(agency=eic)) == [application]
+
+
 def test_a_rerun_after_the_failure_is_fixed_issues_the_first_number(
     application, django_capture_on_commit_callbacks, settings, signing_keys, eic
 ):
     settings.CERTIFICATE_ISSUE_MAX_RETRIES = 0
     approve(application, django_capture_on_commit_callbacks)
     assert IssuanceAttempt.objects.get().final
-
-    from certificates import keys
 
     keys.ensure_agency_key("EIC", "Export Inspection Council")
     with django_capture_on_commit_callbacks(execute=True):

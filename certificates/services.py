@@ -53,7 +53,7 @@ from .selectors import (
     application_page_path,
     user_may_revoke,
 )
-from .signing import sign_certificate_pdf
+from .signing import SigningRefusedError, sign_certificate_pdf
 
 # No 0/O, 1/I/L or U/V look-alikes: 29 symbols, 12 of them carry 58 bits.
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
@@ -265,14 +265,18 @@ def certificate_issue(*, application_id: int) -> Certificate:
         application=application, number=allocated.number, code=code, issued_at=issued_at
     )
     officer = _officer_of(application)
-    signed = sign_certificate_pdf(
-        render_certificate(data),
-        agency_code=application.agency.code,
-        officer_name=data.officer_name,
-        designation=data.officer_designation,
-        agency_name=application.agency.name,
-        signed_at=issued_at,
-    )
+    try:
+        signed = sign_certificate_pdf(
+            render_certificate(data),
+            agency_code=application.agency.code,
+            officer_name=data.officer_name,
+            designation=data.officer_designation,
+            agency_name=application.agency.name,
+            signed_at=issued_at,
+        )
+    except SigningRefusedError as exc:
+        # Nothing is stored: the application stays APPROVED, and the task flags it.
+        raise CertificateError(f"{application.reference} cannot be signed: {exc}") from exc
     sha256 = hashlib.sha256(signed).hexdigest()
     certificate = Certificate.objects.create(
         application=application,

@@ -1,30 +1,84 @@
-"""PAdES signatures on certificate PDFs, visible in box 12 of the last page."""
+"""PAdES signatures on certificate PDFs, visible in box 12 of the last page.
+
+Each signature is a certification signature (DocMDP P=1: no change permitted, so PDF readers
+report anything added later) at PAdES baseline B-LT: the CMS container holds an RFC 3161
+timestamp (keys.get_timestamper), and the Document Security Store written in the signed
+revision itself holds the certificates and current CRLs of the signer's and the TSA's chains,
+so that the signature validates from the file alone, with revocation checking required. The
+DSS is written before signing (not in a revision appended after it), so that pdfsig reports
+"Total document signed"; pyHanko's DocMDP rules still allow a later DSS update and document
+timestamp, which is all that B-LTA adds.
+"""
 
 from __future__ import annotations
 
 import io
+import logging
 import unicodedata
 from datetime import datetime
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
-from pyhanko.stamp import TextStampStyle
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.stamp import BaseStampStyle, TextStampStyle
+from pyhanko_certvalidator import ValidationContext
 
-from .keys import get_signer
+from . import pki
+from .keys import SigningKeyError, get_signer, get_timestamper, trust_roots
 from .pdf import SIGNATURE_RECT
 
 FIELD_NAME = "CertificationSignature"
 # Margin added to the measured size of the signature container. PAdES containers hold the
 # certificates, a few signed attributes and the signature value; 4 KiB covers them all.
 CONTAINER_MARGIN = 4096
-
-STAMP_STYLE = TextStampStyle(
-    stamp_text=(
-        "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
-    ),
-    border_width=1,
+# A timestamp token holds the TSA's certificate chain and its own signature; 12 KiB covers an
+# RSA-4096 chain of three.
+TIMESTAMP_MARGIN = 12288
+DSS_SETTINGS = DSSContentSettings(
+    placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False
 )
+
+
+def _not_the_expected_no_fetching_warning(record: logging.LogRecord) -> bool:
+    # pyHanko warns on every signature that embeds validation data without fetching it; here
+    # that is the design (the CRLs come from files), so the warning would only bury others.
+    return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(
+    _not_the_expected_no_fetching_warning
+)
+
+
+class SigningRefusedError(Exception):
+    """This agency cannot sign now: no usable key, or its certificate is revoked or untrusted.
+
+    Retrying does not help until an operator acts; the message says what is wrong.
+    """
+
+
+def stamp_style() -> BaseStampStyle:
+    """The look of the signature box (its text uses the parameters of stamp_parameters)."""
+    return TextStampStyle(
+        stamp_text=(
+            "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
+        ),
+        border_width=1,
+    )
+
+
+def stamp_parameters(
+    *, officer_name: str, designation: str, agency_name: str, signed_at: datetime
+) -> dict[str, str]:
+    return {
+        "officer": _stamp_text(officer_name),
+        "designation": _stamp_text(designation),
+        "agency": _stamp_text(agency_name),
+        "signed_at": signed_at.strftime("%d %b %Y %H:%M:%S %Z").strip(),
+    }
 
 
 def _stamp_text(text: str, limit: int = 60) -> str:
@@ -45,14 +99,81 @@ def _stamp_text(text: str, limit: int = 60) -> str:
     return result if len(result) <= limit else result[: limit - 3] + "..."
 
 
-def _bytes_reserved(signer: SimpleSigner) -> int:
+def _bytes_reserved(signer: SimpleSigner, timestamper: TimeStamper | None) -> int:
     """Room for the signature container, so that pyHanko signs once instead of twice.
 
     Without it pyHanko estimates the size by producing a throwaway signature first.
     The container is written as hex: two characters per byte.
     """
     certs = [signer.signing_cert, *signer.cert_registry]
-    return 2 * (sum(len(cert.dump()) for cert in certs) + CONTAINER_MARGIN)
+    size = sum(len(cert.dump()) for cert in certs) + CONTAINER_MARGIN
+    return 2 * (size + (TIMESTAMP_MARGIN if timestamper is not None else 0))
+
+
+def signing_validation_context() -> ValidationContext:
+    """What the signer's and TSA's chains are checked against before signing, and what the
+    DSS receives: our trust roots and current CRLs, nothing fetched, revocation required."""
+    return ValidationContext(
+        trust_roots=trust_roots(),
+        crls=pki.all_crls(),
+        allow_fetching=False,
+        revocation_mode="require",
+    )
+
+
+def sign_pdf(
+    pdf_bytes: bytes,
+    *,
+    agency_code: str,
+    field: SigFieldSpec,
+    signer_name: str,
+    reason: str,
+    style: BaseStampStyle | None = None,
+    text_params: dict[str, str] | None = None,
+) -> bytes:
+    """Sign `pdf_bytes` as the agency: certification signature, timestamp, DSS (B-LT).
+
+    The agency's signer and the timestamper are loaded once per process. Raises
+    SigningRefusedError when the agency has no usable key or its certificate does not
+    validate now (revoked, expired, untrusted, or a CRL is missing or stale).
+    """
+    try:
+        signer = get_signer(agency_code)
+        timestamper = get_timestamper()
+        context = signing_validation_context()
+    except (SigningKeyError, pki.PkiError) as exc:
+        raise SigningRefusedError(str(exc)) from exc
+    metadata = PdfSignatureMetadata(
+        field_name=field.sig_field_name,
+        subfilter=SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        name=signer_name,
+        reason=reason,
+        location="India",
+        certify=True,
+        docmdp_permissions=MDPPerm.NO_CHANGES,
+        embed_validation_info=True,
+        validation_context=context,
+        dss_settings=DSS_SETTINGS,
+    )
+    pdf_signer = PdfSigner(
+        metadata, signer, timestamper=timestamper, stamp_style=style, new_field_spec=field
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+    try:
+        output = pdf_signer.sign_pdf(
+            writer,
+            bytes_reserved=_bytes_reserved(signer, timestamper),
+            appearance_text_params=text_params,
+        )
+    except SigningError as exc:
+        if "could not be validated" in str(exc):
+            raise SigningRefusedError(
+                f"The signing certificate of {agency_code} does not validate now (revoked, "
+                f"expired, untrusted, or its CA's CRL is missing or out of date): {exc.__cause__}"
+            ) from exc
+        raise
+    return output.getvalue()
 
 
 def sign_certificate_pdf(
@@ -64,39 +185,29 @@ def sign_certificate_pdf(
     agency_name: str,
     signed_at: datetime,
 ) -> bytes:
-    """Sign a rendered certificate as the agency, with a visible stamp in box 12.
-
-    The signature is PAdES (ETSI.CAdES.detached) with the signer's certificate chain
-    embedded, and covers the whole file. No timestamp authority is used.
-    """
+    """Sign a rendered certificate as the agency, with a visible stamp in box 12 of the last
+    page (see sign_pdf for the signature itself)."""
     if signed_at.tzinfo is None:
         raise ValueError("signed_at must be timezone-aware.")
-    signer = get_signer(agency_code)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
     last_page = int(writer.root["/Pages"]["/Count"]) - 1
-    metadata = PdfSignatureMetadata(
-        field_name=FIELD_NAME,
-        subfilter=SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        name=officer_name,
-        reason=f"Certificate of Origin issued by {agency_name}",
-        location="India",
-    )
     field = SigFieldSpec(
         sig_field_name=FIELD_NAME,
         on_page=last_page,
         box=SIGNATURE_RECT,
         readable_field_name="Certification by the issuing agency",
     )
-    pdf_signer = PdfSigner(metadata, signer, stamp_style=STAMP_STYLE, new_field_spec=field)
-    output = pdf_signer.sign_pdf(
-        writer,
-        bytes_reserved=_bytes_reserved(signer),
-        appearance_text_params={
-            "officer": _stamp_text(officer_name),
-            "designation": _stamp_text(designation),
-            "agency": _stamp_text(agency_name),
-            "signed_at": signed_at.strftime("%d %b %Y %H:%M:%S %Z").strip(),
-        },
+    return sign_pdf(
+        pdf_bytes,
+        agency_code=agency_code,
+        field=field,
+        signer_name=officer_name,
+        reason=f"Certificate of Origin issued by {agency_name}",
+        style=stamp_style(),
+        text_params=stamp_parameters(
+            officer_name=officer_name,
+            designation=designation,
+            agency_name=agency_name,
+            signed_at=signed_at,
+        ),
     )
-    return output.getvalue()

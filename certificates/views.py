@@ -6,10 +6,12 @@ import hashlib
 import logging
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from . import pki
 from .forms import RevokeForm
 from .selectors import (
     application_page_path,
@@ -81,3 +83,25 @@ def request_replacement(request: HttpRequest, number: str) -> HttpResponse:
         f"Once issued, it replaces certificate {certificate.number}.",
     )
     return redirect(application_page_path(replacement.reference))
+
+
+# A CRL is valid for days and signed; a short cache keeps relying parties close to current.
+CRL_MAX_AGE = 300
+
+
+@login_not_required
+@require_GET
+def crl(request: HttpRequest, agency: str) -> HttpResponse:
+    """The current CRL of the agency's CA: the distribution point its signing certificates
+    name (SITE_URL/pki/<AGENCY>.crl). Public: PDF readers and validators fetch it."""
+    try:
+        der = pki.agency_crl(agency)
+    except pki.PkiError:
+        logger.exception("The CRL of %s cannot be read", agency)
+        return HttpResponse("The CRL is unavailable.", status=503, content_type="text/plain")
+    if der is None:
+        raise Http404("No CRL is published for this agency.")
+    response = HttpResponse(der, content_type="application/pkix-crl")
+    response["Cache-Control"] = f"public, max-age={CRL_MAX_AGE}"
+    response["Content-Disposition"] = f'inline; filename="{agency}.crl"'
+    return response

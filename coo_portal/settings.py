@@ -334,9 +334,50 @@ PAYMENT_SANDBOX_SECRET = _secret("PAYMENT_SANDBOX_SECRET", "")
 # Signing keys (certificates)
 # ---------------------------------------------------------------------------------------------
 
+# Development keys (made by `manage.py init_signing_keys`, used only with DEBUG=1 or in tests):
+# the agencies' PKCS#12 files in SIGNING_KEYS_DIR (var/keys), the development CA (its private
+# key and CRL) in a folder of its own, SIGNING_DEV_CA_DIR (default: var/keys-ca beside it), and
+# their password, generated per installation, in var/keys.password (mode 0600).
 SIGNING_KEYS_DIR = Path(os.environ.get("SIGNING_KEYS_DIR") or VAR_DIR / "keys")
-# Production: one PKCS#12 per agency, SIGNING_P12_<AGENCY> and SIGNING_P12_PASSWORD_<AGENCY>;
-# read by certificates.signing when it loads a signer.
+SIGNING_DEV_CA_DIR = os.environ.get("SIGNING_DEV_CA_DIR") or None
+
+
+def _env_suffixes(prefix: str) -> list[str]:
+    return sorted(
+        name.removeprefix(prefix)
+        for name, value in os.environ.items()
+        if name.startswith(prefix) and value and not name.startswith("SIGNING_P12_PASSWORD_")
+    )
+
+
+# Production: one PKCS#12 file per agency (a document-signing certificate issued by a CA, its
+# key and chain): SIGNING_P12_<AGENCY> names the file, SIGNING_P12_PASSWORD_<AGENCY> (or
+# ..._FILE) its password; SIGNING_CRL_<AGENCY> names the current CRL of the CA that issued it
+# (kept fresh by that CA; embedded in every signature and published at /pki/<AGENCY>.crl).
+# <AGENCY> is the agency code upper-cased, anything but A-Z and 0-9 made "_".
+SIGNING_P12: dict[str, dict[str, str]] = {}
+for _suffix in _env_suffixes("SIGNING_P12_"):
+    _password = _secret(f"SIGNING_P12_PASSWORD_{_suffix}")
+    if not _password:
+        raise ImproperlyConfigured(
+            f"SIGNING_P12_{_suffix} is set but SIGNING_P12_PASSWORD_{_suffix} "
+            f"(or SIGNING_P12_PASSWORD_{_suffix}_FILE) is not."
+        )
+    SIGNING_P12[_suffix] = {"path": os.environ[f"SIGNING_P12_{_suffix}"], "password": _password}
+SIGNING_CRL = {s: os.environ[f"SIGNING_CRL_{s}"] for s in _env_suffixes("SIGNING_CRL_")}
+# CA certificates (PEM files) whose signatures the portal accepts, and CRL files (DER or PEM)
+# of further CAs in the chains (intermediates, the time-stamping authority's CA).
+SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
+SIGNING_EXTRA_CRLS = env.list("SIGNING_EXTRA_CRLS", default=[])
+
+# RFC 3161 time-stamping authority for every signature. Unset: with DEBUG=1 (or in tests) a
+# development TSA runs in-process; with DEBUG=0 a system check requires it, unless
+# TSA_DISABLED=1 (staging only: signatures then carry no timestamp).
+TSA_URL = os.environ.get("TSA_URL", "")
+TSA_USERNAME = os.environ.get("TSA_USERNAME", "")
+TSA_PASSWORD = _secret("TSA_PASSWORD", "")
+TSA_TIMEOUT = _int("TSA_TIMEOUT", 10)
+TSA_DISABLED = _bool("TSA_DISABLED", default=False)
 
 # ---------------------------------------------------------------------------------------------
 # Internationalisation

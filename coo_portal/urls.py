@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 from django_otp.admin import OTPAdminSite
 
 from accounts.officer_auth import officer_login
+from certificates import views as certificate_views
 
 from . import views
 
@@ -53,6 +54,8 @@ urlpatterns = [
     ),  # accounts' sign-in, before the include
     path("officer/", include("applications.officer_urls")),
     path("certificates/", include("certificates.urls")),
+    # Each agency CA's CRL, at the address its signing certificates carry: keep it stable.
+    path("pki/<slug:agency>.crl", certificate_views.crl, name="pki-crl"),
     path("captcha/", include(captcha_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -82,8 +82,10 @@ def nss_db(tmp_path: Path, signing_keys: Path, eic_key: Path) -> str:
     folder.mkdir()
     db = f"sql:{folder}"
     run("certutil", "-N", "-d", db, "--empty-password", check=True)
-    ca = str(signing_keys / "ca.pem")
-    run("certutil", "-A", "-d", db, "-n", "ca", "-t", "CT,C,C", "-i", ca, check=True)
+    # The CA as the portal publishes it (/verify/ca-certificate.pem).
+    ca = folder / "published-ca.pem"
+    ca.write_bytes(keys.ca_certificate_pem())
+    run("certutil", "-A", "-d", db, "-n", "ca", "-t", "CT,C,C", "-i", str(ca), check=True)
     return db
 
 

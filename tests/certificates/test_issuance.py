@@ -10,8 +10,11 @@ from django.core import mail
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
 from applications.models import Application, ApplicationEvent
+from certificates import keys, signing
 from certificates.models import Certificate, CertificateCounter, IssuanceAttempt
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
@@ -148,16 +151,22 @@ def test_the_application_page_says_the_certificate_is_being_issued(
 # ---------------------------------------------------------------------------------------------
 
 
+class UnreachableTimeStampingAuthority(TimeStamper):
+    async def async_request_tsa_response(self, req):
+        raise TimestampRequestError("Error while contacting timestamp service")
+
+
 def test_a_failed_signing_is_retried_then_shown_as_delayed_without_using_a_number(
-    application, django_capture_on_commit_callbacks, alice, settings, eic
+    application, django_capture_on_commit_callbacks, alice, settings, eic, eic_key, monkeypatch
 ):
-    # No signing key for EIC: every attempt fails after the number was allocated.
+    # The time-stamping authority is down: every attempt fails after the number was allocated.
+    monkeypatch.setattr(signing, "get_timestamper", UnreachableTimeStampingAuthority)
     settings.CERTIFICATE_ISSUE_MAX_RETRIES = 2
     approve(application, django_capture_on_commit_callbacks)
 
     attempts = list(IssuanceAttempt.objects.filter(application=application).order_by("pk"))
     assert [a.final for a in attempts] == [False, False, True]
-    assert all("SigningKeyError" in a.error and not a.succeeded for a in attempts)
+    assert all("TimestampRequestError" in a.error and not a.succeeded for a in attempts)
     application.refresh_from_db()
     assert application.status == "approved"
     assert not Certificate.objects.exists()
@@ -169,14 +178,47 @@ def test_a_failed_signing_is_retried_then_shown_as_delayed_without_using_a_numbe
     assert "Issue delayed — the agency has been alerted" in page.content.decode()
 
 
+def test_an_agency_without_a_signing_key_is_refused_at_once_and_flagged(
+    application, django_capture_on_commit_callbacks, settings, eic
+):
+    settings.CERTIFICATE_ISSUE_MAX_RETRIES = 2
+    approve(application, django_capture_on_commit_callbacks)
+
+    attempt = IssuanceAttempt.objects.get(application=application)
+    assert attempt.final
+    assert not attempt.succeeded
+    assert "cannot be signed: No signing key for agency 'EIC'" in attempt.error
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert not Certificate.objects.exists()
+    assert list(applications_with_issuance_failures(agency=eic)) == [application]
+
+
+def test_production_settings_refuse_to_issue_with_a_development_key(
+    application, django_capture_on_commit_callbacks, settings, eic, eic_key
+):
+    """DEBUG=0 with the development key still on disk and no SIGNING_P12_EIC: refused, the
+    application stays approved and flagged, and no number is used."""
+    settings.DEBUG = settings.TESTING = False
+    keys.clear_caches()
+    approve(application, django_capture_on_commit_callbacks)
+
+    attempt = IssuanceAttempt.objects.get(application=application)
+    assert attempt.final
+    assert "No production signing key for agency 'EIC'" in attempt.error
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert not Certificate.objects.exists()
+    assert not CertificateCounter.objects.filter(last__gt=0).exists()
+    assert list(applications_with_issuance_failures(agency=eic)) == [application]
+
+
 def test_a_rerun_after_the_failure_is_fixed_issues_the_first_number(
     application, django_capture_on_commit_callbacks, settings, signing_keys, eic
 ):
     settings.CERTIFICATE_ISSUE_MAX_RETRIES = 0
     approve(application, django_capture_on_commit_callbacks)
     assert IssuanceAttempt.objects.get().final
-
-    from certificates import keys
 
     keys.ensure_agency_key("EIC", "Export Inspection Council")
     with django_capture_on_commit_callbacks(execute=True):

@@ -148,11 +148,18 @@ def manage(env: dict[str, str], logs: Path, *args: str, extra_env: dict | None =
 def prepare(env: dict[str, str], var_dir: Path, logs: Path) -> None:
     reset_database()
     flush_redis()
+    # DEBUG=0 signs only with keys made outside the portal (openssl here) and timestamps from
+    # a TSA named by TSA_URL (openssl's, on 127.0.0.1).
+    pki = var_dir / "pki"
+    env.update(outside_ca(pki))
+    env["TSA_URL"] = start_time_stamping_authority(pki)
     manage(env, logs, "check", "--deploy", "--fail-level", "ERROR")
     manage(env, logs, "collectstatic", "--noinput", "-v", "0")
     manage(env, logs, "migrate", "--noinput", "-v", "0")
     manage(env, logs, "seed_reference")
-    manage(env, logs, "init_signing_keys")
+    # One PKCS#12 per seeded agency, given as SIGNING_P12_<AGENCY>; the check now knows them.
+    env.update(outside_signing_keys(pki, agency_codes(), env["SITE_URL"]))
+    manage(env, logs, "check", "--deploy", "--fail-level", "ERROR")
     # The IEC registry as DGFT would deliver it; the exporter registers against it.
     registry = var_dir / "iec.csv"
     registry.write_text(
@@ -184,6 +191,166 @@ def prepare(env: dict[str, str], var_dir: Path, logs: Path) -> None:
             *(["--agency-admin"] if admin else []),
             extra_env=officer_env,
         )
+
+
+def agency_codes() -> list[str]:
+    import psycopg2
+
+    connection = psycopg2.connect(DATABASE_URL)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT code FROM applications_issuingagency ORDER BY code")
+            return [row[0] for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+OPENSSL_CA = """[ca]
+default_ca = smoke
+[smoke]
+database = {d}/index.txt
+crlnumber = {d}/crlnumber
+certificate = {d}/ca.pem
+private_key = {d}/ca-key.pem
+default_md = sha256
+default_crl_days = 7
+"""
+SIGNING_EXTENSIONS = """[signing]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:{crl_url}
+"""
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    executable = shutil.which("openssl") or "openssl"
+    subprocess.run([executable, *args], cwd=cwd, check=True, capture_output=True)  # noqa: S603
+
+
+def outside_ca(folder: Path) -> dict[str, str]:
+    """What an agency's CA is, made with openssl: a root and its (empty) CRL."""
+    folder.mkdir()
+    openssl(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "3650", "-subj",
+        "/C=IN/O=Smoke Test CA/CN=Smoke Test Root CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=folder,
+    )  # fmt: skip
+    (folder / "index.txt").write_text("")
+    (folder / "crlnumber").write_text("01\n")
+    (folder / "ca.cnf").write_text(OPENSSL_CA.format(d=folder))
+    openssl("ca", "-gencrl", "-config", "ca.cnf", "-out", "ca.crl", cwd=folder)
+    return {
+        "SIGNING_TRUST_ROOTS": str(folder / "ca.pem"),
+        "SIGNING_EXTRA_CRLS": str(folder / "ca.crl"),
+    }
+
+
+def outside_signing_keys(folder: Path, codes: list[str], site_url: str) -> dict[str, str]:
+    """What the CA hands each agency: a document-signing certificate (digitalSignature +
+    nonRepudiation, no EKU, the portal's CRL address) with its key in a PKCS#12."""
+    password = secrets.token_urlsafe(16)
+    env = {}
+    for code in codes:
+        suffix = re.sub(r"[^A-Z0-9]", "_", code.upper())
+        (folder / f"{code}.ext").write_text(
+            SIGNING_EXTENSIONS.format(crl_url=f"{site_url}/pki/{code}.crl")
+        )
+        openssl(
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", f"{code}.key", "-out", f"{code}.csr",
+            "-subj", f"/C=IN/O={code}/CN={code} document signing",
+            cwd=folder,
+        )  # fmt: skip
+        openssl(
+            "x509", "-req", "-in", f"{code}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+            "-CAcreateserial", "-days", "365", "-sha256", "-extfile", f"{code}.ext",
+            "-extensions", "signing", "-out", f"{code}.pem",
+            cwd=folder,
+        )  # fmt: skip
+        openssl(
+            "pkcs12", "-export", "-inkey", f"{code}.key", "-in", f"{code}.pem",
+            "-certfile", "ca.pem", "-out", f"{code}.p12", "-passout", f"pass:{password}",
+            cwd=folder,
+        )  # fmt: skip
+        env[f"SIGNING_P12_{suffix}"] = str(folder / f"{code}.p12")
+        env[f"SIGNING_P12_PASSWORD_{suffix}"] = password
+        env[f"SIGNING_CRL_{suffix}"] = str(folder / "ca.crl")
+    return env
+
+
+TSA_CONFIG = """[tsa]
+default_tsa = smoke_tsa
+[smoke_tsa]
+serial = {d}/tsaserial
+signer_cert = {d}/tsa.pem
+certs = {d}/ca.pem
+signer_key = {d}/tsa.key
+signer_digest = sha256
+default_policy = 1.3.6.1.4.1.311.99.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ess_cert_id_alg = sha256
+"""
+TSA_EXTENSIONS = """[tsa]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, nonRepudiation
+extendedKeyUsage = critical, timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def start_time_stamping_authority(folder: Path) -> str:
+    """An RFC 3161 TSA on 127.0.0.1 answered by `openssl ts -reply`, with a certificate of the
+    same outside CA; returns its URL (TSA_URL). It runs in a thread of this process."""
+    import http.server
+    import threading
+
+    (folder / "tsa.ext").write_text(TSA_EXTENSIONS)
+    (folder / "tsa.cnf").write_text(TSA_CONFIG.format(d=folder))
+    (folder / "tsaserial").write_text("01\n")
+    openssl(
+        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/C=IN/O=Smoke Test CA/CN=Smoke TSA",
+        cwd=folder,
+    )  # fmt: skip
+    openssl(
+        "x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+        "-CAcreateserial", "-days", "365", "-sha256", "-extfile", "tsa.ext",
+        "-extensions", "tsa", "-out", "tsa.pem",
+        cwd=folder,
+    )  # fmt: skip
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            query = self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:  # one serial file, one answer at a time
+                (folder / "query.tsq").write_bytes(query)
+                openssl(
+                    "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "query.tsq",
+                    "-out", "reply.tsr",
+                    cwd=folder,
+                )  # fmt: skip
+                reply = (folder / "reply.tsr").read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: object) -> None:
+            with (folder / "tsa.log").open("a") as out:
+                out.write(format % args + "\n")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 def start(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen:
@@ -333,6 +500,7 @@ def run_browser(env: dict[str, str], var_dir: Path, base_url: str) -> None:
             )
             failures = [f for f in failures if "favicon" not in f]
             assert not failures, f"failed requests in the exporter's browser: {failures}"
+            check_long_term_signature(result.certificate_number)
             log(
                 f"certificate {result.certificate_number} for {result.reference}; "
                 f"QR link read from the {result.qr_from}"
@@ -342,6 +510,29 @@ def run_browser(env: dict[str, str], var_dir: Path, base_url: str) -> None:
     from django.db import connections
 
     connections.close_all()
+
+
+def check_long_term_signature(number: str) -> None:
+    """The worker signed with the openssl-made key, timestamped by the openssl TSA, and
+    embedded the CA's CRL (B-LT) in a certification signature."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import MDPPerm
+    from pyhanko.sign.validation import DocumentSecurityStore
+
+    from certificates.models import Certificate
+    from certificates.validation import signature_timestamp
+
+    with Certificate.objects.get(number=number).pdf.open("rb") as stored:
+        reader = PdfFileReader(io.BytesIO(stored.read()))
+    signature = reader.embedded_signatures[0]
+    timestamp = signature_timestamp(signature)
+    assert timestamp is not None, "the signature carries no timestamp"
+    assert signature.docmdp_level == MDPPerm.NO_CHANGES
+    assert "document signing" in signature.signer_cert.subject.human_friendly
+    assert DocumentSecurityStore.read_dss(reader).crls, "no CRL in the DSS"
+    log(f"signed by {signature.signer_cert.subject.human_friendly}, timestamped {timestamp}")
 
 
 def check_worker_did_the_work(logs: Path) -> None:

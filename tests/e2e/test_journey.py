@@ -32,7 +32,9 @@ def portal(settings, tmp_path):
     keys.clear_caches()
     call_command("seed_reference", verbosity=0)
     call_command("seed_demo", stdout=io.StringIO())
+    settings.DEBUG = True  # init_signing_keys makes development keys only with DEBUG=1
     call_command("init_signing_keys", verbosity=0, stdout=io.StringIO())
+    settings.DEBUG = False
     yield
     keys.clear_caches()
 

@@ -60,6 +60,7 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         DEBUG="0",
         SECRET_KEY=random_key(),
         ALLOWED_HOSTS="example.org",
+        TSA_URL="https://tsa.example.org/tsr",
         VAR_DIR=str(tmp_path),
         # No real payment gateway ships (README, Payments): a staging site says so by name.
         PAYMENT_GATEWAY="sandbox",
@@ -136,3 +137,29 @@ def test_env_example_copied_to_env_is_a_working_production_configuration(tmp_pat
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout + result.stderr
+
+
+def test_a_production_key_without_its_password_is_refused_with_its_name(tmp_path):
+    result = manage(
+        "check",
+        DEBUG="0",
+        SECRET_KEY=random_key(),
+        ALLOWED_HOSTS="example.org",
+        VAR_DIR=str(tmp_path),
+        SIGNING_P12_EIC=str(tmp_path / "eic.p12"),
+    )
+    assert result.returncode != 0
+    assert "SIGNING_P12_EIC is set but SIGNING_P12_PASSWORD_EIC" in result.stderr
+
+
+def test_init_signing_keys_refuses_under_production_settings(tmp_path):
+    result = manage(
+        "init_signing_keys",
+        DEBUG="0",
+        SECRET_KEY=random_key(),
+        ALLOWED_HOSTS="example.org",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "runs only with DEBUG=1" in result.stderr
+    assert not (tmp_path / "keys").exists()

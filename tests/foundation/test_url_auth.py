@@ -45,6 +45,8 @@ PUBLIC = {
     "verification:api-certificate",
     "verification:pdf",
     "verification:ca-certificate",
+    # the agency CAs' certificate revocation lists
+    "pki-crl",
 }
 
 SAMPLE_ARGS = {

@@ -120,6 +120,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verification:ca-certificate": EVERYONE_OK,
     "verification:pdf": EVERYONE_OK,
     "verification:api-certificate": EVERYONE_OK,
+    # -- the agency CAs' CRLs -----------------------------------------------------------------
+    "pki-crl": EVERYONE_OK,
 }
 
 

@@ -44,6 +44,7 @@ def url_kwargs(world: World) -> dict[str, str]:
         "order_id": world.payment.order_id,
         "key": world.certificate.number,
         "number": world.certificate.number,
+        "agency": world.certificate.office.agency.code,
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",

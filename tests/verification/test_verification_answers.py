@@ -170,7 +170,7 @@ def test_the_root_certificate_can_be_downloaded(client, settings, tmp_path):
 
     settings.SIGNING_KEYS_DIR = tmp_path
     keys.clear_caches()
-    keys.ensure_development_ca(tmp_path)
+    keys.ensure_development_ca()
     try:
         response = client.get(reverse("verification:ca-certificate"))
     finally:

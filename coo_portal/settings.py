@@ -327,6 +327,25 @@ SIGNING_KEYS_DIR = Path(os.environ.get("SIGNING_KEYS_DIR") or VAR_DIR / "keys")
 # Production: one PKCS#12 per agency, SIGNING_P12_<AGENCY> and SIGNING_P12_PASSWORD_<AGENCY>;
 # read by certificates.signing when it loads a signer.
 
+# Verifiable Credentials (certificates/credential_keys.py): one ECDSA P-256 key per agency, apart
+# from its PDF signing key. Production: SIGNING_VC_KEY_<AGENCY> names a PEM (PKCS#8) file and
+# SIGNING_VC_KEY_PASSWORD_<AGENCY> (or ..._FILE) its password, if it has one. Development keys
+# (made in SIGNING_KEYS_DIR by init_signing_keys, or on first use) only with DEBUG or TESTING:
+# with DEBUG=0 a credential is signed with a configured key or not at all (system check
+# certificates.E010).
+_VC_KEY_PREFIX = "SIGNING_VC_KEY_"
+SIGNING_VC_KEYS = {
+    name.removeprefix(_VC_KEY_PREFIX): Path(value)
+    for name, value in os.environ.items()
+    if name.startswith(_VC_KEY_PREFIX)
+    and not name.startswith(_VC_KEY_PREFIX + "PASSWORD_")
+    and value
+}
+SIGNING_VC_KEY_PASSWORDS = {
+    code: _secret(f"{_VC_KEY_PREFIX}PASSWORD_{code}") or "" for code in SIGNING_VC_KEYS
+}
+SIGNING_VC_DEV_KEYS = DEBUG or TESTING
+
 # ---------------------------------------------------------------------------------------------
 # Internationalisation
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,10 @@ def test_init_signing_keys_makes_a_ca_and_one_key_per_agency_once(
     out = StringIO()
     call_command("init_signing_keys", "--agency", "TXC", stdout=out)
 
-    assert set(created) == {"ca.pem", "ca-key.pem", "EIC.p12", "FIEO.p12", "TXC.p12"}
+    assert set(created) == {
+        *("ca.pem", "ca-key.pem", "EIC.p12", "FIEO.p12", "TXC.p12"),
+        *("EIC-vc.pem", "FIEO-vc.pem", "TXC-vc.pem"),  # the credential keys
+    }
     assert {p.name: p.read_bytes() for p in signing_keys.iterdir()} == created
     assert out.getvalue().count("Kept the existing signing key") == 3
     assert (signing_keys / "EIC.p12").stat().st_mode & 0o077 == 0

@@ -45,6 +45,14 @@ PUBLIC = {
     "verification:api-certificate",
     "verification:pdf",
     "verification:ca-certificate",
+    # Verifiable Credentials: the check, the download (number + code), keys, context, lists
+    "verification:credential",
+    "verification:credential-download",
+    "verification:did-portal",
+    "verification:did-agency",
+    "verification:jwks",
+    "verification:credential-context",
+    "verification:status-list",
 }
 
 SAMPLE_ARGS = {

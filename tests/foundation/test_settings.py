@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -51,6 +54,20 @@ def random_key() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(50))
 
 
+def credential_key_file(tmp_path: Path) -> str:
+    """An agency's credential key as an operator makes one (ECDSA P-256, PKCS#8 PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "eic-credential.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(path)
+
+
 def test_check_deploy_is_clean_under_production_settings(tmp_path):
     result = manage(
         "check",
@@ -59,9 +76,23 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         SECRET_KEY=random_key(),
         ALLOWED_HOSTS="example.org",
         VAR_DIR=str(tmp_path),
+        SIGNING_VC_KEY_EIC=credential_key_file(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout + result.stderr
+
+
+def test_check_deploy_refuses_production_without_a_credential_key(tmp_path):
+    result = manage(
+        "check",
+        "--deploy",
+        DEBUG="0",
+        SECRET_KEY=random_key(),
+        ALLOWED_HOSTS="example.org",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "certificates.E010" in result.stdout + result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
@@ -93,11 +124,14 @@ def test_a_secret_key_starting_with_a_dollar_is_taken_literally(tmp_path):
 
 def test_env_example_copied_to_env_is_a_working_production_configuration(tmp_path):
     """.env.example is what operators copy to .env: each value must read as the setting it
-    names (django-environ keeps a trailing "# comment" as part of the value)."""
+    names (django-environ keeps a trailing "# comment" as part of the value). The secrets it
+    cannot hold are supplied, as an operator would: the secret key and the credential key."""
+    key = credential_key_file(tmp_path)
     script = (
         "import environ, os, django\n"
         "environ.Env.read_env('.env.example', overwrite=True)\n"
-        f"os.environ.update(SECRET_KEY={random_key()!r}, VAR_DIR={str(tmp_path)!r})\n"
+        f"os.environ.update(SECRET_KEY={random_key()!r}, VAR_DIR={str(tmp_path)!r},"
+        f" SIGNING_VC_KEY_EIC={key!r})\n"
         "django.setup()\n"
         "from django.core.management import call_command\n"
         "call_command('check', '--deploy')\n"

@@ -241,8 +241,10 @@ def certificate_issue(*, application_id: int) -> Certificate:
     """Issue the certificate of an APPROVED application; idempotent.
 
     Side effects, all in one transaction: locks the application, allocates the next number of
-    its office and year, renders and signs the PDF, stores the signed bytes (content-addressed,
-    the only write outside the database), creates the Certificate, marks the predecessor of an
+    its office and year, renders the PDF, attaches its Verifiable Credential (reserving a
+    status list entry: certificates/credential.py), signs the PDF, stores the signed bytes
+    (content-addressed, the only write outside the database), creates the Certificate and
+    signs the downloadable credential with the signed PDF's hash, marks the predecessor of an
     in-lieu replacement SUPERSEDED, moves the application to ISSUED, tells verification to
     forget any answer it keeps for either number (verification.store); after commit, emails and
     texts the exporter. If the application already has a certificate it is returned and

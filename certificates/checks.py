@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, register
 
-from .credential_keys import CredentialKeyError, load_configured_key
+from .credential_keys import CredentialKeyError, load_configured_key, retired_public_keys
 
 
 @register()
@@ -29,4 +29,11 @@ def credential_keys_check(app_configs: Any = None, **kwargs: Any) -> list[Error]
             load_configured_key(suffix)
         except CredentialKeyError as exc:
             errors.append(Error(str(exc), obj=f"SIGNING_VC_KEY_{suffix}", id="certificates.E011"))
+    for suffix in sorted(settings.SIGNING_VC_RETIRED_KEYS):
+        try:
+            retired_public_keys(suffix)
+        except CredentialKeyError as exc:
+            errors.append(
+                Error(str(exc), obj=f"SIGNING_VC_RETIRED_{suffix}", id="certificates.E012")
+            )
     return errors

@@ -119,16 +119,49 @@ def _credential_key(agency_code: str, where: tuple[object, ...]) -> ECKey:
     return ECKey.import_key(pem)
 
 
+def retired_public_keys(agency_code: str) -> list[ECKey]:
+    """The agency's retired keys (SIGNING_VC_RETIRED_<CODE>): they sign nothing any more but
+    stay published, so that the credentials and status lists they signed still verify."""
+    found = []
+    for path in settings.SIGNING_VC_RETIRED_KEYS.get(env_suffix(agency_code), []):
+        try:
+            data = Path(path).read_bytes()
+            if b"PRIVATE KEY" in data:
+                key = serialization.load_pem_private_key(data, None).public_key()
+            else:
+                key = serialization.load_pem_public_key(data)
+        except (OSError, ValueError, TypeError) as exc:
+            raise CredentialKeyError(
+                f"Cannot read the retired credential key {path}: {exc}"
+            ) from exc
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+            raise CredentialKeyError(f"{path} is not an ECDSA P-256 key.")
+        pem = key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        found.append(ECKey.import_key(pem))
+    return found
+
+
 def key_thumbprint(agency_code: str) -> str:
     """RFC 7638 thumbprint of the public key: the fragment of its kid, stable across restarts
     and different for every key, so a rotated key never shares a kid with its predecessor."""
     return credential_key(agency_code).thumbprint()
 
 
-def public_jwk(agency_code: str, *, kid: str) -> dict[str, str]:
-    """The public key as published (no private part), with its kid and algorithm."""
-    public = credential_key(agency_code).as_dict(private=False)
-    return {**public, "kid": kid, "alg": ALGORITHM, "use": "sig"}
+def published_jwks(agency_code: str, *, did: str) -> list[dict[str, str]]:
+    """The agency's public keys as published (no private part): the current key first, then
+    the retired ones, each with kid `<did>#<thumbprint>` and its algorithm."""
+    keys = [credential_key(agency_code), *retired_public_keys(agency_code)]
+    return [
+        {
+            **key.as_dict(private=False),
+            "kid": f"{did}#{key.thumbprint()}",
+            "alg": ALGORITHM,
+            "use": "sig",
+        }
+        for key in keys
+    ]
 
 
 def clear_caches() -> None:

@@ -345,6 +345,14 @@ SIGNING_VC_KEY_PASSWORDS = {
     code: _secret(f"{_VC_KEY_PREFIX}PASSWORD_{code}") or "" for code in SIGNING_VC_KEYS
 }
 SIGNING_VC_DEV_KEYS = DEBUG or TESTING
+# Retired credential keys stay published (JWKS, did:web) so that what they signed still verifies:
+# SIGNING_VC_RETIRED_<AGENCY>, comma-separated PEM files of the old keys (public or private).
+_VC_RETIRED_PREFIX = "SIGNING_VC_RETIRED_"
+SIGNING_VC_RETIRED_KEYS = {
+    name.removeprefix(_VC_RETIRED_PREFIX): [Path(p.strip()) for p in value.split(",") if p.strip()]
+    for name, value in os.environ.items()
+    if name.startswith(_VC_RETIRED_PREFIX) and value.strip()
+}
 
 # ---------------------------------------------------------------------------------------------
 # Internationalisation

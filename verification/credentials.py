@@ -33,10 +33,14 @@ from certificates.credential import (
     portal_did,
     status_list_url,
 )
-from certificates.credential_keys import CredentialKeyError, public_jwk
+from certificates.credential_keys import CredentialKeyError, published_jwks
 from certificates.models import STATUS_LIST_SIZE, Certificate, Credential
 
 from . import selectors
+from .models import VerificationLog
+
+# The log's writers (queued in Redis or written at once) are shared with the other channels.
+from .services import _log, _log_row, client_hash
 from .vc_check import CredentialCheck, check_credential
 
 logger = logging.getLogger(__name__)
@@ -55,10 +59,12 @@ def _agency_keys() -> list[tuple[IssuingAgency, dict[str, str]]]:
     published = []
     for agency in IssuingAgency.objects.order_by("code"):
         try:
-            published.append((agency, public_jwk(agency.code, kid=agency_kid(agency.code))))
+            jwks = published_jwks(agency.code, did=agency_did(agency.code))
         except CredentialKeyError:
             # With DEBUG=0 an agency without a configured key issues nothing: nothing to publish.
             logger.warning("No credential key for %s: not in the JWKS", agency.code)
+            continue
+        published += [(agency, jwk) for jwk in jwks]
     return published
 
 
@@ -81,18 +87,18 @@ def agency_did_document(agency_code: str) -> dict[str, Any] | None:
     if agency is None:
         return None
     try:
-        jwk = public_jwk(agency.code, kid=agency_kid(agency.code))
+        jwks = published_jwks(agency.code, did=agency_did(agency.code))
     except CredentialKeyError:
         return None
     did = agency_did(agency.code)
-    method = _verification_method(agency.code, jwk)
+    methods = [_verification_method(agency.code, jwk) for jwk in jwks]
     return {
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"],
         "id": did,
         "alsoKnownAs": [agency.name],
         "controller": portal_did(),
-        "verificationMethod": [method],
-        "assertionMethod": [method["id"]],
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods],
     }
 
 
@@ -157,7 +163,8 @@ def status_list_get(*, agency_code: str, list_number: int) -> StatusList | None:
     if current is None:
         return None
     encoded, etag = current
-    key = f"vc-status:{agency.code}:{list_number}:{etag}"
+    # The signing key's id is part of the key: after a rotation the list is signed anew.
+    key = f"vc-status:{agency_kid(agency.code)}:{list_number}:{etag}"
     token = cache.get(key)
     if token is None:
         url = status_list_url(agency.code, list_number)
@@ -210,13 +217,26 @@ class CredentialAnswer:
     items: list[LineItem] = field(default_factory=list)
 
 
-def verification_check_credential(*, token: str) -> CredentialAnswer:
+def verification_check_credential(*, token: str, client_address: str) -> CredentialAnswer:
     """Check a pasted or uploaded credential as an offline verifier would (verification.vc_check,
     with the portal's published keys and current status list), then find its certificate in
-    the register (by credential id) to show the register's facts beside the credential's."""
+    the register (by credential id) to show the register's facts beside the credential's.
+    Logged like every verification (channel "credential")."""
     check = check_credential(token, jwks=jwks_document(), status_list=status_list_for_url)
-    if not check.signature_valid:
-        return CredentialAnswer(check)
+    answer = CredentialAnswer(check)
+    if check.signature_valid:
+        answer = _with_register(check)
+    outcome = VerificationLog.Outcome.AUTHENTIC if check.ok else VerificationLog.Outcome.REFUSED
+    row = _log_row(
+        channel=VerificationLog.Channel.CREDENTIAL,
+        outcome=outcome,
+        client=client_hash(client_address),
+    )
+    _log(answer.certificate.pk if answer.certificate else None, row)
+    return answer
+
+
+def _with_register(check: CredentialCheck) -> CredentialAnswer:
     credential = (
         Credential.objects.filter(credential_id=check.claims.get("id"))
         .select_related("certificate")

@@ -208,7 +208,9 @@ def credential(request: HttpRequest) -> HttpResponse:
     form = CredentialForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "verification/credential.html", {"form": form}, status=400)
-    answer = verification_check_credential(token=form.cleaned_data["token"])
+    answer = verification_check_credential(
+        token=form.cleaned_data["token"], client_address=_client_address(request)
+    )
     context = {"form": CredentialForm(), "answer": answer, "check": answer.check}
     return render(request, "verification/credential.html", context)
 

@@ -19,10 +19,11 @@ from certificates.credential_keys import (
     dev_key_path,
     ensure_credential_key,
 )
-from certificates.models import Certificate
+from certificates.models import Certificate, Credential
 from certificates.services import certificate_issue
+from tests import credentials as vc
 
-from .factories import application_under_review
+from .factories import application_under_review, issued_certificate
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +51,7 @@ def production(settings):
     settings.SIGNING_VC_DEV_KEYS = False
     settings.SIGNING_VC_KEYS = {}
     settings.SIGNING_VC_KEY_PASSWORDS = {}
+    settings.SIGNING_VC_RETIRED_KEYS = {}
     return settings
 
 
@@ -109,3 +111,38 @@ def test_a_development_key_is_made_once_and_readable_by_its_owner_only(signing_k
     assert ensure_credential_key("EIC") is False
     assert dev_key_path("EIC").read_bytes() == first
     assert dev_key_path("EIC").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.django_db
+def test_after_a_rotation_old_credentials_still_verify_and_new_ones_use_the_new_key(
+    production,
+    tmp_path,
+    alice,
+    olivia,
+    eic_mumbai,
+    eic_key,
+    client,
+    django_capture_on_commit_callbacks,
+):
+    old_key = write_key(tmp_path / "old.pem", ec.generate_private_key(ec.SECP256R1()))
+    production.SIGNING_VC_KEYS = {"EIC": old_key}
+    first = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
+    old_token = Credential.objects.get(
+        certificate=issued_certificate(first, django_capture_on_commit_callbacks)
+    ).jwt
+
+    production.SIGNING_VC_KEYS = {
+        "EIC": write_key(tmp_path / "new.pem", ec.generate_private_key(ec.SECP256R1()))
+    }
+    production.SIGNING_VC_RETIRED_KEYS = {"EIC": [old_key]}
+    second = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
+    new_token = Credential.objects.get(
+        certificate=issued_certificate(second, django_capture_on_commit_callbacks)
+    ).jwt
+
+    assert checks.credential_keys_check() == []
+    assert vc.header_of(old_token)["kid"] != vc.header_of(new_token)["kid"]
+    for token in (old_token, new_token):
+        credential = vc.verify_published(client, token)
+        assert vc.status_bit(client, credential) is False
+    assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2

@@ -27,6 +27,7 @@ from certificates.models import Certificate
 from certificates.services import certificate_revoke
 from tests import credentials as vc
 from tests.certificates.factories import application_under_review, issued_certificate
+from verification.models import VerificationLog
 from verification.vc_check import REASONS
 
 pytestmark = pytest.mark.django_db
@@ -259,3 +260,17 @@ def test_the_checker_needs_only_the_standard_library_and_joserfc():
     }
 
     assert imports - set(sys.stdlib_module_names) == {"joserfc"}
+
+
+def test_each_check_is_logged_with_its_outcome_and_certificate(client, certificate, genuine):
+    check_on_page(client, genuine)
+    check_on_page(client, with_changed_claim(genuine))
+
+    logged = list(
+        VerificationLog.objects.filter(channel="credential").values_list(
+            "outcome", "certificate_id"
+        )
+    )
+    assert sorted(logged, key=str) == sorted(
+        [("authentic", certificate.pk), ("refused", None)], key=str
+    )

@@ -289,7 +289,8 @@ def status_list(request: HttpRequest, agency: str, list_number: int) -> HttpResp
     if found is None:
         raise Http404("No such status list")
     cache_control = f"public, max-age={STATUS_LIST_MAX_AGE}"
-    if found.etag in request.headers.get("If-None-Match", ""):
+    asked = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
+    if found.etag in asked or "*" in asked:
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(found.token, content_type=MEDIA_TYPE)

@@ -274,3 +274,14 @@ def test_each_check_is_logged_with_its_outcome_and_certificate(client, certifica
     assert sorted(logged, key=str) == sorted(
         [("authentic", certificate.pk), ("refused", None)], key=str
     )
+
+
+def test_the_check_reads_a_bounded_number_of_queries(
+    client, genuine, fieo, django_assert_max_num_queries
+):
+    # Seven: the agencies (for the keys), the list's agency, its entries and revoked bits, the
+    # credential, the certificate and its goods, and the log row; none per agency or per item.
+    with django_assert_max_num_queries(8):
+        page = check_on_page(client, genuine)
+
+    assert "Valid credential" in page

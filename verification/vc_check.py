@@ -107,7 +107,7 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header = json.loads(_b64decode(parts[0]))
         payload = json.loads(_b64decode(parts[1]))
-    except (ValueError, binascii.Error) as exc:
+    except (ValueError, binascii.Error, RecursionError) as exc:  # deep nesting: RecursionError
         raise CheckError("malformed") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise CheckError("malformed")

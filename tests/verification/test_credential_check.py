@@ -285,3 +285,11 @@ def test_the_check_reads_a_bounded_number_of_queries(
         page = check_on_page(client, genuine)
 
     assert "Valid credential" in page
+
+
+def test_a_deeply_nested_forgery_is_refused_as_malformed_not_an_error(client):
+    nested = b64(b"[" * 50_000 + b"]" * 50_000)
+
+    page = check_on_page(client, f"{nested}.{nested}.c2ln")
+
+    assert REASONS["malformed"] in page

@@ -362,3 +362,32 @@ def test_the_credential_is_attached_and_pyhanko_finds_the_signature_intact(certi
     assert status.valid
     assert status.trusted
     assert status.coverage.name == "ENTIRE_FILE"
+
+
+def test_the_exporters_certificate_panel_offers_the_credential(certificate, alice):
+    page = exporter_client(alice).get(
+        reverse("applications:detail", args=[certificate.application.reference])
+    )
+
+    assert reverse("certificates:credential", args=[certificate.number]) in page.content.decode()
+
+
+def test_a_second_exporter_cannot_download_the_credential(certificate, bob):
+    response = exporter_client(bob).get(
+        reverse("certificates:credential", args=[certificate.number])
+    )
+
+    assert response.status_code == 404
+
+
+def test_an_index_already_taken_is_skipped_for_another_random_one(
+    certificate, alice, olivia, eic_mumbai, django_capture_on_commit_callbacks, monkeypatch
+):
+    taken = Credential.objects.get(certificate=certificate).status_index
+    draws = iter([taken, taken, 77])
+    monkeypatch.setattr("certificates.credential.secrets.randbelow", lambda _n: next(draws))
+    application = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
+
+    second = issued_certificate(application, django_capture_on_commit_callbacks)
+
+    assert Credential.objects.get(certificate=second).status_index == 77

@@ -26,7 +26,7 @@ from tests import credentials as vc
 from tests import factories
 from tests.clients import exporter_client
 
-from .conftest import pdf_text, pdfsig
+from .conftest import pdf_text, pdfsig, run
 from .factories import application_under_review, approve, issued_certificate
 
 pytestmark = pytest.mark.django_db
@@ -391,3 +391,16 @@ def test_an_index_already_taken_is_skipped_for_another_random_one(
     second = issued_certificate(application, django_capture_on_commit_callbacks)
 
     assert Credential.objects.get(certificate=second).status_index == 77
+
+
+def test_poppler_lists_and_saves_the_attached_credential(certificate, tmp_path: Path):
+    content = certificate.pdf.read()
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(content)
+    saved = tmp_path / "credential.jwt"
+
+    listing = run("pdfdetach", "-list", str(pdf))
+    run("pdfdetach", "-save", "1", "-o", str(saved), str(pdf), check=True)
+
+    assert "credential.jwt" in listing
+    assert saved.read_text() == vc.embedded_credential(content)

@@ -101,3 +101,51 @@ class IssuanceAttempt(models.Model):
     def __str__(self) -> str:
         outcome = "succeeded" if self.succeeded else ("failed (final)" if self.final else "failed")
         return f"Issuance of application {self.application_id}: {outcome}"
+
+
+# A Bitstring Status List holds at least 131,072 entries (16 KiB) so that one revoked entry
+# hides among many; a list takes new credentials until it is half full, so that a random free
+# index is found in a couple of tries, then the agency's next list opens.
+STATUS_LIST_SIZE = 131_072
+STATUS_LIST_FILL = STATUS_LIST_SIZE // 2
+
+
+class Credential(TimeStampedModel):
+    """A certificate's Verifiable Credential and its entry on the agency's status list.
+
+    The row is made (its index reserved) before the PDF is signed, because the credential
+    embedded in the PDF names its status entry; `certificate` is set in the same transaction
+    once the certificate row exists. `revoked` is the entry's bit on the served list.
+    """
+
+    agency = models.ForeignKey(
+        "applications.IssuingAgency", on_delete=models.PROTECT, related_name="credentials"
+    )
+    list_number = models.PositiveIntegerField()
+    status_index = models.PositiveIntegerField()
+    certificate = models.OneToOneField(
+        Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="credential"
+    )
+    credential_id = models.CharField(max_length=45, unique=True)  # urn:uuid:...
+    # The downloadable credential (vc+jwt), signed after the PDF, with the signed PDF's SHA-256.
+    jwt = models.TextField(blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "list_number", "status_index"], name="credential_status_slot"
+            ),
+            models.CheckConstraint(
+                name="credential_status_index_in_list",
+                condition=models.Q(status_index__lt=STATUS_LIST_SIZE),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["agency", "list_number", "revoked"], name="credential_list_revoked"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} ({self.agency_id}/{self.list_number}#{self.status_index})"

@@ -37,6 +37,7 @@ from applications.services import application_copy
 from applications.workflow import application_mark_issued
 from verification.services import AnswerForgetError, verification_answer_forget
 
+from .credential import credential_prepare, credential_register, credential_revoke
 from .models import Certificate, CertificateCounter, IssuanceAttempt, certificate_upload_to
 from .pdf import (
     CertificateData,
@@ -240,8 +241,10 @@ def certificate_issue(*, application_id: int) -> Certificate:
     """Issue the certificate of an APPROVED application; idempotent.
 
     Side effects, all in one transaction: locks the application, allocates the next number of
-    its office and year, renders and signs the PDF, stores the signed bytes (content-addressed,
-    the only write outside the database), creates the Certificate, marks the predecessor of an
+    its office and year, renders the PDF, attaches its Verifiable Credential (reserving a
+    status list entry: certificates/credential.py), signs the PDF, stores the signed bytes
+    (content-addressed, the only write outside the database), creates the Certificate and
+    signs the downloadable credential with the signed PDF's hash, marks the predecessor of an
     in-lieu replacement SUPERSEDED, moves the application to ISSUED, tells verification to
     forget any answer it keeps for either number (verification.store); after commit, emails and
     texts the exporter. If the application already has a certificate it is returned and
@@ -265,9 +268,13 @@ def certificate_issue(*, application_id: int) -> Certificate:
         application=application, number=allocated.number, code=code, issued_at=issued_at
     )
     officer = _officer_of(application)
+    # The credential goes into the PDF before signing, so that the signature covers it.
+    credential = credential_prepare(
+        application=application, data=data, issued_at=issued_at, pdf=render_certificate(data)
+    )
     try:
         signed = sign_certificate_pdf(
-            render_certificate(data),
+            credential.pdf,
             agency_code=application.agency.code,
             officer_name=data.officer_name,
             designation=data.officer_designation,
@@ -290,6 +297,7 @@ def certificate_issue(*, application_id: int) -> Certificate:
         issued_at=issued_at,
         signing_officer=officer,
     )
+    credential_register(prepared=credential, certificate=certificate)
     # A number issued before, in a database since restored, may have an answer kept in Redis.
     verification_answer_forget(number=certificate.number)
     if predecessor is not None:
@@ -322,6 +330,7 @@ def _supersede(old: Certificate, *, by: Certificate) -> None:
         old.status = Certificate.Status.SUPERSEDED
     old.superseded_by = by
     old.save(update_fields=["status", "superseded_by", "updated_at"])
+    credential_revoke(certificate=old)
     verification_answer_forget(number=old.number)
     ApplicationEvent.objects.create(
         application_id=old.application_id,
@@ -402,6 +411,7 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
     certificate.save(
         update_fields=["status", "revoked_at", "revoked_by", "revocation_reason", "updated_at"]
     )
+    credential_revoke(certificate=certificate)
     try:
         verification_answer_forget(number=certificate.number)
     except AnswerForgetError as exc:

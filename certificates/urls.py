@@ -9,6 +9,7 @@ app_name = "certificates"
 # ends with the number.
 urlpatterns = [
     path("download/<path:key>", views.download, name="download"),
+    path("credential/<path:key>", views.credential, name="credential"),
     path("revoke/<path:number>", views.revoke, name="revoke"),
     path("replace/<path:number>", views.request_replacement, name="request-replacement"),
 ]

@@ -12,7 +12,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import pki
+from .credential import MEDIA_TYPE
 from .forms import RevokeForm
+from .models import Credential
 from .selectors import (
     application_page_path,
     certificate_get_for_exporter,
@@ -41,6 +43,21 @@ def download(request: HttpRequest, key: str) -> HttpResponse:
         raise StoredFileCorruptedError(f"The stored PDF of {certificate.number} fails its hash")
     response = HttpResponse(content, content_type="application/pdf")
     filename = certificate.number.replace("/", "-") + ".pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def credential(request: HttpRequest, key: str) -> HttpResponse:
+    """The certificate's Verifiable Credential (vc+jwt), with the signed PDF's hash, for the
+    same people as the PDF."""
+    certificate = certificate_get_for_viewer(key=key, user=request.user)
+    issued = Credential.objects.filter(certificate=certificate).exclude(jwt="").first()
+    if issued is None:  # issued before credentials were
+        raise Http404("No credential was issued with this certificate.")
+    response = HttpResponse(issued.jwt, content_type=MEDIA_TYPE)
+    filename = certificate.number.replace("/", "-") + ".jwt"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -379,6 +379,33 @@ TSA_PASSWORD = _secret("TSA_PASSWORD", "")
 TSA_TIMEOUT = _int("TSA_TIMEOUT", 10)
 TSA_DISABLED = _bool("TSA_DISABLED", default=False)
 
+# Verifiable Credentials (certificates/credential_keys.py): one ECDSA P-256 key per agency, apart
+# from its PDF signing key. Production: SIGNING_VC_KEY_<AGENCY> names a PEM (PKCS#8) file and
+# SIGNING_VC_KEY_PASSWORD_<AGENCY> (or ..._FILE) its password, if it has one. Development keys
+# (made in SIGNING_KEYS_DIR by init_signing_keys, or on first use) only with DEBUG or TESTING:
+# with DEBUG=0 a credential is signed with a configured key or not at all (system check
+# certificates.E010).
+_VC_KEY_PREFIX = "SIGNING_VC_KEY_"
+SIGNING_VC_KEYS = {
+    name.removeprefix(_VC_KEY_PREFIX): Path(value)
+    for name, value in os.environ.items()
+    if name.startswith(_VC_KEY_PREFIX)
+    and not name.startswith(_VC_KEY_PREFIX + "PASSWORD_")
+    and value
+}
+SIGNING_VC_KEY_PASSWORDS = {
+    code: _secret(f"{_VC_KEY_PREFIX}PASSWORD_{code}") or "" for code in SIGNING_VC_KEYS
+}
+SIGNING_VC_DEV_KEYS = DEBUG or TESTING
+# Retired credential keys stay published (JWKS, did:web) so that what they signed still verifies:
+# SIGNING_VC_RETIRED_<AGENCY>, comma-separated PEM files of the old keys (public or private).
+_VC_RETIRED_PREFIX = "SIGNING_VC_RETIRED_"
+SIGNING_VC_RETIRED_KEYS = {
+    name.removeprefix(_VC_RETIRED_PREFIX): [Path(p.strip()) for p in value.split(",") if p.strip()]
+    for name, value in os.environ.items()
+    if name.startswith(_VC_RETIRED_PREFIX) and value.strip()
+}
+
 # ---------------------------------------------------------------------------------------------
 # Internationalisation
 # ---------------------------------------------------------------------------------------------

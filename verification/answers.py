@@ -37,6 +37,11 @@ def pdf_path(certificate: Certificate) -> str:
     return f"{url}?{urlencode({'code': certificate.verification_code})}"
 
 
+def credential_path(certificate: Certificate) -> str:
+    url = reverse("verification:credential-download", kwargs={"number": certificate.number})
+    return f"{url}?{urlencode({'code': certificate.verification_code})}"
+
+
 @dataclass(frozen=True)
 class Answer:
     certificate_id: int
@@ -81,6 +86,7 @@ def answer_build(certificate: Certificate, items: list[LineItem]) -> Answer:
         "certificate": certificate,
         "items": items,
         "pdf_url": pdf_path(certificate),
+        "credential_url": credential_path(certificate),
         "replacement_url": verify_path(replacement) if replacement else "",
     }
     request = _anonymous_request()
@@ -147,5 +153,7 @@ def certificate_document(certificate: Certificate, items: list[LineItem]) -> dic
         ],
         "sha256": c.sha256,
         "pdf_url": settings.SITE_URL + pdf_path(c),
+        # The Verifiable Credential (vc+jwt); 404 for a certificate issued before credentials.
+        "credential_url": settings.SITE_URL + credential_path(c),
         "verification_url": settings.SITE_URL + verify_path(c),
     }

@@ -45,3 +45,43 @@ class DocumentForm(forms.Form):
         if document.size > limit:
             raise forms.ValidationError(f"The file must be at most {filesizeformat(limit)}")
         return document
+
+
+# A credential of a certificate with many lines of goods is a few tens of kilobytes.
+CREDENTIAL_MAX_BYTES = 512 * 1024
+
+
+class CredentialForm(forms.Form):
+    """A credential (vc+jwt) pasted as text or uploaded as a file: one of the two."""
+
+    credential = forms.CharField(
+        label="Credential",
+        required=False,
+        max_length=CREDENTIAL_MAX_BYTES,
+        help_text="Paste the credential as you received it: three parts separated by dots.",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
+    )
+    upload = forms.FileField(
+        label="Or upload the credential file",
+        required=False,
+        help_text="The .jwt file downloaded from the portal. At most 512 KB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".jwt,application/vc+jwt,text/plain"}),
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        pasted = (cleaned.get("credential") or "").strip()
+        upload = cleaned.get("upload")
+        if upload is not None:
+            if upload.size > CREDENTIAL_MAX_BYTES:
+                raise forms.ValidationError("The file must be at most 512 KB")
+            try:
+                pasted = upload.read().decode("ascii").strip()
+            except UnicodeDecodeError:
+                raise forms.ValidationError(
+                    "The file is not a credential: a credential is plain text."
+                ) from None
+        if not pasted:
+            raise forms.ValidationError("Paste the credential or choose its file")
+        cleaned["token"] = pasted
+        return cleaned

@@ -12,6 +12,7 @@ class VerificationLog(models.Model):
         QR = "qr", "QR link"
         UPLOAD = "upload", "PDF upload"
         API = "api", "API"
+        CREDENTIAL = "credential", "Credential check"
 
     class Outcome(models.TextChoices):
         FOUND = "found", "Found"

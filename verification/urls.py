@@ -12,6 +12,14 @@ urlpatterns = [
     path("verify/document/", views.document, name="document"),
     path("verify/ca-certificate.pem", views.ca_certificate, name="ca-certificate"),
     path("verify/pdf/<path:number>", views.pdf, name="pdf"),
+    path("verify/credential/", views.credential, name="credential"),
+    path("verify/vc/<path:number>", views.credential_download, name="credential-download"),
+    # Verifiable Credentials: keys (did:web, JWKS), the JSON-LD context and the status lists.
+    path(".well-known/did.json", views.portal_did, name="did-portal"),
+    path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path("agencies/<str:agency>/did.json", views.agency_did, name="did-agency"),
+    path("agencies/<str:agency>/status/<int:list_number>", views.status_list, name="status-list"),
+    path("credentials/v1", views.credential_context, name="credential-context"),
     path("verify/<path:number>/", views.verify_certificate, name="verify-certificate"),
     path("api/v1/certificates/<path:number>", views.api_certificate, name="api-certificate"),
 ]

@@ -8,21 +8,31 @@ services.verification_lookup, uploads with django-ratelimit.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from certificates.models import Certificate
+from certificates.credential import MEDIA_TYPE, context_document
+from certificates.models import Certificate, Credential
 
-from .answers import Answer, pdf_path, verify_path
-from .forms import DocumentForm, VerifyForm
+from .answers import Answer, credential_path, pdf_path, verify_path
+from .credentials import (
+    STATUS_LIST_MAX_AGE,
+    agency_did_document,
+    jwks_document,
+    portal_did_document,
+    status_list_get,
+    verification_check_credential,
+)
+from .forms import CredentialForm, DocumentForm, VerifyForm
 from .models import VerificationLog
 from .services import verification_check_document, verification_lookup
 
@@ -178,9 +188,116 @@ def document(request: HttpRequest) -> HttpResponse:
         context["certificate"] = result.certificate
         context["items"] = result.items
         context["pdf_url"] = pdf_path(result.certificate)
+        context["credential_url"] = credential_path(result.certificate)
         superseded_by = result.certificate.superseded_by
         context["replacement_url"] = verify_path(superseded_by) if superseded_by else ""
     return render(request, "verification/document.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifiable Credentials: the check, the download, and what a verifier needs to check offline
+# ---------------------------------------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+@ratelimit(group="verify-credential", key="ip", rate=_rate, method="POST", block=True)
+def credential(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "verification/credential.html", {"form": CredentialForm()})
+    form = CredentialForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "verification/credential.html", {"form": form}, status=400)
+    answer = verification_check_credential(
+        token=form.cleaned_data["token"], client_address=_client_address(request)
+    )
+    context = {"form": CredentialForm(), "answer": answer, "check": answer.check}
+    return render(request, "verification/credential.html", context)
+
+
+@login_not_required
+@require_GET
+def credential_download(request: HttpRequest, number: str) -> HttpResponse:
+    """The certificate's credential (vc+jwt), for whoever has its number and code."""
+    answer = verification_lookup(
+        number=number,
+        code=request.GET.get("code", ""),
+        channel=VerificationLog.Channel.PAGE,
+        client_address=_client_address(request),
+        rate_group="verify-page",
+    )
+    issued = (
+        Credential.objects.filter(certificate_id=answer.certificate_id).exclude(jwt="").first()
+        if answer is not None
+        else None
+    )
+    if issued is None:
+        return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
+    response = HttpResponse(issued.jwt, content_type=MEDIA_TYPE)
+    filename = normalise_filename(number) + ".jwt"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def normalise_filename(number: str) -> str:
+    return number.strip("/").upper().replace("/", "-")
+
+
+def _public_json(document: object, *, content_type: str = "application/json") -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(document, indent=2, ensure_ascii=False), content_type=content_type
+    )
+    # Keys and the context change rarely (a key rotation); verifiers' browsers may fetch them.
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@login_not_required
+@require_GET
+def portal_did(request: HttpRequest) -> HttpResponse:
+    return _public_json(portal_did_document(), content_type="application/did+json")
+
+
+@login_not_required
+@require_GET
+def agency_did(request: HttpRequest, agency: str) -> HttpResponse:
+    document = agency_did_document(agency)
+    if document is None:
+        raise Http404("No such agency")
+    return _public_json(document, content_type="application/did+json")
+
+
+@login_not_required
+@require_GET
+def jwks(request: HttpRequest) -> HttpResponse:
+    return _public_json(jwks_document(), content_type="application/jwk-set+json")
+
+
+@login_not_required
+@require_GET
+def credential_context(request: HttpRequest) -> HttpResponse:
+    return _public_json(context_document(), content_type="application/ld+json")
+
+
+@login_not_required
+@require_GET
+def status_list(request: HttpRequest, agency: str, list_number: int) -> HttpResponse:
+    """The agency's status list credential, as the register is now (see credentials.py)."""
+    found = status_list_get(agency_code=agency, list_number=list_number)
+    if found is None:
+        raise Http404("No such status list")
+    cache_control = f"public, max-age={STATUS_LIST_MAX_AGE}"
+    asked = {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}
+    if found.etag in asked or "*" in asked:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(found.token, content_type=MEDIA_TYPE)
+    response["ETag"] = found.etag
+    response["Cache-Control"] = cache_control
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 # ---------------------------------------------------------------------------------------------

@@ -71,7 +71,10 @@ def test_init_signing_keys_makes_a_ca_apart_from_the_keys_and_one_key_per_agency
     out = StringIO()
     call_command("init_signing_keys", "--agency", "TXC", stdout=out)
 
-    assert set(created) == {"EIC.p12", "FIEO.p12", "TXC.p12"}
+    assert set(created) == {
+        *("EIC.p12", "FIEO.p12", "TXC.p12"),
+        *("EIC-vc.pem", "FIEO-vc.pem", "TXC-vc.pem"),  # the credential keys
+    }
     assert {p.name for p in pki.dev_ca_dir().iterdir()} == {"ca.pem", "ca-key.pem", "ca.crl"}
     assert pki.dev_ca_dir().resolve().parent == signing_keys.resolve().parent
     assert {p.name: p.read_bytes() for p in signing_keys.iterdir()} == created

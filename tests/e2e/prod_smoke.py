@@ -89,6 +89,16 @@ def stack_env(var_dir: Path, port: int) -> dict[str, str]:
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
+    # The journey's agency's credential key, made as an operator would (DEBUG=0 makes none).
+    vc_key = var_dir / "secrets" / "eic-credential.pem"
+    vc_key.parent.mkdir(parents=True, exist_ok=True)
+    genpkey = ["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    subprocess.run(  # noqa: S603 - openssl with fixed arguments
+        [*genpkey, "-out", str(vc_key)],
+        check=True,
+        capture_output=True,
+    )
+    env["SIGNING_VC_KEY_EIC"] = str(vc_key)
     return env
 
 

@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,6 +56,20 @@ def random_key() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(50))
 
 
+def credential_key_file(tmp_path: Path) -> str:
+    """An agency's credential key as an operator makes one (ECDSA P-256, PKCS#8 PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "eic-credential.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(path)
+
+
 def test_check_deploy_is_clean_under_production_settings(tmp_path):
     result = manage(
         "check",
@@ -65,6 +82,7 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         # No real payment gateway ships (README, Payments): a staging site says so by name.
         PAYMENT_GATEWAY="sandbox",
         PAYMENT_SANDBOX_ALLOWED_ON_STAGING="1",
+        SIGNING_VC_KEY_EIC=credential_key_file(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout + result.stderr
@@ -83,6 +101,19 @@ def test_check_deploy_fails_with_the_sandbox_gateway_and_no_staging_permission(t
     assert result.returncode != 0
     assert "applications.E001" in result.stderr
     assert "PAYMENT_GATEWAY=sandbox with DEBUG off" in result.stderr
+
+
+def test_check_deploy_refuses_production_without_a_credential_key(tmp_path):
+    result = manage(
+        "check",
+        "--deploy",
+        DEBUG="0",
+        SECRET_KEY=random_key(),
+        ALLOWED_HOSTS="example.org",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "certificates.E010" in result.stdout + result.stderr
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
@@ -114,13 +145,16 @@ def test_a_secret_key_starting_with_a_dollar_is_taken_literally(tmp_path):
 
 def test_env_example_copied_to_env_is_a_working_production_configuration(tmp_path):
     """.env.example is what operators copy to .env: each value must read as the setting it
-    names (django-environ keeps a trailing "# comment" as part of the value). Its
+    names (django-environ keeps a trailing "# comment" as part of the value). The secrets it
+    cannot hold are supplied, as an operator would: the secret key and the credential key. Its
     PAYMENT_GATEWAY is left empty on purpose (no real gateway ships, README "Payments"), so
     the copy is checked here as a staging site."""
+    key = credential_key_file(tmp_path)
     script = (
         "import environ, os, django\n"
         "environ.Env.read_env('.env.example', overwrite=True)\n"
-        f"os.environ.update(SECRET_KEY={random_key()!r}, VAR_DIR={str(tmp_path)!r})\n"
+        f"os.environ.update(SECRET_KEY={random_key()!r}, VAR_DIR={str(tmp_path)!r},"
+        f" SIGNING_VC_KEY_EIC={key!r})\n"
         "os.environ.update(PAYMENT_GATEWAY='sandbox', PAYMENT_SANDBOX_ALLOWED_ON_STAGING='1')\n"
         "django.setup()\n"
         "from django.core.management import call_command\n"

@@ -47,6 +47,14 @@ PUBLIC = {
     "verification:ca-certificate",
     # the agency CAs' certificate revocation lists
     "pki-crl",
+    # Verifiable Credentials: the check, the download (number + code), keys, context, lists
+    "verification:credential",
+    "verification:credential-download",
+    "verification:did-portal",
+    "verification:did-agency",
+    "verification:jwks",
+    "verification:credential-context",
+    "verification:status-list",
 }
 
 SAMPLE_ARGS = {

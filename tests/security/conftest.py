@@ -19,7 +19,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from accounts.models import User
 from applications.models import Application, Document, Invoice, LineItem, Payment
 from certificates import keys
-from certificates.models import Certificate
+from certificates.models import Certificate, Credential
 from tests.clients import otp_device
 from tests.officer.factories import submitted_application
 from tests.verification.factories import CertificateFactory
@@ -58,6 +58,14 @@ def world(alice, bob, olivia, oscar, ada, eic_mumbai, signing_keys) -> World:
         application__exporter=alice,
         application__office=eic_mumbai,
         signing_officer=olivia,
+    )
+    Credential.objects.create(
+        agency=certificate.application.agency,
+        list_number=0,
+        status_index=4242,
+        certificate=certificate,
+        credential_id="urn:uuid:00000000-0000-4000-8000-000000000777",
+        jwt="eyJhbGciOiJFUzI1NiJ9.e30.c2ln",  # its content is not what these tests look at
     )
     return World(
         alice=alice,

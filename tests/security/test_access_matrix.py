@@ -110,6 +110,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "officer:clarify": POST_ONLY_SIGNED_IN,
     # -- certificates ---------------------------------------------------------------------------
     "certificates:download": ALICE_AND_EIC,
+    "certificates:credential": ALICE_AND_EIC,
     # Olivia sees the certificate but may not revoke it; only the agency administrator may.
     "certificates:revoke": cells("login 404 404 403 404 ok"),
     "certificates:request-replacement": POST_ONLY_SIGNED_IN,
@@ -122,6 +123,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verification:api-certificate": EVERYONE_OK,
     # -- the agency CAs' CRLs -----------------------------------------------------------------
     "pki-crl": EVERYONE_OK,
+    # -- Verifiable Credentials: the check, the download by number + code, and what an offline
+    # verifier needs (keys, context, status lists), all public ----------------------------------
+    "verification:credential": EVERYONE_OK,
+    "verification:credential-download": EVERYONE_OK,
+    "verification:did-portal": EVERYONE_OK,
+    "verification:did-agency": EVERYONE_OK,
+    "verification:jwks": EVERYONE_OK,
+    "verification:credential-context": EVERYONE_OK,
+    "verification:status-list": EVERYONE_OK,
 }
 
 

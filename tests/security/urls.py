@@ -44,7 +44,8 @@ def url_kwargs(world: World) -> dict[str, str]:
         "order_id": world.payment.order_id,
         "key": world.certificate.number,
         "number": world.certificate.number,
-        "agency": world.certificate.office.agency.code,
+        "agency": world.certificate.application.agency.code,
+        "list_number": "0",
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",
@@ -70,6 +71,7 @@ def _query(name: str, world: World) -> dict[str, str]:
         "verification:verify-certificate": {"code": code},
         "verification:pdf": {"code": code},
         "verification:api-certificate": {"code": code},
+        "verification:credential-download": {"code": code},
         # An unsigned return from the gateway: refused, but only the payer learns that.
         "applications:payment-return": {"order_id": world.payment.order_id, "status": "captured"},
     }.get(name, {})

@@ -13,13 +13,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from applications.models import IssuingAgency
 from certificates import keys, pki
+from certificates.credential_keys import dev_key_path, ensure_credential_key
 
 
 class Command(BaseCommand):
     help = (
         "Create, unless they exist, a development root CA and a signing key for each issuing "
-        "agency under SIGNING_KEYS_DIR. DEBUG=1 only: production keys come from each "
-        "agency's CA (see SIGNING_P12_<CODE>)."
+        "agency under SIGNING_KEYS_DIR, with its credential key. DEBUG=1 only: production keys "
+        "come from each agency's CA (see SIGNING_P12_<CODE>) and SIGNING_VC_KEY_<CODE>."
     )
     # The signing-key check fails in production by design; this command must still say why
     # it refuses instead of failing on that check first.
@@ -55,3 +56,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"Created the signing key {keys_dir / code}.p12 for {name}")
             else:
                 self.stdout.write(f"Kept the existing signing key {keys_dir / code}.p12")
+            # The credential key (Verifiable Credentials), apart from the PDF signing key.
+            if ensure_credential_key(code):
+                self.stdout.write(f"Created the credential key {dev_key_path(code)} for {name}")

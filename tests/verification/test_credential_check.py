@@ -1,0 +1,295 @@
+"""/verify/credential/ and the offline checker (python -m verification.vc_check) accept the
+portal's credential and refuse, with the reason, one with a changed claim, one signed by
+another key and one whose status bit is set."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from jwcrypto import jwk, jws
+
+from certificates import credential_keys, keys
+from certificates.models import Certificate
+from certificates.services import certificate_revoke
+from tests import credentials as vc
+from tests.certificates.factories import application_under_review, issued_certificate
+from verification.models import VerificationLog
+from verification.vc_check import REASONS
+
+pytestmark = pytest.mark.django_db
+
+URL = "/verify/credential/"
+
+
+@pytest.fixture(autouse=True)
+def signing_keys(settings, tmp_path: Path) -> Iterator[Path]:
+    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
+    keys.clear_caches()
+    credential_keys.clear_caches()
+    keys.ensure_agency_key("EIC", "Export Inspection Council")
+    cache.clear()
+    yield settings.SIGNING_KEYS_DIR
+    keys.clear_caches()
+    credential_keys.clear_caches()
+    cache.clear()
+
+
+@pytest.fixture
+def certificate(alice, olivia, eic_mumbai, django_capture_on_commit_callbacks) -> Certificate:
+    application = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
+    return issued_certificate(application, django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def genuine(certificate, client) -> str:
+    """The credential as a verifier gets it: from the verification page, by number + code."""
+    path = reverse("verification:credential-download", args=[certificate.number])
+    response = client.get(path, {"code": certificate.verification_code})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vc+jwt"
+    return response.content.decode()
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def with_changed_claim(token: str) -> str:
+    header, _, signature = token.split(".")
+    claims = vc.payload_of(token)
+    claims["credentialSubject"]["items"][0]["quantity"]["value"] = "5000"
+    return ".".join([header, b64(json.dumps(claims).encode()), signature])
+
+
+def signed_by_another_key(token: str) -> str:
+    """The same header (kid and all) and claims, signed with a key the portal never had."""
+    other = jwk.JWK.generate(kty="EC", crv="P-256")
+    signed = jws.JWS(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    signed.add_signature(other, protected=json.dumps(vc.header_of(token)))
+    return signed.serialize(compact=True)
+
+
+def check_on_page(client, token: str) -> str:
+    response = client.post(URL, {"credential": token})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# -- the web page ------------------------------------------------------------------------------
+
+
+def test_the_genuine_credential_is_valid_with_the_registers_facts_beside_it(
+    client, certificate, genuine
+):
+    page = check_on_page(client, genuine)
+
+    assert "Valid credential" in page
+    assert "Not revoked" in page
+    assert "The credential beside the register" in page
+    assert page.count(certificate.number) >= 2  # the credential's and the register's
+    assert page.count(certificate.sha256) == 2
+
+
+def test_a_credential_uploaded_as_a_file_is_checked_too(client, genuine):
+    upload = SimpleUploadedFile("c.jwt", genuine.encode(), content_type="application/vc+jwt")
+
+    response = client.post(URL, {"upload": upload})
+
+    assert "Valid credential" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [(with_changed_claim, "signature_invalid"), (signed_by_another_key, "signature_invalid")],
+    ids=["a changed claim", "another key"],
+)
+def test_a_tampered_credential_is_refused_with_the_reason(client, genuine, tamper, reason):
+    page = check_on_page(client, tamper(genuine))
+
+    assert "Refused" in page
+    assert REASONS[reason] in page.replace("&#x27;", "'")
+    assert "Valid credential" not in page
+
+
+def test_a_revoked_credential_is_refused_with_the_reason(client, certificate, genuine, ada):
+    certificate_revoke(certificate_id=certificate.pk, actor=ada, reason="Origin not proven.")
+
+    page = check_on_page(client, genuine)
+
+    assert "Refused" in page
+    assert REASONS["revoked"] in page.replace("&#x27;", "'")
+    assert "Revoked (the bit is set)" in page
+
+
+def test_a_credential_under_an_unknown_kid_is_refused(client, genuine):
+    header = vc.header_of(genuine)
+    header["kid"] = header["kid"].split("#")[0] + "#not-a-published-key"
+    _, payload, signature = genuine.split(".")
+
+    page = check_on_page(client, ".".join([b64(json.dumps(header).encode()), payload, signature]))
+
+    assert REASONS["unknown_key"] in page.replace("&#x27;", "'")
+
+
+def test_text_that_is_no_credential_gets_the_plain_reason(client):
+    page = check_on_page(client, "not a credential")
+
+    assert REASONS["malformed"] in page
+
+
+def test_nothing_sent_asks_for_the_credential(client):
+    response = client.post(URL, {})
+
+    assert response.status_code == 400
+    assert "Paste the credential or choose its file" in response.content.decode()
+
+
+def test_the_check_is_rate_limited_like_the_other_channels(client, settings, genuine):
+    settings.VERIFY_RATE = "3/m"
+    with time_machine.travel(dt.datetime(2026, 3, 4, 11, 30, 5, tzinfo=dt.UTC), tick=False):
+        answers = [client.post(URL, {"credential": "x"}).status_code for _ in range(4)]
+
+    assert answers == [200, 200, 200, 429]
+
+
+def test_the_download_needs_the_right_code(client, certificate):
+    path = reverse("verification:credential-download", args=[certificate.number])
+
+    assert client.get(path, {"code": "WRONGCODE234"}).status_code == 404
+
+
+# -- the offline checker -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def published(client, genuine, tmp_path: Path) -> dict[str, Path]:
+    """What a customs system downloads once: the JWKS and the status list."""
+    jwks = tmp_path / "jwks.json"
+    jwks.write_bytes(client.get("/.well-known/jwks.json").content)
+    status_url = vc.payload_of(genuine)["credentialStatus"]["statusListCredential"]
+    status = tmp_path / "list.jwt"
+    status.write_bytes(client.get(urlsplit(status_url).path).content)
+    return {"jwks": jwks, "list": status}
+
+
+def run_checker(tmp_path: Path, token: str, jwks: Path, status_list: Path):
+    credential = tmp_path / "credential.jwt"
+    credential.write_text(token)
+    # A process of its own, without Django settings: all it has is the files.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [
+            *(sys.executable, "-m", "verification.vc_check", str(credential)),
+            *("--jwks", str(jwks), "--status-list", str(status_list)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        check=False,
+    )
+
+
+def test_the_checker_accepts_the_genuine_credential_offline(tmp_path, genuine, published):
+    result = run_checker(tmp_path, genuine, published["jwks"], published["list"])
+
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["valid"] is True
+    assert verdict["revoked"] is False
+    assert verdict["credential"]["credentialSubject"]["certificateNumber"].startswith("EIC/")
+
+
+@pytest.mark.parametrize(
+    "tamper", [with_changed_claim, signed_by_another_key], ids=["a changed claim", "another key"]
+)
+def test_the_checker_refuses_a_tampered_credential_with_the_reason(
+    tmp_path, genuine, published, tamper
+):
+    result = run_checker(tmp_path, tamper(genuine), published["jwks"], published["list"])
+
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["reason"] == "signature_invalid"
+    assert "REFUSED: " + REASONS["signature_invalid"] in result.stderr
+
+
+def test_the_checker_refuses_a_credential_whose_bit_is_set_on_the_downloaded_list(
+    tmp_path, client, certificate, genuine, published, ada
+):
+    certificate_revoke(certificate_id=certificate.pk, actor=ada, reason="Origin not proven.")
+    status_url = vc.payload_of(genuine)["credentialStatus"]["statusListCredential"]
+    published["list"].write_bytes(client.get(urlsplit(status_url).path).content)
+
+    result = run_checker(tmp_path, genuine, published["jwks"], published["list"])
+
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["reason"] == "revoked"
+    assert "REFUSED: " + REASONS["revoked"] in result.stderr
+
+
+def test_the_checker_refuses_a_status_list_signed_by_another_key(tmp_path, genuine, published):
+    forged = signed_by_another_key(published["list"].read_text())
+    published["list"].write_text(forged)
+
+    result = run_checker(tmp_path, genuine, published["jwks"], published["list"])
+
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["reason"] == "status_list_invalid"
+
+
+def test_the_checker_needs_only_the_standard_library_and_joserfc():
+    source = (Path(django_settings.BASE_DIR) / "verification" / "vc_check.py").read_text()
+    imports = {
+        line.split()[1].split(".")[0]
+        for line in source.splitlines()
+        if line.startswith(("import ", "from "))
+    }
+
+    assert imports - set(sys.stdlib_module_names) == {"joserfc"}
+
+
+def test_each_check_is_logged_with_its_outcome_and_certificate(client, certificate, genuine):
+    check_on_page(client, genuine)
+    check_on_page(client, with_changed_claim(genuine))
+
+    logged = list(
+        VerificationLog.objects.filter(channel="credential").values_list(
+            "outcome", "certificate_id"
+        )
+    )
+    assert sorted(logged, key=str) == sorted(
+        [("authentic", certificate.pk), ("refused", None)], key=str
+    )
+
+
+def test_the_check_reads_a_bounded_number_of_queries(
+    client, genuine, fieo, django_assert_max_num_queries
+):
+    # Seven: the agencies (for the keys), the list's agency, its entries and revoked bits, the
+    # credential, the certificate and its goods, and the log row; none per agency or per item.
+    with django_assert_max_num_queries(8):
+        page = check_on_page(client, genuine)
+
+    assert "Valid credential" in page
+
+
+def test_a_deeply_nested_forgery_is_refused_as_malformed_not_an_error(client):
+    nested = b64(b"[" * 50_000 + b"]" * 50_000)
+
+    page = check_on_page(client, f"{nested}.{nested}.c2ln")
+
+    assert REASONS["malformed"] in page

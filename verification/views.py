@@ -1,8 +1,9 @@
 """Public verification: the page, the QR link, the PDF upload check and the JSON API.
 
 Every view here is public (login_not_required) and every lookup is rate-limited per client
-address (REMOTE_ADDR; behind a proxy the proxy must set it): lookups by number in
-services.verification_lookup, uploads with django-ratelimit.
+address (REMOTE_ADDR; behind a proxy the proxy must set it), in one count for page, QR link,
+PDF download, API and upload together: services.verification_lookup and
+services.verification_rate_count.
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from certificates.models import Certificate
 
 from .answers import Answer, pdf_path, verify_path
 from .forms import DocumentForm, VerifyForm
 from .models import VerificationLog
-from .services import verification_check_document, verification_lookup
+from .services import (
+    verification_check_document,
+    verification_lookup,
+    verification_rate_count,
+)
 
 NOT_FOUND_MESSAGE = "No certificate matches this number and code."
 
@@ -45,11 +48,6 @@ def _no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return response
 
     return wrapper
-
-
-def _rate(group: str, request: HttpRequest) -> str:
-    # A callable, so that tests and operators can change VERIFY_RATE without a re-import.
-    return settings.VERIFY_RATE
 
 
 def _client_address(request: HttpRequest) -> str:
@@ -89,7 +87,6 @@ def verify(request: HttpRequest) -> HttpResponse:
         code=form.cleaned_data["code"],
         channel=VerificationLog.Channel.PAGE,
         client_address=_client_address(request),
-        rate_group="verify-page",
     )
     return _answer(request, answer)
 
@@ -108,7 +105,6 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
         code=code,
         channel=VerificationLog.Channel.QR,
         client_address=_client_address(request),
-        rate_group="verify-page",
     )
     return _answer(request, answer)
 
@@ -122,7 +118,6 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.PAGE,
         client_address=_client_address(request),
-        rate_group="verify-page",
     )
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
@@ -162,10 +157,10 @@ def ca_certificate(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="verify-upload", key="ip", rate=_rate, method="POST", block=True)
 def document(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "verification/document.html", {"form": DocumentForm()})
+    verification_rate_count(client_address=_client_address(request))
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "verification/document.html", {"form": form}, status=400)
@@ -197,7 +192,6 @@ def api_certificate(request: HttpRequest, number: str) -> HttpResponse:
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.API,
         client_address=_client_address(request),
-        rate_group="verify-api",
     )
     if answer is None:
         return JsonResponse({"error": "not_found", "detail": NOT_FOUND_MESSAGE}, status=404)

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import exporter_required
+from coo_portal.body_limit import accepts_upload
 
 from . import forms, selectors, services, workflow
 from .hs import hs_descriptions, hs_subheading, hs_suggest
@@ -327,6 +328,7 @@ def hs_lookup(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
+@accepts_upload
 @_guarded
 def documents(request: HttpRequest, reference: str) -> HttpResponse:
     application = _editable(request, reference)

@@ -19,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from certificates.models import Certificate
+from coo_portal.body_limit import accepts_upload
 
 from .answers import Answer, pdf_path, verify_path
 from .forms import DocumentForm, VerifyForm
@@ -156,6 +157,7 @@ def ca_certificate(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@accepts_upload
 @require_http_methods(["GET", "POST"])
 def document(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":

@@ -357,6 +357,7 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
             "form": form,
             "missing": [k for k in REQUIRED_DOCUMENTS if k not in kinds],
         },
+        status=422 if form.errors else 200,  # a refused file: the page again, with the reason
     )
 
 

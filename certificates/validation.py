@@ -17,7 +17,15 @@ from .keys import trust_roots
 
 logger = logging.getLogger(__name__)
 
-CheckReason = Literal["ok", "not_pdf", "no_signature", "signature_invalid", "unknown_key"]
+CheckReason = Literal[
+    "ok",
+    "not_pdf",
+    "no_signature",
+    "signature_invalid",
+    "unknown_key",
+    "unsafe",  # verification/document_check.py: active content or an action leaving the file
+    "unchecked",  # verification/document_check.py: beyond the structural limits or budget
+]
 
 
 @dataclass(frozen=True)
@@ -28,8 +36,9 @@ class PdfCheck:
     signer_subject: str = ""
 
 
-def check_signed_pdf(data: bytes) -> PdfCheck:
-    """Validate every signature in `data` against our trust roots. Never raises.
+def check_signed_pdf(data: bytes, *, roots: list | None = None) -> PdfCheck:
+    """Validate every signature in `data` against our trust roots (or `roots`, given where
+    settings cannot be read: the upload check's child process). Never raises.
 
     Valid means: each signature's digest and cryptographic signature hold, each signer chains
     to one of our roots, and the last signature covers the entire file. An incremental update
@@ -53,7 +62,9 @@ def check_signed_pdf(data: bytes) -> PdfCheck:
     subject = ""
     for index, signature in enumerate(signatures):
         context = ValidationContext(
-            trust_roots=trust_roots(), allow_fetching=False, revocation_mode="soft-fail"
+            trust_roots=trust_roots() if roots is None else roots,
+            allow_fetching=False,
+            revocation_mode="soft-fail",
         )
         try:
             status = validate_pdf_signature(

@@ -226,7 +226,17 @@ REFUSAL_REASONS = {
     "unknown_document": (
         "The signature is this portal's, but no certificate in the register is this exact file."
     ),
+    "unsafe": (
+        "The PDF contains JavaScript, an XFA form, embedded files or an action that opens "
+        "another file or sends data out. No certificate of this portal has any of these."
+    ),
+    "unchecked": (
+        "The file could not be checked: it is larger or more complex than any certificate this "
+        "portal issues."
+    ),
 }
+# Refusals of a file that is not a certificate's shape at all: answered 422, not 200.
+UNPROCESSABLE_REASONS = frozenset({"unsafe", "unchecked"})
 
 
 @dataclass(frozen=True)
@@ -242,6 +252,10 @@ class DocumentCheckResult:
         return self.certificate is not None
 
     @property
+    def unprocessable(self) -> bool:
+        return self.reason in UNPROCESSABLE_REASONS
+
+    @property
     def reason_text(self) -> str:
         return REFUSAL_REASONS.get(self.reason, "")
 
@@ -253,9 +267,9 @@ def verification_check_document(*, data: bytes, client_address: str) -> Document
     test print, a file signed by a stolen or retired key) is refused as an unknown document.
     """
     # Imported here: the signature checker loads pyHanko, which only this path needs.
-    from certificates.validation import check_signed_pdf
+    from .document_check import document_check
 
-    check = check_signed_pdf(data)
+    check = document_check(data)  # in a limited child process: structure, content, signatures
     certificate = None
     reason = check.reason
     if check.ok:

@@ -177,7 +177,8 @@ def document(request: HttpRequest) -> HttpResponse:
         context["pdf_url"] = pdf_path(result.certificate)
         superseded_by = result.certificate.superseded_by
         context["replacement_url"] = verify_path(superseded_by) if superseded_by else ""
-    return render(request, "verification/document.html", context)
+    status = 422 if result.unprocessable else 200
+    return render(request, "verification/document.html", context, status=status)
 
 
 # ---------------------------------------------------------------------------------------------

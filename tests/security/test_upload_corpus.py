@@ -186,7 +186,7 @@ def test_a_hostile_file_is_refused_with_its_reason_next_to_the_field(case, alice
     data, name, reason = REFUSED[case]
     response = upload(alice_client, draft, data, name)
 
-    assert response.status_code == 200  # the page again, with the error; not a 500
+    assert response.status_code == 422  # the page again, with the error; not a 500
     errors = response.context["form"].errors["file"]
     assert any(reason in error for error in errors), errors
     body = response.content.decode()

@@ -19,6 +19,7 @@ limits) as arguments, and must be a module-level function.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import multiprocessing
 import os
@@ -27,11 +28,13 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
+from multiprocessing.context import ForkServerProcess, set_spawning_popen
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
-_PRELOAD: list[str] = ["__main__"]
+_PRELOAD: list[str] = []
 _START_LOCK = threading.Lock()
 
 
@@ -76,6 +79,40 @@ def _context() -> Any:
     return context
 
 
+class _Popen(popen_forkserver.Popen):
+    """The forkserver's Popen, except that the child does not run the parent's main script
+    again. multiprocessing re-runs it in every child (as __mp_main__) so that functions defined
+    there can be found; the forkserver was meant to do it once, but Python 3.11 never passes it
+    the path. Under gunicorn's or pytest's script that is an import of 0.6 s per check; targets
+    here are module-level functions of importable modules, so the child has no use for it.
+    The rest is popen_forkserver.Popen._launch as it is in 3.11.
+    """
+
+    def _launch(self, process_obj: Any) -> None:
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        _parent_w = os.dup(w)
+        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _Process(ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj: Any) -> _Popen:  # noqa: N802 - multiprocessing's name
+        return _Popen(process_obj)
+
+
 def _address_space() -> int:
     with open("/proc/self/status", "rb") as status:
         for line in status:
@@ -92,7 +129,7 @@ def _limit_self(budget: Budget) -> tuple[int, int, int]:
     address_space = inherited + budget.memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    os.nice(10)
+    os.nice(10)  # the pages come first
     return cpu, address_space, inherited
 
 
@@ -118,7 +155,7 @@ def run(target: Callable[..., Any], *args: Any, budget: Budget) -> Ran:
     with _START_LOCK:  # the first call starts the forkserver; others wait for it
         context = _context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, budget, target, args), daemon=True)
+    process = _Process(target=_child, args=(sender, budget, target, args), daemon=True)
     try:
         process.start()
     except OSError as exc:

@@ -91,7 +91,9 @@ def upload_budget() -> sandbox.Budget:
     return sandbox.Budget(
         cpu_seconds=settings.UPLOAD_CHECK_CPU_SECONDS,
         memory_bytes=settings.UPLOAD_CHECK_MEMORY_MB * 1024 * 1024,
-        wall_seconds=settings.UPLOAD_CHECK_CPU_SECONDS + 1,
+        # RLIMIT_CPU stops a child that computes too long; the wall clock only catches one
+        # that waits instead, so it is generous: a busy host must not refuse a genuine file.
+        wall_seconds=4 * settings.UPLOAD_CHECK_CPU_SECONDS + 2,
     )
 
 

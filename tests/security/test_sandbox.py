@@ -59,3 +59,15 @@ def test_a_child_that_fails_or_dies_is_unchecked_not_an_error_of_the_caller():
     with pytest.raises(sandbox.Unchecked) as died:
         sandbox.run(sandbox_targets.die, budget=BUDGET)
     assert died.value.why == "crashed"
+
+
+def test_checks_from_several_threads_at_once_each_get_their_own_answer():
+    # gunicorn's threaded workers check two uploads at a time.
+    from concurrent.futures import ThreadPoolExecutor
+
+    sizes = [1, 10, 100, 1000, 10_000, 100_000]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(
+            pool.map(lambda n: sandbox.run(sandbox_targets.echo, b"x" * n, budget=BUDGET), sizes)
+        )
+    assert [ran.value for ran in answers] == sizes

@@ -14,6 +14,10 @@ collection only looks at what requests left behind. Measured with bench/verify_l
 workers, 32 connections, 10 s of verification pages): without it each worker ran a full
 collection of 80-87 ms of CPU, stalling its every thread meanwhile, and p99 was 242-251 ms;
 with it the one full collection took 15 ms and p99 was 145-157 ms.
+
+Request limits: the request line and the headers are bounded here (gunicorn has no limit on a
+request body: coo_portal/body_limit.py refuses a body too large for its URL before it is read,
+and the proxy in front should refuse it first, see the README).
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ from typing import Any
 
 worker_class = "gthread"
 threads = 2
+
+# The longest URL the portal makes (a verification link with number and code) is under 200
+# bytes; these are gunicorn's defaults but for the header count, stated so that they are kept.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
 
 
 def post_worker_init(worker: Any) -> None:

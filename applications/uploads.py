@@ -3,7 +3,12 @@ opens. Only PDF, JPEG and PNG are accepted; an encrypted or broken PDF is refuse
 
 Officers open these files all day, so anything that is more than a document is refused too:
 a polyglot (a file that is also a ZIP archive, or carries a web page or a script), data
-after the end of a PDF, and a PDF with JavaScript, a launch action or embedded files."""
+after the end of a PDF, and a PDF with JavaScript, embedded files, an XFA form or an action
+that leaves the document (applications/pdf_safety.py).
+
+The size is checked here; everything that reads the content runs in a child process with a
+CPU and memory budget (applications/sandbox.py): a file that needs more is refused as one that
+could not be checked, and a PDF's structure is bounded before it is parsed."""
 
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+from . import pdf_safety, sandbox
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 MAGIC = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
@@ -30,10 +36,11 @@ MAX_PIXELS = 60_000_000
 # Server-side script, web pages and scripts: no invoice or packing list needs them, and they
 # are what a polyglot carries. Searched over the whole file.
 ACTIVE_MARKERS = re.compile(rb"<\?php|<script|<html|<iframe", re.IGNORECASE)
-# PDF names that run code or carry other files (pypdf decodes #xx escapes in names).
-PDF_ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/EmbeddedFiles", "/EF", "/RichMedia"})
-PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
 PDF_TRAILING_ALLOWED = b" \t\r\n\x00"
+UNCHECKED_MESSAGE = (
+    "The file could not be checked: it needs more time or memory to read than a document "
+    "should. Print or save it to a new PDF (or export a smaller image) and upload that copy."
+)
 
 
 @dataclass(frozen=True)
@@ -68,18 +75,46 @@ def upload_check(upload: UploadedFile) -> CheckedUpload:
             code="type",
         )
     upload.seek(0)
-    _check_single_document(upload.read())
-    upload.seek(0)
-    if content_type == PDF:
-        _check_pdf(upload)
-    else:
-        _check_image(upload)
+    refusal = _checked_in_child(upload.read(), content_type)
+    if refusal is not None:
+        message, code = refusal
+        raise ValidationError(message, code=code)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
     return CheckedUpload(content_type=content_type, size=upload.size, sha256=digest.hexdigest())
+
+
+def upload_budget() -> sandbox.Budget:
+    return sandbox.Budget(
+        cpu_seconds=settings.UPLOAD_CHECK_CPU_SECONDS,
+        memory_bytes=settings.UPLOAD_CHECK_MEMORY_MB * 1024 * 1024,
+        # RLIMIT_CPU stops a child that computes too long; the wall clock only catches one
+        # that waits instead, so it is generous: a busy host must not refuse a genuine file.
+        wall_seconds=4 * settings.UPLOAD_CHECK_CPU_SECONDS + 2,
+    )
+
+
+def _checked_in_child(data: bytes, content_type: str) -> tuple[str, str] | None:
+    try:
+        return sandbox.run(content_check, data, content_type, budget=upload_budget()).value
+    except sandbox.Unchecked:
+        return UNCHECKED_MESSAGE, "unchecked"
+
+
+def content_check(data: bytes, content_type: str) -> tuple[str, str] | None:
+    """In the child: why the content is refused, as (message, code), or None if it is not."""
+    try:
+        _check_single_document(data)
+        if content_type == PDF:
+            _check_pdf(data)
+        else:
+            _check_image(data)
+    except ValidationError as exc:
+        return exc.messages[0], str(exc.code)
+    return None
 
 
 def _check_single_document(data: bytes) -> None:
@@ -105,29 +140,12 @@ def _check_single_document(data: bytes) -> None:
             )
 
 
-def _pdf_has_active_content(reader: PdfReader) -> bool:
-    """Every object in the file, in the cross-reference tables and in object streams, with
-    the dictionaries and arrays nested in it."""
-    ids = [(num, gen) for gen, entries in reader.xref.items() for num in entries]
-    ids += [(num, 0) for num in reader.xref_objStm]
-    for num, gen in ids:
-        stack = [reader.get_object(IndirectObject(num, gen, reader))]
-        while stack:
-            obj = stack.pop()
-            if isinstance(obj, DictionaryObject):
-                if PDF_ACTIVE_KEYS & set(obj.keys()) or obj.get("/S") in PDF_ACTIVE_ACTIONS:
-                    return True
-                stack.extend(v for v in obj.values() if not isinstance(v, IndirectObject))
-            elif isinstance(obj, ArrayObject):
-                stack.extend(v for v in obj if not isinstance(v, IndirectObject))
-    return False
-
-
-def _check_pdf(upload: UploadedFile) -> None:
+def _check_pdf(data: bytes) -> None:
     try:
+        pdf_safety.prescan(data, pdf_safety.DOCUMENT_LIMITS)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            reader = PdfReader(upload, strict=False)
+            reader = PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted:
                 raise ValidationError(
                     "The PDF is password-protected. Upload a copy without a password.",
@@ -135,12 +153,9 @@ def _check_pdf(upload: UploadedFile) -> None:
                 )
             if len(reader.pages) == 0:
                 raise ValidationError("The PDF has no pages.", code="broken")
-            if _pdf_has_active_content(reader):
-                raise ValidationError(
-                    "The PDF contains JavaScript, a launch action or embedded files, which we "
-                    "do not accept. Print it to a new PDF and upload that copy.",
-                    code="active_content",
-                )
+            pdf_safety.inspect(reader, pdf_safety.DOCUMENT_LIMITS)
+    except pdf_safety.PdfRefused as exc:
+        raise _pdf_refusal(exc) from exc
     except ValidationError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
@@ -150,11 +165,31 @@ def _check_pdf(upload: UploadedFile) -> None:
         ) from exc
 
 
-def _check_image(upload: UploadedFile) -> None:
+def _pdf_refusal(refused: pdf_safety.PdfRefused) -> ValidationError:
+    if refused.kind == "unsafe":
+        return ValidationError(
+            "The PDF contains JavaScript, embedded files, an XFA form or an action that opens "
+            f"another file or sends data out ({refused.detail}), which we do not accept. "
+            "Print it to a new PDF and upload that copy.",
+            code="active_content",
+        )
+    if refused.kind == "too_complex":
+        return ValidationError(
+            f"The PDF is built in a way no document needs ({refused.detail}), so it was not "
+            "checked. Print it to a new PDF and upload that copy.",
+            code="too_complex",
+        )
+    return ValidationError(
+        "The PDF is damaged and cannot be opened. Save it again and upload the new copy.",
+        code="broken",
+    )
+
+
+def _check_image(data: bytes) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(upload)
+            image = Image.open(io.BytesIO(data))
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ValidationError("The image is too large in pixels.", code="too_big")

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import exporter_required
+from coo_portal.body_limit import accepts_upload
 
 from . import forms, selectors, services, workflow
 from .hs import hs_descriptions, hs_subheading, hs_suggest
@@ -332,6 +333,7 @@ def hs_lookup(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
+@accepts_upload
 @_guarded
 def documents(request: HttpRequest, reference: str) -> HttpResponse:
     application = _editable(request, reference)
@@ -360,6 +362,7 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
             "form": form,
             "missing": [k for k in REQUIRED_DOCUMENTS if k not in kinds],
         },
+        status=422 if form.errors else 200,  # a refused file: the page again, with the reason
     )
 
 

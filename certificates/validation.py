@@ -27,7 +27,15 @@ from .keys import trust_roots
 
 logger = logging.getLogger(__name__)
 
-CheckReason = Literal["ok", "not_pdf", "no_signature", "signature_invalid", "unknown_key"]
+CheckReason = Literal[
+    "ok",
+    "not_pdf",
+    "no_signature",
+    "signature_invalid",
+    "unknown_key",
+    "unsafe",  # verification/document_check.py: active content or an action leaving the file
+    "unchecked",  # verification/document_check.py: beyond the structural limits or budget
+]
 
 
 @dataclass(frozen=True)
@@ -48,14 +56,19 @@ def signature_timestamp(signature: EmbeddedPdfSignature) -> datetime | None:
 
 
 def _validation_contexts(
-    reader: PdfFileReader, moment: datetime | None
+    reader: PdfFileReader,
+    moment: datetime | None,
+    *,
+    roots: list | None = None,
+    crls: list | None = None,
 ) -> tuple[ValidationContext, ValidationContext]:
     """Contexts for the signer (at `moment`) and the timestamp (now): our roots, the
     certificates and CRLs the file embeds plus our current CRLs, nothing fetched, and
-    revocation information required for every certificate below a root."""
+    revocation information required for every certificate below a root. `roots` and `crls`
+    stand in for ours where settings cannot be read (the upload check's child process)."""
     settings: dict = {
-        "trust_roots": trust_roots(),
-        "crls": pki.all_crls(),
+        "trust_roots": trust_roots() if roots is None else roots,
+        "crls": pki.all_crls() if crls is None else crls,
         "allow_fetching": False,
         "revocation_mode": "require",
     }
@@ -90,8 +103,12 @@ def _unaltered(status: PdfSignatureStatus, *, is_last: bool) -> bool:
     )
 
 
-def check_signed_pdf(data: bytes) -> PdfCheck:
-    """Validate every signature in `data` against our trust roots. Never raises.
+def check_signed_pdf(
+    data: bytes, *, roots: list | None = None, crls: list | None = None
+) -> PdfCheck:
+    """Validate every signature in `data` against our trust roots and CRLs (or `roots` and
+    `crls`, given where settings cannot be read: the upload check's child process). Never
+    raises.
 
     Valid means: each signature's digest and cryptographic signature hold; its certification
     (DocMDP) rules are kept, so nothing but long-term validation data was added after signing
@@ -121,7 +138,7 @@ def check_signed_pdf(data: bytes) -> PdfCheck:
     for index, signature in enumerate(signatures):
         try:
             signer_context, ts_context = _validation_contexts(
-                reader, signature_timestamp(signature)
+                reader, signature_timestamp(signature), roots=roots, crls=crls
             )
             status = validate_pdf_signature(
                 signature,
@@ -143,7 +160,8 @@ def check_signed_pdf(data: bytes) -> PdfCheck:
         # Added for long-term validation (B-LTA) after the signatures; each must hold.
         try:
             ts_status = validate_pdf_timestamp(
-                document_timestamp, validation_context=_validation_contexts(reader, None)[1]
+                document_timestamp,
+                validation_context=_validation_contexts(reader, None, roots=roots, crls=crls)[1],
             )
         except Exception:
             logger.info("Document timestamp %d could not be validated", index, exc_info=True)

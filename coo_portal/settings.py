@@ -110,6 +110,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body too large for its URL is refused before anything reads it (request.POST).
+    "coo_portal.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -315,6 +317,11 @@ STORAGES = {
     },
 }
 UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Every uploaded file (supporting documents, certificates to check) is read in a child process
+# limited to this much CPU and this much growth of its address space (applications/sandbox.py);
+# a file that needs more is refused as "could not be checked". An ordinary one needs < 0.1 s.
+UPLOAD_CHECK_CPU_SECONDS = _int("UPLOAD_CHECK_CPU_SECONDS", 1)
+UPLOAD_CHECK_MEMORY_MB = _int("UPLOAD_CHECK_MEMORY_MB", 256)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_PERMISSIONS = 0o640

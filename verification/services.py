@@ -114,10 +114,12 @@ def _lookup_kept(
     if fetched.answer is not None:  # the fetch queued the log row itself
         _flush_soon(fetched.queued)
         return fetched.answer, True
-    token = fetched.token or store.token_claim(number)
     answer = _answer_from_database(number, code)
     if answer is not None:
-        store.keep(number=number, code=code, token=token, answer=answer)
+        # A miss makes no token: only the rate counter and the log row mark it in Redis.
+        token = fetched.token or store.token_create(number)
+        if token is not None:
+            store.keep(number=number, code=code, token=token, answer=answer)
     return answer, False
 
 
@@ -136,13 +138,36 @@ def _limit_in_cache(limit_key: str) -> None:
         raise Ratelimited()
 
 
+def _limit_key(client: str) -> str:
+    # One count per client for every channel: page, QR link, PDF download, API and upload.
+    return f"verify:{client}"
+
+
+def verification_rate_count(*, client_address: str) -> None:
+    """Count one request that reads nothing kept (an uploaded PDF) against the client's
+    VERIFY_RATE, in the same count as the lookups; raise Ratelimited past it."""
+    limit_key = _limit_key(client_hash(client_address))
+    if store.enabled():
+        limit, period = _parse_rate(settings.VERIFY_RATE)
+        try:
+            counted = store.count(limit_key=limit_key, period=period)
+        except RedisError:
+            logger.warning("Redis is unavailable: the upload is not counted")
+            return
+        if counted > limit:
+            raise Ratelimited()
+    else:
+        _limit_in_cache(limit_key)
+
+
 def verification_lookup(
-    *, number: str, code: str, channel: str, client_address: str, rate_group: str
+    *, number: str, code: str, channel: str, client_address: str
 ) -> Answer | None:
     """The answer for this number and verification code (None if they do not match), logged.
 
-    Counts the lookup against the client's VERIFY_RATE in `rate_group` and raises Ratelimited
-    past it (answered 429 by django-ratelimit's middleware, before anything is looked up).
+    Counts the lookup against the client's VERIFY_RATE (one count for every channel, uploads
+    included) and raises Ratelimited past it (answered 429 by django-ratelimit's middleware,
+    before anything is looked up).
 
     A wrong number and a wrong code are indistinguishable to the caller: same result, and both
     are read from the database (the code is compared in constant time, against a dummy when
@@ -153,7 +178,7 @@ def verification_lookup(
     """
     number, code = normalise_number(number), normalise_code(code)
     client = client_hash(client_address)
-    limit_key = f"{rate_group}:{client}"
+    limit_key = _limit_key(client)
     row = _log_row(channel=channel, outcome=VerificationLog.Outcome.FOUND, client=client)
     logged = False
     if store.enabled():
@@ -201,7 +226,17 @@ REFUSAL_REASONS = {
     "unknown_document": (
         "The signature is this portal's, but no certificate in the register is this exact file."
     ),
+    "unsafe": (
+        "The PDF contains JavaScript, an XFA form, embedded files or an action that opens "
+        "another file or sends data out. No certificate of this portal has any of these."
+    ),
+    "unchecked": (
+        "The file could not be checked: it is larger or more complex than any certificate this "
+        "portal issues."
+    ),
 }
+# Refusals of a file that is not a certificate's shape at all: answered 422, not 200.
+UNPROCESSABLE_REASONS = frozenset({"unsafe", "unchecked"})
 
 
 @dataclass(frozen=True)
@@ -217,6 +252,10 @@ class DocumentCheckResult:
         return self.certificate is not None
 
     @property
+    def unprocessable(self) -> bool:
+        return self.reason in UNPROCESSABLE_REASONS
+
+    @property
     def reason_text(self) -> str:
         return REFUSAL_REASONS.get(self.reason, "")
 
@@ -228,9 +267,9 @@ def verification_check_document(*, data: bytes, client_address: str) -> Document
     test print, a file signed by a stolen or retired key) is refused as an unknown document.
     """
     # Imported here: the signature checker loads pyHanko, which only this path needs.
-    from certificates.validation import check_signed_pdf
+    from .document_check import document_check
 
-    check = check_signed_pdf(data)
+    check = document_check(data)  # in a limited child process: structure, content, signatures
     certificate = None
     reason = check.reason
     if check.ok:

@@ -23,7 +23,12 @@ A kept answer holds its certificate's links, code included, as the database does
 protected like the database (a password in REDIS_URL, no exposure outside the private network).
 
 Rate limits are fixed windows (the count restarts when a new window of the rate's period
-starts), counted per group and per client (an HMAC of the address, as in the log).
+starts), one count per client (an HMAC of the address, as in the log) across page, QR link,
+API and upload alike.
+
+A miss (a wrong code, an unknown number) leaves nothing in Redis but that count and its queued
+log row: a version token is made only when the database has just answered with a
+certificate, so that guesses cannot fill Redis with keys.
 """
 
 from __future__ import annotations
@@ -120,6 +125,32 @@ def fetch(
     return Fetched(
         count=count, limited=False, token=token, answer=Answer.from_text(kept), queued=queued
     )
+
+
+def count(*, limit_key: str, period: int) -> int:
+    """Count one request against the client's limit, as the lookup script does; the count so far
+    in this window, this request included (for the upload check, which reads nothing kept)."""
+    counter = _key("rl", limit_key, str(int(time.time()) // period))
+    with _client().pipeline(transaction=True) as pipe:
+        pipe.set(counter, 0, ex=period, nx=True)
+        pipe.incr(counter)
+        _, counted = pipe.execute()
+    return int(counted)
+
+
+def token_create(number: str) -> str | None:
+    """A version token for a number that had none when its lookup began, or None if one has
+    appeared since: then a change (forget) or another lookup came in between, and an answer
+    read from the database meanwhile must not be kept under it.
+
+    A token that existed when the lookup began is read by the lookup script (Fetched.token)
+    before the database is; one made only now, after the database answered, is safe because
+    forget() always sets a token: had the certificate changed since the lookup began, a token
+    would exist and this would return None.
+    """
+    token = secrets.token_hex(8)
+    created = _client().set(_key("t", number), token, nx=True, ex=2 * settings.VERIFY_CACHE_SECONDS)
+    return token if created else None
 
 
 def token_claim(number: str) -> str:

@@ -1,8 +1,9 @@
 """Public verification: the page, the QR link, the PDF upload check and the JSON API.
 
 Every view here is public (login_not_required) and every lookup is rate-limited per client
-address (REMOTE_ADDR; behind a proxy the proxy must set it): lookups by number in
-services.verification_lookup, uploads with django-ratelimit.
+address (REMOTE_ADDR; behind a proxy the proxy must set it), in one count for page, QR link,
+PDF download, API and upload together: services.verification_lookup and
+services.verification_rate_count.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.decorators import ratelimit
 
 from certificates.credential import MEDIA_TYPE, context_document
 from certificates.models import Certificate, Credential
+from coo_portal.body_limit import accepts_upload
 
 from .answers import Answer, credential_path, pdf_path, verify_path
 from .credentials import (
@@ -34,7 +34,11 @@ from .credentials import (
 )
 from .forms import CredentialForm, DocumentForm, VerifyForm
 from .models import VerificationLog
-from .services import verification_check_document, verification_lookup
+from .services import (
+    verification_check_document,
+    verification_lookup,
+    verification_rate_count,
+)
 
 NOT_FOUND_MESSAGE = "No certificate matches this number and code."
 
@@ -55,11 +59,6 @@ def _no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return response
 
     return wrapper
-
-
-def _rate(group: str, request: HttpRequest) -> str:
-    # A callable, so that tests and operators can change VERIFY_RATE without a re-import.
-    return settings.VERIFY_RATE
 
 
 def _client_address(request: HttpRequest) -> str:
@@ -99,7 +98,6 @@ def verify(request: HttpRequest) -> HttpResponse:
         code=form.cleaned_data["code"],
         channel=VerificationLog.Channel.PAGE,
         client_address=_client_address(request),
-        rate_group="verify-page",
     )
     return _answer(request, answer)
 
@@ -118,7 +116,6 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
         code=code,
         channel=VerificationLog.Channel.QR,
         client_address=_client_address(request),
-        rate_group="verify-page",
     )
     return _answer(request, answer)
 
@@ -132,7 +129,6 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.PAGE,
         client_address=_client_address(request),
-        rate_group="verify-page",
     )
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
@@ -171,11 +167,12 @@ def ca_certificate(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+@accepts_upload
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="verify-upload", key="ip", rate=_rate, method="POST", block=True)
 def document(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "verification/document.html", {"form": DocumentForm()})
+    verification_rate_count(client_address=_client_address(request))
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "verification/document.html", {"form": form}, status=400)
@@ -191,7 +188,8 @@ def document(request: HttpRequest) -> HttpResponse:
         context["credential_url"] = credential_path(result.certificate)
         superseded_by = result.certificate.superseded_by
         context["replacement_url"] = verify_path(superseded_by) if superseded_by else ""
-    return render(request, "verification/document.html", context)
+    status = 422 if result.unprocessable else 200
+    return render(request, "verification/document.html", context, status=status)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,10 +199,11 @@ def document(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="verify-credential", key="ip", rate=_rate, method="POST", block=True)
 def credential(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "verification/credential.html", {"form": CredentialForm()})
+    # One count with every other verification channel (VERIFY_RATE).
+    verification_rate_count(client_address=_client_address(request))
     form = CredentialForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "verification/credential.html", {"form": form}, status=400)
@@ -224,7 +223,6 @@ def credential_download(request: HttpRequest, number: str) -> HttpResponse:
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.PAGE,
         client_address=_client_address(request),
-        rate_group="verify-page",
     )
     issued = (
         Credential.objects.filter(certificate_id=answer.certificate_id).exclude(jwt="").first()
@@ -314,7 +312,6 @@ def api_certificate(request: HttpRequest, number: str) -> HttpResponse:
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.API,
         client_address=_client_address(request),
-        rate_group="verify-api",
     )
     if answer is None:
         return JsonResponse({"error": "not_found", "detail": NOT_FOUND_MESSAGE}, status=404)

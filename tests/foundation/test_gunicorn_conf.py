@@ -37,3 +37,19 @@ def test_gunicorn_reads_threaded_workers_from_the_file():
     config = Probe().cfg
     assert config.worker_class_str == "gthread"
     assert config.threads == 2
+
+
+def test_gunicorn_bounds_the_request_line_and_headers():
+    from gunicorn.app.base import Application
+
+    class Probe(Application):
+        def load_config(self):
+            self.load_config_from_file(str(ROOT / "gunicorn.conf.py"))
+
+        def load(self):
+            return None
+
+    config = Probe().cfg
+    assert config.limit_request_line == 4094
+    assert config.limit_request_fields == 50
+    assert config.limit_request_field_size == 8190

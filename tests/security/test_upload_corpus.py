@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import time
 import zipfile
 import zlib
 
@@ -27,6 +28,7 @@ from applications.models import Application, Document
 from tests import factories
 from tests.applications.conftest import tiny_pdf, tiny_png
 from tests.clients import exporter_client
+from tests.security import hostile_pdfs, sandbox_targets
 
 pytestmark = pytest.mark.django_db
 
@@ -186,7 +188,7 @@ def test_a_hostile_file_is_refused_with_its_reason_next_to_the_field(case, alice
     data, name, reason = REFUSED[case]
     response = upload(alice_client, draft, data, name)
 
-    assert response.status_code == 200  # the page again, with the error; not a 500
+    assert response.status_code == 422  # the page again, with the error; not a 500
     errors = response.context["form"].errors["file"]
     assert any(reason in error for error in errors), errors
     body = response.content.decode()
@@ -256,3 +258,68 @@ def test_an_ordinary_pdf_jpeg_and_png_are_still_accepted(alice_client, draft):
         "image/jpeg",
         "image/png",
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile PDFs (issue 18, finding 4): refused in the limited child, 422 within 2 s each
+# ---------------------------------------------------------------------------------------------
+
+MEMORY_BUDGET = 256 * 1024 * 1024  # UPLOAD_CHECK_MEMORY_MB: the child's growth beyond birth
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    return hostile_pdfs.write_corpus(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture
+def warm_sandbox(alice_client, draft):
+    """The first check of a process starts the forkserver (once): not part of any timing."""
+    assert upload(alice_client, draft, tiny_pdf(), "warm.pdf").status_code == 302
+
+
+HOSTILE_REASONS = {
+    "unchecked": "built in a way no document needs",
+    "unsafe": "an action that opens another file or sends data out",
+}
+
+
+@pytest.mark.parametrize("case", sorted(hostile_pdfs.HOSTILE))
+def test_a_hostile_pdf_is_refused_with_422_within_2_seconds_by_a_limited_child(
+    case, alice_client, draft, hostile, warm_sandbox
+):
+    kind, path = hostile[case]
+    with hostile_pdfs.recorded_sandbox_runs() as runs:
+        started = time.monotonic()
+        response = upload(alice_client, draft, path.read_bytes(), "invoice.pdf")
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 422
+    assert elapsed < 2, elapsed
+    errors = response.context["form"].errors["file"]
+    assert any(HOSTILE_REASONS[kind] in error for error in errors), errors
+    assert draft.documents.count() == 1  # the warm-up's only
+    # The file was read in a child held to the stated budget.
+    (ran,) = runs
+    assert ran.address_space_limit == ran.inherited_bytes + MEMORY_BUDGET
+    assert ran.peak_rss_bytes < ran.address_space_limit
+    assert ran.cpu_limit <= 2
+
+
+def test_a_pdf_with_a_web_link_and_an_internal_link_is_accepted(alice_client, draft):
+    data = hostile_pdfs.web_and_internal_links()
+    assert upload(alice_client, draft, data, "invoice.pdf").status_code == 302
+    assert draft.documents.get().content_type == "application/pdf"
+
+
+def test_a_file_that_exhausts_the_budget_is_refused_as_not_checked(
+    alice_client, draft, monkeypatch
+):
+    # A parser stuck on a file: the child is killed and the exporter is told the truth.
+    from applications import uploads
+
+    monkeypatch.setattr(uploads, "content_check", sandbox_targets.spin)
+    response = upload(alice_client, draft, tiny_pdf(), "invoice.pdf")
+    assert response.status_code == 422
+    assert any("could not be checked" in e for e in response.context["form"].errors["file"])
+    assert not draft.documents.exists()

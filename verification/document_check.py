@@ -1,0 +1,65 @@
+"""The upload check of a certificate PDF, run where a hostile file can do no harm.
+
+Anyone may upload a file to /verify/document/, so the whole reading of it (the structural
+limits, the active-content walk, then the signature check of certificates/validation.py) runs
+in a child process with a CPU and memory budget (applications/sandbox.py). Beyond the limits or
+the budget, the answer is "unchecked"; active content or an action that leaves the document
+is "unsafe": the view answers both with 422, never 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import warnings
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+from pypdf import PdfReader
+
+from applications import pdf_safety, sandbox
+from applications.uploads import upload_budget
+from certificates import pki
+from certificates.keys import trust_roots
+from certificates.validation import PdfCheck, check_signed_pdf
+
+logger = logging.getLogger(__name__)
+
+
+def document_check(data: bytes) -> PdfCheck:
+    """Check an uploaded certificate PDF in a limited child process. Never raises."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    if b"%PDF-" not in data[:1024]:
+        return PdfCheck(False, "not_pdf", sha256)  # not worth a child
+    # The child has no settings: it is handed our roots and current CRLs, as DER.
+    roots = [root.dump() for root in trust_roots()]
+    crls = [crl.dump() for crl in pki.all_crls()]
+    try:
+        return sandbox.run(certificate_check, data, roots, crls, budget=upload_budget()).value
+    except sandbox.Unchecked as exc:
+        logger.info("An uploaded PDF could not be checked (%s)", exc.why)
+        return PdfCheck(False, "unchecked", sha256)
+
+
+def certificate_check(data: bytes, roots: list[bytes], crls: list[bytes]) -> PdfCheck:
+    """In the child: the structural limits and the walk first, then the signatures."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    limits = pdf_safety.CERTIFICATE_LIMITS
+    try:
+        pdf_safety.prescan(data, limits)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pdf_safety.inspect(PdfReader(io.BytesIO(data), strict=False), limits)
+    except pdf_safety.PdfRefused as exc:
+        reason = {"unsafe": "unsafe", "too_complex": "unchecked"}.get(exc.kind, "not_pdf")
+        return PdfCheck(False, reason, sha256)
+    except RecursionError:
+        return PdfCheck(False, "unchecked", sha256)
+    except Exception:  # any parse failure of hostile input means "not a readable PDF"
+        return PdfCheck(False, "not_pdf", sha256)
+    return check_signed_pdf(
+        data,
+        roots=[asn1_x509.Certificate.load(der) for der in roots],
+        crls=[asn1_crl.CertificateList.load(der) for der in crls],
+    )

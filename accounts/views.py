@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import enquiries, forms, services
 from .decorators import exporter_required
-from .lockout import client_ip, ip_failure_add, ip_is_blocked, lockout_response
+from .lockout import client_ip, lockout_response, password_check
 from .middleware import forget_signed_in
 from .models import LoginActivity, SMSDevice, User
 from .tokens import (
@@ -254,15 +254,15 @@ def register_done(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     form = forms.LoginForm(request, request.POST or None)
-    if request.method == "POST" and ip_is_blocked(request):
-        form.is_valid()
-        form.add_error(None, IP_BLOCKED)
-        return render(request, "accounts/login.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():  # the CAPTCHA passed: now try the password
         iec = form.cleaned_data["iec"]
-        user = authenticate(request, username=iec, password=form.cleaned_data["password"])
-        if getattr(request, "axes_locked_out", False):
+        attempt = password_check(request, username=iec, password=form.cleaned_data["password"])
+        if attempt.address_blocked:
+            form.add_error(None, IP_BLOCKED)
+            return render(request, "accounts/login.html", {"form": form}, status=429)
+        if attempt.locked:
             return lockout_response(request, None, {"username": iec})
+        user = attempt.user
         if (
             user is not None
             and user.is_exporter
@@ -271,9 +271,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
         ):
             login(request, user)
             return redirect(_next_url(request, settings.LOGIN_REDIRECT_URL))
-        if user is None:
-            ip_failure_add(request)
-            services.logger.warning("sign-in failed for %s from %s", iec, client_ip(request))
         form.add_error(None, SIGN_IN_FAILED)
     return render(
         request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}

@@ -235,6 +235,9 @@ CSRF_FAILURE_VIEW = "coo_portal.views.csrf_failure"
 
 AXES_FAILURE_LIMIT = _int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.5  # hours: a lock lifts by itself after 30 minutes
+# Attempts during a lock are refused and not recorded, so nobody can keep a lock on by trying
+# (the lock would be a weapon: IEC codes are printed on invoices).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
@@ -242,7 +245,8 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_ENABLE_ADMIN = True
 AXES_VERBOSE = True
-# Failures from one address across many IECs: at most this many an hour.
+# Failures from one address across many accounts: at most this many an hour; past it, only
+# accounts that have signed in from that address before may still try (accounts/lockout.py).
 LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
 
 OTP_TOTP_ISSUER = SITE_NAME

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from captcha.conf import settings as captcha_settings
 from captcha.fields import CaptchaField, CaptchaTextInput
+from captcha.models import CaptchaStore
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 
 from .models import IEC_RE, normalise_iec, normalise_mobile
 from .services import password_validate
@@ -25,8 +28,35 @@ class PortalCaptchaInput(CaptchaTextInput):
     template_name = "accounts/widgets/captcha.html"
 
 
+class SingleUseCaptchaField(CaptchaField):
+    """django-simple-captcha's field, with the answer used up by one DELETE.
+
+    The library reads the challenge and deletes it in two statements, so two requests racing
+    with one solved image both pass. Here the DELETE of the row with this key and this answer
+    decides: of requests racing, only the one whose DELETE removed the row passes.
+    """
+
+    def clean(self, value: Any) -> Any:
+        forms.MultiValueField.clean(self, value)
+        key, response = value[0], (value[1] or "").strip().lower()
+        value[1] = ""
+        if not captcha_settings.CAPTCHA_GET_FROM_POOL:
+            CaptchaStore.remove_expired()
+        if captcha_settings.CAPTCHA_TEST_MODE and response == "passed":
+            CaptchaStore.objects.filter(hashkey=key).delete()
+            return value
+        deleted, _ = CaptchaStore.objects.filter(
+            hashkey=key, response=response, expiration__gt=timezone.now()
+        ).delete()
+        if deleted != 1:
+            # A wrong answer uses the image up as well, so one image cannot be guessed at.
+            CaptchaStore.objects.filter(hashkey=key).delete()
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return value
+
+
 def captcha_field() -> CaptchaField:
-    return CaptchaField(
+    return SingleUseCaptchaField(
         label="Type the characters in the image",
         widget=PortalCaptchaInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}

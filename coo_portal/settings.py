@@ -252,6 +252,11 @@ LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
 OTP_TOTP_ISSUER = SITE_NAME
 
 CAPTCHA_TEST_MODE = _bool("CAPTCHA_TEST_MODE", default=False)
+# Refused here, not only by a system check: gunicorn and Celery never run the checks.
+if CAPTCHA_TEST_MODE and not DEBUG and not TESTING:
+    raise ImproperlyConfigured(
+        "CAPTCHA_TEST_MODE=1 needs DEBUG=1: with DEBUG off every CAPTCHA would accept 'PASSED'."
+    )
 CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_IMAGE_SIZE = (150, 50)

@@ -224,6 +224,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id (accounts/hashers.py) for every password set from now on. The PBKDF2 hashes made
+# before are still read, and replaced by Argon2id when their owner next signs in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.PortalArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour, not Django's three days
 SESSION_COOKIE_AGE = 30 * 60  # 30 minutes without activity
 SESSION_SAVE_EVERY_REQUEST = True  # each request restarts the idle clock
@@ -422,6 +429,8 @@ LOGGING = {
 # ---------------------------------------------------------------------------------------------
 
 if TESTING:
+    # The tests that check the production hashers put this list back for themselves.
+    PRODUCTION_PASSWORD_HASHERS = PASSWORD_HASHERS
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     CAPTCHA_TEST_MODE = True
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

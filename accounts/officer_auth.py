@@ -108,13 +108,14 @@ def officer_verify(request: HttpRequest) -> HttpResponse:
     form = forms.TOTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         accepted = _code_accepted(state, form.cleaned_data["code"].strip())
-        if accepted is not None and state["tries"] < CODE_TRIES:
+        tries = state.get("tries", 0)
+        if accepted is not None and tries < CODE_TRIES:
             user, device = accepted
             del request.session[PENDING_KEY]
             login(request, user, backend=state["backend"])
             otp_login(request, device)
             return redirect(_next_url(request, "officer:queue"))
-        state["tries"] += 1
+        state["tries"] = tries + 1
         request.session[PENDING_KEY] = state
         if state["tries"] >= CODE_TRIES:
             request.session.pop(PENDING_KEY, None)

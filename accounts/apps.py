@@ -7,6 +7,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401 - registers the system check
+        from . import checks, enquiries, signals  # noqa: F401 - registers the check and tasks
 
         signals.connect()

@@ -1,16 +1,20 @@
 """Forms for registration, sign-in and password reset. Each failure has its own message next to
-its field; none reveals the registered email or mobile."""
+its field; none reveals what the IEC registry holds (the registration form checks only the
+shape of what was typed: the registry is consulted by a task, accounts.enquiries)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from captcha.conf import settings as captcha_settings
 from captcha.fields import CaptchaField, CaptchaTextInput
+from captcha.models import CaptchaStore
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import timezone
 
-from .models import IEC_RE, IECRecord, normalise_iec, normalise_mobile
+from .models import IEC_RE, normalise_iec, normalise_mobile
 from .services import password_validate
 
 IEC_FORMAT_MESSAGE = (
@@ -24,8 +28,35 @@ class PortalCaptchaInput(CaptchaTextInput):
     template_name = "accounts/widgets/captcha.html"
 
 
+class SingleUseCaptchaField(CaptchaField):
+    """django-simple-captcha's field, with the answer used up by one DELETE.
+
+    The library reads the challenge and deletes it in two statements, so two requests racing
+    with one solved image both pass. Here the DELETE of the row with this key and this answer
+    decides: of requests racing, only the one whose DELETE removed the row passes.
+    """
+
+    def clean(self, value: Any) -> Any:
+        forms.MultiValueField.clean(self, value)
+        key, response = value[0], (value[1] or "").strip().lower()
+        value[1] = ""
+        if not captcha_settings.CAPTCHA_GET_FROM_POOL:
+            CaptchaStore.remove_expired()
+        if captcha_settings.CAPTCHA_TEST_MODE and response == "passed":
+            CaptchaStore.objects.filter(hashkey=key).delete()
+            return value
+        deleted, _ = CaptchaStore.objects.filter(
+            hashkey=key, response=response, expiration__gt=timezone.now()
+        ).delete()
+        if deleted != 1:
+            # A wrong answer uses the image up as well, so one image cannot be guessed at.
+            CaptchaStore.objects.filter(hashkey=key).delete()
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return value
+
+
 def captcha_field() -> CaptchaField:
-    return CaptchaField(
+    return SingleUseCaptchaField(
         label="Type the characters in the image",
         widget=PortalCaptchaInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
@@ -82,57 +113,14 @@ class RegistrationForm(forms.Form):
     )
     captcha = captcha_field()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.iec_record: IECRecord | None = None
-
     def clean_iec(self) -> str:
         return _clean_iec(self.cleaned_data["iec"])
-
-    def _registry_check(self, iec: str) -> None:
-        record = IECRecord.objects.filter(iec=iec).select_related("profile").first()
-        if record is None:
-            self.add_error(
-                "iec",
-                "This IEC Code is not in the IEC records. Check it, or contact DGFT "
-                "if it was issued recently.",
-            )
-        elif record.status != IECRecord.Status.ACTIVE:
-            self.add_error(
-                "iec",
-                f"This IEC is {record.get_status_display().lower()} in the IEC "
-                "records, so it cannot be registered. Contact DGFT.",
-            )
-        elif getattr(record, "profile", None) and record.profile.registration_completed_at:
-            self.add_error(
-                "iec",
-                "This IEC is already registered. Sign in, or reset the password "
-                "if you have forgotten it.",
-            )
-        else:
-            self.iec_record = record
 
     def clean_mobile(self) -> str:
         mobile = normalise_mobile(self.cleaned_data["mobile"])
         if not mobile.startswith("+91") or len(mobile) != 13:
             raise ValidationError("Enter a mobile number of 10 digits, like 9876543210.")
         return mobile
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        # The registry is consulted only once the CAPTCHA has passed.
-        if "captcha" in self.errors or "iec" not in data:
-            return data
-        self._registry_check(data["iec"])
-        if self.iec_record is None:
-            return data
-        if "email" in data and data["email"].strip().lower() != self.iec_record.email.lower():
-            self.add_error("email", "This email ID is not the one registered against this IEC.")
-        if "mobile" in data and data["mobile"] != self.iec_record.mobile:
-            self.add_error(
-                "mobile", "This mobile number is not the one registered against this IEC."
-            )
-        return data
 
 
 class OTPForm(forms.Form):

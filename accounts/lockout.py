@@ -1,28 +1,44 @@
-"""django-axes hooks: how the IEC is read from a login form, and what a lock looks like.
+"""Sign-in limits: the per-account lock (django-axes) and the per-address limit.
 
 Axes locks one IEC (or officer username) after AXES_FAILURE_LIMIT wrong passwords within the
-cool-off. Separately, one IP address may fail at most LOGIN_FAILURES_PER_IP_PER_HOUR times an
-hour across all IECs (a counter in the cache), so nobody can try one password on many IECs.
+cool-off (30 minutes). The lock is not a weapon: attempts during it are not recorded, so they
+never move its end (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off); the owner lifts it by
+resetting the password, an officer's agency administrator with the admin action. The count is
+checked and incremented atomically: password_check holds the account's row lock while axes
+reads the count, the password is tested and the failure is written, so parallel attempts
+check at most AXES_FAILURE_LIMIT passwords.
+
+Separately, one address may fail at most LOGIN_FAILURES_PER_IP_PER_HOUR times an hour across
+all accounts (counters in the cache), so nobody sprays one password over many IECs. A noisy
+address does not shut out everyone behind it (an office's NAT, a proxy): an account that has
+signed in from that address within KNOWN_ADDRESS_DAYS still may, as long as the address's own
+failures against that account (counted per account-address pair) stay under the account limit.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from .models import LoginActivity, User
+
 logger = logging.getLogger("accounts.security")
 
 IP_WINDOW_SECONDS = 60 * 60
+KNOWN_ADDRESS_DAYS = 30
 
 
 def username_from_request(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
@@ -40,8 +56,11 @@ def _ip_key(request: HttpRequest) -> str:
     return f"accounts:login-failures:{client_ip(request)}"
 
 
-def ip_failure_add(request: HttpRequest) -> int:
-    key = _ip_key(request)
+def _pair_key(request: HttpRequest, username: str) -> str:
+    return f"accounts:login-failures:{client_ip(request)}:{username.strip().upper()}"
+
+
+def _count_up(key: str) -> int:
     cache.add(key, 0, timeout=IP_WINDOW_SECONDS)
     try:
         return cache.incr(key)
@@ -50,8 +69,62 @@ def ip_failure_add(request: HttpRequest) -> int:
         return 1
 
 
-def ip_is_blocked(request: HttpRequest) -> bool:
-    return int(cache.get(_ip_key(request), 0)) >= settings.LOGIN_FAILURES_PER_IP_PER_HOUR
+def ip_failure_add(request: HttpRequest, username: str) -> int:
+    """Count a failed password against the address and against the account-address pair."""
+    _count_up(_pair_key(request, username))
+    return _count_up(_ip_key(request))
+
+
+def _known_here(request: HttpRequest, username: str) -> bool:
+    since = timezone.now() - timedelta(days=KNOWN_ADDRESS_DAYS)
+    return LoginActivity.objects.filter(
+        user__username=username,
+        kind=LoginActivity.Kind.LOGIN,
+        ip_address=client_ip(request) or None,
+        at__gte=since,
+    ).exists()
+
+
+def ip_is_blocked(request: HttpRequest, username: str) -> bool:
+    """Whether this address may not try a password for `username` now (see the module)."""
+    if int(cache.get(_ip_key(request), 0)) < settings.LOGIN_FAILURES_PER_IP_PER_HOUR:
+        return False
+    if int(cache.get(_pair_key(request, username), 0)) >= settings.AXES_FAILURE_LIMIT:
+        return True
+    return not _known_here(request, username)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    user: User | None
+    locked: bool = False
+    address_blocked: bool = False
+
+
+def password_check(request: HttpRequest, *, username: str, password: str) -> Attempt:
+    """Try a password under both limits. Call it only once the CAPTCHA has passed.
+
+    The account's row stays locked (SELECT ... FOR UPDATE) from before axes reads the failure
+    count until the failure is written, so the check and the increment are one step; two
+    attempts on one account run one after the other, attempts on different accounts do not
+    wait for each other.
+    """
+    if ip_is_blocked(request, username):
+        logger.warning(
+            "sign-in refused: %s from the noisy address %s", username, client_ip(request)
+        )
+        return Attempt(None, address_blocked=True)
+    with transaction.atomic():
+        list(User.objects.select_for_update().filter(username=username).values_list("pk"))
+        user = authenticate(request, username=username, password=password)
+    # Axes notes the new count on the request when it recorded a wrong password (the one that
+    # locks the account included), and not when the lock refused the attempt unchecked.
+    if user is None and hasattr(request, "axes_failures_since_start"):
+        ip_failure_add(request, username)
+        logger.warning("sign-in failed for %s from %s", username, client_ip(request))
+    if getattr(request, "axes_locked_out", False):
+        return Attempt(None, locked=True)
+    return Attempt(user)
 
 
 def locked_until(username: str) -> datetime | None:

@@ -1,6 +1,8 @@
-"""Officer sign-in: username, password and CAPTCHA, then the TOTP code.
+"""Officer sign-in: username, password and CAPTCHA, then the TOTP code. /admin/ signs in here
+too (accounts.admin_site).
 
-The password step does not sign anyone in: it notes the user in the session for five minutes.
+The password step does not sign anyone in: it notes the user in the session for five minutes
+(or notes nobody, when the password was wrong: the code step answers the same either way).
 Only the TOTP step calls login() and django_otp.login(), so no officer page
 (`officer_required`) is reachable with the password alone.
 """
@@ -11,7 +13,8 @@ import logging
 import time
 from urllib.parse import urlencode
 
-from django.contrib.auth import authenticate, login
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +24,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import forms
-from .lockout import client_ip, ip_failure_add, ip_is_blocked, lockout_response
+from .lockout import client_ip, lockout_response, password_check
 from .models import User
 from .views import IP_BLOCKED, _next_url
 
@@ -29,76 +32,97 @@ logger = logging.getLogger("accounts.security")
 
 PENDING_KEY = "accounts:officer_pending"
 PENDING_SECONDS = 5 * 60
-SIGN_IN_FAILED = "The username or password is not right."
+CODE_TRIES = 5
+SIGN_IN_FAILED = (
+    "The username, password or code is not right. Enter the code your app shows now, or start "
+    "again. No authenticator app set up? Ask your agency administrator."
+)
+TOO_MANY_TRIES = "Too many wrong codes. Start again with your username and password."
+
+
+def may_sign_in_here(user: User | None) -> bool:
+    """Officers and agency administrators, and platform staff on their way to /admin/."""
+    return bool(user and user.is_active and (user.is_officer or user.is_staff))
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def officer_login(request: HttpRequest) -> HttpResponse:
+    """The password step. Its answer never says whether the password was right: every
+    attempt that passes the CAPTCHA and the limits goes on to the code step, which refuses
+    them all alike unless both the password and the code were right."""
     form = forms.OfficerLoginForm(request.POST or None)
-    if request.method == "POST" and ip_is_blocked(request):
-        form.is_valid()
-        form.add_error(None, IP_BLOCKED)
-        return render(request, "accounts/officer_login.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"].strip()
-        user = authenticate(request, username=username, password=form.cleaned_data["password"])
-        if getattr(request, "axes_locked_out", False):
+        attempt = password_check(request, username=username, password=form.cleaned_data["password"])
+        if attempt.address_blocked:
+            form.add_error(None, IP_BLOCKED)
+            return render(request, "accounts/officer_login.html", {"form": form}, status=429)
+        if attempt.locked:
             return lockout_response(request, None, {"username": username})
-        if user is not None and user.is_officer and user.is_active:
-            request.session.cycle_key()
-            request.session[PENDING_KEY] = {
-                "uid": user.pk,
-                "backend": user.backend,
-                "at": int(time.time()),
-            }
-            query = urlencode({"next": _next_url(request, "officer:queue")})
-            return redirect(f"{reverse('accounts:officer-otp')}?{query}")
-        if user is None:
-            ip_failure_add(request)
-            logger.warning("officer sign-in failed for %s from %s", username, client_ip(request))
-        form.add_error(None, SIGN_IN_FAILED)
+        user = attempt.user if may_sign_in_here(attempt.user) else None
+        request.session.cycle_key()
+        request.session[PENDING_KEY] = {
+            "uid": user.pk if user else None,
+            "backend": getattr(user, "backend", ""),
+            "at": int(time.time()),
+            "tries": 0,
+        }
+        query = urlencode({"next": _next_url(request, "officer:queue")})
+        return redirect(f"{reverse('accounts:officer-otp')}?{query}")
     return render(
         request, "accounts/officer_login.html", {"form": form, "next": request.GET.get("next", "")}
     )
 
 
-def _pending_officer(request: HttpRequest) -> tuple[User, str] | None:
-    state = request.session.get(PENDING_KEY) or {}
-    if not state or time.time() - state.get("at", 0) > PENDING_SECONDS:
+def _pending(request: HttpRequest) -> dict | None:
+    state = request.session.get(PENDING_KEY)
+    if not isinstance(state, dict) or time.time() - state.get("at", 0) > PENDING_SECONDS:
         return None
-    user = User.objects.filter(pk=state["uid"], is_active=True).first()
-    if user is None or not user.is_officer:
+    return state
+
+
+def _code_accepted(state: dict, code: str) -> tuple[User, TOTPDevice] | None:
+    """The user and device if the password step was right and `code` is their TOTP now."""
+    user = User.objects.filter(pk=state["uid"]).first() if state.get("uid") else None
+    if not may_sign_in_here(user):
         return None
-    return user, state["backend"]
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    if device is None:
+        logger.warning("officer %s has no authenticator device", user.username)
+        return None
+    allowed, _ = device.verify_is_allowed()
+    if allowed and device.verify_token(code):
+        return user, device
+    logger.warning("officer second factor failed for %s", user.username)
+    return None
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def officer_verify(request: HttpRequest) -> HttpResponse:
-    pending = _pending_officer(request)
-    if pending is None:
+    state = _pending(request)
+    if state is None:
         request.session.pop(PENDING_KEY, None)
         return redirect("accounts:officer-login")
-    user, backend = pending
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
     form = forms.TOTPForm(request.POST or None)
-    if device is None:
-        return render(request, "accounts/officer_no_device.html", status=403)
     if request.method == "POST" and form.is_valid():
-        allowed, _ = device.verify_is_allowed()
-        if not allowed:
-            form.add_error("code", "Too many wrong codes. Wait a minute, then try the newest code.")
-        elif device.verify_token(form.cleaned_data["code"].strip()):
+        accepted = _code_accepted(state, form.cleaned_data["code"].strip())
+        tries = state.get("tries", 0)
+        if accepted is not None and tries < CODE_TRIES:
+            user, device = accepted
             del request.session[PENDING_KEY]
-            login(request, user, backend=backend)
+            login(request, user, backend=state["backend"])
             otp_login(request, device)
             return redirect(_next_url(request, "officer:queue"))
-        else:
-            logger.warning(
-                "officer second factor failed for %s from %s", user.username, client_ip(request)
-            )
-            form.add_error("code", "The code is not right. Enter the code your app shows now.")
+        state["tries"] = tries + 1
+        request.session[PENDING_KEY] = state
+        if state["tries"] >= CODE_TRIES:
+            request.session.pop(PENDING_KEY, None)
+            messages.error(request, TOO_MANY_TRIES)
+            return redirect("accounts:officer-login")
+        logger.warning("officer sign-in refused at the code step from %s", client_ip(request))
+        form.add_error("code", SIGN_IN_FAILED)
     return render(
         request, "accounts/officer_verify.html", {"form": form, "next": request.GET.get("next", "")}
     )

@@ -39,7 +39,7 @@ from .models import (
     normalise_mobile,
 )
 from .notifications import email_send, sms_send
-from .tokens import email_verification_token, password_reset_token
+from .tokens import email_verification_token, password_reset_token, registration_attempt
 
 logger = logging.getLogger("accounts.security")
 
@@ -88,16 +88,21 @@ def _device_for(*, user: User, purpose: str) -> SMSDevice:
 
 
 @transaction.atomic
-def otp_send(*, user: User, purpose: str, template: str) -> SMSDevice:
+def otp_send(*, user: User, purpose: str, template: str, restart: bool = False) -> SMSDevice:
     """Send a fresh 6-digit code to the user's mobile, if the resend limits allow it.
 
-    Raises AccountError when asked again within OTP_RESEND_SECONDS, or more than
+    Raises AccountError when asked again within OTP_RESEND_SECONDS (unless `restart`: a new
+    registration attempt, which has voided the old code and cost a CAPTCHA), or more than
     OTP_SENDS_PER_HOUR times within an hour. A new code replaces the old one and clears the
     count of wrong tries.
     """
     device = _device_for(user=user, purpose=purpose)
     now = timezone.now()
-    if device.last_sent_at and now - device.last_sent_at < timedelta(seconds=OTP_RESEND_SECONDS):
+    if (
+        not restart
+        and device.last_sent_at
+        and now - device.last_sent_at < timedelta(seconds=OTP_RESEND_SECONDS)
+    ):
         wait = OTP_RESEND_SECONDS - int((now - device.last_sent_at).total_seconds())
         raise AccountError(
             f"A code was sent less than a minute ago. You can ask for a new one in {wait} seconds."
@@ -172,10 +177,43 @@ def otp_message(result: OTPResult) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def registration_request_match(*, iec: str, email: str, mobile: str) -> User | None:
+    """Start registration if the IEC is active, unregistered, and the email and mobile are the
+    ones in its registry record; otherwise do nothing. Run by a task (accounts.enquiries), so
+    the visitor's answer is the same whatever the registry says."""
+    record = (
+        IECRecord.objects.filter(iec=normalise_iec(iec), status=IECRecord.Status.ACTIVE)
+        .select_related("profile")
+        .first()
+    )
+    matches = (
+        record is not None
+        and email.strip().lower() == record.email.lower()
+        and normalise_mobile(mobile) == record.mobile
+    )
+    if not matches:
+        logger.info("registration asked with details that do not match the registry")
+        return None
+    assert record is not None  # noqa: S101 - matches implies a record
+    profile = getattr(record, "profile", None)
+    if profile is not None and profile.registration_completed_at:
+        logger.info("registration asked for %s, which is already registered", record.iec)
+        return None
+    try:
+        return registration_start(iec_record=record)
+    except AccountError:
+        logger.warning("registration asked for %s, which is not an exporter's", record.iec)
+        return None
+
+
 @transaction.atomic
 def registration_start(*, iec_record: IECRecord) -> User:
     """Create (or restart) the exporter's account for an active, unregistered IEC and send the
-    email link and the mobile code. Contact details come from the registry, never the form."""
+    email link and the mobile code. Contact details come from the registry, never the form.
+
+    A restart ends the earlier attempt: its link dies with the new unusable password, its SMS
+    code is cleared, and any browser holding its proofs holds nothing (tokens.registration_attempt).
+    """
     user, _ = User.objects.select_for_update().get_or_create(
         username=iec_record.iec, defaults={"role": User.Role.EXPORTER}
     )
@@ -184,13 +222,14 @@ def registration_start(*, iec_record: IECRecord) -> User:
     user.email = iec_record.email
     user.mobile = iec_record.mobile
     user.first_name = iec_record.firm_name[:150]
-    user.set_unusable_password()  # also kills links from an earlier attempt
+    user.set_unusable_password()  # a new random value: the new attempt's fingerprint
     user.save()
     profile, _ = ExporterProfile.objects.get_or_create(
         user=user, defaults={"iec_record": iec_record}
     )
     profile.email_verified_at = profile.mobile_verified_at = None
     profile.save()
+    SMSDevice.objects.filter(user=user, purpose=SMSDevice.Purpose.REGISTRATION).update(token=None)
     token = email_verification_token.make_token(user)
     link = _absolute(reverse("accounts:verify-email", args=[_uid(user), token]))
     email_send(
@@ -198,9 +237,14 @@ def registration_start(*, iec_record: IECRecord) -> User:
         template="registration_verify",
         context={"link": link, "iec": user.username, "firm_name": iec_record.firm_name},
     )
-    # Within the resend limits the code sent moments ago stays valid; the OTP page can resend.
+    # Beyond the hourly limit no new code goes out; the code page offers to send one later.
     with contextlib.suppress(AccountError):
-        otp_send(user=user, purpose=SMSDevice.Purpose.REGISTRATION, template="registration_otp")
+        otp_send(
+            user=user,
+            purpose=SMSDevice.Purpose.REGISTRATION,
+            template="registration_otp",
+            restart=True,
+        )
     logger.info("registration started for %s", user.username)
     return user
 
@@ -232,8 +276,17 @@ def password_validate(*, user: User, password: str) -> None:
 
 
 @transaction.atomic
-def registration_complete(*, user: User, password: str, ip: str | None = None) -> None:
-    profile = user.exporter_profile
+def registration_complete(
+    *, user: User, attempt: str, password: str, ip: str | None = None
+) -> None:
+    """Set the password of the attempt `attempt` (the fingerprint the browser's proofs carry).
+
+    The account row is locked, so an attempt restarted meanwhile refuses this one.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    profile = ExporterProfile.objects.select_for_update().get(user=user)
+    if not constant_time_compare(registration_attempt(user), attempt):
+        raise AccountError("This registration was started again. Use the newest email link.")
     if not (profile.email_verified_at and profile.mobile_verified_at):
         raise AccountError("Verify your email and mobile number first.")
     if profile.registration_completed_at:
@@ -274,8 +327,9 @@ def registered_exporter(iec: str) -> User | None:
 
 
 @transaction.atomic
-def password_reset_request(*, iec: str) -> None:
-    """Email a one-hour link to a registered exporter; do nothing visible otherwise."""
+def password_reset_send(*, iec: str) -> None:
+    """Email a one-hour link to a registered exporter; do nothing otherwise. Run by a task
+    (accounts.enquiries), so the visitor's answer takes the same time either way."""
     user = registered_exporter(iec)
     if user is None:
         logger.info("password reset asked for an unregistered IEC")

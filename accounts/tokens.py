@@ -96,3 +96,20 @@ class PasswordResetToken(_LinkToken):
 
 email_verification_token = EmailVerificationToken()
 password_reset_token = PasswordResetToken()
+
+
+def registration_attempt(user: User) -> str:
+    """A fingerprint of the registration attempt the account is in.
+
+    registration_start gives the pending account a fresh unusable password (random each time),
+    and registration_complete sets the real one: so the fingerprint changes with every new
+    attempt and once the password is set. A browser's proofs (the email link opened in it, the
+    SMS code entered in it) are kept in its session with this fingerprint, and count only
+    while it still matches.
+    """
+    return salted_hmac(
+        "accounts.tokens.registration_attempt",
+        f"{user.pk}{user.password}",
+        secret=settings.SECRET_KEY,
+        algorithm="sha256",
+    ).hexdigest()

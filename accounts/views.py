@@ -8,20 +8,26 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import forms, services
+from . import enquiries, forms, services
 from .decorators import exporter_required
-from .lockout import client_ip, ip_failure_add, ip_is_blocked, lockout_response
+from .lockout import client_ip, lockout_response, password_check
 from .middleware import forget_signed_in
 from .models import LoginActivity, SMSDevice, User
-from .tokens import TokenCheck, email_verification_token, password_reset_token
+from .tokens import (
+    TokenCheck,
+    email_verification_token,
+    password_reset_token,
+    registration_attempt,
+)
 
 REGISTRATION_KEY = "accounts:registration_user"
 RESET_KEY = "accounts:reset"
@@ -39,11 +45,6 @@ def _user_from_uid(uidb64: str) -> User | None:
         .select_related("exporter_profile__iec_record")
         .first()
     )
-
-
-def _session_user(request: HttpRequest, key: str) -> User | None:
-    pk = request.session.get(key)
-    return _user_from_uid_pk(pk) if pk else None
 
 
 def _user_from_uid_pk(pk: int) -> User | None:
@@ -80,11 +81,15 @@ def _link_invalid(request: HttpRequest, title: str, text: str, again_url: str) -
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    """Takes the details and answers "if they match, we sent a link": this session gets
+    nothing. The email link and the SMS code are what prove the account is yours."""
     form = forms.RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        assert form.iec_record is not None  # noqa: S101 - set by a valid form
-        user = services.registration_start(iec_record=form.iec_record)
-        request.session[REGISTRATION_KEY] = user.pk
+        enquiries.registration_request(
+            iec=form.cleaned_data["iec"],
+            email=form.cleaned_data["email"],
+            mobile=form.cleaned_data["mobile"],
+        )
         return redirect("accounts:register-email-sent")
     return render(request, "accounts/register.html", {"form": form})
 
@@ -92,12 +97,7 @@ def register(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def register_sent(request: HttpRequest) -> HttpResponse:
-    user = _session_user(request, REGISTRATION_KEY)
-    if user is None:
-        return redirect("accounts:register")
-    return render(
-        request, "accounts/register_sent.html", {"mobile": services.masked_mobile(user.mobile)}
-    )
+    return render(request, "accounts/register_sent.html")
 
 
 @login_not_required
@@ -129,31 +129,49 @@ def register_verify_email(request: HttpRequest, uidb64: str, token: str) -> Http
             again,
         )
     services.registration_verify_email(user=user)
-    request.session[REGISTRATION_KEY] = user.pk
+    # The browser that opened the link holds the proof of the email, for this attempt only.
+    request.session.cycle_key()
+    request.session[REGISTRATION_KEY] = {
+        "uid": user.pk,
+        "attempt": registration_attempt(user),
+        "mobile": False,
+    }
     messages.success(request, "Your email ID is verified.")
     return redirect("accounts:register-otp")
 
 
-def _registration_in_progress(request: HttpRequest) -> User | None:
-    user = _session_user(request, REGISTRATION_KEY)
-    if user is None or user.exporter_profile.registration_completed_at:
+def _registration_in_progress(request: HttpRequest) -> tuple[User, dict] | None:
+    """The account whose email link this browser opened, while that attempt is the current
+    one (a newer registration of the IEC, or a completed one, voids the browser's proofs)."""
+    state = request.session.get(REGISTRATION_KEY)
+    if not isinstance(state, dict) or not state.get("uid"):
         return None
-    return user
+    user = _user_from_uid_pk(state["uid"])
+    if (
+        user is None
+        or user.exporter_profile.registration_completed_at
+        or not constant_time_compare(registration_attempt(user), state.get("attempt", ""))
+    ):
+        request.session.pop(REGISTRATION_KEY, None)
+        return None
+    return user, state
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def register_mobile(request: HttpRequest) -> HttpResponse:
-    user = _registration_in_progress(request)
-    if user is None or not user.exporter_profile.email_verified_at:
+    progress = _registration_in_progress(request)
+    if progress is None or not progress[0].exporter_profile.email_verified_at:
         messages.error(request, "Open the link in the email we sent you first.")
         return redirect("accounts:register")
-    if user.exporter_profile.mobile_verified_at:
+    user, state = progress
+    if state["mobile"]:
         return redirect("accounts:register-password")
     form = forms.OTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = services.registration_verify_mobile(user=user, code=form.cleaned_data["code"])
         if result is services.OTPResult.OK:
+            request.session[REGISTRATION_KEY] = {**state, "mobile": True}
             return redirect("accounts:register-password")
         form.add_error("code", services.otp_message(result))
     return render(
@@ -170,10 +188,10 @@ def register_mobile(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_POST
 def register_resend(request: HttpRequest) -> HttpResponse:
-    user = _registration_in_progress(request)
-    if user is None:
+    progress = _registration_in_progress(request)
+    if progress is None:
         return redirect("accounts:register")
-    _resend_code(request, user, SMSDevice.Purpose.REGISTRATION, "registration_otp")
+    _resend_code(request, progress[0], SMSDevice.Purpose.REGISTRATION, "registration_otp")
     return redirect("accounts:register-otp")
 
 
@@ -191,15 +209,27 @@ def _resend_code(request: HttpRequest, user: User, purpose: str, template: str) 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def register_password(request: HttpRequest) -> HttpResponse:
-    user = _registration_in_progress(request)
-    profile = user.exporter_profile if user else None
-    if profile is None or not (profile.email_verified_at and profile.mobile_verified_at):
-        return redirect("accounts:register-otp" if profile else "accounts:register")
+    """Only the browser that opened the email link and entered the SMS code gets here."""
+    progress = _registration_in_progress(request)
+    if progress is None:
+        return redirect("accounts:register")
+    user, state = progress
+    profile = user.exporter_profile
+    if not (state["mobile"] and profile.email_verified_at and profile.mobile_verified_at):
+        return redirect("accounts:register-otp")
     form = forms.SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.registration_complete(
-            user=user, password=form.cleaned_data["password1"], ip=client_ip(request)
-        )
+        try:
+            services.registration_complete(
+                user=user,
+                attempt=state["attempt"],
+                password=form.cleaned_data["password1"],
+                ip=client_ip(request),
+            )
+        except services.AccountError as exc:
+            request.session.pop(REGISTRATION_KEY, None)
+            messages.error(request, str(exc))
+            return redirect("accounts:register")
         del request.session[REGISTRATION_KEY]
         request.session["accounts:registered_iec"] = user.username
         return redirect("accounts:register-done")
@@ -224,15 +254,15 @@ def register_done(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     form = forms.LoginForm(request, request.POST or None)
-    if request.method == "POST" and ip_is_blocked(request):
-        form.is_valid()
-        form.add_error(None, IP_BLOCKED)
-        return render(request, "accounts/login.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():  # the CAPTCHA passed: now try the password
         iec = form.cleaned_data["iec"]
-        user = authenticate(request, username=iec, password=form.cleaned_data["password"])
-        if getattr(request, "axes_locked_out", False):
+        attempt = password_check(request, username=iec, password=form.cleaned_data["password"])
+        if attempt.address_blocked:
+            form.add_error(None, IP_BLOCKED)
+            return render(request, "accounts/login.html", {"form": form}, status=429)
+        if attempt.locked:
             return lockout_response(request, None, {"username": iec})
+        user = attempt.user
         if (
             user is not None
             and user.is_exporter
@@ -241,9 +271,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
         ):
             login(request, user)
             return redirect(_next_url(request, settings.LOGIN_REDIRECT_URL))
-        if user is None:
-            ip_failure_add(request)
-            services.logger.warning("sign-in failed for %s from %s", iec, client_ip(request))
         form.add_error(None, SIGN_IN_FAILED)
     return render(
         request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
@@ -285,7 +312,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = forms.PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.password_reset_request(iec=form.cleaned_data["iec"])
+        enquiries.password_reset_request(iec=form.cleaned_data["iec"])
         return redirect("accounts:password-reset-sent")
     return render(request, "accounts/password_reset.html", {"form": form})
 

@@ -226,6 +226,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id (accounts/hashers.py) for every password set from now on. The PBKDF2 hashes made
+# before are still read, and replaced by Argon2id when their owner next signs in.
+PASSWORD_HASHERS = [
+    "accounts.hashers.PortalArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour, not Django's three days
 SESSION_COOKIE_AGE = 30 * 60  # 30 minutes without activity
 SESSION_SAVE_EVERY_REQUEST = True  # each request restarts the idle clock
@@ -237,6 +244,9 @@ CSRF_FAILURE_VIEW = "coo_portal.views.csrf_failure"
 
 AXES_FAILURE_LIMIT = _int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.5  # hours: a lock lifts by itself after 30 minutes
+# Attempts during a lock are refused and not recorded, so nobody can keep a lock on by trying
+# (the lock would be a weapon: IEC codes are printed on invoices).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
@@ -244,12 +254,18 @@ AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_ENABLE_ADMIN = True
 AXES_VERBOSE = True
-# Failures from one address across many IECs: at most this many an hour.
+# Failures from one address across many accounts: at most this many an hour; past it, only
+# accounts that have signed in from that address before may still try (accounts/lockout.py).
 LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
 
 OTP_TOTP_ISSUER = SITE_NAME
 
 CAPTCHA_TEST_MODE = _bool("CAPTCHA_TEST_MODE", default=False)
+# Refused here, not only by a system check: gunicorn and Celery never run the checks.
+if CAPTCHA_TEST_MODE and not DEBUG and not TESTING:
+    raise ImproperlyConfigured(
+        "CAPTCHA_TEST_MODE=1 needs DEBUG=1: with DEBUG off every CAPTCHA would accept 'PASSED'."
+    )
 CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_IMAGE_SIZE = (150, 50)
@@ -499,6 +515,8 @@ LOGGING = {
 # ---------------------------------------------------------------------------------------------
 
 if TESTING:
+    # The tests that check the production hashers put this list back for themselves.
+    PRODUCTION_PASSWORD_HASHERS = PASSWORD_HASHERS
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     CAPTCHA_TEST_MODE = True
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

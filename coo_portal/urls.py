@@ -4,8 +4,8 @@ from captcha import views as captcha_views
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
-from django_otp.admin import OTPAdminSite
 
+from accounts.admin_site import PortalAdminSite
 from accounts.officer_auth import officer_login
 from certificates import views as certificate_views
 
@@ -36,9 +36,9 @@ captcha_patterns = [
     ),
 ]
 
-# Administration asks for the authenticator code too: agency administrators can revoke
-# certificates and unlock accounts there.
-admin.site.__class__ = OTPAdminSite
+# Administration asks for the authenticator code too (agency administrators can revoke
+# certificates and unlock accounts there), and signs in through the officer sign-in.
+admin.site.__class__ = PortalAdminSite
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from django.core.management import call_command
@@ -63,12 +64,38 @@ def test_the_officer_login_is_served_at_officer_login_and_under_accounts(client,
         assert ">Password</label>" in body
 
 
+def wrong_code(device: TOTPDevice) -> str:
+    return f"{(int(current_code(device)) + 500_000) % 1_000_000:06d}"
+
+
 def test_a_wrong_totp_code_is_refused(client, olivia, olivia_device):
     password_step(client)
-    wrong = "000000" if current_code(olivia_device) != "000000" else "111111"
-    response = client.post(reverse("accounts:officer-otp"), {"code": wrong})
-    assert "The code is not right" in response.content.decode()
+    response = client.post(reverse("accounts:officer-otp"), {"code": wrong_code(olivia_device)})
+    assert "The username, password or code is not right." in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def _page_without_csrf(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def test_a_wrong_password_and_a_wrong_code_get_the_same_answers(olivia, olivia_device):
+    """Nothing before the code step tells whether the password was right."""
+    right, wrong = Client(), Client()
+    answers = [password_step(right), password_step(wrong, password="wrong password")]
+    assert answers[0].status_code == answers[1].status_code == 302
+    assert answers[0]["Location"] == answers[1]["Location"]
+    pages = [c.get(a["Location"]) for c, a in zip((right, wrong), answers, strict=True)]
+    assert _page_without_csrf(pages[0]) == _page_without_csrf(pages[1])
+    code = wrong_code(olivia_device)
+    refusals = [c.post(reverse("accounts:officer-otp"), {"code": code}) for c in (right, wrong)]
+    assert refusals[0].status_code == refusals[1].status_code == 200
+    assert _page_without_csrf(refusals[0]) == _page_without_csrf(refusals[1])
+    assert "_auth_user_id" not in right.session
+    # The right code signs in only the session whose password was right.
+    good = current_code(olivia_device)
+    assert wrong.post(reverse("accounts:officer-otp"), {"code": good}).status_code == 200
+    assert "_auth_user_id" not in wrong.session
 
 
 def test_the_totp_page_needs_the_password_step_first(client, olivia, olivia_device):
@@ -86,7 +113,8 @@ def test_a_signed_in_officer_without_the_second_factor_reaches_no_officer_page(c
 
 def test_an_exporter_cannot_reach_officer_pages_or_use_the_officer_login(client, alice):
     response = password_step(client, username="0123456789")
-    assert "The username or password is not right." in response.content.decode()
+    response = client.post(response["Location"], {"code": "123456"})
+    assert "The username, password or code is not right." in response.content.decode()
     assert "_auth_user_id" not in client.session
     client.force_login(alice)
     assert client.get(reverse("officer:queue")).status_code == 404
@@ -108,8 +136,11 @@ def test_the_same_lockout_applies_to_officers(client, olivia, olivia_device):
 
 
 def test_officers_without_a_device_are_told_to_ask_their_administrator(client, olivia):
-    response = client.get(password_step(client)["Location"])
-    assert "No authenticator app is set up" in response.content.decode()
+    response = client.post(password_step(client)["Location"], {"code": "123456"})
+    assert "No authenticator app set up? Ask your agency administrator." in (
+        response.content.decode()
+    )
+    assert "_auth_user_id" not in client.session
 
 
 def test_create_officer_prints_the_otpauth_uri(eic_mumbai, capsys, monkeypatch):

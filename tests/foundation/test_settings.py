@@ -197,3 +197,29 @@ def test_init_signing_keys_refuses_under_production_settings(tmp_path):
     assert result.returncode != 0
     assert "runs only with DEBUG=1" in result.stderr
     assert not (tmp_path / "keys").exists()
+
+
+def test_captcha_test_mode_is_refused_at_start_up_when_debug_is_off(tmp_path):
+    """manage.py, gunicorn's WSGI module and Celery all load these settings first."""
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": random_key(),
+        "ALLOWED_HOSTS": "example.org",
+        "VAR_DIR": str(tmp_path),
+        "CAPTCHA_TEST_MODE": "1",
+    }
+    result = manage("check", **production)
+    assert result.returncode != 0
+    assert "CAPTCHA_TEST_MODE=1 needs DEBUG=1" in result.stderr
+    wsgi = subprocess.run(
+        [sys.executable, "-c", "import coo_portal.wsgi"],
+        cwd=ROOT,
+        env=manage_environment(**production),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert wsgi.returncode != 0
+    assert "CAPTCHA_TEST_MODE=1 needs DEBUG=1" in wsgi.stderr
+    assert manage("check", **{**production, "DEBUG": "1"}).returncode == 0

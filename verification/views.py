@@ -1,7 +1,7 @@
 """Public verification: the page, the QR link, the PDF upload check and the JSON API.
 
 Every view here is public (login_not_required) and every lookup is rate-limited per client
-address (REMOTE_ADDR; behind a proxy the proxy must set it): lookups by number in
+address (coo_portal.clientip: X-Forwarded-For only from TRUSTED_PROXIES): lookups by number in
 services.verification_lookup, uploads with django-ratelimit.
 """
 
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from certificates.models import Certificate
+from coo_portal.clientip import client_ip
 
 from .answers import Answer, pdf_path, verify_path
 from .forms import DocumentForm, VerifyForm
@@ -50,10 +51,6 @@ def _no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 def _rate(group: str, request: HttpRequest) -> str:
     # A callable, so that tests and operators can change VERIFY_RATE without a re-import.
     return settings.VERIFY_RATE
-
-
-def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,7 +85,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         number=form.cleaned_data["number"],
         code=form.cleaned_data["code"],
         channel=VerificationLog.Channel.PAGE,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
         rate_group="verify-page",
     )
     return _answer(request, answer)
@@ -107,7 +104,7 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
         number=number,
         code=code,
         channel=VerificationLog.Channel.QR,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
         rate_group="verify-page",
     )
     return _answer(request, answer)
@@ -121,7 +118,7 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
         number=number,
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.PAGE,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
         rate_group="verify-page",
     )
     if answer is None:
@@ -170,9 +167,7 @@ def document(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "verification/document.html", {"form": form}, status=400)
     upload = form.cleaned_data["document"]
-    result = verification_check_document(
-        data=upload.read(), client_address=_client_address(request)
-    )
+    result = verification_check_document(data=upload.read(), client_address=client_ip(request))
     context: dict[str, Any] = {"form": DocumentForm(), "result": result}
     if result.authentic:
         context["certificate"] = result.certificate
@@ -196,7 +191,7 @@ def api_certificate(request: HttpRequest, number: str) -> HttpResponse:
         number=number,
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.API,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
         rate_group="verify-api",
     )
     if answer is None:

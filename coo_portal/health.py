@@ -28,8 +28,9 @@ class HealthCheckMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         view = HEALTH_VIEWS.get(request.path_info)
-        if view is None:
+        if view is None or request.method != "GET":
+            # Anything but a probe takes the ordinary way (CSRF refuses a POST, and so on).
             return self.get_response(request)
-        response = view(request)  # GET only (require_GET)
+        response = view(request)
         response["Cache-Control"] = "no-store"
         return response

@@ -93,5 +93,6 @@ def test_every_other_path_still_meets_host_validation_and_the_ssl_redirect(clien
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("production_like")
-def test_health_checks_refuse_writes(client):
-    assert client.post("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 405
+def test_only_a_get_is_answered_before_the_ordinary_checks(client):
+    assert client.post("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 400
+    assert client.post("/healthz", HTTP_HOST="coo.example.gov.in").status_code == 301

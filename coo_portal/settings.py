@@ -298,10 +298,9 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_REGION_NAME = os.environ.get("S3_REGION") or None
     AWS_ACCESS_KEY_ID = _secret("S3_ACCESS_KEY_ID")
     AWS_SECRET_ACCESS_KEY = _secret("S3_SECRET_ACCESS_KEY")
-    AWS_DEFAULT_ACL = "private"
-    AWS_QUERYSTRING_AUTH = True
-    AWS_S3_FILE_OVERWRITE = False
-    _private_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE") or None
+    # Private, write-once, checksummed (coo_portal/storage.py).
+    _private_storage = {"BACKEND": "coo_portal.storage.PrivateS3Storage"}
 else:
     _private_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

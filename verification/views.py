@@ -21,6 +21,7 @@ from django_ratelimit.decorators import ratelimit
 
 from certificates.models import Certificate
 from coo_portal.clientip import client_ip
+from coo_portal.storage import open_verified
 
 from .answers import Answer, pdf_path, verify_path
 from .forms import DocumentForm, VerifyForm
@@ -123,10 +124,10 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
     )
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
-    certificate = Certificate.objects.only("number", "pdf").get(pk=answer.certificate_id)
+    certificate = Certificate.objects.only("number", "pdf", "sha256").get(pk=answer.certificate_id)
     filename = certificate.number.replace("/", "-") + ".pdf"
     response = FileResponse(
-        certificate.pdf.open("rb"),
+        open_verified(certificate.pdf, sha256=certificate.sha256),
         as_attachment=True,
         filename=filename,
         content_type="application/pdf",

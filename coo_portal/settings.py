@@ -299,8 +299,8 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_ACCESS_KEY_ID = _secret("S3_ACCESS_KEY_ID")
     AWS_SECRET_ACCESS_KEY = _secret("S3_SECRET_ACCESS_KEY")
     AWS_S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE") or None
-    # Private, write-once, checksummed (coo_portal/storage.py).
-    _private_storage = {"BACKEND": "coo_portal.storage.PrivateS3Storage"}
+    # Private, write-once, checksummed (coo_portal/s3.py); reads checked (coo_portal/storage.py).
+    _private_storage = {"BACKEND": "coo_portal.s3.PrivateS3Storage"}
 else:
     _private_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -377,7 +377,10 @@ def main() -> int:
         var_dirs = [root / name for name in (*NODES, *WORKERS)]
         result = smoke.run_browser(envs["web1"], root / "web1", base_url, outboxes=var_dirs)
         served = requests_by_node(logs)
-        log(f"requests served: {served}")
+        log(f"requests served: {served}; the last of each node's access log:")
+        for node in NODES:
+            lines = [x for x in (logs / f"{node}.log").read_text().splitlines() if ACCESS.match(x)]
+            print(f"    {node}: {lines[-1] if lines else '(none)'}", flush=True)
         assert all(served.values()), f"a node served nothing: {served}"
 
         references = issue_more(EXTRA_CERTIFICATES)

@@ -77,7 +77,8 @@ def nginx_conf(root: Path, port: int, upstreams: list[int]) -> Path:
         (root / folder).mkdir(parents=True, exist_ok=True)
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in upstreams)
     conf = root / "nginx.conf"
-    # The same proxy settings as deploy/nginx.conf (compose), on plain http for this machine.
+    # deploy/nginx.conf (compose) on plain http, except that this proxy appends to a client's
+    # X-Forwarded-For instead of replacing it: the portal must then read it from the right.
     conf.write_text(
         f"""daemon off;
 worker_processes 1;

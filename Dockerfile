@@ -6,6 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     VAR_DIR=/var/lib/coo
 
+# pg_dump and pg_restore for bin/backup and bin/restore (the same major version as PostgreSQL).
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system coo && useradd --system --gid coo --home-dir /app --shell /usr/sbin/nologin coo
 
 WORKDIR /app

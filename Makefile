@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The embedded default: SQLite, eager Celery, files and the outbox under var/.
 DEV_ENV := DEBUG=1
 
-.PHONY: help install run serve demo test lint format worker prod-smoke clean
+.PHONY: help install run serve demo test lint format worker prod-smoke prod-cluster clean
 
 help:
 	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000"
@@ -17,6 +17,8 @@ help:
 	@echo "make format  apply ruff's formatting and safe fixes"
 	@echo "make prod-smoke  the whole journey in Chromium against gunicorn + Celery, DEBUG=0,"
 	@echo "             on PostgreSQL and Redis at 127.0.0.1 (database coo_smoke, Redis db 3)"
+	@echo "make prod-cluster  the journey through nginx, two gunicorn nodes, two workers and S3"
+	@echo "             (moto) on loopback (database coo_prod_cluster, Redis db 4)"
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -61,6 +63,11 @@ worker: $(STAMP)
 # end-to-end journey over HTTP in Chromium; logs are kept and printed when it fails.
 prod-smoke: $(STAMP)
 	$(BIN)/python -m tests.e2e.prod_smoke
+
+# nginx in front of two gunicorn nodes, two Celery workers and an S3 server (moto), DEBUG=0;
+# the journey through nginx, both nodes and workers used, every stored object in the bucket.
+prod-cluster: $(STAMP)
+	$(BIN)/python -m tests.e2e.prod_cluster
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -33,6 +33,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from coo_portal.clientip import client_ip
+
 from .models import LoginActivity, User
 
 logger = logging.getLogger("accounts.security")
@@ -46,10 +48,6 @@ def username_from_request(request: HttpRequest, credentials: dict[str, Any] | No
     if credentials and credentials.get("username"):
         return str(credentials["username"]).strip().upper()
     return str(request.POST.get("username", "")).strip().upper()
-
-
-def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _ip_key(request: HttpRequest) -> str:

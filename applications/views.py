@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import exporter_required
 from coo_portal.body_limit import accepts_upload
+from coo_portal.storage import open_verified
 
 from . import forms, selectors, services, workflow
 from .hs import hs_descriptions, hs_subheading, hs_suggest
@@ -387,7 +388,7 @@ def document_view(request: HttpRequest, reference: str, document_id: int) -> Fil
     stem = get_valid_filename(document.original_name.rsplit(".", 1)[0])[:80] or "document"
     filename = f"{stem}.{EXTENSIONS[document.content_type]}"
     response = FileResponse(
-        document.file.open("rb"),
+        open_verified(document.file, sha256=document.sha256),
         content_type=document.content_type,
         as_attachment=False,
         filename=filename,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.contrib import messages
@@ -10,6 +9,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from coo_portal.storage import open_verified
 
 from . import pki
 from .credential import MEDIA_TYPE
@@ -27,21 +28,14 @@ from .services import CertificateError, certificate_request_replacement, certifi
 logger = logging.getLogger(__name__)
 
 
-class StoredFileCorruptedError(Exception):
-    """The stored PDF no longer matches the hash recorded when it was issued."""
-
-
 @require_GET
 def download(request: HttpRequest, key: str) -> HttpResponse:
     """The signed PDF exactly as stored at issuance, for its exporter or the agency's
     verified officers (404 for everyone else)."""
     certificate = certificate_get_for_viewer(key=key, user=request.user)
-    with certificate.pdf.open("rb") as stored:
-        content = stored.read()
-    if hashlib.sha256(content).hexdigest() != certificate.sha256:
-        # Never hand out a file that differs from the one that was signed and registered.
-        raise StoredFileCorruptedError(f"The stored PDF of {certificate.number} fails its hash")
-    response = HttpResponse(content, content_type="application/pdf")
+    # Never hand out a file that differs from the one that was signed and registered.
+    with open_verified(certificate.pdf, sha256=certificate.sha256) as stored:
+        response = HttpResponse(stored.read(), content_type="application/pdf")
     filename = certificate.number.replace("/", "-") + ".pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"

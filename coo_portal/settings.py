@@ -7,6 +7,7 @@ portal runs on the embedded default: SQLite under var/, Celery eager, files unde
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -110,6 +111,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz answer over plain http, whatever the Host (coo_portal/health.py).
+    "coo_portal.health.HealthCheckMiddleware",
     # First: a body too large for its URL is refused before anything reads it (request.POST).
     "coo_portal.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -251,7 +254,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_CLIENT_IP_CALLABLE = "coo_portal.clientip.client_ip"
 AXES_ENABLE_ADMIN = True
 AXES_VERBOSE = True
 # Failures from one address across many accounts: at most this many an hour; past it, only
@@ -313,10 +316,9 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_REGION_NAME = os.environ.get("S3_REGION") or None
     AWS_ACCESS_KEY_ID = _secret("S3_ACCESS_KEY_ID")
     AWS_SECRET_ACCESS_KEY = _secret("S3_SECRET_ACCESS_KEY")
-    AWS_DEFAULT_ACL = "private"
-    AWS_QUERYSTRING_AUTH = True
-    AWS_S3_FILE_OVERWRITE = False
-    _private_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE") or None
+    # Private, write-once, checksummed (coo_portal/s3.py); reads checked (coo_portal/storage.py).
+    _private_storage = {"BACKEND": "coo_portal.s3.PrivateS3Storage"}
 else:
     _private_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -442,6 +444,17 @@ USE_TZ = True
 # Security (production values switch on when DEBUG is off)
 # ---------------------------------------------------------------------------------------------
 
+# The reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated;
+# coo_portal/clientip.py). Empty: REMOTE_ADDR is the client, whatever a request claims.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES must list addresses or networks, not {_proxy!r}"
+        ) from exc
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -472,6 +485,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 RATELIMIT_VIEW = "verification.views.rate_limited"
+# django-ratelimit's key="ip" asks the same function as everything else.
+RATELIMIT_IP_META_KEY = "coo_portal.clientip.client_ip"
 SILENCED_SYSTEM_CHECKS = [
     # Axes locks by IEC alone: an office behind one NAT address must not be locked out by one
     # user's typos. Failures per address across many IECs are limited separately

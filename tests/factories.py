@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -209,7 +211,8 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     original_name = "invoice.pdf"
     content_type = "application/pdf"
     size = 13
-    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    # The stored bytes' own hash: every read checks it.
+    sha256 = hashlib.sha256(b"%PDF-1.4 test").hexdigest()
     uploaded_by = factory.SelfAttribute("application.exporter")
 
 

@@ -1,9 +1,9 @@
 """Public verification: the page, the QR link, the PDF upload check and the JSON API.
 
 Every view here is public (login_not_required) and every lookup is rate-limited per client
-address (REMOTE_ADDR; behind a proxy the proxy must set it), in one count for page, QR link,
-PDF download, API and upload together: services.verification_lookup and
-services.verification_rate_count.
+address (coo_portal.clientip: X-Forwarded-For only from TRUSTED_PROXIES), in one count for
+page, QR link, PDF download, API, credential check and upload together:
+services.verification_lookup and services.verification_rate_count.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from certificates.credential import MEDIA_TYPE, context_document
 from certificates.models import Certificate, Credential
 from coo_portal.body_limit import accepts_upload
+from coo_portal.clientip import client_ip
+from coo_portal.storage import open_verified
 
 from .answers import Answer, credential_path, pdf_path, verify_path
 from .credentials import (
@@ -61,10 +63,6 @@ def _no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
-def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 # ---------------------------------------------------------------------------------------------
 # The verification page and the QR link
 # ---------------------------------------------------------------------------------------------
@@ -97,7 +95,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         number=form.cleaned_data["number"],
         code=form.cleaned_data["code"],
         channel=VerificationLog.Channel.PAGE,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
     )
     return _answer(request, answer)
 
@@ -115,7 +113,7 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
         number=number,
         code=code,
         channel=VerificationLog.Channel.QR,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
     )
     return _answer(request, answer)
 
@@ -128,14 +126,14 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
         number=number,
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.PAGE,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
     )
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
-    certificate = Certificate.objects.only("number", "pdf").get(pk=answer.certificate_id)
+    certificate = Certificate.objects.only("number", "pdf", "sha256").get(pk=answer.certificate_id)
     filename = certificate.number.replace("/", "-") + ".pdf"
     response = FileResponse(
-        certificate.pdf.open("rb"),
+        open_verified(certificate.pdf, sha256=certificate.sha256),
         as_attachment=True,
         filename=filename,
         content_type="application/pdf",
@@ -172,14 +170,12 @@ def ca_certificate(request: HttpRequest) -> HttpResponse:
 def document(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "verification/document.html", {"form": DocumentForm()})
-    verification_rate_count(client_address=_client_address(request))
+    verification_rate_count(client_address=client_ip(request))
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "verification/document.html", {"form": form}, status=400)
     upload = form.cleaned_data["document"]
-    result = verification_check_document(
-        data=upload.read(), client_address=_client_address(request)
-    )
+    result = verification_check_document(data=upload.read(), client_address=client_ip(request))
     context: dict[str, Any] = {"form": DocumentForm(), "result": result}
     if result.authentic:
         context["certificate"] = result.certificate
@@ -203,12 +199,12 @@ def credential(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "verification/credential.html", {"form": CredentialForm()})
     # One count with every other verification channel (VERIFY_RATE).
-    verification_rate_count(client_address=_client_address(request))
+    verification_rate_count(client_address=client_ip(request))
     form = CredentialForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "verification/credential.html", {"form": form}, status=400)
     answer = verification_check_credential(
-        token=form.cleaned_data["token"], client_address=_client_address(request)
+        token=form.cleaned_data["token"], client_address=client_ip(request)
     )
     context = {"form": CredentialForm(), "answer": answer, "check": answer.check}
     return render(request, "verification/credential.html", context)
@@ -222,7 +218,7 @@ def credential_download(request: HttpRequest, number: str) -> HttpResponse:
         number=number,
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.PAGE,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
     )
     issued = (
         Credential.objects.filter(certificate_id=answer.certificate_id).exclude(jwt="").first()
@@ -311,7 +307,7 @@ def api_certificate(request: HttpRequest, number: str) -> HttpResponse:
         number=number,
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.API,
-        client_address=_client_address(request),
+        client_address=client_ip(request),
     )
     if answer is None:
         return JsonResponse({"error": "not_found", "detail": NOT_FOUND_MESSAGE}, status=404)

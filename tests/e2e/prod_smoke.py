@@ -410,13 +410,14 @@ def http_ok(url: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def mail_reader(folder: Path):
+def mail_reader(*folders: Path):
     """Django's file email backend appends each message to a .log file, separated by a line of
-    79 dashes."""
+    79 dashes. Several folders: one outbox per process of a cluster."""
 
     def read(address: str) -> list[str]:
         bodies = []
-        for path in sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime):
+        paths = [path for folder in folders for path in folder.glob("*.log")]
+        for path in sorted(paths, key=lambda p: p.stat().st_mtime):
             for chunk in path.read_bytes().split(b"-" * 79):
                 if not chunk.strip():
                     continue
@@ -429,10 +430,11 @@ def mail_reader(folder: Path):
     return read
 
 
-def sms_reader(folder: Path):
+def sms_reader(*folders: Path):
     def read(mobile: str) -> list[str]:
         bodies = []
-        for path in sorted(folder.glob("*.txt")):
+        paths = [path for folder in folders for path in folder.glob("*.txt")]
+        for path in sorted(paths, key=lambda p: p.name):
             head, _, body = path.read_text().partition("\n\n")
             if head.removeprefix("To: ").strip().endswith(mobile):
                 bodies.append(body)
@@ -448,7 +450,12 @@ def captcha_answer(page) -> str:
     return CaptchaStore.objects.get(hashkey=hashkey).response
 
 
-def run_browser(env: dict[str, str], var_dir: Path, base_url: str) -> None:
+def run_browser(
+    env: dict[str, str], var_dir: Path, base_url: str, *, outboxes: list[Path] | None = None
+):
+    """The journey in Chromium; emails and SMS are read from the VAR_DIRs in `outboxes`
+    (default: var_dir). Returns the journey's result; Django stays set up in this process."""
+    outboxes = outboxes or [var_dir]
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "coo_portal.settings"
     # Playwright's sync API keeps an event loop in this thread; the ORM reads beside it.
@@ -498,8 +505,8 @@ def run_browser(env: dict[str, str], var_dir: Path, base_url: str) -> None:
                 exporter=Exporter(EXPORTER_IEC, EXPORTER_EMAIL, EXPORTER_MOBILE, PASSWORD),
                 officer=Officer("smoke.officer", PASSWORD, lambda: totp_now("smoke.officer")),
                 admin=Officer("smoke.admin", PASSWORD, lambda: totp_now("smoke.admin")),
-                read_email=mail_reader(var_dir / "mail"),
-                read_sms=sms_reader(var_dir / "sms"),
+                read_email=mail_reader(*(folder / "mail" for folder in outboxes)),
+                read_sms=sms_reader(*(folder / "sms" for folder in outboxes)),
                 read_captcha=captcha_answer,
                 screenshot=screenshot,
                 check_pdf=check_signed_pdf,
@@ -520,6 +527,7 @@ def run_browser(env: dict[str, str], var_dir: Path, base_url: str) -> None:
     from django.db import connections
 
     connections.close_all()
+    return result
 
 
 def check_long_term_signature(number: str) -> None:

@@ -56,3 +56,43 @@ def test_landing_page_says_what_the_service_does_and_links_onwards(client):
     for name in ("/accounts/login/", "/accounts/register/", "/verify/"):
         assert f'href="{name}"' in html
     assert 'href="#main"' in html  # skip link
+
+
+# ---------------------------------------------------------------------------------------------
+# With DEBUG=0: plain http, a Host that is not the portal's (a container's own health check)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def production_like(settings):
+    settings.DEBUG = False
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["coo.example.gov.in"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("production_like")
+@pytest.mark.parametrize(("path", "body"), [("/healthz", b"ok\n"), ("/readyz", b"ready\n")])
+def test_health_checks_answer_200_over_plain_http_with_the_containers_own_host(client, path, body):
+    response = client.get(path, HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 200
+    assert response.content == body
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("production_like")
+def test_every_other_path_still_meets_host_validation_and_the_ssl_redirect(client):
+    assert client.get("/verify/", HTTP_HOST="127.0.0.1:8000").status_code == 400
+    redirect = client.get("/verify/", HTTP_HOST="coo.example.gov.in")
+    assert redirect.status_code == 301
+    assert redirect["Location"] == "https://coo.example.gov.in/verify/"
+    # A health path with anything after it is not a health check.
+    assert client.get("/healthz/x", HTTP_HOST="127.0.0.1:8000").status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("production_like")
+def test_only_a_get_is_answered_before_the_ordinary_checks(client):
+    assert client.post("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 400
+    assert client.post("/healthz", HTTP_HOST="coo.example.gov.in").status_code == 301

@@ -16,7 +16,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import OfficerProfile, User
-from certificates.selectors import applications_annotate_issuance_delayed
+from certificates.selectors import (
+    applications_annotate_issuance_delayed,
+    applications_issuance_stuck,
+)
 
 from .hs import hs_descriptions
 from .models import (
@@ -344,6 +347,7 @@ def agency_officers(*, profile: OfficerProfile) -> QuerySet[User]:
 OPEN_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
 OVERDUE_WORKING_DAYS = 2
 MEDIAN_WINDOW_DAYS = 30
+LATE_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -352,6 +356,8 @@ class DashboardStats:
     overdue: list[Application]
     median_decision: timedelta | None
     decisions_counted: int
+    # Approved, no certificate, nothing working on it (the sweep queues these again).
+    certificates_late: list[Application]
 
     @property
     def median_decision_text(self) -> str:
@@ -368,7 +374,8 @@ class DashboardStats:
 
 def dashboard_stats(*, profile: OfficerProfile, now: datetime | None = None) -> DashboardStats:
     """Counts by status, open applications waiting longer than two working days, and the
-    median time from (latest) submission to decision over the last 30 days. Three queries."""
+    median time from (latest) submission to decision over the last 30 days, and approved
+    applications whose certificate is late. Four queries."""
     now = now or timezone.now()
     agency_apps = Application.objects.filter(agency_id=profile.agency_id).exclude(
         status=Status.DRAFT
@@ -396,8 +403,17 @@ def dashboard_stats(*, profile: OfficerProfile, now: datetime | None = None) -> 
         if decided >= submitted
     ]
     median = statistics.median(durations) if durations else None
+    late = list(
+        applications_issuance_stuck(agency_id=profile.agency_id, now=now).select_related(
+            "office", "exporter__exporter_profile__iec_record"
+        )[:LATE_SHOWN]
+    )
     return DashboardStats(
-        counts=counts, overdue=overdue, median_decision=median, decisions_counted=len(durations)
+        counts=counts,
+        overdue=overdue,
+        median_decision=median,
+        decisions_counted=len(durations),
+        certificates_late=late,
     )
 
 

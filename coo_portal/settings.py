@@ -238,12 +238,17 @@ if CELERY_BROKER_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
         "CELERY_BROKER_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT."
     )
-# Short socket timeouts: with Redis unreachable a publish fails in about a second (the
-# outbox keeps the task) instead of hanging the request.
+# Short socket timeouts and one quick reconnect: with Redis unreachable a publish fails within
+# about a second (0.13 s when the port is closed; kombu's defaults took 2 s, and the result
+# backend's 20 retries 20 s) and the outbox keeps the task, instead of hanging the request.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1

@@ -38,6 +38,7 @@ from applications.models import (
 )
 from applications.services import application_copy
 from applications.workflow import application_mark_issued
+from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
 from verification.services import AnswerForgetError, verification_answer_forget
 
@@ -378,25 +379,36 @@ def certificates_pending_enqueue(*, agency_id: int | None = None) -> list[int]:
     """Queue issuance again, after commit, for every APPROVED application without a certificate
     (of one agency, or of all): after an outage or a fixed signing key. Safe to run any time,
     since issuance is idempotent. Returns the application ids."""
-    from .tasks import issue_certificate_task
-
     pending = Application.objects.filter(status=Status.APPROVED, certificate__isnull=True)
     if agency_id is not None:
         pending = pending.filter(agency_id=agency_id)
     ids = list(pending.values_list("pk", flat=True))
-    for application_id in ids:
-        transaction.on_commit(lambda pk=application_id: issue_certificate_task.delay(pk))
+    with transaction.atomic():
+        for application_id in ids:
+            outbox_enqueue(task=ISSUE_TASK, args=[application_id])
     return ids
+
+
+ISSUE_TASK = "certificates.issue_certificate"
 
 
 def issuance_sweep() -> list[int]:
     """Queue issuance again, after commit, for every application whose issuance was lost
-    (selectors.applications_issuance_stuck). Run by celery beat every ISSUANCE_SWEEP_SECONDS;
-    the tasks it queues go through the outbox, so a sweep during an outage loses nothing."""
-    ids = list(applications_issuance_stuck().values_list("pk", flat=True)[:500])
+    (selectors.applications_issuance_stuck) and is not already waiting in the outbox. Run by
+    celery beat every ISSUANCE_SWEEP_SECONDS; the tasks it queues go through the outbox, so a
+    sweep during an outage loses nothing. Returns the application ids."""
+    waiting = {
+        args[0]
+        for args in OutboxMessage.objects.filter(task=ISSUE_TASK, sent_at__isnull=True)
+        .values_list("args", flat=True)
+        .iterator()
+        if args
+    }
+    stuck = applications_issuance_stuck().values_list("pk", flat=True)[:500]
+    ids = [pk for pk in stuck if pk not in waiting]
     with transaction.atomic():
         for application_id in ids:
-            outbox_enqueue(task="certificates.issue_certificate", args=[application_id])
+            outbox_enqueue(task=ISSUE_TASK, args=[application_id])
     return ids
 
 

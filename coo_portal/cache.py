@@ -59,3 +59,16 @@ class FallbackRedisCache(RedisCache):
     set_many = _degrading("set_many")
     delete_many = _degrading("delete_many")
     clear = _degrading("clear")
+
+
+def redis_reachable() -> bool | None:
+    """Whether the default cache's Redis answers a PING now (None: the cache is not Redis).
+
+    For health checks: through FallbackRedisCache a set/get succeeds while Redis is down."""
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        return None
+    try:
+        return bool(cache._cache.get_client(write=True).ping())
+    except UNREACHABLE:
+        return False

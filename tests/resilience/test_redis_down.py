@@ -191,3 +191,16 @@ def test_the_sweep_leaves_alone_an_issuance_that_is_running_or_waiting_for_its_r
     )
 
     assert issuance_sweep() == []
+
+
+def test_the_sweep_does_not_queue_twice_what_already_waits_for_the_broker(
+    olivia, make_application, redis_unreachable, django_capture_on_commit_callbacks
+):
+    application = make_application()
+    workflow.application_start_review(application_id=application.pk, officer=olivia)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.application_approve(application_id=application.pk, officer=olivia)
+    Application.objects.update(decided_at=timezone.now() - timedelta(minutes=10))
+
+    assert issuance_sweep() == []
+    assert waiting_tasks().count("certificates.issue_certificate") == 1

@@ -43,9 +43,7 @@ from durable.outbox import outbox_enqueue
 from verification.services import AnswerForgetError, verification_answer_forget
 
 from .models import Certificate, CertificateReservation, IssuanceAttempt, certificate_upload_to
-from .numbering import certificate_number_allocate, certificate_number_reserve
-
-__all__ = ["certificate_number_allocate"]  # the numbering API, re-exported for callers here
+from .numbering import certificate_number_reserve
 from .pdf import (
     CertificateData,
     CertificateItem,

@@ -133,8 +133,3 @@ def outbox_drain(*, limit: int = 500) -> int:
         sent_at__lt=now - timedelta(days=settings.OUTBOX_KEEP_DAYS)
     ).delete()
     return published
-
-
-def outbox_waiting_count() -> int:
-    """Messages not yet handed to the broker (for the officer dashboard and operators)."""
-    return OutboxMessage.objects.filter(sent_at__isnull=True).count()

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from applications.models import AgencyOffice
 from certificates.models import Certificate, CertificateCounter
-from certificates.services import certificate_issue, certificate_number_allocate
+from certificates.numbering import certificate_number_allocate
+from certificates.services import certificate_issue
 from tests import factories
 
 from .factories import application_under_review, approve

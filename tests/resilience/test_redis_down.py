@@ -24,7 +24,7 @@ from tests.accounts.conftest import login_data
 from tests.clients import exporter_client, verified_client
 from tests.factories import DEFAULT_PASSWORD
 
-from .conftest import timed
+from .conftest import free_port, redis_cache_at, timed
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,16 @@ def test_with_redis_unreachable_an_exporter_signs_in_at_once(client, alice, redi
     assert response.status_code == 302
     assert seconds < QUICK
     assert client.get(reverse("applications:list")).status_code == 200
+
+
+def test_a_session_from_before_the_outage_survives_it(client, alice, settings):
+    client.post("/accounts/login/", login_data(alice.username, DEFAULT_PASSWORD))
+    settings.CACHES = redis_cache_at(f"redis://127.0.0.1:{free_port()}/0")
+
+    response = client.get(reverse("applications:list"))
+
+    assert response.status_code == 200  # not sent to sign in
+    assert response.wsgi_request.user.pk == alice.pk
 
 
 def test_with_redis_unreachable_the_cache_answers_from_the_database(redis_unreachable):

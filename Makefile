@@ -8,12 +8,14 @@ STAMP := $(VENV)/.installed
 # The embedded default: SQLite, eager Celery, files and the outbox under var/.
 DEV_ENV := DEBUG=1
 
-.PHONY: help install run serve demo test lint format worker prod-smoke prod-cluster clean
+.PHONY: help install run serve demo test lint format worker beat worker-beat prod-smoke prod-cluster clean
 
 help:
 	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000"
 	@echo "make test    create .venv if needed, run ruff and the whole test suite"
 	@echo "make worker  run a Celery worker (needs REDIS_URL)"
+	@echo "make beat    run celery beat, once per installation (outbox drain, issuance sweep)"
+	@echo "make worker-beat  a worker with beat embedded (development: one process for both)"
 	@echo "make format  apply ruff's formatting and safe fixes"
 	@echo "make prod-smoke  the whole journey in Chromium against gunicorn + Celery, DEBUG=0,"
 	@echo "             on PostgreSQL and Redis at 127.0.0.1 (database coo_smoke, Redis db 3)"
@@ -58,6 +60,16 @@ test: lint
 worker: $(STAMP)
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run in-process"; exit 1; }
 	$(BIN)/celery -A coo_portal worker --loglevel=INFO --queues=$${CELERY_QUEUE:-coo}
+
+beat: $(STAMP)
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL: without it there is no broker to send to"; exit 1; }
+	mkdir -p "$${VAR_DIR:-var}"
+	$(BIN)/celery -A coo_portal beat --loglevel=INFO --schedule="$${VAR_DIR:-var}/celerybeat-schedule"
+
+worker-beat: $(STAMP)
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0): without it tasks run in-process"; exit 1; }
+	mkdir -p "$${VAR_DIR:-var}"
+	$(BIN)/celery -A coo_portal worker -B --loglevel=INFO --queues=$${CELERY_QUEUE:-coo} --schedule="$${VAR_DIR:-var}/celerybeat-schedule"
 
 # gunicorn (2 workers) and a Celery worker with DEBUG=0 on PostgreSQL + Redis, then the
 # end-to-end journey over HTTP in Chromium; logs are kept and printed when it fails.

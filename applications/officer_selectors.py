@@ -17,7 +17,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import OfficerProfile, User
-from certificates.selectors import applications_annotate_issuance_delayed
+from certificates.selectors import (
+    applications_annotate_issuance_delayed,
+    applications_issuance_stuck,
+)
 
 from .hs import hs_descriptions
 from .models import (
@@ -375,6 +378,7 @@ OVERDUE_WORKING_DAYS = 2
 MEDIAN_WINDOW_DAYS = 30
 DASHBOARD_COUNT_LIMIT = 10_000
 OVERDUE_PAGE_SIZE = 25
+LATE_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -385,6 +389,8 @@ class DashboardStats:
     overdue_count: int
     median_decision: timedelta | None
     decisions_counted: int
+    # Approved, no certificate, nothing working on it (the sweep queues these again).
+    certificates_late: list[Application]
     count_limit: int = DASHBOARD_COUNT_LIMIT
 
     @property
@@ -433,7 +439,8 @@ def dashboard_stats(
 ) -> DashboardStats:
     """Open work by status, decisions of the last 30 days by status, the applications waiting
     longer than two working days (a page of them, oldest first) and the median time from
-    (latest) submission to decision over the last 30 days. Three queries, none of which reads
+    (latest) submission to decision over the last 30 days, and the approved applications whose
+    certificate is late. Four queries, none of which reads
     every application of the agency: counts stop at DASHBOARD_COUNT_LIMIT, and decided rows
     are read from the decided index, within the window."""
     now = now or timezone.now()
@@ -464,6 +471,11 @@ def dashboard_stats(
         application.age_working_days = working_age(application.submitted_at, now=now)
 
     median, decisions_counted = _median_decision(windowed.filter(status__in=DECIDED_COUNTED))
+    late = list(
+        applications_issuance_stuck(agency_id=profile.agency_id, now=now).select_related(
+            "office", "exporter__exporter_profile__iec_record"
+        )[:LATE_SHOWN]
+    )
     return DashboardStats(
         counts=[(s.value, s.label, counted[s.value]) for s in OPEN_COUNTED],
         decided=[(s.value, s.label, counted[f"decided-{s.value}"]) for s in DECIDED_COUNTED],
@@ -471,6 +483,7 @@ def dashboard_stats(
         overdue_count=counted["overdue"],
         median_decision=median,
         decisions_counted=decisions_counted,
+        certificates_late=late,
     )
 
 

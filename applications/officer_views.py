@@ -120,7 +120,7 @@ def approve(request: HttpRequest, reference: str) -> HttpResponse:
         lambda pk, data: workflow.application_approve(
             application_id=pk, officer=request.user, remark=data["remark"]
         ),
-        "{ref} is approved. The certificate is being issued and the exporter has been told.",
+        "{ref} is approved. The certificate is being issued and the exporter will be told.",
         "approve_form",
     )
 
@@ -135,7 +135,7 @@ def reject(request: HttpRequest, reference: str) -> HttpResponse:
         lambda pk, data: workflow.application_reject(
             application_id=pk, officer=request.user, reason=data["reason"]
         ),
-        "{ref} is rejected. The exporter has been told why.",
+        "{ref} is rejected. The exporter will be told why.",
         "reject_form",
     )
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.notifications import email_send, sms_send
+from durable.outbox import outbox_enqueue
 
 from .models import Application, ApplicationEvent, Status
 
@@ -273,10 +274,8 @@ def _decide(
 
 @transaction.atomic
 def application_approve(*, application_id: int, officer: User, remark: str = "") -> Application:
-    """UNDER_REVIEW -> APPROVED. Side effects, after commit: the certificate issuance task,
-    and an email and SMS to the exporter."""
-    from certificates.tasks import issue_certificate_task
-
+    """UNDER_REVIEW -> APPROVED. Side effects, through the outbox (sent after commit, or when
+    the broker is back): the certificate issuance task, and an email and SMS to the exporter."""
     application = _decide(
         application_id=application_id,
         officer=officer,
@@ -286,7 +285,7 @@ def application_approve(*, application_id: int, officer: User, remark: str = "")
         template="application_approved",
         decided_at=timezone.now(),
     )
-    transaction.on_commit(lambda: issue_certificate_task.delay(application.pk))
+    outbox_enqueue(task="certificates.issue_certificate", args=[application.pk])
     return application
 
 

@@ -390,6 +390,12 @@ def credential_register(*, prepared: PreparedCredential, certificate: Certificat
     return entry
 
 
+def credential_discard(*, prepared: PreparedCredential) -> None:
+    """Give back the status entry of a credential that was never issued (its PDF was not
+    signed, or another run of the same issuance finished first): nothing names it."""
+    Credential.objects.filter(pk=prepared.entry.pk, certificate__isnull=True).delete()
+
+
 def credential_revoke(*, certificate: Certificate) -> None:
     """Set the certificate's bit on its agency's status list (revoked or superseded). Called
     in the transaction that changes the certificate's status, so both commit or neither."""

@@ -26,6 +26,38 @@ class CertificateCounter(models.Model):
         return f"{self.office_id}/{self.year}: {self.last}"
 
 
+class CertificateReservation(models.Model):
+    """The certificate of an approved application while it is being issued: its number and
+    verification code, taken in a short transaction of their own (certificates/numbering.py).
+
+    Rendering and signing then run outside any lock; a retry, a redelivered task or a rerun
+    after a worker died finds this row and uses the same number, so the register has no gaps
+    and no number is handed out twice. Deleted when the Certificate row that carries the
+    number is stored. Kept apart from Certificate so that no reader (verification, downloads,
+    lists) can ever see a certificate that is not signed yet.
+    """
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.CASCADE, related_name="+"
+    )
+    office = models.ForeignKey("applications.AgencyOffice", on_delete=models.PROTECT)
+    year = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=40, unique=True)
+    verification_code = models.CharField(max_length=16)
+    reserved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "year", "sequence"], name="certreservation_office_year_seq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} (issuing)"
+
+
 def certificate_upload_to(instance: Certificate, filename: str) -> str:
     return f"certificates/{instance.year}/{instance.sha256}.pdf"
 

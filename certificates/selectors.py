@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application, Invoice, IssuingAgency, Status
@@ -139,6 +141,36 @@ def applications_with_issuance_failures(*, agency: IssuingAgency) -> QuerySet[Ap
         .select_related("office", "exporter")
         .order_by("decided_at", "pk")
     )
+
+
+# The longest an issuance task waits for its next retry (tasks.py backs off to 600 s).
+RETRY_WAIT_SECONDS = 600
+
+
+def applications_issuance_stuck(
+    *, agency_id: int | None = None, now: datetime | None = None
+) -> QuerySet[Application]:
+    """APPROVED applications without a certificate that nothing is working on: approved more
+    than ISSUANCE_STUCK_SECONDS ago, no attempt started since then, no retry waiting (a failed
+    attempt whose backoff may not have run out) and retries not exhausted (those are flagged
+    apart and need the operator). What is left was lost: approved while the broker was down
+    and the outbox message lost, or its worker killed mid-issue. The sweep queues these again
+    and the dashboard lists them."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ISSUANCE_STUCK_SECONDS)
+    attempts = IssuanceAttempt.objects.filter(application=OuterRef("pk"))
+    retry_waiting = attempts.filter(
+        succeeded=False,
+        final=False,
+        finished_at__gte=cutoff - timedelta(seconds=RETRY_WAIT_SECONDS),
+    )
+    stuck = Application.objects.filter(
+        status=Status.APPROVED, certificate__isnull=True, decided_at__lt=cutoff
+    ).exclude(Exists(attempts.filter(started_at__gte=cutoff)) | Exists(retry_waiting))
+    stuck = stuck.exclude(_final_failure())
+    if agency_id is not None:
+        stuck = stuck.filter(agency_id=agency_id)
+    return stuck.order_by("decided_at", "pk")
 
 
 def issuance_delayed(application: Application) -> bool:

@@ -1,11 +1,16 @@
 """Writes: issuing a certificate (number, render, sign, store), revoking it, replacing it.
 
-Issuance runs in one transaction that holds, in this order, the application row and the
-office's counter row: the number, the stored certificate row, the application's ISSUED status
-and a superseded predecessor commit together or not at all, so a failure (or a worker that
-dies) leaves neither a gap in the numbers nor a half-issued application. Rendering and
-signing (about 50 ms) happen under the counter lock; that serialises issuance per office and
-year, which is what a gapless register needs.
+Issuance is four steps (certificate_issue), so that no lock is held while a PDF is made:
+1. reserve (issuance_reserve): a short transaction that locks the application, checks it is
+   approved, and takes its number from the office's counter together with a reservation row
+   (certificates/numbering.py); a retry finds the reservation and reuses the number;
+2. render (certificate_render) and
+3. sign (certificate_sign), outside any transaction or lock;
+4. finish (issuance_finish): a short transaction that stores the signed bytes, creates the
+   Certificate under the reserved number, supersedes a predecessor and marks the application
+   ISSUED, all or nothing.
+A failure or a dead worker between the steps leaves the reservation, never a gap or a
+half-issued application; the next attempt continues from it.
 """
 
 from __future__ import annotations
@@ -14,20 +19,18 @@ import hashlib
 import secrets
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.notifications import email_send, sms_send
 from applications.models import (
-    AgencyOffice,
     Application,
     ApplicationEvent,
     CertificateType,
@@ -35,10 +38,19 @@ from applications.models import (
 )
 from applications.services import application_copy
 from applications.workflow import application_mark_issued
+from durable.models import OutboxMessage
+from durable.outbox import outbox_enqueue
 from verification.services import AnswerForgetError, verification_answer_forget
 
-from .credential import credential_prepare, credential_register, credential_revoke
-from .models import Certificate, CertificateCounter, IssuanceAttempt, certificate_upload_to
+from .credential import (
+    PreparedCredential,
+    credential_discard,
+    credential_prepare,
+    credential_register,
+    credential_revoke,
+)
+from .models import Certificate, CertificateReservation, IssuanceAttempt, certificate_upload_to
+from .numbering import certificate_number_reserve
 from .pdf import (
     CertificateData,
     CertificateItem,
@@ -52,9 +64,10 @@ from .selectors import (
     OPEN_STATUSES,
     application_for_certificate,
     application_page_path,
+    applications_issuance_stuck,
     user_may_revoke,
 )
-from .signing import SigningRefusedError, sign_certificate_pdf
+from .signing import SigningRefusedError, sign_certificate_pdf, signing_ready
 
 # No 0/O, 1/I/L or U/V look-alikes: 29 symbols, 12 of them carry 58 bits.
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
@@ -66,47 +79,9 @@ class CertificateError(Exception):
     """A refused action on a certificate. The message is written for the person acting."""
 
 
-class CertificateNumber(NamedTuple):
-    number: str
-    sequence: int
-
-
 # ---------------------------------------------------------------------------------------------
 # Numbers and codes
 # ---------------------------------------------------------------------------------------------
-
-
-def certificate_number_format(*, office: AgencyOffice, year: int, sequence: int) -> str:
-    """EIC/2026/MUM/0000123"""
-    return f"{office.agency.code}/{year}/{office.code}/{sequence:07d}"
-
-
-def _counter_locked(office: AgencyOffice, year: int) -> CertificateCounter:
-    counter = CertificateCounter.objects.select_for_update().filter(office=office, year=year)
-    found = counter.first()
-    if found is not None:
-        return found
-    try:
-        # A savepoint: if another transaction created the row first, only this insert is
-        # undone, and the lock below waits for that transaction to finish.
-        with transaction.atomic():
-            CertificateCounter.objects.create(office=office, year=year)
-    except IntegrityError:
-        pass
-    return counter.get()
-
-
-def certificate_number_allocate(*, office: AgencyOffice, year: int) -> CertificateNumber:
-    """The next number of the office and year. Must run inside the transaction that stores
-    the certificate: the counter row stays locked until it commits, and a rollback returns
-    the number, so numbers are neither skipped nor handed out twice."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("certificate_number_allocate() must run inside transaction.atomic().")
-    counter = _counter_locked(office, year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    number = certificate_number_format(office=office, year=year, sequence=counter.last)
-    return CertificateNumber(number=number, sequence=counter.last)
 
 
 def verification_code_generate() -> str:
@@ -236,21 +211,60 @@ def _store(*, year: int, sha256: str, content: bytes) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def certificate_issue(*, application_id: int) -> Certificate:
     """Issue the certificate of an APPROVED application; idempotent.
 
-    Side effects, all in one transaction: locks the application, allocates the next number of
-    its office and year, renders the PDF, attaches its Verifiable Credential (reserving a
-    status list entry: certificates/credential.py), signs the PDF, stores the signed bytes
-    (content-addressed, the only write outside the database), creates the Certificate and
-    signs the downloadable credential with the signed PDF's hash, marks the predecessor of an
-    in-lieu replacement SUPERSEDED, moves the application to ISSUED, tells verification to
-    forget any answer it keeps for either number (verification.store); after commit, emails and
-    texts the exporter. If the application already has a certificate it is returned and
-    nothing else happens; if it is not APPROVED, CertificateError is raised.
+    Reserve a number (short transaction), render, attach the Verifiable Credential (reserving
+    its status list entry: certificates/credential.py) and sign without a lock, then finish
+    (short transaction): see the module docstring. If the application already has a
+    certificate it is returned and nothing else happens; if it is not APPROVED, or it replaces
+    a certificate it may not replace, CertificateError is raised before a number is taken.
     """
-    locked = Application.objects.select_for_update().get(pk=application_id)
+    reserved = issuance_reserve(application_id=application_id)
+    if isinstance(reserved, Certificate):
+        return reserved
+    issued_at = timezone.now()
+    application = application_for_certificate(application_id=application_id)
+    data = certificate_data_build(
+        application=application,
+        number=reserved.number,
+        code=reserved.verification_code,
+        issued_at=issued_at,
+    )
+    pdf = certificate_render(data=data)
+    # The credential goes into the PDF before signing, so that the signature covers it. Its
+    # status entry is reserved in a transaction of its own (no lock held); if signing fails
+    # the entry is given back, so a failed attempt leaves no slot behind.
+    with transaction.atomic():
+        credential = credential_prepare(
+            application=application, data=data, issued_at=issued_at, pdf=pdf
+        )
+    try:
+        signed = certificate_sign(
+            pdf=credential.pdf, data=data, application=application, signed_at=issued_at
+        )
+    except Exception:
+        credential_discard(prepared=credential)
+        raise
+    return issuance_finish(
+        reservation=reserved,
+        application=application,
+        signed=signed,
+        issued_at=issued_at,
+        credential=credential,
+    )
+
+
+@transaction.atomic
+def issuance_reserve(*, application_id: int) -> Certificate | CertificateReservation:
+    """Step 1: the application's certificate if it has one, else its reservation (number and
+    verification code), made now if this is the first attempt. Holds the office's counter
+    lock only for its own few statements."""
+    locked = (
+        Application.objects.select_for_update()
+        .select_related("office__agency")
+        .get(pk=application_id)
+    )
     existing = Certificate.objects.filter(application_id=application_id).first()
     if existing is not None:
         return existing
@@ -258,45 +272,76 @@ def certificate_issue(*, application_id: int) -> Certificate:
         raise CertificateError(
             f"{locked.reference} is {locked.get_status_display().lower()}, not approved."
         )
-    application = application_for_certificate(application_id=application_id)
-    predecessor = _predecessor_locked(application)
-    issued_at = timezone.now()
-    year = timezone.localdate(issued_at).year
-    allocated = certificate_number_allocate(office=application.office, year=year)
-    code = verification_code_generate()
-    data = certificate_data_build(
-        application=application, number=allocated.number, code=code, issued_at=issued_at
-    )
-    officer = _officer_of(application)
-    # The credential goes into the PDF before signing, so that the signature covers it.
-    credential = credential_prepare(
-        application=application, data=data, issued_at=issued_at, pdf=render_certificate(data)
-    )
+    _officer_of(locked)
+    if locked.replaces_id is not None:
+        _predecessor_check(Certificate.objects.get(pk=locked.replaces_id), locked)
     try:
-        signed = sign_certificate_pdf(
-            credential.pdf,
+        signing_ready(agency_code=locked.office.agency.code)
+    except SigningRefusedError as exc:
+        raise CertificateError(f"{locked.reference} cannot be signed: {exc}") from exc
+    return certificate_number_reserve(application=locked, code=verification_code_generate())
+
+
+def certificate_render(*, data: CertificateData) -> bytes:
+    """Step 2: the unsigned PDF."""
+    return render_certificate(data)
+
+
+def certificate_sign(
+    *, pdf: bytes, data: CertificateData, application: Application, signed_at: datetime
+) -> bytes:
+    """Step 3: the PDF signed with the agency's key. A refusal (no production key, a revoked
+    key) is a CertificateError: retrying would not help, and the task flags it at once."""
+    try:
+        return sign_certificate_pdf(
+            pdf,
             agency_code=application.agency.code,
             officer_name=data.officer_name,
             designation=data.officer_designation,
             agency_name=application.agency.name,
-            signed_at=issued_at,
+            signed_at=signed_at,
         )
     except SigningRefusedError as exc:
-        # Nothing is stored: the application stays APPROVED, and the task flags it.
         raise CertificateError(f"{application.reference} cannot be signed: {exc}") from exc
+
+
+@transaction.atomic
+def issuance_finish(
+    *,
+    reservation: CertificateReservation,
+    application: Application,
+    signed: bytes,
+    issued_at: datetime,
+    credential: PreparedCredential,
+) -> Certificate:
+    """Step 4, in one transaction: stores the signed bytes (content-addressed, the only write
+    outside the database), creates the Certificate under the reserved number and drops the
+    reservation, binds the credential's status entry to it and signs the downloadable
+    credential with the signed PDF's hash, marks the predecessor of an in-lieu replacement
+    SUPERSEDED, moves the application to ISSUED, tells verification to forget any answer it
+    keeps for either number (verification.store); after commit, emails and texts the
+    exporter. If another run of the same issuance finished first, its certificate is returned,
+    these bytes are dropped and the credential's status entry is given back."""
+    Application.objects.select_for_update().filter(pk=application.pk).values_list("pk").get()
+    existing = Certificate.objects.filter(application_id=application.pk).first()
+    if existing is not None:
+        credential_discard(prepared=credential)
+        return existing
+    predecessor = _predecessor_locked(application)
     sha256 = hashlib.sha256(signed).hexdigest()
     certificate = Certificate.objects.create(
         application=application,
-        number=allocated.number,
-        verification_code=code,
-        office=application.office,
-        year=year,
-        sequence=allocated.sequence,
-        pdf=_store(year=year, sha256=sha256, content=signed),
+        number=reservation.number,
+        verification_code=reservation.verification_code,
+        office_id=reservation.office_id,
+        year=reservation.year,
+        sequence=reservation.sequence,
+        pdf=_store(year=reservation.year, sha256=sha256, content=signed),
         sha256=sha256,
         issued_at=issued_at,
-        signing_officer=officer,
+        signing_officer=_officer_of(application),
     )
+    CertificateReservation.objects.filter(pk=reservation.pk).delete()
     credential_register(prepared=credential, certificate=certificate)
     # A number issued before, in a database since restored, may have an answer kept in Redis.
     verification_answer_forget(number=certificate.number)
@@ -309,6 +354,13 @@ def certificate_issue(*, application_id: int) -> Certificate:
     return certificate
 
 
+def _predecessor_check(old: Certificate, application: Application) -> None:
+    if old.application.agency_id != application.agency_id:
+        raise CertificateError("Only the agency that issued a certificate may replace it.")
+    if old.superseded_by_id is not None:
+        raise CertificateError(f"Certificate {old.number} has already been replaced.")
+
+
 def _predecessor_locked(application: Application) -> Certificate | None:
     if application.replaces_id is None:
         return None
@@ -317,10 +369,7 @@ def _predecessor_locked(application: Application) -> Certificate | None:
         .select_related("application")
         .get(pk=application.replaces_id)
     )
-    if old.application.agency_id != application.agency_id:
-        raise CertificateError("Only the agency that issued a certificate may replace it.")
-    if old.superseded_by_id is not None:
-        raise CertificateError(f"Certificate {old.number} has already been replaced.")
+    _predecessor_check(old, application)
     return old
 
 
@@ -367,14 +416,36 @@ def certificates_pending_enqueue(*, agency_id: int | None = None) -> list[int]:
     """Queue issuance again, after commit, for every APPROVED application without a certificate
     (of one agency, or of all): after an outage or a fixed signing key. Safe to run any time,
     since issuance is idempotent. Returns the application ids."""
-    from .tasks import issue_certificate_task
-
     pending = Application.objects.filter(status=Status.APPROVED, certificate__isnull=True)
     if agency_id is not None:
         pending = pending.filter(agency_id=agency_id)
     ids = list(pending.values_list("pk", flat=True))
-    for application_id in ids:
-        transaction.on_commit(lambda pk=application_id: issue_certificate_task.delay(pk))
+    with transaction.atomic():
+        for application_id in ids:
+            outbox_enqueue(task=ISSUE_TASK, args=[application_id])
+    return ids
+
+
+ISSUE_TASK = "certificates.issue_certificate"
+
+
+def issuance_sweep() -> list[int]:
+    """Queue issuance again, after commit, for every application whose issuance was lost
+    (selectors.applications_issuance_stuck) and is not already waiting in the outbox. Run by
+    celery beat every ISSUANCE_SWEEP_SECONDS; the tasks it queues go through the outbox, so a
+    sweep during an outage loses nothing. Returns the application ids."""
+    waiting = {
+        args[0]
+        for args in OutboxMessage.objects.filter(task=ISSUE_TASK, sent_at__isnull=True)
+        .values_list("args", flat=True)
+        .iterator()
+        if args
+    }
+    stuck = applications_issuance_stuck().values_list("pk", flat=True)[:500]
+    ids = [pk for pk in stuck if pk not in waiting]
+    with transaction.atomic():
+        for application_id in ids:
+            outbox_enqueue(task=ISSUE_TASK, args=[application_id])
     return ids
 
 

@@ -176,6 +176,16 @@ def sign_pdf(
     return output.getvalue()
 
 
+def signing_ready(*, agency_code: str) -> None:
+    """Raise SigningRefusedError unless the agency has a usable key (loaded once per process).
+    Issuance asks before it reserves a certificate number, so that an agency without a key
+    uses none."""
+    try:
+        get_signer(agency_code)
+    except (SigningKeyError, pki.PkiError) as exc:
+        raise SigningRefusedError(str(exc)) from exc
+
+
 def sign_certificate_pdf(
     pdf_bytes: bytes,
     *,

@@ -14,6 +14,7 @@ from .services import (
     certificate_issue,
     issuance_attempt_finish,
     issuance_attempt_start,
+    issuance_sweep,
 )
 
 logger = logging.getLogger(__name__)
@@ -29,8 +30,9 @@ def issue_certificate_task(self: Task, application_id: int) -> str | Retry | Non
 
     Every run is recorded as an IssuanceAttempt. Any failure other than a refusal
     (CertificateError: the application is not approved, say) is retried with exponential
-    backoff: a missing signing key, a storage or database outage. Issuance is one transaction
-    and idempotent, so a retry, a duplicate delivery or a rerun after a worker died is safe.
+    backoff: a missing signing key, a storage or database outage, the soft time limit.
+    Issuance is idempotent and reuses its reserved number, so a retry, a duplicate delivery
+    or a rerun after a worker died is safe.
     After the last retry the attempt is marked final, which shows the delay to the exporter
     and flags the application in the officer queue; nothing is raised then, so the approval
     that queued the task (run in-process on the embedded default) is not disturbed.
@@ -58,3 +60,12 @@ def issue_certificate_task(self: Task, application_id: int) -> str | Retry | Non
         )
     issuance_attempt_finish(attempt_id=attempt.pk)
     return certificate.number
+
+
+@shared_task(name="certificates.issuance_sweep", ignore_result=True)
+def issuance_sweep_task() -> list[int]:
+    """Periodic (coo_portal/celery.py): queue again the issuances that were lost."""
+    queued = issuance_sweep()
+    if queued:
+        logger.warning("Issuance queued again for stuck applications %s", queued)
+    return queued

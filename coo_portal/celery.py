@@ -1,8 +1,11 @@
-"""The Celery app. Configuration lives in settings (CELERY_* names)."""
+"""The Celery app. Configuration lives in settings (CELERY_* names); the periodic tasks that
+celery beat sends are here. Run beat once per installation: `make beat`, or embedded in one
+worker with `celery worker -B` (the development stack and prod-smoke do that)."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 
@@ -13,7 +16,25 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.task(name="coo_portal.ping")
+@app.on_after_configure.connect
+def _schedule(sender: Celery, **kwargs: Any) -> None:
+    """The periodic tasks, at intervals read from settings once Celery is configured."""
+    from django.conf import settings
+
+    # Each expires before the next is due: a beat left running while the broker was down
+    # must not flood the queue with copies when it returns.
+    drain, sweep = settings.OUTBOX_DRAIN_SECONDS, settings.ISSUANCE_SWEEP_SECONDS
+    sender.add_periodic_task(
+        drain, sender.signature("durable.outbox_drain", expires=drain), name="outbox drain"
+    )
+    sender.add_periodic_task(
+        sweep,
+        sender.signature("certificates.issuance_sweep", expires=sweep),
+        name="stuck issuance sweep",
+    )
+
+
+@app.task(name="coo_portal.ping", ignore_result=False)
 def ping(value: str) -> str:
     """Echo a value back; used by readiness checks and by the test that drives a real worker."""
     return f"pong:{value}"

@@ -58,6 +58,16 @@ def _int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+
+
 # ---------------------------------------------------------------------------------------------
 # Core
 # ---------------------------------------------------------------------------------------------
@@ -104,6 +114,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_countries",
     "csp",
+    "durable",
     "accounts",
     "applications",
     "certificates",
@@ -176,16 +187,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "coo")
+# Redis calls give up after REDIS_SOCKET_TIMEOUT seconds. While Redis is unreachable the cache
+# answers from a table in the database instead of failing the request
+# (coo_portal/cache.py): sign-in, lockout and rate limits keep working, slower.
+REDIS_SOCKET_TIMEOUT = _float("REDIS_SOCKET_TIMEOUT", 0.5)
+_FALLBACK_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "coo_cache_fallback",
+    "KEY_PREFIX": CACHE_KEY_PREFIX,
+}
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "coo_portal.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
-        }
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        },
+        "fallback": _FALLBACK_CACHE,
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "fallback": _FALLBACK_CACHE,
+    }
 
 # ---------------------------------------------------------------------------------------------
 # Celery
@@ -200,11 +228,52 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task gets the soft limit (SoftTimeLimitExceeded, which issuance retries) and then the
+# hard one (the child is killed).
 CELERY_TASK_SOFT_TIME_LIMIT = _int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = _int("CELERY_TASK_TIME_LIMIT", 90)
+# Redis hands an unacknowledged task to another worker after the visibility timeout: a task
+# whose worker was killed (acks_late) runs again that long after it started. It must exceed
+# the longest run (CELERY_TASK_TIME_LIMIT) or a slow task would run twice at once, and the
+# longest retry countdown (issuance and delivery back off to at most 600 s), since Redis also
+# re-delivers a task waiting for its countdown. Lost issuances come back sooner through the
+# sweep (ISSUANCE_STUCK_SECONDS).
+CELERY_BROKER_VISIBILITY_TIMEOUT = _int("CELERY_BROKER_VISIBILITY_TIMEOUT", 900)
+if CELERY_BROKER_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT."
+    )
+# Short socket timeouts and one quick reconnect: with Redis unreachable a publish fails within
+# about a second (0.13 s when the port is closed; kombu's defaults took 2 s, and the result
+# backend's 20 retries 20 s) and the outbox keeps the task, instead of hanging the request.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# Nothing reads the results of the portal's tasks; storing them would make every publish
+# subscribe to the result backend too (another Redis round trip that can hang).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "coo")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
+# The outbox (durable/outbox.py): how often celery beat publishes what waited for the broker,
+# how long a claim to publish one message lasts, and how long sent rows are kept.
+OUTBOX_DRAIN_SECONDS = _int("OUTBOX_DRAIN_SECONDS", 30)
+OUTBOX_CLAIM_SECONDS = _int("OUTBOX_CLAIM_SECONDS", 60)
+OUTBOX_KEEP_DAYS = _int("OUTBOX_KEEP_DAYS", 7)
+# An APPROVED application with no certificate this long after its last issuance attempt
+# began (or its approval) is flagged on the officer dashboard and queued again by the sweep,
+# which celery beat runs every ISSUANCE_SWEEP_SECONDS.
+ISSUANCE_STUCK_SECONDS = _int("ISSUANCE_STUCK_SECONDS", 120)
+ISSUANCE_SWEEP_SECONDS = _int("ISSUANCE_SWEEP_SECONDS", 60)
 # Certificate issuance retries with exponential backoff this many times before the application
 # is flagged as delayed in the officer queue.
 CERTIFICATE_ISSUE_MAX_RETRIES = _int("CERTIFICATE_ISSUE_MAX_RETRIES", 5)
@@ -237,6 +306,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour, not Django's three days
+# Sessions live in the database, never only in Redis: a Redis outage signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 30 * 60  # 30 minutes without activity
 SESSION_SAVE_EVERY_REQUEST = True  # each request restarts the idle clock
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

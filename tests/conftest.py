@@ -42,6 +42,18 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag() -> Iterator[None]:
+    """Eager Celery marks "inside a task" in one process-wide flag, set and restored around
+    each eager run; tasks run eagerly in several threads at once (the concurrency tests)
+    can restore it in the wrong order and leave it set, after which result.get() refuses to
+    run in the test that drives a real worker. No test inherits it."""
+    from celery import _state
+
+    yield
+    _state._set_task_join_will_block(False)
+
+
 @pytest.fixture
 def sms_outbox() -> list:
     return MemorySMSBackend.outbox

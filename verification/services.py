@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from applications.models import LineItem
 from certificates.models import Certificate
+from durable.ratelimit import rate_counter_hit
 
 from . import selectors, store, tasks
 from .answers import Answer, answer_build
@@ -152,12 +153,21 @@ def verification_rate_count(*, client_address: str) -> None:
         try:
             counted = store.count(limit_key=limit_key, period=period)
         except RedisError:
-            logger.warning("Redis is unavailable: the upload is not counted")
+            logger.warning("Redis is unavailable: the request is counted in the database")
+            verification_limit_in_database(limit_key)
             return
         if counted > limit:
             raise Ratelimited()
     else:
         _limit_in_cache(limit_key)
+
+
+def verification_limit_in_database(limit_key: str) -> None:
+    """The limit while Redis is unreachable: the same fixed-window count in the database
+    (durable.ratelimit), so an outage loosens nothing. Raises Ratelimited past VERIFY_RATE."""
+    limit, period = _parse_rate(settings.VERIFY_RATE)
+    if rate_counter_hit(key=f"verify-rl:{limit_key}", period=period) > limit:
+        raise Ratelimited()
 
 
 def verification_lookup(
@@ -173,7 +183,7 @@ def verification_lookup(
     are read from the database (the code is compared in constant time, against a dummy when
     the number is unknown); the goods are only read once both match. With Redis, a matching
     code is usually answered from the kept answer (verification/store.py); if Redis fails,
-    the lookup is answered from the database, unlimited, rather than not at all. A miss is
+    the lookup is answered from the database, limited by a count kept there. A miss is
     logged without a certificate, so failed guesses never show up in an exporter's count.
     """
     number, code = normalise_number(number), normalise_code(code)
@@ -186,6 +196,7 @@ def verification_lookup(
             answer, logged = _lookup_kept(number=number, code=code, limit_key=limit_key, row=row)
         except RedisError:
             logger.warning("Redis is unavailable: the lookup is answered from the database")
+            verification_limit_in_database(limit_key)
             answer = _answer_from_database(number, code)
     else:
         _limit_in_cache(limit_key)

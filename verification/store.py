@@ -57,7 +57,11 @@ def enabled() -> bool:
 @functools.lru_cache(maxsize=4)
 def _client_for(url: str) -> redis.Redis:
     # One client per process (its connection pool is thread-safe), kept for the process's life.
-    return redis.Redis.from_url(url, health_check_interval=30)
+    # Short timeouts: with Redis unreachable a lookup falls back to the database at once.
+    timeout = settings.REDIS_SOCKET_TIMEOUT
+    return redis.Redis.from_url(
+        url, health_check_interval=30, socket_connect_timeout=timeout, socket_timeout=timeout
+    )
 
 
 def _client() -> redis.Redis:

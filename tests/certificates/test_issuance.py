@@ -15,7 +15,12 @@ from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
 from applications.models import Application, ApplicationEvent
 from certificates import keys, signing
-from certificates.models import Certificate, CertificateCounter, IssuanceAttempt
+from certificates.models import (
+    Certificate,
+    CertificateCounter,
+    CertificateReservation,
+    IssuanceAttempt,
+)
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_with_issuance_failures,
@@ -138,7 +143,7 @@ def test_the_application_page_says_the_certificate_is_being_issued(
     application, django_capture_on_commit_callbacks, alice, monkeypatch
 ):
     # The task has not run yet (a busy worker): the approval is visible, the certificate not.
-    monkeypatch.setattr(issue_certificate_task, "delay", lambda *args: None)
+    monkeypatch.setattr(issue_certificate_task, "apply_async", lambda *args, **kwargs: None)
     approve(application, django_capture_on_commit_callbacks)
 
     page = exporter_client(alice).get(reverse("applications:detail", args=[application.reference]))
@@ -156,10 +161,10 @@ class UnreachableTimeStampingAuthority(TimeStamper):
         raise TimestampRequestError("Error while contacting timestamp service")
 
 
-def test_a_failed_signing_is_retried_then_shown_as_delayed_without_using_a_number(
+def test_a_failed_signing_is_retried_on_one_reserved_number_then_shown_as_delayed(
     application, django_capture_on_commit_callbacks, alice, settings, eic, eic_key, monkeypatch
 ):
-    # The time-stamping authority is down: every attempt fails after the number was allocated.
+    # The time-stamping authority is down: every attempt fails after the number was reserved.
     monkeypatch.setattr(signing, "get_timestamper", UnreachableTimeStampingAuthority)
     settings.CERTIFICATE_ISSUE_MAX_RETRIES = 2
     approve(application, django_capture_on_commit_callbacks)
@@ -170,7 +175,9 @@ def test_a_failed_signing_is_retried_then_shown_as_delayed_without_using_a_numbe
     application.refresh_from_db()
     assert application.status == "approved"
     assert not Certificate.objects.exists()
-    assert not CertificateCounter.objects.filter(last__gt=0).exists()
+    # Three attempts, one number: the retries reused the reservation.
+    assert CertificateCounter.objects.get().last == 1
+    assert CertificateReservation.objects.get(application=application).sequence == 1
     assert list(applications_with_issuance_failures(agency=eic)) == [application]
     flagged = applications_annotate_issuance_delayed(Application.objects.all()).get()
     assert flagged.issuance_delayed
@@ -232,15 +239,15 @@ def test_a_rerun_after_the_failure_is_fixed_issues_the_first_number(
 def test_a_worker_that_died_mid_task_leaves_nothing_half_done(
     application, eic_key, django_capture_on_commit_callbacks, monkeypatch
 ):
-    """The issuance transaction is all or nothing: a crash after the PDF was stored and the
-    row written (here: while marking the application issued) leaves no certificate, no used
-    number and no changed status, and the redelivered task issues normally."""
+    """The finishing transaction is all or nothing: a crash after the PDF was stored and the
+    row written (here: while marking the application issued) leaves no certificate and no
+    changed status, only the reserved number, which the redelivered task issues under."""
     from certificates import services
 
     def crash(**kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(issue_certificate_task, "delay", lambda *args: None)
+    monkeypatch.setattr(issue_certificate_task, "apply_async", lambda *args, **kwargs: None)
     approve(application, django_capture_on_commit_callbacks)
     with monkeypatch.context() as m:
         m.setattr(services, "application_mark_issued", crash)
@@ -248,9 +255,13 @@ def test_a_worker_that_died_mid_task_leaves_nothing_half_done(
             certificate_issue(application_id=application.pk)
 
     assert not Certificate.objects.exists()
-    assert not CertificateCounter.objects.filter(last__gt=0).exists()
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert CertificateReservation.objects.get(application=application).sequence == 1
     certificate = certificate_issue(application_id=application.pk)
     assert certificate.sequence == 1
+    assert CertificateCounter.objects.get().last == 1
+    assert not CertificateReservation.objects.exists()
     assert default_storage.exists(certificate.pdf.name)
 
 

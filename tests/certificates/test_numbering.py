@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from applications.models import AgencyOffice
 from certificates.models import Certificate, CertificateCounter
-from certificates.services import certificate_issue, certificate_number_allocate
+from certificates.numbering import certificate_number_allocate
+from certificates.services import certificate_issue
 from tests import factories
 
 from .factories import application_under_review, approve
@@ -120,7 +121,7 @@ def test_twenty_concurrent_issuances_for_one_office_get_consecutive_numbers(
 ):
     from certificates.tasks import issue_certificate_task
 
-    monkeypatch.setattr(issue_certificate_task, "delay", lambda *args: None)
+    monkeypatch.setattr(issue_certificate_task, "apply_async", lambda *args, **kwargs: None)
     applications = [
         application_under_review(exporter=alice, officer=olivia, office=eic_mumbai, items=1)
         for _ in range(20)
@@ -150,7 +151,7 @@ def test_the_same_issuance_run_twice_at_once_issues_one_certificate(
 ):
     from certificates.tasks import issue_certificate_task
 
-    monkeypatch.setattr(issue_certificate_task, "delay", lambda *args: None)
+    monkeypatch.setattr(issue_certificate_task, "apply_async", lambda *args, **kwargs: None)
     application = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
     approve(application, django_capture_on_commit_callbacks)
 

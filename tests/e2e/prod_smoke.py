@@ -599,6 +599,8 @@ def main() -> int:
                 "-A",
                 "coo_portal",
                 "worker",
+                "-B",  # beat embedded: the outbox drain and the issuance sweep
+                f"--schedule={logs / 'celerybeat-schedule'}",
                 "--loglevel=INFO",
                 "--queues=coo",
                 "--concurrency=2",

@@ -50,5 +50,7 @@ def issuance_calls(monkeypatch) -> list[int]:
     from certificates.tasks import issue_certificate_task
 
     calls: list[int] = []
-    monkeypatch.setattr(issue_certificate_task, "delay", calls.append)
+    monkeypatch.setattr(
+        issue_certificate_task, "apply_async", lambda args, **kwargs: calls.extend(args)
+    )
     return calls

@@ -115,4 +115,4 @@ def test_the_dashboard_costs_the_same_with_1_and_50_overdue_applications(
 
     assert later
     assert one == fifty == count_queries(client, f"{url}?cursor={later}")
-    assert one <= 10
+    assert one <= 11  # session, officer, counts, overdue page, median, late certificates

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class DurableConfig(AppConfig):
+    """State that must outlive a Redis outage: the task outbox and database-backed counters.
+    Depends on nothing of ours; accounts, applications and certificates use it."""
+
+    name = "durable"

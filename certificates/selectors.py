@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,25 @@ from accounts.models import User
 from applications.models import Application, Invoice, IssuingAgency, Status
 
 from .models import Certificate, IssuanceAttempt
+
+
+class StoredFileCorruptedError(Exception):
+    """The stored PDF no longer matches the hash recorded when it was issued."""
+
+
+def certificate_pdf_bytes(certificate: Certificate) -> bytes:
+    """The stored signed PDF, only if its bytes still hash to the register's SHA-256.
+
+    Every view that hands the file out reads it here: a file changed in storage (a fault, an
+    intruder) is refused with StoredFileCorruptedError, which reaches the error log and its
+    alert, instead of being served as authentic.
+    """
+    with certificate.pdf.open("rb") as stored:
+        content = stored.read()
+    if hashlib.sha256(content).hexdigest() != certificate.sha256:
+        raise StoredFileCorruptedError(f"The stored PDF of {certificate.number} fails its hash")
+    return content
+
 
 # Replacement drafts that still count: one of these blocks a second request.
 OPEN_STATUSES = (

@@ -13,13 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from certificates.models import Certificate
+from certificates.selectors import certificate_pdf_bytes
 
 from .answers import Answer, pdf_path, verify_path
 from .forms import DocumentForm, VerifyForm
@@ -126,14 +127,13 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
     )
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
-    certificate = Certificate.objects.only("number", "pdf").get(pk=answer.certificate_id)
+    certificate = Certificate.objects.only("number", "pdf", "sha256").get(pk=answer.certificate_id)
+    # The same check as the exporter's download: bytes that no longer match the register are
+    # refused (StoredFileCorruptedError, logged and alerted as a server error), never served.
+    content = certificate_pdf_bytes(certificate)
     filename = certificate.number.replace("/", "-") + ".pdf"
-    response = FileResponse(
-        certificate.pdf.open("rb"),
-        as_attachment=True,
-        filename=filename,
-        content_type="application/pdf",
-    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 

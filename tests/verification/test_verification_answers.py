@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from certificates.selectors import StoredFileCorruptedError
 from tests.verification.factories import CertificateFactory
 from tests.verification.helpers import api_url, look_up, page_url, qr_url, revoke, supersede
 
@@ -152,11 +155,27 @@ def test_a_half_filled_form_says_what_is_missing(client, certificate):
 
 def test_the_pdf_download_serves_the_stored_bytes_unchanged(client, certificate):
     response = client.get(f"/verify/pdf/{NUMBER}?code={CODE}")
-    body = b"".join(response.streaming_content)
+    body = response.content
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == ('attachment; filename="EIC-2026-MUM-0000123.pdf"')
     assert hashlib.sha256(body).hexdigest() == certificate.sha256
+
+
+def test_a_stored_pdf_whose_bytes_changed_is_refused_like_the_exporters_download(
+    client, certificate
+):
+    name = certificate.pdf.name
+    default_storage.delete(name)
+    assert default_storage.save(name, ContentFile(b"%PDF-1.7 a different file")) == name
+    client.raise_request_exception = True
+
+    with pytest.raises(StoredFileCorruptedError):
+        client.get(f"/verify/pdf/{NUMBER}?code={CODE}")
+    client.raise_request_exception = False
+    response = client.get(f"/verify/pdf/{NUMBER}?code={CODE}")
+    assert response.status_code == 500
+    assert b"a different file" not in response.content
 
 
 def test_the_pdf_download_needs_the_right_code(client, certificate):

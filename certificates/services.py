@@ -45,6 +45,7 @@ from .pdf import (
     Declaration,
     Exporter,
     Transport,
+    certification_page,
     render_certificate,
 )
 from .selectors import (
@@ -59,6 +60,7 @@ from .signing import sign_certificate_pdf
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 VERIFICATION_CODE_LENGTH = 12
 NON_PREFERENTIAL_TITLE = "Certificate of Origin (Non-Preferential)"
+RETROACTIVE_AFTER_DAYS = 3
 
 
 class CertificateError(Exception):
@@ -167,6 +169,7 @@ def certificate_data_build(
             quantity_text=f"{_decimal_text(item.quantity)} {item.unit}",
             gross_weight_text=f"{_decimal_text(item.gross_weight_kg)} kg",
             invoice_text=invoice_text,
+            fob_text=f"{item.fob_currency} {item.fob_value:,.2f}",
         )
         for position, item in enumerate(application.items.all(), start=1)
     ]
@@ -210,6 +213,13 @@ def certificate_data_build(
         third_party_invoicing=third_party,
         remarks=application.remarks,
         in_lieu_of=application.replaces.number if application.replaces else "",
+        agreement_code=agreement.code if preferential and agreement else "",
+        issued_at=issued_at,
+        # AIFTA: a certificate issued more than three days after shipment is retroactive.
+        issued_retroactively=bool(
+            application.departure_date
+            and (issue_date - application.departure_date).days > RETROACTIVE_AFTER_DAYS
+        ),
     )
 
 
@@ -267,6 +277,7 @@ def certificate_issue(*, application_id: int) -> Certificate:
     officer = _officer_of(application)
     signed = sign_certificate_pdf(
         render_certificate(data),
+        on_page=certification_page(data),
         agency_code=application.agency.code,
         officer_name=data.officer_name,
         designation=data.officer_designation,

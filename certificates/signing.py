@@ -6,13 +6,15 @@ import io
 import unicodedata
 from datetime import datetime
 
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.stamp import TextStampStyle
 
 from .keys import get_signer
-from .pdf import SIGNATURE_RECT
+from .pdf import FONT_FILES, IST, SIGNATURE_RECT, _covers
 
 FIELD_NAME = "CertificationSignature"
 # Margin added to the measured size of the signature container. PAdES containers hold the
@@ -24,19 +26,21 @@ STAMP_STYLE = TextStampStyle(
         "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
     ),
     border_width=1,
+    # Noto Sans, embedded (a subset), instead of an unembedded standard font.
+    text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(FONT_FILES["latin"][0]))),
 )
 
 
 def _stamp_text(text: str, limit: int = 60) -> str:
-    """Text the stamp's standard font can show: Latin-1 letters, accents kept where possible.
+    """Text the stamp's font (Noto Sans: Latin with diacritics, Greek, Cyrillic) can show.
 
-    pyHanko's text stamp uses a standard PDF font without Unicode support (the officer's name
-    is printed in full with an embedded font in box 12 itself); anything else is spelt without
-    accents or replaced by "?". Long values are cut so that the stamp stays legible.
+    pyHanko's text stamp has one font (the officer's name is printed in full, in any script,
+    in box 12 itself); anything else is spelt without accents or replaced by "?". Long values
+    are cut so that the stamp stays legible.
     """
     chars = []
     for char in unicodedata.normalize("NFC", " ".join(text.split())):
-        if " " <= char <= "~" or ("\xa1" <= char <= "\xff" and char != "\xad"):
+        if char.isprintable() and ord(char) in _covers("latin"):
             chars.append(char)
             continue
         base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
@@ -63,6 +67,7 @@ def sign_certificate_pdf(
     designation: str,
     agency_name: str,
     signed_at: datetime,
+    on_page: int = -1,
 ) -> bytes:
     """Sign a rendered certificate as the agency, with a visible stamp in box 12.
 
@@ -73,7 +78,6 @@ def sign_certificate_pdf(
         raise ValueError("signed_at must be timezone-aware.")
     signer = get_signer(agency_code)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
-    last_page = int(writer.root["/Pages"]["/Count"]) - 1
     metadata = PdfSignatureMetadata(
         field_name=FIELD_NAME,
         subfilter=SigSeedSubFilter.PADES,
@@ -84,7 +88,7 @@ def sign_certificate_pdf(
     )
     field = SigFieldSpec(
         sig_field_name=FIELD_NAME,
-        on_page=last_page,
+        on_page=on_page,  # negative: counted from the end (pdf.certification_page)
         box=SIGNATURE_RECT,
         readable_field_name="Certification by the issuing agency",
     )
@@ -96,7 +100,8 @@ def sign_certificate_pdf(
             "officer": _stamp_text(officer_name),
             "designation": _stamp_text(designation),
             "agency": _stamp_text(agency_name),
-            "signed_at": signed_at.strftime("%d %b %Y %H:%M:%S %Z").strip(),
+            # India's time, as box 12 prints the Indian date.
+            "signed_at": signed_at.astimezone(IST).strftime("%d %b %Y %H:%M:%S IST (+05:30)"),
         },
     )
     return output.getvalue()

@@ -171,12 +171,15 @@ def document(request: HttpRequest) -> HttpResponse:
         return render(request, "verification/document.html", {"form": form}, status=400)
     upload = form.cleaned_data["document"]
     result = verification_check_document(
-        data=upload.read(), client_address=_client_address(request)
+        data=upload.read(),
+        client_address=_client_address(request),
+        expected_number=form.cleaned_data["expected_number"],
     )
     context: dict[str, Any] = {"form": DocumentForm(), "result": result}
     if result.authentic:
         context["certificate"] = result.certificate
         context["items"] = result.items
+        context["invoices"] = result.invoices
         context["pdf_url"] = pdf_path(result.certificate)
         superseded_by = result.certificate.superseded_by
         context["replacement_url"] = verify_path(superseded_by) if superseded_by else ""

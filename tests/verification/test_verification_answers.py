@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from applications.models import Invoice
 from certificates.selectors import StoredFileCorruptedError
 from tests.verification.factories import CertificateFactory
 from tests.verification.helpers import api_url, look_up, page_url, qr_url, revoke, supersede
@@ -57,6 +59,22 @@ def test_a_valid_certificate_is_reported_valid_with_its_facts(client, certificat
     assert "Make sure the address bar shows <strong>testserver</strong>" in html
 
 
+def test_page_and_api_show_consignee_invoices_gross_weight_and_fob_value(client, certificate):
+    Invoice.objects.create(
+        application=certificate.application, number="AE/2026/0042", date=dt.date(2026, 3, 2)
+    )
+
+    html = look_up(client, "page", NUMBER, CODE).content.decode()
+    body = client.get(api_url(NUMBER, CODE)).json()
+
+    for fact in ("Lion City Apparel Pte Ltd", "AE/2026/0042 of 2 March 2026", "125.5 kg"):
+        assert fact in html, fact
+    assert "USD 4,800.00" in html
+    assert body["consignee"] == {"name": "Lion City Apparel Pte Ltd"}
+    assert body["invoices"] == [{"number": "AE/2026/0042", "date": "2026-03-02"}]
+    assert body["items"][0]["fob_value"] == {"amount": "4800.00", "currency": "USD"}
+
+
 def test_the_qr_link_has_the_shape_printed_on_the_certificate(certificate):
     assert qr_url(NUMBER, CODE) == "/verify/EIC/2026/MUM/0000123/?code=K7PX2M9QRT4W"
 
@@ -89,6 +107,8 @@ def test_the_api_reports_a_valid_certificate_with_its_facts(client, certificate)
         "hs_code": "61091000",
         "quantity": "1200.000",
         "unit": "pieces",
+        "gross_weight_kg": "125.500",
+        "fob_value": {"amount": "4800.00", "currency": "USD"},
     }
     assert [item["hs_code"] for item in body["items"]] == ["61091000", "62046200", "62141000"]
     assert body["sha256"] == certificate.sha256

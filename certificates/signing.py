@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import unicodedata
 from datetime import datetime
@@ -14,21 +15,24 @@ from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.stamp import TextStampStyle
 
 from .keys import get_signer
-from .pdf import FONT_FILES, IST, SIGNATURE_RECT, _covers
+from .pdf import IST, SIGNATURE_RECT, STAMP_CHARACTERS, stamp_font_file
 
 FIELD_NAME = "CertificationSignature"
 # Margin added to the measured size of the signature container. PAdES containers hold the
 # certificates, a few signed attributes and the signature value; 4 KiB covers them all.
 CONTAINER_MARGIN = 4096
 
-STAMP_STYLE = TextStampStyle(
-    stamp_text=(
-        "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
-    ),
-    border_width=1,
-    # Noto Sans, embedded (a subset), instead of an unembedded standard font.
-    text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(FONT_FILES["latin"][0]))),
-)
+
+@functools.cache
+def _stamp_style() -> TextStampStyle:
+    return TextStampStyle(
+        stamp_text=(
+            "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
+        ),
+        border_width=1,
+        # Noto Sans, embedded (a subset), instead of an unembedded standard font.
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font_file())),
+    )
 
 
 def _stamp_text(text: str, limit: int = 60) -> str:
@@ -40,7 +44,7 @@ def _stamp_text(text: str, limit: int = 60) -> str:
     """
     chars = []
     for char in unicodedata.normalize("NFC", " ".join(text.split())):
-        if char.isprintable() and ord(char) in _covers("latin"):
+        if char.isprintable() and ord(char) in STAMP_CHARACTERS:
             chars.append(char)
             continue
         base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
@@ -92,7 +96,7 @@ def sign_certificate_pdf(
         box=SIGNATURE_RECT,
         readable_field_name="Certification by the issuing agency",
     )
-    pdf_signer = PdfSigner(metadata, signer, stamp_style=STAMP_STYLE, new_field_spec=field)
+    pdf_signer = PdfSigner(metadata, signer, stamp_style=_stamp_style(), new_field_spec=field)
     output = pdf_signer.sign_pdf(
         writer,
         bytes_reserved=_bytes_reserved(signer),

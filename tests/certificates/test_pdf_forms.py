@@ -11,7 +11,7 @@ import pytest
 
 from certificates.pdf import CertificateData, Consignee, Exporter, render_certificate
 from tests.certificates import samples
-from tests.certificates.conftest import needs, pdf_text, run
+from tests.certificates.conftest import needs, pdf_text, run, sign
 
 HINDI = "भारत निर्यात किताब वस्त्र उद्योग"
 CHINESE = "上海贸易有限公司"
@@ -97,7 +97,7 @@ def test_form_ai_prints_boxes_1_to_13_in_order_with_fob_values_and_notes(tmp_pat
     assert "ELECTRONIC ORIGINAL" in text
     assert "FOB USD 1,250.00" in text
     assert "FOB USD 2,250.00" in text
-    assert "Notes overleaf" in text
+    assert "Form AI: notes overleaf" in text
     assert "ORIGIN CRITERIA" in text
 
 
@@ -165,3 +165,22 @@ def test_other_agreements_carry_their_own_title(tmp_path: Path) -> None:
     assert "SAFTA Certificate of Origin" in text
     assert "Form AI" not in text
     assert "13 Issued retroactively" not in text
+
+
+def test_the_signed_pdf_embeds_every_font_including_the_signature_stamps(
+    tmp_path: Path, eic_key: Path
+) -> None:
+    path = write(tmp_path, sign(render_certificate(many_scripts())))
+
+    lines = run("pdffonts", str(path)).splitlines()[2:]
+
+    assert any("Identity-H" in line for line in lines)  # the stamp's font, added by pyHanko
+    for line in lines:
+        assert re.search(r"\s(yes|no)\s+(yes|no)\s+(yes|no)\s", line).group(1) == "yes", line
+
+
+def test_the_stamp_prints_only_letters_its_font_has() -> None:
+    from certificates.signing import _stamp_text
+
+    assert _stamp_text("Zoë Łódź") == "Zoë Łódź"
+    assert _stamp_text("राम Rao") == "??? Rao"

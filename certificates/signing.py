@@ -53,6 +53,15 @@ def _stamp_text(text: str, limit: int = 60) -> str:
     return result if len(result) <= limit else result[: limit - 3] + "..."
 
 
+def _stamp_name(name: str) -> str:
+    """The officer's name if the stamp's font can print it; else a pointer to box 12, which
+    prints it in full in its own script, rather than a row of question marks."""
+    cleaned = unicodedata.normalize("NFC", " ".join(name.split()))
+    if cleaned and all(ord(char) in STAMP_CHARACTERS for char in cleaned):
+        return _stamp_text(cleaned)
+    return "the certifying officer named in box 12"
+
+
 def _bytes_reserved(signer: SimpleSigner) -> int:
     """Room for the signature container, so that pyHanko signs once instead of twice.
 
@@ -101,7 +110,7 @@ def sign_certificate_pdf(
         writer,
         bytes_reserved=_bytes_reserved(signer),
         appearance_text_params={
-            "officer": _stamp_text(officer_name),
+            "officer": _stamp_name(officer_name),
             "designation": _stamp_text(designation),
             "agency": _stamp_text(agency_name),
             # India's time, as box 12 prints the Indian date.

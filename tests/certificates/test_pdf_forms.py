@@ -184,3 +184,33 @@ def test_the_stamp_prints_only_letters_its_font_has() -> None:
 
     assert _stamp_text("Zoë Łódź") == "Zoë Łódź"
     assert _stamp_text("राम Rao") == "??? Rao"
+
+
+def test_a_name_the_stamp_cannot_print_points_to_box_12_instead_of_question_marks() -> None:
+    from certificates.signing import _stamp_name
+
+    assert _stamp_name("Olivia  Rao") == "Olivia Rao"
+    assert _stamp_name("राम शर्मा") == "the certifying officer named in box 12"
+
+
+def test_the_stamp_prints_the_signing_time_in_indias_time(tmp_path: Path, eic_key: Path) -> None:
+    from datetime import UTC, datetime
+
+    from certificates.pdf import certification_page
+    from certificates.signing import sign_certificate_pdf
+
+    data = many_scripts()
+    signed = sign_certificate_pdf(
+        render_certificate(data),
+        agency_code="EIC",
+        officer_name="Olivia Rao",
+        designation="Assistant Director",
+        agency_name="Export Inspection Council",
+        signed_at=datetime(2026, 3, 5, 6, 0, tzinfo=UTC),
+        on_page=certification_page(data),
+    )
+
+    text = pdf_text(write(tmp_path, signed))
+
+    assert "Digitally signed by Olivia Rao" in text
+    assert "Date: 05 Mar 2026 11:30:00 IST (+05:30)" in text

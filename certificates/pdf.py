@@ -262,17 +262,17 @@ _CLUSTER_CODES: dict[tuple[str, int, str], int] = {}  # (face, glyph, text) -> c
 _CODE_TEXT: dict[tuple[str, int], str] = {}  # (face, code) -> text
 
 
-def _code_for(font: TTFont, glyph: int, text: str, natural: int) -> int:
+def _code_for(font: TTFont, glyph: int, text: str, width: float) -> int:
     face = font.face
     name = face.name.decode("latin-1") if isinstance(face.name, bytes) else str(face.name)
-    key = (name, glyph, text)
+    key = (name, glyph, text, round(width, 3))
     code = _CLUSTER_CODES.get(key)
     if code is None:
         code = 0xF0000  # plane 15, private use: never a character of the value itself
         while code in face.charToGlyph:
             code += 1
         face.charToGlyph[code] = glyph
-        face.charWidths[code] = face.charWidths.get(natural, 0)
+        face.charWidths[code] = width
         _CLUSTER_CODES[key] = code
         _CODE_TEXT[(name, code)] = text
     return code
@@ -287,30 +287,42 @@ def _shape_frag_word(word: list, *args: object, **kwargs: object) -> list:
         if not isinstance(part, tuple) or not isinstance(part[1], ttfonts.ShapedStr):
             continue
         frag, glyphs = part
-        data = glyphs.__shapeData__
-        if not data:
+        shaped[index] = (frag, _with_cluster_codes(pdfmetrics.getFont(frag.fontName), glyphs, text))
+    return shaped
+
+
+def _with_cluster_codes(font: TTFont, glyphs: ttfonts.ShapedStr, text: str) -> ttfonts.ShapedStr:
+    """The glyphs re-coded so that each cluster's first glyph reads as the cluster's text and
+    spans its advance (its width in the font's /Widths), the others read as nothing and take
+    no width; the drawing is unchanged, since reportlab positions each glyph by its advance."""
+    data = list(glyphs.__shapeData__ or ())
+    clusters = sorted({d.cluster for d in data if 0 <= d.cluster < len(text)})
+    ends = dict(zip(clusters, [*clusters[1:], len(text)], strict=True))
+    advance: dict[int, float] = {}
+    count: dict[int, int] = {}
+    for d in data:
+        advance[d.cluster] = advance.get(d.cluster, 0) + d.x_advance
+        count[d.cluster] = count.get(d.cluster, 0) + 1
+    seen: set[int] = set()
+    chars = []
+    for i, (char, d) in enumerate(zip(glyphs, data, strict=True)):
+        glyph = font.face.charToGlyph.get(ord(char))
+        if d.cluster not in ends or glyph is None:
+            chars.append(char)
             continue
-        font = pdfmetrics.getFont(frag.fontName)
-        clusters = sorted({d.cluster for d in data if 0 <= d.cluster < len(text)})
-        ends = dict(zip(clusters, [*clusters[1:], len(text)], strict=True))
-        seen: set[int] = set()
-        chars = []
-        for char, d in zip(glyphs, data, strict=True):
-            if d.cluster not in ends:
-                chars.append(char)
-                continue
-            cluster_text = "" if d.cluster in seen else text[d.cluster : ends[d.cluster]]
-            seen.add(d.cluster)
+        first = d.cluster not in seen
+        seen.add(d.cluster)
+        cluster_text = text[d.cluster : ends[d.cluster]] if first else ""
+        if count[d.cluster] == 1:
             if cluster_text == char:
                 chars.append(char)
                 continue
-            glyph = font.face.charToGlyph.get(ord(char))
-            if glyph is None:
-                chars.append(char)
-                continue
-            chars.append(chr(_code_for(font, glyph, cluster_text, ord(char))))
-        shaped[index] = (frag, ttfonts.ShapedStr("".join(chars), shapeData=data))
-    return shaped
+            width = d.width
+        else:
+            width = advance[d.cluster] if first else 0
+        chars.append(chr(_code_for(font, glyph, cluster_text, width)))
+        data[i] = d._replace(width=width)
+    return ttfonts.ShapedStr("".join(chars), shapeData=data)
 
 
 def _to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:

@@ -45,20 +45,11 @@ def test_every_font_of_a_many_script_certificate_is_embedded(tmp_path: Path) -> 
         assert " yes " in line.split("TrueType", 1)[1][:40], line
 
 
-@pytest.mark.parametrize("value", [CHINESE, JAPANESE, HEBREW, ARABIC, "Zoë Müller"])
+@pytest.mark.parametrize("value", [HINDI, CHINESE, JAPANESE, HEBREW, ARABIC, "Zoë Müller"])
 def test_text_in_other_scripts_reads_back_as_written(tmp_path: Path, value: str) -> None:
     text = pdf_text(write(tmp_path, render_certificate(many_scripts())))
 
     assert value in text
-
-
-def test_shaped_devanagari_reads_back_with_every_letter_in_order(tmp_path: Path) -> None:
-    """Conjuncts and the reordered i-sign read back as the letters typed. pdftotext still puts
-    a space between some clusters (a glyph that carries no text of its own leaves a gap), so
-    the comparison ignores spaces."""
-    text = pdf_text(write(tmp_path, render_certificate(many_scripts())))
-
-    assert HINDI.replace(" ", "") in text.replace(" ", "")
 
 
 def test_no_character_prints_as_an_empty_box(tmp_path: Path) -> None:

@@ -12,6 +12,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends postgresql-clie
 
 RUN groupadd --system coo && useradd --system --gid coo --home-dir /app --shell /usr/sbin/nologin coo
 
+# Fonts the certificate PDF embeds: Noto (Latin, Devanagari, Arabic, Hebrew) and Droid Sans
+# Fallback (Chinese, Japanese, Korean). certificates/pdf.py refuses to render without them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-core fonts-droid-fallback \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --upgrade pip && pip install .

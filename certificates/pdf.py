@@ -1,9 +1,14 @@
 """The certificate of origin as a PDF, laid out like the official paper forms.
 
-Page 1 carries boxes 1-4 (exporter, consignee, transport and route, official use) beside the
-certificate number, title and QR code; boxes 5-10 are the goods table; boxes 11 (exporter's
-declaration) and 12 (certification) close the last page. Goods that do not fit continue on
-further pages, each repeating the title, number and the goods table's header.
+Each kind of certificate has its layout (Layout): Form AI (AIFTA) with boxes 1-13 as the
+official form has them and its notes overleaf as a last page; the other preferential forms;
+the non-preferential certificate in the chamber/ICC model (consignor, consignee, country of
+origin, transport details, remarks, goods, quantity, certification). Goods that do not fit
+continue on further pages, each repeating the title, number and the goods table's header.
+The printed parts of each layout are form XObjects, drawn once per document.
+
+Text in any script prints in an embedded font chosen per word (Noto for Latin, Devanagari,
+Arabic and Hebrew, Droid Sans Fallback for CJK), shaped by HarfBuzz through reportlab.
 
 Everything printed comes from exporters and is treated as hostile: it is cleaned of invisible
 and direction-changing characters and escaped before reportlab's paragraph markup sees it.
@@ -15,21 +20,24 @@ import functools
 import io
 import itertools
 import re
+import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
+import segno
 from reportlab.lib.colors import Color, black, white
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
+from reportlab.platypus import paragraph as paragraph_module
 
 # ---------------------------------------------------------------------------------------------
 # What a certificate says
@@ -79,6 +87,7 @@ class CertificateItem:
     quantity_text: str
     gross_weight_text: str
     invoice_text: str
+    fob_text: str = ""  # "USD 12,500.00"
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,12 @@ class CertificateData:
     third_party_invoicing: str = ""
     remarks: str = ""
     in_lieu_of: str = ""
+    agreement_code: str = ""  # "AIFTA"; chooses the layout
+    issued_at: datetime | None = None  # the PDF's creation date, printed in India's time
+    # Box 13 of Form AI.
+    issued_retroactively: bool = False
+    exhibition: bool = False
+    movement_certificate: bool = False
 
     @property
     def is_preferential(self) -> bool:
@@ -123,61 +138,239 @@ SPLIT = LEFT + 292  # the line between the left boxes (1-3, 11) and the right on
 
 BOX1_BOTTOM = TOP - 96
 BOX2_BOTTOM = BOX1_BOTTOM - 96
-BOX3_BOTTOM = BOX2_BOTTOM - 84
+BOX3_BOTTOM = BOX2_BOTTOM - 88
 CONT_HEADER_BOTTOM = TOP - 46  # the title band of continuation pages
-TABLE_HEADER_H = 30
-FOOTER_TOP = MARGIN + 12
-DECLARATION_TOP = FOOTER_TOP + 186
+TABLE_HEADER_H = 36
+FOOTER_TOP = MARGIN + 20  # two lines of footer: the verification URL is printed in full
+BOX13_H = 18  # box 13's ticks under boxes 11 and 12 (Form AI); blank on other forms
+DECLARATION_BOTTOM = FOOTER_TOP + BOX13_H
+DECLARATION_TOP = DECLARATION_BOTTOM + 186
 
-# Box 12's empty rectangle for the visible signature, on the last page: (x1, y1, x2, y2).
+# Box 12's empty rectangle for the visible signature, on the certification page: (x1, y1, x2, y2).
 SIGNATURE_RECT: tuple[int, int, int, int] = (
     SPLIT + 10,
-    FOOTER_TOP + 34,
+    DECLARATION_BOTTOM + 34,
     int(RIGHT) - 10,
-    FOOTER_TOP + 100,
+    DECLARATION_BOTTOM + 100,
 )
 
 PAD = 3
-QR_SIZE = 76
-QR_BORDER = 3  # modules of white around the code; the box around it adds more
-
-# The goods table: box number, heading, width (None takes what the others leave).
-COLUMNS: tuple[tuple[str, str, float | None], ...] = (
-    ("5", "Item no.", 26),
-    ("6", "Marks and numbers of packages", 66),
-    ("7", "Number and kind of packages; description of goods", None),
-    ("", "HS code (ITC-HS)", 50),
-    ("8", "Origin criterion", 54),
-    ("9", "Gross weight or other quantity", 74),
-    ("10", "Number and date of invoices", 78),
-)
-_fixed = sum(w for _, _, w in COLUMNS if w is not None)
-COL_WIDTHS = tuple(w if w is not None else WIDTH - _fixed for _, _, w in COLUMNS)
-COL_X = tuple(LEFT + sum(COL_WIDTHS[:i]) for i in range(len(COL_WIDTHS)))
+# The QR code: at least 30 mm of modules (a version-6 code, 41 modules, gets 35.4 mm) inside a
+# quiet zone of 4 modules, as ISO/IEC 18004 asks; level Q survives blur and JPEG at 100 dpi.
+QR_SIZE = 120
+QR_BORDER = 4
+QR_ERROR = "q"
 
 GREY = Color(0.35, 0.35, 0.35)
 RULE = Color(0.75, 0.75, 0.75)
 TINT = Color(0.93, 0.95, 0.97)
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 # ---------------------------------------------------------------------------------------------
 # Fonts and text
 # ---------------------------------------------------------------------------------------------
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
+# Noto (Debian's fonts-noto-core) for Latin with diacritics, Devanagari, Arabic and Hebrew;
+# Droid Sans Fallback (fonts-droid-fallback) for Chinese, Japanese and Korean, because Noto's
+# CJK fonts are CFF-flavoured OpenType, which reportlab cannot embed. All are TrueType, so
+# reportlab embeds a subset of each and shapes them with HarfBuzz (uharfbuzz).
+NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
+DROID_DIR = Path("/usr/share/fonts/truetype/droid")
+FONT_FILES: dict[str, tuple[Path, Path]] = {
+    "latin": (NOTO_DIR / "NotoSans-Regular.ttf", NOTO_DIR / "NotoSans-Bold.ttf"),
+    "devanagari": (
+        NOTO_DIR / "NotoSansDevanagari-Regular.ttf",
+        NOTO_DIR / "NotoSansDevanagari-Bold.ttf",
+    ),
+    "arabic": (NOTO_DIR / "NotoSansArabic-Regular.ttf", NOTO_DIR / "NotoSansArabic-Bold.ttf"),
+    "hebrew": (NOTO_DIR / "NotoSansHebrew-Regular.ttf", NOTO_DIR / "NotoSansHebrew-Bold.ttf"),
+    "cjk": (DROID_DIR / "DroidSansFallbackFull.ttf", DROID_DIR / "DroidSansFallbackFull.ttf"),
+}
+FALLBACK_ORDER = ("latin", "devanagari", "arabic", "hebrew", "cjk")
+
+
+def font_name(script: str, *, bold: bool = False) -> str:
+    return f"Coo-{script}{'-Bold' if bold else ''}"
+
+
+FONT, FONT_BOLD = font_name("latin"), font_name("latin", bold=True)
+
+_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0590, 0x05FF, "hebrew"),
+    (0x0600, 0x06FF, "arabic"),
+    (0x0750, 0x077F, "arabic"),
+    (0x08A0, 0x08FF, "arabic"),
+    (0x0900, 0x097F, "devanagari"),
+    (0xA8E0, 0xA8FF, "devanagari"),
+    (0x1100, 0x11FF, "cjk"),
+    (0x2E80, 0x9FFF, "cjk"),
+    (0xAC00, 0xD7AF, "cjk"),
+    (0xF900, 0xFAFF, "cjk"),
+    (0xFB1D, 0xFB4F, "hebrew"),
+    (0xFB50, 0xFDFF, "arabic"),
+    (0xFE70, 0xFEFF, "arabic"),
+    (0xFF00, 0xFFEF, "cjk"),
+    (0x20000, 0x3FFFF, "cjk"),
+)
+RTL_SCRIPTS = frozenset({"arabic", "hebrew"})
+
+
+def script_of(char: str) -> str | None:
+    """The script whose font should print a character; None for neutral ones (digits, spaces,
+    punctuation), which take the script of the word around them."""
+    code = ord(char)
+    for low, high, script in _SCRIPT_RANGES:
+        if low <= code <= high:
+            return script
+    return "latin" if unicodedata.category(char)[0] in "LM" else None
 
 
 @functools.cache
 def _register_fonts() -> None:
-    pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(
-        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
-    )
+    for script, (regular, bold) in FONT_FILES.items():
+        for name, path in ((font_name(script), regular), (font_name(script, bold=True), bold)):
+            if not path.exists():
+                raise FileNotFoundError(
+                    f"{path} is missing: install Debian's fonts-noto-core and "
+                    "fonts-droid-fallback (certificates must not print empty boxes)"
+                )
+            pdfmetrics.registerFont(TTFont(name, str(path)))
+        normal, strong = font_name(script), font_name(script, bold=True)
+        pdfmetrics.registerFontFamily(
+            normal, normal=normal, bold=strong, italic=normal, boldItalic=strong
+        )
+    # Ligatures off: reportlab maps a ligature glyph (Latin "ffi") to a private-use character,
+    # which text extraction then returns instead of the letters. Required shaping (Devanagari
+    # conjuncts, Arabic joining) does not depend on these two features.
+    shape_defaults = list(ttfonts.shapeFragWord.__defaults__ or ())
+    if shape_defaults:
+        shape_defaults[0] = {"kern": True, "liga": False, "dlig": False}
+        ttfonts.shapeFragWord.__defaults__ = tuple(shape_defaults)
+    # Shaped glyphs read back as the text they print (see _shape_frag_word).
+    paragraph_module.shapeFragWord = _shape_frag_word
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
+# ---- Text extraction of shaped text -----------------------------------------------------------
+# reportlab prints a glyph that HarfBuzz made (a Devanagari conjunct, an Arabic joining form)
+# under a private-use code, or under the code of one of its letters in the order the glyphs are
+# drawn, so that copying the text or pdftotext returns other characters than the value. Here
+# each drawn glyph gets a code whose ToUnicode entry is the text of its cluster (the first glyph
+# of a cluster carries it all, the others none), so the text reads back as written.
+
+_CLUSTER_CODES: dict[tuple[str, int, str], int] = {}  # (face, glyph, text) -> code
+_CODE_TEXT: dict[tuple[str, int], str] = {}  # (face, code) -> text
+
+
+def _code_for(font: TTFont, glyph: int, text: str, width: float) -> int:
+    face = font.face
+    name = face.name.decode("latin-1") if isinstance(face.name, bytes) else str(face.name)
+    key = (name, glyph, text, round(width, 3))
+    code = _CLUSTER_CODES.get(key)
+    if code is None:
+        code = 0xF0000  # plane 15, private use: never a character of the value itself
+        while code in face.charToGlyph:
+            code += 1
+        face.charToGlyph[code] = glyph
+        face.charWidths[code] = width
+        _CLUSTER_CODES[key] = code
+        _CODE_TEXT[(name, code)] = text
+    return code
+
+
+def _shape_frag_word(word: list, *args: object, **kwargs: object) -> list:
+    shaped = _reportlab_shape_frag_word(word, *args, **kwargs)
+    if shaped is word or not isinstance(shaped, ttfonts.ShapedFragWord):
+        return shaped
+    text = "".join(s for f, s in word[1:] if not hasattr(f, "cbDefn"))
+    for index, part in enumerate(shaped[1:], start=1):
+        if not isinstance(part, tuple) or not isinstance(part[1], ttfonts.ShapedStr):
+            continue
+        frag, glyphs = part
+        shaped[index] = (frag, _with_cluster_codes(pdfmetrics.getFont(frag.fontName), glyphs, text))
+    return shaped
+
+
+def _with_cluster_codes(font: TTFont, glyphs: ttfonts.ShapedStr, text: str) -> ttfonts.ShapedStr:
+    """The glyphs re-coded so that each cluster's first glyph reads as the cluster's text and
+    spans its advance (its width in the font's /Widths), the others read as nothing and take
+    no width; the drawing is unchanged, since reportlab positions each glyph by its advance."""
+    data = list(glyphs.__shapeData__ or ())
+    clusters = sorted({d.cluster for d in data if 0 <= d.cluster < len(text)})
+    ends = dict(zip(clusters, [*clusters[1:], len(text)], strict=True))
+    advance: dict[int, float] = {}
+    count: dict[int, int] = {}
+    for d in data:
+        advance[d.cluster] = advance.get(d.cluster, 0) + d.x_advance
+        count[d.cluster] = count.get(d.cluster, 0) + 1
+    seen: set[int] = set()
+    chars = []
+    for i, (char, d) in enumerate(zip(glyphs, data, strict=True)):
+        glyph = font.face.charToGlyph.get(ord(char))
+        if d.cluster not in ends or glyph is None:
+            chars.append(char)
+            continue
+        first = d.cluster not in seen
+        seen.add(d.cluster)
+        cluster_text = text[d.cluster : ends[d.cluster]] if first else ""
+        if count[d.cluster] == 1:
+            if cluster_text == char:
+                chars.append(char)
+                continue
+            width = d.width
+        else:
+            width = advance[d.cluster] if first else 0
+        chars.append(chr(_code_for(font, glyph, cluster_text, width)))
+        data[i] = d._replace(width=width)
+    return ttfonts.ShapedStr("".join(chars), shapeData=data)
+
+
+def _to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
+    cmap = _reportlab_to_unicode_cmap(fontname, subset)
+    face = fontname.split("+", 1)[-1]
+    for index, code in enumerate(subset):
+        text = _CODE_TEXT.get((face, code))
+        if text is not None:
+            utf16 = text.encode("utf-16-be").hex().upper()
+            cmap = cmap.replace(f"<{index:02X}> <{code:04X}>", f"<{index:02X}> <{utf16}>", 1)
+    return cmap
+
+
+_reportlab_shape_frag_word = ttfonts.shapeFragWord
+_reportlab_to_unicode_cmap = ttfonts.makeToUnicodeCMap
+
+
+# What the signature stamp can print: Latin, Latin-1, Latin Extended-A and -B, and the
+# punctuation of general use. pyHanko re-reads and subsets the stamp's font at every signature:
+# the whole of Noto Sans cost about 0.4 s a signature, this cut of it a few milliseconds.
+STAMP_CHARACTERS = frozenset([*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2010, 0x2050)])
+
+
+@functools.cache
+def stamp_font_file() -> str:
+    """Noto Sans cut to STAMP_CHARACTERS, written once per process to a temporary file."""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.layout_features = ["kern"]
+    font = subset.load_font(str(FONT_FILES["latin"][0]), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=STAMP_CHARACTERS)
+    subsetter.subset(font)
+    with tempfile.NamedTemporaryFile(prefix="coo-stamp-", suffix=".ttf", delete=False) as out:
+        subset.save_font(font, out, options)
+    return out.name
+
+
+@functools.cache
+def _covers(script: str) -> frozenset[int]:
+    _register_fonts()
+    face = pdfmetrics.getFont(font_name(script)).face
+    return frozenset(face.charToGlyph)
 
 
 def _style(name: str, size: float, **kw: object) -> ParagraphStyle:
-    options: dict[str, object] = {"fontName": FONT, "leading": size * 1.22, **kw}
+    options: dict[str, object] = {"fontName": FONT, "leading": size * 1.22, "shaping": 0, **kw}
     return ParagraphStyle(name, fontSize=size, **options)
 
 
@@ -185,7 +378,9 @@ BODY = _style("body", 7.5)
 SMALL = _style("small", 6.5)
 CENTRED = _style("centred", 7.5, alignment=TA_CENTER)
 TITLE = _style("title", 13, fontName=FONT_BOLD, alignment=TA_CENTER)
+HEADING = _style("heading", 8.2, fontName=FONT_BOLD, alignment=TA_CENTER)
 SUBTITLE = _style("subtitle", 7.5, alignment=TA_CENTER)
+NOTE = _style("note", 7.2, leading=9.2)
 # Header boxes shrink their text to these sizes before giving up and continuing it elsewhere.
 FIT_SIZES = (7.5, 6.8, 6.0)
 
@@ -194,6 +389,8 @@ FIT_SIZES = (7.5, 6.8, 6.0)
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
+# Where a value too long for its column may be broken: after these characters.
+_BREAK_AFTER = frozenset("/-_.,;:|+)]")
 
 
 def clean(text: str) -> str:
@@ -203,17 +400,316 @@ def clean(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
-def markup(text: str) -> str:
-    """Hostile text as reportlab paragraph markup: escaped, line breaks kept."""
-    return escape(clean(text)).replace("\n", "<br/>")
+def _runs(word: str) -> list[tuple[str, str]]:
+    """A word cut into (script, text) runs, each printable by that script's font.
+
+    The word's first letter chooses its font, so that neutral characters (digits,
+    punctuation) are shaped with the letters around them; a character that font lacks
+    falls back to the first font that has it, and one that no font has prints as "?".
+    """
+    _register_fonts()
+    main = next((sc for sc in map(script_of, word) if sc is not None), "latin")
+    runs: list[tuple[str, str]] = []
+    for char in word:
+        script = main
+        if ord(char) not in _covers(main):
+            script = next((sc for sc in FALLBACK_ORDER if ord(char) in _covers(sc)), "latin")
+            if ord(char) not in _covers(script):
+                char = "?"
+        if runs and runs[-1][0] == script:
+            runs[-1] = (script, runs[-1][1] + char)
+        else:
+            runs.append((script, char))
+    return runs
+
+
+def _run_width(runs: Sequence[tuple[str, str]], size: float) -> float:
+    return sum(pdfmetrics.stringWidth(text, font_name(sc), size) for sc, text in runs)
+
+
+def _break_long(word: str, width: float, size: float) -> list[str]:
+    """A word wider than `width` cut into pieces that fit, preferably after a separator
+    (/ - _ . , ;), so that marks and invoice numbers break where a reader expects.
+
+    Widths are summed per character (kerning and shaping ignored: close enough to choose
+    where to break), so that a 5,000-character value costs one pass.
+    """
+    widths = [
+        pdfmetrics.stringWidth(char, font_name(script), size)
+        for script, run in _runs(word)
+        for char in run
+    ]
+    if sum(widths) <= width:
+        return [word]
+    pieces: list[str] = []
+    start, used, last_break = 0, 0.0, -1
+    for i, char in enumerate(word):
+        if used + widths[i] > width and i > start:
+            cut = last_break + 1 if last_break >= start else i
+            pieces.append(word[start:cut])
+            start, last_break = cut, -1
+            used = sum(widths[start:i])
+        used += widths[i]
+        if char in _BREAK_AFTER:
+            last_break = i
+    pieces.append(word[start:])
+    return [p for p in pieces if p]
+
+
+def markup(text: str, width: float | None = None, size: float = 7.5) -> str:
+    """Hostile text as reportlab paragraph markup: escaped, line breaks kept, each run of a
+    script in its own font; with `width`, words wider than it broken at sensible points."""
+    lines = []
+    for line in clean(text).split("\n"):
+        out = []
+        for token in _visual_order(line.split(" ")):
+            if not token:
+                out.append(token)
+                continue
+            pieces = _break_long(token, width, size) if width else [token]
+            out.append(" ".join(_runs_markup(piece) for piece in pieces))
+        lines.append(" ".join(out))
+    return "<br/>".join(lines)
+
+
+def _is_rtl(word: str) -> bool:
+    return next((sc for sc in map(script_of, word) if sc is not None), None) in RTL_SCRIPTS
+
+
+def _visual_order(words: list[str]) -> list[str]:
+    """Words in the order they are printed left to right: a run of right-to-left words
+    (Arabic, Hebrew, and neutral words between them) is reversed as a block; HarfBuzz orders
+    the letters within each word. This is the bidirectional algorithm at word level for a
+    left-to-right line, enough for names, addresses and descriptions."""
+    result: list[str] = []
+    run: list[str] = []
+    pending: list[str] = []  # neutral words after an RTL run, kept if another RTL word follows
+    for word in words:
+        if _is_rtl(word):
+            run += [*pending, word]
+            pending = []
+        elif run and word and not any(script_of(ch) for ch in word):
+            pending.append(word)
+        else:
+            result += run[::-1] + pending + [word]
+            run, pending = [], []
+    return result + run[::-1] + pending
+
+
+def _runs_markup(word: str) -> str:
+    parts = []
+    for script, text in _runs(word):
+        escaped = escape(text)
+        parts.append(
+            escaped if script == "latin" else f'<font name="{font_name(script)}">{escaped}</font>'
+        )
+    return "".join(parts)
+
+
+# Fonts of the scripts that need HarfBuzz (reordering, conjuncts, joining): a paragraph is
+# shaped only if its markup names one, since shaping every Latin word costs about as much as
+# the rest of the rendering.
+_SHAPED_FONTS = tuple(f'name="{font_name(sc)}"' for sc in ("devanagari", "arabic", "hebrew"))
 
 
 def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph:
+    if any(font in text_markup for font in _SHAPED_FONTS):
+        style = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
     return Paragraph(text_markup, style)
 
 
 def _fmt_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
+
+
+def pdf_date(moment: datetime) -> str:
+    """A PDF date in India's time with its real offset: D:20260305113000+05'30'."""
+    local = moment.astimezone(IST)
+    return local.strftime("D:%Y%m%d%H%M%S+05'30'")
+
+
+# ---------------------------------------------------------------------------------------------
+# The layouts: which boxes each form has
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    number: str
+    heading: str
+    width: float | None  # None takes what the other columns leave
+    cell: Callable[[CertificateItem, float], str]  # the item's markup, given the cell width
+
+
+def _packages_and_goods(item: CertificateItem, width: float) -> str:
+    packages = markup(f"{item.package_count} {item.package_kind}", width)
+    hs = f"<br/>HS code: {markup(item.hs_code, width)}" if item.hs_code else ""
+    return f"<b>{packages}</b><br/>{markup(item.description, width)}{hs}"
+
+
+def _weight_and_value(item: CertificateItem, width: float) -> str:
+    texts = [item.gross_weight_text, item.quantity_text]
+    lines = [markup(t, width) for t in texts if t]
+    if item.fob_text:
+        lines.append(f"FOB {markup(item.fob_text, width)}")
+    return "<br/>".join(lines)
+
+
+def _weight_and_quantity(item: CertificateItem, width: float) -> str:
+    texts = [
+        item.quantity_text,
+        f"gross {item.gross_weight_text}" if item.gross_weight_text else "",
+    ]
+    return "<br/>".join(markup(t, width) for t in texts if t)
+
+
+_ITEM = Column("5", "Item number", 34, lambda i, w: markup(str(i.position), w))
+_MARKS = Column("6", "Marks and numbers on packages", 70, lambda i, w: markup(i.marks, w))
+_CRITERION = Column(
+    "8",
+    "Origin criterion (see Notes overleaf)",
+    56,
+    lambda i, w: markup(i.criterion_display) or "-",
+)
+_INVOICES = Column("10", "Number and date of invoices", 80, lambda i, w: markup(i.invoice_text, w))
+
+AIFTA_COLUMNS = (
+    _ITEM,
+    _MARKS,
+    Column(
+        "7",
+        "Number and type of packages, description of goods (including quantity where "
+        "appropriate and HS number of the importing country)",
+        None,
+        _packages_and_goods,
+    ),
+    _CRITERION,
+    Column("9", "Gross weight or other quantity and value (FOB)", 84, _weight_and_value),
+    _INVOICES,
+)
+PREFERENTIAL_COLUMNS = (
+    Column("5", "Item number", 34, AIFTA_COLUMNS[0].cell),
+    Column("6", "Marks and numbers of packages", 70, _MARKS.cell),
+    Column("7", "Number and kind of packages; description of goods", None, _packages_and_goods),
+    Column("8", "Origin criterion", 56, _CRITERION.cell),
+    Column("9", "Gross weight or other quantity and value (FOB)", 84, _weight_and_value),
+    _INVOICES,
+)
+NON_PREFERENTIAL_COLUMNS = (
+    Column("6", "Item number", 34, _ITEM.cell),
+    Column("", "Marks and numbers", 80, _MARKS.cell),
+    Column("", "Number and kind of packages; description of goods", None, _packages_and_goods),
+    Column("7", "Quantity", 96, _weight_and_quantity),
+)
+
+AIFTA_NOTES = (
+    "<b>1.</b> Parties which accept this form for the purpose of preferential treatment under "
+    "the ASEAN-India Free Trade Area (AIFTA): Brunei Darussalam, Cambodia, India, Indonesia, "
+    "Lao PDR, Malaysia, Myanmar, Philippines, Singapore, Thailand, Viet Nam.",
+    "<b>2. CONDITIONS:</b> The main conditions for admission to the preferential treatment "
+    "under the AIFTA are that goods sent to any Party listed above: (i) must fall within a "
+    "description of products eligible for concessions in the country of destination; (ii) must "
+    "comply with the consignment conditions that the goods must be consigned directly from any "
+    "AIFTA Party to the importing Party, though transport through one or more intermediate "
+    "non-Parties is accepted provided that any intermediate transit, transshipment or temporary "
+    "storage arises only for geographic reasons or transportation requirements; (iii) must "
+    "comply with the origin criteria given in the next paragraph.",
+    "<b>3. ORIGIN CRITERIA:</b> For exports to the above-mentioned Parties to be eligible for "
+    "preferential treatment, the products must be either wholly obtained in the exporting Party "
+    '(enter "WO" in Box 8), or not wholly obtained but with a regional value content of not '
+    "less than 35 per cent of the FOB value and a change in tariff sub-heading at the six-digit "
+    "level, the final process of manufacture being performed in the exporting Party (enter "
+    '"RVC 35% + CTSH"), or produced entirely in a Party exclusively from originating '
+    'materials (enter "PE").',
+    "<b>4. EACH ARTICLE MUST QUALIFY:</b> Each article in a consignment must qualify "
+    "separately in its own right. This is of particular importance when similar articles of "
+    "different sizes or spare parts are sent.",
+    "<b>5. DESCRIPTION OF PRODUCTS:</b> The description of products must be sufficiently "
+    "detailed to enable the products to be identified by the customs officers examining them. "
+    "The name of the manufacturer and any trade mark shall also be specified.",
+    "<b>6.</b> The Harmonised System number shall be that of the importing Party.",
+    '<b>7.</b> The term "Exporter" in Box 11 may include the manufacturer or the producer. In '
+    'the case of a Movement Certificate the term "Exporter" also includes the exporter in the '
+    "intermediate Party.",
+    "<b>8. FOR OFFICIAL USE:</b> The customs officer of the importing Party must indicate "
+    "in the relevant boxes in Box 4 whether or not preferential treatment is "
+    "accorded.",
+    '<b>9. THIRD PARTY INVOICING:</b> Where invoices are issued by a third country, "Third '
+    'Party Invoicing" in Box 13 is ticked; the invoice number is given in Box 10 and '
+    "the name and country of the company issuing the invoice in the remarks.",
+    "<b>10. EXHIBITIONS:</b> Where goods are sent from the exporting Party for exhibition in "
+    'another Party and sold during or after the exhibition, "Exhibition" in Box 13 is ticked '
+    "and the name and address of the exhibition given in Box 2.",
+    "<b>11. MOVEMENT CERTIFICATE:</b> For a Movement Certificate issued by an intermediate "
+    'Party, "Movement Certificate" in Box 13 is ticked.',
+    "<b>12. ISSUED RETROACTIVELY:</b> In exceptional cases, due to involuntary errors or "
+    "omissions or other valid causes, the certificate may be issued retroactively, no longer "
+    'than one year from the date of shipment, with "Issued Retroactively" in Box 13 ticked.',
+    "<b>ELECTRONIC ORIGINAL:</b> This certificate was issued and signed electronically "
+    "(PAdES). The PDF file is the original; check it, or a print of it, at the address printed "
+    "at the foot of each page or by scanning its QR code.",
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The printed form of one kind of certificate."""
+
+    key: str
+    columns: tuple[Column, ...]
+    heading: tuple[str, ...]  # lines printed above the form's title
+    preferential: bool
+    box13: bool = False
+    notes: tuple[str, ...] = ()
+    notes_title: str = ""
+
+    @functools.cached_property
+    def col_widths(self) -> tuple[float, ...]:
+        fixed = sum(c.width for c in self.columns if c.width is not None)
+        return tuple(c.width if c.width is not None else WIDTH - fixed for c in self.columns)
+
+    @functools.cached_property
+    def col_x(self) -> tuple[float, ...]:
+        widths = self.col_widths
+        return tuple(LEFT + sum(widths[:i]) for i in range(len(widths)))
+
+
+AIFTA = Layout(
+    key="AIFTA",
+    columns=AIFTA_COLUMNS,
+    heading=("ASEAN-INDIA FREE TRADE AREA", "PREFERENTIAL TARIFF CERTIFICATE OF ORIGIN"),
+    preferential=True,
+    box13=True,
+    notes=AIFTA_NOTES,
+    notes_title="Form AI: notes overleaf",
+)
+NON_PREFERENTIAL = Layout(
+    key="non_preferential", columns=NON_PREFERENTIAL_COLUMNS, heading=(), preferential=False
+)
+
+
+@functools.cache
+def _preferential_layout(agreement_code: str) -> Layout:
+    return Layout(
+        key=agreement_code,
+        columns=PREFERENTIAL_COLUMNS,
+        heading=("PREFERENTIAL CERTIFICATE OF ORIGIN",),
+        preferential=True,
+    )
+
+
+def layout_for(data: CertificateData) -> Layout:
+    if not data.is_preferential:
+        return NON_PREFERENTIAL
+    if data.agreement_code == "AIFTA" or data.title == "Form AI":
+        return AIFTA
+    return _preferential_layout(data.agreement_code)
+
+
+def certification_page(data: CertificateData) -> int:
+    """The page that carries boxes 11 and 12 and the signature, counted from the end (-1: the
+    last page): the notes overleaf, where a form has them, follow it."""
+    return -2 if layout_for(data).notes else -1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,13 +722,14 @@ class _Row:
     """One row of the goods table; a spanning row has one cell across the whole table."""
 
     cells: list[Paragraph | None]
+    col_widths: tuple[float, ...]
     span: bool = False
     continued_label: str = ""
 
     def widths(self) -> list[float]:
         if self.span:
             return [WIDTH - 2 * PAD]
-        return [w - 2 * PAD for w in COL_WIDTHS]
+        return [w - 2 * PAD for w in self.col_widths]
 
     @functools.cached_property
     def height(self) -> float:
@@ -266,28 +763,26 @@ class _Row:
         label = self.continued_label
         if label and not self.span:
             rest[0] = _para(f"{label}<br/>cont.", SMALL)
-        return _Row(first, self.span, label), _Row(rest, self.span, label)
+        return (
+            _Row(first, self.col_widths, self.span, label),
+            _Row(rest, self.col_widths, self.span, label),
+        )
 
 
-def _item_row(item: CertificateItem) -> _Row:
-    packages = markup(f"{item.package_count} {item.package_kind}")
-    weight = "<br/>".join(markup(t) for t in (item.gross_weight_text, item.quantity_text) if t)
+def _item_row(layout: Layout, item: CertificateItem) -> _Row:
+    widths = layout.col_widths
     return _Row(
         [
-            _para(markup(str(item.position))),
-            _para(markup(item.marks)),
-            _para(f"<b>{packages}</b><br/>{markup(item.description)}"),
-            _para(markup(item.hs_code)),
-            _para(markup(item.criterion_display) or "-"),
-            _para(weight),
-            _para(markup(item.invoice_text)),
+            _para(column.cell(item, width - 2 * PAD))
+            for column, width in zip(layout.columns, widths, strict=True)
         ],
+        widths,
         continued_label=escape(str(item.position)),
     )
 
 
-def _note_row(label: str, text_markup: str) -> _Row:
-    return _Row([_para(f"<b>{label}</b> {text_markup}")], span=True)
+def _note_row(layout: Layout, label: str, text_markup: str) -> _Row:
+    return _Row([_para(f"<b>{label}</b> {text_markup}")], layout.col_widths, span=True)
 
 
 def _body_top(page_index: int) -> float:
@@ -336,7 +831,7 @@ def _paginate(rows: Sequence[_Row]) -> list[list[_Row]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Drawing
+# Drawing: the printed form (drawn once per process as a form XObject template)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -352,51 +847,133 @@ def _label(c: Canvas, x: float, y: float, number: str, text: str) -> None:
     c.setFillColor(black)
 
 
-def _draw_table_header(c: Canvas, top: float) -> None:
+def _tick_box(c: Canvas, x: float, y: float, ticked: bool = False) -> None:
+    c.rect(x, y, 6, 6)
+    if ticked:
+        c.setLineWidth(1.1)
+        c.line(x + 1, y + 3, x + 2.5, y + 1)
+        c.line(x + 2.5, y + 1, x + 5.5, y + 5.5)
+        c.setLineWidth(0.8)
+
+
+@functools.cache
+def _table_header_paragraphs(layout: Layout) -> tuple[tuple[Paragraph, float, float], ...]:
+    """The goods table's captions, wrapped once per process: (paragraph, x, height)."""
+    style = _style("th", 6.2, textColor=GREY)
+    placed = []
+    for column, x, w in zip(layout.columns, layout.col_x, layout.col_widths, strict=True):
+        text = f"<b>{column.number}</b> {column.heading}" if column.number else column.heading
+        p = _para(text, style)
+        _, h = p.wrap(w - 2 * PAD, TABLE_HEADER_H)
+        placed.append((p, x, h))
+    return tuple(placed)
+
+
+def _draw_table_header(layout: Layout, c: Canvas, top: float) -> None:
     bottom = top - TABLE_HEADER_H
     c.setFillColor(TINT)
     c.rect(LEFT, bottom, WIDTH, TABLE_HEADER_H, stroke=1, fill=1)
     c.setFillColor(black)
-    for (number, heading, _), x, w in zip(COLUMNS, COL_X, COL_WIDTHS, strict=True):
+    for p, x, h in _table_header_paragraphs(layout):
         c.line(x, top, x, bottom)
-        text = f"<b>{number}</b> {heading}" if number else heading
-        p = _para(text, _style("th", 6.2, textColor=GREY))
-        _, h = p.wrap(w - 2 * PAD, TABLE_HEADER_H)
         p.drawOn(c, x + PAD, top - PAD - h)
 
 
-def _draw_first_page_form(c: Canvas) -> None:
-    """Page 1's printed form: boxes 1-4 and the table header (drawn once per document)."""
+def _draw_first_page_form(layout: Layout, c: Canvas) -> None:
+    """Page 1's printed form: the header boxes' rules and captions and the table header."""
     c.setLineWidth(0.8)
     c.rect(LEFT, BOX3_BOTTOM, WIDTH, TOP - BOX3_BOTTOM)
     c.line(SPLIT, TOP, SPLIT, BOX3_BOTTOM)
     c.line(LEFT, BOX1_BOTTOM, SPLIT, BOX1_BOTTOM)
     c.line(LEFT, BOX2_BOTTOM, RIGHT, BOX2_BOTTOM)
-    _label(c, LEFT + PAD, TOP - 9, "1", "Goods consigned from (exporter's name, address, IEC)")
-    _label(c, LEFT + PAD, BOX1_BOTTOM - 9, "2", "Goods consigned to (consignee's name, address)")
-    _label(c, LEFT + PAD, BOX2_BOTTOM - 9, "3", "Means of transport and route (as far as known)")
-    _label(c, SPLIT + PAD, BOX2_BOTTOM - 9, "4", "For official use")
-    _draw_table_header(c, BOX3_BOTTOM)
+    if layout.preferential:
+        _label(
+            c,
+            LEFT + PAD,
+            TOP - 9,
+            "1",
+            "Goods consigned from (exporter's business name, address, country)",
+        )
+        _label(
+            c,
+            LEFT + PAD,
+            BOX1_BOTTOM - 9,
+            "2",
+            "Goods consigned to (consignee's name, address, country)",
+        )
+        _label(
+            c, LEFT + PAD, BOX2_BOTTOM - 9, "3", "Means of transport and route (as far as known)"
+        )
+        _label(c, SPLIT + PAD, BOX2_BOTTOM - 9, "4", "For official use")
+        if layout.box13:
+            _draw_official_use(c)
+    else:
+        c.line(SPLIT, COUNTRY_TOP, RIGHT, COUNTRY_TOP)
+        _label(c, LEFT + PAD, TOP - 9, "1", "Consignor (exporter's name, address, IEC)")
+        _label(c, LEFT + PAD, BOX1_BOTTOM - 9, "2", "Consignee (name, address, country)")
+        _label(c, SPLIT + PAD, COUNTRY_TOP - 9, "3", "Country of origin")
+        _label(c, LEFT + PAD, BOX2_BOTTOM - 9, "4", "Transport details")
+        _label(c, SPLIT + PAD, BOX2_BOTTOM - 9, "5", "Remarks")
+    _draw_table_header(layout, c, BOX3_BOTTOM)
 
 
-def _draw_continuation_form(c: Canvas) -> None:
+# Non-preferential: box 3 (country of origin) sits in the right column above box 5 (remarks).
+COUNTRY_TOP = BOX2_BOTTOM + 30
+
+
+def _draw_official_use(c: Canvas) -> None:
+    """Box 4 of Form AI, left for the importing customs: the two ticks and a signature line."""
+    x = SPLIT + PAD + 2
+    style = _style("official", 6.3, leading=7.4)
+    width = RIGHT - x - 14
+    y = BOX2_BOTTOM - 14
+    for text in (
+        "Preferential treatment given under ASEAN-India Free Trade Area Preferential Tariff",
+        "Preferential treatment not given (please state reason/s)",
+    ):
+        p = _para(text, style)
+        _, h = p.wrap(width, 40)
+        _tick_box(c, x, y - 7)
+        p.drawOn(c, x + 11, y - h)
+        y -= h + 6
+    c.setStrokeColor(GREY)
+    c.line(x, BOX3_BOTTOM + 13, RIGHT - PAD - 2, BOX3_BOTTOM + 13)
+    c.setStrokeColor(black)
+    c.setFont(FONT, 6)
+    c.setFillColor(GREY)
+    c.drawString(x, BOX3_BOTTOM + 5, "Signature of authorised signatory of the importing country")
+    c.setFillColor(black)
+
+
+def _draw_continuation_form(layout: Layout, c: Canvas) -> None:
     c.setLineWidth(0.8)
     c.rect(LEFT, CONT_HEADER_BOTTOM, WIDTH, TOP - CONT_HEADER_BOTTOM)
-    _draw_table_header(c, CONT_HEADER_BOTTOM)
+    _draw_table_header(layout, c, CONT_HEADER_BOTTOM)
 
 
-def _draw_declaration_form(c: Canvas) -> None:
+def _draw_declaration_form(layout: Layout, c: Canvas) -> None:
     c.setLineWidth(0.8)
-    c.rect(LEFT, FOOTER_TOP, WIDTH, DECLARATION_TOP - FOOTER_TOP)
-    c.line(SPLIT, DECLARATION_TOP, SPLIT, FOOTER_TOP)
-    _label(c, LEFT + PAD, DECLARATION_TOP - 9, "11", "Declaration by the exporter")
-    _label(c, SPLIT + PAD, DECLARATION_TOP - 9, "12", "Certification")
+    c.rect(LEFT, DECLARATION_BOTTOM, WIDTH, DECLARATION_TOP - DECLARATION_BOTTOM)
+    c.line(SPLIT, DECLARATION_TOP, SPLIT, DECLARATION_BOTTOM)
+    numbers = ("11", "12") if layout.preferential else ("8", "9")
+    _label(c, LEFT + PAD, DECLARATION_TOP - 9, numbers[0], "Declaration by the exporter")
+    _label(c, SPLIT + PAD, DECLARATION_TOP - 9, numbers[1], "Certification")
     x1, y1, x2, y2 = SIGNATURE_RECT
     c.saveState()
     c.setStrokeColor(RULE)
     c.setDash(2, 2)
     c.rect(x1, y1, x2 - x1, y2 - y1)
     c.restoreState()
+    if layout.box13:
+        c.rect(LEFT, FOOTER_TOP, WIDTH, BOX13_H)
+
+
+BOX13_TICKS = (
+    ("retroactive", "Issued retroactively"),
+    ("exhibition", "Exhibition"),
+    ("movement", "Movement certificate"),
+    ("third_party", "Third-party invoicing"),
+)
 
 
 def _fit(
@@ -414,18 +991,29 @@ def _fit(
     return (parts[0] if parts else _para("")), True
 
 
+# The printed parts of each layout by page kind: each is drawn once per document as a form
+# XObject and placed on every page of that kind.
+_FORM_DRAWERS: dict[str, Callable[[Layout, Canvas], None]] = {
+    "first": _draw_first_page_form,
+    "continuation": _draw_continuation_form,
+    "declaration": _draw_declaration_form,
+}
+
+
 class _Renderer:
     def __init__(self, data: CertificateData, canvas: Canvas) -> None:
         self.data = data
+        self.layout = layout_for(data)
         self.c = canvas
         self.annex: list[_Row] = []  # header-box text that did not fit, printed in full later
         self.forms: set[str] = set()
 
-    def use_form(self, name: str, draw: Callable[[Canvas], None]) -> None:
+    def use_form(self, kind: str) -> None:
         """Place a printed part of the form, drawn once per document as a reusable object."""
+        name = f"{self.layout.key}-{kind}"
         if name not in self.forms:
             self.c.beginForm(name)
-            draw(self.c)
+            _FORM_DRAWERS[kind](self.layout, self.c)
             self.c.endForm()
             self.forms.add(name)
         self.c.doForm(name)
@@ -441,17 +1029,18 @@ class _Renderer:
             note = f"(box {box} continues below the goods list)"
             self.c.setFont(FONT, 6)
             self.c.drawString(x + PAD, bottom + PAD, note)
-            self.annex.append(_note_row(f"Box {box} in full:", text_markup))
+            self.annex.append(_note_row(self.layout, f"Box {box} in full:", text_markup))
 
     def first_page(self) -> None:
         d = self.data
+        w = SPLIT - LEFT - 2 * PAD
         exporter = (
-            f"<b>{markup(d.exporter.name)}</b><br/>{markup(d.exporter.address)}<br/>"
+            f"<b>{markup(d.exporter.name, w)}</b><br/>{markup(d.exporter.address, w)}<br/>"
             f"India<br/>IEC: {markup(d.exporter.iec)}"
         )
         consignee = (
-            f"<b>{markup(d.consignee.name)}</b><br/>{markup(d.consignee.address)}"
-            f"<br/>{markup(d.consignee.country)}"
+            f"<b>{markup(d.consignee.name, w)}</b><br/>{markup(d.consignee.address, w)}"
+            f"<br/>{markup(d.consignee.country, w)}"
         )
         t = d.transport
         route = [
@@ -462,67 +1051,105 @@ class _Renderer:
             ("Departure date", _fmt_date(t.departure_date)),
             ("Importing country", d.destination_country),
         ]
-        transport = "<br/>".join(f"{name}: {markup(value)}" for name, value in route if value)
+        transport = "<br/>".join(f"{name}: {markup(value, w)}" for name, value in route if value)
         self.box_text("1", exporter, LEFT, TOP, BOX1_BOTTOM)
         self.box_text("2", consignee, LEFT, BOX1_BOTTOM, BOX2_BOTTOM)
-        self.box_text("3", transport, LEFT, BOX2_BOTTOM, BOX3_BOTTOM)
-        if d.in_lieu_of:
-            official = (
-                f"<b>Issued in lieu of certificate No. {markup(d.in_lieu_of)}</b>, "
-                "which is cancelled."
-            )
+        if self.layout.preferential:
+            self.box_text("3", transport, LEFT, BOX2_BOTTOM, BOX3_BOTTOM)
+            if not self.layout.box13:
+                official = "(For the customs authority of the importing country)"
+                self.box_text("4", official, SPLIT, BOX2_BOTTOM, BOX3_BOTTOM)
         else:
-            official = (
-                f"Certificate No. {markup(d.number)}<br/>"
-                f"Verification code: {markup(d.verification_code)}"
-            )
-        self.box_text("4", official, SPLIT, BOX2_BOTTOM, BOX3_BOTTOM)
+            self.box_text("4", transport, LEFT, BOX2_BOTTOM, BOX3_BOTTOM)
+            self.c.setFont(FONT_BOLD, 10)
+            self.c.drawString(SPLIT + PAD + 2, BOX2_BOTTOM + 6, "INDIA")
+            self.box_text("5", self.remarks(), SPLIT, BOX2_BOTTOM, BOX3_BOTTOM)
         self.title_block()
 
+    def remarks(self) -> str:
+        """Box 5 of the non-preferential form: invoices, third-party invoicing, remarks."""
+        d = self.data
+        w = RIGHT - SPLIT - 2 * PAD
+        lines = []
+        invoices = sorted({i.invoice_text for i in d.items if i.invoice_text})
+        if invoices:
+            lines.append("Invoice: " + "; ".join(markup(i, w) for i in invoices))
+        if d.third_party_invoicing:
+            lines.append(f"Third-party invoicing: {markup(d.third_party_invoicing, w)}")
+        if d.remarks:
+            lines.append(markup(d.remarks, w))
+        return "<br/>".join(lines) or "-"
+
     def title_block(self) -> None:
-        d, c = self.data, self.c
+        d, c, layout = self.data, self.c, self.layout
         x = SPLIT + PAD + 2
         c.setFont(FONT, 6.5)
         c.setFillColor(GREY)
-        c.drawString(x, TOP - 11, "Certificate No.")
+        c.drawString(x, TOP - 11, "Reference No. (certificate number)")
         c.drawString(x, TOP - 33, "Verification code")
         c.setFillColor(black)
         c.setFont(FONT_BOLD, 11)
         c.drawString(x, TOP - 23, clean(d.number))
         c.setFont(FONT_BOLD, 9)
         c.drawString(x, TOP - 44, clean(d.verification_code))
-        self.qr(RIGHT - QR_SIZE - 2, TOP - QR_SIZE - 2)
+        # The marker of the electronic original, boxed so that a photocopy shows it too.
+        c.setFont(FONT_BOLD, 7)
+        marker = "ELECTRONIC ORIGINAL"
+        mw = c.stringWidth(marker, FONT_BOLD, 7)
+        c.rect(x - 1, TOP - 60, mw + 6, 11)
+        c.drawString(x + 2, TOP - 57, marker)
+        if d.in_lieu_of:
+            p = _para(
+                f"<b>Issued in lieu of certificate No. {markup(d.in_lieu_of)}</b>, "
+                "which is cancelled.",
+                SMALL,
+            )
+            _, h = p.wrap(RIGHT - QR_SIZE - x - 6, 40)
+            p.drawOn(c, x, TOP - 64 - h)
+        self.qr(RIGHT - QR_SIZE - 1, TOP - QR_SIZE - 1)
 
-        lines = [_para(markup(d.title), TITLE)]
-        if d.is_preferential:
-            lines.append(_para(markup(d.agreement_name), SUBTITLE))
-            lines.append(_para("(Combined declaration and certificate)", SUBTITLE))
-        lines.append(_para("Issued in <b>INDIA</b> (country of origin)", SUBTITLE))
-        lines.append(_para(f"for export to <b>{markup(d.destination_country)}</b>", SUBTITLE))
         width = RIGHT - SPLIT - 2 * PAD
-        y = TOP - QR_SIZE - 8
+        lines = [_para(escape(line), HEADING) for line in layout.heading]
+        if layout.preferential:
+            if not layout.box13:
+                lines.append(_para(markup(d.agreement_name, width), SUBTITLE))
+            lines.append(_para("(Combined declaration and certificate)", SUBTITLE))
+        lines.append(_para(markup(d.title, width), TITLE))
+        if layout.notes:
+            lines.append(_para("Issued in <b>INDIA</b> (country) · See notes overleaf", SUBTITLE))
+        else:
+            lines.append(
+                _para(
+                    "Issued in <b>INDIA</b> (country) for export to "
+                    f"<b>{markup(d.destination_country)}</b>",
+                    SUBTITLE,
+                )
+            )
+        y = TOP - QR_SIZE - 4
+        bottom = BOX2_BOTTOM if layout.preferential else COUNTRY_TOP
         for p in lines:
             _, h = p.wrap(width, PAGE_H)
-            y -= h + 2
+            y -= h + 1
+            if y < bottom:
+                break
             p.drawOn(c, SPLIT + PAD, y)
 
     def qr(self, x: float, y: float) -> None:
-        """The verification URL as a QR code, with a quiet zone of QR_BORDER modules.
+        """The verification URL as a QR code (level Q, QR_BORDER modules of quiet zone).
 
-        QrCodeWidget encodes; its modules are drawn here as one path of filled runs, which
-        is several times faster than rendering the widget's thousands of shapes.
+        segno encodes (about half the time of reportlab's encoder); the dark modules are
+        drawn as one path of filled runs, several times faster than shape objects.
         """
-        widget = QrCodeWidget(self.data.verify_url, barLevel="M")
-        code = widget.qr
-        code.make()
-        count = code.getModuleCount()
+        code = segno.make_qr(self.data.verify_url, error=QR_ERROR, boost_error=False)
+        matrix = code.matrix
+        count = len(matrix)
         module = QR_SIZE / (count + 2 * QR_BORDER)
         c = self.c
         c.setFillColor(white)
         c.rect(x, y, QR_SIZE, QR_SIZE, stroke=0, fill=1)
         c.setFillColor(black)
         path = c.beginPath()
-        for r, row in enumerate(code.modules):
+        for r, row in enumerate(matrix):
             top = y + QR_SIZE - (r + QR_BORDER) * module
             col = 0
             for dark, run in itertools.groupby(row):
@@ -533,20 +1160,26 @@ class _Renderer:
         c.drawPath(path, stroke=0, fill=1)
         c.setFont(FONT, 5.5)
         c.setFillColor(GREY)
-        c.drawCentredString(x + QR_SIZE / 2, y - 1, "Scan to verify")
+        c.drawCentredString(x + QR_SIZE / 2, y - 2, "Scan to verify")
         c.setFillColor(black)
 
     def continuation_header(self, page: int) -> None:
         d, c = self.data, self.c
-        c.setFont(FONT_BOLD, 11)
-        c.drawString(LEFT + 6, TOP - 17, clean(d.title)[:70])
+        title = _para(markup(d.title), _style("ct", 11, fontName=FONT_BOLD))
+        title.wrap(300, 20)
+        title.drawOn(c, LEFT + 6, TOP - 19)
         c.setFont(FONT, 7)
         c.setFillColor(GREY)
-        c.drawString(LEFT + 6, TOP - 30, f"Continuation sheet {page - 1}: boxes 5-10 continued")
-        c.drawRightString(RIGHT - 6, TOP - 30, f"Verification code {clean(d.verification_code)}")
+        first, last = self.layout.columns[0].number, self.layout.columns[-1].number
+        c.drawString(
+            LEFT + 6, TOP - 32, f"Continuation sheet {page - 1}: boxes {first}-{last} continued"
+        )
+        c.drawRightString(RIGHT - 6, TOP - 32, f"Verification code {clean(d.verification_code)}")
         c.setFillColor(black)
         c.setFont(FONT_BOLD, 10)
         c.drawRightString(RIGHT - 6, TOP - 17, f"Certificate No. {clean(d.number)}")
+        c.setFont(FONT_BOLD, 6.5)
+        c.drawRightString(RIGHT - 6, TOP - 42, "ELECTRONIC ORIGINAL")
 
     def rows(self, page_index: int, rows: list[_Row], *, last: bool) -> None:
         c = self.c
@@ -558,7 +1191,7 @@ class _Renderer:
             if row.span and columns_end == bottom:
                 columns_end = y
             height = row.height  # wraps the cells (split parts are not wrapped yet)
-            xs = (LEFT,) if row.span else COL_X
+            xs = (LEFT,) if row.span else self.layout.col_x
             for cell, x in zip(row.cells, xs, strict=True):
                 if cell is not None:
                     cell.drawOn(c, x + PAD, y - PAD - cell.height)
@@ -567,7 +1200,7 @@ class _Renderer:
             c.line(LEFT, y, RIGHT, y)
             c.setStrokeColor(black)
         c.rect(LEFT, bottom, WIDTH, top - bottom)
-        for x in COL_X[1:]:
+        for x in self.layout.col_x[1:]:
             c.line(x, top, x, columns_end)
 
     def declaration(self) -> None:
@@ -609,7 +1242,7 @@ class _Renderer:
             f"Place and date: <b>{markup(d.office_city)}, {_fmt_date(d.issue_date)}</b>"
         )
         box_top = DECLARATION_TOP - 12
-        p, _ = _fit(left, SPLIT - LEFT - 2 * PAD, box_top - FOOTER_TOP - PAD)
+        p, _ = _fit(left, SPLIT - LEFT - 2 * PAD, box_top - DECLARATION_BOTTOM - PAD)
         _, h = p.wrap(SPLIT - LEFT - 2 * PAD, PAGE_H)
         p.drawOn(c, LEFT + PAD, box_top - h)
         _, sig_y1, _, sig_y2 = SIGNATURE_RECT
@@ -619,30 +1252,75 @@ class _Renderer:
         officer = _para(
             f"<b>{markup(d.officer_name)}</b><br/>{markup(d.officer_designation)}", CENTRED
         )
-        _, h = officer.wrap(RIGHT - SPLIT - 2 * PAD, sig_y1 - FOOTER_TOP)
+        _, h = officer.wrap(RIGHT - SPLIT - 2 * PAD, sig_y1 - DECLARATION_BOTTOM)
         officer.drawOn(c, SPLIT + PAD, sig_y1 - 2 - h)
+        if self.layout.box13:
+            self.box13()
+
+    def box13(self) -> None:
+        d, c = self.data, self.c
+        ticked = {
+            "retroactive": d.issued_retroactively,
+            "exhibition": d.exhibition,
+            "movement": d.movement_certificate,
+            "third_party": bool(d.third_party_invoicing),
+        }
+        y = FOOTER_TOP + 6
+        c.setFont(FONT_BOLD, 6.5)
+        c.setFillColor(GREY)
+        c.drawString(LEFT + PAD, y, "13")
+        c.setFillColor(black)
+        x = LEFT + 20
+        c.setFont(FONT, 7)
+        for key, text in BOX13_TICKS:
+            _tick_box(c, x, y - 1, ticked[key])
+            c.drawString(x + 10, y, text)
+            x += 10 + c.stringWidth(text, FONT, 7) + 24
 
     def footer(self, page: int, pages: int) -> None:
         d, c = self.data, self.c
-        c.setFont(FONT, 6.5)
-        c.setFillColor(GREY)
         text = (
-            f"Certificate No. {clean(d.number)} · verification code "
-            f"{clean(d.verification_code)} · verify at {clean(d.verify_url)}"
+            f"Certificate No. {escape(clean(d.number))} · verification code "
+            f"{escape(clean(d.verification_code))} · verify at "
+            f"{markup(d.verify_url, WIDTH - 60, 6.5)}"
         )
-        while c.stringWidth(text, FONT, 6.5) > WIDTH - 60:
-            text = text[:-2] + "…"
-        c.drawString(LEFT, MARGIN + 2, text)
-        c.setFillColor(black)
+        p = _para(text, _style("footer", 6.5, textColor=GREY, leading=7.6))
+        _, h = p.wrap(WIDTH - 60, FOOTER_TOP - MARGIN + 8)
+        p.drawOn(c, LEFT, FOOTER_TOP - 2 - h)
         c.setFont(FONT_BOLD, 7)
-        c.drawRightString(RIGHT, MARGIN + 2, f"Page {page} of {pages}")
+        c.drawRightString(RIGHT, FOOTER_TOP - 9, f"Page {page} of {pages}")
+
+    def notes_page(self, page: int, pages: int) -> None:
+        for p, y in _notes_paragraphs(self.layout):
+            p.drawOn(self.c, LEFT, y)
+        self.footer(page, pages)
+
+
+@functools.cache
+def _notes_paragraphs(layout: Layout) -> tuple[tuple[Paragraph, float], ...]:
+    """The notes overleaf, wrapped and placed once per process: (paragraph, y)."""
+    title = _para(escape(layout.notes_title), TITLE)
+    _, h = title.wrap(WIDTH, 40)
+    y = TOP - h
+    placed = [(title, y)]
+    y -= 10
+    for note in layout.notes:
+        p = _para(note, NOTE)
+        _, h = p.wrap(WIDTH, PAGE_H)
+        y -= h + 5
+        placed.append((p, y))
+    return tuple(placed)
 
 
 def render_certificate(data: CertificateData) -> bytes:
-    """The certificate as unsigned PDF bytes; sign it with signing.sign_certificate_pdf."""
+    """The certificate as unsigned PDF bytes; sign it with signing.sign_certificate_pdf on
+    page certification_page(data)."""
     _register_fonts()
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=A4, pageCompression=1)
+    # The initial font is ours: reportlab would otherwise name an unembedded Helvetica.
+    c = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=FONT)
+    moment = data.issued_at or datetime.combine(data.issue_date, datetime.min.time(), IST)
+    c.setDateFormatter(lambda *_: pdf_date(moment))
     c.setTitle(f"{clean(data.title)} {clean(data.number)}")
     c.setAuthor(clean(data.agency_name))
     c.setSubject(f"Certificate of Origin {clean(data.number)}")
@@ -650,33 +1328,42 @@ def render_certificate(data: CertificateData) -> bytes:
     c.setKeywords(["certificate of origin", clean(data.number)])
 
     renderer = _Renderer(data, c)
-    renderer.use_form("first", _draw_first_page_form)
+    layout = renderer.layout
+    renderer.use_form("first")
     renderer.first_page()  # fills renderer.annex, which joins the rows below
 
-    rows = [_item_row(item) for item in data.items]
-    if data.third_party_invoicing:
-        rows.append(_note_row("Third-party invoicing:", markup(data.third_party_invoicing)))
-    if data.remarks:
-        rows.append(_note_row("Remarks:", markup(data.remarks)))
+    rows = [_item_row(layout, item) for item in data.items]
+    if layout.preferential:
+        if data.third_party_invoicing:
+            rows.append(
+                _note_row(layout, "Third-party invoicing:", markup(data.third_party_invoicing))
+            )
+        if data.remarks:
+            rows.append(_note_row(layout, "Remarks:", markup(data.remarks)))
     rows += renderer.annex
     count = len(data.items)
     rows.append(
         _Row(
             [_para(f"*** {count} item{'s' if count != 1 else ''}; nothing follows ***", CENTRED)],
+            layout.col_widths,
             span=True,
         )
     )
     pages = _paginate(rows)
+    total = len(pages) + (1 if layout.notes else 0)
     for index, page_rows in enumerate(pages):
         last = index == len(pages) - 1
         if index:
-            renderer.use_form("continuation", _draw_continuation_form)
+            renderer.use_form("continuation")
             renderer.continuation_header(index + 1)
         renderer.rows(index, page_rows, last=last)
         if last:
-            renderer.use_form("declaration", _draw_declaration_form)
+            renderer.use_form("declaration")
             renderer.declaration()
-        renderer.footer(index + 1, len(pages))
+        renderer.footer(index + 1, total)
+        c.showPage()
+    if layout.notes:
+        renderer.notes_page(total, total)
         c.showPage()
     c.save()
     return buffer.getvalue()

@@ -13,8 +13,21 @@ from django.utils import timezone
 
 from accounts.models import User
 from applications.models import Application, Invoice, IssuingAgency, Status
+from coo_portal.storage import open_verified
 
 from .models import Certificate, IssuanceAttempt
+
+
+def certificate_pdf_bytes(certificate: Certificate) -> bytes:
+    """The stored signed PDF, only if its bytes still hash to the register's SHA-256.
+
+    Every view that hands the file out reads it here: a file changed in storage (a fault, an
+    intruder) is refused with StoredFileCorruptedError, which reaches the error log and its
+    alert, instead of being served as authentic.
+    """
+    with open_verified(certificate.pdf, sha256=certificate.sha256) as stored:
+        return stored.read()
+
 
 # Replacement drafts that still count: one of these blocks a second request.
 OPEN_STATUSES = (

@@ -58,6 +58,7 @@ from .pdf import (
     Declaration,
     Exporter,
     Transport,
+    certification_page,
     render_certificate,
 )
 from .selectors import (
@@ -73,6 +74,7 @@ from .signing import SigningRefusedError, sign_certificate_pdf, signing_ready
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 VERIFICATION_CODE_LENGTH = 12
 NON_PREFERENTIAL_TITLE = "Certificate of Origin (Non-Preferential)"
+RETROACTIVE_AFTER_DAYS = 3
 
 
 class CertificateError(Exception):
@@ -143,6 +145,7 @@ def certificate_data_build(
             quantity_text=f"{_decimal_text(item.quantity)} {item.unit}",
             gross_weight_text=f"{_decimal_text(item.gross_weight_kg)} kg",
             invoice_text=invoice_text,
+            fob_text=f"{item.fob_currency} {item.fob_value:,.2f}",
         )
         for position, item in enumerate(application.items.all(), start=1)
     ]
@@ -186,6 +189,13 @@ def certificate_data_build(
         third_party_invoicing=third_party,
         remarks=application.remarks,
         in_lieu_of=application.replaces.number if application.replaces else "",
+        agreement_code=agreement.code if preferential and agreement else "",
+        issued_at=issued_at,
+        # AIFTA: a certificate issued more than three days after shipment is retroactive.
+        issued_retroactively=bool(
+            application.departure_date
+            and (issue_date - application.departure_date).days > RETROACTIVE_AFTER_DAYS
+        ),
     )
 
 
@@ -295,6 +305,7 @@ def certificate_sign(
     try:
         return sign_certificate_pdf(
             pdf,
+            on_page=certification_page(data),
             agency_code=application.agency.code,
             officer_name=data.officer_name,
             designation=data.officer_designation,

@@ -12,12 +12,15 @@ timestamp, which is all that B-LTA adds.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import unicodedata
 from datetime import datetime
 
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
@@ -28,7 +31,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from . import pki
 from .keys import SigningKeyError, get_signer, get_timestamper, trust_roots
-from .pdf import SIGNATURE_RECT
+from .pdf import IST, SIGNATURE_RECT, STAMP_CHARACTERS, stamp_font_file
 
 FIELD_NAME = "CertificationSignature"
 # Margin added to the measured size of the signature container. PAdES containers hold the
@@ -60,13 +63,17 @@ class SigningRefusedError(Exception):
     """
 
 
+@functools.cache
 def stamp_style() -> BaseStampStyle:
-    """The look of the signature box (its text uses the parameters of stamp_parameters)."""
+    """The look of the signature box (its text uses the parameters of stamp_parameters).
+    Built once per process: pyHanko subsets the stamp's font for each style it is given."""
     return TextStampStyle(
         stamp_text=(
             "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
         ),
         border_width=1,
+        # Noto Sans, embedded (a subset), instead of an unembedded standard font.
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font_file())),
     )
 
 
@@ -74,23 +81,33 @@ def stamp_parameters(
     *, officer_name: str, designation: str, agency_name: str, signed_at: datetime
 ) -> dict[str, str]:
     return {
-        "officer": _stamp_text(officer_name),
+        "officer": _stamp_name(officer_name),
         "designation": _stamp_text(designation),
         "agency": _stamp_text(agency_name),
-        "signed_at": signed_at.strftime("%d %b %Y %H:%M:%S %Z").strip(),
+        # India's time, as box 12 prints the Indian date.
+        "signed_at": signed_at.astimezone(IST).strftime("%d %b %Y %H:%M:%S IST (+05:30)"),
     }
 
 
-def _stamp_text(text: str, limit: int = 60) -> str:
-    """Text the stamp's standard font can show: Latin-1 letters, accents kept where possible.
+def _stamp_name(name: str) -> str:
+    """The officer's name if the stamp's font can print it; else a pointer to box 12, which
+    prints it in full in its own script, rather than a row of question marks."""
+    cleaned = unicodedata.normalize("NFC", " ".join(name.split()))
+    if cleaned and all(ord(char) in STAMP_CHARACTERS for char in cleaned):
+        return _stamp_text(cleaned)
+    return "the certifying officer named in box 12"
 
-    pyHanko's text stamp uses a standard PDF font without Unicode support (the officer's name
-    is printed in full with an embedded font in box 12 itself); anything else is spelt without
-    accents or replaced by "?". Long values are cut so that the stamp stays legible.
+
+def _stamp_text(text: str, limit: int = 60) -> str:
+    """Text the stamp's font (Noto Sans: Latin with diacritics, Greek, Cyrillic) can show.
+
+    pyHanko's text stamp has one font (the officer's name is printed in full, in any script,
+    in box 12 itself); anything else is spelt without accents or replaced by "?". Long values
+    are cut so that the stamp stays legible.
     """
     chars = []
     for char in unicodedata.normalize("NFC", " ".join(text.split())):
-        if " " <= char <= "~" or ("\xa1" <= char <= "\xff" and char != "\xad"):
+        if char.isprintable() and ord(char) in STAMP_CHARACTERS:
             chars.append(char)
             continue
         base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
@@ -194,16 +211,16 @@ def sign_certificate_pdf(
     designation: str,
     agency_name: str,
     signed_at: datetime,
+    on_page: int = -1,
 ) -> bytes:
-    """Sign a rendered certificate as the agency, with a visible stamp in box 12 of the last
-    page (see sign_pdf for the signature itself)."""
+    """Sign a rendered certificate as the agency, with a visible stamp in box 12 of page
+    `on_page` (negative: counted from the end; pdf.certification_page says which, since Form
+    AI's notes page follows the certificate). See sign_pdf for the signature itself."""
     if signed_at.tzinfo is None:
         raise ValueError("signed_at must be timezone-aware.")
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
-    last_page = int(writer.root["/Pages"]["/Count"]) - 1
     field = SigFieldSpec(
         sig_field_name=FIELD_NAME,
-        on_page=last_page,
+        on_page=on_page,
         box=SIGNATURE_RECT,
         readable_field_name="Certification by the issuing agency",
     )

@@ -10,8 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coo_portal.storage import open_verified
-
 from . import pki
 from .credential import MEDIA_TYPE
 from .forms import RevokeForm
@@ -21,6 +19,7 @@ from .selectors import (
     certificate_get_for_exporter,
     certificate_get_for_revoker,
     certificate_get_for_viewer,
+    certificate_pdf_bytes,
     user_may_revoke,
 )
 from .services import CertificateError, certificate_request_replacement, certificate_revoke
@@ -33,9 +32,8 @@ def download(request: HttpRequest, key: str) -> HttpResponse:
     """The signed PDF exactly as stored at issuance, for its exporter or the agency's
     verified officers (404 for everyone else)."""
     certificate = certificate_get_for_viewer(key=key, user=request.user)
-    # Never hand out a file that differs from the one that was signed and registered.
-    with open_verified(certificate.pdf, sha256=certificate.sha256) as stored:
-        response = HttpResponse(stored.read(), content_type="application/pdf")
+    content = certificate_pdf_bytes(certificate)
+    response = HttpResponse(content, content_type="application/pdf")
     filename = certificate.number.replace("/", "-") + ".pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"

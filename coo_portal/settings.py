@@ -593,6 +593,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # WARNING keeps axes' failure and lock-out lines and drops its start-up banner.
         "axes": {"level": "WARNING"},
+        # fontTools logs each table of every font subset it embeds (the signature stamp's).
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from applications.models import LineItem
+from applications.models import Invoice, LineItem
 from certificates.models import Certificate
 
 
@@ -79,12 +79,15 @@ def _anonymous_request() -> HttpRequest:
     return request
 
 
-def answer_build(certificate: Certificate, items: list[LineItem]) -> Answer:
+def answer_build(
+    certificate: Certificate, items: list[LineItem], invoices: list[Invoice]
+) -> Answer:
     """Render the answer for a certificate read by selectors.certificate_by_number."""
     replacement = certificate.superseded_by
     context = {
         "certificate": certificate,
         "items": items,
+        "invoices": invoices,
         "pdf_url": pdf_path(certificate),
         "credential_url": credential_path(certificate),
         "replacement_url": verify_path(replacement) if replacement else "",
@@ -92,19 +95,23 @@ def answer_build(certificate: Certificate, items: list[LineItem]) -> Answer:
     request = _anonymous_request()
     body = render_to_string("verification/_answer.html", context, request=request)
     title = f"Certificate {certificate.number}: {certificate.get_status_display()}"
+    document = certificate_document(certificate, items, invoices)
     answer = Answer(
         certificate_id=certificate.pk,
         title=title,
         body=mark_safe(body),  # noqa: S308 (rendered with autoescaping just above)
         page="",
-        document=json.dumps(certificate_document(certificate, items), cls=DjangoJSONEncoder),
+        document=json.dumps(document, cls=DjangoJSONEncoder),
     )
     page = render_to_string("verification/answer.html", {"answer": answer}, request=request)
     return replace(answer, page=page)
 
 
-def certificate_document(certificate: Certificate, items: list[LineItem]) -> dict[str, Any]:
-    """The facts the verification page shows, for customs and bank systems."""
+def certificate_document(
+    certificate: Certificate, items: list[LineItem], invoices: list[Invoice]
+) -> dict[str, Any]:
+    """The facts the verification page shows, for customs and bank systems: what a customs
+    officer compares box by box with a paper copy."""
     c = certificate
     application = c.application
     agreement = application.agreement
@@ -136,6 +143,8 @@ def certificate_document(certificate: Certificate, items: list[LineItem]) -> dic
             "code": application.destination_country.code,
             "name": application.destination_country.name,
         },
+        "consignee": {"name": application.consignee_name},
+        "invoices": [{"number": i.number, "date": i.date.isoformat()} for i in invoices],
         "consignee_country": (
             {"code": application.consignee_country.code, "name": application.consignee_country.name}
             if application.consignee_country
@@ -148,6 +157,8 @@ def certificate_document(certificate: Certificate, items: list[LineItem]) -> dic
                 "hs_code": item.hs_code,
                 "quantity": str(item.quantity),
                 "unit": item.unit,
+                "gross_weight_kg": str(item.gross_weight_kg),
+                "fob_value": {"amount": str(item.fob_value), "currency": item.fob_currency},
             }
             for item in items
         ],

@@ -39,6 +39,19 @@ class DocumentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
 
+    expected_number = forms.CharField(
+        label="Certificate number you expect (optional)",
+        required=False,
+        max_length=60,
+        help_text=(
+            "The number on the paper or in the documents you were given. A genuine PDF of "
+            "another certificate is then flagged."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
+    )
+
     def clean_document(self) -> object:
         document = self.cleaned_data["document"]
         limit = settings.UPLOAD_MAX_BYTES

@@ -15,7 +15,7 @@ import datetime as dt
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 
 from accounts.models import IECRecord
-from applications.models import LineItem
+from applications.models import Invoice, LineItem
 from certificates.models import Certificate
 
 from .models import VerificationLog
@@ -62,6 +62,13 @@ def certificate_items(certificate: Certificate) -> list[LineItem]:
     """The goods, in the order the certificate prints them (one query)."""
     return list(
         LineItem.objects.filter(application_id=certificate.application_id).order_by("position")
+    )
+
+
+def certificate_invoices(certificate: Certificate) -> list[Invoice]:
+    """The invoices box 10 prints, by date (one query): a verifier compares them with the paper."""
+    return list(
+        Invoice.objects.filter(application_id=certificate.application_id).order_by("date", "pk")
     )
 
 

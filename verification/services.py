@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_ratelimit.exceptions import Ratelimited
 from redis.exceptions import RedisError
 
-from applications.models import LineItem
+from applications.models import Invoice, LineItem
 from certificates.models import Certificate
 from durable.ratelimit import rate_counter_hit
 
@@ -99,7 +99,11 @@ def _answer_from_database(number: str, code: str) -> Answer | None:
     code_matches = hmac.compare_digest(expected.encode(), code.encode())
     if candidate is None or not code_matches:
         return None
-    return answer_build(candidate, selectors.certificate_items(candidate))
+    return answer_build(
+        candidate,
+        selectors.certificate_items(candidate),
+        selectors.certificate_invoices(candidate),
+    )
 
 
 def _lookup_kept(
@@ -257,6 +261,9 @@ class DocumentCheckResult:
     reason: str
     certificate: Certificate | None = None
     items: list[LineItem] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    sha256: str = ""  # of the uploaded file, shown so that it can be compared and quoted
+    expected_number: str = ""  # normalised; empty when the verifier gave none
 
     @property
     def authentic(self) -> bool:
@@ -266,16 +273,28 @@ class DocumentCheckResult:
     def unprocessable(self) -> bool:
         return self.reason in UNPROCESSABLE_REASONS
 
+    def another_certificate(self) -> bool:
+        """A genuine file, but of a certificate other than the one the verifier expects."""
+        return bool(
+            self.certificate is not None
+            and self.expected_number
+            and self.certificate.number != self.expected_number
+        )
+
     @property
     def reason_text(self) -> str:
         return REFUSAL_REASONS.get(self.reason, "")
 
 
-def verification_check_document(*, data: bytes, client_address: str) -> DocumentCheckResult:
+def verification_check_document(
+    *, data: bytes, client_address: str, expected_number: str = ""
+) -> DocumentCheckResult:
     """Check an uploaded PDF's signature against our trust roots and its hash against the register.
 
     Both must hold: a valid signature by our key on a file that is not in the register (a
     test print, a file signed by a stolen or retired key) is refused as an unknown document.
+    With `expected_number`, a genuine file of another certificate is flagged as such (a valid
+    certificate passed off for a different shipment).
     """
     # Imported here: the signature checker loads pyHanko, which only this path needs.
     from .document_check import document_check
@@ -283,8 +302,9 @@ def verification_check_document(*, data: bytes, client_address: str) -> Document
     check = document_check(data)  # in a limited child process: structure, content, signatures
     certificate = None
     reason = check.reason
+    sha256 = hashlib.sha256(data).hexdigest()
+    expected = normalise_number(expected_number) if expected_number.strip() else ""
     if check.ok:
-        sha256 = hashlib.sha256(data).hexdigest()
         certificate = selectors.certificate_by_sha256(sha256)
         reason = "ok" if certificate is not None else "unknown_document"
     outcome = VerificationLog.Outcome.AUTHENTIC if certificate else VerificationLog.Outcome.REFUSED
@@ -297,5 +317,12 @@ def verification_check_document(*, data: bytes, client_address: str) -> Document
         ),
     )
     if certificate is None:
-        return DocumentCheckResult(reason=reason)
-    return DocumentCheckResult(reason, certificate, selectors.certificate_items(certificate))
+        return DocumentCheckResult(reason=reason, sha256=sha256, expected_number=expected)
+    return DocumentCheckResult(
+        reason,
+        certificate,
+        selectors.certificate_items(certificate),
+        selectors.certificate_invoices(certificate),
+        sha256=sha256,
+        expected_number=expected,
+    )

@@ -14,16 +14,16 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from certificates.credential import MEDIA_TYPE, context_document
 from certificates.models import Certificate, Credential
+from certificates.selectors import certificate_pdf_bytes
 from coo_portal.body_limit import accepts_upload
 from coo_portal.clientip import client_ip
-from coo_portal.storage import open_verified
 
 from .answers import Answer, credential_path, pdf_path, verify_path
 from .credentials import (
@@ -131,13 +131,12 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
     certificate = Certificate.objects.only("number", "pdf", "sha256").get(pk=answer.certificate_id)
+    # The same check as the exporter's download: bytes that no longer match the register are
+    # refused (StoredFileCorruptedError, logged and alerted as a server error), never served.
+    content = certificate_pdf_bytes(certificate)
     filename = certificate.number.replace("/", "-") + ".pdf"
-    response = FileResponse(
-        open_verified(certificate.pdf, sha256=certificate.sha256),
-        as_attachment=True,
-        filename=filename,
-        content_type="application/pdf",
-    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -175,11 +174,16 @@ def document(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "verification/document.html", {"form": form}, status=400)
     upload = form.cleaned_data["document"]
-    result = verification_check_document(data=upload.read(), client_address=client_ip(request))
+    result = verification_check_document(
+        data=upload.read(),
+        client_address=client_ip(request),
+        expected_number=form.cleaned_data["expected_number"],
+    )
     context: dict[str, Any] = {"form": DocumentForm(), "result": result}
     if result.authentic:
         context["certificate"] = result.certificate
         context["items"] = result.items
+        context["invoices"] = result.invoices
         context["pdf_url"] = pdf_path(result.certificate)
         context["credential_url"] = credential_path(result.certificate)
         superseded_by = result.certificate.superseded_by

@@ -21,10 +21,11 @@ def write(tmp_path: Path, pdf: bytes, name: str = "certificate.pdf") -> Path:
     return path
 
 
-def test_a_short_certificate_is_one_a4_page_with_metadata() -> None:
+def test_a_short_form_ai_is_one_a4_page_and_its_notes_page_with_metadata() -> None:
     reader = PdfReader(io.BytesIO(render_certificate(samples.certificate())))
 
-    assert len(reader.pages) == 1
+    assert len(reader.pages) == 2  # the certificate, then the notes overleaf
+    assert reader.metadata["/CreationDate"] == "D:20260305000000+05'30'"
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
     assert reader.metadata.title == "Form AI EIC/2026/MUM/0000123"
@@ -56,7 +57,7 @@ def test_the_form_prints_every_box_number_and_value(tmp_path: Path) -> None:
         "EIC/2026/MUM/0000123",
         "K7PX2M9QRT4W",
         "Olivia Rao",
-        "Page 1 of 1",
+        "Page 1 of 2",
     ):
         assert value in text
 
@@ -84,11 +85,19 @@ def test_a_replacement_says_which_certificate_it_replaces(tmp_path: Path) -> Non
     assert "Issued in lieu of certificate No. EIC/2026/MUM/0000099" in text
 
 
-def test_an_original_shows_its_number_in_the_official_box(tmp_path: Path) -> None:
+def test_box_4_is_left_for_the_importing_customs_and_the_number_is_printed_above(
+    tmp_path: Path,
+) -> None:
     text = pdf_text(write(tmp_path, render_certificate(samples.certificate())))
 
     assert "in lieu" not in text
-    assert "Certificate No. EIC/2026/MUM/0000123 Verification code: K7PX2M9QRT4W" in text
+    assert "Reference No. (certificate number) EIC/2026/MUM/0000123" in text
+    official = text[text.index("4 For official use") :]
+    assert official.index("Preferential treatment given under ASEAN-India Free Trade Area") < (
+        official.index("Preferential treatment not given (please state reason/s)")
+    )
+    assert "Signature of authorised signatory of the importing country" in official
+    assert "EIC/2026/MUM/0000123" not in official[: official.index("5 Item number")]
 
 
 def test_the_qr_code_reads_back_as_the_verification_url(tmp_path: Path) -> None:
@@ -133,7 +142,7 @@ def test_the_declaration_and_certification_close_the_last_page_only(tmp_path: Pa
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
 
     first = pdf_text_of_page(path, 1)
-    last = pdf_text_of_page(path, pages)
+    last = pdf_text_of_page(path, pages - 1)  # the notes overleaf follow it
 
     assert "Declaration by the exporter" not in first
     assert "Declaration by the exporter" in last

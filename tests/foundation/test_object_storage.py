@@ -153,7 +153,7 @@ def test_a_certificate_changed_in_the_bucket_is_refused_by_the_public_pdf_link(s
     url = f"/verify/pdf/{certificate.number}?code={certificate.verification_code}"
     response = client.get(url)
     assert response.status_code == 200
-    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == certificate.sha256
+    assert hashlib.sha256(response.content).hexdigest() == certificate.sha256
     s3.put_object(Bucket=BUCKET, Key=certificate.pdf.name, Body=b"%PDF-1.7 forged")
     with pytest.raises(StoredFileCorruptedError):
         client.get(url)

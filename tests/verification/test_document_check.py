@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import time
 import tracemalloc
@@ -16,7 +17,8 @@ from django.utils import timezone
 
 from certificates import keys
 from tests.security import hostile_pdfs
-from tests.verification.helpers import revoke
+from tests.verification.factories import CertificateFactory
+from tests.verification.helpers import revoke, supersede
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +74,10 @@ def rogue_pdf(settings, keys_dir, tmp_path) -> bytes:
     return signed
 
 
-def upload(client, data: bytes, name: str = "certificate.pdf"):
+def upload(client, data: bytes, name: str = "certificate.pdf", expected: str = ""):
     document = SimpleUploadedFile(name, data, content_type="application/pdf")
-    return client.post(reverse("verification:document"), {"document": document})
+    fields = {"document": document, "expected_number": expected}
+    return client.post(reverse("verification:document"), fields)
 
 
 def test_the_upload_form_is_public_and_csrf_protected(client):
@@ -92,11 +95,44 @@ def test_the_genuine_pdf_is_authentic_and_unaltered(client, genuine_pdf):
     assert "Alice Exports" in html
 
 
-def test_a_revoked_genuine_pdf_is_authentic_but_says_revoked(client, genuine_pdf, certificate, ada):
+def test_a_revoked_genuine_pdf_says_revoked_do_not_accept_in_its_heading(
+    client, genuine_pdf, certificate, ada
+):
     revoke(certificate, "Goods not of Indian origin", actor=ada)
     html = upload(client, genuine_pdf).content.decode()
+    assert "<h2>REVOKED: do not accept</h2>" in html
+    assert "<h2>Authentic and unaltered</h2>" not in html
     assert "status <strong>Revoked</strong>" in html
     assert "Goods not of Indian origin" in html
+
+
+def test_a_superseded_genuine_pdf_says_superseded_do_not_accept_in_its_heading(
+    client, genuine_pdf, certificate
+):
+    replacement = CertificateFactory(
+        application__office=certificate.office, sequence=124, verification_code="Z9Y8X7W6V5U4"
+    )
+    supersede(certificate, by=replacement)
+    html = upload(client, genuine_pdf).content.decode()
+    assert "<h2>SUPERSEDED: do not accept</h2>" in html
+    assert "<h2>Authentic and unaltered</h2>" not in html
+
+
+def test_the_check_shows_the_files_sha256(client, genuine_pdf):
+    html = upload(client, genuine_pdf).content.decode()
+    assert f'<code class="sha256">{hashlib.sha256(genuine_pdf).hexdigest()}</code>' in html
+
+
+def test_a_genuine_pdf_of_another_certificate_than_expected_is_flagged(client, genuine_pdf):
+    html = upload(client, genuine_pdf, expected="eic/2026/mum/0000999").content.decode()
+    assert "A different certificate: do not accept it for EIC/2026/MUM/0000999" in html
+    assert "<h2>Authentic and unaltered</h2>" not in html
+
+
+def test_the_expected_number_typed_as_people_do_matches(client, genuine_pdf):
+    html = upload(client, genuine_pdf, expected=" eic/2026/mum/0000123 ").content.decode()
+    assert "<h2>Authentic and unaltered</h2>" in html
+    assert "A different certificate" not in html
 
 
 def test_one_changed_byte_is_refused_as_an_invalid_signature(client, genuine_pdf):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
+from applications.models import Invoice
+from coo_portal.storage import StoredFileCorruptedError
 from tests.verification.factories import CertificateFactory
 from tests.verification.helpers import api_url, look_up, page_url, qr_url, revoke, supersede
 
@@ -54,6 +59,22 @@ def test_a_valid_certificate_is_reported_valid_with_its_facts(client, certificat
     assert "Make sure the address bar shows <strong>testserver</strong>" in html
 
 
+def test_page_and_api_show_consignee_invoices_gross_weight_and_fob_value(client, certificate):
+    Invoice.objects.create(
+        application=certificate.application, number="AE/2026/0042", date=dt.date(2026, 3, 2)
+    )
+
+    html = look_up(client, "page", NUMBER, CODE).content.decode()
+    body = client.get(api_url(NUMBER, CODE)).json()
+
+    for fact in ("Lion City Apparel Pte Ltd", "AE/2026/0042 of 2 March 2026", "125.5 kg"):
+        assert fact in html, fact
+    assert "USD 4,800.00" in html
+    assert body["consignee"] == {"name": "Lion City Apparel Pte Ltd"}
+    assert body["invoices"] == [{"number": "AE/2026/0042", "date": "2026-03-02"}]
+    assert body["items"][0]["fob_value"] == {"amount": "4800.00", "currency": "USD"}
+
+
 def test_the_qr_link_has_the_shape_printed_on_the_certificate(certificate):
     assert qr_url(NUMBER, CODE) == "/verify/EIC/2026/MUM/0000123/?code=K7PX2M9QRT4W"
 
@@ -86,6 +107,8 @@ def test_the_api_reports_a_valid_certificate_with_its_facts(client, certificate)
         "hs_code": "61091000",
         "quantity": "1200.000",
         "unit": "pieces",
+        "gross_weight_kg": "125.500",
+        "fob_value": {"amount": "4800.00", "currency": "USD"},
     }
     assert [item["hs_code"] for item in body["items"]] == ["61091000", "62046200", "62141000"]
     assert body["sha256"] == certificate.sha256
@@ -152,11 +175,27 @@ def test_a_half_filled_form_says_what_is_missing(client, certificate):
 
 def test_the_pdf_download_serves_the_stored_bytes_unchanged(client, certificate):
     response = client.get(f"/verify/pdf/{NUMBER}?code={CODE}")
-    body = b"".join(response.streaming_content)
+    body = response.content
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == ('attachment; filename="EIC-2026-MUM-0000123.pdf"')
     assert hashlib.sha256(body).hexdigest() == certificate.sha256
+
+
+def test_a_stored_pdf_whose_bytes_changed_is_refused_like_the_exporters_download(
+    client, certificate
+):
+    name = certificate.pdf.name
+    default_storage.delete(name)
+    assert default_storage.save(name, ContentFile(b"%PDF-1.7 a different file")) == name
+    client.raise_request_exception = True
+
+    with pytest.raises(StoredFileCorruptedError):
+        client.get(f"/verify/pdf/{NUMBER}?code={CODE}")
+    client.raise_request_exception = False
+    response = client.get(f"/verify/pdf/{NUMBER}?code={CODE}")
+    assert response.status_code == 500
+    assert b"a different file" not in response.content
 
 
 def test_the_pdf_download_needs_the_right_code(client, certificate):

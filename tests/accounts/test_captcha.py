@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from captcha.conf import settings as captcha_settings
 from captcha.models import CaptchaStore
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.forms import captcha_field
+from tests.concurrency import run_together
 
 from .conftest import login_data
 
@@ -44,25 +43,13 @@ def test_a_wrong_answer_uses_the_image_up(client, alice, real_captcha):
 def test_ten_requests_racing_with_one_solved_captcha_pass_once(real_captcha):
     if connection.vendor != "postgresql":
         pytest.skip(f"the race needs PostgreSQL (DATABASE_URL); this run uses {connection.vendor}")
-    barrier = threading.Barrier(10)
-    outcomes: list[str] = []
 
-    def solve() -> None:
+    def solve() -> str:
         try:
-            field = captcha_field()
-            barrier.wait(timeout=10)
-            field.clean([real_captcha.hashkey, real_captcha.response])
-            outcomes.append("passed")
+            captcha_field().clean([real_captcha.hashkey, real_captcha.response])
         except ValidationError:
-            outcomes.append("refused")
-        except Exception as exc:  # a thread's error must reach the assertion below
-            outcomes.append(repr(exc))
-        finally:
-            connections.close_all()
+            return "refused"
+        return "passed"
 
-    threads = [threading.Thread(target=solve) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(outcomes) == ["passed"] + ["refused"] * 9, outcomes
+    outcomes = run_together(10, solve)
+    assert sorted(map(str, outcomes)) == ["passed"] + ["refused"] * 9, outcomes

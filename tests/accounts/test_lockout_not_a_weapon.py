@@ -12,7 +12,7 @@ from unittest import mock
 import pytest
 import time_machine
 from axes.models import AccessAttempt
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.lockout import locked_until
 from accounts.models import User
 from tests.clients import verified_client
+from tests.concurrency import run_together
 from tests.factories import DEFAULT_PASSWORD
 
 from .conftest import login_data
@@ -156,25 +157,12 @@ def test_20_parallel_wrong_attempts_check_at_most_5_passwords(alice):
             checked.append(user.username)
         return original(user, raw)
 
-    barrier = threading.Barrier(20)
-    statuses: list[object] = []
-
-    def attack() -> None:
-        try:
-            attacker = Client(raise_request_exception=False)
-            barrier.wait(timeout=10)
-            statuses.append(attacker.post(LOGIN, login_data("0123456789", "guess")).status_code)
-        except Exception as exc:  # a thread's error must reach the assertion below
-            statuses.append(exc)
-        finally:
-            connections.close_all()
+    def attack() -> int:
+        attacker = Client(raise_request_exception=False)
+        return attacker.post(LOGIN, login_data("0123456789", "guess")).status_code
 
     with mock.patch.object(User, "check_password", counting):
-        threads = [threading.Thread(target=attack) for _ in range(20)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        statuses = run_together(20, attack)
 
     assert len(statuses) == 20
     assert set(statuses) <= {200, 429}, statuses

@@ -3,13 +3,12 @@ expired email links, guessing one-time codes, and the IEC lock under parallel at
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import time_machine
 from axes.models import AccessAttempt
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import IECRecord, User
 from tests import factories
 from tests.accounts.conftest import code_from_sms, link_from_mail, login_data, path_of
+from tests.concurrency import run_together
 from tests.factories import DEFAULT_PASSWORD
 
 LOGIN = "/accounts/login/"
@@ -371,24 +371,12 @@ def test_ten_parallel_wrong_passwords_lock_the_iec_and_the_right_password_is_ref
         pytest.skip(
             f"parallel lockout needs PostgreSQL (DATABASE_URL); this run uses {connection.vendor}"
         )
-    barrier = threading.Barrier(10)
-    statuses: list[object] = []
 
-    def attack() -> None:
-        try:
-            attacker = Client(raise_request_exception=False)
-            barrier.wait(timeout=10)
-            statuses.append(attacker.post(LOGIN, login_data("0123456789", "guess")).status_code)
-        except Exception as exc:  # a thread's error must reach the assertion below
-            statuses.append(exc)
-        finally:
-            connections.close_all()
+    def attack() -> int:
+        attacker = Client(raise_request_exception=False)
+        return attacker.post(LOGIN, login_data("0123456789", "guess")).status_code
 
-    threads = [threading.Thread(target=attack) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    statuses = run_together(10, attack)
 
     assert len(statuses) == 10
     assert set(statuses) <= {200, 429}, statuses  # a refusal or the lock, never a 500

@@ -326,7 +326,13 @@ def main() -> int:
         smoke.wait_until(lambda: port_open(s3_port), 30, "the S3 server", processes)
         s3_client(envs["web1"]).create_bucket(Bucket=BUCKET)
         log(f"bucket {BUCKET} created; preparing {DATABASE_URL} (migrate, seed, keys)")
+        before = dict(envs["web1"])
         smoke.prepare(envs["web1"], root / "web1", logs)
+        # What prepare added (the outside CA, the agencies' PKCS#12 keys and CRLs, the TSA):
+        # every node and worker signs or checks with the same, as an operator provisions them.
+        provisioned = {k: v for k, v in envs["web1"].items() if before.get(k) != v}
+        for name in (*NODES, *WORKERS):
+            envs[name].update(provisioned)
         # The same collected static files on both nodes, as one image would carry them.
         shutil.copytree(root / "web1" / "static", root / "web2" / "static")
         access_format = 'ACCESS %(h)s fwd=%({x-forwarded-for}i)s "%(r)s" %(s)s'

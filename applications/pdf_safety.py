@@ -34,7 +34,7 @@ import zlib
 from dataclasses import dataclass
 
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 
 @dataclass(frozen=True)
@@ -229,35 +229,61 @@ def _value(obj: DictionaryObject, key: str) -> object:
 
 
 ATTACHMENT_KEYS = frozenset({"/EmbeddedFiles", "/EF"})
+# The keys of the one file specification the portal writes (certificates/credential.py); any
+# other (/RF related files, an /FS file system, /Thumb, ...) is refused with it.
+FILESPEC_KEYS = frozenset({"/Type", "/F", "/UF", "/Desc", "/EF", "/AFRelationship"})
+# A stream that takes its data from another file instead of its own bytes (PDF 2.0, 7.3.8.2).
+EXTERNAL_STREAM_KEYS = frozenset({"/F", "/FFilter", "/FDecodeParms"})
 COMPACT_JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 ATTACHMENT_MAX_BYTES = 64 * 1024
 
 
-def _attachment_refused(filespec: DictionaryObject, limits: Limits) -> str | None:
-    """Why a file specification's embedded files are not all allowed ones, or None.
+def _embedded_file_refused(stream: StreamObject, limits: Limits) -> str | None:
+    """Why an embedded file stream, wherever it is reached from, is not an allowed one: only
+    a type the limits allow, holding what that type says (a compact JWS for
+    application/vc+jwt), and its own bytes."""
+    subtype = str(stream.get("/Subtype", "")).replace("#2F", "/").lstrip("/")
+    if subtype not in limits.attachment_types:
+        return "an embedded file"
+    data = stream.get_data()
+    if len(data) > ATTACHMENT_MAX_BYTES or not COMPACT_JWS.fullmatch(data.strip()):
+        return "an embedded file that is not what its type says"
+    return None
 
-    Only a type that the limits allow passes, and only with content of that type: a compact
-    JWS for application/vc+jwt, nothing else (no other file rides along under its name)."""
+
+def _attachment_refused(filespec: DictionaryObject, limits: Limits) -> str | None:
+    """Why a file specification is not the portal's own kind, or None: its keys are the ones
+    the portal writes, and every file it embeds is an allowed one."""
+    extra = set(filespec.keys()) - FILESPEC_KEYS
+    if extra:
+        return f"a file specification with {min(extra)}"
     embedded = _value(filespec, "/EF")
     if not isinstance(embedded, DictionaryObject):
         return "an embedded file"
     for value in embedded.values():
         stream = value.get_object()
-        subtype = str(stream.get("/Subtype", "")).replace("#2F", "/").lstrip("/")
-        if subtype not in limits.attachment_types:
+        if not isinstance(stream, StreamObject):
             return "an embedded file"
-        data = stream.get_data()
-        if len(data) > ATTACHMENT_MAX_BYTES or not COMPACT_JWS.fullmatch(data.strip()):
-            return "an embedded file that is not what its type says"
+        reason = _embedded_file_refused(stream, limits)
+        if reason is not None:
+            return reason
     return None
 
 
 def _unsafe(obj: DictionaryObject, limits: Limits) -> str | None:
     """Why this dictionary is active content or leaves the document, or None."""
+    if isinstance(obj, StreamObject):
+        external = EXTERNAL_STREAM_KEYS.intersection(obj.keys())
+        if external:
+            return f"a stream whose data is another file ({min(external)})"
+        if _value(obj, "/Type") == "/EmbeddedFile":
+            reason = _embedded_file_refused(obj, limits)
+            if reason is not None:
+                return reason
     keys = ACTIVE_KEYS.intersection(obj.keys())
     if keys and limits.attachment_types and keys <= ATTACHMENT_KEYS:
         # The name tree of attachments is harmless in itself; each file specification in it
-        # (the dictionary with /EF) is judged by what it embeds.
+        # (the dictionary with /EF) is judged by its keys and what it embeds.
         reason = _attachment_refused(obj, limits) if "/EF" in obj else None
         if reason is not None:
             return reason

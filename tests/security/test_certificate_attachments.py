@@ -56,7 +56,7 @@ def test_a_certificate_with_its_credential_attached_passes():
 
 
 def test_the_same_attachment_is_refused_in_a_supporting_document():
-    with pytest.raises(pdf_safety.PdfRefused, match="unsafe: the key /EmbeddedFiles"):
+    with pytest.raises(pdf_safety.PdfRefused, match="unsafe: an embedded file"):
         check(credential_attach(blank_pdf(), JWS), pdf_safety.DOCUMENT_LIMITS)
 
 
@@ -73,3 +73,48 @@ def test_the_same_attachment_is_refused_in_a_supporting_document():
 def test_any_other_embedded_file_in_a_certificate_is_refused(data, mime_type, reason):
     with pytest.raises(pdf_safety.PdfRefused, match=reason):
         check(attach(blank_pdf(), data, mime_type), pdf_safety.CERTIFICATE_LIMITS)
+
+
+def _with_filespec_change(pdf: bytes, change) -> bytes:
+    """The PDF rewritten with `change(writer, filespec)` applied to its one file spec."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    names = writer.root_object["/Names"].get_object()["/EmbeddedFiles"].get_object()["/Names"]
+    change(writer, names[1].get_object())
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_file_riding_along_as_a_related_file_is_refused():
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        TextStringObject,
+    )
+
+    def add_related(writer, filespec):
+        program = DecodedStreamObject()
+        program.set_data(b"MZ\x90\x00 a program")
+        program[NameObject("/Type")] = NameObject("/EmbeddedFile")
+        related = ArrayObject([TextStringObject("evil.exe"), writer._add_object(program)])
+        filespec[NameObject("/RF")] = DictionaryObject({NameObject("/F"): related})
+
+    pdf = _with_filespec_change(credential_attach(blank_pdf(), JWS), add_related)
+    with pytest.raises(pdf_safety.PdfRefused, match="unsafe"):
+        check(pdf, pdf_safety.CERTIFICATE_LIMITS)
+
+
+def test_an_attached_credential_whose_data_is_another_file_is_refused():
+    from pypdf.generic import NameObject, TextStringObject
+
+    def point_outside(writer, filespec):
+        stream = filespec["/EF"]["/F"].get_object()
+        stream[NameObject("/F")] = TextStringObject("\\\\server\\share\\evil.jwt")
+
+    pdf = _with_filespec_change(credential_attach(blank_pdf(), JWS), point_outside)
+    with pytest.raises(pdf_safety.PdfRefused, match="another file"):
+        check(pdf, pdf_safety.CERTIFICATE_LIMITS)

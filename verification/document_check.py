@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from applications import pdf_safety, sandbox
 from applications.uploads import upload_budget
 from certificates import pki
-from certificates.keys import trust_roots
+from certificates.keys import SigningKeyError, trust_roots
 from certificates.validation import PdfCheck, check_signed_pdf
 
 logger = logging.getLogger(__name__)
@@ -33,8 +33,14 @@ def document_check(data: bytes) -> PdfCheck:
     if b"%PDF-" not in data[:1024]:
         return PdfCheck(False, "not_pdf", sha256)  # not worth a child
     # The child has no settings: it is handed our roots and current CRLs, as DER.
-    roots = [root.dump() for root in trust_roots()]
-    crls = [crl.dump() for crl in pki.all_crls()]
+    try:
+        roots = [root.dump() for root in trust_roots()]
+        crls = [crl.dump() for crl in pki.all_crls()]
+    except (SigningKeyError, pki.PkiError):
+        # An unreadable trust root or CRL is the operator's fault, not the file's: say that
+        # it could not be checked (and log it), never "authentic" and never a 500.
+        logger.exception("The trust roots or CRLs could not be read for an upload check")
+        return PdfCheck(False, "unchecked", sha256)
     try:
         return sandbox.run(certificate_check, data, roots, crls, budget=upload_budget()).value
     except sandbox.Unchecked as exc:

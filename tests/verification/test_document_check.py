@@ -95,6 +95,18 @@ def test_the_genuine_pdf_is_authentic_and_unaltered(client, genuine_pdf):
     assert "Alice Exports" in html
 
 
+def test_an_unreadable_trust_root_answers_could_not_be_checked_not_500(
+    client, genuine_pdf, monkeypatch
+):
+    def unreadable():
+        raise keys.SigningKeyError("SIGNING_TRUST_ROOTS: /run/secrets/ca.pem cannot be read")
+
+    monkeypatch.setattr("verification.document_check.trust_roots", unreadable)
+    response = upload(client, genuine_pdf)
+    assert response.status_code == 422
+    assert "Authentic and unaltered" not in response.content.decode()
+
+
 def test_a_revoked_genuine_pdf_says_revoked_do_not_accept_in_its_heading(
     client, genuine_pdf, certificate, ada
 ):

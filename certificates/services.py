@@ -256,13 +256,18 @@ def certificate_issue(*, application_id: int) -> Certificate:
     except Exception:
         credential_discard(prepared=credential)
         raise
-    return issuance_finish(
-        reservation=reserved,
-        application=application,
-        signed=signed,
-        issued_at=issued_at,
-        credential=credential,
-    )
+    try:
+        return issuance_finish(
+            reservation=reserved,
+            application=application,
+            signed=signed,
+            issued_at=issued_at,
+            credential=credential,
+        )
+    except Exception:
+        # The finishing transaction rolled back; a retry prepares a credential of its own.
+        credential_discard(prepared=credential)
+        raise
 
 
 @transaction.atomic

@@ -265,6 +265,27 @@ def test_a_worker_that_died_mid_task_leaves_nothing_half_done(
     assert default_storage.exists(certificate.pdf.name)
 
 
+def test_a_failure_while_finishing_gives_the_credentials_status_entry_back(
+    application, eic_key, django_capture_on_commit_callbacks, monkeypatch
+):
+    from certificates import services
+    from certificates.models import Credential
+
+    def refuse(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(issue_certificate_task, "apply_async", lambda *args, **kwargs: None)
+    approve(application, django_capture_on_commit_callbacks)
+    with monkeypatch.context() as m:
+        m.setattr(services, "application_mark_issued", refuse)
+        with pytest.raises(RuntimeError):
+            certificate_issue(application_id=application.pk)
+    assert not Credential.objects.exists()
+
+    certificate = certificate_issue(application_id=application.pk)
+    assert Credential.objects.get().certificate == certificate
+
+
 def test_a_number_issued_again_drops_an_answer_kept_for_it(
     application, eic_key, django_capture_on_commit_callbacks, client, settings
 ):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -60,7 +61,16 @@ def load_configured_key(agency_code: str) -> ec.EllipticCurvePrivateKey | None:
     return _load_pem(Path(path), settings.SIGNING_VC_KEY_PASSWORDS.get(suffix, ""))
 
 
+# Threads of one process that make the first key at once would each sign with their own.
+_making = threading.Lock()
+
+
 def ensure_credential_key(agency_code: str, *, keys_dir: Path | None = None) -> bool:
+    with _making:
+        return _ensure_credential_key(agency_code, keys_dir=keys_dir)
+
+
+def _ensure_credential_key(agency_code: str, *, keys_dir: Path | None = None) -> bool:
     """Create the development key `<CODE>-vc.pem` unless it exists; True if it was created.
 
     Unencrypted, readable by its owner only: a development key protects nothing that anyone
@@ -77,7 +87,7 @@ def ensure_credential_key(agency_code: str, *, keys_dir: Path | None = None) -> 
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written under a temporary name and renamed: two workers may make it at once.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)

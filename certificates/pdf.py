@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import io
 import itertools
+import os
 import re
 import tempfile
 import unicodedata
@@ -347,8 +348,8 @@ STAMP_CHARACTERS = frozenset([*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x
 
 
 @functools.cache
-def stamp_font_file() -> str:
-    """Noto Sans cut to STAMP_CHARACTERS, written once per process to a temporary file."""
+def _stamp_font_bytes() -> bytes:
+    """Noto Sans cut to STAMP_CHARACTERS, made once per process."""
     from fontTools import subset
 
     options = subset.Options()
@@ -357,9 +358,23 @@ def stamp_font_file() -> str:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=STAMP_CHARACTERS)
     subsetter.subset(font)
-    with tempfile.NamedTemporaryFile(prefix="coo-stamp-", suffix=".ttf", delete=False) as out:
-        subset.save_font(font, out, options)
-    return out.name
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
+
+
+def stamp_font_file() -> str:
+    """A file holding the stamp's font (pyHanko reads it by name at every signature): one per
+    process, written again if something (a temporary-files cleaner) removed it."""
+    path = Path(tempfile.gettempdir()) / f"coo-stamp-{os.getpid()}.ttf"
+    if not path.exists():
+        # Written under a name of its own, then renamed: threads that race here each rename a
+        # whole file over the same path, and no reader ever sees half of one.
+        fd, partial = tempfile.mkstemp(prefix=path.stem, suffix=".part", dir=path.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(_stamp_font_bytes())
+        os.replace(partial, path)
+    return str(path)
 
 
 @functools.cache

@@ -23,6 +23,7 @@ import functools
 import os
 import re
 import secrets
+import threading
 from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
@@ -77,9 +78,10 @@ def development_keys_allowed() -> bool:
 
 
 def write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write a file atomically (two processes may race); keys are readable by their owner only."""
+    """Write a file atomically (two processes, or two threads of one, may race); keys are
+    readable by their owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)

@@ -93,7 +93,7 @@ def _stamp_name(name: str) -> str:
     """The officer's name if the stamp's font can print it; else a pointer to box 12, which
     prints it in full in its own script, rather than a row of question marks."""
     cleaned = unicodedata.normalize("NFC", " ".join(name.split()))
-    if cleaned and all(ord(char) in STAMP_CHARACTERS for char in cleaned):
+    if cleaned and all(char.isprintable() and ord(char) in STAMP_CHARACTERS for char in cleaned):
         return _stamp_text(cleaned)
     return "the certifying officer named in box 12"
 
@@ -218,6 +218,7 @@ def sign_certificate_pdf(
     AI's notes page follows the certificate). See sign_pdf for the signature itself."""
     if signed_at.tzinfo is None:
         raise ValueError("signed_at must be timezone-aware.")
+    stamp_font_file()  # the cached stamp style reads its font from this file: make sure it is there
     field = SigFieldSpec(
         sig_field_name=FIELD_NAME,
         on_page=on_page,

@@ -205,3 +205,22 @@ def test_the_stamp_prints_the_signing_time_in_indias_time(tmp_path: Path, eic_ke
 
     assert "Digitally signed by Olivia Rao" in text
     assert "Date: 05 Mar 2026 11:30:00 IST (+05:30)" in text
+
+
+def test_a_name_with_direction_overrides_points_to_box_12() -> None:
+    from certificates.signing import _stamp_name
+
+    assert _stamp_name("Olivia \u202eoaR") == "the certifying officer named in box 12"
+
+
+def test_signing_still_works_after_the_stamp_font_file_was_removed(eic_key) -> None:
+    from pathlib import Path
+
+    from certificates.pdf import render_certificate, stamp_font_file
+    from tests.certificates import samples
+    from tests.certificates.conftest import sign
+
+    pdf = render_certificate(samples.certificate(item_count=1))
+    sign(pdf)
+    Path(stamp_font_file()).unlink()  # a temporary-files cleaner did this
+    assert sign(pdf).startswith(b"%PDF")

@@ -14,7 +14,7 @@ from applications.models import AgencyOffice
 from certificates.models import Certificate, CertificateCounter
 from certificates.numbering import certificate_number_allocate
 from certificates.services import certificate_issue
-from tests import factories
+from tests import concurrency, factories
 
 from .factories import application_under_review, approve
 
@@ -74,31 +74,10 @@ def test_allocating_outside_a_transaction_is_refused(eic_mumbai):
 
 
 def run_together(count: int, work: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run `work` in `count` threads released at the same moment; each has its own
-    connection, closed when it is done."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            value = work()
-            with lock:
-                results.append(value)
-        except BaseException as exc:  # every failure is reported by the test
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
+    """tests.concurrency.run_together, its results split into values and exceptions."""
+    outcomes = concurrency.run_together(count, work)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    return [o for o in outcomes if not isinstance(o, BaseException)], errors
 
 
 @pytest.mark.postgres

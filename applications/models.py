@@ -42,6 +42,9 @@ class IssuingAgency(models.Model):
     name = models.CharField(max_length=200)
     agreements = models.ManyToManyField(TradeAgreement, blank=True, related_name="agencies")
     issues_non_preferential = models.BooleanField(default=True)
+    # The agency's GST registration: printed as the supplier's GSTIN on its fee invoices, and
+    # its first two digits (the state code) decide CGST+SGST or IGST (applications/tax.py).
+    gstin = models.CharField("GSTIN", max_length=15, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -486,3 +486,222 @@ class ApplicationEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Application events are append-only.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# The fee wallet and GST tax invoices (applications/wallet.py, applications/tax.py)
+# ---------------------------------------------------------------------------------------------
+# Money is counted in paise (integers): SQLite keeps decimals as floating point, and the
+# ledger's database checks compare sums exactly.
+
+
+class Wallet(TimeStampedModel):
+    """A firm's prepaid fee account. The firm is the IEC holder (accounts.IECRecord), so every
+    person who later acts for the firm shares it. The balance is the last ledger entry's
+    balance_after: there is no balance column that could drift from the ledger."""
+
+    firm = models.OneToOneField(
+        "accounts.IECRecord", on_delete=models.PROTECT, related_name="wallet"
+    )
+    # The firm's GST registration, if it has one: printed as the recipient's GSTIN.
+    gstin = models.CharField("GSTIN", max_length=15, blank=True)
+
+    def __str__(self) -> str:
+        return f"Wallet of {self.firm}"
+
+
+class WalletTopUp(TimeStampedModel):
+    """Money paid into a wallet through the payment gateway: credited once, on capture."""
+
+    class State(models.TextChoices):
+        CREATED = "created", "Awaiting payment"
+        CAPTURED = "captured", "Paid"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="top_ups")
+    order_id = models.CharField(max_length=40, unique=True)
+    amount_paise = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="INR")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED)
+    gateway = models.CharField(max_length=30)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="wallettopup_amount_positive", condition=models.Q(amount_paise__gt=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.amount_paise} {self.state}"
+
+
+class WalletTopUpEvent(models.Model):
+    """Each gateway notification about a top-up, recorded once under its event id in the
+    transaction that applies it."""
+
+    top_up = models.ForeignKey(WalletTopUp, on_delete=models.PROTECT, related_name="events")
+    event_id = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=30)
+    payload = models.JSONField(default=dict)
+    applied = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.kind}"
+
+
+class WalletEntry(models.Model):
+    """One line of a wallet's ledger, append-only.
+
+    The database keeps the ledger a chain: entries of a wallet are numbered 1, 2, 3... without
+    gaps or forks (unique wallet + sequence, and a trigger that requires entry n-1 to exist),
+    each entry's balance_after is the previous entry's balance_after plus its amount (the same
+    trigger), and no balance is ever negative (a check). Updates and deletes are refused by
+    triggers (migration 0006). So the balance, the last balance_after, is always the sum of
+    the ledger and never below zero, whatever code writes to the table.
+    """
+
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", "Top-up"
+        FEE = "fee", "Fee paid"
+        REFUND = "refund", "Refund"
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount_paise = models.BigIntegerField(help_text="Credit positive, debit negative.")
+    balance_after_paise = models.BigIntegerField()
+    top_up = models.OneToOneField(
+        WalletTopUp, null=True, blank=True, on_delete=models.PROTECT, related_name="entry"
+    )
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.PROTECT, related_name="wallet_entries"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="wallet_entries"
+    )
+    description = models.CharField(max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["wallet", "sequence"]
+        verbose_name_plural = "wallet entries"
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "sequence"], name="walletentry_chain_unique"),
+            models.CheckConstraint(
+                name="walletentry_balance_not_negative",
+                condition=models.Q(balance_after_paise__gte=0),
+            ),
+            models.CheckConstraint(
+                name="walletentry_sequence_positive", condition=models.Q(sequence__gte=1)
+            ),
+            models.CheckConstraint(
+                name="walletentry_sign_by_kind",
+                condition=(
+                    models.Q(kind="top_up", amount_paise__gt=0, top_up__isnull=False)
+                    | models.Q(kind="fee", amount_paise__lt=0, application__isnull=False)
+                    | models.Q(kind="refund", amount_paise__gt=0, application__isnull=False)
+                ),
+            ),
+            # An application's fee is taken from the wallet at most once, and refunded once.
+            models.UniqueConstraint(
+                fields=["application", "kind"],
+                condition=models.Q(kind__in=["fee", "refund"]),
+                name="walletentry_once_per_application",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wallet_id}#{self.sequence} {self.kind} {self.amount_paise}"
+
+
+class TaxInvoiceCounter(models.Model):
+    """One row per supplier and financial year, locked to number its tax invoices gaplessly.
+    `supplier` is "agency:<code>" for an agency's fee invoices, "platform" for top-ups."""
+
+    supplier = models.CharField(max_length=40)
+    financial_year = models.PositiveIntegerField(help_text="2026 is April 2026 to March 2027.")
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "financial_year"], name="taxinvoicecounter_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} {self.financial_year}: {self.last}"
+
+
+class TaxInvoice(models.Model):
+    """A GST tax invoice, its figures fixed when it is issued (the PDF is drawn from them)."""
+
+    supplier = models.CharField(max_length=40)
+    financial_year = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=40, unique=True)
+    issued_at = models.DateTimeField()
+    agency = models.ForeignKey(
+        IssuingAgency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.OneToOneField(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="tax_invoice"
+    )
+    top_up = models.OneToOneField(
+        WalletTopUp, null=True, blank=True, on_delete=models.PROTECT, related_name="tax_invoice"
+    )
+    firm = models.ForeignKey("accounts.IECRecord", on_delete=models.PROTECT, related_name="+")
+    supplier_name = models.CharField(max_length=200)
+    supplier_gstin = models.CharField(max_length=15, blank=True)
+    recipient_name = models.CharField(max_length=200)
+    recipient_address = models.TextField(blank=True)
+    recipient_iec = models.CharField(max_length=10)
+    recipient_gstin = models.CharField(max_length=15, blank=True)
+    place_of_supply = models.CharField(max_length=2, help_text="GST state code.")
+    sac = models.CharField("SAC", max_length=8)
+    description = models.CharField(max_length=200)
+    rate_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    taxable_paise = models.BigIntegerField()
+    cgst_paise = models.BigIntegerField(default=0)
+    sgst_paise = models.BigIntegerField(default=0)
+    igst_paise = models.BigIntegerField(default=0)
+    total_paise = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "financial_year", "sequence"], name="taxinvoice_series_unique"
+            ),
+            models.CheckConstraint(
+                name="taxinvoice_adds_up",
+                condition=models.Q(
+                    total_paise=models.F("taxable_paise")
+                    + models.F("cgst_paise")
+                    + models.F("sgst_paise")
+                    + models.F("igst_paise")
+                ),
+            ),
+            models.CheckConstraint(
+                name="taxinvoice_for_one_thing",
+                condition=(
+                    models.Q(payment__isnull=False, top_up__isnull=True)
+                    | models.Q(payment__isnull=True, top_up__isnull=False)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -34,6 +34,7 @@ from .models import (
 from .payments import GatewayUnavailable, gateway_get
 from .selectors import fee_for
 from .uploads import upload_check
+from .wallet import wallet_fee_captured
 from .workflow import WorkflowError
 
 logger = logging.getLogger(__name__)
@@ -423,6 +424,7 @@ def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
             note=f"Fee of {payment.currency} {payment.amount} paid "
             f"(transaction {payment.gateway_reference}).",
         )
+        wallet_fee_captured(payment=payment)  # the GST tax invoice
         return True
     if payment.state == Payment.State.CREATED:
         payment.state = Payment.State.FAILED if kind == "failed" else Payment.State.CANCELLED

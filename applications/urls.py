@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, wallet_views
 
 app_name = "applications"
 
@@ -14,6 +14,23 @@ urlpatterns = [
     path("payments/sandbox/<str:order_id>/", views.payment_sandbox, name="payment-sandbox"),
     path("payments/return/", views.payment_return, name="payment-return"),
     path("payments/notify/", views.payment_notify, name="payment-notify"),
+    # The fee wallet and tax invoices (before the reference patterns, which would take them).
+    path("wallet/", wallet_views.wallet_home, name="wallet"),
+    path("wallet/top-up/", wallet_views.wallet_top_up, name="wallet-top-up"),
+    path(
+        "wallet/top-ups/<str:topup_order_id>/pay/",
+        wallet_views.wallet_top_up_sandbox,
+        name="wallet-top-up-sandbox",
+    ),
+    path("wallet/top-ups/return/", wallet_views.wallet_top_up_return, name="wallet-top-up-return"),
+    path("wallet/top-ups/notify/", wallet_views.wallet_top_up_notify, name="wallet-top-up-notify"),
+    path("wallet/statement.csv", wallet_views.wallet_statement_csv, name="wallet-statement"),
+    path("wallet/gstin/", wallet_views.wallet_gstin, name="wallet-gstin"),
+    path(
+        "tax-invoices/<int:tax_invoice_id>/",
+        wallet_views.tax_invoice_download,
+        name="tax-invoice",
+    ),
     path(ref, views.application_detail, name="detail"),
     path(ref + "tasks/", views.application_tasks, name="tasks"),
     path(ref + "parties/", views.application_section, {"section": "parties"}, name="parties"),
@@ -40,7 +57,14 @@ urlpatterns = [
     path(ref + "check/", views.application_check, name="check"),
     path(ref + "pay/", views.payment_start, name="pay"),
     path(ref + "receipt/", views.payment_receipt, name="receipt"),
+    path(ref + "pay/wallet/", wallet_views.pay_from_wallet, name="pay-wallet"),
     path(ref + "submit/", views.application_submit, name="submit"),
+    path(ref + "acknowledgement/", wallet_views.acknowledgement, name="acknowledgement"),
+    path(
+        ref + "acknowledgement.pdf",
+        wallet_views.acknowledgement_download,
+        name="acknowledgement-pdf",
+    ),
     path(ref + "confirmation/", views.application_confirmation, name="confirmation"),
     path(ref + "withdraw/", views.application_withdraw, name="withdraw"),
     path(ref + "copy/", views.application_copy, name="copy"),

@@ -29,6 +29,7 @@ from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Stat
 from .pagination import keyset_page
 from .payments import SANDBOX, gateway_get, sandbox_active
 from .uploads import EXTENSIONS
+from .wallet import wallet_balance_for
 
 PAGE_SIZE = 25
 
@@ -419,6 +420,7 @@ def application_check(request: HttpRequest, reference: str) -> HttpResponse:
             "problems": selectors.submission_problems(application),
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
+            "wallet_balance": wallet_balance_for(request.user),
         },
     )
 

@@ -26,6 +26,7 @@ from accounts.notifications import email_send, sms_send
 from durable.outbox import outbox_enqueue
 
 from .models import Application, ApplicationEvent, Status
+from .wallet import wallet_refund_if_due
 
 
 class WorkflowError(Exception):
@@ -148,12 +149,14 @@ def application_withdraw(*, application_id: int, exporter: User) -> Application:
     """DRAFT / SUBMITTED / CLARIFICATION_REQUESTED -> WITHDRAWN (final)."""
     application = _locked(application_id)
     _check_owner(application, exporter)
-    return _transition(
+    _transition(
         application,
         to=Status.WITHDRAWN,
         allowed={Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED},
         actor=exporter,
     )
+    wallet_refund_if_due(application=application, actor=exporter)  # the fee wallet's rule
+    return application
 
 
 def _check_owner(application: Application, exporter: User) -> None:
@@ -292,7 +295,7 @@ def application_approve(*, application_id: int, officer: User, remark: str = "")
 @transaction.atomic
 def application_reject(*, application_id: int, officer: User, reason: str) -> Application:
     """UNDER_REVIEW -> REJECTED (final). A reason is required. Notifies the exporter."""
-    return _decide(
+    application = _decide(
         application_id=application_id,
         officer=officer,
         to=Status.REJECTED,
@@ -301,6 +304,8 @@ def application_reject(*, application_id: int, officer: User, reason: str) -> Ap
         template="application_rejected",
         decided_at=timezone.now(),
     )
+    wallet_refund_if_due(application=application, actor=officer)  # the fee wallet's rule
+    return application
 
 
 @transaction.atomic

@@ -1,0 +1,310 @@
+"""GST tax invoices: one for every fee paid (supplier: the issuing agency) and every wallet
+top-up (supplier: the platform operator), numbered gaplessly per supplier and financial year.
+
+Figures. The fee schedule's amount is what the exporter pays, tax included (the amount charged
+does not change with GST). The tax is worked back from it: intra-state, CGST and SGST are each
+round(total x rate/2 / (100 + rate)) and the taxable value is the rest; inter-state, IGST is
+total - round(total x 100 / (100 + rate)). So the three figures always add up to the amount
+paid, to the paisa. Place of supply: the recipient's state (the first two digits of the firm's
+GSTIN) when the firm gave one, else the supplier's own state (an unregistered recipient);
+CGST + SGST when that is the supplier's state, IGST otherwise.
+
+SAC. Fees: 999113, "public administrative services related to the more efficient operation of
+business" (heading 9991, administrative services of the government); top-ups: the platform's
+own support service, 998599 ("other support services n.e.c."). Both, and the rate, are
+settings (TAX_INVOICE_FEE_SAC, TAX_INVOICE_TOP_UP_SAC, GST_RATE_PERCENT).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from accounts.models import IECRecord
+
+from .models import Payment, TaxInvoice, TaxInvoiceCounter, WalletTopUp
+
+GSTIN_RE = re.compile(r"^\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
+PLATFORM = "platform"
+
+
+def financial_year(day: date) -> int:
+    """India's financial year runs April to March: 2026 is 1 April 2026 - 31 March 2027."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_year_label(year: int) -> str:
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
+def rupees(paise: int) -> str:
+    """12345 -> '123.45' (no currency sign: the PDF and the CSV say INR in a heading)."""
+    sign = "-" if paise < 0 else ""
+    return f"{sign}{abs(paise) // 100}.{abs(paise) % 100:02d}"
+
+
+@dataclass(frozen=True)
+class TaxFigures:
+    taxable: int
+    cgst: int
+    sgst: int
+    igst: int
+
+    @property
+    def total(self) -> int:
+        return self.taxable + self.cgst + self.sgst + self.igst
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def tax_figures(*, total_paise: int, rate_percent: Decimal, intra_state: bool) -> TaxFigures:
+    """Split an amount paid, tax included, into taxable value and tax (see the module doc)."""
+    total, rate = Decimal(total_paise), Decimal(rate_percent)
+    if intra_state:
+        half = _round(total * rate / 2 / (100 + rate))
+        return TaxFigures(taxable=total_paise - 2 * half, cgst=half, sgst=half, igst=0)
+    taxable = _round(total * 100 / (100 + rate))
+    return TaxFigures(taxable=taxable, cgst=0, sgst=0, igst=total_paise - taxable)
+
+
+def _counter_locked(supplier: str, year: int) -> TaxInvoiceCounter:
+    counter = TaxInvoiceCounter.objects.select_for_update().filter(
+        supplier=supplier, financial_year=year
+    )
+    found = counter.first()
+    if found is not None:
+        return found
+    try:
+        # A savepoint: if another transaction created the row first, only this insert is
+        # undone, and the locking read below waits for that transaction to finish.
+        with transaction.atomic():
+            TaxInvoiceCounter.objects.create(supplier=supplier, financial_year=year)
+    except IntegrityError:
+        pass
+    return counter.get()
+
+
+def _number(supplier_code: str, year: int, sequence: int) -> str:
+    """EIC/2627/000001: supplier, financial year (2026-27), sequence. 16 characters or fewer
+    for agency codes of up to five letters, as GST rule 46 asks."""
+    return f"{supplier_code}/{year % 100:02d}{(year + 1) % 100:02d}/{sequence:06d}"
+
+
+def _issue(*, supplier: str, supplier_code: str, **fields: object) -> TaxInvoice:
+    """Allocate the next number of the supplier's series and store the invoice. Must run in the
+    transaction that records the payment: the counter row stays locked until it commits, and
+    a rollback gives the number back, so the series has no gaps and no repeats."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("A tax invoice is issued inside the payment's transaction.")
+    now = timezone.now()
+    year = financial_year(timezone.localdate(now))
+    counter = _counter_locked(supplier, year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return TaxInvoice.objects.create(
+        supplier=supplier,
+        financial_year=year,
+        sequence=counter.last,
+        number=_number(supplier_code, year, counter.last),
+        issued_at=now,
+        **fields,
+    )
+
+
+def _recipient(firm: IECRecord, gstin: str) -> dict[str, object]:
+    return {
+        "firm": firm,
+        "recipient_name": firm.firm_name,
+        "recipient_address": firm.address,
+        "recipient_iec": firm.iec,
+        "recipient_gstin": gstin,
+    }
+
+
+def _figures(*, supplier_gstin: str, recipient_gstin: str, total_paise: int) -> dict[str, object]:
+    supplier_state = supplier_gstin[:2]
+    place = recipient_gstin[:2] or supplier_state
+    rate = Decimal(str(settings.GST_RATE_PERCENT))
+    figures = tax_figures(
+        total_paise=total_paise, rate_percent=rate, intra_state=place == supplier_state
+    )
+    return {
+        "place_of_supply": place,
+        "rate_percent": rate,
+        "taxable_paise": figures.taxable,
+        "cgst_paise": figures.cgst,
+        "sgst_paise": figures.sgst,
+        "igst_paise": figures.igst,
+        "total_paise": figures.total,
+    }
+
+
+def tax_invoice_issue_for_fee(*, payment: Payment, firm: IECRecord, firm_gstin: str) -> TaxInvoice:
+    """The issuing agency's invoice for an application's fee (by card or from the wallet)."""
+    existing = TaxInvoice.objects.filter(payment=payment).first()
+    if existing is not None:
+        return existing
+    agency = payment.application.agency
+    return _issue(
+        supplier=f"agency:{agency.code}",
+        supplier_code=agency.code,
+        agency=agency,
+        payment=payment,
+        supplier_name=agency.name,
+        supplier_gstin=agency.gstin,
+        sac=settings.TAX_INVOICE_FEE_SAC,
+        description=f"Certificate of origin fee, application {payment.application.reference}",
+        **_recipient(firm, firm_gstin),
+        **_figures(
+            supplier_gstin=agency.gstin,
+            recipient_gstin=firm_gstin,
+            total_paise=int(payment.amount * 100),
+        ),
+    )
+
+
+def tax_invoice_issue_for_top_up(*, top_up: WalletTopUp, firm: IECRecord) -> TaxInvoice:
+    """The platform operator's invoice for money paid into a wallet."""
+    existing = TaxInvoice.objects.filter(top_up=top_up).first()
+    if existing is not None:
+        return existing
+    return _issue(
+        supplier=PLATFORM,
+        supplier_code=settings.PLATFORM_INVOICE_PREFIX,
+        top_up=top_up,
+        supplier_name=settings.PLATFORM_OPERATOR_NAME,
+        supplier_gstin=settings.PLATFORM_GSTIN,
+        sac=settings.TAX_INVOICE_TOP_UP_SAC,
+        description=f"Fee wallet top-up {top_up.order_id}",
+        **_recipient(firm, top_up.wallet.gstin),
+        **_figures(
+            supplier_gstin=settings.PLATFORM_GSTIN,
+            recipient_gstin=top_up.wallet.gstin,
+            total_paise=top_up.amount_paise,
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The PDF
+# ---------------------------------------------------------------------------------------------
+
+# Noto Sans from Debian's fonts-noto-core, as the certificate uses (certificates/pdf.py): the
+# names and addresses printed here may carry any Latin diacritics.
+_FONT_FILES = {
+    "TaxNotoSans": Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"),
+    "TaxNotoSans-Bold": Path("/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
+}
+
+
+def pdf_fonts() -> tuple[str, str]:
+    """The regular and bold font names, registered with reportlab on first use."""
+    registered = pdfmetrics.getRegisteredFontNames()
+    for name, path in _FONT_FILES.items():
+        if name not in registered:
+            pdfmetrics.registerFont(TTFont(name, str(path)))
+    return "TaxNotoSans", "TaxNotoSans-Bold"
+
+
+def _lines(pdf: canvas.Canvas, x: float, y: float, lines: list[str], size: float = 9.5) -> float:
+    regular, _ = pdf_fonts()
+    pdf.setFont(regular, size)
+    for line in lines:
+        pdf.drawString(x, y, line)
+        y -= size * 1.45
+    return y
+
+
+def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
+    """One A4 page: who supplies whom, the service, its SAC, taxable value, tax and total."""
+    regular, bold = pdf_fonts()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf.setTitle(f"Tax invoice {invoice.number}")
+    width, height = A4
+    left, y = 20 * mm, height - 25 * mm
+    pdf.setFont(bold, 16)
+    pdf.drawString(left, y, "Tax invoice")
+    y -= 8 * mm
+    y = _lines(
+        pdf,
+        left,
+        y,
+        [
+            f"Invoice number: {invoice.number}",
+            f"Invoice date: {timezone.localtime(invoice.issued_at):%d %B %Y}",
+            f"Financial year: {financial_year_label(invoice.financial_year)}",
+            f"Place of supply (state code): {invoice.place_of_supply or 'not known'}",
+        ],
+    )
+    y -= 4 * mm
+    pdf.setFont(bold, 11)
+    pdf.drawString(left, y, "Supplier")
+    pdf.drawString(width / 2, y, "Recipient")
+    y -= 5.5 * mm
+    supplier = [invoice.supplier_name, f"GSTIN: {invoice.supplier_gstin or 'not registered'}"]
+    recipient = [
+        invoice.recipient_name,
+        *[line.strip() for line in invoice.recipient_address.splitlines() if line.strip()][:3],
+        f"IEC: {invoice.recipient_iec}",
+        f"GSTIN: {invoice.recipient_gstin or 'unregistered'}",
+    ]
+    y = min(_lines(pdf, left, y, supplier), _lines(pdf, width / 2, y, recipient)) - 6 * mm
+
+    pdf.setFont(bold, 9.5)
+    columns = (left, left + 95 * mm, left + 120 * mm)
+    pdf.drawString(columns[0], y, "Description of service")
+    pdf.drawString(columns[1], y, "SAC")
+    pdf.drawRightString(width - 20 * mm, y, "Amount (INR)")
+    y -= 2.5 * mm
+    pdf.line(left, y, width - 20 * mm, y)
+    y -= 5 * mm
+    pdf.setFont(regular, 9.5)
+    pdf.drawString(columns[0], y, invoice.description[:60])
+    pdf.drawString(columns[1], y, invoice.sac)
+    pdf.drawRightString(width - 20 * mm, y, rupees(invoice.taxable_paise))
+    y -= 8 * mm
+    rate = invoice.rate_percent.normalize()
+    rows = [("Taxable value", invoice.taxable_paise)]
+    if invoice.igst_paise:
+        rows.append((f"IGST @ {rate}%", invoice.igst_paise))
+    else:
+        half = (invoice.rate_percent / 2).normalize()
+        rows += [(f"CGST @ {half}%", invoice.cgst_paise), (f"SGST @ {half}%", invoice.sgst_paise)]
+    for label, paise in rows:
+        pdf.drawString(columns[2], y, label)
+        pdf.drawRightString(width - 20 * mm, y, rupees(paise))
+        y -= 5.5 * mm
+    pdf.line(columns[2], y + 3 * mm, width - 20 * mm, y + 3 * mm)
+    pdf.setFont(bold, 10)
+    pdf.drawString(columns[2], y - 1 * mm, "Total (tax included)")
+    pdf.drawRightString(width - 20 * mm, y - 1 * mm, rupees(invoice.total_paise))
+    y -= 14 * mm
+    _lines(
+        pdf,
+        left,
+        y,
+        [
+            "Tax payable on reverse charge: No.",
+            "This invoice was generated electronically by the portal and needs no signature.",
+        ],
+        size=8.5,
+    )
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

@@ -1,0 +1,366 @@
+"""The fee wallet: a firm's prepaid account for application fees.
+
+The firm is the IEC holder (accounts.IECRecord); `firm_of(user)` is the one place that says
+whose wallet a person uses, so that members and agents can be added there later.
+
+Every change of balance is one WalletEntry appended under the wallet's row lock; the
+database refuses an entry that would break the chain or go below zero (see WalletEntry), so
+of two payments racing for a balance that covers one, one is told the balance is short.
+
+Side effects: a top-up and a refund each send the firm an email and an SMS (through the
+outbox, in the same transaction); both, and every fee, get a GST tax invoice (tax.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import IECRecord, User
+from accounts.notifications import email_send, sms_send
+
+from .models import (
+    Application,
+    ApplicationEvent,
+    Payment,
+    Status,
+    Wallet,
+    WalletEntry,
+    WalletTopUp,
+    WalletTopUpEvent,
+)
+from .payments import GatewayUnavailable, gateway_get
+from .selectors import fee_for
+from .tax import rupees, tax_invoice_issue_for_fee, tax_invoice_issue_for_top_up
+
+logger = logging.getLogger(__name__)
+
+WALLET_GATEWAY = "wallet"  # Payment.gateway of a fee paid from the wallet
+
+
+class WalletError(Exception):
+    """A wallet action that cannot happen now. The message is written for the person acting."""
+
+
+class BalanceShort(WalletError):  # noqa: N818 - reads as the outcome
+    pass
+
+
+def firm_of(user: User) -> IECRecord | None:
+    """The firm whose wallet `user` uses: today, the exporter's own IEC."""
+    profile = getattr(user, "exporter_profile", None)
+    return profile.iec_record if profile is not None else None
+
+
+def wallet_get(*, firm: IECRecord) -> Wallet:
+    """The firm's wallet, created empty on first use."""
+    wallet = Wallet.objects.filter(firm=firm).first()
+    if wallet is not None:
+        return wallet
+    try:
+        with transaction.atomic():
+            return Wallet.objects.create(firm=firm)
+    except IntegrityError:  # created at the same moment by another request
+        return Wallet.objects.get(firm=firm)
+
+
+def wallet_balance(wallet: Wallet) -> int:
+    """The balance in paise: the last entry's balance_after (0 for a new wallet)."""
+    last = wallet.entries.order_by("-sequence").values_list("balance_after_paise", flat=True)
+    return last.first() or 0
+
+
+def _locked(firm: IECRecord) -> Wallet:
+    wallet = wallet_get(firm=firm)
+    return Wallet.objects.select_for_update().get(pk=wallet.pk)
+
+
+def _append(wallet: Wallet, *, kind: str, amount_paise: int, **fields: Any) -> WalletEntry:
+    """Append one entry to a wallet locked by the caller's transaction."""
+    last = wallet.entries.order_by("-sequence").values("sequence", "balance_after_paise").first()
+    sequence, balance = (last["sequence"], last["balance_after_paise"]) if last else (0, 0)
+    if balance + amount_paise < 0:
+        raise BalanceShort(
+            f"Your wallet balance is INR {rupees(balance)}; the fee is INR "
+            f"{rupees(-amount_paise)}. Top up the wallet or pay by card."
+        )
+    return WalletEntry.objects.create(
+        wallet=wallet,
+        sequence=sequence + 1,
+        kind=kind,
+        amount_paise=amount_paise,
+        balance_after_paise=balance + amount_paise,
+        **fields,
+    )
+
+
+def _tell_firm(firm: IECRecord, template: str, context: dict[str, Any]) -> None:
+    """The firm's email and SMS (after commit, through the outbox)."""
+    user = getattr(getattr(firm, "profile", None), "user", None)
+    email = user.email if user and user.email else firm.email
+    mobile = user.mobile if user and user.mobile else firm.mobile
+    context = {"firm_name": firm.firm_name, **context}
+    email_send(to=email, template=template, context=context)
+    if mobile:
+        sms_send(to=mobile, template=template, context=context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Top-ups
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def wallet_top_up_start(*, user: User, amount_rupees: int) -> WalletTopUp:
+    """Open a top-up order at the gateway in use. Nothing is credited until it captures."""
+    firm = firm_of(user)
+    if firm is None:
+        raise WalletError("Only an exporter's firm has a wallet.")
+    low, high = settings.WALLET_TOP_UP_MIN, settings.WALLET_TOP_UP_MAX
+    if not low <= amount_rupees <= high:
+        raise WalletError(f"Top up between INR {low} and INR {high} at a time.")
+    try:
+        gateway = gateway_get()
+    except GatewayUnavailable as exc:
+        logger.error("top-up refused: %s", exc)
+        raise WalletError(
+            "Online payment is not available at the moment; nothing was charged."
+        ) from exc
+    return WalletTopUp.objects.create(
+        wallet=wallet_get(firm=firm),
+        order_id=f"TOP-{secrets.token_hex(10).upper()}",
+        amount_paise=amount_rupees * 100,
+        gateway=gateway.name,
+        created_by=user,
+    )
+
+
+class TopUpRefused(Exception):  # noqa: N818 - reads as the outcome
+    """A notification that was not applied: bad signature, unknown order, wrong amount."""
+
+
+@dataclass(frozen=True)
+class TopUpOutcome:
+    top_up: WalletTopUp
+    applied: bool
+    replay: bool
+    refused: str = ""
+
+
+@transaction.atomic
+def wallet_top_up_apply_event(
+    *, payload: dict[str, Any], signature: str, source: str
+) -> TopUpOutcome:
+    """Apply one signed gateway event about a top-up, exactly once.
+
+    The top-up row is locked, then the event id is recorded under a unique constraint in the
+    same transaction as the credit: the same notification delivered five times, two at once,
+    credits once (the second waits on the lock, then finds the event). A late "failed" never
+    undoes a capture. Side effects of a capture: the ledger entry, the platform's tax invoice,
+    an email and SMS to the firm."""
+    try:
+        gateway = gateway_get()
+    except GatewayUnavailable as exc:
+        raise TopUpRefused("No payment gateway takes payments here.") from exc
+    if not gateway.verify(payload, signature):
+        logger.warning("top-up %s refused: bad signature on %r", source, payload)
+        raise TopUpRefused("The payment message's signature is not valid.")
+    order_id, event_id = str(payload.get("order_id", "")), str(payload.get("event_id", ""))
+    kind = str(payload.get("status", ""))
+    top_up = (
+        WalletTopUp.objects.select_for_update()
+        .select_related("wallet__firm")
+        .filter(order_id=order_id)
+        .first()
+    )
+    if top_up is None or not event_id or kind not in {"captured", "failed", "cancelled"}:
+        raise TopUpRefused("The payment message names no top-up of ours.")
+    if WalletTopUpEvent.objects.filter(event_id=event_id).exists():
+        return TopUpOutcome(top_up=top_up, applied=False, replay=True)
+    event = WalletTopUpEvent(top_up=top_up, event_id=event_id, kind=kind, payload=payload)
+    if payload.get("amount") != rupees(top_up.amount_paise) or payload.get("currency") != "INR":
+        event.save()  # recorded, so that a replay is recognised, and not applied
+        return TopUpOutcome(
+            top_up=top_up,
+            applied=False,
+            replay=False,
+            refused="The amount paid is not the amount of the top-up.",
+        )
+    event.applied = _top_up_apply(top_up, kind, payload)
+    event.save()
+    return TopUpOutcome(top_up=top_up, applied=event.applied, replay=False)
+
+
+def _top_up_apply(top_up: WalletTopUp, kind: str, payload: dict[str, Any]) -> bool:
+    if top_up.state == WalletTopUp.State.CAPTURED:
+        return False  # captured is final
+    if kind != "captured":
+        if top_up.state == WalletTopUp.State.CREATED:
+            top_up.state = kind
+            top_up.save(update_fields=["state", "updated_at"])
+            return True
+        return False
+    top_up.state = WalletTopUp.State.CAPTURED
+    top_up.captured_at = timezone.now()
+    top_up.gateway_reference = str(payload.get("gateway_reference", ""))[:100]
+    top_up.save(update_fields=["state", "captured_at", "gateway_reference", "updated_at"])
+    wallet = Wallet.objects.select_for_update().select_related("firm").get(pk=top_up.wallet_id)
+    entry = _append(
+        wallet,
+        kind=WalletEntry.Kind.TOP_UP,
+        amount_paise=top_up.amount_paise,
+        top_up=top_up,
+        description=f"Top-up {top_up.order_id} (transaction {top_up.gateway_reference})",
+        actor=top_up.created_by,
+    )
+    invoice = tax_invoice_issue_for_top_up(top_up=top_up, firm=wallet.firm)
+    _tell_firm(
+        wallet.firm,
+        "wallet_topped_up",
+        {
+            "amount": rupees(top_up.amount_paise),
+            "balance": rupees(entry.balance_after_paise),
+            "order_id": top_up.order_id,
+            "invoice_number": invoice.number,
+        },
+    )
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Fees and refunds
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
+    """Pay an application's fee from the firm's wallet: one debit, the captured payment, the
+    agency's tax invoice and the timeline event, in one transaction. Refused (nothing taken)
+    when the balance does not cover the fee, or the fee is already paid."""
+    application = Application.objects.select_for_update().get(pk=application_id)
+    firm = firm_of(user)
+    if application.exporter_id != user.pk or firm is None:
+        raise WalletError("This application is not yours.")
+    if application.status != Status.DRAFT:
+        raise WalletError("The fee is paid before the application is first submitted.")
+    if application.payments.filter(state=Payment.State.CAPTURED).exists():
+        raise WalletError("The fee for this application has already been paid.")
+    fee = fee_for(application)
+    if fee is None or fee.currency != "INR":
+        raise WalletError("No fee in rupees is set for this kind of certificate; contact support.")
+    wallet = _locked(firm)
+    amount = int(fee.amount * 100)
+    payment = Payment.objects.create(
+        application=application,
+        order_id=f"WAL-{secrets.token_hex(10).upper()}",
+        amount=fee.amount,
+        currency=fee.currency,
+        gateway=WALLET_GATEWAY,
+        state=Payment.State.CAPTURED,
+        captured_at=timezone.now(),
+    )
+    entry = _append(  # raises BalanceShort, which rolls the payment back
+        wallet,
+        kind=WalletEntry.Kind.FEE,
+        amount_paise=-amount,
+        application=application,
+        payment=payment,
+        description=f"Fee for {application.reference}",
+        actor=user,
+    )
+    payment.gateway_reference = f"WALLET-{wallet.pk}-{entry.sequence}"
+    payment.save(update_fields=["gateway_reference", "updated_at"])
+    ApplicationEvent.objects.create(
+        application=application,
+        kind=ApplicationEvent.Kind.PAYMENT,
+        actor=user,
+        note=f"Fee of {payment.currency} {payment.amount} paid from the fee wallet.",
+    )
+    tax_invoice_issue_for_fee(payment=payment, firm=firm, firm_gstin=wallet.gstin)
+    return payment
+
+
+def refund_due(application: Application) -> bool:
+    """The rule: a fee is refunded when the application is withdrawn or rejected before any
+    officer took it up for review. (The workflow lets an officer reject only under review, so
+    today that is a withdrawal of a paid draft or of a submitted application never opened.)"""
+    if application.status not in {Status.WITHDRAWN, Status.REJECTED}:
+        return False
+    return not application.events.filter(to_status=Status.UNDER_REVIEW).exists()
+
+
+def wallet_refund_if_due(*, application: Application, actor: User | None) -> WalletEntry | None:
+    """Called by the workflow in the transaction of a withdrawal or a rejection: credit the
+    captured fee (by card or from the wallet) to the firm's wallet if the rule says so. At
+    most once per application (a database constraint). Side effects: an email and an SMS."""
+    if not refund_due(application):
+        return None
+    payment = application.payments.filter(state=Payment.State.CAPTURED).first()
+    firm = firm_of(application.exporter)
+    if payment is None or firm is None or payment.currency != "INR":
+        return None
+    if WalletEntry.objects.filter(application=application, kind=WalletEntry.Kind.REFUND).exists():
+        return None
+    wallet = _locked(firm)
+    entry = _append(
+        wallet,
+        kind=WalletEntry.Kind.REFUND,
+        amount_paise=int(payment.amount * 100),
+        application=application,
+        payment=payment,
+        description=f"Refund of the fee for {application.reference} "
+        f"({application.get_status_display().lower()} before review)",
+        actor=actor,
+    )
+    ApplicationEvent.objects.create(
+        application=application,
+        kind=ApplicationEvent.Kind.PAYMENT,
+        actor=actor,
+        note=f"Fee of {payment.currency} {payment.amount} refunded to the fee wallet.",
+    )
+    _tell_firm(
+        firm,
+        "wallet_refunded",
+        {
+            "application": application,
+            "amount": rupees(entry.amount_paise),
+            "balance": rupees(entry.balance_after_paise),
+        },
+    )
+    return entry
+
+
+@transaction.atomic
+def wallet_gstin_set(*, user: User, gstin: str) -> Wallet:
+    """The firm's GSTIN for its tax invoices (blank: unregistered). Validated by the form."""
+    firm = firm_of(user)
+    if firm is None:
+        raise WalletError("Only an exporter's firm has a wallet.")
+    wallet = _locked(firm)
+    wallet.gstin = gstin
+    wallet.save(update_fields=["gstin", "updated_at"])
+    return wallet
+
+
+def wallet_fee_captured(*, payment: Payment) -> None:
+    """Called by the card payment's capture, in its transaction: the agency's tax invoice."""
+    firm = firm_of(payment.application.exporter)
+    if firm is None:
+        return
+    gstin = Wallet.objects.filter(firm=firm).values_list("gstin", flat=True).first() or ""
+    tax_invoice_issue_for_fee(payment=payment, firm=firm, firm_gstin=gstin)
+
+
+def wallet_balance_for(user: User) -> int | None:
+    """The balance of the user's firm's wallet in paise (None if the user has no firm)."""
+    firm = firm_of(user)
+    if firm is None:
+        return None
+    last = WalletEntry.objects.filter(wallet__firm=firm).order_by("-sequence")
+    return last.values_list("balance_after_paise", flat=True).first() or 0

@@ -1,0 +1,47 @@
+"""Forms of the fee wallet's pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from .tax import GSTIN_RE
+
+
+class TopUpForm(forms.Form):
+    amount = forms.IntegerField(
+        label="Amount to add, in rupees",
+        help_text="Whole rupees.",
+        error_messages={"required": "Enter the amount to add.", "invalid": "Enter whole rupees."},
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        low, high = settings.WALLET_TOP_UP_MIN, settings.WALLET_TOP_UP_MAX
+        field = self.fields["amount"]
+        field.help_text = f"Whole rupees, from {low} to {high}."
+        field.min_value, field.max_value = low, high
+        field.validators = [
+            MinValueValidator(low, f"Add at least INR {low}."),
+            MaxValueValidator(high, f"Add at most INR {high} at a time."),
+        ]
+
+
+class GSTINForm(forms.Form):
+    gstin = forms.CharField(
+        label="Your firm's GSTIN",
+        help_text="15 characters, for example 27ABCDE1234F1Z5. Leave it empty if the firm is "
+        "not registered for GST.",
+        required=False,
+        max_length=15,
+    )
+
+    def clean_gstin(self) -> str:
+        value = self.cleaned_data["gstin"].strip().upper()
+        if value and not GSTIN_RE.match(value):
+            raise forms.ValidationError(
+                "Enter a GSTIN of 15 characters: 2 digits, 10 of the PAN, then 3 more "
+                "(for example 27ABCDE1234F1Z5)."
+            )
+        return value

@@ -1,0 +1,264 @@
+"""The exporter's fee wallet pages, tax invoice downloads and the acknowledgement."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import secrets
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import exporter_required
+
+from . import selectors, wallet
+from .acknowledgement import acknowledgement_pdf, next_steps
+from .models import Status, TaxInvoice, WalletTopUp
+from .payments import SANDBOX, gateway_get, sandbox_active
+from .tax import rupees, tax_invoice_pdf
+from .wallet_forms import GSTINForm, TopUpForm
+
+LEDGER_ON_PAGE = 50
+PAYLOAD_KEYS = ("order_id", "event_id", "status", "amount", "currency", "gateway_reference")
+
+
+def _wallet(request: HttpRequest) -> wallet.Wallet:
+    firm = wallet.firm_of(request.user)
+    if firm is None:
+        raise Http404("No firm")
+    return wallet.wallet_get(firm=firm)
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@exporter_required
+@require_GET
+def wallet_home(request: HttpRequest) -> HttpResponse:
+    account = _wallet(request)
+    entries = list(account.entries.select_related("application").order_by("-sequence"))
+    return render(
+        request,
+        "applications/wallet.html",
+        {
+            "wallet": account,
+            "balance": rupees(entries[0].balance_after_paise if entries else 0),
+            "entries": entries[:LEDGER_ON_PAGE],
+            "more_entries": len(entries) > LEDGER_ON_PAGE,
+            "invoices": TaxInvoice.objects.filter(firm=account.firm)[:LEDGER_ON_PAGE],
+            "top_up_form": TopUpForm(),
+            "gstin_form": GSTINForm(initial={"gstin": account.gstin}),
+        },
+    )
+
+
+@exporter_required
+@require_POST
+def wallet_top_up(request: HttpRequest) -> HttpResponse:
+    form = TopUpForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["amount"]:
+            messages.error(request, error)
+        return redirect("applications:wallet")
+    try:
+        top_up = wallet.wallet_top_up_start(
+            user=request.user, amount_rupees=form.cleaned_data["amount"]
+        )
+    except wallet.WalletError as exc:
+        messages.error(request, str(exc))
+        return redirect("applications:wallet")
+    return redirect("applications:wallet-top-up-sandbox", top_up.order_id)
+
+
+@exporter_required
+def wallet_top_up_sandbox(request: HttpRequest, topup_order_id: str) -> HttpResponse:
+    """The sandbox gateway's hosted page for a top-up (see views.payment_sandbox)."""
+    if not sandbox_active():
+        raise Http404("No sandbox gateway here")
+    top_up = get_object_or_404(
+        WalletTopUp, order_id=topup_order_id, wallet__firm=wallet.firm_of(request.user)
+    )
+    outcome = request.POST.get("outcome")
+    if request.method == "POST" and outcome in {"captured", "failed", "cancelled"}:
+        payload = {
+            "order_id": top_up.order_id,
+            "event_id": f"EVT-{secrets.token_hex(12)}",
+            "status": outcome,
+            "amount": rupees(top_up.amount_paise),
+            "currency": top_up.currency,
+            "gateway_reference": f"SBX{secrets.token_hex(6).upper()}"
+            if outcome == "captured"
+            else "",
+        }
+        signature = gateway_get(SANDBOX).sign(payload)
+        with contextlib.suppress(wallet.TopUpRefused):
+            wallet.wallet_top_up_apply_event(
+                payload=payload, signature=signature, source="notification"
+            )
+        query = urlencode({**payload, "signature": signature})
+        return redirect(f"{reverse('applications:wallet-top-up-return')}?{query}")
+    return render(
+        request,
+        "applications/wallet_sandbox.html",
+        {"top_up": top_up, "amount": rupees(top_up.amount_paise)},
+    )
+
+
+@exporter_required
+@require_GET
+def wallet_top_up_return(request: HttpRequest) -> HttpResponse:
+    payload = {k: request.GET.get(k, "") for k in PAYLOAD_KEYS}
+    top_up = get_object_or_404(
+        WalletTopUp, order_id=payload["order_id"], wallet__firm=wallet.firm_of(request.user)
+    )
+    try:
+        outcome = wallet.wallet_top_up_apply_event(
+            payload=payload, signature=request.GET.get("signature", ""), source="return"
+        )
+    except wallet.TopUpRefused as exc:
+        messages.error(request, f"The payment could not be confirmed: {exc}")
+        return redirect("applications:wallet")
+    top_up.refresh_from_db()
+    if outcome.refused:
+        messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
+    elif top_up.state == WalletTopUp.State.CAPTURED:
+        messages.success(request, f"INR {rupees(top_up.amount_paise)} added to your wallet.")
+    else:
+        messages.error(
+            request,
+            f"The top-up was {top_up.get_state_display().lower()}: nothing was charged.",
+        )
+    return redirect("applications:wallet")
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def wallet_top_up_notify(request: HttpRequest) -> JsonResponse:
+    """The gateway's server-to-server notification of a top-up, authenticated by its HMAC."""
+    try:
+        payload = json.loads(request.body)
+        if not isinstance(payload, dict):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"ok": False, "error": "bad request"}, status=400)
+    try:
+        outcome = wallet.wallet_top_up_apply_event(
+            payload=payload,
+            signature=request.headers.get("X-Signature", ""),
+            source="notification",
+        )
+    except wallet.TopUpRefused as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+    if outcome.refused:
+        return JsonResponse({"ok": False, "error": outcome.refused}, status=400)
+    return JsonResponse({"ok": True, "applied": outcome.applied, "replay": outcome.replay})
+
+
+@exporter_required
+@require_GET
+def wallet_statement_csv(request: HttpRequest) -> HttpResponse:
+    account = _wallet(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="wallet-{account.firm.iec}-{timezone.localdate():%Y%m%d}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(
+        ["Entry", "Date", "Kind", "Description", "Application", "Amount (INR)", "Balance (INR)"]
+    )
+    rows = account.entries.select_related("application").order_by("sequence")
+    for entry in rows.iterator():
+        writer.writerow(
+            [
+                entry.sequence,
+                timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M"),
+                entry.get_kind_display(),
+                _csv_safe(entry.description),
+                entry.application.reference if entry.application else "",
+                rupees(entry.amount_paise),
+                rupees(entry.balance_after_paise),
+            ]
+        )
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+@exporter_required
+@require_POST
+def wallet_gstin(request: HttpRequest) -> HttpResponse:
+    form = GSTINForm(request.POST)
+    if form.is_valid():
+        wallet.wallet_gstin_set(user=request.user, gstin=form.cleaned_data["gstin"])
+        messages.success(request, "Your GSTIN is saved; it is printed on your next tax invoices.")
+    else:
+        for error in form.errors["gstin"]:
+            messages.error(request, error)
+    return redirect("applications:wallet")
+
+
+@exporter_required
+@require_GET
+def tax_invoice_download(request: HttpRequest, tax_invoice_id: int) -> HttpResponse:
+    invoice = get_object_or_404(TaxInvoice, pk=tax_invoice_id, firm=wallet.firm_of(request.user))
+    return _pdf(tax_invoice_pdf(invoice), f"tax-invoice-{invoice.number.replace('/', '-')}.pdf")
+
+
+@exporter_required
+@require_POST
+def pay_from_wallet(request: HttpRequest, reference: str) -> HttpResponse:
+    application = selectors.application_get_for_exporter(reference=reference, user=request.user)
+    try:
+        wallet.wallet_pay_fee(application_id=application.pk, user=request.user)
+    except wallet.WalletError as exc:
+        messages.error(request, str(exc))
+        return redirect("applications:check", reference)
+    messages.success(request, "The fee was paid from your wallet.")
+    return redirect("applications:receipt", reference)
+
+
+def _submitted(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
+    application = selectors.application_get_for_exporter(reference=reference, user=request.user)
+    if application.first_submitted_at is None:
+        raise Http404("Not submitted")
+    return application
+
+
+@exporter_required
+@require_GET
+def acknowledgement(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _submitted(request, reference)
+    payment = selectors.captured_payment(application)
+    return render(
+        request,
+        "applications/acknowledgement.html",
+        {
+            "application": application,
+            "payment": payment,
+            "invoice": TaxInvoice.objects.filter(payment=payment).first() if payment else None,
+            "withdrawn": application.status == Status.WITHDRAWN,
+            "next_steps": next_steps(application),
+        },
+    )
+
+
+@exporter_required
+@require_GET
+def acknowledgement_download(request: HttpRequest, reference: str) -> HttpResponse:
+    application = _submitted(request, reference)
+    return _pdf(acknowledgement_pdf(application), f"acknowledgement-{reference}.pdf")

@@ -4,9 +4,9 @@ every top-up, numbered per supplier and financial year, whose PDF prints the rig
 from __future__ import annotations
 
 import subprocess
-from unittest import mock
 from datetime import date, datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import transaction

@@ -38,6 +38,7 @@ PUBLIC = {
     "officer-login",
     # the payment gateway's server-to-server notification (authenticated by its HMAC)
     "applications:payment-notify",
+    "applications:wallet-top-up-notify",
     # public verification
     "verification:verify",
     "verification:verify-certificate",

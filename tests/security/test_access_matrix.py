@@ -98,6 +98,18 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:confirmation": ALICE_ONLY,
     "applications:withdraw": ALICE_ONLY,
     "applications:copy": cells("login 405 405 404 404 404"),
+    # -- the fee wallet, tax invoices, the acknowledgement (each firm sees its own) -------------
+    "applications:wallet": ANY_EXPORTER,
+    "applications:wallet-statement": ANY_EXPORTER,
+    "applications:wallet-top-up": cells("login 405 405 404 404 404"),
+    "applications:wallet-gstin": cells("login 405 405 404 404 404"),
+    "applications:wallet-top-up-sandbox": ALICE_ONLY,
+    "applications:wallet-top-up-return": ALICE_ONLY,
+    "applications:wallet-top-up-notify": cells("405 405 405 405 405 405"),
+    "applications:tax-invoice": ALICE_ONLY,
+    "applications:pay-wallet": cells("login 405 405 404 404 404"),
+    "applications:acknowledgement": ALICE_ONLY,
+    "applications:acknowledgement-pdf": ALICE_ONLY,
     # -- officer pages --------------------------------------------------------------------------
     "officer:queue": ANY_OFFICER,
     "officer:dashboard": ANY_OFFICER,

@@ -20,7 +20,7 @@ from .urls import named_urls, url_for
 
 pytestmark = pytest.mark.django_db
 
-CSRF_EXEMPT = {"applications:payment-notify"}
+CSRF_EXEMPT = {"applications:payment-notify", "applications:wallet-top-up-notify"}
 CSRF_REFUSAL = "This page has expired"
 
 

@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.applications.wallet_helpers import world_top_up
+
 from .conftest import World
 
 # Django's admin is the admin's business (OTPAdminSite, tested in tests/officer); the CAPTCHA
@@ -46,6 +48,9 @@ def url_kwargs(world: World) -> dict[str, str]:
         "number": world.certificate.number,
         "agency": world.certificate.application.agency.code,
         "list_number": "0",
+        # The fee wallet: Alice's top-up and its tax invoice.
+        "topup_order_id": world_top_up(world.alice).order_id,
+        "tax_invoice_id": str(world_top_up(world.alice).tax_invoice.pk),
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",
@@ -74,4 +79,5 @@ def _query(name: str, world: World) -> dict[str, str]:
         "verification:credential-download": {"code": code},
         # An unsigned return from the gateway: refused, but only the payer learns that.
         "applications:payment-return": {"order_id": world.payment.order_id, "status": "captured"},
+        "applications:wallet-top-up-return": {"order_id": "TOP-WORLD", "status": "captured"},
     }.get(name, {})

@@ -420,7 +420,7 @@ def application_check(request: HttpRequest, reference: str) -> HttpResponse:
             "problems": selectors.submission_problems(application),
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
-            "wallet_balance": wallet_balance_for(request.user),
+            "wallet_balance": wallet_balance_for(request.user),  # paise, or None: no firm
         },
     )
 

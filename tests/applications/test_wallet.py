@@ -181,14 +181,17 @@ def test_the_check_page_offers_the_wallet_and_a_short_balance_is_told_plainly(
     alice, alice_client, ready
 ):
     fund(alice, 100)
-    page = alice_client.get(reverse("applications:check", args=[ready.reference]))
-    assert "balance INR 100.00" in page.content.decode()
+    page = alice_client.get(reverse("applications:check", args=[ready.reference])).content
+    assert "fee wallet</a> holds INR 100.00: add money" in page.decode()
+    assert "Use the fee wallet" not in page.decode()
 
     response = alice_client.post(
         reverse("applications:pay-wallet", args=[ready.reference]), follow=True
     )
     assert "Your wallet balance is INR 100.00; the fee is INR 500.00." in response.content.decode()
     fund(alice, 400)
+    page = alice_client.get(reverse("applications:check", args=[ready.reference])).content
+    assert "Use the fee wallet" in page.decode()
     response = alice_client.post(reverse("applications:pay-wallet", args=[ready.reference]))
     assert response.url == reverse("applications:receipt", args=[ready.reference])
     assert balance(alice) == 0

@@ -564,9 +564,10 @@ class WalletEntry(models.Model):
     The database keeps the ledger a chain: entries of a wallet are numbered 1, 2, 3... without
     gaps or forks (unique wallet + sequence, and a trigger that requires entry n-1 to exist),
     each entry's balance_after is the previous entry's balance_after plus its amount (the same
-    trigger), and no balance is ever negative (a check). Updates and deletes are refused by
-    triggers (migration 0006). So the balance, the last balance_after, is always the sum of
-    the ledger and never below zero, whatever code writes to the table.
+    trigger), and no balance is ever negative (a check). Updates are refused by a trigger, and
+    deletes too on PostgreSQL (migration 0006: SQLite's must allow Django's test flush). So
+    the balance, the last balance_after, is always the sum of the ledger and never below
+    zero, whatever code writes to the table.
     """
 
     class Kind(models.TextChoices):

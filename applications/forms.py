@@ -318,6 +318,22 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
         "fob_currency": "Enter the FOB currency, such as USD.",
     }
 
+    # The order of the page (item_form.html), so that the error summary reads in that order.
+    field_order = [
+        "description",
+        "hs_code",
+        "origin_criterion",
+        "criterion_percentage",
+        "marks_and_numbers",
+        "package_count",
+        "package_kind",
+        "quantity",
+        "unit",
+        "gross_weight_kg",
+        "fob_value",
+        "fob_currency",
+    ]
+
     def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.application = application
@@ -326,7 +342,7 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
         if application.is_preferential:
             self.fields["origin_criterion"] = forms.ChoiceField(
                 label="Origin criterion",
-                choices=[("", "Choose"), *[(c, c) for c in vocabulary]],
+                choices=[("", "Choose the criterion"), *[(c, c) for c in vocabulary]],
                 required=True,
                 error_messages={
                     "required": self.required["origin_criterion"],

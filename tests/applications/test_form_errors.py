@@ -119,6 +119,13 @@ def test_the_item_form_names_each_empty_field(alice_client, draft):
     }
     assert errors == {k: [v] for k, v in expected.items()}
     assert_summary_links(html, {f"id_{name}": message for name, message in expected.items()})
+    # The summary reads in the order of the page: description and HS code first.
+    summary = html.split('class="error-summary"', 1)[1]
+    positions = [summary.index(f'href="#id_{name}"') for name in expected]
+    assert positions == sorted(positions)
+    page = html.split("<h1>", 1)[1]
+    fields = [page.index(f'id="id_{name}"') for name in expected]
+    assert fields == sorted(fields)
 
 
 def test_the_upload_forms_say_what_to_choose(alice_client, draft):

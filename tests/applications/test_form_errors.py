@@ -194,11 +194,18 @@ CAPTCHA = "Type the characters in the image."
                 "captcha": CAPTCHA,
             },
         ),
-        ("accounts:login", {"iec": "Enter your IEC Code.", "password": "Enter your password."}),
+        (
+            "accounts:login",
+            {"iec": "Enter your IEC Code.", "password": "Enter your password.", "captcha": CAPTCHA},
+        ),
         ("accounts:password-reset", {"iec": "Enter your IEC Code.", "captcha": CAPTCHA}),
         (
             "accounts:officer-login",
-            {"username": "Enter your username.", "password": "Enter your password."},
+            {
+                "username": "Enter your username.",
+                "password": "Enter your password.",
+                "captcha": CAPTCHA,
+            },
         ),
     ],
 )
@@ -245,4 +252,19 @@ def test_the_revocation_form_names_the_empty_reason(db):
 
     assert RevokeForm(data={}).errors == {
         "reason": ["Give the reason for revoking the certificate."]
+    }
+
+
+def test_the_verification_forms_name_each_empty_field(db):
+    from verification.forms import CredentialForm, DocumentForm, VerifyForm
+
+    assert VerifyForm(data={}).errors == {
+        "number": ["Enter the certificate number"],
+        "code": ["Enter the verification code"],
+    }
+    assert DocumentForm(data={}, files={}).errors == {
+        "document": ["Choose the certificate PDF to check"]
+    }
+    assert CredentialForm(data={}, files={}).errors == {
+        "__all__": ["Paste the credential or choose its file"]
     }

@@ -230,3 +230,18 @@ def test_selects_say_what_to_choose(alice_client, draft, reference_data):
 
 def test_the_item_form_still_takes_a_good_line(alice_client, draft, hs2022):
     assert add(alice_client, draft, **GOOD).status_code == 302
+
+
+def test_the_search_by_words_uses_the_full_text_index_on_postgresql(hs2022):
+    from django.db import connection
+
+    from applications.hs import _matching
+
+    if connection.vendor != "postgresql":
+        pytest.skip("full-text search is PostgreSQL's; SQLite matches word by word")
+    sql, params = _matching("pepper").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f'ANALYZE "{HSCode._meta.db_table}"')
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "applications_hscode_description_fts" in plan

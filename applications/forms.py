@@ -3,14 +3,14 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django_countries import countries
 
-from .hs import hs_clean, hs_subheading
+from .hs import HS_CHAPTERS, hs_chapter, hs_clean, hs_subheading
 from .models import (
     LINE_ITEM_FIELDS,
     AgencyOffice,
@@ -22,6 +22,7 @@ from .models import (
     Status,
     TradeAgreement,
 )
+from .reference_checks import currency_clean, departure_date_check, invoice_date_check
 from .selectors import offices_for
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -38,12 +39,33 @@ def length_messages(form: forms.BaseForm) -> None:
             )
 
 
+def placeholder(form: forms.BaseForm, name: str, text: str) -> None:
+    """Say what to choose ("Choose a country") instead of Django's "---------"."""
+    field = form.fields[name]
+    choices = list(field.choices)
+    if choices and choices[0][0] == "":
+        field.choices = [("", text), *choices[1:]]
+
+
+def required_messages(form: forms.BaseForm, messages: dict[str, str]) -> None:
+    """Give each named field its own message for an empty answer ("Enter the port of
+    loading"), never Django's "This field is required." (tests/applications/test_form_errors.py
+    walks every form)."""
+    for name, message in messages.items():
+        if name in form.fields:
+            form.fields[name].error_messages["required"] = message
+
+
 class LengthLimitedForm(forms.BaseForm):
-    """A form whose too-long values are refused with the field's name and its limit."""
+    """A form whose too-long values are refused with the field's name and its limit, and whose
+    empty required fields each say what to enter (`required`, field name -> message)."""
+
+    required: ClassVar[dict[str, str]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         length_messages(self)
+        required_messages(self, self.required)
 
 
 def needs_percentage(criterion: str) -> bool:
@@ -61,6 +83,7 @@ class ApplicationStartForm(forms.Form):
         label="Type of certificate",
         choices=CertificateType.choices,
         widget=forms.RadioSelect(attrs={"class": "js-narrows"}),
+        error_messages={"required": "Choose the type of certificate."},
     )
     agreement = forms.ModelChoiceField(
         label="Trade agreement",
@@ -70,11 +93,15 @@ class ApplicationStartForm(forms.Form):
         help_text="Only for a preferential certificate.",
         widget=forms.Select(attrs={"class": "js-narrows"}),
     )
-    destination_country = forms.ChoiceField(label="Destination (importing) country")
+    destination_country = forms.ChoiceField(
+        label="Destination (importing) country",
+        error_messages={"required": "Choose the destination country."},
+    )
     office = forms.ModelChoiceField(
         label="Issuing agency and office",
         queryset=AgencyOffice.objects.none(),
         empty_label="Choose the agency and office",
+        error_messages={"required": "Choose the issuing agency and office."},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -85,7 +112,7 @@ class ApplicationStartForm(forms.Form):
             choices = [(code, name) for code, name in countries if code in partners]
         else:
             choices = [(code, name) for code, name in countries if code != "IN"]
-        self.fields["destination_country"].choices = [("", "Choose the country"), *choices]
+        self.fields["destination_country"].choices = [("", "Choose a country"), *choices]
         self.fields["office"].queryset = offices_for(agreement)
         self.fields["office"].label_from_instance = lambda o: (
             f"{o.agency.name} ({o.agency.code}), {o.name}"
@@ -146,10 +173,18 @@ class PartiesForm(SectionForm):
         }
         labels = {"third_party_invoicing": "The goods are invoiced by a third party"}
 
+    required = {
+        "consignee_name": "Enter the consignee's name.",
+        "consignee_address": "Enter the consignee's address.",
+        "consignee_country": "Choose the consignee's country.",
+    }
+
     def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, partial=partial, **kwargs)
         for name in ("third_party_name", "third_party_address", "third_party_country"):
             self.fields[name].required = False
+        placeholder(self, "consignee_country", "Choose a country")
+        placeholder(self, "third_party_country", "Choose a country")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -176,6 +211,22 @@ class TransportForm(SectionForm):
         widgets = {"departure_date": DATE_WIDGET}
         labels = {"vessel_or_flight": "Vessel, flight or vehicle"}
 
+    required = {
+        "transport_mode": "Choose the mode of transport.",
+        "vessel_or_flight": "Enter the vessel, flight or vehicle.",
+        "port_of_loading": "Enter the port of loading.",
+        "port_of_discharge": "Enter the port of discharge.",
+        "departure_date": "Enter the departure date.",
+    }
+
+    def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, partial=partial, **kwargs)
+        placeholder(self, "transport_mode", "Choose the mode of transport")
+
+    def clean_departure_date(self) -> Any:
+        value = self.cleaned_data.get("departure_date")
+        return departure_date_check(value) if value else value
+
 
 class DeclarationForm(SectionForm):
     class Meta:
@@ -200,6 +251,14 @@ class DeclarationForm(SectionForm):
             ),
         }
 
+    required = {
+        "declaration_name": "Enter the name of the signatory.",
+        "declaration_designation": "Enter the signatory's designation.",
+        "declaration_place": "Enter the place where the declaration is made.",
+        "declaration_date": "Enter the date of the declaration.",
+        "declaration_accepted": "Tick the box to make the declaration.",
+    }
+
     def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, partial=partial, **kwargs)
         self.fields["declaration_accepted"].required = not partial
@@ -212,11 +271,17 @@ class InvoiceForm(LengthLimitedForm, forms.ModelForm):
         widgets = {"date": DATE_WIDGET}
         labels = {"number": "Invoice number", "date": "Invoice date"}
 
+    required = {
+        "number": "Enter the invoice number.",
+        "date": "Enter the invoice date.",
+        "currency": "Enter the currency of the invoice, such as USD.",
+    }
+
     def clean_currency(self) -> str:
-        value = self.cleaned_data["currency"].strip().upper()
-        if len(value) != 3 or not value.isalpha():
-            raise ValidationError("Enter the currency as a 3-letter code, such as USD.")
-        return value
+        return currency_clean(self.cleaned_data["currency"])
+
+    def clean_date(self) -> Any:
+        return invoice_date_check(self.cleaned_data["date"])
 
 
 class LineItemForm(LengthLimitedForm, forms.ModelForm):
@@ -240,6 +305,35 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
             "fob_currency": "FOB currency",
         }
 
+    required = {
+        "package_count": "Enter the number of packages.",
+        "package_kind": "Enter the kind of packages, such as cartons.",
+        "description": "Enter the description of the goods.",
+        "hs_code": "Enter the 8-digit HS code.",
+        "origin_criterion": "Choose the origin criterion.",
+        "quantity": "Enter the quantity.",
+        "unit": "Enter the unit of quantity, such as pcs or kg.",
+        "gross_weight_kg": "Enter the gross weight in kg.",
+        "fob_value": "Enter the FOB value.",
+        "fob_currency": "Enter the FOB currency, such as USD.",
+    }
+
+    # The order of the page (item_form.html), so that the error summary reads in that order.
+    field_order = [
+        "description",
+        "hs_code",
+        "origin_criterion",
+        "criterion_percentage",
+        "marks_and_numbers",
+        "package_count",
+        "package_kind",
+        "quantity",
+        "unit",
+        "gross_weight_kg",
+        "fob_value",
+        "fob_currency",
+    ]
+
     def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.application = application
@@ -248,11 +342,12 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
         if application.is_preferential:
             self.fields["origin_criterion"] = forms.ChoiceField(
                 label="Origin criterion",
-                choices=[("", "Choose"), *[(c, c) for c in vocabulary]],
+                choices=[("", "Choose the criterion"), *[(c, c) for c in vocabulary]],
                 required=True,
                 error_messages={
+                    "required": self.required["origin_criterion"],
                     "invalid_choice": "%(value)s is not an origin criterion of "
-                    f"{application.agreement.code}."
+                    f"{application.agreement.code}.",
                 },
             )
         else:
@@ -274,6 +369,12 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
             raise ValidationError("Enter the HS code in digits only, such as 85176290.")
         if len(code) != 8:
             raise ValidationError(f"Enter the HS code as 8 digits; {code} has {len(code)}.")
+        if hs_chapter(code) not in HS_CHAPTERS:
+            raise ValidationError(
+                f"{code[:2]} is not an HS chapter. The first two digits are the chapter, from "
+                "01 to 97 (77 is reserved); 98 and 99 are national or statistical codes, "
+                "not kinds of goods."
+            )
         subheading = hs_subheading(code)
         if subheading is None:
             raise ValidationError(f"{code[:6]} is not an HS 2022 subheading.")
@@ -293,9 +394,10 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
             data["criterion_percentage"] = None
         if pct is not None and not (Decimal("0") < pct <= Decimal("100")):
             self.add_error("criterion_percentage", "Enter a percentage between 0 and 100.")
-        if data.get("fob_currency"):
-            data["fob_currency"] = data["fob_currency"].strip().upper()
         return data
+
+    def clean_fob_currency(self) -> str:
+        return currency_clean(self.cleaned_data["fob_currency"])
 
     def save_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in self.fields}
@@ -306,7 +408,10 @@ CSV_MAX_ROWS = 500
 
 
 class GoodsUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file of goods")
+    file = forms.FileField(
+        label="CSV file of goods",
+        error_messages={"required": "Choose the CSV file of goods to upload."},
+    )
 
     def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -365,10 +470,15 @@ class GoodsUploadForm(forms.Form):
 
 
 class DocumentUploadForm(forms.Form):
-    kind = forms.ChoiceField(label="Type of document", choices=DocumentKind.choices)
+    kind = forms.ChoiceField(
+        label="Type of document",
+        choices=DocumentKind.choices,
+        error_messages={"required": "Choose the type of document."},
+    )
     file = forms.FileField(
         label="File",
         help_text="PDF, JPEG or PNG, at most 10 MB.",
+        error_messages={"required": "Choose the file to upload."},
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
@@ -378,6 +488,7 @@ class ReplyForm(LengthLimitedForm, forms.Form):
         label="Your reply to the officer",
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
+        error_messages={"required": "Enter your reply to the officer."},
     )
 
 

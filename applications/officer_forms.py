@@ -98,7 +98,10 @@ class ReassignForm(forms.Form):
         label="Assign to",
         queryset=User.objects.none(),
         empty_label=None,
-        error_messages={"invalid_choice": "Choose an officer of your agency."},
+        error_messages={
+            "required": "Choose the officer to assign it to.",
+            "invalid_choice": "Choose an officer of your agency.",
+        },
     )
 
     def __init__(self, *args: Any, profile: OfficerProfile, **kwargs: Any) -> None:

@@ -242,3 +242,21 @@ def submission_problems(application: Application) -> list[str]:
     if application.status == Status.DRAFT and captured_payment(application) is None:
         problems.append("pay the fee")
     return problems
+
+
+def invoice_numbers_elsewhere(application: Application) -> dict[str, list[str]]:
+    """The invoice numbers of this application that the same exporter has also put on other
+    applications: {number: [references]}. One query. A repeat is a warning, not a refusal: a
+    shipment may be split over certificates, or one invoice typed twice by mistake."""
+    repeats: dict[str, list[str]] = {}
+    numbers = Invoice.objects.filter(application_id=application.pk).values("number")
+    rows = (
+        Invoice.objects.filter(application__exporter_id=application.exporter_id, number__in=numbers)
+        .exclude(application_id=application.pk)
+        .order_by("application__reference")
+        .values_list("number", "application__reference")
+        .distinct()
+    )
+    for number, reference in rows:
+        repeats.setdefault(number, []).append(reference)
+    return repeats

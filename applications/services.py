@@ -33,7 +33,7 @@ from .models import (
 )
 from .payments import GatewayUnavailable, gateway_get
 from .selectors import fee_for
-from .uploads import upload_check
+from .uploads import name_for_content, upload_check
 from .wallet import wallet_fee_captured
 from .workflow import WorkflowError
 
@@ -255,7 +255,7 @@ def document_upload(
     document = Document(
         application=application,
         kind=kind,
-        original_name=(upload.name or "upload")[:255],
+        original_name=name_for_content(upload.name or "upload", checked.content_type)[-255:],
         content_type=checked.content_type,
         size=checked.size,
         sha256=checked.sha256,

@@ -31,6 +31,9 @@ from . import pdf_safety, sandbox
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 MAGIC = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
 EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
+# What each type is called on a page, and the extensions a file of that type may be named with.
+TYPE_NAMES = {PDF: "a PDF", JPEG: "a JPEG image", PNG: "a PNG image"}
+NAMED_EXTENSIONS = {PDF: {"pdf"}, JPEG: {"jpg", "jpeg"}, PNG: {"png"}}
 # A scanned A4 page at 600 dpi is about 35 million pixels; anything far beyond is a bomb.
 MAX_PIXELS = 60_000_000
 # Server-side script, web pages and scripts: no invoice or packing list needs them, and they
@@ -85,6 +88,17 @@ def upload_check(upload: UploadedFile) -> CheckedUpload:
         digest.update(chunk)
     upload.seek(0)
     return CheckedUpload(content_type=content_type, size=upload.size, sha256=digest.hexdigest())
+
+
+def name_for_content(name: str, content_type: str) -> str:
+    """The uploader's file name with the extension of what the file is: a PNG named
+    "scan.pdf" is kept as "scan.png", so that it is listed and downloaded as what it is."""
+    stem, dot, extension = (name or "upload").rpartition(".")
+    if not dot:
+        stem, extension = extension, ""
+    if extension.lower() in NAMED_EXTENSIONS[content_type]:
+        return name
+    return f"{stem or 'upload'}.{EXTENSIONS[content_type]}"
 
 
 def upload_budget() -> sandbox.Budget:

@@ -28,7 +28,7 @@ from .hs import hs_descriptions, hs_subheading, hs_suggest
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .pagination import keyset_page
 from .payments import SANDBOX, gateway_get, sandbox_active
-from .uploads import EXTENSIONS
+from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from .wallet import wallet_balance_for
 
 PAGE_SIZE = 25
@@ -200,7 +200,15 @@ def application_invoices(request: HttpRequest, reference: str) -> HttpResponse:
         )
         messages.success(request, f"Invoice {form.cleaned_data['number']} added.")
         return redirect("applications:invoices", reference)
-    return render(request, "applications/invoices.html", {"application": application, "form": form})
+    return render(
+        request,
+        "applications/invoices.html",
+        {
+            "application": application,
+            "form": form,
+            "repeats": selectors.invoice_numbers_elsewhere(application),
+        },
+    )
 
 
 @_guarded
@@ -353,7 +361,7 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            messages.success(request, f"{document.get_kind_display()} uploaded.")
+            messages.success(request, _uploaded_message(document, form.cleaned_data["file"].name))
             return redirect("applications:documents", reference)
     kinds = {d.kind for d in application.documents.all()}
     return render(
@@ -365,6 +373,16 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
             "missing": [k for k in REQUIRED_DOCUMENTS if k not in kinds],
         },
         status=422 if form.errors else 200,  # a refused file: the page again, with the reason
+    )
+
+
+def _uploaded_message(document: Any, uploaded_name: str) -> str:
+    said = f"{document.get_kind_display()} uploaded."
+    if name_for_content(uploaded_name, document.content_type) == uploaded_name:
+        return said
+    return (
+        f"{said} The file was named {uploaded_name}, but it is {TYPE_NAMES[document.content_type]}"
+        f", so it is kept as {document.original_name}."
     )
 
 
@@ -412,6 +430,12 @@ def document_view(request: HttpRequest, reference: str, document_id: int) -> Fil
 @require_GET
 def application_check(request: HttpRequest, reference: str) -> HttpResponse:
     application = _editable(request, reference)
+    return _check_page(request, application, forms.ReplyForm())
+
+
+def _check_page(
+    request: HttpRequest, application: Application, reply_form: forms.ReplyForm, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "applications/check.html",
@@ -421,7 +445,9 @@ def application_check(request: HttpRequest, reference: str) -> HttpResponse:
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
             "wallet_balance": wallet_balance_for(request.user),  # paise, or None: no firm
+            "reply_form": reply_form,
         },
+        status=status,
     )
 
 
@@ -549,9 +575,8 @@ def application_submit(request: HttpRequest, reference: str) -> HttpResponse:
     application = _app(request, reference)
     if application.status == Status.CLARIFICATION_REQUESTED:
         form = forms.ReplyForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, "Write a reply to the officer's question before you resubmit.")
-            return redirect("applications:tasks", reference)
+        if not form.is_valid():  # the page again, with the error at the box
+            return _check_page(request, application, form, status=422)
         workflow.application_resubmit(
             application_id=application.pk, exporter=request.user, reply=form.cleaned_data["reply"]
         )

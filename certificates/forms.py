@@ -8,6 +8,7 @@ class RevokeForm(forms.Form):
         label="Reason for revoking",
         help_text="The exporter and anyone who verifies the certificate will see this.",
         max_length=1000,
+        error_messages={"required": "Give the reason for revoking the certificate."},
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import environ
+import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -624,3 +625,10 @@ if TESTING:
     # Tasks run in-process even where REDIS_URL is set; the one test that drives a real
     # worker switches this off for itself.
     CELERY_TASK_ALWAYS_EAGER = True
+
+# ---------------------------------------------------------------------------------------------
+# Country names
+# ---------------------------------------------------------------------------------------------
+# django-countries 9.1 names a few countries in their own language ("Naoero" for Nauru) or in
+# ISO's inverted style; those few take their English name from pycountry (ISO 3166-1).
+COUNTRIES_OVERRIDE = {code: pycountry.countries.get(alpha_2=code).name for code in ("NR", "BS")}

@@ -47,7 +47,7 @@ def test_a_valid_item_is_added_with_its_hs_description(alice_client, draft):
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("99999999", "999999 is not an HS 2022 subheading."),
+        ("61099900", "610999 is not an HS 2022 subheading."),
         ("610910", "Enter the HS code as 8 digits; 610910 has 6."),
         ("6109100012", "Enter the HS code as 8 digits; 6109100012 has 10."),
         ("61O9IOOO", "Enter the HS code in digits only, such as 85176290."),
@@ -107,9 +107,9 @@ def test_an_item_is_edited_and_removed(alice_client, draft):
 
 def test_hs_suggestions_match_digits_and_words(alice_client, hs_codes):
     by_digits = alice_client.get(reverse("applications:hs-lookup"), {"hs_code": "6109"})
-    assert b'value="610910"' in by_digits.content
+    assert b'value="61091000"' in by_digits.content
     by_words = alice_client.get(reverse("applications:hs-lookup"), {"hs_code": "shrimps"})
-    assert b'value="030617"' in by_words.content
+    assert b'value="03061700"' in by_words.content
     exact = alice_client.get(reverse("applications:hs-lookup"), {"hs_code": "61091000"})
     assert b"HS 2022 610910: T-shirts" in exact.content
 
@@ -142,13 +142,13 @@ def test_a_valid_csv_imports_every_row(alice_client, draft):
 def test_a_csv_with_one_bad_row_imports_nothing_and_names_the_row(alice_client, draft):
     rows = (
         "A/1,10,cartons,T-shirts,61091000,WO,,500,pcs,120,2500,USD\n"
-        "A/2,5,bales,Trousers,99999999,WO,,200,pcs,80,1500,USD\n"
+        "A/2,5,bales,Trousers,61099900,WO,,200,pcs,80,1500,USD\n"
         "A/3,5,bales,Trousers,62034200,WO,,200,pcs,-1,1500,USD\n"
     )
     response = upload(alice_client, draft, HEADER + rows)
     assert response.status_code == 200
     problems = response.context["form"].row_errors
-    assert "Row 3, column hs_code: 999999 is not an HS 2022 subheading." in problems
+    assert "Row 3, column hs_code: 610999 is not an HS 2022 subheading." in problems
     assert any(p.startswith("Row 4, column gross_weight_kg") for p in problems)
     assert not any(p.startswith("Row 2") for p in problems)
     assert not draft.items.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from applications.selectors import application_sections
 
@@ -71,7 +72,8 @@ def test_transport_without_a_departure_date_is_refused(alice_client, draft):
 
 def test_invoices_are_added_and_removed(alice_client, draft):
     alice_client.post(
-        url("invoices", draft), {"number": "INV-1", "date": "2026-11-01", "currency": "usd"}
+        url("invoices", draft),
+        {"number": "INV-1", "date": timezone.localdate().isoformat(), "currency": "usd"},
     )
     invoice = draft.invoices.get()
     assert invoice.currency == "USD"

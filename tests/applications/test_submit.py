@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from applications import workflow
 from applications.models import Application, Status
@@ -89,7 +90,7 @@ def test_after_clarification_the_exporter_edits_replies_and_resubmits_without_pa
             "vessel_or_flight": "AI 342",
             "port_of_loading": "Mumbai",
             "port_of_discharge": "Jakarta",
-            "departure_date": "2026-12-01",
+            "departure_date": timezone.localdate().isoformat(),
         },
     )
     response = alice_client.post(url("submit", ready), {"reply": "Signed invoice attached."})

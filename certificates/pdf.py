@@ -509,7 +509,9 @@ def markup(text: str, width: float | None = None, size: float = 7.5) -> str:
     lines = []
     for line in clean(text).split("\n"):
         out = []
-        for token in _visual_order(line.split(" ")):
+        words = line.split(" ")
+        # An ASCII line has no right-to-left word: its visual order is its order.
+        for token in words if line.isascii() else _visual_order(words):
             if not token:
                 out.append(token)
                 continue

@@ -98,6 +98,6 @@ class PreparedFontFactory(GlyphAccumulatorFactory):
 
 def characters_for(lines: list[str]) -> frozenset[int]:
     """The smallest prepared set that prints every character of `lines`."""
-    if all(ord(char) in ASCII_CHARACTERS for line in lines for char in line):
+    if all(ord(char) in ASCII_CHARACTERS for text in lines for char in text if char != "\n"):
         return ASCII_CHARACTERS
     return STAMP_CHARACTERS

@@ -55,8 +55,29 @@ def test_the_validation_context_is_made_again_after_its_reuse_period(monkeypatch
 
 
 def test_an_ascii_stamp_uses_the_ascii_cut_and_others_the_wider_one() -> None:
-    assert characters_for(["Digitally signed by Olivia Rao"]) == ASCII_CHARACTERS
-    assert ord("é") in characters_for(["Digitally signed by Renée Dubois"])
+    assert characters_for([signing.STAMP_TEXT, "Olivia Rao"]) == ASCII_CHARACTERS
+    assert ord("é") in characters_for([signing.STAMP_TEXT, "Renée Dubois"])
+
+
+def _signed(officer_name: str) -> bytes:
+    from certificates.pdf import render_certificate
+
+    return signing.sign_certificate_pdf(
+        render_certificate(samples.certificate()),
+        agency_code="EIC",
+        officer_name=officer_name,
+        designation="Assistant Director",
+        agency_name="Export Inspection Council",
+        signed_at=datetime.now(UTC),
+    )
+
+
+def test_an_ascii_stamp_embeds_the_small_cut_and_a_name_with_accents_the_wider_one() -> None:
+    from certificates.pdf import STAMP_CHARACTERS
+    from certificates.stamp_font import font_bytes
+
+    assert _stamp_font_files(_signed("Olivia Rao")) == [font_bytes(ASCII_CHARACTERS)]
+    assert _stamp_font_files(_signed("Renée Dubois")) == [font_bytes(STAMP_CHARACTERS)]
 
 
 def _stamp_font_files(signed: bytes) -> list[bytes]:

@@ -13,12 +13,14 @@ timestamp, which is all that B-LTA adds.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import logging
+import threading
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from asn1crypto import crl as asn1_crl
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
@@ -31,7 +33,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from . import pki
 from .keys import SigningKeyError, get_signer, get_timestamper, trust_roots
-from .pdf import IST, SIGNATURE_RECT, STAMP_CHARACTERS, stamp_font_file
+from .pdf import IST, SIGNATURE_RECT, STAMP_CHARACTERS
+from .stamp_font import PreparedFontFactory, characters_for
 
 FIELD_NAME = "CertificationSignature"
 # Margin added to the measured size of the signature container. PAdES containers hold the
@@ -63,17 +66,21 @@ class SigningRefusedError(Exception):
     """
 
 
+STAMP_TEXT = "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
+
+
 @functools.cache
-def stamp_style() -> BaseStampStyle:
-    """The look of the signature box (its text uses the parameters of stamp_parameters).
-    Built once per process: pyHanko subsets the stamp's font for each style it is given."""
+def stamp_style(characters: frozenset[int] = STAMP_CHARACTERS) -> BaseStampStyle:
+    """The look of the signature box (its text uses the parameters of stamp_parameters),
+    in Noto Sans cut to `characters` (stamp_font.characters_for), embedded. Built once per
+    process and character set."""
     return TextStampStyle(
-        stamp_text=(
-            "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
-        ),
+        stamp_text=STAMP_TEXT,
         border_width=1,
         # Noto Sans, embedded (a subset), instead of an unembedded standard font.
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font_file())),
+        text_box_style=TextBoxStyle(
+            font=PreparedFontFactory(font_file="Noto Sans (prepared)", characters=characters)
+        ),
     )
 
 
@@ -127,15 +134,50 @@ def _bytes_reserved(signer: SimpleSigner, timestamper: TimeStamper | None) -> in
     return 2 * (size + (TIMESTAMP_MARGIN if timestamper is not None else 0))
 
 
+# How long one ValidationContext (with the signer's and the TSA's validated paths and CRL
+# checks it keeps) is reused at most: a changed CRL or trust root makes a new one at once.
+CONTEXT_REUSE = timedelta(seconds=60)
+_contexts = threading.local()
+
+
+def _new_validation_context(roots: list, crls: list[asn1_crl.CertificateList]) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=roots, crls=crls, allow_fetching=False, revocation_mode="require"
+    )
+
+
 def signing_validation_context() -> ValidationContext:
     """What the signer's and TSA's chains are checked against before signing, and what the
-    DSS receives: our trust roots and current CRLs, nothing fetched, revocation required."""
-    return ValidationContext(
-        trust_roots=trust_roots(),
-        crls=pki.all_crls(),
-        allow_fetching=False,
-        revocation_mode="require",
+    DSS receives: our trust roots and current CRLs, nothing fetched, revocation required.
+
+    Reused (per thread) while the trust roots and every CRL are byte for byte the ones it
+    was made with, for at most CONTEXT_REUSE and never past a CRL's next update: pyHanko
+    then finds the chains it validated already instead of validating them again at every
+    signature. A revocation re-issues the CRL, so the next signature is checked afresh.
+    """
+    roots = trust_roots()
+    crls = pki.all_crls()
+    key = (
+        tuple(root.dump() for root in roots),
+        tuple(hashlib.sha256(crl.dump()).digest() for crl in crls),
     )
+    now = datetime.now(UTC)
+    cached = getattr(_contexts, "entry", None)
+    if cached is not None and cached[0] == key and now < cached[1]:
+        return cached[2]
+    context = _new_validation_context(roots, crls)
+    next_updates = [
+        crl["tbs_cert_list"]["next_update"].native
+        for crl in crls
+        if crl["tbs_cert_list"]["next_update"].native is not None
+    ]
+    _contexts.entry = (key, min([now + CONTEXT_REUSE, *next_updates]), context)
+    return context
+
+
+def forget_validation_contexts() -> None:
+    """Drop this thread's reused context (tests, and after changing keys in-process)."""
+    _contexts.entry = None
 
 
 def sign_pdf(
@@ -218,7 +260,12 @@ def sign_certificate_pdf(
     AI's notes page follows the certificate). See sign_pdf for the signature itself."""
     if signed_at.tzinfo is None:
         raise ValueError("signed_at must be timezone-aware.")
-    stamp_font_file()  # the cached stamp style reads its font from this file: make sure it is there
+    params = stamp_parameters(
+        officer_name=officer_name,
+        designation=designation,
+        agency_name=agency_name,
+        signed_at=signed_at,
+    )
     field = SigFieldSpec(
         sig_field_name=FIELD_NAME,
         on_page=on_page,
@@ -231,11 +278,6 @@ def sign_certificate_pdf(
         field=field,
         signer_name=officer_name,
         reason=f"Certificate of Origin issued by {agency_name}",
-        style=stamp_style(),
-        text_params=stamp_parameters(
-            officer_name=officer_name,
-            designation=designation,
-            agency_name=agency_name,
-            signed_at=signed_at,
-        ),
+        style=stamp_style(characters_for([STAMP_TEXT, *params.values()])),
+        text_params=params,
     )

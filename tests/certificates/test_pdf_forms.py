@@ -138,11 +138,11 @@ def test_the_qr_code_decodes_from_a_blurred_jpeg_at_100_dpi(tmp_path: Path) -> N
 def test_the_qr_code_is_level_q_with_a_four_module_quiet_zone_and_at_least_30_mm() -> None:
     from certificates import pdf
 
-    code = pdf.segno.make_qr(samples.VERIFY_URL, error=pdf.QR_ERROR, boost_error=False)
-    modules = len(code.matrix)
+    code = pdf.qr_code(samples.VERIFY_URL)
+    modules = len(pdf.qr_matrix(samples.VERIFY_URL))
     module_pt = pdf.QR_SIZE / (modules + 2 * pdf.QR_BORDER)
 
-    assert code.error == "Q"
+    assert code.ec_level == "Q"
     assert pdf.QR_BORDER == 4
     assert modules * module_pt / 72 * 25.4 >= 30
 

@@ -576,6 +576,9 @@ VERIFY_RATE = os.environ.get("VERIFY_RATE", "30/m")
 # VERIFY_CACHE_SECONDS=0 sends every lookup to the database, as without Redis.
 VERIFY_CACHE_SECONDS = _int("VERIFY_CACHE_SECONDS", 3600)
 VERIFY_LOG_FLUSH_SECONDS = _int("VERIFY_LOG_FLUSH_SECONDS", 5)
+# The lookup's query as a PostgreSQL prepared statement, one per connection (verification/
+# selectors.py); off behind a pooler that shares sessions (PgBouncer in transaction mode).
+VERIFY_PREPARE = _bool("VERIFY_PREPARE", default=True)
 VERIFICATION_LOG_SALT = _secret("VERIFICATION_LOG_SALT") or SECRET_KEY
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from coo_portal.celery import app as celery_app
 from tests.verification.factories import CertificateFactory, LineItemFactory
 from tests.verification.helpers import CHANNELS, look_up, supersede
+from verification import selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,8 @@ def cold(settings, monkeypatch):
     row's INSERT when there is no Redis to queue it in (with Redis the row waits there for the
     batch, which the tests' eager Celery would otherwise write at once)."""
     settings.VERIFY_CACHE_SECONDS = 0
+    # On PostgreSQL a connection's first lookup prepares the statement (one query more, once).
+    selectors.certificate_answer_row("")
     if settings.REDIS_URL:
         monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
         return 1
@@ -82,3 +85,27 @@ def test_a_first_lookup_with_kept_answers_costs_one_query_and_is_queued(
     with django_assert_num_queries(0):
         assert look_up(client, "api", NUMBER, CODE).json()["status"] == "valid"
     assert store.log_length() == before + 5
+
+
+def test_a_connection_prepares_the_lookup_once_on_postgresql(
+    certificate, settings, django_assert_num_queries
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    selectors.certificate_answer_row("")
+    with connection.cursor() as cursor:  # as on a new connection
+        cursor.execute("DEALLOCATE coo_verify_answer")
+    connection._coo_verify_prepared_on = None
+    with django_assert_num_queries(2) as first:
+        assert selectors.certificate_answer_row(NUMBER)["verification_code"] == CODE
+    assert first.captured_queries[0]["sql"].startswith("PREPARE coo_verify_answer AS SELECT")
+    with django_assert_num_queries(1) as again:
+        row = selectors.certificate_answer_row(NUMBER)
+    assert again.captured_queries[0]["sql"].startswith("EXECUTE coo_verify_answer(")
+    settings.VERIFY_PREPARE = False
+    with django_assert_num_queries(1) as plain:
+        assert selectors.certificate_answer_row(NUMBER) == row
+    assert plain.captured_queries[0]["sql"].startswith("SELECT")
+    assert [item["position"] for item in row["goods"]] != []

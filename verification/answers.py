@@ -10,6 +10,7 @@ template.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -19,9 +20,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django_countries import countries
 
@@ -255,12 +259,34 @@ def answer_from_facts(facts: dict[str, Any], kinds: frozenset[str] = KINDS) -> A
                 else ""
             ),
         }
-        request = _anonymous_request()
-        body = render_to_string("verification/_answer.html", context, request=request)
+        body = render_to_string("verification/_answer.html", context, request=_anonymous_request())
         answer = replace(answer, body=mark_safe(body))  # noqa: S308 (autoescaped just above)
-        page = render_to_string("verification/answer.html", {"answer": answer}, request=request)
-        answer = replace(answer, page=page)
+        head, middle, tail = _page_shell()
+        answer = replace(answer, page=f"{head}{escape(title)}{middle}{body}{tail}")
     return answer
+
+
+_TITLE, _BODY = "\x00title\x00", "\x00body\x00"
+
+
+@functools.lru_cache(maxsize=1)
+def _page_shell() -> tuple[str, str, str]:
+    """verification/answer.html (the site layout) as an anonymous visitor without cookies sees
+    it, cut where the title and the answer go: rendered once per process instead of once per
+    answer. For that visitor the layout depends on settings alone (no user, no messages, no
+    form), and a change of settings clears it (tests)."""
+    placeholder = Answer(0, _TITLE, mark_safe(_BODY), "", "")  # noqa: S308 (a constant)
+    page = render_to_string(
+        "verification/answer.html", {"answer": placeholder}, request=_anonymous_request()
+    )
+    head, rest = page.split(_TITLE)
+    middle, tail = rest.split(_BODY)
+    return head, middle, tail
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs: Any) -> None:
+    _page_shell.cache_clear()
 
 
 def answer_build(

@@ -683,7 +683,10 @@ def main() -> None:
     finally:
         if worker is not None:
             worker.terminate()
-            worker.wait(timeout=30)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a busy machine: do not leave gunicorn behind
+                worker.kill()
         if server is not None:
             server.terminate()
             try:

@@ -90,7 +90,8 @@ def server_environment(args: argparse.Namespace, var_dir: str) -> dict[str, str]
             "VAR_DIR": var_dir,
             "VERIFY_RATE": "100000000/s",
             "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "coo_portal.settings",
+            # The portal's settings plus the reference page (bench/urls.py).
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
         }
     )
     if args.database_url:
@@ -205,12 +206,58 @@ def fill(count: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def target_paths(target: str, sample: list[int]) -> list[str]:
+def page_path(i: int, code: str | None = None) -> str:
+    return f"/verify/{quote(number_of(i))}/?code={code or code_of(i)}"
+
+
+def api_path(i: int, code: str | None = None) -> str:
+    return f"/api/v1/certificates/{quote(number_of(i))}?code={code or code_of(i)}"
+
+
+# --mix: the shares of first lookups and wrong codes among the lookups (the rest: certificates
+# looked up before, whose answers are kept).
+MIX_FIRST, MIX_WRONG = 0.40, 0.05
+
+
+def target_paths(target: str, sample: list[int], pool: list[int]) -> list[str]:
+    """The URLs a target's requests pick from at random. `pool`: certificates outside the
+    sample, whose kept answers are dropped before each --mix run (first lookups)."""
     if target == "trivial":
         return ["/healthz"]
+    if target == "onequery":
+        return [f"/bench/one-query/?number={quote(number_of(i))}" for i in sample]
     if target == "page":
-        return [f"/verify/{quote(number_of(i))}/?code={code_of(i)}" for i in sample]
-    return [f"/api/v1/certificates/{quote(number_of(i))}?code={code_of(i)}" for i in sample]
+        return [page_path(i) for i in sample]
+    if target == "api":
+        return [api_path(i) for i in sample]
+    # The mix, half pages and half API: every pool certificate once (first lookups), wrong
+    # codes and warm lookups in proportion, so that a random pick has the shares above.
+    first = [(page_path if i % 2 else api_path)(i) for i in pool]
+    total = round(len(first) / MIX_FIRST)
+    rng = random.Random(11)
+    wrong = [
+        (page_path if n % 2 else api_path)(rng.choice(sample), "WRONGC0DE234")
+        for n in range(round(total * MIX_WRONG))
+    ]
+    warm_count = total - len(first) - len(wrong)
+    warm = [(page_path if n % 2 else api_path)(sample[n % len(sample)]) for n in range(warm_count)]
+    return first + wrong + warm
+
+
+def forget_pool(pool: list[int]) -> None:
+    """Drop the kept answers (and version tokens) of the pool: their next lookups are first
+    lookups again, as a certificate's first scan is."""
+    from verification import store
+
+    client = store._client()
+    for start in range(0, len(pool), 1000):
+        numbers = [number_of(i) for i in pool[start : start + 1000]]
+        client.delete(*[store._key(kind, n) for n in numbers for kind in ("a", "t")])
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def prime(port: int, paths: list[str]) -> int:
@@ -452,16 +499,26 @@ def main() -> None:
         action="store_true",
         help="keep no answers (VERIFY_CACHE_SECONDS=0): every lookup reads the database",
     )
+    parser.add_argument(
+        "--mix",
+        action="store_true",
+        help=f"one target of {MIX_FIRST:.0%} first lookups, {MIX_WRONG:.0%} wrong codes, "
+        "the rest looked up before (pages and API alike)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    if args.mix and args.cold:
+        parser.error("--mix keeps answers: it cannot be combined with --cold")
 
     var_dir = tempfile.mkdtemp(prefix="coo-verify-bench-")
     env = server_environment(args, var_dir)
     os.environ.update(env)
     server = worker = None
     try:
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(env, "collectstatic", "--noinput", "-v", "0")
+        # --skip-checks: the production checks ask for a payment gateway, a TSA and credential
+        # keys, none of which a lookup uses.
+        manage(env, "migrate", "--noinput", "-v", "0", "--skip-checks")
+        manage(env, "collectstatic", "--noinput", "-v", "0", "--skip-checks")
         fill(args.certificates)
         # The parent's database connection must not be shared with forked client processes.
         connections_close()
@@ -514,8 +571,16 @@ def main() -> None:
             f"{database}, {args.certificates} certificates, {args.connections} connections "
             f"from {generator}, {args.duration:.0f} s per target"
         )
+        print(f"load average at the start: {load_average()} ({os.cpu_count()} CPUs)")
         if not env.get("REDIS_URL") or args.cold:
             print("answers: none kept, every lookup reads the database and renders the answer")
+        elif args.mix:
+            print(
+                f"answers: kept in Redis; the mix: {MIX_FIRST:.0%} first lookups (answers of "
+                f"{args.certificates - args.sample} certificates dropped before each run), "
+                f"{MIX_WRONG:.0%} wrong codes, the rest of {args.sample} certificates looked up "
+                "before"
+            )
         else:
             print(
                 f"answers: kept in Redis; each of the {args.sample} certificates looked up is "
@@ -523,26 +588,40 @@ def main() -> None:
             )
         run = drive_wrk if use_wrk else drive
         sample = random.Random(7).sample(range(1, args.certificates + 1), args.sample)
+        chosen = set(sample)
+        pool = [i for i in range(1, args.certificates + 1) if i not in chosen]
         labels = {
             "trivial": "trivial view (/healthz)",
+            "onequery": "one-query page (layout)",
+        }
+        lookups = ("mix",) if args.mix else ("page", "api")
+        labels |= {
             "page": "verification page (QR)",
             "api": "verification API",
+            "mix": "verification mix",
         }
-        paths = {target: target_paths(target, sample) for target in labels}
+        labels = {t: label for t, label in labels.items() if t in ("trivial", "onequery", *lookups)}
+        paths = {target: target_paths(target, sample, pool) for target in labels}
         warmed = 0
-        if not args.cold:
-            warmed += prime(args.port, paths["page"])
+        if not args.cold and env.get("REDIS_URL"):
+            # Both kinds: the page and the API's document are kept apart, each when first asked.
+            warmed += prime(args.port, target_paths("page", sample, pool))
+            warmed += prime(args.port, target_paths("api", sample, pool))
         for target in labels:
+            if target == "mix":
+                forget_pool(pool)
             warm = run(
                 args.port, paths[target], args.connections, args.client_processes, args.warmup
             )
-            warmed += warm["requests"] if target != "trivial" else 0
+            warmed += warm["requests"] if target not in ("trivial", "onequery") else 0
         # The targets take turns, round after round, so that a noisy moment on a shared machine
         # falls on all of them alike; the medians of the rounds are the figures.
         rounds: dict[str, list[dict]] = {target: [] for target in labels}
         print(f"\n{'round':<6}{'target':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
         for n in range(1, args.rounds + 1):
             for target in labels:
+                if target == "mix":
+                    forget_pool(pool)
                 r = run(
                     args.port, paths[target], args.connections, args.client_processes, args.duration
                 )
@@ -558,39 +637,56 @@ def main() -> None:
             }
             for target, runs in rounds.items()
         }
+
         # Each round's page and API against the trivial view of the same round (seconds apart,
         # so under the same load from the rest of the machine), then the median of those.
-        ratio = {
-            target: statistics.median(
-                r["rps"] / t["rps"] for r, t in zip(rounds[target], rounds["trivial"], strict=True)
-            )
-            for target in labels
-        }
-        print(f"\nmedian of {args.rounds} rounds")
+        def share(target: str, of: str) -> float:
+            pairs = zip(rounds[target], rounds[of], strict=True)
+            return statistics.median(r["rps"] / t["rps"] for r, t in pairs)
+
+        ratio = {target: share(target, "trivial") for target in labels}
+        vs_one = {target: share(target, "onequery") for target in labels}
+        print(f"\nmedian of {args.rounds} rounds; load average at the end: {load_average()}")
         header = f"{'target':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        print(f"{header}{'vs trivial':>12}")
+        print(f"{header}{'vs trivial':>12}{'vs 1-query':>12}")
         for target, m in median.items():
             print(
                 f"{labels[target]:<28}{m['rps']:>9.0f}{m['p50']:>9.1f}{m['p95']:>9.1f}"
-                f"{m['p99']:>9.1f}{ratio[target]:>12.2f}"
+                f"{m['p99']:>9.1f}{ratio[target]:>12.2f}{vs_one[target]:>12.2f}"
             )
         errors = sum(r["errors"] for runs in rounds.values() for r in runs)
-        answered = checked + warmed + sum(r["requests"] for t in ("page", "api") for r in rounds[t])
+        answered = checked + warmed + sum(r["requests"] for t in lookups for r in rounds[t])
         logged = wait_for_log(logged_before, answered)
         print(f"\nerrors: {errors}; log rows written: {logged} for {answered} lookups answered")
         if logged < answered:
             print(f"NOT every lookup was logged: {answered - logged} rows missing after 30 s")
-        for target in ("page", "api"):
-            met = ratio[target] >= 0.5 and median[target]["p99"] < 100
-            print(
-                f"{labels[target]}: {ratio[target]:.2f} of the trivial view's req/s, "
-                f"p99 {median[target]['p99']:.0f} ms: target (0.5, < 100 ms) "
-                + ("met" if met else "NOT met")
-            )
+        cold = args.cold or not env.get("REDIS_URL")
+        for target in lookups:
+            p99 = median[target]["p99"]
+            if target == "mix":
+                print(
+                    f"{labels[target]}: {ratio[target]:.2f} of the trivial view's req/s, "
+                    f"{vs_one[target]:.2f} of the one-query page's, p99 {p99:.0f} ms"
+                )
+            elif cold:  # issue 17: at least 0.8 of the one-query page, p99 under 100 ms
+                met = vs_one[target] >= 0.8 and p99 < 100
+                print(
+                    f"{labels[target]}: {vs_one[target]:.2f} of the one-query page's req/s, "
+                    f"p99 {p99:.0f} ms: target (0.8, < 100 ms) " + ("met" if met else "NOT met")
+                )
+            else:  # issue 17: at least 0.7 of the trivial view, p99 under 60 ms
+                met = ratio[target] >= 0.7 and p99 < 60
+                print(
+                    f"{labels[target]}: {ratio[target]:.2f} of the trivial view's req/s, "
+                    f"p99 {p99:.0f} ms: target (0.7, < 60 ms) " + ("met" if met else "NOT met")
+                )
     finally:
         if worker is not None:
             worker.terminate()
-            worker.wait(timeout=30)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a busy machine: do not leave gunicorn behind
+                worker.kill()
         if server is not None:
             server.terminate()
             try:

@@ -585,9 +585,13 @@ VERIFY_RATE = os.environ.get("VERIFY_RATE", "30/m")
 # With Redis, answers to lookups are kept ready there for this long (verification/store.py; a
 # status change shows at once, a renamed agency or office after at most this long), and the
 # lookup log is queued there and written to the database in batches this many seconds later.
-# VERIFY_CACHE_SECONDS=0 sends every lookup to the database, as without Redis.
+# VERIFY_CACHE_SECONDS=0 sends every lookup to the database (the rate limit and the log queue
+# stay in Redis).
 VERIFY_CACHE_SECONDS = _int("VERIFY_CACHE_SECONDS", 3600)
 VERIFY_LOG_FLUSH_SECONDS = _int("VERIFY_LOG_FLUSH_SECONDS", 5)
+# The lookup's query as a PostgreSQL prepared statement, one per connection (verification/
+# selectors.py); off behind a pooler that shares sessions (PgBouncer in transaction mode).
+VERIFY_PREPARE = _bool("VERIFY_PREPARE", default=True)
 VERIFICATION_LOG_SALT = _secret("VERIFICATION_LOG_SALT") or SECRET_KEY
 
 # ---------------------------------------------------------------------------------------------

@@ -9,56 +9,91 @@ template.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
+from django_countries import countries
 
-from applications.models import Invoice, LineItem
+from applications.models import Application, Invoice, LineItem
 from certificates.models import Certificate
+
+_MARK = "NUMBERMARK"
+
+
+@functools.lru_cache(maxsize=8)
+def _route(name: str) -> tuple[str, str]:
+    """The route's path around its number, reversed once: reverse() was a fifth of the cost
+    of building an answer (three to six links each)."""
+    before, after = reverse(name, kwargs={"number": _MARK}).split(_MARK)
+    return before, after
+
+
+def _path(name: str, number: str, code: str) -> str:
+    before, after = _route(name)
+    # Quoted as reverse() quotes a path: tests/verification/test_verification_answers.py.
+    number = quote(number, safe=RFC3986_SUBDELIMS + "/~:@")
+    return f"{before}{number}{after}?{urlencode({'code': code})}"
 
 
 def verify_path(certificate: Certificate) -> str:
     """The QR link's path: /verify/<number>/?code=<code>."""
-    url = reverse("verification:verify-certificate", kwargs={"number": certificate.number})
-    return f"{url}?{urlencode({'code': certificate.verification_code})}"
+    return _path(
+        "verification:verify-certificate", certificate.number, certificate.verification_code
+    )
 
 
 def pdf_path(certificate: Certificate) -> str:
-    url = reverse("verification:pdf", kwargs={"number": certificate.number})
-    return f"{url}?{urlencode({'code': certificate.verification_code})}"
+    return _path("verification:pdf", certificate.number, certificate.verification_code)
 
 
 def credential_path(certificate: Certificate) -> str:
-    url = reverse("verification:credential-download", kwargs={"number": certificate.number})
-    return f"{url}?{urlencode({'code': certificate.verification_code})}"
+    return _path(
+        "verification:credential-download", certificate.number, certificate.verification_code
+    )
+
+
+# What an answer is built as: the page (its body without the layout, and the whole page for a
+# visitor without cookies), the API's JSON document, or neither (the PDF and credential
+# downloads only need to know that number and code match).
+PAGE = "page"
+DOCUMENT = "document"
+KINDS = frozenset({PAGE, DOCUMENT})
+# The kept fields of each kind (verification/store.py).
+KIND_FIELDS = {PAGE: ("body", "page"), DOCUMENT: ("document",)}
 
 
 @dataclass(frozen=True)
 class Answer:
     certificate_id: int
     title: str
-    body: SafeString  # the answer, without the layout
-    page: str  # the whole page, for an anonymous visitor without cookies
-    document: str  # the API's JSON
+    body: SafeString  # the answer, without the layout ("" if the page was not asked for)
+    page: str  # the whole page, for an anonymous visitor without cookies (likewise)
+    document: str  # the API's JSON ("" if it was not asked for)
 
     def as_text(self) -> dict[str, str]:
-        """The fields as strings, for storing."""
-        return {
-            "id": str(self.certificate_id),
-            "title": self.title,
-            "body": str(self.body),
-            "page": self.page,
-            "document": self.document,
-        }
+        """The fields as strings, for storing: those of the kinds that were built."""
+        fields = {"id": str(self.certificate_id), "title": self.title}
+        if self.page:
+            fields |= {"body": str(self.body), "page": self.page}
+        if self.document:
+            fields["document"] = self.document
+        return fields
 
     @classmethod
     def from_text(cls, fields: dict[str, str]) -> Answer:
@@ -66,9 +101,9 @@ class Answer:
         return cls(
             certificate_id=int(fields["id"]),
             title=fields["title"],
-            body=mark_safe(fields["body"]),  # noqa: S308
-            page=fields["page"],
-            document=fields["document"],
+            body=mark_safe(fields.get("body", "")),  # noqa: S308
+            page=fields.get("page", ""),
+            document=fields.get("document", ""),
         )
 
 
@@ -79,92 +114,260 @@ def _anonymous_request() -> HttpRequest:
     return request
 
 
+def _scaled(text: str, places: int) -> Decimal:
+    # As Django's DecimalField reads it: the field's scale whatever the database returned
+    # (PostgreSQL's numeric text has it; SQLite's does not: "450.5", "1200").
+    return Decimal(text).quantize(Decimal(1).scaleb(-places))
+
+
+_QUANTITY = LineItem._meta.get_field("quantity").decimal_places  # type: ignore[union-attr]
+_WEIGHT = LineItem._meta.get_field("gross_weight_kg").decimal_places  # type: ignore[union-attr]
+_VALUE = LineItem._meta.get_field("fob_value").decimal_places  # type: ignore[union-attr]
+_STATUS = dict(Certificate.Status.choices)
+_TYPES = dict(Application._meta.get_field("certificate_type").flatchoices)
+
+
+def _country(code: str) -> dict[str, str] | None:
+    return {"code": code, "name": countries.name(code)} if code else None
+
+
+def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
+    """What the answer shows, from selectors.certificate_answer_row: the shape the templates
+    read from a certificate (certificate.application.office.name, ...) in plain dicts."""
+    replacement = (
+        {"number": row["superseded_by__number"], "code": row["superseded_by__verification_code"]}
+        if row["superseded_by__number"]
+        else None
+    )
+    agreement = (
+        {"code": row["application__agreement__code"], "name": row["application__agreement__name"]}
+        if row["application__agreement__code"]
+        else None
+    )
+    goods = sorted(row["goods"] or (), key=lambda item: item["position"])
+    items = [
+        {
+            **item,
+            "quantity": _scaled(item["quantity"], _QUANTITY),
+            "gross_weight_kg": _scaled(item["gross_weight_kg"], _WEIGHT),
+            "fob_value": _scaled(item["fob_value"], _VALUE),
+        }
+        for item in goods
+    ]
+    invoices = [
+        {"number": i["number"], "date": dt.date.fromisoformat(i["date"][:10]), "id": i["id"]}
+        for i in row["invoice_rows"] or ()
+    ]
+    invoices.sort(key=lambda i: (i["date"], i["id"]))
+    certificate_type = row["application__certificate_type"]
+    return {
+        "pk": row["id"],
+        "number": row["number"],
+        "verification_code": row["verification_code"],
+        "sha256": row["sha256"],
+        "status": row["status"],
+        "get_status_display": _STATUS.get(row["status"], row["status"]),
+        "issued_at": row["issued_at"],
+        "revoked_at": row["revoked_at"],
+        "revocation_reason": row["revocation_reason"],
+        "exporter_name": row["exporter_name"],
+        "superseded_by": replacement,
+        "application": {
+            "certificate_type": certificate_type,
+            "get_certificate_type_display": _TYPES.get(certificate_type, certificate_type),
+            "agreement": agreement,
+            "agency": {
+                "code": row["application__agency__code"],
+                "name": row["application__agency__name"],
+            },
+            "office": {
+                "code": row["application__office__code"],
+                "name": row["application__office__name"],
+                "city": row["application__office__city"],
+            },
+            "destination_country": _country(row["application__destination_country"]),
+            "consignee_country": _country(row["application__consignee_country"]),
+            "consignee_name": row["application__consignee_name"],
+        },
+        "items": items,
+        "invoices": invoices,
+    }
+
+
+def _facts_of(
+    certificate: Certificate, items: list[LineItem], invoices: list[Invoice]
+) -> dict[str, Any]:
+    """The same facts from model instances (selectors.certificate_by_number and friends)."""
+    c, application = certificate, certificate.application
+    replacement = c.superseded_by
+    row = {
+        "id": c.pk,
+        "number": c.number,
+        "verification_code": c.verification_code,
+        "sha256": c.sha256,
+        "status": c.status,
+        "issued_at": c.issued_at,
+        "revoked_at": c.revoked_at,
+        "revocation_reason": c.revocation_reason,
+        "superseded_by__number": replacement.number if replacement else None,
+        "superseded_by__verification_code": replacement.verification_code if replacement else None,
+        "application__certificate_type": application.certificate_type,
+        "application__consignee_name": application.consignee_name,
+        "application__destination_country": application.destination_country.code,
+        "application__consignee_country": application.consignee_country.code or "",
+        "application__agency__code": application.agency.code,
+        "application__agency__name": application.agency.name,
+        "application__office__code": application.office.code,
+        "application__office__name": application.office.name,
+        "application__office__city": application.office.city,
+        "application__agreement__code": application.agreement.code
+        if application.agreement
+        else None,
+        "application__agreement__name": application.agreement.name
+        if application.agreement
+        else None,
+        "exporter_name": getattr(c, "exporter_name", ""),
+        "goods": [
+            {
+                "position": i.position,
+                "description": i.description,
+                "hs_code": i.hs_code,
+                "quantity": str(i.quantity),
+                "unit": i.unit,
+                "gross_weight_kg": str(i.gross_weight_kg),
+                "fob_value": str(i.fob_value),
+                "fob_currency": i.fob_currency,
+            }
+            for i in items
+        ],
+        "invoice_rows": [
+            {"id": i.pk, "number": i.number, "date": i.date.isoformat()} for i in invoices
+        ],
+    }
+    return answer_facts(row)
+
+
+def answer_from_facts(facts: dict[str, Any], kinds: frozenset[str] = KINDS) -> Answer:
+    """Build the answer's kinds that were asked for, each once: the page renders two templates
+    (the answer, then the layout around it), the API's document none."""
+    title = f"Certificate {facts['number']}: {facts['get_status_display']}"
+    answer = Answer(
+        certificate_id=facts["pk"], title=title, body=mark_safe(""), page="", document=""
+    )
+    if DOCUMENT in kinds:
+        document = facts_document(facts)
+        answer = replace(answer, document=json.dumps(document, cls=DjangoJSONEncoder))
+    if PAGE in kinds:
+        code = facts["verification_code"]
+        replacement = facts["superseded_by"]
+        context = {
+            "certificate": facts,
+            "items": facts["items"],
+            "invoices": facts["invoices"],
+            "pdf_url": _path("verification:pdf", facts["number"], code),
+            "credential_url": _path("verification:credential-download", facts["number"], code),
+            "replacement_url": (
+                _path("verification:verify-certificate", replacement["number"], replacement["code"])
+                if replacement
+                else ""
+            ),
+        }
+        body = render_to_string("verification/_answer.html", context, request=_anonymous_request())
+        answer = replace(answer, body=mark_safe(body))  # noqa: S308 (autoescaped just above)
+        head, middle, tail = _page_shell()
+        answer = replace(answer, page=f"{head}{escape(title)}{middle}{body}{tail}")
+    return answer
+
+
+_TITLE, _BODY = "\x00title\x00", "\x00body\x00"
+
+
+@functools.lru_cache(maxsize=1)
+def _page_shell() -> tuple[str, str, str]:
+    """verification/answer.html (the site layout) as an anonymous visitor without cookies sees
+    it, cut where the title and the answer go: rendered once per process instead of once per
+    answer. For that visitor the layout depends on settings alone (no user, no messages, no
+    form), and a change of settings clears it (tests)."""
+    placeholder = Answer(0, _TITLE, mark_safe(_BODY), "", "")  # noqa: S308 (a constant)
+    page = render_to_string(
+        "verification/answer.html", {"answer": placeholder}, request=_anonymous_request()
+    )
+    head, rest = page.split(_TITLE)
+    middle, tail = rest.split(_BODY)
+    return head, middle, tail
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs: Any) -> None:
+    _page_shell.cache_clear()
+    _route.cache_clear()
+
+
 def answer_build(
     certificate: Certificate, items: list[LineItem], invoices: list[Invoice]
 ) -> Answer:
-    """Render the answer for a certificate read by selectors.certificate_by_number."""
-    replacement = certificate.superseded_by
-    context = {
-        "certificate": certificate,
-        "items": items,
-        "invoices": invoices,
-        "pdf_url": pdf_path(certificate),
-        "credential_url": credential_path(certificate),
-        "replacement_url": verify_path(replacement) if replacement else "",
-    }
-    request = _anonymous_request()
-    body = render_to_string("verification/_answer.html", context, request=request)
-    title = f"Certificate {certificate.number}: {certificate.get_status_display()}"
-    document = certificate_document(certificate, items, invoices)
-    answer = Answer(
-        certificate_id=certificate.pk,
-        title=title,
-        body=mark_safe(body),  # noqa: S308 (rendered with autoescaping just above)
-        page="",
-        document=json.dumps(document, cls=DjangoJSONEncoder),
-    )
-    page = render_to_string("verification/answer.html", {"answer": answer}, request=request)
-    return replace(answer, page=page)
+    """Render every kind of the answer for a certificate read by selectors.certificate_by_number."""
+    return answer_from_facts(_facts_of(certificate, items, invoices))
 
 
 def certificate_document(
     certificate: Certificate, items: list[LineItem], invoices: list[Invoice]
 ) -> dict[str, Any]:
+    """The API's document for model instances (see facts_document)."""
+    return facts_document(_facts_of(certificate, items, invoices))
+
+
+def facts_document(facts: dict[str, Any]) -> dict[str, Any]:
     """The facts the verification page shows, for customs and bank systems: what a customs
     officer compares box by box with a paper copy."""
-    c = certificate
-    application = c.application
-    agreement = application.agreement
-    replacement = c.superseded_by
+    c = facts
+    application = c["application"]
+    agreement = application["agreement"]
+    replacement = c["superseded_by"]
+    number, code = c["number"], c["verification_code"]
     return {
-        "number": c.number,
-        "status": c.status,
-        "issued_at": c.issued_at.isoformat(),
-        "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
-        "revocation_reason": c.revocation_reason or None,
+        "number": number,
+        "status": c["status"],
+        "issued_at": c["issued_at"].isoformat(),
+        "revoked_at": c["revoked_at"].isoformat() if c["revoked_at"] else None,
+        "revocation_reason": c["revocation_reason"] or None,
         "superseded_by": (
             {
-                "number": replacement.number,
-                "verification_url": settings.SITE_URL + verify_path(replacement),
+                "number": replacement["number"],
+                "verification_url": settings.SITE_URL
+                + _path(
+                    "verification:verify-certificate", replacement["number"], replacement["code"]
+                ),
             }
             if replacement
             else None
         ),
-        "certificate_type": application.certificate_type,
-        "agreement": {"code": agreement.code, "name": agreement.name} if agreement else None,
-        "issuing_agency": {"code": application.agency.code, "name": application.agency.name},
-        "office": {
-            "code": application.office.code,
-            "name": application.office.name,
-            "city": application.office.city,
-        },
-        "exporter": {"name": c.exporter_name},
-        "destination_country": {
-            "code": application.destination_country.code,
-            "name": application.destination_country.name,
-        },
-        "consignee": {"name": application.consignee_name},
-        "invoices": [{"number": i.number, "date": i.date.isoformat()} for i in invoices],
-        "consignee_country": (
-            {"code": application.consignee_country.code, "name": application.consignee_country.name}
-            if application.consignee_country
-            else None
-        ),
+        "certificate_type": application["certificate_type"],
+        "agreement": agreement,
+        "issuing_agency": application["agency"],
+        "office": application["office"],
+        "exporter": {"name": c["exporter_name"]},
+        "destination_country": application["destination_country"],
+        "consignee": {"name": application["consignee_name"]},
+        "invoices": [{"number": i["number"], "date": i["date"].isoformat()} for i in c["invoices"]],
+        "consignee_country": application["consignee_country"],
         "items": [
             {
-                "position": item.position,
-                "description": item.description,
-                "hs_code": item.hs_code,
-                "quantity": str(item.quantity),
-                "unit": item.unit,
-                "gross_weight_kg": str(item.gross_weight_kg),
-                "fob_value": {"amount": str(item.fob_value), "currency": item.fob_currency},
+                "position": item["position"],
+                "description": item["description"],
+                "hs_code": item["hs_code"],
+                "quantity": str(item["quantity"]),
+                "unit": item["unit"],
+                "gross_weight_kg": str(item["gross_weight_kg"]),
+                "fob_value": {"amount": str(item["fob_value"]), "currency": item["fob_currency"]},
             }
-            for item in items
+            for item in c["items"]
         ],
-        "sha256": c.sha256,
-        "pdf_url": settings.SITE_URL + pdf_path(c),
+        "sha256": c["sha256"],
+        "pdf_url": settings.SITE_URL + _path("verification:pdf", number, code),
         # The Verifiable Credential (vc+jwt); 404 for a certificate issued before credentials.
-        "credential_url": settings.SITE_URL + credential_path(c),
-        "verification_url": settings.SITE_URL + verify_path(c),
+        "credential_url": settings.SITE_URL
+        + _path("verification:credential-download", number, code),
+        "verification_url": settings.SITE_URL
+        + _path("verification:verify-certificate", number, code),
     }

@@ -8,6 +8,7 @@ ever holding the address itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -28,7 +29,7 @@ from certificates.models import Certificate
 from durable.ratelimit import rate_counter_hit
 
 from . import selectors, store, tasks
-from .answers import Answer, answer_build
+from .answers import KINDS, Answer, answer_facts, answer_from_facts
 from .models import VerificationLog
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def client_hash(address: str) -> str:
     return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
 
 
+@functools.lru_cache(maxsize=8)
 def _parse_rate(rate: str) -> tuple[int, int]:
     """'30/m' -> (30, 60): requests allowed, and the window in seconds."""
     match = _RATE.fullmatch(rate.strip())
@@ -93,39 +95,51 @@ def _flush_soon(queued: int) -> None:
         tasks.verification_log_flush.apply_async(countdown=settings.VERIFY_LOG_FLUSH_SECONDS)
 
 
-def _answer_from_database(number: str, code: str) -> Answer | None:
-    candidate = selectors.certificate_by_number(number)
-    expected = candidate.verification_code if candidate is not None else _DUMMY_CODE
+def _answer_from_database(number: str, code: str, kinds: frozenset[str] = KINDS) -> Answer | None:
+    """One query (selectors.certificate_answer_row: the certificate, its goods and invoices),
+    then the kinds of the answer asked for, each built once."""
+    row = selectors.certificate_answer_row(number)
+    expected = row["verification_code"] if row is not None else _DUMMY_CODE
     code_matches = hmac.compare_digest(expected.encode(), code.encode())
-    if candidate is None or not code_matches:
+    if row is None or not code_matches:
         return None
-    return answer_build(
-        candidate,
-        selectors.certificate_items(candidate),
-        selectors.certificate_invoices(candidate),
-    )
+    return answer_from_facts(answer_facts(row), kinds)
 
 
 def _lookup_kept(
-    *, number: str, code: str, limit_key: str, row: dict[str, str]
+    *, number: str, code: str, limit_key: str, row: dict[str, str], kinds: frozenset[str]
 ) -> tuple[Answer | None, bool]:
-    """The lookup with Redis: (answer, whether it was logged)."""
+    """The lookup with Redis: (answer, whether it was logged). A kept answer costs one round
+    trip (the rate limit, the answer and its log row); a first lookup two (that one, then its
+    log row and the answer it keeps) and one query; a miss two (then its log row) and one query.
+    """
     limit, period = _parse_rate(settings.VERIFY_RATE)
     fetched = store.fetch(
-        number=number, code=code, limit_key=limit_key, limit=limit, period=period, log_row=row
+        number=number,
+        code=code,
+        limit_key=limit_key,
+        limit=limit,
+        period=period,
+        log_row=row,
+        kinds=kinds,
     )
     if fetched.limited:
         raise Ratelimited()
     if fetched.answer is not None:  # the fetch queued the log row itself
         _flush_soon(fetched.queued)
         return fetched.answer, True
-    answer = _answer_from_database(number, code)
-    if answer is not None:
+    answer = _answer_from_database(number, code, kinds)
+    if answer is None:
         # A miss makes no token: only the rate counter and the log row mark it in Redis.
-        token = fetched.token or store.token_create(number)
-        if token is not None:
-            store.keep(number=number, code=code, token=token, answer=answer)
-    return answer, False
+        return None, False
+    if store.keeps_answers():
+        queued = store.keep_and_log(
+            number=number, code=code, token=fetched.token, answer=answer, log_row=row
+        )
+    else:
+        queued = store.log_push(certificate_id=answer.certificate_id, row=row)
+    _flush_soon(queued)
+    return answer, True
 
 
 def _limit_in_cache(limit_key: str) -> None:
@@ -175,7 +189,12 @@ def verification_limit_in_database(limit_key: str) -> None:
 
 
 def verification_lookup(
-    *, number: str, code: str, channel: str, client_address: str
+    *,
+    number: str,
+    code: str,
+    channel: str,
+    client_address: str,
+    kinds: frozenset[str] = KINDS,
 ) -> Answer | None:
     """The answer for this number and verification code (None if they do not match), logged.
 
@@ -189,6 +208,9 @@ def verification_lookup(
     code is usually answered from the kept answer (verification/store.py); if Redis fails,
     the lookup is answered from the database, limited by a count kept there. A miss is
     logged without a certificate, so failed guesses never show up in an exporter's count.
+
+    `kinds` (answers.PAGE, answers.DOCUMENT) are the forms of the answer the caller shows;
+    only those are built (none for a download, which only needs the certificate's id).
     """
     number, code = normalise_number(number), normalise_code(code)
     client = client_hash(client_address)
@@ -197,14 +219,16 @@ def verification_lookup(
     logged = False
     if store.enabled():
         try:
-            answer, logged = _lookup_kept(number=number, code=code, limit_key=limit_key, row=row)
+            answer, logged = _lookup_kept(
+                number=number, code=code, limit_key=limit_key, row=row, kinds=kinds
+            )
         except RedisError:
             logger.warning("Redis is unavailable: the lookup is answered from the database")
             verification_limit_in_database(limit_key)
-            answer = _answer_from_database(number, code)
+            answer = _answer_from_database(number, code, kinds)
     else:
         _limit_in_cache(limit_key)
-        answer = _answer_from_database(number, code)
+        answer = _answer_from_database(number, code, kinds)
     if answer is None:
         _log(None, {**row, "outcome": VerificationLog.Outcome.NOT_FOUND})
     elif not logged:

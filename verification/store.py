@@ -45,13 +45,17 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from .answers import Answer
-
-_FIELDS = ("token", "code", "id", "title", "body", "page", "document")
+from .answers import KIND_FIELDS, KINDS, Answer
 
 
 def enabled() -> bool:
-    return bool(settings.REDIS_URL) and settings.VERIFY_CACHE_SECONDS > 0
+    """Redis counts the lookups' rate limit and queues their log rows."""
+    return bool(settings.REDIS_URL)
+
+
+def keeps_answers() -> bool:
+    """Redis also keeps answers (VERIFY_CACHE_SECONDS=0: every lookup reads the database)."""
+    return enabled() and settings.VERIFY_CACHE_SECONDS > 0
 
 
 @functools.lru_cache(maxsize=4)
@@ -77,23 +81,47 @@ def _code_digest(number: str, code: str) -> str:
 
 
 # One round trip for a lookup: count it against the client's limit and, unless that is
-# exceeded, read the number's version token and kept answer; when the answer is current and
-# for this code, queue the log row too. KEYS: rate counter, version token, kept answer, log
-# queue. ARGV: window in seconds, limit, digest of number and code, the log row but for its
-# certificate (JSON). The fields read are _FIELDS. The digests are compared in the
-# script, not in constant time: timing could tell how much of a SHA-256 matched, which says
-# nothing of the code.
+# exceeded, read the number's version token and kept answer; when the answer is current, for
+# this code and holds the kinds asked for, queue the log row too. KEYS: rate counter, version
+# token, kept answer, log queue. ARGV: window in seconds, limit, digest of number and code, the
+# log row but for its certificate (JSON), then the fields of the kinds asked for
+# (answers.KIND_FIELDS). The digests are compared in the script, not in constant time: timing
+# could tell how much of a SHA-256 matched, which says nothing of the code.
 _LOOKUP = """
 redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
 local count = redis.call('INCR', KEYS[1])
 if count > tonumber(ARGV[2]) then return {count} end
 local token = redis.call('GET', KEYS[2])
 if not token then return {count, false} end
-local kept = redis.call(
-  'HMGET', KEYS[3], 'token', 'code', 'id', 'title', 'body', 'page', 'document')
+local kept = redis.call('HMGET', KEYS[3], 'token', 'code', 'id', 'title', unpack(ARGV, 5))
 if kept[1] ~= token or kept[2] ~= ARGV[3] then return {count, token} end
+for i = 5, #kept do if not kept[i] then return {count, token} end end
 local queued = redis.call('RPUSH', KEYS[4], kept[3] .. ' ' .. ARGV[4])
 return {count, token, queued, unpack(kept, 3)}
+"""
+
+# One round trip after the database answered a lookup with a certificate: queue its log row
+# and keep the kinds of the answer just built. KEYS: version token, kept answer, log queue.
+# ARGV: the token the lookup read before the database ('' if none), a new token (made only if
+# the number has none: a first lookup), the token's and the answer's lifetimes, the digest of
+# number and code, the log row, then field, value pairs. Nothing is kept unless the number's
+# token is still the one read before the database (a change in between sets a new one); kept
+# fields of another token or code are dropped first, so that kinds built from different
+# states never mix. Returns the log queue's length.
+_KEEP = """
+local queued = redis.call('RPUSH', KEYS[3], ARGV[6])
+local token = ARGV[1]
+if token == '' then
+  if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then return queued end
+  token = ARGV[2]
+elseif redis.call('GET', KEYS[1]) ~= token then
+  return queued
+end
+local kept = redis.call('HMGET', KEYS[2], 'token', 'code')
+if kept[1] ~= token or kept[2] ~= ARGV[5] then redis.call('DEL', KEYS[2]) end
+redis.call('HSET', KEYS[2], 'token', token, 'code', ARGV[5], unpack(ARGV, 7))
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return queued
 """
 
 
@@ -102,22 +130,39 @@ def _lookup_script(url: str) -> Any:
     return _client_for(url).register_script(_LOOKUP)
 
 
+@functools.lru_cache(maxsize=4)
+def _keep_script(url: str) -> Any:
+    return _client_for(url).register_script(_KEEP)
+
+
 @dataclass(frozen=True)
 class Fetched:
     count: int  # this client's requests in the current window, this one included
     limited: bool  # over the limit: nothing was read
     token: str | None  # the certificate number's version token, if it has one
-    answer: Answer | None  # the kept answer, if it is current and for this code
+    answer: Answer | None  # the kept answer, if it is current, for this code, of these kinds
     queued: int = 0  # with an answer: the log queue's length, its row included
 
 
+def _fields(kinds: frozenset[str]) -> list[str]:
+    return [name for kind in sorted(kinds) for name in KIND_FIELDS[kind]]
+
+
 def fetch(
-    *, number: str, code: str, limit_key: str, limit: int, period: int, log_row: dict[str, str]
+    *,
+    number: str,
+    code: str,
+    limit_key: str,
+    limit: int,
+    period: int,
+    log_row: dict[str, str],
+    kinds: frozenset[str] = KINDS,
 ) -> Fetched:
     """Count the request; read what is kept for the number; log a found answer."""
     counter = _key("rl", limit_key, str(int(time.time()) // period))
     keys = [counter, _key("t", number), _key("a", number), _key("log")]
-    args = [period, limit, _code_digest(number, code), json.dumps(log_row)]
+    fields = _fields(kinds)
+    args = [period, limit, _code_digest(number, code), json.dumps(log_row), *fields]
     count, *rest = _lookup_script(settings.REDIS_URL)(keys=keys, args=args)
     if not rest:
         return Fetched(count=count, limited=True, token=None, answer=None)
@@ -125,10 +170,25 @@ def fetch(
     if len(rest) == 1:
         return Fetched(count=count, limited=False, token=token, answer=None)
     queued, *values = rest[1:]
-    kept = {name: value.decode() for name, value in zip(_FIELDS[2:], values, strict=True)}
+    names = ("id", "title", *fields)
+    kept = {name: value.decode() for name, value in zip(names, values, strict=True)}
     return Fetched(
         count=count, limited=False, token=token, answer=Answer.from_text(kept), queued=queued
     )
+
+
+def keep_and_log(
+    *, number: str, code: str, token: str | None, answer: Answer, log_row: dict[str, str]
+) -> int:
+    """After the database answered with a certificate: queue the log row and keep the answer
+    (under `token`, read before the database; a first lookup's token is made here). One round
+    trip; returns the log queue's length."""
+    ttl = settings.VERIFY_CACHE_SECONDS
+    item = f"{answer.certificate_id} {json.dumps(log_row)}"
+    pairs = [part for pair in answer.as_text().items() for part in pair]
+    keys = [_key("t", number), _key("a", number), _key("log")]
+    args = [token or "", secrets.token_hex(8), 2 * ttl, ttl, _code_digest(number, code), item]
+    return int(_keep_script(settings.REDIS_URL)(keys=keys, args=[*args, *pairs]))
 
 
 def count(*, limit_key: str, period: int) -> int:
@@ -168,10 +228,12 @@ def token_claim(number: str) -> str:
 
 
 def keep(*, number: str, code: str, token: str, answer: Answer) -> None:
-    """Keep an answer read from the database after `token` was read."""
+    """Keep an answer read from the database after `token` was read (its kinds replace what
+    was kept under another token or code)."""
     key = _key("a", number)
     fields = {"token": token, "code": _code_digest(number, code), **answer.as_text()}
     with _client().pipeline(transaction=True) as pipe:
+        pipe.delete(key)
         pipe.hset(key, mapping=fields)
         pipe.expire(key, settings.VERIFY_CACHE_SECONDS)
         pipe.execute()
@@ -186,7 +248,7 @@ def _forget_now(number: str) -> None:
 
 def forget(number: str) -> None:
     """The certificate's answer changes: now (inside the caller's transaction) and after commit."""
-    if not enabled():
+    if not keeps_answers():
         return
     _forget_now(number)
     # After the commit a failure can only be logged (robust=True): the answers kept before the

@@ -25,7 +25,7 @@ from certificates.selectors import certificate_pdf_bytes
 from coo_portal.body_limit import accepts_upload
 from coo_portal.clientip import client_ip
 
-from .answers import Answer, credential_path, pdf_path, verify_path
+from .answers import DOCUMENT, PAGE, Answer, credential_path, pdf_path, verify_path
 from .credentials import (
     STATUS_LIST_MAX_AGE,
     agency_did_document,
@@ -44,6 +44,9 @@ from .services import (
 
 NOT_FOUND_MESSAGE = "No certificate matches this number and code."
 
+
+# The forms of an answer each view shows (services.verification_lookup builds only those).
+_PAGE, _DOCUMENT, _NOTHING = frozenset({PAGE}), frozenset({DOCUMENT}), frozenset()
 
 _NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
@@ -96,6 +99,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         code=form.cleaned_data["code"],
         channel=VerificationLog.Channel.PAGE,
         client_address=client_ip(request),
+        kinds=_PAGE,
     )
     return _answer(request, answer)
 
@@ -114,6 +118,7 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
         code=code,
         channel=VerificationLog.Channel.QR,
         client_address=client_ip(request),
+        kinds=_PAGE,
     )
     return _answer(request, answer)
 
@@ -127,6 +132,7 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.PAGE,
         client_address=client_ip(request),
+        kinds=_NOTHING,
     )
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
@@ -223,6 +229,7 @@ def credential_download(request: HttpRequest, number: str) -> HttpResponse:
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.PAGE,
         client_address=client_ip(request),
+        kinds=_NOTHING,
     )
     issued = (
         Credential.objects.filter(certificate_id=answer.certificate_id).exclude(jwt="").first()
@@ -312,6 +319,7 @@ def api_certificate(request: HttpRequest, number: str) -> HttpResponse:
         code=request.GET.get("code", ""),
         channel=VerificationLog.Channel.API,
         client_address=client_ip(request),
+        kinds=_DOCUMENT,
     )
     if answer is None:
         return JsonResponse({"error": "not_found", "detail": NOT_FOUND_MESSAGE}, status=404)

@@ -1,39 +1,56 @@
 """Acceptance 6: the page and the API cost a fixed, small number of queries.
 
-One for the certificate with its agency, office, agreement, exporter and replacement, one for
-its goods, one for its invoices (box 10, which a verifier compares with the paper), one to log
-the lookup: four, however many goods and whatever the status.
+A lookup the database answers (a first lookup, a wrong code, any lookup without Redis) is one
+query: the certificate with its agency, office, agreement, exporter, replacement, goods and
+invoices (box 10, which a verifier compares with the paper) in one row
+(selectors.certificate_answer_row), however many goods and whatever the status. Its log row is
+queued in Redis (written later in a batch) or, without Redis, one INSERT.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from coo_portal.celery import app as celery_app
 from tests.verification.factories import CertificateFactory, LineItemFactory
-from tests.verification.helpers import look_up, supersede
+from tests.verification.helpers import CHANNELS, look_up, supersede
+from verification import selectors
 
 pytestmark = pytest.mark.django_db
 
 NUMBER, CODE = "EIC/2026/MUM/0000123", "K7PX2M9QRT4W"
-FOUND, MISSED = 4, 2  # a miss never reads the goods
+
+
+@pytest.fixture
+def cold(settings, monkeypatch):
+    """No answer kept (every lookup is a first lookup); the budget: one query, plus the log
+    row's INSERT when there is no Redis to queue it in (with Redis the row waits there for the
+    batch, which the tests' eager Celery would otherwise write at once)."""
+    settings.VERIFY_CACHE_SECONDS = 0
+    # On PostgreSQL a connection's first lookup prepares the statement (one query more, once).
+    selectors.certificate_answer_row("")
+    if settings.REDIS_URL:
+        monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+        return 1
+    return 2
 
 
 @pytest.mark.parametrize("channel", ["page", "qr", "api"])
-def test_a_lookup_costs_four_queries(client, certificate, channel, django_assert_num_queries):
-    with django_assert_num_queries(FOUND):
+def test_a_lookup_costs_one_query(client, certificate, channel, cold, django_assert_num_queries):
+    with django_assert_num_queries(cold):
         response = look_up(client, channel, NUMBER, CODE)
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("channel", ["page", "qr", "api"])
 def test_forty_goods_and_a_replacement_cost_no_more(
-    client, certificate, channel, django_assert_num_queries
+    client, certificate, channel, cold, django_assert_num_queries
 ):
     for position in range(4, 41):
         LineItemFactory(application=certificate.application, position=position)
     replacement = CertificateFactory(application__office=certificate.office, sequence=124)
     supersede(certificate, by=replacement)
-    with django_assert_num_queries(FOUND):
+    with django_assert_num_queries(cold):
         response = look_up(client, channel, NUMBER, CODE)
     assert b"SUPERSEDED" in response.content or b"superseded" in response.content
     assert response.content.count(b"Cotton knitted T-shirts") >= 38
@@ -41,9 +58,54 @@ def test_forty_goods_and_a_replacement_cost_no_more(
 
 @pytest.mark.parametrize("channel", ["page", "qr", "api"])
 def test_a_wrong_number_and_a_wrong_code_cost_the_same(
-    client, certificate, channel, django_assert_num_queries
+    client, certificate, channel, cold, django_assert_num_queries
 ):
-    with django_assert_num_queries(MISSED):
+    with django_assert_num_queries(cold):
         look_up(client, channel, "EIC/2026/MUM/0009999", CODE)
-    with django_assert_num_queries(MISSED):
+    with django_assert_num_queries(cold):
         look_up(client, channel, NUMBER, "WRONGCODE")
+
+
+def test_a_first_lookup_with_kept_answers_costs_one_query_and_is_queued(
+    client, certificate, settings, monkeypatch, django_assert_num_queries
+):
+    """With answers kept, a first lookup keeps its answer and queues its log row in one more
+    Redis round trip, besides the one query."""
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set")
+    from verification import store
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    before = store.log_length()
+    for channel in CHANNELS:
+        with django_assert_num_queries(1):
+            assert look_up(client, channel, "EIC/2026/MUM/0009999", CODE).status_code == 404
+    with django_assert_num_queries(1):
+        assert look_up(client, "api", NUMBER, CODE).json()["status"] == "valid"
+    with django_assert_num_queries(0):
+        assert look_up(client, "api", NUMBER, CODE).json()["status"] == "valid"
+    assert store.log_length() == before + 5
+
+
+def test_a_connection_prepares_the_lookup_once_on_postgresql(
+    certificate, settings, django_assert_num_queries
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    selectors.certificate_answer_row("")
+    with connection.cursor() as cursor:  # as on a new connection
+        cursor.execute("DEALLOCATE coo_verify_answer")
+    connection._coo_verify_prepared_on = None
+    with django_assert_num_queries(2) as first:
+        assert selectors.certificate_answer_row(NUMBER)["verification_code"] == CODE
+    assert first.captured_queries[0]["sql"].startswith("PREPARE coo_verify_answer AS SELECT")
+    with django_assert_num_queries(1) as again:
+        row = selectors.certificate_answer_row(NUMBER)
+    assert again.captured_queries[0]["sql"].startswith("EXECUTE coo_verify_answer(")
+    settings.VERIFY_PREPARE = False
+    with django_assert_num_queries(1) as plain:
+        assert selectors.certificate_answer_row(NUMBER) == row
+    assert plain.captured_queries[0]["sql"].startswith("SELECT")
+    assert [item["position"] for item in row["goods"]] != []

@@ -223,3 +223,20 @@ def test_pages_are_public_and_not_cached(client, certificate):
     response = client.get(qr_url(NUMBER, CODE))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "number", ["EIC/2026/MUM/0000123", "A B/ü?#%&=+", "//x", "EIC/2026/MUM/0000123/"]
+)
+def test_the_answers_links_are_reversed_as_django_reverses_them(number):
+    from django.urls import reverse
+
+    from verification.answers import _path
+
+    for name in (
+        "verification:verify-certificate",
+        "verification:pdf",
+        "verification:credential-download",
+    ):
+        expected = reverse(name, kwargs={"number": number}) + "?code=K7"
+        assert _path(name, number, "K7") == expected

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 from pathlib import Path
 
 import environ
@@ -344,6 +345,9 @@ CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_IMAGE_SIZE = (150, 50)
 CAPTCHA_FONT_SIZE = 34
+# The spoken alternative to the image ("Listen to the code"): Debian's flite. Without it the
+# widget offers no audio link (`.ci/run` installs flite).
+CAPTCHA_FLITE_PATH = os.environ.get("CAPTCHA_FLITE_PATH") or shutil.which("flite")
 
 # ---------------------------------------------------------------------------------------------
 # Email and SMS

@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -91,11 +92,21 @@ def _code_accepted(state: dict, code: str) -> tuple[User, TOTPDevice] | None:
     if device is None:
         logger.warning("officer %s has no authenticator device", user.username)
         return None
-    allowed, _ = device.verify_is_allowed()
-    if allowed and device.verify_token(code):
+    if _device_allows(device) and device.verify_token(code):
         return user, device
     logger.warning("officer second factor failed for %s", user.username)
     return None
+
+
+def _device_allows(device: TOTPDevice) -> bool:
+    """django-otp's own back-off (1 s, 2 s, 4 s... after each wrong code) would refuse the right
+    code typed straight after a typo, so it is off (OTP_TOTP_THROTTLE_FACTOR = 0) and this one
+    starts only after CODE_TRIES failures in a row on the device, across sign-ins."""
+    failures = device.throttling_failure_count
+    if failures < CODE_TRIES or device.throttling_failure_timestamp is None:
+        return True
+    waited = (timezone.now() - device.throttling_failure_timestamp).total_seconds()
+    return waited >= 2 ** min(failures - CODE_TRIES, 16)
 
 
 @login_not_required

@@ -134,7 +134,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware; officers' pages go to the officer sign-in.
+    "accounts.login_required.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionExpiryMiddleware",  # "your session expired" on the sign-in page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -149,7 +150,7 @@ ROOT_URLCONF = "coo_portal.urls"
 WSGI_APPLICATION = "coo_portal.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "applications:list"  # the exporters' sign-in
 LOGOUT_REDIRECT_URL = "home"
 
 TEMPLATES = [
@@ -334,6 +335,9 @@ AXES_VERBOSE = True
 LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
 
 OTP_TOTP_ISSUER = SITE_NAME
+# django-otp's back-off refuses the right code typed after a typo: the officer sign-in keeps
+# its own (accounts.officer_auth._device_allows).
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 CAPTCHA_TEST_MODE = _bool("CAPTCHA_TEST_MODE", default=False)
 # Refused here, not only by a system check: gunicorn and Celery never run the checks.

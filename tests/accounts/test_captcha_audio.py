@@ -43,7 +43,8 @@ def test_every_form_with_a_captcha_links_to_the_audio_of_its_own_challenge(clien
     assert audio.status_code == 200
     assert audio["Content-Type"] == "audio/wav"
     content = b"".join(audio.streaming_content)
-    assert content[:4] == b"RIFF" and content[8:12] == b"WAVE"
+    assert content[:4] == b"RIFF"
+    assert content[8:12] == b"WAVE"
     sound = _wav(content)
     seconds = sound.getnframes() / sound.getframerate()
     # Five characters spelled one by one, with pauses: a second or more of speech.

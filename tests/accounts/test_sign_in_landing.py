@@ -28,7 +28,8 @@ def test_an_exporter_lands_on_my_applications_after_signing_in(client, alice):
     assert response["Location"] == reverse("applications:list")
     page = client.get(response["Location"]).content.decode()
     assert "My applications" in page
-    assert ">Sign in</a>" not in page and ">Register</a>" not in page
+    assert ">Sign in</a>" not in page
+    assert ">Register</a>" not in page
 
 
 @pytest.mark.parametrize("path", ["/officer/", "/officer/dashboard/"])
@@ -50,7 +51,12 @@ def test_one_wrong_code_does_not_make_the_next_right_one_fail(client, olivia):
     device = TOTPDevice.objects.create(user=olivia, name="phone", confirmed=True)
     step = client.post(
         reverse("officer-login"),
-        {"username": "olivia", "password": DEFAULT_PASSWORD, "captcha_0": "x", "captcha_1": "PASSED"},
+        {
+            "username": "olivia",
+            "password": DEFAULT_PASSWORD,
+            "captcha_0": "x",
+            "captcha_1": "PASSED",
+        },
     )
     wrong = f"{(int(current_code(device)) + 500_000) % 1_000_000:06d}"
     refused = client.post(step["Location"], {"code": wrong})

@@ -21,12 +21,12 @@ from certificates import keys
 from certificates.models import Certificate
 from tests.certificates.factories import application_under_review
 from tests.clients import verified_client
-from tests.conftest import ARTIFACTS
 from tests.officer.factories import document_for, submitted_application
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 AXE_SHA256 = "880970c081707360e64f34cea25ff91892f5bc95675b0776925b9709dd8a68bb"
 WIDTHS = (1280, 360)
 BLOCKING = {"serious", "critical"}

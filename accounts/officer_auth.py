@@ -9,10 +9,12 @@ Only the TOTP step calls login() and django_otp.login(), so no officer page
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from urllib.parse import urlencode
 
+import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -20,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -27,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import forms
 from .lockout import client_ip, lockout_response, password_check
 from .models import User
+from .officer_enrol import enrolling_user
 from .views import IP_BLOCKED, _next_url
 
 logger = logging.getLogger("accounts.security")
@@ -116,6 +120,8 @@ def officer_verify(request: HttpRequest) -> HttpResponse:
     if state is None:
         request.session.pop(PENDING_KEY, None)
         return redirect("accounts:officer-login")
+    if enrolling_user(state) is not None:  # an administrator's first sign-in
+        return redirect(f"{reverse('accounts:officer-enrol')}?{request.GET.urlencode()}")
     form = forms.TOTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         accepted = _code_accepted(state, form.cleaned_data["code"].strip())
@@ -137,3 +143,36 @@ def officer_verify(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/officer_verify.html", {"form": form, "next": request.GET.get("next", "")}
     )
+
+
+WRONG_CODE = "That code does not match. Enter the code your app shows now for COO Portal."
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def officer_enrol(request: HttpRequest) -> HttpResponse:
+    state = _pending(request)
+    user = enrolling_user(state)
+    if user is None:
+        return redirect("accounts:officer-login")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    form = forms.TOTPForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"].strip()):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            del request.session[PENDING_KEY]
+            login(request, user, backend=state["backend"])
+            otp_login(request, device)
+            return redirect(_next_url(request, "officer:queue"))
+        form.add_error("code", WRONG_CODE)
+    qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code")
+    context = {
+        "form": form,
+        "qr": mark_safe(qr),  # noqa: S308 - segno's own SVG of our otpauth URI
+        "secret": base64.b32encode(device.bin_key).decode(),
+        "next": request.GET.get("next", ""),
+    }
+    return render(request, "accounts/officer_enrol.html", context)

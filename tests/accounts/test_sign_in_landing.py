@@ -78,3 +78,48 @@ def test_many_wrong_codes_in_a_row_make_the_device_wait(client, olivia):
     assert not _device_allows(device)
     device.throttle_reset()
     assert _device_allows(device)
+
+
+def _password_step(client, username: str):
+    return client.post(
+        reverse("officer-login"),
+        {"username": username, "password": DEFAULT_PASSWORD, "captcha_0": "x", "captcha_1": "P"}
+        | {"captcha_1": "PASSED"},
+    )
+
+
+def test_an_agency_administrators_first_sign_in_sets_up_the_authenticator(client, ada):
+    step = _password_step(client, "ada")
+    setup = client.get(step["Location"], follow=True)
+    assert setup.redirect_chain[-1][0].startswith(reverse("accounts:officer-enrol"))
+    page = setup.content.decode()
+    assert "Set up your authenticator app" in page
+    assert "<svg" in page
+    assert "Please select a device" not in page
+    device = TOTPDevice.objects.get(user=ada, confirmed=False)
+
+    wrong = f"{(int(current_code(device)) + 500_000) % 1_000_000:06d}"
+    refused = client.post(setup.redirect_chain[-1][0], {"code": wrong})
+    assert "That code does not match." in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+
+    response = client.post(setup.redirect_chain[-1][0], {"code": current_code(device)})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get(reverse("officer:queue")).status_code == 200
+
+
+def test_the_set_up_page_is_not_reachable_without_the_password_or_with_a_device(client, ada):
+    assert client.get(reverse("accounts:officer-enrol"))["Location"] == reverse(
+        "accounts:officer-login"
+    )
+    TOTPDevice.objects.create(user=ada, name="phone", confirmed=True)
+    step = _password_step(client, "ada")
+    assert client.get(reverse("accounts:officer-enrol"))["Location"] == reverse(
+        "accounts:officer-login"
+    )
+    assert (
+        "Enter the code from your authenticator app"
+        in client.get(step["Location"]).content.decode()
+    )

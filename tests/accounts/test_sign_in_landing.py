@@ -83,8 +83,12 @@ def test_many_wrong_codes_in_a_row_make_the_device_wait(client, olivia):
 def _password_step(client, username: str):
     return client.post(
         reverse("officer-login"),
-        {"username": username, "password": DEFAULT_PASSWORD, "captcha_0": "x", "captcha_1": "P"}
-        | {"captcha_1": "PASSED"},
+        {
+            "username": username,
+            "password": DEFAULT_PASSWORD,
+            "captcha_0": "x",
+            "captcha_1": "PASSED",
+        },
     )
 
 

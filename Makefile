@@ -7,11 +7,13 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed
 # The embedded default: SQLite, eager Celery, files and the outbox under var/.
 DEV_ENV := DEBUG=1
+# `make run PORT=8001`: runserver listens there and SITE_URL (links, QR codes) follows unless set.
+PORT ?= 8000
 
 .PHONY: help install run serve demo test lint format worker beat worker-beat prod-smoke prod-cluster clean
 
 help:
-	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000"
+	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000 (PORT=8001 for another)"
 	@echo "make test    create .venv if needed, run ruff and the whole test suite"
 	@echo "make worker  run a Celery worker (needs REDIS_URL)"
 	@echo "make beat    run celery beat, once per installation (outbox drain, issuance sweep)"
@@ -41,10 +43,10 @@ demo: $(STAMP)
 
 run: demo
 	@echo
-	@echo "  COO Portal is starting on http://127.0.0.1:8000"
-	@echo "  Emails and SMS: http://127.0.0.1:8000/dev/outbox/"
+	@echo "  COO Portal is starting on http://127.0.0.1:$(PORT)"
+	@echo "  Emails and SMS: http://127.0.0.1:$(PORT)/dev/outbox/"
 	@echo
-	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
+	$(DEV_ENV) PORT=$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

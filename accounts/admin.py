@@ -105,7 +105,9 @@ class PortalUserAdmin(AgencyScopedAdminMixin, UserAdmin):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
-        readonly = tuple(super().get_readonly_fields(request, obj))
+        # Recorded by the portal, never typed; as inputs they were also date and time boxes
+        # without labels (the accessibility audit's "label" violation).
+        readonly = (*super().get_readonly_fields(request, obj), "last_login", "date_joined")
         if request.user.is_superuser:
             return readonly
         return readonly + self.PRIVILEGE_FIELDS

@@ -9,16 +9,20 @@ Only the TOTP step calls login() and django_otp.login(), so no officer page
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from urllib.parse import urlencode
 
+import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -26,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import forms
 from .lockout import client_ip, lockout_response, password_check
 from .models import User
+from .officer_enrol import enrolling_user
 from .views import IP_BLOCKED, _next_url
 
 logger = logging.getLogger("accounts.security")
@@ -91,11 +96,21 @@ def _code_accepted(state: dict, code: str) -> tuple[User, TOTPDevice] | None:
     if device is None:
         logger.warning("officer %s has no authenticator device", user.username)
         return None
-    allowed, _ = device.verify_is_allowed()
-    if allowed and device.verify_token(code):
+    if _device_allows(device) and device.verify_token(code):
         return user, device
     logger.warning("officer second factor failed for %s", user.username)
     return None
+
+
+def _device_allows(device: TOTPDevice) -> bool:
+    """django-otp's own back-off (1 s, 2 s, 4 s... after each wrong code) would refuse the right
+    code typed straight after a typo, so it is off (OTP_TOTP_THROTTLE_FACTOR = 0) and this one
+    starts only after CODE_TRIES failures in a row on the device, across sign-ins."""
+    failures = device.throttling_failure_count
+    if failures < CODE_TRIES or device.throttling_failure_timestamp is None:
+        return True
+    waited = (timezone.now() - device.throttling_failure_timestamp).total_seconds()
+    return waited >= 2 ** min(failures - CODE_TRIES, 16)
 
 
 @login_not_required
@@ -105,6 +120,8 @@ def officer_verify(request: HttpRequest) -> HttpResponse:
     if state is None:
         request.session.pop(PENDING_KEY, None)
         return redirect("accounts:officer-login")
+    if enrolling_user(state) is not None:  # an administrator's first sign-in
+        return redirect(f"{reverse('accounts:officer-enrol')}?{request.GET.urlencode()}")
     form = forms.TOTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         accepted = _code_accepted(state, form.cleaned_data["code"].strip())
@@ -126,3 +143,36 @@ def officer_verify(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/officer_verify.html", {"form": form, "next": request.GET.get("next", "")}
     )
+
+
+WRONG_CODE = "That code does not match. Enter the code your app shows now for COO Portal."
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def officer_enrol(request: HttpRequest) -> HttpResponse:
+    state = _pending(request)
+    user = enrolling_user(state)
+    if user is None:
+        return redirect("accounts:officer-login")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    form = forms.TOTPForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"].strip()):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            del request.session[PENDING_KEY]
+            login(request, user, backend=state["backend"])
+            otp_login(request, device)
+            return redirect(_next_url(request, "officer:queue"))
+        form.add_error("code", WRONG_CODE)
+    qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code")
+    context = {
+        "form": form,
+        "qr": mark_safe(qr),  # noqa: S308 - segno's own SVG of our otpauth URI
+        "secret": base64.b32encode(device.bin_key).decode(),
+        "next": request.GET.get("next", ""),
+    }
+    return render(request, "accounts/officer_enrol.html", context)

@@ -36,4 +36,5 @@ urlpatterns = [
     ),
     path("officer/login/", officer_auth.officer_login, name="officer-login"),
     path("officer/verify/", officer_auth.officer_verify, name="officer-otp"),
+    path("officer/set-up-authenticator/", officer_auth.officer_enrol, name="officer-enrol"),
 ]

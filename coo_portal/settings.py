@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 from pathlib import Path
 
 import environ
@@ -92,7 +93,9 @@ if not DEBUG and not ALLOWED_HOSTS:
 if "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the portal's hosts, not '*'.")
 
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# `make run PORT=8001` serves on PORT; links, QR codes and the API follow unless SITE_URL is set.
+PORT = _int("PORT", 8000)
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, not {SITE_URL!r}")
 SITE_NAME = "COO Portal"
@@ -134,7 +137,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware; officers' pages go to the officer sign-in.
+    "accounts.login_required.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionExpiryMiddleware",  # "your session expired" on the sign-in page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -149,7 +153,7 @@ ROOT_URLCONF = "coo_portal.urls"
 WSGI_APPLICATION = "coo_portal.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "applications:list"  # the exporters' sign-in
 LOGOUT_REDIRECT_URL = "home"
 
 TEMPLATES = [
@@ -334,6 +338,9 @@ AXES_VERBOSE = True
 LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
 
 OTP_TOTP_ISSUER = SITE_NAME
+# django-otp's back-off refuses the right code typed after a typo: the officer sign-in keeps
+# its own (accounts.officer_auth._device_allows).
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 CAPTCHA_TEST_MODE = _bool("CAPTCHA_TEST_MODE", default=False)
 # Refused here, not only by a system check: gunicorn and Celery never run the checks.
@@ -345,6 +352,9 @@ CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_IMAGE_SIZE = (150, 50)
 CAPTCHA_FONT_SIZE = 34
+# The spoken alternative to the image ("Listen to the code"): Debian's flite. Without it the
+# widget offers no audio link (`.ci/run` installs flite).
+CAPTCHA_FLITE_PATH = os.environ.get("CAPTCHA_FLITE_PATH") or shutil.which("flite")
 
 # ---------------------------------------------------------------------------------------------
 # Email and SMS

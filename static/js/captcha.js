@@ -9,6 +9,7 @@
       var image = form.querySelector("[data-captcha-image]");
       var key = form.querySelector("input[type=hidden][name$='_0']");
       var answer = form.querySelector("input[name$='captcha_1']");
+      var audio = form.querySelector("[data-captcha-audio]");
       button.disabled = true;
       fetch(button.dataset.url, {
         headers: { "X-Requested-With": "XMLHttpRequest", "Accept": "application/json" },
@@ -21,6 +22,7 @@
         .then(function (data) {
           image.src = data.image_url;
           if (key) { key.value = data.key; }
+          if (audio && data.audio_url) { audio.href = data.audio_url; }
           if (answer) { answer.value = ""; answer.focus(); }
         })
         .catch(function () { /* keep the old image; the form still works */ })

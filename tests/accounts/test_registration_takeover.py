@@ -55,7 +55,7 @@ def assert_owner_holds_the_account(record, owner: Client, attacker: Client) -> N
     assert refused.status_code == 200
     assert owner.post("/accounts/login/", login_data(record.iec, STRONG_PASSWORD))[
         "Location"
-    ] == reverse("home")
+    ] == reverse("applications:list")
     assert int(owner.session["_auth_user_id"]) == user.pk
 
 

@@ -62,6 +62,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "officer-login": EVERYONE_OK,
     # The TOTP step without a password step first goes back to the officer sign-in.
     "accounts:officer-otp": cells("login login login login login login"),
+    "accounts:officer-enrol": cells("login login login login login login"),
     # -- accounts: signed in --------------------------------------------------------------------
     "accounts:logout": POST_ONLY_SIGNED_IN,
     "accounts:profile": ANY_EXPORTER,

@@ -1,0 +1,28 @@
+"""Django's LoginRequiredMiddleware, with the officers' pages sending the signed-out to the
+officer sign-in (username, password, authenticator code) instead of the exporters' (IEC)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponse
+
+OFFICER_PREFIXES = ("/officer/", "/certificates/revoke/")
+
+
+class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
+    def handle_no_permission(self, request: HttpRequest, view_func: Any) -> HttpResponse:
+        if request.path.startswith(OFFICER_PREFIXES) and not getattr(view_func, "login_url", None):
+            view_func = _with_login_url(view_func, "officer-login")
+        return super().handle_no_permission(request, view_func)
+
+
+def _with_login_url(view_func: Any, login_url: str) -> Any:
+    """A stand-in carrying `login_url` (the view itself is not changed for other requests)."""
+
+    class _View:
+        redirect_field_name = getattr(view_func, "redirect_field_name", "next")
+
+    _View.login_url = login_url  # type: ignore[attr-defined]
+    return _View

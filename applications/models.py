@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
@@ -8,6 +9,9 @@ from django.db import models
 from django_countries.fields import CountryField
 
 from coo_portal.models import TimeStampedModel
+
+if TYPE_CHECKING:
+    from .notifications import Sent
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
@@ -162,6 +166,9 @@ class Application(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
     )
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT)
+    # Not stored: what the last workflow call on this instance queued to people
+    # (applications.notifications.notify), for the page to tell exactly that.
+    notified: Sent | None = None
 
     # Header
     certificate_type = models.CharField(max_length=20, choices=CertificateType.choices)

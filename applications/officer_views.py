@@ -120,7 +120,7 @@ def approve(request: HttpRequest, reference: str) -> HttpResponse:
         lambda pk, data: workflow.application_approve(
             application_id=pk, officer=request.user, remark=data["remark"]
         ),
-        "{ref} is approved. The certificate is being issued and the exporter will be told.",
+        "{ref} is approved. The certificate is being issued.",
         "approve_form",
     )
 
@@ -135,7 +135,7 @@ def reject(request: HttpRequest, reference: str) -> HttpResponse:
         lambda pk, data: workflow.application_reject(
             application_id=pk, officer=request.user, reason=data["reason"]
         ),
-        "{ref} is rejected. The exporter will be told why.",
+        "{ref} is rejected.",
         "reject_form",
     )
 
@@ -175,11 +175,11 @@ def _act(
     profile = selectors.officer_profile_for(request.user)
     pk = selectors.application_id_for_officer(reference=reference, profile=profile)
     try:
-        action(pk)
+        done = action(pk)
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, success.format(ref=reference))
+        messages.success(request, _told(request, success.format(ref=reference), done))
     return redirect("officer:review", reference=reference)
 
 
@@ -198,12 +198,18 @@ def _decide(
         application = selectors.application_get_for_officer(reference=reference, profile=profile)
         return _render_review(request, application, profile, status=400, **{form_name: form})
     try:
-        action(pk, form.cleaned_data)
+        done = action(pk, form.cleaned_data)
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, success.format(ref=reference))
+        messages.success(request, _told(request, success.format(ref=reference), done))
     return redirect("officer:review", reference=reference)
+
+
+def _told(request: HttpRequest, success: str, done: Application) -> str:
+    """The success message and exactly what the notification layer queued to people."""
+    sent = done.notified
+    return f"{success} {sent.message_for(request.user)}" if sent and sent.deliveries else success
 
 
 def _document_url(reference: str, document_id: int) -> str:

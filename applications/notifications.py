@@ -125,7 +125,8 @@ class Sent:
         for d in self.others(viewer):
             by_who.setdefault(d.who, []).append("email" if d.channel == "email" else "SMS")
         for who, channels in by_who.items():
-            parts.append(f"{who[:1].upper()}{who[1:]} {_told(who)} by {_and(channels)}.")
+            comma = "," if ", " in who else ""  # "Olivia Rao, the officer reviewing it, has"
+            parts.append(f"{who[:1].upper()}{who[1:]}{comma} {_told(who)} by {_and(channels)}.")
         return " ".join(parts) or "No email or text message was sent."
 
 

@@ -490,3 +490,30 @@ class ApplicationEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Application events are append-only.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def label(self) -> str:
+        """What the timeline calls this event: what happened, never a generic "Message"
+        for a revocation or a status name for a release."""
+        if self.kind == self.Kind.TRANSITION:
+            special = {
+                (Status.UNDER_REVIEW, Status.SUBMITTED): "Released to the queue",
+                (Status.CLARIFICATION_REQUESTED, Status.SUBMITTED): "Resubmitted with a reply",
+                (Status.SUBMITTED, Status.UNDER_REVIEW): "Review started",
+            }
+            return special.get((self.from_status, self.to_status), self.get_to_status_display())
+        if self.kind == self.Kind.PAYMENT:
+            return "Fee paid"
+        if self.kind == self.Kind.ASSIGNMENT:
+            return "Assigned"
+        if self.to_status == Status.DRAFT:
+            return "Started"
+        # Certificate events are written as messages by certificates.services, whose notes
+        # start with the certificate's number and say what happened to it.
+        if self.note.startswith("Certificate ") and " revoked: " in self.note:
+            return "Certificate revoked"
+        if self.note.startswith("Certificate ") and " superseded by " in self.note:
+            return "Certificate superseded"
+        if self.note.startswith("Requested in lieu of certificate"):
+            return "Correction requested"
+        return "Message"

@@ -122,13 +122,22 @@ EXPORTER_LIST_ORDER = Order("updated_at", descending=True)
 def applications_for_exporter(
     *, user: User, status: str = "", query: str = ""
 ) -> QuerySet[Application]:
-    qs = Application.objects.filter(exporter=user).select_related("agreement", "agency", "office")
+    # The certificate (a reverse one-to-one of the certificates app, named here rather than
+    # imported) is joined so the list shows its own status: valid, revoked or superseded.
+    qs = Application.objects.filter(exporter=user).select_related(
+        "agreement", "agency", "office", "certificate"
+    )
     if status:
         qs = qs.filter(status=status)
     query = query.strip()
     if query:
         invoice_match = Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)
-        qs = qs.filter(Q(reference__icontains=query) | Exists(invoice_match))
+        qs = qs.filter(
+            Q(reference__icontains=query)
+            | Q(certificate__number__icontains=query)
+            | Q(consignee_name__icontains=query)
+            | Exists(invoice_match)
+        )
     return qs.order_by(*EXPORTER_LIST_ORDER.order_by())
 
 

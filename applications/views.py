@@ -590,6 +590,7 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             **_summary_context(application, change_links=False),
             "payment": selectors.captured_payment(application),
             "clarification": _last_clarification(application),
+            "rejection": _last_event_to(application, Status.REJECTED),
             "can_withdraw": application.status
             in {Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED},
         },
@@ -625,7 +626,12 @@ def _summary_context(application: Application, *, change_links: bool) -> dict[st
 
 
 def _last_clarification(application: Application) -> Any:
-    if application.status != Status.CLARIFICATION_REQUESTED:
+    return _last_event_to(application, Status.CLARIFICATION_REQUESTED)
+
+
+def _last_event_to(application: Application, status: Status) -> Any:
+    """The event that brought the application to its current `status`, or None."""
+    if application.status != status:
         return None
-    events = [e for e in application.events.all() if e.to_status == Status.CLARIFICATION_REQUESTED]
+    events = [e for e in application.events.all() if e.to_status == status]
     return events[-1] if events else None

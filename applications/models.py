@@ -517,3 +517,17 @@ class ApplicationEvent(models.Model):
         if self.note.startswith("Requested in lieu of certificate"):
             return "Correction requested"
         return "Message"
+
+
+class ApplicationSnapshot(models.Model):
+    """What the application said when an officer asked for clarification (written with the
+    clarification event), so the officer's page can list what the exporter changed since
+    (applications/snapshots.py). Append-only like the events it belongs to."""
+
+    event = models.OneToOneField(
+        ApplicationEvent, on_delete=models.PROTECT, related_name="snapshot"
+    )
+    data = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"snapshot of event {self.event_id}"

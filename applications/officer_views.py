@@ -26,6 +26,7 @@ from . import workflow
 from .models import Application, Status
 from .officer_forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
 from .pagination import count_label
+from .snapshots import reply_and_changes
 
 try:
     from accounts.decorators import officer_required
@@ -232,6 +233,7 @@ def _render_review(
     documents = list(application.documents.all())
     for document in documents:
         document.view_url = _document_url(application.reference, document.pk)
+    events = list(application.events.all())
     is_admin = request.user.role == request.user.Role.AGENCY_ADMIN
     holds_it = application.assigned_officer_id == request.user.pk
     context = {
@@ -240,7 +242,8 @@ def _render_review(
         "item_reviews": item_reviews,
         "documents": documents,
         "history": selectors.exporter_history(application=application),
-        "events": list(application.events.all()),
+        "events": events,
+        "reply": reply_and_changes(application, events),
         "can_start": application.status == Status.SUBMITTED,
         "can_decide": application.status == Status.UNDER_REVIEW and holds_it,
         "can_release": application.status == Status.UNDER_REVIEW and holds_it,

@@ -26,6 +26,7 @@ from durable.outbox import outbox_enqueue
 
 from .models import Application, ApplicationEvent, Status
 from .notifications import notify
+from .snapshots import snapshot_take
 
 
 class WorkflowError(Exception):
@@ -320,8 +321,10 @@ def application_reject(*, application_id: int, officer: User, reason: str) -> Ap
 def application_request_clarification(
     *, application_id: int, officer: User, message: str
 ) -> Application:
-    """UNDER_REVIEW -> CLARIFICATION_REQUESTED. A message is required. Notifies the exporter."""
-    return _decide(
+    """UNDER_REVIEW -> CLARIFICATION_REQUESTED. A message is required. Notifies the exporter,
+    and records what the application says now (snapshots.snapshot_take), so that after the
+    reply the officer sees what changed."""
+    application = _decide(
         application_id=application_id,
         officer=officer,
         to=Status.CLARIFICATION_REQUESTED,
@@ -329,6 +332,9 @@ def application_request_clarification(
         missing_note="Write what the exporter needs to clarify.",
         event="clarification_requested",
     )
+    question = application.events.filter(to_status=Status.CLARIFICATION_REQUESTED).latest("pk")
+    snapshot_take(event=question, application=application)
+    return application
 
 
 @transaction.atomic

@@ -496,4 +496,8 @@ class ListFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "All statuses"), *Status.choices]
     )
-    q = forms.CharField(label="Reference or invoice number", required=False, max_length=50)
+    q = forms.CharField(
+        label="Reference, invoice, certificate number or consignee",
+        required=False,
+        max_length=50,
+    )

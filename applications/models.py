@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
@@ -8,6 +9,9 @@ from django.db import models
 from django_countries.fields import CountryField
 
 from coo_portal.models import TimeStampedModel
+
+if TYPE_CHECKING:
+    from .notifications import Sent
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
@@ -165,6 +169,9 @@ class Application(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
     )
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT)
+    # Not stored: what the last workflow call on this instance queued to people
+    # (applications.notifications.notify), for the page to tell exactly that.
+    notified: Sent | None = None
 
     # Header
     certificate_type = models.CharField(max_length=20, choices=CertificateType.choices)
@@ -486,6 +493,47 @@ class ApplicationEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Application events are append-only.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def label(self) -> str:
+        """What the timeline calls this event: what happened, never a generic "Message"
+        for a revocation or a status name for a release."""
+        if self.kind == self.Kind.TRANSITION:
+            special = {
+                (Status.UNDER_REVIEW, Status.SUBMITTED): "Released to the queue",
+                (Status.CLARIFICATION_REQUESTED, Status.SUBMITTED): "Resubmitted with a reply",
+                (Status.SUBMITTED, Status.UNDER_REVIEW): "Review started",
+            }
+            return special.get((self.from_status, self.to_status), self.get_to_status_display())
+        if self.kind == self.Kind.PAYMENT:
+            return "Fee paid"
+        if self.kind == self.Kind.ASSIGNMENT:
+            return "Assigned"
+        if self.to_status == Status.DRAFT:
+            return "Started"
+        # Certificate events are written as messages by certificates.services, whose notes
+        # start with the certificate's number and say what happened to it.
+        if self.note.startswith("Certificate ") and " revoked: " in self.note:
+            return "Certificate revoked"
+        if self.note.startswith("Certificate ") and " superseded by " in self.note:
+            return "Certificate superseded"
+        if self.note.startswith("Requested in lieu of certificate"):
+            return "Correction requested"
+        return "Message"
+
+
+class ApplicationSnapshot(models.Model):
+    """What the application said when an officer asked for clarification (written with the
+    clarification event), so the officer's page can list what the exporter changed since
+    (applications/snapshots.py). Append-only like the events it belongs to."""
+
+    event = models.OneToOneField(
+        ApplicationEvent, on_delete=models.PROTECT, related_name="snapshot"
+    )
+    data = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"snapshot of event {self.event_id}"
 
 
 # ---------------------------------------------------------------------------------------------

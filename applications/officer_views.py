@@ -26,6 +26,7 @@ from . import workflow
 from .models import Application, Status
 from .officer_forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
 from .pagination import count_label
+from .snapshots import reply_and_changes
 
 try:
     from accounts.decorators import officer_required
@@ -120,7 +121,7 @@ def approve(request: HttpRequest, reference: str) -> HttpResponse:
         lambda pk, data: workflow.application_approve(
             application_id=pk, officer=request.user, remark=data["remark"]
         ),
-        "{ref} is approved. The certificate is being issued and the exporter will be told.",
+        "{ref} is approved. The certificate is being issued.",
         "approve_form",
     )
 
@@ -135,7 +136,7 @@ def reject(request: HttpRequest, reference: str) -> HttpResponse:
         lambda pk, data: workflow.application_reject(
             application_id=pk, officer=request.user, reason=data["reason"]
         ),
-        "{ref} is rejected. The exporter will be told why.",
+        "{ref} is rejected.",
         "reject_form",
     )
 
@@ -175,11 +176,11 @@ def _act(
     profile = selectors.officer_profile_for(request.user)
     pk = selectors.application_id_for_officer(reference=reference, profile=profile)
     try:
-        action(pk)
+        done = action(pk)
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, success.format(ref=reference))
+        messages.success(request, _told(request, success.format(ref=reference), done))
     return redirect("officer:review", reference=reference)
 
 
@@ -198,12 +199,18 @@ def _decide(
         application = selectors.application_get_for_officer(reference=reference, profile=profile)
         return _render_review(request, application, profile, status=400, **{form_name: form})
     try:
-        action(pk, form.cleaned_data)
+        done = action(pk, form.cleaned_data)
     except workflow.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, success.format(ref=reference))
+        messages.success(request, _told(request, success.format(ref=reference), done))
     return redirect("officer:review", reference=reference)
+
+
+def _told(request: HttpRequest, success: str, done: Application) -> str:
+    """The success message and exactly what the notification layer queued to people."""
+    sent = done.notified
+    return f"{success} {sent.message_for(request.user)}" if sent and sent.deliveries else success
 
 
 def _document_url(reference: str, document_id: int) -> str:
@@ -226,6 +233,7 @@ def _render_review(
     documents = list(application.documents.all())
     for document in documents:
         document.view_url = _document_url(application.reference, document.pk)
+    events = list(application.events.all())
     is_admin = request.user.role == request.user.Role.AGENCY_ADMIN
     holds_it = application.assigned_officer_id == request.user.pk
     context = {
@@ -234,7 +242,8 @@ def _render_review(
         "item_reviews": item_reviews,
         "documents": documents,
         "history": selectors.exporter_history(application=application),
-        "events": list(application.events.all()),
+        "events": events,
+        "reply": reply_and_changes(application, events),
         "can_start": application.status == Status.SUBMITTED,
         "can_decide": application.status == Status.UNDER_REVIEW and holds_it,
         "can_release": application.status == Status.UNDER_REVIEW and holds_it,

@@ -31,6 +31,7 @@ from .models import (
     Status,
     TradeAgreement,
 )
+from .notifications import Sent, notify
 from .payments import GatewayUnavailable, gateway_get
 from .selectors import fee_for
 from .uploads import name_for_content, upload_check
@@ -298,6 +299,7 @@ class PaymentOutcome:
     applied: bool
     replay: bool
     refused: str = ""
+    notified: Sent | None = None  # what was queued to people (a receipt, once captured)
 
 
 @transaction.atomic
@@ -399,7 +401,10 @@ def payment_apply_event(
             # The same event committed by a concurrent request after our check: a replay.
             transaction.set_rollback(True)
             return PaymentOutcome(payment=payment, applied=False, replay=True)
-    return PaymentOutcome(payment=payment, applied=event.applied, replay=False)
+    notified = None
+    if event.applied and payment.state == Payment.State.CAPTURED:
+        notified = notify("paid", payment.application, payment=payment)
+    return PaymentOutcome(payment=payment, applied=event.applied, replay=False, notified=notified)
 
 
 def _record(event: PaymentEvent) -> None:

@@ -26,6 +26,7 @@ from coo_portal.storage import open_verified
 from . import forms, selectors, services, workflow
 from .hs import hs_descriptions, hs_subheading, hs_suggest
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
+from .notifications import Sent, verified_mobile
 from .pagination import keyset_page
 from .payments import SANDBOX, gateway_get, sandbox_active
 from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
@@ -522,13 +523,14 @@ def payment_return(request: HttpRequest) -> HttpResponse:
     if outcome.refused:
         messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
     elif payment.state == Payment.State.CAPTURED:
-        messages.success(request, "Payment received.")
+        told = outcome.notified.message_for(request.user) if outcome.notified else ""
+        messages.success(request, f"Payment received. {told}".strip())
         return redirect("applications:receipt", reference)
     else:
+        what = "was cancelled" if payment.state == Payment.State.CANCELLED else "failed"
         messages.error(
             request,
-            f"The payment was {payment.get_state_display().lower()}: "
-            "nothing was charged. Your application is saved; try again.",
+            f"The payment {what}: nothing was charged. Your application is saved; try again.",
         )
     return redirect("applications:tasks", reference)
 
@@ -577,11 +579,12 @@ def application_submit(request: HttpRequest, reference: str) -> HttpResponse:
         form = forms.ReplyForm(request.POST)
         if not form.is_valid():  # the page again, with the error at the box
             return _check_page(request, application, form, status=422)
-        workflow.application_resubmit(
+        done = workflow.application_resubmit(
             application_id=application.pk, exporter=request.user, reply=form.cleaned_data["reply"]
         )
     else:
-        workflow.application_submit(application_id=application.pk, exporter=request.user)
+        done = workflow.application_submit(application_id=application.pk, exporter=request.user)
+    _tell(request, done.notified)
     return redirect("applications:confirmation", reference)
 
 
@@ -591,7 +594,11 @@ def application_confirmation(request: HttpRequest, reference: str) -> HttpRespon
     application = _app(request, reference)
     if application.status != Status.SUBMITTED:
         return redirect("applications:detail", reference)
-    return render(request, "applications/confirmation.html", {"application": application})
+    return render(
+        request,
+        "applications/confirmation.html",
+        {"application": application, "sms": bool(verified_mobile(request.user))},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -610,6 +617,7 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             **_summary_context(application, change_links=False),
             "payment": selectors.captured_payment(application),
             "clarification": _last_clarification(application),
+            "rejection": _last_event_to(application, Status.REJECTED),
             "can_withdraw": application.status
             in {Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED},
         },
@@ -620,10 +628,17 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     application = _app(request, reference)
     if request.method == "POST":
-        workflow.application_withdraw(application_id=application.pk, exporter=request.user)
+        done = workflow.application_withdraw(application_id=application.pk, exporter=request.user)
         messages.success(request, f"{reference} has been withdrawn.")
+        _tell(request, done.notified)
         return redirect("applications:detail", reference)
     return render(request, "applications/withdraw.html", {"application": application})
+
+
+def _tell(request: HttpRequest, sent: Sent | None) -> None:
+    """Say exactly what the notification layer queued, and nothing when it queued nothing."""
+    if sent is not None and sent.deliveries:
+        messages.info(request, sent.message_for(request.user))
 
 
 def _summary_context(application: Application, *, change_links: bool) -> dict[str, Any]:
@@ -638,7 +653,12 @@ def _summary_context(application: Application, *, change_links: bool) -> dict[st
 
 
 def _last_clarification(application: Application) -> Any:
-    if application.status != Status.CLARIFICATION_REQUESTED:
+    return _last_event_to(application, Status.CLARIFICATION_REQUESTED)
+
+
+def _last_event_to(application: Application, status: Status) -> Any:
+    """The event that brought the application to its current `status`, or None."""
+    if application.status != status:
         return None
-    events = [e for e in application.events.all() if e.to_status == Status.CLARIFICATION_REQUESTED]
+    events = [e for e in application.events.all() if e.to_status == status]
     return events[-1] if events else None

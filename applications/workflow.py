@@ -22,10 +22,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.notifications import email_send, sms_send
 from durable.outbox import outbox_enqueue
 
 from .models import Application, ApplicationEvent, Status
+from .notifications import notify
+from .snapshots import snapshot_take
 from .wallet import wallet_refund_if_due
 
 
@@ -116,13 +117,15 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
         submitted_at=now,
         first_submitted_at=now,
     )
-    _notify_exporter(application, "application_submitted")
+    application.notified = notify("submitted", application)
     return application
 
 
 @transaction.atomic
 def application_resubmit(*, application_id: int, exporter: User, reply: str) -> Application:
-    """CLARIFICATION_REQUESTED -> SUBMITTED, with the exporter's reply. No new fee."""
+    """CLARIFICATION_REQUESTED -> SUBMITTED, with the exporter's reply. No new fee. Side
+    effects: an acknowledgement to the exporter, and the reply to the officer holding the
+    application (or the office's queue if nobody holds it)."""
     from .selectors import submission_problems
 
     application = _locked(application_id)
@@ -141,12 +144,14 @@ def application_resubmit(*, application_id: int, exporter: User, reply: str) -> 
         note=reply.strip(),
         submitted_at=timezone.now(),
     )
+    application.notified = notify("resubmitted", application, note=reply.strip())
     return application
 
 
 @transaction.atomic
 def application_withdraw(*, application_id: int, exporter: User) -> Application:
-    """DRAFT / SUBMITTED / CLARIFICATION_REQUESTED -> WITHDRAWN (final)."""
+    """DRAFT / SUBMITTED / CLARIFICATION_REQUESTED -> WITHDRAWN (final). Tells the exporter,
+    and the officer holding it if anyone does."""
     application = _locked(application_id)
     _check_owner(application, exporter)
     _transition(
@@ -156,6 +161,7 @@ def application_withdraw(*, application_id: int, exporter: User) -> Application:
         actor=exporter,
     )
     wallet_refund_if_due(application=application, actor=exporter)  # the fee wallet's rule
+    application.notified = notify("withdrawn", application)
     return application
 
 
@@ -186,7 +192,8 @@ def _check_assigned(application: Application, officer: User) -> None:
 @transaction.atomic
 def application_start_review(*, application_id: int, officer: User) -> Application:
     """SUBMITTED -> UNDER_REVIEW, assigned to `officer`. Of two officers pressing "Start
-    review" at once, the row lock lets exactly one through; the other is told who has it."""
+    review" at once, the row lock lets exactly one through; the other is told who has it.
+    Tells the exporter that the application is under review."""
     application = _locked(application_id)
     _check_officer(application, officer)
     if application.status == Status.UNDER_REVIEW and application.assigned_officer:
@@ -196,23 +203,26 @@ def application_start_review(*, application_id: int, officer: User) -> Applicati
         officer.pk,
     ):
         _check_assigned(application, officer)
-    return _transition(
+    _transition(
         application,
         to=Status.UNDER_REVIEW,
         allowed={Status.SUBMITTED},
         actor=officer,
         assigned_officer=officer,
     )
+    application.notified = notify("under_review", application)
+    return application
 
 
 @transaction.atomic
 def application_release(*, application_id: int, officer: User) -> Application:
-    """UNDER_REVIEW -> SUBMITTED: an officer gives back an application they hold."""
+    """UNDER_REVIEW -> SUBMITTED: an officer gives back an application they hold. Tells
+    nobody (notifications.NOTIFICATIONS["released"])."""
     application = _locked(application_id)
     _check_officer(application, officer)
     if application.status == Status.UNDER_REVIEW:
         _check_assigned(application, officer)
-    return _transition(
+    _transition(
         application,
         to=Status.SUBMITTED,
         allowed={Status.UNDER_REVIEW},
@@ -220,12 +230,14 @@ def application_release(*, application_id: int, officer: User) -> Application:
         note="Released for another officer.",
         assigned_officer=None,
     )
+    application.notified = notify("released", application)
+    return application
 
 
 @transaction.atomic
 def application_reassign(*, application_id: int, admin: User, to_officer: User) -> Application:
     """An agency administrator hands an application to another officer of the agency.
-    The status does not change; an assignment event is written."""
+    The status does not change; an assignment event is written, and the officer is told."""
     application = _locked(application_id)
     _check_officer(application, admin)
     if admin.role != User.Role.AGENCY_ADMIN:
@@ -245,6 +257,7 @@ def application_reassign(*, application_id: int, admin: User, to_officer: User) 
         actor=admin,
         note=f"Assigned to {to_officer.get_full_name() or to_officer.username}.",
     )
+    application.notified = notify("assigned", application)
     return application
 
 
@@ -255,7 +268,7 @@ def _decide(
     to: Status,
     note: str,
     missing_note: str | None,
-    template: str,
+    event: str,
     **updates: Any,
 ) -> Application:
     """An officer's decision on an application under review: only the officer holding it may
@@ -271,7 +284,7 @@ def _decide(
     _transition(
         application, to=to, allowed={Status.UNDER_REVIEW}, actor=officer, note=note, **updates
     )
-    _notify_exporter(application, template, note=note)
+    application.notified = notify(event, application, note=note)
     return application
 
 
@@ -285,7 +298,7 @@ def application_approve(*, application_id: int, officer: User, remark: str = "")
         to=Status.APPROVED,
         note=remark,
         missing_note=None,
-        template="application_approved",
+        event="approved",
         decided_at=timezone.now(),
     )
     outbox_enqueue(task="certificates.issue_certificate", args=[application.pk])
@@ -301,7 +314,7 @@ def application_reject(*, application_id: int, officer: User, reason: str) -> Ap
         to=Status.REJECTED,
         note=reason,
         missing_note="Give the reason for rejecting the application.",
-        template="application_rejected",
+        event="rejected",
         decided_at=timezone.now(),
     )
     wallet_refund_if_due(application=application, actor=officer)  # the fee wallet's rule
@@ -312,15 +325,20 @@ def application_reject(*, application_id: int, officer: User, reason: str) -> Ap
 def application_request_clarification(
     *, application_id: int, officer: User, message: str
 ) -> Application:
-    """UNDER_REVIEW -> CLARIFICATION_REQUESTED. A message is required. Notifies the exporter."""
-    return _decide(
+    """UNDER_REVIEW -> CLARIFICATION_REQUESTED. A message is required. Notifies the exporter,
+    and records what the application says now (snapshots.snapshot_take), so that after the
+    reply the officer sees what changed."""
+    application = _decide(
         application_id=application_id,
         officer=officer,
         to=Status.CLARIFICATION_REQUESTED,
         note=message,
         missing_note="Write what the exporter needs to clarify.",
-        template="application_clarification",
+        event="clarification_requested",
     )
+    question = application.events.filter(to_status=Status.CLARIFICATION_REQUESTED).latest("pk")
+    snapshot_take(event=question, application=application)
+    return application
 
 
 @transaction.atomic
@@ -331,14 +349,3 @@ def application_mark_issued(*, application_id: int, note: str = "") -> Applicati
     return _transition(
         application, to=Status.ISSUED, allowed={Status.APPROVED}, actor=None, note=note
     )
-
-
-def _notify_exporter(application: Application, template: str, note: str = "") -> None:
-    context = {
-        "application": application,
-        "note": note,
-        "firm_name": application.exporter.get_full_name() or application.exporter.username,
-    }
-    email_send(to=application.exporter.email, template=template, context=context)
-    if application.exporter.mobile:
-        sms_send(to=application.exporter.mobile, template=template, context=context)

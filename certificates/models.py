@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 
 from coo_portal.models import TimeStampedModel
+
+if TYPE_CHECKING:
+    from applications.notifications import Sent
 
 
 class CertificateCounter(models.Model):
@@ -85,6 +90,8 @@ class Certificate(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.VALID)
+    # Not stored: what the last service call on this instance queued to people.
+    notified: Sent | None = None
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -19,6 +19,7 @@ import hashlib
 import secrets
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -29,13 +30,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.notifications import email_send, sms_send
 from applications.models import (
     Application,
     ApplicationEvent,
     CertificateType,
     Status,
 )
+from applications.notifications import Sent, notify
 from applications.services import application_copy
 from applications.workflow import application_mark_issued
 from durable.models import OutboxMessage
@@ -64,7 +65,6 @@ from .pdf import (
 from .selectors import (
     OPEN_STATUSES,
     application_for_certificate,
-    application_page_path,
     applications_issuance_stuck,
     user_may_revoke,
 )
@@ -366,7 +366,7 @@ def issuance_finish(
     application_mark_issued(
         application_id=application.pk, note=f"Certificate {certificate.number} issued."
     )
-    _notify(certificate, "certificate_issued")
+    _notify(certificate, "issued")
     return certificate
 
 
@@ -402,6 +402,8 @@ def _supersede(old: Certificate, *, by: Certificate) -> None:
         kind=ApplicationEvent.Kind.MESSAGE,
         note=f"Certificate {old.number} superseded by {by.number} (issued in lieu).",
     )
+    if old.status == Certificate.Status.SUPERSEDED:
+        _notify(old, "superseded", replacement=by)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,7 +514,7 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
         actor=actor,
         note=f"Certificate {certificate.number} revoked: {reason}",
     )
-    _notify(certificate, "certificate_revoked")
+    certificate.notified = _notify(certificate, "revoked")
     return certificate
 
 
@@ -556,17 +558,12 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
 # ---------------------------------------------------------------------------------------------
 
 
-def _notify(certificate: Certificate, template: str) -> None:
-    application = certificate.application
-    exporter = application.exporter
-    context = {
-        "application": application,
-        "certificate": certificate,
-        "firm_name": exporter.get_full_name() or exporter.username,
-        "application_url": settings.SITE_URL + application_page_path(application.reference),
-        "download_url": settings.SITE_URL
+def _notify(certificate: Certificate, event: str, **extra: Any) -> Sent:
+    return notify(
+        event,
+        certificate.application,
+        certificate=certificate,
+        download_url=settings.SITE_URL
         + reverse("certificates:download", kwargs={"key": certificate.number}),
-    }
-    email_send(to=exporter.email, template=template, context=context)
-    if exporter.mobile:
-        sms_send(to=exporter.mobile, template=template, context=context)
+        **extra,
+    )

@@ -62,7 +62,7 @@ def revoke(request: HttpRequest, number: str) -> HttpResponse:
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and allowed and form.is_valid():
         try:
-            certificate_revoke(
+            revoked = certificate_revoke(
                 certificate_id=certificate.pk,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
@@ -70,7 +70,10 @@ def revoke(request: HttpRequest, number: str) -> HttpResponse:
         except CertificateError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Certificate {certificate.number} has been revoked.")
+            told = revoked.notified.message_for(request.user) if revoked.notified else ""
+            messages.success(
+                request, f"Certificate {certificate.number} has been revoked. {told}".strip()
+            )
             return redirect("certificates:revoke", number=certificate.number)
     context = {"certificate": certificate, "form": form, "allowed": allowed}
     return render(request, "certificates/revoke.html", context, status=200 if allowed else 403)

@@ -84,7 +84,8 @@ def test_officer_reviews_asks_for_clarification_and_approves(
     assert application.status == Status.SUBMITTED
 
     page.reload()
-    expect(page.get_by_text("Lot 2 sails on MSC ANNA too.")).to_be_visible()
+    reply = page.get_by_role("region", name="The exporter's reply")
+    expect(reply.get_by_text("Lot 2 sails on MSC ANNA too.")).to_be_visible()
     page.get_by_role("button", name="Start review").click()
     page.get_by_label("Remark (optional)").fill("All in order.")
     page.get_by_role("button", name="Approve and issue certificate").click()

@@ -123,6 +123,7 @@ def test_with_the_broker_down_approve_answers_at_once_and_the_certificate_follow
     assert Certificate.objects.get(application=application).sequence == 1
     number = application.certificate.number
     assert [m.subject for m in mail.outbox] == [
+        f"Application {application.reference} is under review",  # queued while it was down
         f"{application.reference} approved: your certificate of origin is being issued",
         f"Certificate {number} issued for {application.reference}",
     ]

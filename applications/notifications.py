@@ -1,0 +1,215 @@
+"""Who is told of what: one table from each event to its recipients and their templates.
+
+Every status change of an application or certificate, and every event a person has to act
+on, has a row in NOTIFICATIONS. `notify()` is the only way the workflow, payments and
+certificates send to people about an application: it resolves the row's recipients, queues
+each email and SMS through accounts.notifications (the durable outbox, published after
+commit), and returns a `Sent` listing exactly what was queued, to which (masked) address.
+Pages build their "we have told ..." message from that `Sent`, never from a constant, so a
+page claims only what was queued.
+
+Recipients:
+- EXPORTER: the exporter of the application; SMS only to a verified mobile.
+- OFFICER: the officer holding the application, or, when nobody holds it, the agency's queue
+  (the active officers of the application's office); email only.
+- HOLDER: the officer holding the application, if any; email only.
+
+Templates are templates/emails/<name>_subject.txt, <name>.txt, <name>.html and
+templates/sms/<name>.txt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.notifications import email_send, sms_send
+
+from .models import Application
+
+
+class To(Enum):
+    EXPORTER = "exporter"
+    OFFICER = "officer"  # the holder, or the office's queue when nobody holds it
+    HOLDER = "holder"  # the holder only
+
+
+@dataclass(frozen=True)
+class Rule:
+    to: To
+    email: str
+    sms: str | None = None  # SMS template, or None: this recipient gets email only
+
+
+# event -> recipients -> email template -> SMS template. "released" (an officer gives an
+# application back to the queue) tells nobody: the exporter sees no change of substance.
+NOTIFICATIONS: dict[str, tuple[Rule, ...]] = {
+    "submitted": (Rule(To.EXPORTER, "application_submitted", "application_submitted"),),
+    "under_review": (Rule(To.EXPORTER, "application_under_review", "application_under_review"),),
+    "clarification_requested": (
+        Rule(To.EXPORTER, "application_clarification", "application_clarification"),
+    ),
+    "resubmitted": (
+        Rule(To.EXPORTER, "application_resubmitted", "application_resubmitted"),
+        Rule(To.OFFICER, "officer_reply_received"),
+    ),
+    "withdrawn": (
+        Rule(To.EXPORTER, "application_withdrawn", "application_withdrawn"),
+        Rule(To.HOLDER, "officer_application_withdrawn"),
+    ),
+    "rejected": (Rule(To.EXPORTER, "application_rejected", "application_rejected"),),
+    "approved": (Rule(To.EXPORTER, "application_approved", "application_approved"),),
+    "issued": (Rule(To.EXPORTER, "certificate_issued", "certificate_issued"),),
+    "paid": (Rule(To.EXPORTER, "payment_received", "payment_received"),),
+    "revoked": (Rule(To.EXPORTER, "certificate_revoked", "certificate_revoked"),),
+    "superseded": (Rule(To.EXPORTER, "certificate_superseded", "certificate_superseded"),),
+    "assigned": (Rule(To.HOLDER, "officer_application_assigned"),),
+    "released": (),
+}
+
+
+def masked_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def masked_mobile(number: str) -> str:
+    return f"******{number[-4:]}" if len(number) >= 4 else "******"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message queued: to whom (a person, or a queue of several), by which channel."""
+
+    who: str  # a person's name, or "the officers of <office>"
+    user_ids: tuple[int, ...]
+    channel: str  # "email" or "sms"
+    address: str  # masked; for a queue, the number of people
+
+
+@dataclass(frozen=True)
+class Sent:
+    event: str
+    deliveries: tuple[Delivery, ...] = field(default_factory=tuple)
+
+    def to(self, user: User) -> list[Delivery]:
+        return [d for d in self.deliveries if d.user_ids == (user.pk,)]
+
+    def others(self, user: User) -> list[Delivery]:
+        return [d for d in self.deliveries if d.user_ids != (user.pk,)]
+
+    def message_for(self, viewer: User) -> str:
+        """What the page tells `viewer`: their own addresses in full detail (masked), the
+        others by name and channel; or that nothing was sent."""
+        parts = []
+        own = self.to(viewer)
+        if own:
+            parts.append(
+                "We have sent you "
+                + _and(
+                    [
+                        ("an email to " if d.channel == "email" else "a text message to ")
+                        + d.address
+                        for d in own
+                    ]
+                )
+                + "."
+            )
+        by_who: dict[str, list[str]] = {}
+        for d in self.others(viewer):
+            by_who.setdefault(d.who, []).append("email" if d.channel == "email" else "SMS")
+        for who, channels in by_who.items():
+            comma = "," if ", " in who else ""  # "Olivia Rao, the officer reviewing it, has"
+            parts.append(f"{who[:1].upper()}{who[1:]}{comma} {_told(who)} by {_and(channels)}.")
+        return " ".join(parts) or "No email or text message was sent."
+
+
+def _told(who: str) -> str:
+    return "have been told" if who.startswith("the officers") else "has been told"
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def verified_mobile(user: User) -> str:
+    """The mobile an SMS may go to: an exporter's only once registration verified it."""
+    if not user.mobile:
+        return ""
+    profile = getattr(user, "exporter_profile", None)
+    if user.is_exporter and (profile is None or profile.mobile_verified_at is None):
+        return ""
+    return user.mobile
+
+
+def _officers(application: Application, to: To) -> tuple[str, list[User]]:
+    holder = application.assigned_officer
+    if holder is not None and holder.is_active:
+        return f"{_name(holder)}, the officer reviewing it", [holder]
+    if to is To.HOLDER:
+        return "", []
+    queue = list(
+        User.objects.filter(
+            is_active=True,
+            role__in=[User.Role.OFFICER, User.Role.AGENCY_ADMIN],
+            officer_profile__office_id=application.office_id,
+        ).order_by("pk")
+    )
+    return f"the officers of {application.office.name}", queue
+
+
+def _context(application: Application, extra: dict[str, Any]) -> dict[str, Any]:
+    exporter = application.exporter
+    return {
+        "application": application,
+        "firm_name": _name(exporter),
+        "application_url": settings.SITE_URL
+        + reverse("applications:detail", args=[application.reference]),
+        "review_url": settings.SITE_URL + reverse("officer:review", args=[application.reference]),
+        "note": "",
+        **extra,
+    }
+
+
+def notify(event: str, application: Application, **extra: Any) -> Sent:
+    """Queue every message the table names for `event` (after commit, through the outbox)
+    and return what was queued."""
+    context = _context(application, extra)
+    deliveries: list[Delivery] = []
+    for rule in NOTIFICATIONS[event]:
+        if rule.to is To.EXPORTER:
+            who, people = "the exporter", [application.exporter]
+        else:
+            who, people = _officers(application, rule.to)
+        deliveries += _send(rule, who, people, context)
+    return Sent(event=event, deliveries=tuple(deliveries))
+
+
+def _send(rule: Rule, who: str, people: Iterable[User], context: dict[str, Any]) -> list[Delivery]:
+    people = [p for p in people if p.email]
+    out: list[Delivery] = []
+    if not people:
+        return out
+    ids = tuple(p.pk for p in people)
+    for person in people:  # one email each: officers of a queue do not see each other's address
+        email_send(to=person.email, template=rule.email, context=context)
+    address = masked_email(people[0].email) if len(people) == 1 else f"{len(people)} people"
+    out.append(Delivery(who=who, user_ids=ids, channel="email", address=address))
+    if rule.sms and len(people) == 1:
+        mobile = verified_mobile(people[0])
+        if mobile:
+            sms_send(to=mobile, template=rule.sms, context=context)
+            out.append(
+                Delivery(who=who, user_ids=ids, channel="sms", address=masked_mobile(mobile))
+            )
+    return out

@@ -1,0 +1,146 @@
+"""What changed since the officer asked for clarification.
+
+When an officer asks for clarification, `snapshot_take` records the application's header
+fields, invoices, goods and documents (an ApplicationSnapshot on the clarification event).
+When the exporter has resubmitted, `reply_and_changes` compares that record with the
+application as it is now and lists each changed field, item and document, for the top of the
+officer's review page. A record in the database, rather than a reading of timestamps, also
+catches removals and edits in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+
+from .models import Application, ApplicationEvent, ApplicationSnapshot, Status
+
+HEADER_FIELDS = (
+    "consignee_name",
+    "consignee_address",
+    "consignee_country",
+    "third_party_invoicing",
+    "third_party_name",
+    "third_party_address",
+    "transport_mode",
+    "vessel_or_flight",
+    "port_of_loading",
+    "port_of_discharge",
+    "departure_date",
+    "remarks",
+    "declaration_name",
+    "declaration_designation",
+    "declaration_place",
+    "declaration_date",
+)
+ITEM_FIELDS = (
+    "marks_and_numbers",
+    "package_count",
+    "package_kind",
+    "description",
+    "hs_code",
+    "origin_criterion",
+    "criterion_percentage",
+    "quantity",
+    "unit",
+    "gross_weight_kg",
+    "fob_value",
+    "fob_currency",
+)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def snapshot_data(application: Application) -> dict[str, Any]:
+    return {
+        "fields": {
+            name: _text(getattr(application, name))
+            for name in HEADER_FIELDS
+            if hasattr(application, name)
+        },
+        "invoices": sorted(f"{i.number} of {i.date:%d %b %Y}" for i in application.invoices.all()),
+        "items": {
+            str(item.position): {name: _text(getattr(item, name)) for name in ITEM_FIELDS}
+            for item in application.items.all()
+        },
+        "documents": {
+            d.sha256: f"{d.get_kind_display()} ({d.original_name})"
+            for d in application.documents.all()
+        },
+    }
+
+
+def snapshot_take(*, event: ApplicationEvent, application: Application) -> ApplicationSnapshot:
+    return ApplicationSnapshot.objects.create(event=event, data=snapshot_data(application))
+
+
+@dataclass
+class Changes:
+    fields: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.items or self.documents)
+
+
+def _label(name: str) -> str:
+    try:
+        return str(Application._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:  # a name no longer on the model is shown as it is
+        return name.replace("_", " ").capitalize()
+
+
+def changes_between(before: dict[str, Any], application: Application) -> Changes:
+    now = snapshot_data(application)
+    changes = Changes()
+    for name, old in before["fields"].items():
+        if now["fields"].get(name, "") != old:
+            changes.fields.append(_label(name))
+    if before["invoices"] != now["invoices"]:
+        changes.fields.append("Invoices")
+    for position, old in before["items"].items():
+        new = now["items"].get(position)
+        if new is None:
+            changes.items.append(f"Item {position} removed")
+        elif new != old:
+            names = [n.replace("_", " ") for n in ITEM_FIELDS if new.get(n) != old.get(n)]
+            changes.items.append(f"Item {position} changed: {', '.join(names)}")
+    for position in now["items"].keys() - before["items"].keys():
+        changes.items.append(f"Item {position} added")
+    for sha, name in now["documents"].items():
+        if sha not in before["documents"]:
+            changes.documents.append(f"{name} uploaded")
+    for sha, name in before["documents"].items():
+        if sha not in now["documents"]:
+            changes.documents.append(f"{name} deleted")
+    return changes
+
+
+@dataclass
+class Reply:
+    event: ApplicationEvent  # the resubmission, whose note is the exporter's reply
+    question: ApplicationEvent  # the clarification it answers
+    changes: Changes | None  # None when no snapshot was taken (before this feature)
+
+
+def reply_and_changes(application: Application, events: list[ApplicationEvent]) -> Reply | None:
+    """The exporter's latest reply to a clarification, while the application is back with
+    the officers (submitted or under review), and what changed since the question."""
+    if application.status not in {Status.SUBMITTED, Status.UNDER_REVIEW}:
+        return None
+    question = reply = None
+    for event in events:
+        if event.to_status == Status.CLARIFICATION_REQUESTED:
+            question, reply = event, None
+        elif question and event.from_status == Status.CLARIFICATION_REQUESTED:
+            reply = event
+    if question is None or reply is None:
+        return None
+    snapshot = ApplicationSnapshot.objects.filter(event=question).first()
+    changes = changes_between(snapshot.data, application) if snapshot else None
+    return Reply(event=reply, question=question, changes=changes)

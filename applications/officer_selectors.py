@@ -21,8 +21,8 @@ from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
 )
+from reference.hs import hs_descriptions
 
-from .hs import hs_descriptions
 from .models import (
     DECIDED_STATUSES,
     OVERDUE_STATUSES,

@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "django_countries",
     "csp",
     "durable",
+    "reference",
     "accounts",
     "applications",
     "certificates",

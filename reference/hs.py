@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .models import HSCode
+from reference.models import HSCode
 
 SUBHEADING = 6
 

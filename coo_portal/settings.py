@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "applications",
     "certificates",
     "verification",
+    "review",
 ]
 
 MIDDLEWARE = [

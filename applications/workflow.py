@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.notifications import email_send, sms_send
-from durable.outbox import outbox_enqueue
 
 from .models import Application, ApplicationEvent, Status
+from .signals import application_approved
 
 
 class WorkflowError(Exception):
@@ -285,7 +285,8 @@ def application_approve(*, application_id: int, officer: User, remark: str = "")
         template="application_approved",
         decided_at=timezone.now(),
     )
-    outbox_enqueue(task="certificates.issue_certificate", args=[application.pk])
+    # review/ listens and enqueues the certificate's issuance (applications knows no certificates).
+    application_approved.send(sender=Application, application=application)
     return application
 
 

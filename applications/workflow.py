@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.notifications import email_send, sms_send
 
 from .models import Application, ApplicationEvent, Status
+from .selectors import submission_problems
 from .signals import application_approved
 
 
@@ -98,7 +99,6 @@ _VERBS = {
 def application_submit(*, application_id: int, exporter: User) -> Application:
     """DRAFT -> SUBMITTED. Refused unless every section is complete, the required documents
     are there and the fee is captured. Side effects: acknowledgement email and SMS."""
-    from .selectors import submission_problems
 
     application = _locked(application_id)
     _check_owner(application, exporter)
@@ -122,7 +122,6 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
 @transaction.atomic
 def application_resubmit(*, application_id: int, exporter: User, reply: str) -> Application:
     """CLARIFICATION_REQUESTED -> SUBMITTED, with the exporter's reply. No new fee."""
-    from .selectors import submission_problems
 
     application = _locked(application_id)
     _check_owner(application, exporter)

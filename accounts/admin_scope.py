@@ -145,9 +145,9 @@ class AgencyScopedAdminMixin(_NotFoundOutsideScopeMixin):
         agency_id = agency_id_of(request)
         if agency_id is not None:
             related = db_field.related_model
-            if related._meta.label == "applications.AgencyOffice":
+            if related._meta.label == "reference.AgencyOffice":
                 kwargs["queryset"] = related.objects.filter(agency_id=agency_id)
-            elif related._meta.label == "applications.IssuingAgency":
+            elif related._meta.label == "reference.IssuingAgency":
                 kwargs["queryset"] = related.objects.filter(pk=agency_id)
             elif related._meta.label == "accounts.User":
                 kwargs["queryset"] = related.objects.filter(officer_profile__agency_id=agency_id)

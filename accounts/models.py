@@ -130,10 +130,10 @@ class OfficerProfile(TimeStampedModel):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="officer_profile")
     agency = models.ForeignKey(
-        "applications.IssuingAgency", on_delete=models.PROTECT, related_name="officers"
+        "reference.IssuingAgency", on_delete=models.PROTECT, related_name="officers"
     )
     office = models.ForeignKey(
-        "applications.AgencyOffice", on_delete=models.PROTECT, related_name="officers"
+        "reference.AgencyOffice", on_delete=models.PROTECT, related_name="officers"
     )
     designation = models.CharField(max_length=100, default="Certifying Officer")
 

@@ -26,6 +26,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from reference.models import AgencyOffice
+
 from .models import (
     ExporterProfile,
     IECRecord,
@@ -401,8 +403,6 @@ def officer_create(
     last_name: str = "",
     totp_key: str | None = None,
 ) -> tuple[User, TOTPDevice]:
-    from applications.models import AgencyOffice
-
     office = (
         AgencyOffice.objects.select_related("agency")
         .filter(agency__code=agency_code.upper(), code=office_code.upper())

@@ -10,10 +10,10 @@ from django.http import HttpRequest
 
 from .lockout import client_ip, user_locked_out_log
 from .models import LoginActivity, User
+from .services import activity_record
 
 
 def _record(request: HttpRequest | None, user: User | None, kind: str) -> None:
-    from .services import activity_record
 
     if user is None or not getattr(user, "pk", None):
         return

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django_countries import countries
 
-from .hs import HS_CHAPTERS, hs_chapter, hs_clean, hs_subheading
+from reference.hs import HS_CHAPTERS, hs_chapter, hs_clean, hs_subheading
+
 from .models import (
     LINE_ITEM_FIELDS,
     AgencyOffice,

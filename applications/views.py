@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import exporter_required
 from coo_portal.body_limit import accepts_upload
 from coo_portal.storage import open_verified
+from reference.hs import hs_descriptions, hs_subheading, hs_suggest
 
 from . import forms, selectors, services, workflow
-from .hs import hs_descriptions, hs_subheading, hs_suggest
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, verified_mobile
 from .pagination import keyset_page

@@ -22,10 +22,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from durable.outbox import outbox_enqueue
 
 from .models import Application, ApplicationEvent, Status
 from .notifications import notify
+from .selectors import submission_problems
+from .signals import application_approved
 from .snapshots import snapshot_take
 from .wallet import wallet_refund_if_due
 
@@ -100,7 +101,6 @@ _VERBS = {
 def application_submit(*, application_id: int, exporter: User) -> Application:
     """DRAFT -> SUBMITTED. Refused unless every section is complete, the required documents
     are there and the fee is captured. Side effects: acknowledgement email and SMS."""
-    from .selectors import submission_problems
 
     application = _locked(application_id)
     _check_owner(application, exporter)
@@ -126,7 +126,6 @@ def application_resubmit(*, application_id: int, exporter: User, reply: str) -> 
     """CLARIFICATION_REQUESTED -> SUBMITTED, with the exporter's reply. No new fee. Side
     effects: an acknowledgement to the exporter, and the reply to the officer holding the
     application (or the office's queue if nobody holds it)."""
-    from .selectors import submission_problems
 
     application = _locked(application_id)
     _check_owner(application, exporter)
@@ -301,7 +300,8 @@ def application_approve(*, application_id: int, officer: User, remark: str = "")
         event="approved",
         decided_at=timezone.now(),
     )
-    outbox_enqueue(task="certificates.issue_certificate", args=[application.pk])
+    # review/ listens and enqueues the certificate's issuance (applications knows no certificates).
+    application_approved.send(sender=Application, application=application)
     return application
 
 

@@ -18,7 +18,7 @@ class CertificateCounter(models.Model):
     concurrency and a database sequence leaves gaps; a locked counter does neither.
     """
 
-    office = models.ForeignKey("applications.AgencyOffice", on_delete=models.PROTECT)
+    office = models.ForeignKey("reference.AgencyOffice", on_delete=models.PROTECT)
     year = models.PositiveIntegerField()
     last = models.PositiveIntegerField(default=0)
 
@@ -45,7 +45,7 @@ class CertificateReservation(models.Model):
     application = models.OneToOneField(
         "applications.Application", on_delete=models.CASCADE, related_name="+"
     )
-    office = models.ForeignKey("applications.AgencyOffice", on_delete=models.PROTECT)
+    office = models.ForeignKey("reference.AgencyOffice", on_delete=models.PROTECT)
     year = models.PositiveIntegerField()
     sequence = models.PositiveIntegerField()
     number = models.CharField(max_length=40, unique=True)
@@ -79,7 +79,7 @@ class Certificate(TimeStampedModel):
     number = models.CharField(max_length=40, unique=True)
     verification_code = models.CharField(max_length=16)
     office = models.ForeignKey(
-        "applications.AgencyOffice", on_delete=models.PROTECT, related_name="certificates"
+        "reference.AgencyOffice", on_delete=models.PROTECT, related_name="certificates"
     )
     year = models.PositiveIntegerField()
     sequence = models.PositiveIntegerField()
@@ -158,7 +158,7 @@ class Credential(TimeStampedModel):
     """
 
     agency = models.ForeignKey(
-        "applications.IssuingAgency", on_delete=models.PROTECT, related_name="credentials"
+        "reference.IssuingAgency", on_delete=models.PROTECT, related_name="credentials"
     )
     list_number = models.PositiveIntegerField()
     status_index = models.PositiveIntegerField()

@@ -41,7 +41,6 @@ from applications.services import application_copy
 from applications.workflow import application_mark_issued
 from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
-from verification.services import AnswerForgetError, verification_answer_forget
 
 from .credential import (
     PreparedCredential,
@@ -68,6 +67,7 @@ from .selectors import (
     applications_issuance_stuck,
     user_may_revoke,
 )
+from .signals import CertificateChangeRefusedError, certificate_changed_send
 from .signing import SigningRefusedError, sign_certificate_pdf, signing_ready
 
 # No 0/O, 1/I/L or U/V look-alikes: 29 symbols, 12 of them carry 58 bits.
@@ -360,7 +360,7 @@ def issuance_finish(
     CertificateReservation.objects.filter(pk=reservation.pk).delete()
     credential_register(prepared=credential, certificate=certificate)
     # A number issued before, in a database since restored, may have an answer kept in Redis.
-    verification_answer_forget(number=certificate.number)
+    certificate_changed_send(number=certificate.number)
     if predecessor is not None:
         _supersede(predecessor, by=certificate)
     application_mark_issued(
@@ -396,7 +396,7 @@ def _supersede(old: Certificate, *, by: Certificate) -> None:
     old.superseded_by = by
     old.save(update_fields=["status", "superseded_by", "updated_at"])
     credential_revoke(certificate=old)
-    verification_answer_forget(number=old.number)
+    certificate_changed_send(number=old.number)
     ApplicationEvent.objects.create(
         application_id=old.application_id,
         kind=ApplicationEvent.Kind.MESSAGE,
@@ -502,8 +502,8 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
     )
     credential_revoke(certificate=certificate)
     try:
-        verification_answer_forget(number=certificate.number)
-    except AnswerForgetError as exc:
+        certificate_changed_send(number=certificate.number)
+    except CertificateChangeRefusedError as exc:
         raise CertificateError(
             "The verification service could not be updated, so the certificate was not "
             "revoked. Try again in a minute."

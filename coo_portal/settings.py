@@ -119,10 +119,12 @@ INSTALLED_APPS = [
     "django_countries",
     "csp",
     "durable",
+    "reference",
     "accounts",
     "applications",
     "certificates",
     "verification",
+    "review",
 ]
 
 MIDDLEWARE = [

@@ -52,7 +52,7 @@ urlpatterns = [
     path(
         "officer/login/", officer_login, name="officer-login"
     ),  # accounts' sign-in, before the include
-    path("officer/", include("applications.officer_urls")),
+    path("officer/", include("review.urls")),
     path("certificates/", include("certificates.urls")),
     # Each agency CA's CRL, at the address its signing certificates carry: keep it stable.
     path("pki/<slug:agency>.crl", certificate_views.crl, name="pki-crl"),

@@ -107,7 +107,7 @@ class OfficerProfileFactory(factory.django.DjangoModelFactory):
 
 class TradeAgreementFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "applications.TradeAgreement"
+        model = "reference.TradeAgreement"
         django_get_or_create = ("code",)
 
     code = "AIFTA"
@@ -119,7 +119,7 @@ class TradeAgreementFactory(factory.django.DjangoModelFactory):
 
 class HSCodeFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "applications.HSCode"
+        model = "reference.HSCode"
         django_get_or_create = ("code",)
 
     code = "610910"
@@ -131,7 +131,7 @@ class HSCodeFactory(factory.django.DjangoModelFactory):
 
 class FeeFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "applications.Fee"
+        model = "reference.Fee"
 
     certificate_type = "non_preferential"
     amount = "200.00"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.apps import AppConfig
 
 from applications import sandbox
+from certificates.signals import certificate_changed
 
 
 class VerificationConfig(AppConfig):
@@ -11,3 +12,9 @@ class VerificationConfig(AppConfig):
     def ready(self) -> None:
         # Imported once by the upload check's forkserver, not by every child it forks.
         sandbox.preload("verification.document_check")
+        # Kept answers are forgotten inside the certificate's transaction; a failure rolls it back.
+        from . import services
+
+        certificate_changed.connect(
+            services.answer_forget_on_certificate_changed, dispatch_uid="verification-forget"
+        )

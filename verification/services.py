@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 
 from applications.models import Invoice, LineItem
 from certificates.models import Certificate
+from certificates.signals import CertificateChangeRefusedError
 from durable.ratelimit import rate_counter_hit
 
 from . import selectors, store, tasks
@@ -236,7 +237,7 @@ def verification_lookup(
     return answer
 
 
-class AnswerForgetError(Exception):
+class AnswerForgetError(CertificateChangeRefusedError):
     """Redis could not be told that a certificate changed (the change must not commit)."""
 
 
@@ -251,6 +252,11 @@ def verification_answer_forget(*, number: str) -> None:
         store.forget(number)
     except RedisError as exc:
         raise AnswerForgetError(f"Redis could not be told of {number}: {exc}") from exc
+
+
+def answer_forget_on_certificate_changed(sender: object, *, number: str, **kwargs: object) -> None:
+    """certificate_changed's receiver (connected in VerificationConfig.ready): it raises."""
+    verification_answer_forget(number=number)
 
 
 # Why an uploaded document was refused, in words a customs officer can act on.

@@ -20,6 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from certificates.credential import MEDIA_TYPE, context_document
+from certificates.keys import SigningKeyError, ca_certificate_pem
 from certificates.models import Certificate, Credential
 from certificates.selectors import certificate_pdf_bytes
 from coo_portal.body_limit import accepts_upload
@@ -151,7 +152,6 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def ca_certificate(request: HttpRequest) -> HttpResponse:
     """The root certificates our signatures chain to, for verifiers' PDF readers."""
-    from certificates.keys import SigningKeyError, ca_certificate_pem
 
     try:
         pem = ca_certificate_pem()

@@ -16,10 +16,18 @@ from django.urls import reverse
 
 from applications.forms import ReplyForm
 from applications.models import Application, LineItem
-from applications.officer_forms import ClarifyForm, RejectForm
+from review.forms import ClarifyForm, RejectForm
 from tests.applications.test_goods import GOOD, HEADER, upload
 
-OUR_APPS = ("accounts", "applications", "certificates", "verification", "coo_portal")
+OUR_APPS = (
+    "accounts",
+    "applications",
+    "certificates",
+    "verification",
+    "review",
+    "reference",
+    "coo_portal",
+)
 HUGE = "x" * 100_000
 
 

@@ -8,12 +8,12 @@ import datetime as dt
 import re
 
 import pytest
+from applications.management.commands.seed_reference import Command as SeedReference
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django_countries import countries
 
-from applications.management.commands.seed_reference import Command as SeedReference
 from applications.models import HSCode
 from tests import factories
 
@@ -233,9 +233,8 @@ def test_the_item_form_still_takes_a_good_line(alice_client, draft, hs2022):
 
 
 def test_the_search_by_words_uses_the_full_text_index_on_postgresql(hs2022):
-    from django.db import connection
-
     from applications.hs import _matching
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("full-text search is PostgreSQL's; SQLite matches word by word")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from applications import officer_urls
+from review import urls as officer_urls
 
 REFERENCE_URLS = [p.name for p in officer_urls.urlpatterns if "reference" in str(p.pattern)]
 PLAIN_URLS = [p.name for p in officer_urls.urlpatterns if "reference" not in str(p.pattern)]

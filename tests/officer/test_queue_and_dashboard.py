@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications.models import Status
-from applications.officer_selectors import dashboard_stats, working_days_between
+from review.selectors import dashboard_stats, working_days_between
 
 
 def test_friday_to_monday_is_one_working_day():
@@ -131,7 +131,7 @@ def test_the_dashboard_page_shows_the_agencys_numbers(make_application, olivia, 
 def test_the_queue_and_the_dashboard_read_only_statuses_that_follow_a_submission():
     """_queue_base and dashboard_stats filter on these statuses alone (no first_submitted_at
     test, to keep their counts index-only): none may be a status a draft can have."""
-    from applications.officer_selectors import (
+    from review.selectors import (
         DECIDED_COUNTED,
         OPEN_COUNTED,
         OVERDUE_STATUSES,

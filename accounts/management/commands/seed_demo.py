@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
 from accounts.models import ExporterProfile, IECRecord, OfficerProfile, User
-from applications.models import AgencyOffice, IssuingAgency
+from reference.models import AgencyOffice, IssuingAgency
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - development only, refused when DEBUG is off
 # A fixed secret so a developer can add it to an authenticator app once.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import officer_views
+from . import views as officer_views
 
 app_name = "officer"
 urlpatterns = [

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from applications.models import (
+from reference.models import (
     AgencyOffice,
     CertificateType,
     Fee,

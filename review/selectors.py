@@ -17,13 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import OfficerProfile, User
-from certificates.selectors import (
-    applications_annotate_issuance_delayed,
-    applications_issuance_stuck,
-)
-
-from .hs import hs_descriptions
-from .models import (
+from applications.models import (
     DECIDED_STATUSES,
     OVERDUE_STATUSES,
     AgencyOffice,
@@ -34,7 +28,12 @@ from .models import (
     Status,
     TradeAgreement,
 )
-from .pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
+from applications.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
+from certificates.selectors import (
+    applications_annotate_issuance_delayed,
+    applications_issuance_stuck,
+)
+from reference.hs import hs_descriptions
 
 # ---------------------------------------------------------------------------------------------
 # Who is asking

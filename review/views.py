@@ -20,13 +20,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import OfficerProfile
+from applications import workflow
+from applications.models import Application, Status
+from applications.pagination import count_label
+from applications.snapshots import reply_and_changes
 
-from . import officer_selectors as selectors
-from . import workflow
-from .models import Application, Status
-from .officer_forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
-from .pagination import count_label
-from .snapshots import reply_and_changes
+from . import selectors
+from .forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
 
 try:
     from accounts.decorators import officer_required

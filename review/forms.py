@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 
 from accounts.models import OfficerProfile, User
+from applications.forms import LengthLimitedForm
 
-from .forms import LengthLimitedForm
-from .officer_selectors import TABS_BY_KEY, QueueFilters, agency_officers, queue_filter_choices
+from .selectors import TABS_BY_KEY, QueueFilters, agency_officers, queue_filter_choices
 
 NON_PREFERENTIAL = "non_preferential"
 

@@ -10,7 +10,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import QuerySet
 
-from .models import HSCode
+from reference.models import HSCode
 
 SUBHEADING = 6
 # The chapters of HS 2022: 01 to 97, 77 being reserved. The data file also carries 99

@@ -1,0 +1,116 @@
+"""Reference data: trade agreements, issuing agencies and offices, HS codes, fees.
+
+Read by every other app; imports nothing of ours. The tables were made under applications/
+and keep their names (see migrations/0001_initial.py: the move touched no row).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django_countries.fields import CountryField
+
+# ---------------------------------------------------------------------------------------------
+# Reference data
+# ---------------------------------------------------------------------------------------------
+
+
+class CertificateType(models.TextChoices):
+    NON_PREFERENTIAL = "non_preferential", "Non-preferential"
+    PREFERENTIAL = "preferential", "Preferential"
+
+
+class TradeAgreement(models.Model):
+    """A preferential trade agreement: its partners, its form's title and its origin criteria."""
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    form_title = models.CharField(max_length=200, help_text="Printed as the certificate's title.")
+    partner_countries = CountryField(multiple=True, blank=True)
+    # Criterion codes this agreement's certificates may print, e.g. ["WO", "RVC", "CTSH", ...].
+    origin_criteria = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "applications_tradeagreement"  # the table made before the move to reference/
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+
+class IssuingAgency(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    agreements = models.ManyToManyField(TradeAgreement, blank=True, related_name="agencies")
+    issues_non_preferential = models.BooleanField(default=True)
+    # The agency's GST registration: printed as the supplier's GSTIN on its fee invoices, and
+    # its first two digits (the state code) decide CGST+SGST or IGST (applications/tax.py).
+    gstin = models.CharField("GSTIN", max_length=15, blank=True)
+
+    class Meta:
+        db_table = "applications_issuingagency"  # the table made before the move to reference/
+        ordering = ["name"]
+        verbose_name_plural = "issuing agencies"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class AgencyOffice(models.Model):
+    agency = models.ForeignKey(IssuingAgency, on_delete=models.PROTECT, related_name="offices")
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=200)
+    city = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "applications_agencyoffice"  # the table made before the move to reference/
+        ordering = ["agency__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "code"], name="agencyoffice_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code}/{self.code} {self.name}"
+
+
+class HSCode(models.Model):
+    """An HS 2022 chapter (2 digits), heading (4) or subheading (6)."""
+
+    code = models.CharField(max_length=6, primary_key=True)
+    description = models.TextField()
+    parent = models.CharField(max_length=6, blank=True)
+    level = models.PositiveSmallIntegerField()
+    section = models.CharField(max_length=5, blank=True)
+
+    class Meta:
+        db_table = "applications_hscode"  # the table made before the move to reference/
+        ordering = ["code"]
+        verbose_name = "HS code"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"
+
+
+class Fee(models.Model):
+    """The fee schedule. The amount charged is always computed on the server from here."""
+
+    certificate_type = models.CharField(max_length=20, choices=CertificateType.choices)
+    agreement = models.ForeignKey(
+        TradeAgreement, null=True, blank=True, on_delete=models.PROTECT, related_name="fees"
+    )
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="INR")
+    valid_from = models.DateField()
+
+    class Meta:
+        db_table = "applications_fee"  # the table made before the move to reference/
+        ordering = ["-valid_from"]
+        constraints = [
+            models.CheckConstraint(name="fee_amount_positive", condition=models.Q(amount__gt=0)),
+            models.UniqueConstraint(
+                fields=["certificate_type", "agreement", "valid_from"], name="fee_unique_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_certificate_type_display()} {self.agreement or ''} {self.amount}"

@@ -15,22 +15,19 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import officer_required
 from accounts.models import OfficerProfile
+from accounts.permissions import is_agency_admin
 
 from . import officer_selectors as selectors
 from . import workflow
-from .models import Application, Status
+from .models import Application
 from .officer_forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
 from .pagination import count_label
-
-try:
-    from accounts.decorators import officer_required
-except ImportError:  # pragma: no cover - until accounts.decorators lands
-    from django.contrib.auth.decorators import login_required as officer_required
 
 
 @require_GET
@@ -206,15 +203,6 @@ def _decide(
     return redirect("officer:review", reference=reference)
 
 
-def _document_url(reference: str, document_id: int) -> str:
-    # The document view belongs to the exporter pages (applications:document); it serves
-    # officers of the agency too, inline.
-    try:
-        return reverse("applications:document", args=[reference, document_id])
-    except NoReverseMatch:  # pragma: no cover - only while the exporter pages are being built
-        return ""
-
-
 def _render_review(
     request: HttpRequest,
     application: Application,
@@ -225,9 +213,11 @@ def _render_review(
     header_flags, item_reviews = selectors.application_checks(application)
     documents = list(application.documents.all())
     for document in documents:
-        document.view_url = _document_url(application.reference, document.pk)
-    is_admin = request.user.role == request.user.Role.AGENCY_ADMIN
-    holds_it = application.assigned_officer_id == request.user.pk
+        # The document view belongs to the exporter pages; it serves the agency's officers too.
+        document.view_url = reverse(
+            "applications:document", args=[application.reference, document.pk]
+        )
+    is_admin = is_agency_admin(request.user, application.agency_id)
     context = {
         "application": application,
         "header_flags": header_flags,
@@ -235,12 +225,6 @@ def _render_review(
         "documents": documents,
         "history": selectors.exporter_history(application=application),
         "events": list(application.events.all()),
-        "can_start": application.status == Status.SUBMITTED,
-        "can_decide": application.status == Status.UNDER_REVIEW and holds_it,
-        "can_release": application.status == Status.UNDER_REVIEW and holds_it,
-        "can_reassign": is_admin
-        and application.status
-        in {Status.SUBMITTED, Status.UNDER_REVIEW, Status.CLARIFICATION_REQUESTED},
         "approve_form": forms.get("approve_form") or ApproveForm(),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "clarify_form": forms.get("clarify_form") or ClarifyForm(),

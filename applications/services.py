@@ -34,7 +34,7 @@ from .models import (
 from .payments import GatewayUnavailable, gateway_get
 from .selectors import fee_for
 from .uploads import upload_check
-from .workflow import WorkflowError
+from .workflow import Action, WorkflowError, refusal
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +65,9 @@ SECTION_FIELDS = frozenset(COPIED_FIELDS) | {
 
 def _locked_editable(application_id: int, exporter: User) -> Application:
     application = Application.objects.select_for_update().get(pk=application_id)
-    if application.exporter_id != exporter.pk:
-        raise WorkflowError("This application is not yours.")
-    if not application.is_editable:
-        raise WorkflowError(
-            f"{application.reference} is {application.get_status_display().lower()} and can "
-            "no longer be changed."
-        )
+    reason = refusal(application, Action.EDIT, exporter)
+    if reason:
+        raise WorkflowError(reason)
     return application
 
 

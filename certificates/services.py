@@ -37,7 +37,7 @@ from applications.models import (
     Status,
 )
 from applications.services import application_copy
-from applications.workflow import application_mark_issued
+from applications.workflow import UNFINISHED, application_mark_issued
 from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
 from verification.services import AnswerForgetError, verification_answer_forget
@@ -62,7 +62,6 @@ from .pdf import (
     render_certificate,
 )
 from .selectors import (
-    OPEN_STATUSES,
     application_for_certificate,
     application_page_path,
     applications_issuance_stuck,
@@ -533,7 +532,7 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
             "only a valid certificate can be replaced."
         )
     open_request = (
-        Application.objects.filter(replaces=certificate, status__in=OPEN_STATUSES)
+        Application.objects.filter(replaces=certificate, status__in=UNFINISHED)
         .order_by("-created_at")
         .first()
     )

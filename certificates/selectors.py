@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import is_verified_officer_of, may_revoke
-from applications.models import Application, Invoice, IssuingAgency, Status
+from applications.models import Application, Invoice, Status
 from applications.workflow import UNFINISHED
 from coo_portal.storage import open_verified
 
@@ -117,17 +117,6 @@ def applications_annotate_issuance_delayed(qs: QuerySet[Application]) -> QuerySe
     """Adds `issuance_delayed` (bool): approved, still without a certificate, and the last
     retry of the issuance task failed. One subquery, no extra query per row."""
     return qs.annotate(issuance_delayed=Q(status=Status.APPROVED) & _final_failure())
-
-
-def applications_with_issuance_failures(*, agency: IssuingAgency) -> QuerySet[Application]:
-    """The agency's approved applications whose certificate could not be issued after every
-    retry: the officer queue flags these."""
-    return (
-        Application.objects.filter(agency=agency, status=Status.APPROVED)
-        .filter(_final_failure())
-        .select_related("office", "exporter")
-        .order_by("decided_at", "pk")
-    )
 
 
 # The longest an issuance task waits for its next retry (tasks.py backs off to 600 s).

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
 from accounts.admin_site import PortalAdminSite
-from accounts.officer_auth import officer_login
 from certificates import views as certificate_views
 
 from . import views
@@ -49,9 +48,6 @@ urlpatterns = [
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("accounts/", include("accounts.urls")),
     path("applications/", include("applications.urls")),
-    path(
-        "officer/login/", officer_login, name="officer-login"
-    ),  # accounts' sign-in, before the include
     path("officer/", include("applications.officer_urls")),
     path("certificates/", include("certificates.urls")),
     # Each agency CA's CRL, at the address its signing certificates carry: keep it stable.

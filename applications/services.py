@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from coo_portal.counters import counter_next
 
 from .models import (
     LINE_ITEM_FIELDS,
@@ -75,11 +76,7 @@ def _reference_next() -> str:
     """COO-YYYY-NNNNNN from a counter row locked for the rest of the transaction: no gaps and
     no duplicates however many exporters apply at once."""
     year = timezone.localdate().year
-    ReferenceCounter.objects.get_or_create(year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"COO-{year}-{counter.last:06d}"
+    return f"COO-{year}-{counter_next(ReferenceCounter, year=year):06d}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from coo_portal.counters import counter_next
 
+from .events import application_event_record
 from .models import (
     LINE_ITEM_FIELDS,
     AgencyOffice,
@@ -106,12 +107,8 @@ def application_create(
         office=office,
     )
     note = f"Copied from {copied_from.reference}." if copied_from else "Application started."
-    ApplicationEvent.objects.create(
-        application=application,
-        kind=ApplicationEvent.Kind.MESSAGE,
-        actor=exporter,
-        to_status=Status.DRAFT,
-        note=note,
+    application_event_record(
+        application_id=application.pk, actor=exporter, to_status=Status.DRAFT, note=note
     )
     return application
 
@@ -158,6 +155,23 @@ def application_copy(*, application_id: int, exporter: User) -> Application:
         for item in source.items.all()
     )
     return copy
+
+
+@transaction.atomic
+def application_copy_in_lieu(
+    *, application_id: int, exporter: User, certificate_id: int, certificate_number: str
+) -> Application:
+    """A copy of the application that will correct its certificate ("in lieu"): it records
+    which certificate it replaces and says so in its trail."""
+    replacement = application_copy(application_id=application_id, exporter=exporter)
+    replacement.replaces_id = certificate_id
+    replacement.save(update_fields=["replaces", "updated_at"])
+    application_event_record(
+        application_id=replacement.pk,
+        actor=exporter,
+        note=f"Requested in lieu of certificate {certificate_number}.",
+    )
+    return replacement
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,8 +424,8 @@ def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
         payment.captured_at = timezone.now()
         payment.gateway_reference = str(payload.get("gateway_reference", ""))[:100]
         payment.save(update_fields=["state", "captured_at", "gateway_reference", "updated_at"])
-        ApplicationEvent.objects.create(
-            application=payment.application,
+        application_event_record(
+            application_id=payment.application_id,
             kind=ApplicationEvent.Kind.PAYMENT,
             note=f"Fee of {payment.currency} {payment.amount} paid "
             f"(transaction {payment.gateway_reference}).",

@@ -28,6 +28,7 @@ from accounts.notifications import email_send, sms_send
 from accounts.permissions import is_agency_admin, is_agency_officer
 from durable.outbox import outbox_enqueue
 
+from .events import application_event_record
 from .models import Application, ApplicationEvent, Status
 
 
@@ -202,8 +203,8 @@ def _transition(
     for field, value in updates.items():
         setattr(application, field, value)
     application.save(update_fields=["status", "updated_at", *updates])
-    ApplicationEvent.objects.create(
-        application=application,
+    application_event_record(
+        application_id=application.pk,
         kind=ApplicationEvent.Kind.TRANSITION,
         from_status=from_status,
         to_status=to,
@@ -321,8 +322,8 @@ def application_reassign(*, application_id: int, admin: User, to_officer: User) 
         raise WorkflowError("Only officers of the issuing agency can act on this application.")
     application.assigned_officer = to_officer
     application.save(update_fields=["assigned_officer", "updated_at"])
-    ApplicationEvent.objects.create(
-        application=application,
+    application_event_record(
+        application_id=application.pk,
         kind=ApplicationEvent.Kind.ASSIGNMENT,
         actor=admin,
         note=f"Assigned to {to_officer.get_full_name() or to_officer.username}.",

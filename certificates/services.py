@@ -30,13 +30,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.notifications import email_send, sms_send
+from applications.events import application_event_record
 from applications.models import (
     Application,
-    ApplicationEvent,
     CertificateType,
     Status,
 )
-from applications.services import application_copy
+from applications.services import application_copy_in_lieu
 from applications.workflow import UNFINISHED, application_mark_issued
 from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
@@ -396,9 +396,8 @@ def _supersede(old: Certificate, *, by: Certificate) -> None:
     old.save(update_fields=["status", "superseded_by", "updated_at"])
     credential_revoke(certificate=old)
     verification_answer_forget(number=old.number)
-    ApplicationEvent.objects.create(
+    application_event_record(
         application_id=old.application_id,
-        kind=ApplicationEvent.Kind.MESSAGE,
         note=f"Certificate {old.number} superseded by {by.number} (issued in lieu).",
     )
 
@@ -505,9 +504,8 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
             "The verification service could not be updated, so the certificate was not "
             "revoked. Try again in a minute."
         ) from exc
-    ApplicationEvent.objects.create(
-        application=certificate.application,
-        kind=ApplicationEvent.Kind.MESSAGE,
+    application_event_record(
+        application_id=certificate.application_id,
         actor=actor,
         note=f"Certificate {certificate.number} revoked: {reason}",
     )
@@ -538,16 +536,12 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
     )
     if open_request is not None:
         return open_request
-    replacement = application_copy(application_id=certificate.application_id, exporter=exporter)
-    replacement.replaces = certificate
-    replacement.save(update_fields=["replaces", "updated_at"])
-    ApplicationEvent.objects.create(
-        application=replacement,
-        kind=ApplicationEvent.Kind.MESSAGE,
-        actor=exporter,
-        note=f"Requested in lieu of certificate {certificate.number}.",
+    return application_copy_in_lieu(
+        application_id=certificate.application_id,
+        exporter=exporter,
+        certificate_id=certificate.pk,
+        certificate_number=certificate.number,
     )
-    return replacement
 
 
 # ---------------------------------------------------------------------------------------------

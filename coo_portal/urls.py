@@ -5,7 +5,6 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
-from accounts.admin_site import PortalAdminSite
 from certificates import views as certificate_views
 
 from . import views
@@ -34,10 +33,6 @@ captcha_patterns = [
         r"refresh/$", login_not_required(captcha_views.captcha_refresh), name="captcha-refresh"
     ),
 ]
-
-# Administration asks for the authenticator code too (agency administrators can revoke
-# certificates and unlock accounts there), and signs in through the officer sign-in.
-admin.site.__class__ = PortalAdminSite
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -25,9 +25,21 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import User
+from .permissions import (
+    MANAGE_EXPORTER_ACCOUNTS,
+    admin_agency_id,
+    is_platform_staff,
+    may_manage_exporter_accounts,
+)
 
-MANAGE_EXPORTER_ACCOUNTS = "accounts.manage_exporter_accounts"
+__all__ = [
+    "MANAGE_EXPORTER_ACCOUNTS",
+    "AgencyScopedAdminMixin",
+    "PlatformStaffOnlyAdminMixin",
+    "agency_id_of",
+    "is_platform_staff",
+    "may_manage_exporter_accounts",
+]
 
 # What an agency administrator needs (seed_demo gives exactly these): their officers' accounts
 # and profiles (unlock, a new authenticator), sign-in activity, and the agency's applications
@@ -44,28 +56,9 @@ AGENCY_ADMIN_PERMISSIONS = (
 )
 
 
-def is_platform_staff(user: Any) -> bool:
-    """A superuser, or an operator with staff status (never an agency's own staff)."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return False
-    return user.is_superuser or user.role == User.Role.OPERATOR
-
-
-def may_manage_exporter_accounts(user: Any) -> bool:
-    """Exporters' credentials and the IEC registry: superusers, or platform staff holding the
-    named permission."""
-    return user.is_authenticated and (
-        user.is_superuser or (is_platform_staff(user) and user.has_perm(MANAGE_EXPORTER_ACCOUNTS))
-    )
-
-
 def agency_id_of(request: HttpRequest) -> int | None:
     """The agency of an agency administrator; None for everyone else."""
-    user = request.user
-    if not user.is_authenticated or user.is_superuser or user.role != User.Role.AGENCY_ADMIN:
-        return None
-    profile = getattr(user, "officer_profile", None)
-    return profile.agency_id if profile is not None else None
+    return admin_agency_id(request.user)
 
 
 class _NotFoundOutsideScopeMixin:

@@ -18,6 +18,13 @@ from django_otp.admin import OTPAdminSite
 
 
 class PortalAdminSite(OTPAdminSite):
+    # Installed as Django's default site (accounts.apps.PortalAdminConfig), so under the stock
+    # name: reverse("admin:...") and every ModelAdmin registered on admin.site keep working.
+    name = "admin"
+
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
+
     def get_urls(self) -> list[URLPattern | URLResolver]:
         """Every admin page checks staff and the second factor itself (admin_view's
         has_permission) and sends whoever fails to self.login. LoginRequiredMiddleware would

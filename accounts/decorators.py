@@ -15,20 +15,14 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from .permissions import has_second_factor, is_officer
+
 View = Callable[..., HttpResponse]
 
 
 def _to_login(request: HttpRequest, url_name: str) -> HttpResponse:
     return HttpResponseRedirect(
         f"{reverse(url_name)}?{urlencode({'next': request.get_full_path()})}"
-    )
-
-
-def is_verified_officer(user: Any) -> bool:
-    return bool(
-        user.is_authenticated
-        and getattr(user, "is_officer", False)
-        and getattr(user, "is_verified", lambda: False)()
     )
 
 
@@ -47,9 +41,9 @@ def officer_required(view: View) -> View:
         user = request.user
         if not user.is_authenticated:
             return _to_login(request, "accounts:officer-login")
-        if not getattr(user, "is_officer", False):
+        if not is_officer(user):
             raise Http404
-        if not user.is_verified():  # type: ignore[union-attr]
+        if not has_second_factor(user):
             return _to_login(request, "accounts:officer-login")
         return view(request, *args, **kwargs)
 

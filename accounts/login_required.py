@@ -14,7 +14,7 @@ OFFICER_PREFIXES = ("/officer/", "/certificates/revoke/")
 class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
     def handle_no_permission(self, request: HttpRequest, view_func: Any) -> HttpResponse:
         if request.path.startswith(OFFICER_PREFIXES) and not getattr(view_func, "login_url", None):
-            view_func = _with_login_url(view_func, "officer-login")
+            view_func = _with_login_url(view_func, "accounts:officer-login")
         return super().handle_no_permission(request, view_func)
 
 

@@ -198,10 +198,6 @@ class Application(TimeStampedModel):
     def is_preferential(self) -> bool:
         return self.certificate_type == CertificateType.PREFERENTIAL
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status in {Status.DRAFT, Status.CLARIFICATION_REQUESTED}
-
 
 class Invoice(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="invoices")

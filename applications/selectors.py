@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import is_verified_officer_of
 
 from .models import (
     REQUIRED_DOCUMENTS,
@@ -101,15 +102,8 @@ def document_get_for_viewer(*, reference: str, document_id: int, user: User) -> 
     application = document.application
     if application.exporter_id == user.pk:
         return document
-    profile = getattr(user, "officer_profile", None) if user.is_officer else None
-    verified = getattr(user, "is_verified", lambda: False)()
     submitted = application.first_submitted_at is not None
-    if (
-        profile is not None
-        and profile.agency_id == application.agency_id
-        and verified
-        and submitted
-    ):
+    if submitted and is_verified_officer_of(user, application.agency_id):
         return document
     raise Http404("No such document")
 

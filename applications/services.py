@@ -14,7 +14,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from coo_portal.counters import counter_next
 
+from .events import application_event_record
 from .models import (
     LINE_ITEM_FIELDS,
     AgencyOffice,
@@ -36,7 +38,7 @@ from .payments import GatewayUnavailable, gateway_get
 from .selectors import fee_for
 from .uploads import name_for_content, upload_check
 from .wallet import wallet_fee_captured
-from .workflow import WorkflowError
+from .workflow import Action, WorkflowError, refusal
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +69,9 @@ SECTION_FIELDS = frozenset(COPIED_FIELDS) | {
 
 def _locked_editable(application_id: int, exporter: User) -> Application:
     application = Application.objects.select_for_update().get(pk=application_id)
-    if application.exporter_id != exporter.pk:
-        raise WorkflowError("This application is not yours.")
-    if not application.is_editable:
-        raise WorkflowError(
-            f"{application.reference} is {application.get_status_display().lower()} and can "
-            "no longer be changed."
-        )
+    reason = refusal(application, Action.EDIT, exporter)
+    if reason:
+        raise WorkflowError(reason)
     return application
 
 
@@ -81,11 +79,7 @@ def _reference_next() -> str:
     """COO-YYYY-NNNNNN from a counter row locked for the rest of the transaction: no gaps and
     no duplicates however many exporters apply at once."""
     year = timezone.localdate().year
-    ReferenceCounter.objects.get_or_create(year=year)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"COO-{year}-{counter.last:06d}"
+    return f"COO-{year}-{counter_next(ReferenceCounter, year=year):06d}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,12 +109,8 @@ def application_create(
         office=office,
     )
     note = f"Copied from {copied_from.reference}." if copied_from else "Application started."
-    ApplicationEvent.objects.create(
-        application=application,
-        kind=ApplicationEvent.Kind.MESSAGE,
-        actor=exporter,
-        to_status=Status.DRAFT,
-        note=note,
+    application_event_record(
+        application_id=application.pk, actor=exporter, to_status=Status.DRAFT, note=note
     )
     return application
 
@@ -167,6 +157,23 @@ def application_copy(*, application_id: int, exporter: User) -> Application:
         for item in source.items.all()
     )
     return copy
+
+
+@transaction.atomic
+def application_copy_in_lieu(
+    *, application_id: int, exporter: User, certificate_id: int, certificate_number: str
+) -> Application:
+    """A copy of the application that will correct its certificate ("in lieu"): it records
+    which certificate it replaces and says so in its trail."""
+    replacement = application_copy(application_id=application_id, exporter=exporter)
+    replacement.replaces_id = certificate_id
+    replacement.save(update_fields=["replaces", "updated_at"])
+    application_event_record(
+        application_id=replacement.pk,
+        actor=exporter,
+        note=f"Requested in lieu of certificate {certificate_number}.",
+    )
+    return replacement
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,8 +430,8 @@ def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
         payment.captured_at = timezone.now()
         payment.gateway_reference = str(payload.get("gateway_reference", ""))[:100]
         payment.save(update_fields=["state", "captured_at", "gateway_reference", "updated_at"])
-        ApplicationEvent.objects.create(
-            application=payment.application,
+        application_event_record(
+            application_id=payment.application_id,
             kind=ApplicationEvent.Kind.PAYMENT,
             note=f"Fee of {payment.currency} {payment.amount} paid "
             f"(transaction {payment.gateway_reference}).",

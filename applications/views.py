@@ -41,7 +41,7 @@ def _app(request: HttpRequest, reference: str) -> Application:
 
 def _editable(request: HttpRequest, reference: str) -> Application:
     application = _app(request, reference)
-    if not application.is_editable:
+    if not workflow.allowed(application, workflow.Action.EDIT, request.user):
         messages.error(request, f"{reference} has been submitted and can no longer be changed.")
         raise _Redirect(reverse("applications:detail", args=[reference]))
     return application
@@ -146,7 +146,7 @@ def application_copy(request: HttpRequest, reference: str) -> HttpResponse:
 @require_GET
 def application_tasks(request: HttpRequest, reference: str) -> HttpResponse:
     application = _app(request, reference)
-    if not application.is_editable:
+    if not workflow.allowed(application, workflow.Action.EDIT, request.user):
         return redirect("applications:detail", reference)
     sections = selectors.application_sections(application)
     return render(
@@ -575,7 +575,7 @@ def payment_receipt(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def application_submit(request: HttpRequest, reference: str) -> HttpResponse:
     application = _app(request, reference)
-    if application.status == Status.CLARIFICATION_REQUESTED:
+    if workflow.allowed(application, workflow.Action.RESUBMIT, request.user):
         form = forms.ReplyForm(request.POST)
         if not form.is_valid():  # the page again, with the error at the box
             return _check_page(request, application, form, status=422)
@@ -618,8 +618,6 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "payment": selectors.captured_payment(application),
             "clarification": _last_clarification(application),
             "rejection": _last_event_to(application, Status.REJECTED),
-            "can_withdraw": application.status
-            in {Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED},
         },
     )
 
@@ -647,7 +645,8 @@ def _summary_context(application: Application, *, change_links: bool) -> dict[st
     return {
         "application": application,
         "item_rows": [(item, descriptions.get(item.hs_code, "")) for item in items],
-        "change_links": change_links and application.is_editable,
+        "change_links": change_links
+        and workflow.allowed(application, workflow.Action.EDIT, application.exporter),
         "document_kinds": DocumentKind,
     }
 

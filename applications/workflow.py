@@ -15,14 +15,18 @@ message is shown to the user as it is, and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.permissions import is_agency_admin, is_agency_officer
 
+from .events import application_event_record
 from .models import Application, ApplicationEvent, Status
 from .notifications import notify
 from .selectors import submission_problems
@@ -33,6 +37,140 @@ from .wallet import wallet_refund_if_due
 
 class WorkflowError(Exception):
     """A transition that is not allowed now. The message is written for the person acting."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The transitions table: the one answer to "what may happen to this application now"
+# ---------------------------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    EDIT = "edit"  # change sections, goods, documents (not a transition; same rule)
+    SUBMIT = "submit"
+    RESUBMIT = "resubmit"
+    WITHDRAW = "withdraw"
+    START_REVIEW = "start_review"
+    RELEASE = "release"
+    REASSIGN = "reassign"
+    APPROVE = "approve"
+    REJECT = "reject"
+    CLARIFY = "clarify"
+    MARK_ISSUED = "mark_issued"
+
+
+class Actor(StrEnum):
+    OWNER = "owner"  # the exporter who filed the application
+    AGENCY_OFFICER = "agency_officer"  # an officer (or administrator) of the issuing agency
+    AGENCY_ADMIN = "agency_admin"  # an administrator of the issuing agency
+    SYSTEM = "system"  # no user: certificate issuance
+
+
+class Holder(StrEnum):
+    ANY = "any"  # whoever holds the application (or nobody)
+    NOT_ANOTHER = "not_another"  # nobody else holds it
+    SELF = "self"  # the acting officer holds it
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: frozenset[Status]
+    actor: Actor
+    holder: Holder = Holder.ANY
+    refusal: str = ""  # the status refusal, when not the generic one
+
+
+TRANSITIONS: Mapping[Action, Rule] = {
+    Action.EDIT: Rule(
+        frozenset({Status.DRAFT, Status.CLARIFICATION_REQUESTED}),
+        Actor.OWNER,
+        refusal="{ref} is {status} and can no longer be changed.",
+    ),
+    Action.SUBMIT: Rule(frozenset({Status.DRAFT}), Actor.OWNER),
+    Action.RESUBMIT: Rule(frozenset({Status.CLARIFICATION_REQUESTED}), Actor.OWNER),
+    Action.WITHDRAW: Rule(
+        frozenset({Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED}), Actor.OWNER
+    ),
+    Action.START_REVIEW: Rule(
+        frozenset({Status.SUBMITTED}), Actor.AGENCY_OFFICER, Holder.NOT_ANOTHER
+    ),
+    Action.RELEASE: Rule(frozenset({Status.UNDER_REVIEW}), Actor.AGENCY_OFFICER, Holder.SELF),
+    Action.REASSIGN: Rule(
+        frozenset({Status.SUBMITTED, Status.UNDER_REVIEW, Status.CLARIFICATION_REQUESTED}),
+        Actor.AGENCY_ADMIN,
+        refusal="{ref} is already decided.",
+    ),
+    Action.APPROVE: Rule(frozenset({Status.UNDER_REVIEW}), Actor.AGENCY_OFFICER, Holder.SELF),
+    Action.REJECT: Rule(frozenset({Status.UNDER_REVIEW}), Actor.AGENCY_OFFICER, Holder.SELF),
+    Action.CLARIFY: Rule(frozenset({Status.UNDER_REVIEW}), Actor.AGENCY_OFFICER, Holder.SELF),
+    Action.MARK_ISSUED: Rule(frozenset({Status.APPROVED}), Actor.SYSTEM),
+}
+
+# Where each transition leads (EDIT and REASSIGN change no status).
+TARGETS: Mapping[Action, Status] = {
+    Action.SUBMIT: Status.SUBMITTED,
+    Action.RESUBMIT: Status.SUBMITTED,
+    Action.WITHDRAW: Status.WITHDRAWN,
+    Action.START_REVIEW: Status.UNDER_REVIEW,
+    Action.RELEASE: Status.SUBMITTED,
+    Action.APPROVE: Status.APPROVED,
+    Action.REJECT: Status.REJECTED,
+    Action.CLARIFY: Status.CLARIFICATION_REQUESTED,
+    Action.MARK_ISSUED: Status.ISSUED,
+}
+
+# Statuses something may still happen from; the others (rejected, withdrawn, issued) are final.
+UNFINISHED: frozenset[Status] = frozenset(s for rule in TRANSITIONS.values() for s in rule.sources)
+
+
+def allowed(application: Application, action: Action | str, user: Any) -> bool:
+    """May `user` (None for the system) do `action` to `application` now?"""
+    return refusal(application, action, user) is None
+
+
+def refusal(application: Application, action: Action | str, user: Any) -> str | None:
+    """Why `user` may not do `action` now, in words for them; None when they may."""
+    rule = TRANSITIONS[Action(action)]
+    who = _actor_refusal(application, rule.actor, user)
+    if who:
+        return who
+    if rule.holder != Holder.ANY and application.status in (Status.SUBMITTED, Status.UNDER_REVIEW):
+        holder_id = application.assigned_officer_id
+        held_by_another = holder_id is not None and holder_id != user.pk
+        if (rule.holder == Holder.NOT_ANOTHER and held_by_another) or (
+            rule.holder == Holder.SELF
+            and application.status == Status.UNDER_REVIEW
+            and holder_id != user.pk
+        ):
+            holder = application.assigned_officer
+            name = (holder.get_full_name() or holder.username) if holder else "nobody"
+            return f"{application.reference} is assigned to {name}, not to you."
+    if application.status not in rule.sources:
+        status = application.get_status_display().lower()
+        if rule.refusal:
+            return rule.refusal.format(ref=application.reference, status=status)
+        verb = _VERBS.get(TARGETS.get(Action(action), Status.DRAFT), "changed")
+        return f"{application.reference} is {status}; it cannot be {verb} now."
+    return None
+
+
+def _actor_refusal(application: Application, actor: Actor, user: Any) -> str | None:
+    if actor == Actor.SYSTEM:
+        return None if user is None else "Only certificate issuance can do this."
+    if user is None or not user.is_authenticated:
+        return "Sign in to act on this application."
+    if actor == Actor.OWNER:
+        return None if application.exporter_id == user.pk else "This application is not yours."
+    if not is_agency_officer(user, application.agency_id):
+        return "Only officers of the issuing agency can act on this application."
+    if actor == Actor.AGENCY_ADMIN and not is_agency_admin(user, application.agency_id):
+        return "Only an agency administrator can reassign applications."
+    return None
+
+
+def _require(application: Application, action: Action, user: Any) -> None:
+    reason = refusal(application, action, user)
+    if reason:
+        raise WorkflowError(reason)
 
 
 def _locked(application_id: int) -> Application:
@@ -54,25 +192,22 @@ def _locked(application_id: int) -> Application:
 def _transition(
     application: Application,
     *,
-    to: Status,
-    allowed: Collection[Status],
+    action: Action,
     actor: User | None,
     note: str = "",
     **updates: Any,
 ) -> Application:
-    """Move a locked application to `to`. Must be called inside transaction.atomic()."""
-    if application.status not in allowed:
-        raise WorkflowError(
-            f"{application.reference} is {application.get_status_display().lower()}; "
-            f"it cannot be {_VERBS.get(to, 'changed')} now."
-        )
+    """Do `action` to a locked application, if the table allows `actor` to. Must be called
+    inside transaction.atomic()."""
+    _require(application, action, actor)
+    to = TARGETS[action]
     from_status = application.status
     application.status = to
     for field, value in updates.items():
         setattr(application, field, value)
     application.save(update_fields=["status", "updated_at", *updates])
-    ApplicationEvent.objects.create(
-        application=application,
+    application_event_record(
+        application_id=application.pk,
         kind=ApplicationEvent.Kind.TRANSITION,
         from_status=from_status,
         to_status=to,
@@ -103,16 +238,14 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
     are there and the fee is captured. Side effects: acknowledgement email and SMS."""
 
     application = _locked(application_id)
-    _check_owner(application, exporter)
-    if application.status == Status.DRAFT:
-        problems = submission_problems(application)
-        if problems:
-            raise WorkflowError("You cannot submit yet: " + "; ".join(problems) + ".")
+    _require(application, Action.SUBMIT, exporter)
+    problems = submission_problems(application)
+    if problems:
+        raise WorkflowError("You cannot submit yet: " + "; ".join(problems) + ".")
     now = timezone.now()
     _transition(
         application,
-        to=Status.SUBMITTED,
-        allowed={Status.DRAFT},
+        action=Action.SUBMIT,
         actor=exporter,
         submitted_at=now,
         first_submitted_at=now,
@@ -128,17 +261,15 @@ def application_resubmit(*, application_id: int, exporter: User, reply: str) -> 
     application (or the office's queue if nobody holds it)."""
 
     application = _locked(application_id)
-    _check_owner(application, exporter)
     if not reply.strip():
         raise WorkflowError("Write a reply to the officer's question before you resubmit.")
-    if application.status == Status.CLARIFICATION_REQUESTED:
-        problems = submission_problems(application)
-        if problems:
-            raise WorkflowError("You cannot resubmit yet: " + "; ".join(problems) + ".")
+    _require(application, Action.RESUBMIT, exporter)
+    problems = submission_problems(application)
+    if problems:
+        raise WorkflowError("You cannot resubmit yet: " + "; ".join(problems) + ".")
     _transition(
         application,
-        to=Status.SUBMITTED,
-        allowed={Status.CLARIFICATION_REQUESTED},
+        action=Action.RESUBMIT,
         actor=exporter,
         note=reply.strip(),
         submitted_at=timezone.now(),
@@ -152,40 +283,15 @@ def application_withdraw(*, application_id: int, exporter: User) -> Application:
     """DRAFT / SUBMITTED / CLARIFICATION_REQUESTED -> WITHDRAWN (final). Tells the exporter,
     and the officer holding it if anyone does."""
     application = _locked(application_id)
-    _check_owner(application, exporter)
-    _transition(
-        application,
-        to=Status.WITHDRAWN,
-        allowed={Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED},
-        actor=exporter,
-    )
+    _transition(application, action=Action.WITHDRAW, actor=exporter)
     wallet_refund_if_due(application=application, actor=exporter)  # the fee wallet's rule
     application.notified = notify("withdrawn", application)
     return application
 
 
-def _check_owner(application: Application, exporter: User) -> None:
-    if application.exporter_id != exporter.pk:
-        # Views look applications up by owner first; reaching this is a programming error.
-        raise WorkflowError("This application is not yours.")
-
-
 # ---------------------------------------------------------------------------------------------
 # Officer transitions
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_officer(application: Application, officer: User) -> None:
-    profile = getattr(officer, "officer_profile", None)
-    if not officer.is_officer or profile is None or profile.agency_id != application.agency_id:
-        raise WorkflowError("Only officers of the issuing agency can act on this application.")
-
-
-def _check_assigned(application: Application, officer: User) -> None:
-    if application.assigned_officer_id != officer.pk:
-        holder = application.assigned_officer
-        who = (holder.get_full_name() or holder.username) if holder else "nobody"
-        raise WorkflowError(f"{application.reference} is assigned to {who}, not to you.")
 
 
 @transaction.atomic
@@ -194,18 +300,9 @@ def application_start_review(*, application_id: int, officer: User) -> Applicati
     review" at once, the row lock lets exactly one through; the other is told who has it.
     Tells the exporter that the application is under review."""
     application = _locked(application_id)
-    _check_officer(application, officer)
-    if application.status == Status.UNDER_REVIEW and application.assigned_officer:
-        _check_assigned(application, officer)  # says who has it
-    if application.status == Status.SUBMITTED and application.assigned_officer_id not in (
-        None,
-        officer.pk,
-    ):
-        _check_assigned(application, officer)
     _transition(
         application,
-        to=Status.UNDER_REVIEW,
-        allowed={Status.SUBMITTED},
+        action=Action.START_REVIEW,
         actor=officer,
         assigned_officer=officer,
     )
@@ -218,13 +315,9 @@ def application_release(*, application_id: int, officer: User) -> Application:
     """UNDER_REVIEW -> SUBMITTED: an officer gives back an application they hold. Tells
     nobody (notifications.NOTIFICATIONS["released"])."""
     application = _locked(application_id)
-    _check_officer(application, officer)
-    if application.status == Status.UNDER_REVIEW:
-        _check_assigned(application, officer)
     _transition(
         application,
-        to=Status.SUBMITTED,
-        allowed={Status.UNDER_REVIEW},
+        action=Action.RELEASE,
         actor=officer,
         note="Released for another officer.",
         assigned_officer=None,
@@ -238,20 +331,13 @@ def application_reassign(*, application_id: int, admin: User, to_officer: User) 
     """An agency administrator hands an application to another officer of the agency.
     The status does not change; an assignment event is written, and the officer is told."""
     application = _locked(application_id)
-    _check_officer(application, admin)
-    if admin.role != User.Role.AGENCY_ADMIN:
-        raise WorkflowError("Only an agency administrator can reassign applications.")
-    _check_officer(application, to_officer)
-    if application.status not in {
-        Status.SUBMITTED,
-        Status.UNDER_REVIEW,
-        Status.CLARIFICATION_REQUESTED,
-    }:
-        raise WorkflowError(f"{application.reference} is already decided.")
+    _require(application, Action.REASSIGN, admin)
+    if not is_agency_officer(to_officer, application.agency_id):
+        raise WorkflowError("Only officers of the issuing agency can act on this application.")
     application.assigned_officer = to_officer
     application.save(update_fields=["assigned_officer", "updated_at"])
-    ApplicationEvent.objects.create(
-        application=application,
+    application_event_record(
+        application_id=application.pk,
         kind=ApplicationEvent.Kind.ASSIGNMENT,
         actor=admin,
         note=f"Assigned to {to_officer.get_full_name() or to_officer.username}.",
@@ -264,7 +350,7 @@ def _decide(
     *,
     application_id: int,
     officer: User,
-    to: Status,
+    action: Action,
     note: str,
     missing_note: str | None,
     event: str,
@@ -274,15 +360,10 @@ def _decide(
     decide; `missing_note`, when given, is the refusal for an empty note. The exporter is told
     by email and SMS after commit."""
     application = _locked(application_id)
-    _check_officer(application, officer)
     note = note.strip()
     if missing_note and not note:
         raise WorkflowError(missing_note)
-    if application.status == Status.UNDER_REVIEW:
-        _check_assigned(application, officer)
-    _transition(
-        application, to=to, allowed={Status.UNDER_REVIEW}, actor=officer, note=note, **updates
-    )
+    _transition(application, action=action, actor=officer, note=note, **updates)
     application.notified = notify(event, application, note=note)
     return application
 
@@ -294,7 +375,7 @@ def application_approve(*, application_id: int, officer: User, remark: str = "")
     application = _decide(
         application_id=application_id,
         officer=officer,
-        to=Status.APPROVED,
+        action=Action.APPROVE,
         note=remark,
         missing_note=None,
         event="approved",
@@ -311,7 +392,7 @@ def application_reject(*, application_id: int, officer: User, reason: str) -> Ap
     application = _decide(
         application_id=application_id,
         officer=officer,
-        to=Status.REJECTED,
+        action=Action.REJECT,
         note=reason,
         missing_note="Give the reason for rejecting the application.",
         event="rejected",
@@ -331,7 +412,7 @@ def application_request_clarification(
     application = _decide(
         application_id=application_id,
         officer=officer,
-        to=Status.CLARIFICATION_REQUESTED,
+        action=Action.CLARIFY,
         note=message,
         missing_note="Write what the exporter needs to clarify.",
         event="clarification_requested",
@@ -346,6 +427,4 @@ def application_mark_issued(*, application_id: int, note: str = "") -> Applicati
     """APPROVED -> ISSUED, called by certificate issuance in the same transaction that stores
     the certificate."""
     application = _locked(application_id)
-    return _transition(
-        application, to=Status.ISSUED, allowed={Status.APPROVED}, actor=None, note=note
-    )
+    return _transition(application, action=Action.MARK_ISSUED, actor=None, note=note)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from applications.models import AgencyOffice, Application
+from coo_portal.counters import counter_next
 
 from .models import CertificateCounter, CertificateReservation
 
@@ -28,32 +29,15 @@ def certificate_number_format(*, office: AgencyOffice, year: int, sequence: int)
     return f"{office.agency.code}/{year}/{office.code}/{sequence:07d}"
 
 
-def _counter_locked(office: AgencyOffice, year: int) -> CertificateCounter:
-    counter = CertificateCounter.objects.select_for_update().filter(office=office, year=year)
-    found = counter.first()
-    if found is not None:
-        return found
-    try:
-        # A savepoint: if another transaction created the row first, only this insert is
-        # undone, and the lock below waits for that transaction to finish.
-        with transaction.atomic():
-            CertificateCounter.objects.create(office=office, year=year)
-    except IntegrityError:
-        pass
-    return counter.get()
-
-
 def certificate_number_allocate(*, office: AgencyOffice, year: int) -> CertificateNumber:
     """The next number of the office and year. Must run inside the transaction that records
     it: the counter row stays locked until it commits, and a rollback returns the number, so
     numbers are neither skipped nor handed out twice."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("certificate_number_allocate() must run inside transaction.atomic().")
-    counter = _counter_locked(office, year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    number = certificate_number_format(office=office, year=year, sequence=counter.last)
-    return CertificateNumber(number=number, sequence=counter.last)
+    sequence = counter_next(CertificateCounter, office=office, year=year)
+    number = certificate_number_format(office=office, year=year, sequence=sequence)
+    return CertificateNumber(number=number, sequence=sequence)
 
 
 def certificate_number_reserve(*, application: Application, code: str) -> CertificateReservation:

@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from applications.models import Application, Invoice, IssuingAgency, Status
+from accounts.permissions import is_verified_officer_of, may_revoke
+from applications.models import Application, Invoice, Status
+from applications.workflow import UNFINISHED
 from coo_portal.storage import open_verified
 
 from .models import Certificate, IssuanceAttempt
@@ -27,16 +29,6 @@ def certificate_pdf_bytes(certificate: Certificate) -> bytes:
     """
     with open_verified(certificate.pdf, sha256=certificate.sha256) as stored:
         return stored.read()
-
-
-# Replacement drafts that still count: one of these blocks a second request.
-OPEN_STATUSES = (
-    Status.DRAFT,
-    Status.SUBMITTED,
-    Status.UNDER_REVIEW,
-    Status.CLARIFICATION_REQUESTED,
-    Status.APPROVED,
-)
 
 
 def application_for_certificate(*, application_id: int) -> Application:
@@ -56,11 +48,8 @@ def application_for_certificate(*, application_id: int) -> Application:
 
 
 def application_page_path(reference: str) -> str:
-    """The exporter's page of an application (the list, until the detail page exists)."""
-    try:
-        return reverse("applications:detail", kwargs={"reference": reference})
-    except NoReverseMatch:
-        return reverse("applications:list")
+    """The exporter's page of an application."""
+    return reverse("applications:detail", kwargs={"reference": reference})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,24 +57,9 @@ def application_page_path(reference: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def user_is_verified_officer_of(user: User, agency_id: int) -> bool:
-    """An officer (or agency administrator) of that agency who passed the second factor."""
-    if not user.is_authenticated or not user.is_officer:
-        return False
-    profile = getattr(user, "officer_profile", None)
-    verified = getattr(user, "is_verified", lambda: False)()
-    return profile is not None and profile.agency_id == agency_id and verified
-
-
 def user_may_revoke(user: User, certificate: Certificate) -> bool:
-    """An agency administrator of the issuing agency, or one of its officers holding
-    certificates.revoke_certificate. Superusers (the operator) may too."""
-    if user.is_superuser:
-        return True
-    profile = getattr(user, "officer_profile", None) if user.is_officer else None
-    if profile is None or profile.agency_id != certificate.application.agency_id:
-        return False
-    return user.role == User.Role.AGENCY_ADMIN or user.has_perm("certificates.revoke_certificate")
+    """The permissions module's answer for this certificate's agency."""
+    return may_revoke(user, certificate.application.agency_id)
 
 
 def _certificates() -> QuerySet[Certificate]:
@@ -106,7 +80,7 @@ def certificate_get_for_viewer(*, key: str, user: User) -> Certificate:
         raise Http404("No such certificate")
     if certificate.application.exporter_id == user.pk:
         return certificate
-    if user_is_verified_officer_of(user, certificate.application.agency_id):
+    if is_verified_officer_of(user, certificate.application.agency_id):
         return certificate
     raise Http404("No such certificate")
 
@@ -116,7 +90,7 @@ def certificate_get_for_revoker(*, number: str, user: User) -> Certificate:
     certificate = _certificates().filter(number=number).first()
     if certificate is None or not user.is_authenticated:
         raise Http404("No such certificate")
-    if not user.is_superuser and not user_is_verified_officer_of(
+    if not user.is_superuser and not is_verified_officer_of(
         user, certificate.application.agency_id
     ):
         raise Http404("No such certificate")
@@ -143,17 +117,6 @@ def applications_annotate_issuance_delayed(qs: QuerySet[Application]) -> QuerySe
     """Adds `issuance_delayed` (bool): approved, still without a certificate, and the last
     retry of the issuance task failed. One subquery, no extra query per row."""
     return qs.annotate(issuance_delayed=Q(status=Status.APPROVED) & _final_failure())
-
-
-def applications_with_issuance_failures(*, agency: IssuingAgency) -> QuerySet[Application]:
-    """The agency's approved applications whose certificate could not be issued after every
-    retry: the officer queue flags these."""
-    return (
-        Application.objects.filter(agency=agency, status=Status.APPROVED)
-        .filter(_final_failure())
-        .select_related("office", "exporter")
-        .order_by("decided_at", "pk")
-    )
 
 
 # The longest an issuance task waits for its next retry (tasks.py backs off to 600 s).
@@ -230,7 +193,7 @@ def certificate_panel_for(application: Application) -> CertificatePanel:
         stats = certificate.verifications.aggregate(n=Count("pk"), last=Max("created_at"))
         count, last = stats["n"], stats["last"]
         replacement = (
-            Application.objects.filter(replaces=certificate, status__in=OPEN_STATUSES)
+            Application.objects.filter(replaces=certificate, status__in=UNFINISHED)
             .order_by("-created_at")
             .first()
         )

@@ -30,15 +30,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from applications.events import application_event_record
 from applications.models import (
     Application,
-    ApplicationEvent,
     CertificateType,
     Status,
 )
 from applications.notifications import Sent, notify
-from applications.services import application_copy
-from applications.workflow import application_mark_issued
+from applications.services import application_copy_in_lieu
+from applications.workflow import UNFINISHED, application_mark_issued
 from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
 
@@ -62,7 +62,6 @@ from .pdf import (
     render_certificate,
 )
 from .selectors import (
-    OPEN_STATUSES,
     application_for_certificate,
     applications_issuance_stuck,
     user_may_revoke,
@@ -397,9 +396,8 @@ def _supersede(old: Certificate, *, by: Certificate) -> None:
     old.save(update_fields=["status", "superseded_by", "updated_at"])
     credential_revoke(certificate=old)
     certificate_changed_send(number=old.number)
-    ApplicationEvent.objects.create(
+    application_event_record(
         application_id=old.application_id,
-        kind=ApplicationEvent.Kind.MESSAGE,
         note=f"Certificate {old.number} superseded by {by.number} (issued in lieu).",
     )
     if old.status == Certificate.Status.SUPERSEDED:
@@ -508,9 +506,8 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
             "The verification service could not be updated, so the certificate was not "
             "revoked. Try again in a minute."
         ) from exc
-    ApplicationEvent.objects.create(
-        application=certificate.application,
-        kind=ApplicationEvent.Kind.MESSAGE,
+    application_event_record(
+        application_id=certificate.application_id,
         actor=actor,
         note=f"Certificate {certificate.number} revoked: {reason}",
     )
@@ -535,22 +532,18 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
             "only a valid certificate can be replaced."
         )
     open_request = (
-        Application.objects.filter(replaces=certificate, status__in=OPEN_STATUSES)
+        Application.objects.filter(replaces=certificate, status__in=UNFINISHED)
         .order_by("-created_at")
         .first()
     )
     if open_request is not None:
         return open_request
-    replacement = application_copy(application_id=certificate.application_id, exporter=exporter)
-    replacement.replaces = certificate
-    replacement.save(update_fields=["replaces", "updated_at"])
-    ApplicationEvent.objects.create(
-        application=replacement,
-        kind=ApplicationEvent.Kind.MESSAGE,
-        actor=exporter,
-        note=f"Requested in lieu of certificate {certificate.number}.",
+    return application_copy_in_lieu(
+        application_id=certificate.application_id,
+        exporter=exporter,
+        certificate_id=certificate.pk,
+        certificate_number=certificate.number,
     )
-    return replacement
 
 
 # ---------------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@coo-portal.example")
 SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "1800-111-550")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.PortalAdminConfig",  # django.contrib.admin, the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

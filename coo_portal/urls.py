@@ -5,8 +5,6 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
-from accounts.admin_site import PortalAdminSite
-from accounts.officer_auth import officer_login
 from certificates import views as certificate_views
 
 from . import views
@@ -36,10 +34,6 @@ captcha_patterns = [
     ),
 ]
 
-# Administration asks for the authenticator code too (agency administrators can revoke
-# certificates and unlock accounts there), and signs in through the officer sign-in.
-admin.site.__class__ = PortalAdminSite
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -49,9 +43,6 @@ urlpatterns = [
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("accounts/", include("accounts.urls")),
     path("applications/", include("applications.urls")),
-    path(
-        "officer/login/", officer_login, name="officer-login"
-    ),  # accounts' sign-in, before the include
     path("officer/", include("review.urls")),
     path("certificates/", include("certificates.urls")),
     # Each agency CA's CRL, at the address its signing certificates carry: keep it stable.

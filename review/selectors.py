@@ -50,6 +50,7 @@ def officer_profile_for(user: User) -> OfficerProfile:
     )
     if profile is None:
         raise Http404("Not an officer")
+    user.officer_profile = profile  # the permissions module asks for it again: no 2nd query
     return profile
 
 

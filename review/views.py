@@ -15,23 +15,20 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import officer_required
 from accounts.models import OfficerProfile
+from accounts.permissions import is_agency_admin
 from applications import workflow
-from applications.models import Application, Status
+from applications.models import Application
 from applications.pagination import count_label
 from applications.snapshots import reply_and_changes
 
 from . import selectors
 from .forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
-
-try:
-    from accounts.decorators import officer_required
-except ImportError:  # pragma: no cover - until accounts.decorators lands
-    from django.contrib.auth.decorators import login_required as officer_required
 
 
 @require_GET
@@ -213,15 +210,6 @@ def _told(request: HttpRequest, success: str, done: Application) -> str:
     return f"{success} {sent.message_for(request.user)}" if sent and sent.deliveries else success
 
 
-def _document_url(reference: str, document_id: int) -> str:
-    # The document view belongs to the exporter pages (applications:document); it serves
-    # officers of the agency too, inline.
-    try:
-        return reverse("applications:document", args=[reference, document_id])
-    except NoReverseMatch:  # pragma: no cover - only while the exporter pages are being built
-        return ""
-
-
 def _render_review(
     request: HttpRequest,
     application: Application,
@@ -232,10 +220,12 @@ def _render_review(
     header_flags, item_reviews = selectors.application_checks(application)
     documents = list(application.documents.all())
     for document in documents:
-        document.view_url = _document_url(application.reference, document.pk)
+        # The document view belongs to the exporter pages; it serves the agency's officers too.
+        document.view_url = reverse(
+            "applications:document", args=[application.reference, document.pk]
+        )
     events = list(application.events.all())
-    is_admin = request.user.role == request.user.Role.AGENCY_ADMIN
-    holds_it = application.assigned_officer_id == request.user.pk
+    is_admin = is_agency_admin(request.user, application.agency_id)
     context = {
         "application": application,
         "header_flags": header_flags,
@@ -244,12 +234,6 @@ def _render_review(
         "history": selectors.exporter_history(application=application),
         "events": events,
         "reply": reply_and_changes(application, events),
-        "can_start": application.status == Status.SUBMITTED,
-        "can_decide": application.status == Status.UNDER_REVIEW and holds_it,
-        "can_release": application.status == Status.UNDER_REVIEW and holds_it,
-        "can_reassign": is_admin
-        and application.status
-        in {Status.SUBMITTED, Status.UNDER_REVIEW, Status.CLARIFICATION_REQUESTED},
         "approve_form": forms.get("approve_form") or ApproveForm(),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "clarify_form": forms.get("clarify_form") or ClarifyForm(),

@@ -133,7 +133,7 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
             "/accounts/register/",
             "/accounts/login/",
             "/accounts/password-reset/",
-            "/officer/login/",
+            "/accounts/officer/login/",
             "/verify/",
             f"/verify/{number}/?code={code}",
             f"404 /verify/{number}/?code=WRONG1234",

@@ -78,6 +78,6 @@ def test_the_lock_notice_and_officer_login_look_right(page, screenshot, alice):
         page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Sign-in is paused for this account").wait_for()
     screenshot(page, "lock-notice")
-    page.goto("/officer/login/")
+    page.goto("/accounts/officer/login/")
     page.get_by_label("Username").wait_for()
     screenshot(page, "officer-login")

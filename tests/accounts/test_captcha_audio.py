@@ -17,7 +17,7 @@ FORMS_WITH_A_CAPTCHA = [
     "/accounts/login/",
     "/accounts/register/",
     "/accounts/password-reset/",
-    "/officer/login/",
+    "/accounts/officer/login/",
 ]
 AUDIO_LINK = re.compile(r'<a href="(/captcha/audio/(\w+)\.wav)"[^>]*>Listen to the code')
 KEY_FIELD = re.compile(r'name="captcha_0" value="(\w+)"')

@@ -27,7 +27,7 @@ from .conftest import login_data
 from .test_login_and_lockout import grant_agency_admin_permissions
 
 LOGIN = "/accounts/login/"
-OFFICER_LOGIN = "/officer/login/"
+OFFICER_LOGIN = "/accounts/officer/login/"
 
 
 def wrong(client: Client, iec: str = "0123456789"):

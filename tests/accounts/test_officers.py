@@ -19,7 +19,7 @@ from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-OFFICER_LOGIN = "/officer/login/"
+OFFICER_LOGIN = "/accounts/officer/login/"
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_a_signed_out_visit_to_the_officer_pages_leads_to_the_officer_sign_in(cl
     response = client.get(path)
     assert response.status_code == 302
     parts = urlsplit(response["Location"])
-    assert parts.path == reverse("officer-login")
+    assert parts.path == reverse("accounts:officer-login")
     assert parse_qs(parts.query)["next"] == [path]
     assert ">Username</label>" in client.get(response["Location"]).content.decode()
 
@@ -50,7 +50,7 @@ def test_exporter_pages_still_lead_to_the_exporter_sign_in(client, db):
 def test_one_wrong_code_does_not_make_the_next_right_one_fail(client, olivia):
     device = TOTPDevice.objects.create(user=olivia, name="phone", confirmed=True)
     step = client.post(
-        reverse("officer-login"),
+        reverse("accounts:officer-login"),
         {
             "username": "olivia",
             "password": DEFAULT_PASSWORD,
@@ -82,7 +82,7 @@ def test_many_wrong_codes_in_a_row_make_the_device_wait(client, olivia):
 
 def _password_step(client, username: str):
     return client.post(
-        reverse("officer-login"),
+        reverse("accounts:officer-login"),
         {
             "username": username,
             "password": DEFAULT_PASSWORD,

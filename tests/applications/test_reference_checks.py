@@ -233,7 +233,7 @@ def test_the_item_form_still_takes_a_good_line(alice_client, draft, hs2022):
 
 
 def test_the_search_by_words_uses_the_full_text_index_on_postgresql(hs2022):
-    from applications.hs import _matching
+    from reference.hs import _matching
     from django.db import connection
 
     if connection.vendor != "postgresql":

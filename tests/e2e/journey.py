@@ -358,14 +358,16 @@ def apply_for_aifta(
 
 
 def _officer_sign_in(page: Page, officer: Officer, read_captcha: Callable[[Page], str]) -> None:
-    page.goto("/officer/login/")
+    page.goto("/accounts/officer/login/")
     page.get_by_label("Username").fill(officer.username)
     page.get_by_label("Password").fill(officer.password)
     page.get_by_label("Type the characters in the image").fill(read_captcha(page))
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Code from your authenticator app").fill(officer.totp())
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/officer/" not in url and "/officer/login" not in url)
+    page.wait_for_url(
+        lambda url: "/accounts/officer/" not in url and "/accounts/officer/login" not in url
+    )
 
 
 def _select_containing(page: Page, label: str, text: str) -> None:

@@ -33,9 +33,7 @@ PUBLIC = {
     "accounts:password-reset-otp",
     "accounts:password-reset-otp-resend",
     "accounts:password-reset-complete",
-    "accounts:session-expired",
     "accounts:officer-login",
-    "officer-login",
     # the payment gateway's server-to-server notification (authenticated by its HMAC)
     "applications:payment-notify",
     "applications:wallet-top-up-notify",
@@ -111,8 +109,6 @@ def test_the_allow_list_names_only_real_urls():
     names = {name for name, _p, _r in all_patterns()}
     # Names on the allow-list that no URL carries would hide a typo; a few are optional.
     optional = {
-        "officer-login",
-        "accounts:session-expired",
         "accounts:register-email-sent",
         "accounts:password-reset-sent",
         "accounts:password-reset-complete",
@@ -127,7 +123,6 @@ def login_pages() -> tuple[str, ...]:
     return (
         reverse("accounts:login"),
         reverse("accounts:officer-login"),
-        reverse("officer-login"),
     )
 
 
@@ -167,3 +162,10 @@ def test_admin_pages_need_a_staff_login(client):
             assert response.status_code in {302, 404}, (name, response.status_code)
             if response.status_code == 302:
                 assert "login" in response["Location"], (name, response["Location"])
+
+
+def test_the_officer_sign_in_is_mounted_once():
+    mounts = [route for name, _p, route in all_patterns() if name == "accounts:officer-login"]
+    assert mounts == ["accounts/officer/login/"]
+    names = {n for n, _p, _r in all_patterns() if n and n.endswith("officer-login")}
+    assert names == {"accounts:officer-login"}

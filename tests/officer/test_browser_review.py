@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def sign_in_officer(page, user) -> None:
     """Username, password and CAPTCHA (test mode accepts PASSED), then the TOTP code."""
     device = otp_device(user)
-    page.goto("/officer/login/")
+    page.goto("/accounts/officer/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_label("Type the characters in the image").fill("PASSED")
@@ -31,7 +31,9 @@ def sign_in_officer(page, user) -> None:
     code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
     page.get_by_label("Code from your authenticator app").fill(str(code).zfill(device.digits))
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/officer/login" not in url and "/accounts/officer/" not in url)
+    page.wait_for_url(
+        lambda url: "/accounts/officer/login" not in url and "/accounts/officer/" not in url
+    )
 
 
 def test_officer_reviews_asks_for_clarification_and_approves(

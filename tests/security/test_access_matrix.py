@@ -59,7 +59,6 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:password-reset-complete": EVERYONE_OK,
     "accounts:password-reset-confirm": cells("400 400 400 400 400 400"),
     "accounts:officer-login": EVERYONE_OK,
-    "officer-login": EVERYONE_OK,
     # The TOTP step without a password step first goes back to the officer sign-in.
     "accounts:officer-otp": cells("login login login login login login"),
     "accounts:officer-enrol": cells("login login login login login login"),
@@ -152,7 +151,6 @@ def login_pages() -> tuple[str, ...]:
     return (
         reverse("accounts:login"),
         reverse("accounts:officer-login"),
-        reverse("officer-login"),
     )
 
 

@@ -207,7 +207,8 @@ class Command(BaseCommand):
             f"  Register:  /accounts/register/  IEC Code {ready.iec}, Email ID {ready.email}, "
             f"Mobile Number {ready.mobile[3:]}  (CAPTCHA_TEST_MODE=1: type PASSED)",
             f"  Exporter:  /accounts/login/  IEC Code {REGISTERED_IEC}, password {DEMO_PASSWORD}",
-            f"  Officer:   /officer/login/  username officer.mumbai, password {DEMO_PASSWORD}"
+            "  Officer:   /accounts/officer/login/  username officer.mumbai, "
+            f"password {DEMO_PASSWORD}"
             " (EIC, Mumbai)",
             f"             TOTP secret {secret}  ({device.config_url})",
             f"  Agency admin: /admin/  username admin.eic, password {DEMO_PASSWORD}"

@@ -233,8 +233,9 @@ def test_the_item_form_still_takes_a_good_line(alice_client, draft, hs2022):
 
 
 def test_the_search_by_words_uses_the_full_text_index_on_postgresql(hs2022):
-    from reference.hs import _matching
     from django.db import connection
+
+    from reference.hs import _matching
 
     if connection.vendor != "postgresql":
         pytest.skip("full-text search is PostgreSQL's; SQLite matches word by word")

@@ -600,8 +600,17 @@ class TaxInvoiceCounter(models.Model):
 
 
 class TaxInvoice(models.Model):
-    """A GST tax invoice, its figures fixed when it is issued (the PDF is drawn from them)."""
+    """A GST tax invoice for a fee, or the receipt for a wallet top-up, its figures fixed when
+    it is issued (the PDF is drawn from them). A top-up is a deposit for fees that agencies
+    supply later, not a supply itself: its receipt carries no tax (a constraint), and the tax
+    is on each fee's invoice. For a receipt, `taxable_paise` is simply the amount received.
+    (Top-ups paid before receipts existed keep the tax invoice they were given.)"""
 
+    class Kind(models.TextChoices):
+        TAX_INVOICE = "tax_invoice", "Tax invoice"
+        RECEIPT = "receipt", "Receipt"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TAX_INVOICE)
     supplier = models.CharField(max_length=40)
     financial_year = models.PositiveIntegerField()
     sequence = models.PositiveIntegerField()
@@ -653,6 +662,18 @@ class TaxInvoice(models.Model):
                 condition=(
                     models.Q(payment__isnull=False, top_up__isnull=True)
                     | models.Q(payment__isnull=True, top_up__isnull=False)
+                ),
+            ),
+            models.CheckConstraint(
+                name="taxinvoice_receipt_is_for_a_top_up_without_tax",
+                condition=~models.Q(kind="receipt")
+                | models.Q(
+                    top_up__isnull=False,
+                    rate_percent=0,
+                    cgst_paise=0,
+                    sgst_paise=0,
+                    igst_paise=0,
+                    sac="",
                 ),
             ),
         ]

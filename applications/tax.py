@@ -1,5 +1,11 @@
-"""GST tax invoices: one for every fee paid (supplier: the issuing agency) and every wallet
-top-up (supplier: the platform operator), numbered gaplessly per supplier and financial year.
+"""GST tax invoices for every fee paid (supplier: the issuing agency), and receipts for wallet
+top-ups, each numbered gaplessly per series (an agency's invoices, the platform's receipts) and
+financial year.
+
+A top-up is not a supply: it is money deposited with the platform for fees that the agencies
+supply later (GST is due on the supply, not on an advance for a supply by someone else). So it
+gets a numbered receipt with no tax figures, and the tax is charged once, on the agency's tax
+invoice for each fee, whether the fee is paid by card or from the wallet.
 
 Figures. The fee schedule's amount is what the exporter pays, tax included (the amount charged
 does not change with GST). The tax is worked back from it: intra-state, CGST and SGST are each
@@ -10,9 +16,8 @@ GSTIN) when the firm gave one, else the supplier's own state (an unregistered re
 CGST + SGST when that is the supplier's state, IGST otherwise.
 
 SAC. Fees: 999113, "public administrative services related to the more efficient operation of
-business" (heading 9991, administrative services of the government); top-ups: the platform's
-own support service, 998599 ("other support services n.e.c."). Both, and the rate, are
-settings (TAX_INVOICE_FEE_SAC, TAX_INVOICE_TOP_UP_SAC, GST_RATE_PERCENT).
+business" (heading 9991, administrative services of the government). It and the rate are
+settings (TAX_INVOICE_FEE_SAC, GST_RATE_PERCENT).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from accounts.models import IECRecord
 from .models import Payment, TaxInvoice, TaxInvoiceCounter, WalletTopUp
 
 GSTIN_RE = re.compile(r"^\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
-PLATFORM = "platform"
+RECEIPTS = "platform:receipts"  # the counter's series of top-up receipts
 
 
 def financial_year(day: date) -> int:
@@ -106,11 +111,11 @@ def _number(supplier_code: str, year: int, sequence: int) -> str:
 
 
 def _issue(*, supplier: str, supplier_code: str, **fields: object) -> TaxInvoice:
-    """Allocate the next number of the supplier's series and store the invoice. Must run in the
-    transaction that records the payment: the counter row stays locked until it commits, and
-    a rollback gives the number back, so the series has no gaps and no repeats."""
+    """Allocate the next number of the series and store the invoice or receipt. Must run in
+    the transaction that records the payment: the counter row stays locked until it commits,
+    and a rollback gives the number back, so the series has no gaps and no repeats."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("A tax invoice is issued inside the payment's transaction.")
+        raise RuntimeError("A tax invoice or receipt is issued inside the payment's transaction.")
     now = timezone.now()
     year = financial_year(timezone.localdate(now))
     counter = _counter_locked(supplier, year)
@@ -178,25 +183,25 @@ def tax_invoice_issue_for_fee(*, payment: Payment, firm: IECRecord, firm_gstin: 
     )
 
 
-def tax_invoice_issue_for_top_up(*, top_up: WalletTopUp, firm: IECRecord) -> TaxInvoice:
-    """The platform operator's invoice for money paid into a wallet."""
+def receipt_issue_for_top_up(*, top_up: WalletTopUp, firm: IECRecord) -> TaxInvoice:
+    """The platform's receipt for money paid into a wallet: a deposit, so no tax figures."""
     existing = TaxInvoice.objects.filter(top_up=top_up).first()
     if existing is not None:
         return existing
     return _issue(
-        supplier=PLATFORM,
-        supplier_code=settings.PLATFORM_INVOICE_PREFIX,
+        supplier=RECEIPTS,
+        supplier_code=f"{settings.PLATFORM_INVOICE_PREFIX}R",
+        kind=TaxInvoice.Kind.RECEIPT,
         top_up=top_up,
         supplier_name=settings.PLATFORM_OPERATOR_NAME,
         supplier_gstin=settings.PLATFORM_GSTIN,
-        sac=settings.TAX_INVOICE_TOP_UP_SAC,
+        sac="",
         description=f"Fee wallet top-up {top_up.order_id}",
         **_recipient(firm, top_up.wallet.gstin),
-        **_figures(
-            supplier_gstin=settings.PLATFORM_GSTIN,
-            recipient_gstin=top_up.wallet.gstin,
-            total_paise=top_up.amount_paise,
-        ),
+        place_of_supply="",
+        rate_percent=Decimal(0),
+        taxable_paise=top_up.amount_paise,
+        total_paise=top_up.amount_paise,
     )
 
 
@@ -308,3 +313,76 @@ def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def receipt_pdf(receipt: TaxInvoice) -> bytes:
+    """One A4 page: the money received into the wallet, from whom, with the payment's
+    reference, and no tax figures (the tax is on each fee's invoice)."""
+    _, bold = pdf_fonts()
+    top_up = receipt.top_up
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf.setTitle(f"Receipt {receipt.number}")
+    width, height = A4
+    left, y = 20 * mm, height - 25 * mm
+    pdf.setFont(bold, 16)
+    pdf.drawString(left, y, "Receipt for a fee wallet top-up")
+    y -= 8 * mm
+    y = _lines(
+        pdf,
+        left,
+        y,
+        [
+            f"Receipt number: {receipt.number}",
+            f"Date: {timezone.localtime(receipt.issued_at):%d %B %Y}",
+            f"Financial year: {financial_year_label(receipt.financial_year)}",
+        ],
+    )
+    y -= 4 * mm
+    pdf.setFont(bold, 11)
+    pdf.drawString(left, y, "Received by")
+    pdf.drawString(width / 2, y, "Received from")
+    y -= 5.5 * mm
+    received_by = [receipt.supplier_name]
+    received_from = [
+        receipt.recipient_name,
+        *[line.strip() for line in receipt.recipient_address.splitlines() if line.strip()][:3],
+        f"IEC: {receipt.recipient_iec}",
+    ]
+    y = min(_lines(pdf, left, y, received_by), _lines(pdf, width / 2, y, received_from))
+    y -= 6 * mm
+    y = _lines(
+        pdf,
+        left,
+        y,
+        [
+            f"Top-up order: {top_up.order_id if top_up else '-'}",
+            f"Payment reference: {(top_up.gateway_reference if top_up else '') or '-'}",
+        ],
+    )
+    y -= 3 * mm
+    pdf.setFont(bold, 11)
+    pdf.drawString(left, y, "Amount received (INR)")
+    pdf.drawRightString(width - 20 * mm, y, rupees(receipt.total_paise))
+    y -= 12 * mm
+    _lines(
+        pdf,
+        left,
+        y,
+        [
+            "This is not a tax invoice. Tax is charged on the tax invoice issued for each fee "
+            "paid from the wallet.",
+            "This receipt was generated electronically by the portal and needs no signature.",
+        ],
+        size=8.5,
+    )
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def document_pdf(document: TaxInvoice) -> bytes:
+    """The PDF of a tax invoice or of a receipt, as its kind says."""
+    if document.kind == TaxInvoice.Kind.RECEIPT:
+        return receipt_pdf(document)
+    return tax_invoice_pdf(document)

@@ -8,7 +8,8 @@ database refuses an entry that would break the chain or go below zero (see Walle
 of two payments racing for a balance that covers one, one is told the balance is short.
 
 Side effects: a top-up and a refund each send the firm an email and an SMS (through the
-outbox, in the same transaction); both, and every fee, get a GST tax invoice (tax.py).
+outbox, in the same transaction). A top-up gets the platform's receipt (a deposit, no tax);
+every fee, by card or from the wallet, gets the agency's GST tax invoice (tax.py).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .models import (
 )
 from .payments import GatewayUnavailable, gateway_get
 from .selectors import fee_for
-from .tax import rupees, tax_invoice_issue_for_fee, tax_invoice_issue_for_top_up
+from .tax import receipt_issue_for_top_up, rupees, tax_invoice_issue_for_fee
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def wallet_top_up_apply_event(
     The top-up row is locked, then the event id is recorded under a unique constraint in the
     same transaction as the credit: the same notification delivered five times, two at once,
     credits once (the second waits on the lock, then finds the event). A late "failed" never
-    undoes a capture. Side effects of a capture: the ledger entry, the platform's tax invoice,
+    undoes a capture. Side effects of a capture: the ledger entry, the platform's receipt,
     an email and SMS to the firm."""
     try:
         gateway = gateway_get()
@@ -219,7 +220,7 @@ def _top_up_apply(top_up: WalletTopUp, kind: str, payload: dict[str, Any]) -> bo
         description=f"Top-up {top_up.order_id} (transaction {top_up.gateway_reference})",
         actor=top_up.created_by,
     )
-    invoice = tax_invoice_issue_for_top_up(top_up=top_up, firm=wallet.firm)
+    receipt = receipt_issue_for_top_up(top_up=top_up, firm=wallet.firm)
     _tell_firm(
         wallet.firm,
         "wallet_topped_up",
@@ -227,7 +228,7 @@ def _top_up_apply(top_up: WalletTopUp, kind: str, payload: dict[str, Any]) -> bo
             "amount": rupees(top_up.amount_paise),
             "balance": rupees(entry.balance_after_paise),
             "order_id": top_up.order_id,
-            "invoice_number": invoice.number,
+            "receipt_number": receipt.number,
         },
     )
     return True

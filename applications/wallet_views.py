@@ -1,4 +1,4 @@
-"""The exporter's fee wallet pages, tax invoice downloads and the acknowledgement."""
+"""The exporter's fee wallet pages, tax invoice and receipt downloads, the acknowledgement."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from . import selectors, wallet
 from .acknowledgement import acknowledgement_pdf, next_steps
 from .models import Status, TaxInvoice, WalletTopUp
 from .payments import SANDBOX, gateway_get, sandbox_active
-from .tax import rupees, tax_invoice_pdf
+from .tax import document_pdf, rupees
 from .wallet_forms import GSTINForm, TopUpForm
 
 LEDGER_ON_PAGE = 50
@@ -215,8 +215,13 @@ def wallet_gstin(request: HttpRequest) -> HttpResponse:
 @exporter_required
 @require_GET
 def tax_invoice_download(request: HttpRequest, tax_invoice_id: int) -> HttpResponse:
-    invoice = get_object_or_404(TaxInvoice, pk=tax_invoice_id, firm=wallet.firm_of(request.user))
-    return _pdf(tax_invoice_pdf(invoice), f"tax-invoice-{invoice.number.replace('/', '-')}.pdf")
+    document = get_object_or_404(
+        TaxInvoice.objects.select_related("top_up"),
+        pk=tax_invoice_id,
+        firm=wallet.firm_of(request.user),
+    )
+    name = "receipt" if document.kind == TaxInvoice.Kind.RECEIPT else "tax-invoice"
+    return _pdf(document_pdf(document), f"{name}-{document.number.replace('/', '-')}.pdf")
 
 
 @exporter_required

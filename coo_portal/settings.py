@@ -441,11 +441,10 @@ PAYMENT_SANDBOX_SECRET = _secret("PAYMENT_SANDBOX_SECRET", "")
 # The fee wallet (applications/wallet.py): the smallest and largest top-up, in rupees.
 WALLET_TOP_UP_MIN = _int("WALLET_TOP_UP_MIN", 100)
 WALLET_TOP_UP_MAX = _int("WALLET_TOP_UP_MAX", 100_000)
-# GST tax invoices (applications/tax.py): the rate, the SAC of each service, and the platform
-# operator, who supplies the top-ups (an agency supplies its fees, with its own GSTIN).
+# GST tax invoices (applications/tax.py): the rate and the SAC of a fee (an agency supplies its
+# fees, with its own GSTIN), and the platform operator, who issues the top-ups' receipts.
 GST_RATE_PERCENT = _float("GST_RATE_PERCENT", 18.0)
 TAX_INVOICE_FEE_SAC = os.environ.get("TAX_INVOICE_FEE_SAC", "999113")
-TAX_INVOICE_TOP_UP_SAC = os.environ.get("TAX_INVOICE_TOP_UP_SAC", "998599")
 PLATFORM_OPERATOR_NAME = os.environ.get("PLATFORM_OPERATOR_NAME", "COO Portal operator")
 PLATFORM_GSTIN = os.environ.get("PLATFORM_GSTIN", "27AAACC1234D1Z5" if DEBUG or TESTING else "")
 PLATFORM_INVOICE_PREFIX = os.environ.get("PLATFORM_INVOICE_PREFIX", "COOW")

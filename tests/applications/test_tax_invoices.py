@@ -1,5 +1,6 @@
-"""Issue 13, acceptance 5 (and the series on SQLite): a GST tax invoice for every fee and
-every top-up, numbered per supplier and financial year, whose PDF prints the right figures."""
+"""Issue 13, acceptance 5 (and the series on SQLite): a GST tax invoice for every fee, numbered
+per agency and financial year, whose PDF prints the right figures; a top-up is a deposit, so it
+gets a numbered receipt with no tax on it (the same money is not taxed twice)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,22 +111,71 @@ def test_a_card_payment_gets_its_invoice_when_it_is_captured(alice, alice_client
     assert TaxInvoice.objects.filter(payment=payment, supplier="agency:EIC").count() == 1
 
 
-def test_every_top_up_gets_the_platform_operators_invoice(alice, settings):
-    settings.PLATFORM_GSTIN = "07AAACP0000A1Z9"  # Delhi; Alice is unregistered: intra-state
+def test_a_top_up_gets_a_receipt_with_no_tax_figures_that_says_it_is_not_a_tax_invoice(
+    alice, settings
+):
     settings.PLATFORM_OPERATOR_NAME = "Portal Operator Ltd"
+    settings.PLATFORM_INVOICE_PREFIX = "COOW"
     fund(alice, 1180)
     fund(alice, 118)
 
-    invoices = list(TaxInvoice.objects.filter(supplier="platform").order_by("sequence"))
-    assert [i.sequence for i in invoices] == [1, 2]
-    first = invoices[0]
-    assert (first.taxable_paise, first.cgst_paise, first.sgst_paise) == (100000, 9000, 9000)
-    text = pdf_text(tax.tax_invoice_pdf(first))
+    receipts = list(TaxInvoice.objects.filter(top_up__isnull=False).order_by("sequence"))
+    assert [(r.kind, r.sequence) for r in receipts] == [("receipt", 1), ("receipt", 2)]
+    first = receipts[0]
+    fy = tax.financial_year(timezone.localdate())
+    assert first.number == f"COOWR/{fy % 100:02d}{(fy + 1) % 100:02d}/000001"
+    assert (first.cgst_paise, first.sgst_paise, first.igst_paise, first.sac) == (0, 0, 0, "")
+    assert first.total_paise == 118000
+    text = pdf_text(tax.document_pdf(first))
+    assert text.startswith("Receipt for a fee wallet top-up")
+    assert (
+        "This is not a tax invoice. Tax is charged on the tax invoice issued for each fee paid "
+        "from the wallet." in text
+    )
+    assert f"Receipt number: {first.number}" in text
     assert "Portal Operator Ltd" in text
-    assert "GSTIN: 07AAACP0000A1Z9" in text
-    assert "GSTIN: unregistered" in text
-    assert "998599" in text
-    assert "Total (tax included) 1180.00" in text
+    assert alice.exporter_profile.iec_record.firm_name in text
+    assert f"Top-up order: {first.top_up.order_id}" in text
+    assert "Payment reference: SBXTEST" in text
+    assert "Amount received (INR) 1180.00" in text
+    for tax_word in ("GST", "SAC", "Taxable", "%", "Place of supply", "tax included"):
+        assert tax_word not in text
+
+
+def test_a_fee_paid_from_the_wallet_has_exactly_one_tax_invoice(alice, eic_mumbai):
+    factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
+    fund(alice, 1000)
+    application = factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
+    payment = wallet.wallet_pay_fee(application_id=application.pk, user=alice)
+
+    invoices = TaxInvoice.objects.filter(kind=TaxInvoice.Kind.TAX_INVOICE)
+    assert [(i.payment_id, i.supplier, i.total_paise) for i in invoices] == [
+        (payment.pk, "agency:EIC", 20000)
+    ]
+    receipt = TaxInvoice.objects.get(kind=TaxInvoice.Kind.RECEIPT)
+    assert receipt.total_paise == 100000
+    assert receipt.cgst_paise + receipt.sgst_paise + receipt.igst_paise == 0
+
+
+def test_the_database_refuses_a_receipt_that_carries_tax(alice):
+    fund(alice, 1180)
+    receipt = TaxInvoice.objects.get(kind=TaxInvoice.Kind.RECEIPT)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TaxInvoice.objects.filter(pk=receipt.pk).update(
+            taxable_paise=100000, cgst_paise=9000, sgst_paise=9000
+        )
+
+
+def test_receipts_start_a_new_series_each_financial_year(alice):
+    fund(alice, 500)
+    next_april = timezone.make_aware(
+        datetime(tax.financial_year(timezone.localdate()) + 1, 4, 2)  # noqa: DTZ001 - made aware
+    )
+    with mock.patch("applications.tax.timezone.now", return_value=next_april):
+        fund(alice, 500)
+    years = TaxInvoice.objects.filter(kind="receipt").values_list("financial_year", "sequence")
+    this_year = tax.financial_year(timezone.localdate())
+    assert sorted(years) == [(this_year, 1), (this_year + 1, 1)]
 
 
 def test_each_agency_and_financial_year_has_its_own_series(alice, eic_mumbai, fieo_delhi):
@@ -135,7 +185,7 @@ def test_each_agency_and_financial_year_has_its_own_series(alice, eic_mumbai, fi
         application = factories.ApplicationFactory(exporter=alice, office=office)
         wallet.wallet_pay_fee(application_id=application.pk, user=alice)
     numbers = dict(
-        TaxInvoice.objects.exclude(supplier="platform").values_list("supplier", "sequence")
+        TaxInvoice.objects.filter(kind="tax_invoice").values_list("supplier", "sequence")
     )
     assert TaxInvoice.objects.filter(supplier="agency:EIC").count() == 2
     assert numbers["agency:FIEO"] == 1
@@ -167,11 +217,37 @@ def test_a_rolled_back_payment_gives_its_invoice_number_back(alice, eic_mumbai):
     assert TaxInvoice.objects.get(supplier="agency:EIC").sequence == 1
 
 
-def test_only_the_firm_downloads_its_tax_invoice(alice, alice_client, bob_client, ready):
+def test_only_the_firm_downloads_its_tax_invoice_and_receipt(
+    alice, alice_client, bob_client, eic_mumbai
+):
+    factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
     fund(alice, 1000)
-    invoice = TaxInvoice.objects.get(supplier="platform")
-    url = reverse("applications:tax-invoice", args=[invoice.pk])
-    response = alice_client.get(url)
-    assert response["Content-Type"] == "application/pdf"
-    assert "Tax invoice" in pdf_text(response.content)
-    assert bob_client.get(url).status_code == 404
+    application = factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
+    wallet.wallet_pay_fee(application_id=application.pk, user=alice)
+    for kind, title, filename in (
+        ("receipt", "Receipt for a fee wallet top-up", "receipt-COOWR-"),
+        ("tax_invoice", "Tax invoice", "tax-invoice-EIC-"),
+    ):
+        document = TaxInvoice.objects.get(kind=kind)
+        url = reverse("applications:tax-invoice", args=[document.pk])
+        response = alice_client.get(url)
+        assert response["Content-Type"] == "application/pdf"
+        assert filename in response["Content-Disposition"]
+        assert pdf_text(response.content).startswith(title)
+        assert bob_client.get(url).status_code == 404
+
+
+def test_the_wallet_page_lists_the_receipt_and_the_fee_invoice_by_kind(
+    alice, alice_client, eic_mumbai
+):
+    factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
+    fund(alice, 1000)
+    application = factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
+    wallet.wallet_pay_fee(application_id=application.pk, user=alice)
+    page = alice_client.get(reverse("applications:wallet")).content.decode()
+    receipt = TaxInvoice.objects.get(kind="receipt")
+    invoice = TaxInvoice.objects.get(kind="tax_invoice")
+    assert "A top-up is a deposit, not a purchase: it gets a receipt" in page
+    for label, document in (("Receipt", receipt), ("Tax invoice", invoice)):
+        url = reverse("applications:tax-invoice", args=[document.pk])
+        assert f'{label} <a href="{url}">{document.number}</a>' in page

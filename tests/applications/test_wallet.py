@@ -17,6 +17,7 @@ from applications import wallet, workflow
 from applications.models import (
     ApplicationEvent,
     Payment,
+    TaxInvoice,
     Wallet,
     WalletEntry,
     WalletTopUp,
@@ -109,6 +110,9 @@ def test_the_top_up_journey_through_the_sandbox_credits_and_tells_the_firm(
     topped = [m for m in mail_outbox if "added to your fee wallet" in m.subject]
     assert [m.to for m in topped] == [[alice.email]]
     assert "Your balance is now INR 750.00" in topped[0].body
+    receipt = TaxInvoice.objects.get(top_up=top_up)
+    assert f"Your receipt {receipt.number} and the wallet's statement" in topped[0].body
+    assert "tax invoice" not in topped[0].body.lower()
     assert any("fee wallet. Balance INR 750.00" in s.body for s in sms_outbox)
 
 

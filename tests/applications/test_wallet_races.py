@@ -1,7 +1,8 @@
 """Issue 13, acceptances 4 and 5 under real concurrency (PostgreSQL): a top-up notification
 delivered five times, two at once, credits once; two fees paid at the same moment from a
 balance that covers one: one is paid, the other is told the balance is short; tax invoice
-numbers stay gapless per agency and financial year under concurrent payments."""
+numbers stay gapless per agency and financial year under concurrent payments, and top-up
+receipt numbers under concurrent top-ups."""
 
 from __future__ import annotations
 
@@ -91,3 +92,27 @@ def test_tax_invoice_numbers_are_gapless_per_agency_under_concurrent_payments(
     assert [i.sequence for i in eic] == [1, 2, 3, 4, 5, 6]
     assert [i.sequence for i in fieo] == [1, 2]
     assert len({i.number for i in eic}) == 6
+
+
+def test_receipt_numbers_are_gapless_per_financial_year_under_concurrent_top_ups(alice, bob):
+    count = 8
+    top_ups = [
+        wallet.wallet_top_up_start(user=user, amount_rupees=100 + n)
+        for n, user in enumerate([alice, bob] * (count // 2))
+    ]
+    events = iter([top_up_event(top_up) for top_up in top_ups])
+
+    def capture():
+        event = next(events)
+        return wallet.wallet_top_up_apply_event(**event, source="notification")
+
+    results = concurrency.run_together(count, capture)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert all(r.applied for r in results)
+    receipts = TaxInvoice.objects.filter(kind=TaxInvoice.Kind.RECEIPT).order_by("sequence")
+    assert [r.sequence for r in receipts] == list(range(1, count + 1))
+    assert len({r.number for r in receipts}) == count
+    assert len({r.financial_year for r in receipts}) == 1
+    assert {r.top_up_id for r in receipts} == {t.pk for t in top_ups}
+    assert not TaxInvoice.objects.filter(kind=TaxInvoice.Kind.TAX_INVOICE).exists()

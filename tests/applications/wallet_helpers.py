@@ -35,7 +35,7 @@ def fund(user: User, rupees: int) -> Wallet:
 
 
 def world_top_up(user: User) -> WalletTopUp:
-    """The user's captured top-up "TOP-WORLD" and its tax invoice, made once (for the
+    """The user's captured top-up "TOP-WORLD" and its receipt, made once (for the
     security world's URLs, which ask for it once per URL)."""
     existing = WalletTopUp.objects.filter(order_id="TOP-WORLD").first()
     if existing is not None:

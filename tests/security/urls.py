@@ -48,7 +48,7 @@ def url_kwargs(world: World) -> dict[str, str]:
         "number": world.certificate.number,
         "agency": world.certificate.application.agency.code,
         "list_number": "0",
-        # The fee wallet: Alice's top-up and its tax invoice.
+        # The fee wallet: Alice's top-up and its receipt.
         "topup_order_id": world_top_up(world.alice).order_id,
         "tax_invoice_id": str(world_top_up(world.alice).tax_invoice.pk),
         # Links from emails: a made-up token, which every page must refuse the same way.

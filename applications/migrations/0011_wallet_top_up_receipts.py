@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_iec_manage_exporter_accounts_permission'),
-        ('applications', '0007_hscode_description_search_index'),
+        ('applications', '0010_reference_models_moved_to_reference'),
     ]
 
     operations = [

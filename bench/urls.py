@@ -4,6 +4,11 @@
 the site layout (base.html, as the verification page has) that runs one query, the
 certificate's status by its number (the same unique index a lookup reads), through the same
 middleware. It is resolved first, as the verification routes are in coo_portal/urls.py.
+
+/bench/trivial/ is the ceiling: a view that answers "ok" through the whole middleware stack
+(sessions, CSRF, security headers, the login requirement), no database and no template. The
+portal's own /healthz is no ceiling any more: HealthCheckMiddleware answers it before any other
+middleware runs (coo_portal/health.py), so it skips the work every page pays.
 """
 
 from __future__ import annotations
@@ -34,7 +39,14 @@ def one_query_page(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_PAGE.render({"number": number, "status": status}, request))
 
 
+@login_not_required
+@require_GET
+def trivial_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
+    path("bench/trivial/", trivial_view, name="bench-trivial"),
     path("bench/one-query/", one_query_page, name="bench-one-query"),
     *portal_urlpatterns,
 ]

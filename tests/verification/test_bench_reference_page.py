@@ -12,9 +12,23 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_portal_does_not_serve_the_reference_page(client):
-    with pytest.raises(Resolver404):
-        resolve("/bench/one-query/")
+    for path in ("/bench/one-query/", "/bench/trivial/"):
+        with pytest.raises(Resolver404):
+            resolve(path)
     assert client.get("/bench/one-query/", {"number": "X"}).status_code == 404
+    assert client.get("/bench/trivial/").status_code == 404
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_the_trivial_view_goes_through_the_middleware_without_a_query(
+    client, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        response = client.get("/bench/trivial/")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    # The security middleware ran (a /healthz answer carries none of its headers).
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @override_settings(ROOT_URLCONF="bench.urls")

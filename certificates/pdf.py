@@ -27,11 +27,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 import zxingcpp
 from reportlab.lib.colors import Color, black, white
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics, ttfonts
@@ -566,10 +566,96 @@ def _runs_markup(word: str) -> str:
 _SHAPED_FONTS = tuple(f'name="{font_name(sc)}"' for sc in ("devanagari", "arabic", "hebrew"))
 
 
-def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph:
+def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph | _PlainCell:
     if any(font in text_markup for font in _SHAPED_FONTS):
         style = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
+    elif style.alignment == TA_LEFT and _PLAIN_LINE.fullmatch(text_markup):
+        return _PlainCell(text_markup, style)
     return Paragraph(text_markup, style)
+
+
+# Markup the fast path draws itself: lines of plain text, each line wholly bold or not.
+_PLAIN_LINE = re.compile(r"(?:<b>[^<]+</b>|[^<]+)(?:<br/>(?:<b>[^<]+</b>|[^<]+))*")
+
+
+class _PlainCell:
+    """A left-aligned paragraph of plain lines (each wholly bold or regular, in the style's
+    Latin font), wrapped word by word as reportlab's Paragraph wraps it and drawn straight
+    onto the canvas: the goods table's cells, without the markup parser and per-word
+    fragments that made them most of the rendering.
+
+    Anything it does not handle the same way (a word wider than the cell, a line that is only
+    spaces, a line Paragraph would fit by shrinking its spaces) and every split are left to a
+    real Paragraph of the same markup.
+    """
+
+    def __init__(self, text_markup: str, style: ParagraphStyle) -> None:
+        self.text_markup = text_markup
+        self.style = style
+        self.width = self.height = 0.0
+        self.lines: list[tuple[str, str]] = []  # (font name, text) per printed line
+        self.paragraph: Paragraph | None = None
+
+    def _fallback(self) -> Paragraph:
+        if self.paragraph is None:
+            self.paragraph = Paragraph(self.text_markup, self.style)
+        return self.paragraph
+
+    def wrap(self, width: float, height: float) -> tuple[float, float]:
+        if self.paragraph is not None:
+            return self.paragraph.wrap(width, height)
+        style, size = self.style, self.style.fontSize
+        bold = style.fontName == FONT and FONT_BOLD
+        lines: list[tuple[str, str]] = []
+        for segment in self.text_markup.split("<br/>"):
+            font = style.fontName
+            if segment.startswith("<b>"):
+                segment, font = segment[3:-4], bold
+            words = unescape(segment).split()
+            if not font or not words:
+                self.paragraph = Paragraph(self.text_markup, style)
+                return self.paragraph.wrap(width, height)
+            space = pdfmetrics.stringWidth(" ", font, size)
+            line: list[str] = []
+            used = 0.0
+            for word in words:
+                word_width = pdfmetrics.stringWidth(word, font, size)
+                if word_width > width:
+                    self.paragraph = Paragraph(self.text_markup, style)
+                    return self.paragraph.wrap(width, height)
+                wider = used + space + word_width - width
+                if line and 0 < wider <= style.spaceShrinkage * space * (len(line) + 1):
+                    # Paragraph would squeeze it in by shrinking the spaces: let it.
+                    self.paragraph = Paragraph(self.text_markup, style)
+                    return self.paragraph.wrap(width, height)
+                if line and wider > 0:
+                    lines.append((font, " ".join(line)))
+                    line, used = [word], word_width
+                else:
+                    used += (space if line else 0) + word_width
+                    line.append(word)
+            lines.append((font, " ".join(line)))
+        self.lines = lines
+        self.width = width
+        self.height = len(lines) * style.leading
+        return width, self.height
+
+    def split(self, width: float, height: float) -> list:
+        return self._fallback().split(width, height)
+
+    def drawOn(self, canvas: Canvas, x: float, y: float) -> None:  # noqa: N802 (reportlab's name)
+        if self.paragraph is not None:
+            self.paragraph.drawOn(canvas, x, y)
+            return
+        style = self.style
+        canvas.saveState()
+        canvas.setFillColor(style.textColor)
+        text = canvas.beginText(x, y + self.height - style.fontSize)
+        for font, line in self.lines:
+            text.setFont(font, style.fontSize, style.leading)
+            text.textLine(line)
+        canvas.drawText(text)
+        canvas.restoreState()
 
 
 def _fmt_date(value: date | None) -> str:

@@ -601,9 +601,13 @@ class _PlainCell:
             self.paragraph = Paragraph(self.text_markup, self.style)
         return self.paragraph
 
+    def _wrap_paragraph(self, width: float, height: float) -> tuple[float, float]:
+        self.width, self.height = self._fallback().wrap(width, height)
+        return self.width, self.height
+
     def wrap(self, width: float, height: float) -> tuple[float, float]:
         if self.paragraph is not None:
-            return self.paragraph.wrap(width, height)
+            return self._wrap_paragraph(width, height)
         style, size = self.style, self.style.fontSize
         bold = style.fontName == FONT and FONT_BOLD
         lines: list[tuple[str, str]] = []
@@ -613,21 +617,18 @@ class _PlainCell:
                 segment, font = segment[3:-4], bold
             words = unescape(segment).split()
             if not font or not words:
-                self.paragraph = Paragraph(self.text_markup, style)
-                return self.paragraph.wrap(width, height)
+                return self._wrap_paragraph(width, height)
             space = pdfmetrics.stringWidth(" ", font, size)
             line: list[str] = []
             used = 0.0
             for word in words:
                 word_width = pdfmetrics.stringWidth(word, font, size)
                 if word_width > width:
-                    self.paragraph = Paragraph(self.text_markup, style)
-                    return self.paragraph.wrap(width, height)
+                    return self._wrap_paragraph(width, height)
                 wider = used + space + word_width - width
                 if line and 0 < wider <= style.spaceShrinkage * space * (len(line) + 1):
                     # Paragraph would squeeze it in by shrinking the spaces: let it.
-                    self.paragraph = Paragraph(self.text_markup, style)
-                    return self.paragraph.wrap(width, height)
+                    return self._wrap_paragraph(width, height)
                 if line and wider > 0:
                     lines.append((font, " ".join(line)))
                     line, used = [word], word_width

@@ -33,6 +33,7 @@ import zxingcpp
 from reportlab.lib.colors import Color, black, white
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
@@ -648,14 +649,33 @@ class _PlainCell:
         if self.paragraph is not None:
             self.paragraph.drawOn(canvas, x, y)
             return
-        style = self.style
+        style, size = self.style, self.style.fontSize
+        doc = canvas._doc
+        # Each line's text in the subset codes of its font, once per document for each text
+        # (the table repeats its criteria, units and invoice dates): what reportlab's text
+        # object works out anew for every line it draws.
+        pieces = canvas.__dict__.setdefault("_coo_subset_pieces", {})
         canvas.saveState()
         canvas.setFillColor(style.textColor)
-        text = canvas.beginText(x, y + self.height - style.fontSize)
+        baseline = y + self.height - size
+        ops = [f"BT 1 0 0 1 {fp_str(x)} {fp_str(baseline)} Tm {fp_str(style.leading)} TL"]
+        current = None
         for font, line in self.lines:
-            text.setFont(font, style.fontSize, style.leading)
-            text.textLine(line)
-        canvas.drawText(text)
+            key = (font, line)
+            if key not in pieces:
+                face = pdfmetrics.getFont(font)
+                pieces[key] = [
+                    (face.getSubsetInternalName(subset, doc), canvas._escape(codes))
+                    for subset, codes in face.splitString(line, doc)
+                ]
+            for subset_name, codes in pieces[key]:
+                if subset_name != current:
+                    ops.append(f"{subset_name} {fp_str(size)} Tf")
+                    current = subset_name
+                ops.append(f"({codes}) Tj")
+            ops.append("T*")
+        ops.append("ET")
+        canvas._code.append(" ".join(ops))
         canvas.restoreState()
 
 

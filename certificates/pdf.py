@@ -27,12 +27,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 import zxingcpp
 from reportlab.lib.colors import Color, black, white
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
@@ -566,10 +567,116 @@ def _runs_markup(word: str) -> str:
 _SHAPED_FONTS = tuple(f'name="{font_name(sc)}"' for sc in ("devanagari", "arabic", "hebrew"))
 
 
-def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph:
+def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph | _PlainCell:
     if any(font in text_markup for font in _SHAPED_FONTS):
         style = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
+    elif style.alignment == TA_LEFT and _PLAIN_LINE.fullmatch(text_markup):
+        return _PlainCell(text_markup, style)
     return Paragraph(text_markup, style)
+
+
+# Markup the fast path draws itself: lines of plain text, each line wholly bold or not.
+_PLAIN_LINE = re.compile(r"(?:<b>[^<]+</b>|[^<]+)(?:<br/>(?:<b>[^<]+</b>|[^<]+))*")
+
+
+class _PlainCell:
+    """A left-aligned paragraph of plain lines (each wholly bold or regular, in the style's
+    Latin font), wrapped word by word as reportlab's Paragraph wraps it and drawn straight
+    onto the canvas: the goods table's cells, without the markup parser and per-word
+    fragments that made them most of the rendering.
+
+    Anything it does not handle the same way (a word wider than the cell, a line that is only
+    spaces, a line Paragraph would fit by shrinking its spaces) and every split are left to a
+    real Paragraph of the same markup.
+    """
+
+    def __init__(self, text_markup: str, style: ParagraphStyle) -> None:
+        self.text_markup = text_markup
+        self.style = style
+        self.width = self.height = 0.0
+        self.lines: list[tuple[str, str]] = []  # (font name, text) per printed line
+        self.paragraph: Paragraph | None = None
+
+    def _fallback(self) -> Paragraph:
+        if self.paragraph is None:
+            self.paragraph = Paragraph(self.text_markup, self.style)
+        return self.paragraph
+
+    def _wrap_paragraph(self, width: float, height: float) -> tuple[float, float]:
+        self.width, self.height = self._fallback().wrap(width, height)
+        return self.width, self.height
+
+    def wrap(self, width: float, height: float) -> tuple[float, float]:
+        if self.paragraph is not None:
+            return self._wrap_paragraph(width, height)
+        style, size = self.style, self.style.fontSize
+        bold = style.fontName == FONT and FONT_BOLD
+        lines: list[tuple[str, str]] = []
+        for segment in self.text_markup.split("<br/>"):
+            font = style.fontName
+            if segment.startswith("<b>"):
+                segment, font = segment[3:-4], bold
+            words = unescape(segment).split()
+            if not font or not words:
+                return self._wrap_paragraph(width, height)
+            space = pdfmetrics.stringWidth(" ", font, size)
+            line: list[str] = []
+            used = 0.0
+            for word in words:
+                word_width = pdfmetrics.stringWidth(word, font, size)
+                if word_width > width:
+                    return self._wrap_paragraph(width, height)
+                wider = used + space + word_width - width
+                if line and 0 < wider <= style.spaceShrinkage * space * (len(line) + 1):
+                    # Paragraph would squeeze it in by shrinking the spaces: let it.
+                    return self._wrap_paragraph(width, height)
+                if line and wider > 0:
+                    lines.append((font, " ".join(line)))
+                    line, used = [word], word_width
+                else:
+                    used += (space if line else 0) + word_width
+                    line.append(word)
+            lines.append((font, " ".join(line)))
+        self.lines = lines
+        self.width = width
+        self.height = len(lines) * style.leading
+        return width, self.height
+
+    def split(self, width: float, height: float) -> list:
+        return self._fallback().split(width, height)
+
+    def drawOn(self, canvas: Canvas, x: float, y: float) -> None:  # noqa: N802 (reportlab's name)
+        if self.paragraph is not None:
+            self.paragraph.drawOn(canvas, x, y)
+            return
+        style, size = self.style, self.style.fontSize
+        doc = canvas._doc
+        # Each line's text in the subset codes of its font, once per document for each text
+        # (the table repeats its criteria, units and invoice dates): what reportlab's text
+        # object works out anew for every line it draws.
+        pieces = canvas.__dict__.setdefault("_coo_subset_pieces", {})
+        canvas.saveState()
+        canvas.setFillColor(style.textColor)
+        baseline = y + self.height - size
+        ops = [f"BT 1 0 0 1 {fp_str(x)} {fp_str(baseline)} Tm {fp_str(style.leading)} TL"]
+        current = None
+        for font, line in self.lines:
+            key = (font, line)
+            if key not in pieces:
+                face = pdfmetrics.getFont(font)
+                pieces[key] = [
+                    (face.getSubsetInternalName(subset, doc), canvas._escape(codes))
+                    for subset, codes in face.splitString(line, doc)
+                ]
+            for subset_name, codes in pieces[key]:
+                if subset_name != current:
+                    ops.append(f"{subset_name} {fp_str(size)} Tf")
+                    current = subset_name
+                ops.append(f"({codes}) Tj")
+            ops.append("T*")
+        ops.append("ET")
+        canvas._code.append(" ".join(ops))
+        canvas.restoreState()
 
 
 def _fmt_date(value: date | None) -> str:

@@ -1,0 +1,128 @@
+"""The goods table's plain cells: drawn straight onto the canvas, wrapped as Paragraph wraps."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+from reportlab.lib.colors import black
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+from certificates import pdf
+from tests.certificates import samples
+from tests.certificates.conftest import pdf_text
+
+WORDS = ["cotton", "T-shirts", "AE/SG/001", "12.500", "kg", "x", "RVC", "35%", "+", "CTSH"]
+WORDS += ["&amp;", "&lt;b&gt;", "knitted", "WWW", "ii", "Mar", "2026"]
+
+
+def paragraph_lines(p: Paragraph) -> list[str]:
+    blpara = p.blPara
+    if blpara.kind == 0:
+        return [" ".join(words) for _, words in blpara.lines]
+    return [" ".join("".join(f.text for f in line.words).split()) for line in blpara.lines]
+
+
+def random_markups(count: int) -> list[tuple[str, float]]:
+    chance = random.Random(12)
+    cases = []
+    for _ in range(count):
+        lines = []
+        for _ in range(chance.randint(1, 4)):
+            text = " ".join(chance.choice(WORDS) for _ in range(chance.randint(1, 12)))
+            lines.append(f"<b>{text}</b>" if chance.random() < 0.3 else text)
+        cases.append(("<br/>".join(lines), chance.uniform(30, 200)))
+    return cases
+
+
+def test_plain_cells_wrap_line_for_line_as_paragraph() -> None:
+    pdf._register_fonts()
+    drawn_plain = 0
+    for text_markup, width in random_markups(600):
+        cell = pdf._para(text_markup)
+        assert isinstance(cell, pdf._PlainCell)
+        _, height = cell.wrap(width, pdf.PAGE_H)
+        reference = Paragraph(text_markup, pdf.BODY)
+        _, expected = reference.wrap(width, pdf.PAGE_H)
+        assert height == pytest.approx(expected)
+        assert cell.height == pytest.approx(expected)  # rows() places cells by it
+        if cell.paragraph is None:
+            drawn_plain += 1
+            assert [line for _, line in cell.lines] == paragraph_lines(reference), text_markup
+    assert drawn_plain > 500  # the fallbacks are the exception
+
+
+def test_every_cell_of_a_sample_certificate_is_drawn_plain() -> None:
+    data = samples.certificate(item_count=5)
+    layout = pdf.layout_for(data)
+    for item in data.items:
+        row = pdf._item_row(layout, item)
+        assert row.height > 0
+        for cell in row.cells:
+            assert isinstance(cell, pdf._PlainCell)
+            assert cell.paragraph is None
+
+
+@pytest.mark.parametrize(
+    "text_markup",
+    [
+        "AE/SG/0001234567890123456789012345",  # wider than the cell: Paragraph splits it
+        "arabic",  # another script's font (markup of Arabic text)
+        "Plain then <b>bold</b> in one line",
+        "  ",
+    ],
+)
+def test_what_the_plain_cell_does_not_handle_goes_to_paragraph(text_markup: str) -> None:
+    pdf._register_fonts()
+    if text_markup == "arabic":
+        text_markup = pdf.markup("شركة مرحبا")
+        assert "<font" in text_markup
+    cell = pdf._para(text_markup)
+    if isinstance(cell, pdf._PlainCell):
+        cell.wrap(60, pdf.PAGE_H)
+        assert cell.paragraph is not None
+    else:
+        assert isinstance(cell, Paragraph)
+
+
+def test_a_line_paragraph_fits_by_shrinking_spaces_goes_to_paragraph() -> None:
+    pdf._register_fonts()
+    text = "RVC 35% + CTSH"
+    natural = pdf.pdfmetrics.stringWidth(text, pdf.FONT, 7.5)
+    cell = pdf._para(text)
+    cell.wrap(natural - 0.05, pdf.PAGE_H)  # within reportlab's 5 % space shrinkage
+    assert cell.paragraph is not None
+    assert cell.height == pytest.approx(pdf.BODY.leading)  # one line, as Paragraph has it
+
+
+def test_drawing_a_cell_leaves_the_canvas_colour_alone() -> None:
+    pdf._register_fonts()
+    canvas = Canvas(io.BytesIO())
+    canvas.setFillColor(black)
+    cell = pdf._para("grey text", pdf._style("grey", 6.5, textColor=pdf.GREY))
+    cell.wrap(100, 50)
+    cell.drawOn(canvas, 10, 10)
+    assert canvas._fillColorObj == black
+
+
+def test_the_certificate_reads_the_same_as_with_paragraphs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = samples.certificate(item_count=60)
+    data.items[1] = samples.item(2, marks="AE/SG/00012345678901234567890123456789")  # broken
+    fast = tmp_path / "fast.pdf"
+    fast.write_bytes(pdf.render_certificate(data))
+    real_para = pdf._para
+
+    def paragraphs_only(text_markup: str, style=pdf.BODY):  # type: ignore[no-untyped-def]
+        cell = real_para(text_markup, style)
+        return Paragraph(text_markup, cell.style) if isinstance(cell, pdf._PlainCell) else cell
+
+    monkeypatch.setattr(pdf, "_para", paragraphs_only)
+    slow = tmp_path / "slow.pdf"
+    slow.write_bytes(pdf.render_certificate(data))
+    assert pdf_text(fast) == pdf_text(slow)
+    assert "AE/SG/060" in pdf_text(fast)

@@ -8,13 +8,13 @@ import datetime as dt
 import re
 
 import pytest
-from applications.management.commands.seed_reference import Command as SeedReference
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django_countries import countries
 
 from applications.models import HSCode
+from reference.management.commands.seed_reference import Command as SeedReference
 from tests import factories
 
 from .conftest import tiny_png

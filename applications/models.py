@@ -318,6 +318,18 @@ class Document(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.original_name}"
 
+    @property
+    def content_label(self) -> str:
+        """What the content is (found by reading it at upload), in words."""
+        return DOCUMENT_CONTENT_LABELS.get(self.content_type, self.content_type)
+
+
+DOCUMENT_CONTENT_LABELS = {
+    "application/pdf": "PDF document",
+    "image/jpeg": "JPEG image",
+    "image/png": "PNG image",
+}
+
 
 class Payment(TimeStampedModel):
     class State(models.TextChoices):

@@ -54,8 +54,8 @@ def test_the_documents_table_says_what_each_file_contains(alice_client, draft):
     html = page.content.decode()
     assert '<th scope="col">Content</th>' in html
     rows = html.split("<tr>")[2:]  # after the header row
-    [png_row] = [r for r in rows if "Packing list" in r]
-    [pdf_row] = [r for r in rows if "Commercial invoice" in r]
+    [png_row] = [r for r in rows if '"Type">Packing list<' in r]
+    [pdf_row] = [r for r in rows if '"Type">Commercial invoice<' in r]
     assert '<td data-label="Content">PNG image</td>' in png_row
     assert '<td data-label="Content">PDF document</td>' in pdf_row
 

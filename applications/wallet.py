@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts.models import IECRecord, User
 from accounts.notifications import email_send, sms_send
 
+from .events import application_event_record
 from .models import (
     Application,
     ApplicationEvent,
@@ -277,8 +278,8 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
     )
     payment.gateway_reference = f"WALLET-{wallet.pk}-{entry.sequence}"
     payment.save(update_fields=["gateway_reference", "updated_at"])
-    ApplicationEvent.objects.create(
-        application=application,
+    application_event_record(
+        application_id=application.pk,
         kind=ApplicationEvent.Kind.PAYMENT,
         actor=user,
         note=f"Fee of {payment.currency} {payment.amount} paid from the fee wallet.",
@@ -319,8 +320,8 @@ def wallet_refund_if_due(*, application: Application, actor: User | None) -> Wal
         f"({application.get_status_display().lower()} before review)",
         actor=actor,
     )
-    ApplicationEvent.objects.create(
-        application=application,
+    application_event_record(
+        application_id=application.pk,
         kind=ApplicationEvent.Kind.PAYMENT,
         actor=actor,
         note=f"Fee of {payment.currency} {payment.amount} refunded to the fee wallet.",

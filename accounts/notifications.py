@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
 
 
@@ -25,15 +26,15 @@ def _context(extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def email_send(*, to: str | list[str], template: str, context: dict[str, Any]) -> None:
+def email_send(*, to: str | list[str], template: str, context: dict[str, Any]) -> OutboxMessage:
     ctx = _context(context)
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
     text = render_to_string(f"emails/{template}.txt", ctx)
     html = render_to_string(f"emails/{template}.html", ctx)
     recipients = [to] if isinstance(to, str) else list(to)
-    outbox_enqueue(task="accounts.send_email", args=[recipients, subject, text, html])
+    return outbox_enqueue(task="accounts.send_email", args=[recipients, subject, text, html])
 
 
-def sms_send(*, to: str, template: str, context: dict[str, Any]) -> None:
+def sms_send(*, to: str, template: str, context: dict[str, Any]) -> OutboxMessage:
     body = " ".join(render_to_string(f"sms/{template}.txt", _context(context)).split())
-    outbox_enqueue(task="accounts.send_sms", args=[to, body])
+    return outbox_enqueue(task="accounts.send_sms", args=[to, body])

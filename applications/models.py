@@ -318,6 +318,18 @@ class Document(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.original_name}"
 
+    @property
+    def content_label(self) -> str:
+        """What the content is (found by reading it at upload), in words."""
+        return DOCUMENT_CONTENT_LABELS.get(self.content_type, self.content_type)
+
+
+DOCUMENT_CONTENT_LABELS = {
+    "application/pdf": "PDF document",
+    "image/jpeg": "JPEG image",
+    "image/png": "PNG image",
+}
+
 
 class Payment(TimeStampedModel):
     class State(models.TextChoices):
@@ -680,3 +692,23 @@ class TaxInvoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class PaymentNotice(models.Model):
+    """One message the capture of a payment queued in the outbox (the receipt's email or SMS),
+    with its masked address: the payment's return page says what went out from these rows,
+    whichever route (the gateway's notification or the browser's return) applied the capture.
+    """
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="notices")
+    outbox = models.ForeignKey("durable.OutboxMessage", on_delete=models.CASCADE, related_name="+")
+    who = models.CharField(max_length=200)
+    user_ids = models.JSONField(default=list)
+    channel = models.CharField(max_length=10)  # "email" or "sms"
+    address = models.CharField(max_length=200)  # masked
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} {self.channel} {self.address}"

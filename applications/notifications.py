@@ -31,7 +31,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.notifications import email_send, sms_send
 
-from .models import Application
+from .models import Application, PaymentNotice
 
 
 class To(Enum):
@@ -91,6 +91,7 @@ class Delivery:
     user_ids: tuple[int, ...]
     channel: str  # "email" or "sms"
     address: str  # masked; for a queue, the number of people
+    outbox_ids: tuple[int, ...] = ()  # the outbox rows that carry it (one per person)
 
 
 @dataclass(frozen=True)
@@ -201,15 +202,39 @@ def _send(rule: Rule, who: str, people: Iterable[User], context: dict[str, Any])
     if not people:
         return out
     ids = tuple(p.pk for p in people)
-    for person in people:  # one email each: officers of a queue do not see each other's address
-        email_send(to=person.email, template=rule.email, context=context)
+    # One email each: officers of a queue do not see each other's address.
+    emails = tuple(
+        email_send(to=person.email, template=rule.email, context=context).pk for person in people
+    )
     address = masked_email(people[0].email) if len(people) == 1 else f"{len(people)} people"
-    out.append(Delivery(who=who, user_ids=ids, channel="email", address=address))
+    out.append(Delivery(who=who, user_ids=ids, channel="email", address=address, outbox_ids=emails))
     if rule.sms and len(people) == 1:
         mobile = verified_mobile(people[0])
         if mobile:
-            sms_send(to=mobile, template=rule.sms, context=context)
+            sms = sms_send(to=mobile, template=rule.sms, context=context).pk
             out.append(
-                Delivery(who=who, user_ids=ids, channel="sms", address=masked_mobile(mobile))
+                Delivery(
+                    who=who,
+                    user_ids=ids,
+                    channel="sms",
+                    address=masked_mobile(mobile),
+                    outbox_ids=(sms,),
+                )
             )
     return out
+
+
+def sent_for_payment(payment_id: int) -> Sent:
+    """What the capture of a payment queued, read back from its outbox rows (PaymentNotice),
+    so a page shown after the gateway's notification applied it still says what went out."""
+    grouped: dict[tuple[str, str, tuple[int, ...], str], list[int]] = {}
+    for notice in PaymentNotice.objects.filter(payment_id=payment_id).order_by("pk"):
+        key = (notice.who, notice.channel, tuple(notice.user_ids), notice.address)
+        grouped.setdefault(key, []).append(notice.outbox_id)
+    return Sent(
+        event="paid",
+        deliveries=tuple(
+            Delivery(who=w, user_ids=u, channel=c, address=a, outbox_ids=tuple(o))
+            for (w, c, u, a), o in grouped.items()
+        ),
+    )

@@ -29,6 +29,7 @@ from .models import (
     LineItem,
     Payment,
     PaymentEvent,
+    PaymentNotice,
     ReferenceCounter,
     Status,
     TradeAgreement,
@@ -411,6 +412,18 @@ def payment_apply_event(
     notified = None
     if event.applied and payment.state == Payment.State.CAPTURED:
         notified = notify("paid", payment.application, payment=payment)
+        PaymentNotice.objects.bulk_create(
+            PaymentNotice(
+                payment=payment,
+                outbox_id=outbox_id,
+                who=d.who,
+                user_ids=list(d.user_ids),
+                channel=d.channel,
+                address=d.address,
+            )
+            for d in notified.deliveries
+            for outbox_id in d.outbox_ids
+        )
     return PaymentOutcome(payment=payment, applied=event.applied, replay=False, notified=notified)
 
 

@@ -26,7 +26,7 @@ from reference.hs import hs_descriptions, hs_subheading, hs_suggest
 
 from . import forms, selectors, services, workflow
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
-from .notifications import Sent, verified_mobile
+from .notifications import Sent, sent_for_payment, verified_mobile
 from .pagination import keyset_page
 from .payments import SANDBOX, gateway_get, sandbox_active
 from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
@@ -523,7 +523,10 @@ def payment_return(request: HttpRequest) -> HttpResponse:
     if outcome.refused:
         messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
     elif payment.state == Payment.State.CAPTURED:
-        told = outcome.notified.message_for(request.user) if outcome.notified else ""
+        # What the capture queued, whichever route applied it (usually the notification,
+        # before the browser came back); nothing is claimed when nothing was queued.
+        sent = sent_for_payment(payment.pk)
+        told = sent.message_for(request.user) if sent.deliveries else ""
         messages.success(request, f"Payment received. {told}".strip())
         return redirect("applications:receipt", reference)
     else:

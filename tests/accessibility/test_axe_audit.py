@@ -15,12 +15,13 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
-from applications.models import DocumentKind, Status
+from applications.models import DocumentKind, Payment, Status
 from applications.workflow import application_approve
 from certificates import keys
 from certificates.models import Certificate
 from tests.certificates.factories import application_under_review
-from tests.clients import verified_client
+from tests.clients import otp_device, verified_client
+from tests.factories import DEFAULT_PASSWORD
 from tests.officer.factories import document_for, submitted_application
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,6 +44,21 @@ RUN_AXE = """async () => {
 }"""
 
 
+# The page's main form with its fields emptied, submitted by its first button (the browser's
+# own validation off, as for a user agent without it): the page comes back in its error state.
+SUBMIT_EMPTY = """() => {
+  const form = document.querySelector("main form[method=post]");
+  form.noValidate = true;
+  form.querySelectorAll(
+    "input:not([type=hidden]):not([type=submit]):not([type=checkbox]):not([type=radio]), " +
+    "textarea, select").forEach(e => { e.value = ""; });
+  form.querySelectorAll("input[type=checkbox], input[type=radio]").forEach(e => {
+    e.checked = false; });
+  form.requestSubmit(form.querySelector("button[type=submit], button:not([type]), " +
+                                        "input[type=submit]"));
+}"""
+
+
 def session_cookie(live_server, client: Client) -> dict[str, str]:
     return {
         "name": settings.SESSION_COOKIE_NAME,
@@ -59,8 +75,11 @@ class Audit:
         self.pages = 0
 
     def persona(self, name: str, paths: list[str], client: Client | None = None) -> None:
-        """paths: URLs answering 200, or "404 <url>" for an answer that is a page of its own."""
-        """One browser context (one session) for the persona; every page at every width."""
+        """One browser context (one session) for the persona; every page at every width.
+
+        paths: URLs answering 200, "404 <url>" for an answer that is a page of its own, or
+        "empty <url>" for the page's form submitted with every field emptied (its error
+        state, which must show the error summary)."""
         context = self.browser.new_context(
             base_url=self.live_server.url, viewport={"width": WIDTHS[0], "height": 900}
         )
@@ -74,7 +93,16 @@ class Audit:
                 status, _, path = entry.rpartition(" ")
                 response = page.goto(path)
                 assert response is not None
-                assert response.status == int(status or 200), f"{name} {path}: {response.status}"
+                if status == "empty":
+                    with page.expect_navigation() as submitted:
+                        page.evaluate(SUBMIT_EMPTY)
+                    response = submitted.value
+                    assert response is not None
+                    assert page.locator(".error-summary").count() == 1, f"{name} {path}: no errors"
+                    status, path = "", f"{path}#empty"
+                assert response.status in ((int(status),) if status else (200, 422)), (
+                    f"{name} {path}: {response.status}"
+                )
                 for width in WIDTHS:
                     page.set_viewport_size({"width": width, "height": 900})
                     self.pages += 1
@@ -123,6 +151,9 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
         pool.submit(application_approve, application_id=reviewed.pk, officer=olivia).result()
     issued = Certificate.objects.get(application=reviewed)
     ref, done = draft.reference, submitted.reference
+    order_id = Payment.objects.create(
+        application=draft, order_id="ORD-AXE-AUDIT", amount=500, gateway="sandbox"
+    ).order_id
     number, code = issued.number, issued.verification_code
 
     audit = Audit(browser_instance, live_server, screenshot)
@@ -131,7 +162,9 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
         [
             "/",
             "/accounts/register/",
+            "empty /accounts/register/",
             "/accounts/login/",
+            "empty /accounts/login/",
             "/accounts/password-reset/",
             "/accounts/officer/login/",
             "/verify/",
@@ -139,6 +172,24 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
             f"404 /verify/{number}/?code=WRONG1234",
             "/verify/document/",
         ],
+    )
+    # The officer's code step: the password step done, the session waits for the TOTP code.
+    otp_device(olivia)
+    code_step = Client()
+    password_done = code_step.post(
+        "/accounts/officer/login/",
+        {
+            "username": olivia.username,
+            "password": DEFAULT_PASSWORD,
+            "captcha_0": "x",
+            "captcha_1": "PASSED",
+        },
+    )
+    assert password_done["Location"].startswith("/accounts/officer/verify/")
+    audit.persona(
+        "officer-code",
+        ["/accounts/officer/verify/", "empty /accounts/officer/verify/"],
+        code_step,
     )
     exporter = Client()
     exporter.force_login(alice)
@@ -149,6 +200,7 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
             "/applications/new/",
             f"/applications/{ref}/tasks/",
             f"/applications/{ref}/parties/",
+            f"empty /applications/{ref}/parties/",
             f"/applications/{ref}/transport/",
             f"/applications/{ref}/invoices/",
             f"/applications/{ref}/goods/",
@@ -159,6 +211,7 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
             f"/applications/{ref}/declaration/",
             f"/applications/{ref}/check/",
             f"/applications/{done}/receipt/",
+            f"/applications/payments/sandbox/{order_id}/",
             f"/applications/{done}/confirmation/",
             f"/applications/{done}/",
             f"/applications/{issued.application.reference}/",

@@ -100,5 +100,11 @@ def test_every_row_action_and_status_is_on_screen(
         queued = page.locator("td[data-label=Status] .tag").count()
         assert queued >= 3
         assert_all_within(page, "td[data-label=Status] .tag", queued, "/officer/")
+        # The review page's goods and invoices: every cell of every row on screen.
+        under_review = submitted_application(exporter=alice, office=eic_mumbai)
+        page.goto(f"/officer/applications/{under_review.reference}/")
+        screenshot(page, f"{width}-officer-review")
+        cells = 8 * under_review.items.count() + 3 * under_review.invoices.count()
+        assert_all_within(page, "table.table--stack td[data-label]", cells, "review")
     finally:
         context.close()

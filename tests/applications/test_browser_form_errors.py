@@ -81,3 +81,36 @@ def test_an_empty_reply_is_an_error_at_the_box_and_summary_rows_have_one_line(
     )
     assert lines
     assert set(lines) == ({1} if width == 360 else {3})  # at 1280: one line across 3 cells
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_each_summary_answer_is_on_its_label_row(page, screenshot, alice, ready, width):
+    """The receipt, the sandbox page and the profile: each dd starts on the row of its dt (an
+    empty trailing dd used to take a grid row of its own, doubling the lines)."""
+    factories.PaymentFactory(application=ready)  # captured: the receipt exists
+    unpaid = factories.PaymentFactory(
+        application=factories.ApplicationFactory(exporter=alice), state="created"
+    )
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in_exporter(page, alice.username, DEFAULT_PASSWORD)
+    for path in (
+        f"/applications/{ready.reference}/receipt/",
+        f"/applications/payments/sandbox/{unpaid.order_id}/",
+        "/accounts/profile/",
+    ):
+        page.goto(path)
+        screenshot(page, f"{path.strip('/').split('/')[-2]}-{width}")
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('dl.summary > div')].map(row => {
+                const dt = row.querySelector('dt').getBoundingClientRect();
+                return [...row.querySelectorAll('dd')].map(dd => {
+                    const r = dd.getBoundingClientRect();
+                    return {height: r.height, top: r.top - dt.top};
+                });
+            })"""
+        )
+        assert rows, path
+        for dds in rows:
+            assert all(dd["height"] > 0 for dd in dds), f"{path}: an empty answer cell: {dds}"
+            if width == 1280:
+                assert all(abs(dd["top"]) < 2 for dd in dds), f"{path}: off its row: {dds}"

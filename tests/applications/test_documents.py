@@ -47,6 +47,19 @@ def test_a_png_is_recognised_by_content_whatever_its_name(alice_client, draft):
     assert draft.documents.get().content_type == "image/png"
 
 
+def test_the_documents_table_says_what_each_file_contains(alice_client, draft):
+    upload(alice_client, draft, tiny_png(), name="scan.pdf", kind="packing_list")
+    upload(alice_client, draft, tiny_pdf(), name="invoice.pdf")
+    page = alice_client.get(reverse("applications:documents", args=[draft.reference]))
+    html = page.content.decode()
+    assert '<th scope="col">Content</th>' in html
+    rows = html.split("<tr>")[2:]  # after the header row
+    [png_row] = [r for r in rows if '"Type">Packing list<' in r]
+    [pdf_row] = [r for r in rows if '"Type">Commercial invoice<' in r]
+    assert '<td data-label="Content">PNG image</td>' in png_row
+    assert '<td data-label="Content">PDF document</td>' in pdf_row
+
+
 def test_a_renamed_executable_is_refused(alice_client, draft):
     response = upload(alice_client, draft, b"MZ\x90\x00" + b"\x00" * 200, name="invoice.pdf")
     assert "Its content is none of these" in file_errors(response)[0]

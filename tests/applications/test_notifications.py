@@ -128,11 +128,45 @@ def test_the_fee_paid_sends_a_receipt(
     [email] = emails_to(alice)
     assert "Fee paid" in email.subject
     assert "fee of INR" in sms_to(alice)[0].body
-    # The receipt went with the gateway's notification, before the browser came back: the
-    # return page claims no message of its own.
+    # The receipt went with the gateway's notification, before the browser came back; the
+    # return page says what that capture queued (read back from its outbox rows).
     claim = " ".join(str(m) for m in response.context["messages"])
-    assert "Payment received." in claim
-    assert "sent" not in claim
+    assert claim == (
+        f"Payment received. We have sent you an email to {masked_email(alice.email)} "
+        f"and a text message to {masked_mobile(alice.mobile)}."
+    )
+
+
+def _pay_in_sandbox(client, application, capture):
+    client.post(reverse("applications:pay", args=[application.reference]))
+    payment = application.payments.get()
+    with capture(execute=True):
+        back = client.post(
+            reverse("applications:payment-sandbox", args=[payment.order_id]),
+            {"outcome": "captured"},
+        )
+        response = client.get(back["Location"], follow=True)
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+def test_the_return_page_names_only_the_email_when_no_sms_went(
+    alice, alice_client, ready, django_capture_on_commit_callbacks
+):
+    with_mobile(alice, verified=False)
+    claim = _pay_in_sandbox(alice_client, ready, django_capture_on_commit_callbacks)
+    assert len(emails_to(alice)) == 1
+    assert not sms_to(alice)
+    assert claim == f"Payment received. We have sent you an email to {masked_email(alice.email)}."
+
+
+def test_the_return_page_claims_nothing_when_the_capture_sent_nothing(
+    alice, alice_client, ready, django_capture_on_commit_callbacks
+):
+    type(alice).objects.filter(pk=alice.pk).update(email="")  # nobody to write to
+    claim = _pay_in_sandbox(alice_client, ready, django_capture_on_commit_callbacks)
+    assert not mail.outbox
+    assert not MemorySMSBackend.outbox
+    assert claim == "Payment received."
 
 
 @pytest.fixture

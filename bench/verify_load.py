@@ -503,7 +503,8 @@ def main() -> None:
     parser.add_argument(
         "--mix",
         action="store_true",
-        help=f"one target of {MIX_FIRST:.0%} first lookups, {MIX_WRONG:.0%} wrong codes, "
+        # argparse formats help with %: the shares' percent signs are doubled.
+        help=f"one target of {MIX_FIRST:.0%}% first lookups, {MIX_WRONG:.0%}% wrong codes, "
         "the rest looked up before (pages and API alike)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")

@@ -48,10 +48,12 @@ run: demo
 	@echo
 	$(DEV_ENV) PORT=$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
+# mypy's Django plugin loads the settings, which need DEBUG=1 (or a SECRET_KEY).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(DEV_ENV) $(BIN)/mypy .
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -331,7 +331,7 @@ def verification_check_document(
 
     check = document_check(data)  # in a limited child process: structure, content, signatures
     certificate = None
-    reason = check.reason
+    reason: str = check.reason
     sha256 = hashlib.sha256(data).hexdigest()
     expected = normalise_number(expected_number) if expected_number.strip() else ""
     if check.ok:

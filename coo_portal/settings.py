@@ -338,6 +338,9 @@ AXES_VERBOSE = True
 # Failures from one address across many accounts: at most this many an hour; past it, only
 # accounts that have signed in from that address before may still try (accounts/lockout.py).
 LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
+# `manage.py create_officer` takes the new officer's password from here (or OFFICER_PASSWORD_FILE)
+# instead of asking for it: for scripted set-ups.
+OFFICER_PASSWORD = _secret("OFFICER_PASSWORD") or ""
 
 OTP_TOTP_ISSUER = SITE_NAME
 # django-otp's back-off refuses the right code typed after a typo: the officer sign-in keeps

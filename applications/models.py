@@ -396,7 +396,7 @@ class ApplicationEvent(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise ValueError("Application events are append-only.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]  # passed on to Django's save() unchanged
 
     @property
     def label(self) -> str:

@@ -438,8 +438,7 @@ def _median_decision(decisions: QuerySet[Application]) -> tuple[timedelta | None
         for submitted, decided in decisions.values_list("submitted_at", "decided_at")
         if submitted is not None and decided is not None  # filtered above; narrows the type
     ]
-    # statistics.median adds and halves, which timedelta supports; typeshed admits numbers only.
-    median = statistics.median(durations) if durations else None  # type: ignore[type-var]
+    median = statistics.median(durations) if durations else None  # type: ignore[type-var]  # median adds and halves, which timedelta does; typeshed admits numbers only
     return median, len(durations)
 
 

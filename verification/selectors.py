@@ -121,13 +121,13 @@ class _JSONArray(Aggregate):
     function = "JSONB_AGG"
     output_field = JSONField()
 
-    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]  # Django's Func.as_sql is untyped
         return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
 
 
 def _json_rows(model: type, fields: dict[str, Any]) -> Subquery:
     rows = (
-        model.objects.filter(application_id=OuterRef("application_id"))  # type: ignore[attr-defined]
+        model.objects.filter(application_id=OuterRef("application_id"))  # type: ignore[attr-defined]  # model is one of the app models, each with a default manager
         .order_by()
         .values("application_id")
         .annotate(rows=_JSONArray(JSONObject(**fields)))

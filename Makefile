@@ -10,7 +10,7 @@ DEV_ENV := DEBUG=1
 # `make run PORT=8001`: runserver listens there and SITE_URL (links, QR codes) follows unless set.
 PORT ?= 8000
 
-.PHONY: help install run serve demo test lint format worker beat worker-beat prod-smoke prod-cluster clean
+.PHONY: help install run serve demo test lint format mutation worker beat worker-beat prod-smoke prod-cluster clean
 
 help:
 	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000 (PORT=8001 for another)"
@@ -48,10 +48,18 @@ run: demo
 	@echo
 	$(DEV_ENV) PORT=$(PORT) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
+# mypy's Django plugin loads the settings, which need DEBUG=1 (or a SECRET_KEY).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(DEV_ENV) $(BIN)/mypy .
+
+# Mutation testing of the transitions table and the permissions (pyproject's [tool.mutmut]);
+# `mutmut results` lists the survivors. Slow: run it by hand, not in `make test`.
+mutation: $(STAMP)
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
 
 format: $(STAMP)
 	$(BIN)/ruff format .

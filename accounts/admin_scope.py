@@ -65,26 +65,26 @@ class _NotFoundOutsideScopeMixin:
     """Change, delete and history pages of a row the user may not see answer 404."""
 
     def _object_or_404(self, request: HttpRequest, object_id: str | None) -> None:
-        if object_id is not None and self.get_object(request, unquote(object_id)) is None:  # type: ignore[attr-defined]
+        if object_id is not None and self.get_object(request, unquote(object_id)) is None:  # type: ignore[attr-defined]  # a mixin: the ModelAdmin it is mixed into has it
             raise Http404("No such object")
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         self._object_or_404(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
     ) -> HttpResponse:
         self._object_or_404(request, object_id)
-        return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+        return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
     ) -> HttpResponse:
         self._object_or_404(request, object_id)
-        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
 
 class AgencyScopedAdminMixin(_NotFoundOutsideScopeMixin):
@@ -102,7 +102,7 @@ class AgencyScopedAdminMixin(_NotFoundOutsideScopeMixin):
         return None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = super().get_queryset(request)  # type: ignore[misc]
+        qs = super().get_queryset(request)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
         if request.user.is_superuser:
             return qs
         agency_id = agency_id_of(request)
@@ -118,20 +118,20 @@ class AgencyScopedAdminMixin(_NotFoundOutsideScopeMixin):
             return self.get_queryset(request).filter(pk=obj.pk).exists()
         if agency_id_of(request) is not None:
             return True
-        rows = self.other_staff_rows(request, self.model._default_manager.all())  # type: ignore[attr-defined]
+        rows = self.other_staff_rows(request, self.model._default_manager.all())  # type: ignore[attr-defined]  # a mixin: the ModelAdmin it is mixed into has it
         return rows is not None
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._in_scope(request, None) and super().has_module_permission(request)  # type: ignore[misc]
+        return self._in_scope(request, None) and super().has_module_permission(request)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._in_scope(request, obj) and super().has_view_permission(request, obj)  # type: ignore[misc]
+        return self._in_scope(request, obj) and super().has_view_permission(request, obj)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._in_scope(request, obj) and super().has_change_permission(request, obj)  # type: ignore[misc]
+        return self._in_scope(request, obj) and super().has_change_permission(request, obj)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._in_scope(request, obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return self._in_scope(request, obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         """Offer only the agency's own offices and officers in choices."""
@@ -144,7 +144,7 @@ class AgencyScopedAdminMixin(_NotFoundOutsideScopeMixin):
                 kwargs["queryset"] = related.objects.filter(pk=agency_id)
             elif related._meta.label == "accounts.User":
                 kwargs["queryset"] = related.objects.filter(officer_profile__agency_id=agency_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
 
 class PlatformStaffOnlyAdminMixin:
@@ -158,16 +158,16 @@ class PlatformStaffOnlyAdminMixin:
         return is_platform_staff(user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return self.platform_rule(request.user) and super().has_module_permission(request)  # type: ignore[misc]
+        return self.platform_rule(request.user) and super().has_module_permission(request)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self.platform_rule(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
+        return self.platform_rule(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return self.platform_rule(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
+        return self.platform_rule(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self.platform_rule(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
+        return self.platform_rule(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self.platform_rule(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return self.platform_rule(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into

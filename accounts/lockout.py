@@ -9,7 +9,8 @@ reads the count, the password is tested and the failure is written, so parallel 
 check at most AXES_FAILURE_LIMIT passwords.
 
 Separately, one address may fail at most LOGIN_FAILURES_PER_IP_PER_HOUR times an hour across
-all accounts (counters in the cache), so nobody sprays one password over many IECs. A noisy
+all accounts (the `login-per-address` policy of coo_portal/ratelimits.py, counted in the
+cache), so nobody sprays one password over many IECs. A noisy
 address does not shut out everyone behind it (an office's NAT, a proxy): an account that has
 signed in from that address within KNOWN_ADDRESS_DAYS still may, as long as the address's own
 failures against that account (counted per account-address pair) stay under the account limit.
@@ -26,20 +27,20 @@ from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from coo_portal import ratelimits
 from coo_portal.clientip import client_ip
+from coo_portal.ratelimits import LOGIN_PER_ADDRESS, LOGIN_PER_IEC
 
 from .models import LoginActivity, User
 
 logger = logging.getLogger("accounts.security")
 
-IP_WINDOW_SECONDS = 60 * 60
 KNOWN_ADDRESS_DAYS = 30
 
 
@@ -50,27 +51,20 @@ def username_from_request(request: HttpRequest, credentials: dict[str, Any] | No
     return str(request.POST.get("username", "")).strip().upper()
 
 
-def _ip_key(request: HttpRequest) -> str:
-    return f"accounts:login-failures:{client_ip(request)}"
+def _address_failures(request: HttpRequest, *, increment: bool = False) -> int:
+    return ratelimits.hits(LOGIN_PER_ADDRESS.name, key=client_ip(request), increment=increment)
 
 
-def _pair_key(request: HttpRequest, username: str) -> str:
-    return f"accounts:login-failures:{client_ip(request)}:{username.strip().upper()}"
-
-
-def _count_up(key: str) -> int:
-    cache.add(key, 0, timeout=IP_WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=IP_WINDOW_SECONDS)
-        return 1
+def _pair_failures(request: HttpRequest, username: str, *, increment: bool = False) -> int:
+    # The address's failures against one account, in the same hourly window.
+    pair = f"{client_ip(request)}:account:{username.strip().upper()}"
+    return ratelimits.hits(LOGIN_PER_ADDRESS.name, key=pair, increment=increment)
 
 
 def ip_failure_add(request: HttpRequest, username: str) -> int:
     """Count a failed password against the address and against the account-address pair."""
-    _count_up(_pair_key(request, username))
-    return _count_up(_ip_key(request))
+    _pair_failures(request, username, increment=True)
+    return _address_failures(request, increment=True)
 
 
 def _known_here(request: HttpRequest, username: str) -> bool:
@@ -85,9 +79,11 @@ def _known_here(request: HttpRequest, username: str) -> bool:
 
 def ip_is_blocked(request: HttpRequest, username: str) -> bool:
     """Whether this address may not try a password for `username` now (see the module)."""
-    if int(cache.get(_ip_key(request), 0)) < settings.LOGIN_FAILURES_PER_IP_PER_HOUR:
+    address_limit, _ = LOGIN_PER_ADDRESS.limit_and_period()
+    if _address_failures(request) < address_limit:
         return False
-    if int(cache.get(_pair_key(request, username), 0)) >= settings.AXES_FAILURE_LIMIT:
+    account_limit, _ = LOGIN_PER_IEC.limit_and_period()
+    if _pair_failures(request, username) >= account_limit:
         return True
     return not _known_here(request, username)
 

@@ -24,5 +24,5 @@ def _with_login_url(view_func: Any, login_url: str) -> Any:
     class _View:
         redirect_field_name = getattr(view_func, "redirect_field_name", "next")
 
-    _View.login_url = login_url  # type: ignore[attr-defined]
+    _View.login_url = login_url  # type: ignore[attr-defined]  # set on a class made here, which mypy reads as empty
     return _View

@@ -296,7 +296,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "accounts/profile.html",
         {
             "record": user.exporter_profile.iec_record,
-            "exporter": user.exporter_profile,  # type: ignore[union-attr]
+            "exporter": user.exporter_profile,  # type: ignore[union-attr]  # the view is exporter-only, so the profile exists
             "activity": activity,
         },
     )

@@ -15,14 +15,13 @@ if TYPE_CHECKING:
 
 # Reference data lives in reference/ (the tables keep their applications_* names); the names
 # stay importable from here for the modules of this app.
-from reference.models import (  # noqa: F401
-    AgencyOffice,
-    CertificateType,
-    Fee,
-    HSCode,
-    IssuingAgency,
-    TradeAgreement,
-)
+# (`X as X` marks each as re-exported for mypy.)
+from reference.models import AgencyOffice as AgencyOffice
+from reference.models import CertificateType as CertificateType
+from reference.models import Fee as Fee
+from reference.models import HSCode as HSCode
+from reference.models import IssuingAgency as IssuingAgency
+from reference.models import TradeAgreement as TradeAgreement
 
 # ---------------------------------------------------------------------------------------------
 # The application
@@ -409,7 +408,7 @@ class ApplicationEvent(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise ValueError("Application events are append-only.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]  # passed on to Django's save() unchanged
 
     @property
     def label(self) -> str:

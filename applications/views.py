@@ -52,7 +52,7 @@ class _Redirect(Exception):  # noqa: N818 - a control-flow signal, not an error
         self.url = url
 
 
-def _guarded(view):  # type: ignore[no-untyped-def]
+def _guarded(view):  # type: ignore[no-untyped-def]  # a decorator over views of different signatures
     """Exporter-only, and turns `_Redirect` and WorkflowError into a redirect with a message."""
 
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -17,7 +17,7 @@ class TopUpForm(forms.Form):
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # Django forms take loosely typed *args/**kwargs
         low, high = settings.WALLET_TOP_UP_MIN, settings.WALLET_TOP_UP_MAX
         field = self.fields["amount"]
         field.help_text = f"Whole rupees, from {low} to {high}."

@@ -21,7 +21,7 @@ from accounts.decorators import exporter_required
 
 from . import selectors, wallet
 from .acknowledgement import acknowledgement_pdf, next_steps
-from .models import Status, TaxInvoice, WalletTopUp
+from .models import Application, Status, TaxInvoice, WalletTopUp
 from .payments import SANDBOX, gateway_get, sandbox_active
 from .tax import document_pdf, rupees
 from .wallet_forms import GSTINForm, TopUpForm
@@ -237,7 +237,7 @@ def pay_from_wallet(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("applications:receipt", reference)
 
 
-def _submitted(request: HttpRequest, reference: str):  # type: ignore[no-untyped-def]
+def _submitted(request: HttpRequest, reference: str) -> Application:
     application = selectors.application_get_for_exporter(reference=reference, user=request.user)
     if application.first_submitted_at is None:
         raise Http404("Not submitted")

@@ -53,7 +53,7 @@ class _PreparedCIDFontType2(CIDFontType2):
 
     characters: frozenset[int]
 
-    def set_font_file(self, writer):  # type: ignore[no-untyped-def]
+    def set_font_file(self, writer):  # type: ignore[no-untyped-def]  # pyHanko's override, which pyHanko leaves untyped
         stream = generic.StreamObject(
             {generic.pdf_name("/Filter"): generic.pdf_name("/FlateDecode")},
             encoded_data=_compressed(self.characters),
@@ -64,14 +64,14 @@ class _PreparedCIDFontType2(CIDFontType2):
 
 
 class _PreparedGlyphAccumulator(GlyphAccumulator):
-    def __init__(self, *args, characters: frozenset[int], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, characters: frozenset[int], **kwargs) -> None:  # type: ignore[no-untyped-def]  # pyHanko's override, which pyHanko leaves untyped
         super().__init__(*args, **kwargs)
         if type(self.cidfont_obj) is not CIDFontType2:
             raise TypeError("The stamp's font must be a TrueType font.")
         self.cidfont_obj.__class__ = _PreparedCIDFontType2
-        self.cidfont_obj.characters = characters  # type: ignore[attr-defined]
+        self.cidfont_obj.characters = characters  # type: ignore[attr-defined]  # its class was swapped to _PreparedCIDFontType2 just above
 
-    def _extract_subset(self, options=None) -> None:  # type: ignore[no-untyped-def]
+    def _extract_subset(self, options=None) -> None:  # type: ignore[no-untyped-def]  # pyHanko's override, which pyHanko leaves untyped
         # The font is already the cut made once per process (glyph ids kept as pyHanko
         # uses them): it is embedded whole rather than subset again for every signature.
         return None
@@ -84,7 +84,7 @@ class PreparedFontFactory(GlyphAccumulatorFactory):
 
     characters: frozenset[int] = ASCII_CHARACTERS
 
-    def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:  # type: ignore[no-untyped-def]
+    def create_font_engine(self, writer, obj_stream=None) -> GlyphAccumulator:  # type: ignore[no-untyped-def]  # pyHanko's override, which pyHanko leaves untyped
         if obj_stream is None and writer.stream_xrefs and self.create_objstream_if_needed:
             obj_stream = writer.prepare_object_stream()
         return _PreparedGlyphAccumulator(

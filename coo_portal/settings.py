@@ -1,6 +1,10 @@
 """COO Portal settings: one module, driven by the environment.
 
-Every value comes from an environment variable (or a `*_FILE` holding it for secrets).
+Every value comes from an environment variable (or a `*_FILE` holding it for secrets), read
+in one style: by the helpers below (`_secret`, `_str`, `_bool`, `_int`, `_float`, and
+`_environment_names` for per-agency families), or by django-environ's parsers for lists and
+URLs (`env.list`, `env.db_url_config`, `env.email_url`). Nothing outside this module reads the
+environment (tests/architecture/test_environment.py).
 Nothing here is secret; `.env.example` lists every variable. With no variables set the
 portal runs on the embedded default: SQLite under var/, Celery eager, files under var/.
 """
@@ -36,6 +40,25 @@ def _secret(name: str, default: str | None = None) -> str | None:
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc}") from exc
     return os.environ.get(name, default)
+
+
+def _str(name: str, default: str | None = None) -> str | None:
+    """A plain value: NAME as set (an empty string included), else `default`."""
+    return os.environ.get(name, default)
+
+
+def _required(name: str) -> str:
+    """A value the settings know is set (its name was found among the environment's)."""
+    return os.environ[name]
+
+
+def _environment_names(prefix: str) -> dict[str, str]:
+    """The variables whose names start with `prefix`, without it, and their values."""
+    return {
+        name.removeprefix(prefix): value
+        for name, value in os.environ.items()
+        if name.startswith(prefix)
+    }
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -76,7 +99,7 @@ def _float(name: str, default: float) -> float:
 
 DEBUG = _bool("DEBUG", default=False)
 TESTING = _bool("TESTING", default=False)
-VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var")
+VAR_DIR = Path(_str("VAR_DIR") or BASE_DIR / "var")
 
 SECRET_KEY = _secret("SECRET_KEY")
 if not SECRET_KEY:
@@ -95,12 +118,12 @@ if "*" in ALLOWED_HOSTS:
 
 # `make run PORT=8001` serves on PORT; links, QR codes and the API follow unless SITE_URL is set.
 PORT = _int("PORT", 8000)
-SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+SITE_URL = _str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, not {SITE_URL!r}")
 SITE_NAME = "COO Portal"
-SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@coo-portal.example")
-SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "1800-111-550")
+SUPPORT_EMAIL = _str("SUPPORT_EMAIL", "support@coo-portal.example")
+SUPPORT_PHONE = _str("SUPPORT_PHONE", "1800-111-550")
 
 INSTALLED_APPS = [
     "accounts.admin_config.PortalAdminConfig",  # django.contrib.admin, the portal's site
@@ -192,8 +215,8 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "coo")
+REDIS_URL = _str("REDIS_URL", "")
+CACHE_KEY_PREFIX = _str("CACHE_KEY_PREFIX", "coo")
 # Redis calls give up after REDIS_SOCKET_TIMEOUT seconds. While Redis is unreachable the cache
 # answers from a table in the database instead of failing the request
 # (coo_portal/cache.py): sign-in, lockout and rate limits keep working, slower.
@@ -268,7 +291,7 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 # Nothing reads the results of the portal's tasks; storing them would make every publish
 # subscribe to the result backend too (another Redis round trip that can hang).
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "coo")
+CELERY_TASK_DEFAULT_QUEUE = _str("CELERY_QUEUE", "coo")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
 # The outbox (durable/outbox.py): how often celery beat publishes what waited for the broker,
@@ -338,6 +361,9 @@ AXES_VERBOSE = True
 # Failures from one address across many accounts: at most this many an hour; past it, only
 # accounts that have signed in from that address before may still try (accounts/lockout.py).
 LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
+# `manage.py create_officer` takes the new officer's password from here (or OFFICER_PASSWORD_FILE)
+# instead of asking for it: for scripted set-ups.
+OFFICER_PASSWORD = _secret("OFFICER_PASSWORD") or ""
 
 OTP_TOTP_ISSUER = SITE_NAME
 # django-otp's back-off refuses the right code typed after a typo: the officer sign-in keeps
@@ -356,26 +382,24 @@ CAPTCHA_IMAGE_SIZE = (150, 50)
 CAPTCHA_FONT_SIZE = 34
 # The spoken alternative to the image ("Listen to the code"): Debian's flite. Without it the
 # widget offers no audio link (`.ci/run` installs flite).
-CAPTCHA_FLITE_PATH = os.environ.get("CAPTCHA_FLITE_PATH") or shutil.which("flite")
+CAPTCHA_FLITE_PATH = _str("CAPTCHA_FLITE_PATH") or shutil.which("flite")
 
 # ---------------------------------------------------------------------------------------------
 # Email and SMS
 # ---------------------------------------------------------------------------------------------
 
-EMAIL_URL = os.environ.get("EMAIL_URL", "")
+EMAIL_URL = _str("EMAIL_URL", "")
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", "COO Portal <no-reply@coo-portal.example>"
-)
+DEFAULT_FROM_EMAIL = _str("DEFAULT_FROM_EMAIL", "COO Portal <no-reply@coo-portal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "accounts.sms.FileSMSBackend")
+SMS_BACKEND = _str("SMS_BACKEND", "accounts.sms.FileSMSBackend")
 SMS_FILE_PATH = VAR_DIR / "sms"
-SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_URL = _str("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = _secret("SMS_HTTP_TOKEN", "")
 
 # ---------------------------------------------------------------------------------------------
@@ -394,13 +418,13 @@ MEDIA_ROOT = VAR_DIR / "media"
 # through views that check who is asking.
 MEDIA_URL = None
 
-AWS_STORAGE_BUCKET_NAME = os.environ.get("S3_BUCKET", "")
+AWS_STORAGE_BUCKET_NAME = _str("S3_BUCKET", "")
 if AWS_STORAGE_BUCKET_NAME:
-    AWS_S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
-    AWS_S3_REGION_NAME = os.environ.get("S3_REGION") or None
+    AWS_S3_ENDPOINT_URL = _str("S3_ENDPOINT_URL") or None
+    AWS_S3_REGION_NAME = _str("S3_REGION") or None
     AWS_ACCESS_KEY_ID = _secret("S3_ACCESS_KEY_ID")
     AWS_SECRET_ACCESS_KEY = _secret("S3_SECRET_ACCESS_KEY")
-    AWS_S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE") or None
+    AWS_S3_ADDRESSING_STYLE = _str("S3_ADDRESSING_STYLE") or None
     # Private, write-once, checksummed (coo_portal/s3.py); reads checked (coo_portal/storage.py).
     _private_storage = {"BACKEND": "coo_portal.s3.PrivateS3Storage"}
 else:
@@ -435,7 +459,7 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # Chosen explicitly: with DEBUG off nothing is chosen by default, and a system check refuses an
 # unset or unknown gateway, and the sandbox (which takes no money) unless a staging site allows
 # it by name; such a site shows "payments are simulated" on every page (applications.payments).
-PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "sandbox" if DEBUG or TESTING else "")
+PAYMENT_GATEWAY = _str("PAYMENT_GATEWAY", "sandbox" if DEBUG or TESTING else "")
 PAYMENT_SANDBOX_ALLOWED_ON_STAGING = _bool("PAYMENT_SANDBOX_ALLOWED_ON_STAGING", default=False)
 PAYMENT_SANDBOX_SECRET = _secret("PAYMENT_SANDBOX_SECRET", "")
 # The fee wallet (applications/wallet.py): the smallest and largest top-up, in rupees.
@@ -444,10 +468,10 @@ WALLET_TOP_UP_MAX = _int("WALLET_TOP_UP_MAX", 100_000)
 # GST tax invoices (applications/tax.py): the rate and the SAC of a fee (an agency supplies its
 # fees, with its own GSTIN), and the platform operator, who issues the top-ups' receipts.
 GST_RATE_PERCENT = _float("GST_RATE_PERCENT", 18.0)
-TAX_INVOICE_FEE_SAC = os.environ.get("TAX_INVOICE_FEE_SAC", "999113")
-PLATFORM_OPERATOR_NAME = os.environ.get("PLATFORM_OPERATOR_NAME", "COO Portal operator")
-PLATFORM_GSTIN = os.environ.get("PLATFORM_GSTIN", "27AAACC1234D1Z5" if DEBUG or TESTING else "")
-PLATFORM_INVOICE_PREFIX = os.environ.get("PLATFORM_INVOICE_PREFIX", "COOW")
+TAX_INVOICE_FEE_SAC = _str("TAX_INVOICE_FEE_SAC", "999113")
+PLATFORM_OPERATOR_NAME = _str("PLATFORM_OPERATOR_NAME", "COO Portal operator")
+PLATFORM_GSTIN = _str("PLATFORM_GSTIN", "27AAACC1234D1Z5" if DEBUG or TESTING else "")
+PLATFORM_INVOICE_PREFIX = _str("PLATFORM_INVOICE_PREFIX", "COOW")
 
 # ---------------------------------------------------------------------------------------------
 # Signing keys (certificates)
@@ -457,15 +481,15 @@ PLATFORM_INVOICE_PREFIX = os.environ.get("PLATFORM_INVOICE_PREFIX", "COOW")
 # the agencies' PKCS#12 files in SIGNING_KEYS_DIR (var/keys), the development CA (its private
 # key and CRL) in a folder of its own, SIGNING_DEV_CA_DIR (default: var/keys-ca beside it), and
 # their password, generated per installation, in var/keys.password (mode 0600).
-SIGNING_KEYS_DIR = Path(os.environ.get("SIGNING_KEYS_DIR") or VAR_DIR / "keys")
-SIGNING_DEV_CA_DIR = os.environ.get("SIGNING_DEV_CA_DIR") or None
+SIGNING_KEYS_DIR = Path(_str("SIGNING_KEYS_DIR") or VAR_DIR / "keys")
+SIGNING_DEV_CA_DIR = _str("SIGNING_DEV_CA_DIR") or None
 
 
 def _env_suffixes(prefix: str) -> list[str]:
     return sorted(
-        name.removeprefix(prefix)
-        for name, value in os.environ.items()
-        if name.startswith(prefix) and value and not name.startswith("SIGNING_P12_PASSWORD_")
+        suffix
+        for suffix, value in _environment_names(prefix).items()
+        if value and not (prefix + suffix).startswith("SIGNING_P12_PASSWORD_")
     )
 
 
@@ -482,8 +506,8 @@ for _suffix in _env_suffixes("SIGNING_P12_"):
             f"SIGNING_P12_{_suffix} is set but SIGNING_P12_PASSWORD_{_suffix} "
             f"(or SIGNING_P12_PASSWORD_{_suffix}_FILE) is not."
         )
-    SIGNING_P12[_suffix] = {"path": os.environ[f"SIGNING_P12_{_suffix}"], "password": _password}
-SIGNING_CRL = {s: os.environ[f"SIGNING_CRL_{s}"] for s in _env_suffixes("SIGNING_CRL_")}
+    SIGNING_P12[_suffix] = {"path": _required(f"SIGNING_P12_{_suffix}"), "password": _password}
+SIGNING_CRL = {s: _required(f"SIGNING_CRL_{s}") for s in _env_suffixes("SIGNING_CRL_")}
 # CA certificates (PEM files) whose signatures the portal accepts, and CRL files (DER or PEM)
 # of further CAs in the chains (intermediates, the time-stamping authority's CA).
 SIGNING_TRUST_ROOTS = env.list("SIGNING_TRUST_ROOTS", default=[])
@@ -492,8 +516,8 @@ SIGNING_EXTRA_CRLS = env.list("SIGNING_EXTRA_CRLS", default=[])
 # RFC 3161 time-stamping authority for every signature. Unset: with DEBUG=1 (or in tests) a
 # development TSA runs in-process; with DEBUG=0 a system check requires it, unless
 # TSA_DISABLED=1 (staging only: signatures then carry no timestamp).
-TSA_URL = os.environ.get("TSA_URL", "")
-TSA_USERNAME = os.environ.get("TSA_USERNAME", "")
+TSA_URL = _str("TSA_URL", "")
+TSA_USERNAME = _str("TSA_USERNAME", "")
 TSA_PASSWORD = _secret("TSA_PASSWORD", "")
 TSA_TIMEOUT = _int("TSA_TIMEOUT", 10)
 TSA_DISABLED = _bool("TSA_DISABLED", default=False)
@@ -506,11 +530,9 @@ TSA_DISABLED = _bool("TSA_DISABLED", default=False)
 # certificates.E010).
 _VC_KEY_PREFIX = "SIGNING_VC_KEY_"
 SIGNING_VC_KEYS = {
-    name.removeprefix(_VC_KEY_PREFIX): Path(value)
-    for name, value in os.environ.items()
-    if name.startswith(_VC_KEY_PREFIX)
-    and not name.startswith(_VC_KEY_PREFIX + "PASSWORD_")
-    and value
+    code: Path(value)
+    for code, value in _environment_names(_VC_KEY_PREFIX).items()
+    if not code.startswith("PASSWORD_") and value
 }
 SIGNING_VC_KEY_PASSWORDS = {
     code: _secret(f"{_VC_KEY_PREFIX}PASSWORD_{code}") or "" for code in SIGNING_VC_KEYS
@@ -520,9 +542,9 @@ SIGNING_VC_DEV_KEYS = DEBUG or TESTING
 # SIGNING_VC_RETIRED_<AGENCY>, comma-separated PEM files of the old keys (public or private).
 _VC_RETIRED_PREFIX = "SIGNING_VC_RETIRED_"
 SIGNING_VC_RETIRED_KEYS = {
-    name.removeprefix(_VC_RETIRED_PREFIX): [Path(p.strip()) for p in value.split(",") if p.strip()]
-    for name, value in os.environ.items()
-    if name.startswith(_VC_RETIRED_PREFIX) and value.strip()
+    code: [Path(p.strip()) for p in value.split(",") if p.strip()]
+    for code, value in _environment_names(_VC_RETIRED_PREFIX).items()
+    if value.strip()
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -592,7 +614,7 @@ if not REDIS_URL:
     # local-memory cache is honest there.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-VERIFY_RATE = os.environ.get("VERIFY_RATE", "30/m")
+VERIFY_RATE = _str("VERIFY_RATE", "30/m")
 # With Redis, answers to lookups are kept ready there for this long (verification/store.py; a
 # status change shows at once, a renamed agency or office after at most this long), and the
 # lookup log is queued there and written to the database in batches this many seconds later.
@@ -609,7 +631,7 @@ VERIFICATION_LOG_SALT = _secret("VERIFICATION_LOG_SALT") or SECRET_KEY
 # Logging
 # ---------------------------------------------------------------------------------------------
 
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_LEVEL = _str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

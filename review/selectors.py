@@ -93,7 +93,9 @@ def applications_seen_by_officers(*, agency_id: int) -> QuerySet[Application]:
     return Application.objects.filter(agency_id=agency_id, first_submitted_at__isnull=False)
 
 
-def _queue_base(*, profile: OfficerProfile, user: User, filters: QueueFilters) -> QuerySet:
+def _queue_base(
+    *, profile: OfficerProfile, user: User, filters: QueueFilters
+) -> QuerySet[Application]:
     """The agency's applications under every filter except the tab.
 
     Every tab's statuses follow a submission (a test holds TABS to that), so the tab's own
@@ -158,7 +160,9 @@ def queue_queryset(
     return _queue_base(profile=profile, user=user, filters=filters).filter(status__in=tab.statuses)
 
 
-def queue_filter_choices(*, profile: OfficerProfile) -> tuple[QuerySet, QuerySet]:
+def queue_filter_choices(
+    *, profile: OfficerProfile
+) -> tuple[QuerySet[TradeAgreement], QuerySet[AgencyOffice]]:
     """The agreements and offices the filters offer: those of the officer's agency."""
     agreements = TradeAgreement.objects.filter(agencies=profile.agency_id).order_by("name")
     offices = AgencyOffice.objects.filter(agency_id=profile.agency_id).order_by("code")
@@ -429,11 +433,13 @@ def _median_decision(decisions: QuerySet[Application]) -> tuple[timedelta | None
             )
             seconds, counted = cursor.fetchone()
         return (None if seconds is None else timedelta(seconds=float(seconds))), counted
-    durations = [
+    durations: list[timedelta] = [
         decided - submitted
         for submitted, decided in decisions.values_list("submitted_at", "decided_at")
+        if submitted is not None and decided is not None  # filtered above; narrows the type
     ]
-    return (statistics.median(durations) if durations else None), len(durations)
+    median = statistics.median(durations) if durations else None  # type: ignore[type-var]  # median adds and halves, which timedelta does; typeshed admits numbers only
+    return median, len(durations)
 
 
 def dashboard_stats(

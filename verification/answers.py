@@ -120,9 +120,9 @@ def _scaled(text: str, places: int) -> Decimal:
     return Decimal(text).quantize(Decimal(1).scaleb(-places))
 
 
-_QUANTITY = LineItem._meta.get_field("quantity").decimal_places  # type: ignore[union-attr]
-_WEIGHT = LineItem._meta.get_field("gross_weight_kg").decimal_places  # type: ignore[union-attr]
-_VALUE = LineItem._meta.get_field("fob_value").decimal_places  # type: ignore[union-attr]
+_QUANTITY = LineItem._meta.get_field("quantity").decimal_places  # type: ignore[union-attr]  # these are DecimalFields; get_field returns any field type
+_WEIGHT = LineItem._meta.get_field("gross_weight_kg").decimal_places  # type: ignore[union-attr]  # these are DecimalFields; get_field returns any field type
+_VALUE = LineItem._meta.get_field("fob_value").decimal_places  # type: ignore[union-attr]  # these are DecimalFields; get_field returns any field type
 _STATUS = dict(Certificate.Status.choices)
 _TYPES = dict(Application._meta.get_field("certificate_type").flatchoices)
 

@@ -121,13 +121,13 @@ class _JSONArray(Aggregate):
     function = "JSONB_AGG"
     output_field = JSONField()
 
-    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]
+    def as_sqlite(self, compiler, connection, **extra_context):  # type: ignore[no-untyped-def]  # Django's Func.as_sql is untyped
         return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
 
 
 def _json_rows(model: type, fields: dict[str, Any]) -> Subquery:
     rows = (
-        model.objects.filter(application_id=OuterRef("application_id"))  # type: ignore[attr-defined]
+        model.objects.filter(application_id=OuterRef("application_id"))  # type: ignore[attr-defined]  # model is one of the app models, each with a default manager
         .order_by()
         .values("application_id")
         .annotate(rows=_JSONArray(JSONObject(**fields)))
@@ -163,11 +163,11 @@ ANSWER_COLUMNS = (
 )
 
 
-def _answer_rows(number: str) -> QuerySet[Certificate]:
+def _answer_rows(number: str) -> QuerySet[Any, dict[str, Any]]:  # rows of .values()
     firm_name = IECRecord.objects.filter(
         profile__user_id=OuterRef("application__exporter_id")
     ).order_by()
-    text = CharField()
+    text: CharField[str, str] = CharField()
     goods = {
         "position": F("position"),
         "description": F("description"),
@@ -223,7 +223,7 @@ def _compiled(alias: str, vendor: str) -> _Compiled:
 _PREPARED = "coo_verify_answer"
 
 
-def _execute_prepared(cursor: Any, connection: Any, compiled: _Compiled, params: list) -> None:
+def _execute_prepared(cursor: Any, connection: Any, compiled: _Compiled, params: list[Any]) -> None:
     """On PostgreSQL, the query as a prepared statement of the session: planning it cost
     0.6 ms of the database's time per lookup, four times running it (bench/README.md). Made
     once per database connection (the first lookup on a connection costs one query more, the

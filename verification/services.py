@@ -8,7 +8,6 @@ ever holding the address itself.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import logging
@@ -19,7 +18,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django_ratelimit.exceptions import Ratelimited
 from redis.exceptions import RedisError
@@ -27,6 +25,7 @@ from redis.exceptions import RedisError
 from applications.models import Invoice, LineItem
 from certificates.models import Certificate
 from certificates.signals import CertificateChangeRefusedError
+from coo_portal.ratelimits import VERIFICATION_LOOKUP
 from durable.ratelimit import rate_counter_hit
 
 from . import selectors, store, tasks
@@ -39,8 +38,6 @@ logger = logging.getLogger(__name__)
 # code take the same path through the code (one query, one constant-time comparison).
 _DUMMY_CODE = "0" * 16
 _SEPARATORS = re.compile(r"[\s\-]+")
-_RATE = re.compile(r"(\d+)/([smhd])")
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def normalise_number(number: str) -> str:
@@ -57,16 +54,6 @@ def client_hash(address: str) -> str:
     """HMAC-SHA256 of the client address: the only trace of the address that is stored."""
     salt = str(settings.VERIFICATION_LOG_SALT).encode()
     return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
-
-
-@functools.lru_cache(maxsize=8)
-def _parse_rate(rate: str) -> tuple[int, int]:
-    """'30/m' -> (30, 60): requests allowed, and the window in seconds."""
-    match = _RATE.fullmatch(rate.strip())
-    if match is None:
-        raise ImproperlyConfigured(f"VERIFY_RATE must look like 30/m, not {rate!r}")
-    count, unit = match.groups()
-    return int(count), _PERIODS[unit]
 
 
 def _log_row(*, channel: str, outcome: str, client: str) -> dict[str, str]:
@@ -114,7 +101,7 @@ def _lookup_kept(
     trip (the rate limit, the answer and its log row); a first lookup two (that one, then its
     log row and the answer it keeps) and one query; a miss two (then its log row) and one query.
     """
-    limit, period = _parse_rate(settings.VERIFY_RATE)
+    limit, period = VERIFICATION_LOOKUP.limit_and_period()
     fetched = store.fetch(
         number=number,
         code=code,
@@ -146,7 +133,7 @@ def _lookup_kept(
 def _limit_in_cache(limit_key: str) -> None:
     """Without kept answers: the same fixed-window count in Django's cache (Redis when
     REDIS_URL is set, else local memory)."""
-    limit, period = _parse_rate(settings.VERIFY_RATE)
+    limit, period = VERIFICATION_LOOKUP.limit_and_period()
     key = f"verify-rl:{limit_key}:{int(time.time()) // period}"
     cache.add(key, 0, period + 1)
     try:
@@ -168,7 +155,7 @@ def verification_rate_count(*, client_address: str) -> None:
     VERIFY_RATE, in the same count as the lookups; raise Ratelimited past it."""
     limit_key = _limit_key(client_hash(client_address))
     if store.enabled():
-        limit, period = _parse_rate(settings.VERIFY_RATE)
+        limit, period = VERIFICATION_LOOKUP.limit_and_period()
         try:
             counted = store.count(limit_key=limit_key, period=period)
         except RedisError:
@@ -184,7 +171,7 @@ def verification_rate_count(*, client_address: str) -> None:
 def verification_limit_in_database(limit_key: str) -> None:
     """The limit while Redis is unreachable: the same fixed-window count in the database
     (durable.ratelimit), so an outage loosens nothing. Raises Ratelimited past VERIFY_RATE."""
-    limit, period = _parse_rate(settings.VERIFY_RATE)
+    limit, period = VERIFICATION_LOOKUP.limit_and_period()
     if rate_counter_hit(key=f"verify-rl:{limit_key}", period=period) > limit:
         raise Ratelimited()
 
@@ -331,7 +318,7 @@ def verification_check_document(
 
     check = document_check(data)  # in a limited child process: structure, content, signatures
     certificate = None
-    reason = check.reason
+    reason: str = check.reason
     sha256 = hashlib.sha256(data).hexdigest()
     expected = normalise_number(expected_number) if expected_number.strip() else ""
     if check.ok:

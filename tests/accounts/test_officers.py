@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -143,8 +142,8 @@ def test_officers_without_a_device_are_told_to_ask_their_administrator(client, o
     assert "_auth_user_id" not in client.session
 
 
-def test_create_officer_prints_the_otpauth_uri(eic_mumbai, capsys, monkeypatch):
-    monkeypatch.setenv("OFFICER_PASSWORD", "Quiet-Mangrove-4410")
+def test_create_officer_prints_the_otpauth_uri(eic_mumbai, capsys, settings):
+    settings.OFFICER_PASSWORD = "Quiet-Mangrove-4410"
     call_command(
         "create_officer",
         "priya",
@@ -164,13 +163,12 @@ def test_create_officer_prints_the_otpauth_uri(eic_mumbai, capsys, monkeypatch):
     assert device.config_url in out
     assert out.count("otpauth://totp/") == 1
     assert "Quiet-Mangrove-4410" not in out
-    assert os.environ["OFFICER_PASSWORD"]
 
 
-def test_create_officer_refuses_an_unknown_office(eic_mumbai, monkeypatch):
+def test_create_officer_refuses_an_unknown_office(eic_mumbai, settings):
     from django.core.management.base import CommandError
 
-    monkeypatch.setenv("OFFICER_PASSWORD", "Quiet-Mangrove-4410")
+    settings.OFFICER_PASSWORD = "Quiet-Mangrove-4410"
     with pytest.raises(CommandError, match="No office"):
         call_command(
             "create_officer",

@@ -383,8 +383,8 @@ def test_the_demo_agency_administrator_sees_their_officers_and_nothing_of_export
     )
 
 
-def test_create_officer_gives_an_agency_administrator_the_narrow_set(eic_mumbai, monkeypatch):
-    monkeypatch.setenv("OFFICER_PASSWORD", NEW_PASSWORD)
+def test_create_officer_gives_an_agency_administrator_the_narrow_set(eic_mumbai, settings):
+    settings.OFFICER_PASSWORD = NEW_PASSWORD
     call_command(
         "create_officer",
         "priya",

@@ -7,9 +7,9 @@ URI of the officer's new authenticator (TOTP) device.
 from __future__ import annotations
 
 import getpass
-import os
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = os.environ.get("OFFICER_PASSWORD") or self._ask_password()
+        password = settings.OFFICER_PASSWORD or self._ask_password()
         try:
             user, device = officer_create(
                 username=options["username"],

@@ -91,11 +91,11 @@ def gateway_problem(name: str) -> str | None:
 
 def gateway_get(name: str | None = None) -> PaymentGateway:
     """The gateway called `name` (default: the one PAYMENT_GATEWAY chooses)."""
-    name = settings.PAYMENT_GATEWAY if name is None else name
-    problem = gateway_problem(name)
+    chosen: str = settings.PAYMENT_GATEWAY if name is None else name
+    problem = gateway_problem(chosen)
     if problem:
         raise GatewayUnavailable(problem)
-    return GATEWAYS[name]()
+    return GATEWAYS[chosen]()
 
 
 def sandbox_active() -> bool:

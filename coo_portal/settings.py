@@ -15,6 +15,7 @@ import ipaddress
 import os
 import shutil
 from pathlib import Path
+from typing import overload
 
 import environ
 import pycountry
@@ -42,6 +43,10 @@ def _secret(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
+@overload
+def _str(name: str, default: str) -> str: ...
+@overload
+def _str(name: str, default: None = None) -> str | None: ...
 def _str(name: str, default: str | None = None) -> str | None:
     """A plain value: NAME as set (an empty string included), else `default`."""
     return os.environ.get(name, default)

@@ -55,11 +55,14 @@ def test_every_form_with_a_captcha_links_to_the_audio_of_its_own_challenge(clien
 def test_the_audio_spells_the_challenge_and_nothing_once_it_is_used(client):
     key = CaptchaStore.generate_key()
     store = CaptchaStore.objects.get(hashkey=key)
-    one = b"".join(client.get(f"/captcha/audio/{key}.wav").streaming_content)
+    assert _wav(b"".join(client.get(f"/captcha/audio/{key}.wav").streaming_content)).getnframes()
     store.delete()
     assert client.get(f"/captcha/audio/{key}.wav").status_code == 410
     # A longer challenge is a longer sound: the WAV is spoken from the challenge's characters.
+    # (Fixed challenges: a random one's letters differ in length, "W" against "E".)
+    short = CaptchaStore.objects.create(challenge="ABC", response="abc")
     longer = CaptchaStore.objects.create(challenge="ABCDEFGHIJ", response="abcdefghij")
+    one = b"".join(client.get(f"/captcha/audio/{short.hashkey}.wav").streaming_content)
     two = b"".join(client.get(f"/captcha/audio/{longer.hashkey}.wav").streaming_content)
     assert _wav(two).getnframes() > _wav(one).getnframes() * 1.5
 

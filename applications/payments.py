@@ -14,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
@@ -101,3 +103,26 @@ def gateway_get(name: str | None = None) -> PaymentGateway:
 def sandbox_active() -> bool:
     """Whether the sandbox is the gateway in use and may take (simulated) payments."""
     return settings.PAYMENT_GATEWAY == SANDBOX and gateway_problem(SANDBOX) is None
+
+
+def gateway_notification_answer(
+    request: HttpRequest, apply: Callable[..., Any], refused: type[Exception]
+) -> JsonResponse:
+    """The answer to a gateway's server-to-server notification (fees and top-ups alike): the
+    body parsed as a JSON object, `apply(payload=, signature=, source=)` called, and what it did
+    reported; `refused` is the exception `apply` raises for a notice it will not take."""
+    try:
+        payload = json.loads(request.body)
+        if not isinstance(payload, dict):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"ok": False, "error": "bad request"}, status=400)
+    try:
+        outcome = apply(
+            payload=payload, signature=request.headers.get("X-Signature", ""), source="notification"
+        )
+    except refused as exc:
+        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
+    if outcome.refused:
+        return JsonResponse({"ok": False, "error": outcome.refused}, status=400)
+    return JsonResponse({"ok": True, "applied": outcome.applied, "replay": outcome.replay})

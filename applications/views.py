@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,7 +27,7 @@ from . import forms, selectors, services, workflow
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, sent_for_payment, verified_mobile
 from .pagination import keyset_page
-from .payments import SANDBOX, gateway_get, sandbox_active
+from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from .wallet import wallet_balance_for
 
@@ -543,23 +542,9 @@ def payment_return(request: HttpRequest) -> HttpResponse:
 @require_POST
 def payment_notify(request: HttpRequest) -> JsonResponse:
     """The gateway's server-to-server notification, authenticated by its HMAC signature."""
-    try:
-        payload = json.loads(request.body)
-        if not isinstance(payload, dict):
-            raise ValueError
-    except ValueError:
-        return JsonResponse({"ok": False, "error": "bad request"}, status=400)
-    try:
-        outcome = services.payment_apply_event(
-            payload=payload,
-            signature=request.headers.get("X-Signature", ""),
-            source="notification",
-        )
-    except services.PaymentRefused as exc:
-        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
-    if outcome.refused:
-        return JsonResponse({"ok": False, "error": outcome.refused}, status=400)
-    return JsonResponse({"ok": True, "applied": outcome.applied, "replay": outcome.replay})
+    return gateway_notification_answer(
+        request, services.payment_apply_event, services.PaymentRefused
+    )
 
 
 @_guarded

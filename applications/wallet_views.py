@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import secrets
 from urllib.parse import urlencode
 
@@ -22,7 +21,7 @@ from accounts.decorators import exporter_required
 from . import selectors, wallet
 from .acknowledgement import acknowledgement_pdf, next_steps
 from .models import Application, Status, TaxInvoice, WalletTopUp
-from .payments import SANDBOX, gateway_get, sandbox_active
+from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .tax import document_pdf, rupees
 from .wallet_forms import GSTINForm, TopUpForm
 
@@ -147,23 +146,9 @@ def wallet_top_up_return(request: HttpRequest) -> HttpResponse:
 @require_POST
 def wallet_top_up_notify(request: HttpRequest) -> JsonResponse:
     """The gateway's server-to-server notification of a top-up, authenticated by its HMAC."""
-    try:
-        payload = json.loads(request.body)
-        if not isinstance(payload, dict):
-            raise ValueError
-    except ValueError:
-        return JsonResponse({"ok": False, "error": "bad request"}, status=400)
-    try:
-        outcome = wallet.wallet_top_up_apply_event(
-            payload=payload,
-            signature=request.headers.get("X-Signature", ""),
-            source="notification",
-        )
-    except wallet.TopUpRefused as exc:
-        return JsonResponse({"ok": False, "error": str(exc)}, status=400)
-    if outcome.refused:
-        return JsonResponse({"ok": False, "error": outcome.refused}, status=400)
-    return JsonResponse({"ok": True, "applied": outcome.applied, "replay": outcome.replay})
+    return gateway_notification_answer(
+        request, wallet.wallet_top_up_apply_event, wallet.TopUpRefused
+    )
 
 
 @exporter_required

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from . import firms
 from .permissions import has_second_factor, is_officer
 
 View = Callable[..., HttpResponse]
@@ -27,10 +28,9 @@ def _to_login(request: HttpRequest, url_name: str) -> HttpResponse:
 
 
 def is_registered_exporter(user: Any) -> bool:
-    if not (user.is_authenticated and getattr(user, "is_exporter", False)):
-        return False
-    profile = getattr(user, "exporter_profile", None)
-    return bool(profile and profile.registration_completed_at)
+    """A current member of a firm (the IEC's registrant once registration is complete, or an
+    invited member), or a registered agent's staff."""
+    return firms.files_for_firms(user)
 
 
 def officer_required(view: View) -> View:
@@ -51,14 +51,15 @@ def officer_required(view: View) -> View:
 
 
 def exporter_required(view: View) -> View:
-    """Signed in as an exporter whose registration is complete."""
+    """Signed in as someone who files for firms (accounts.firms): a member of a firm or an
+    agent's staff. Each page then scopes its objects by the firms they act for now."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
             return _to_login(request, "accounts:login")
-        if not getattr(user, "is_exporter", False):
+        if not (getattr(user, "is_exporter", False) or getattr(user, "is_agent", False)):
             raise Http404
         if not is_registered_exporter(user):
             return _to_login(request, "accounts:login")

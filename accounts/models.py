@@ -42,6 +42,7 @@ class User(AbstractUser):
         OFFICER = "officer", "Officer"
         AGENCY_ADMIN = "agency_admin", "Agency administrator"
         OPERATOR = "operator", "Operator"
+        AGENT = "agent", "Agent's staff"
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.EXPORTER)
     mobile = models.CharField(max_length=13, blank=True, validators=[mobile_validator])
@@ -52,13 +53,21 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 name="user_role_valid",
-                condition=models.Q(role__in=["exporter", "officer", "agency_admin", "operator"]),
+                condition=models.Q(
+                    role__in=["exporter", "officer", "agency_admin", "operator", "agent"]
+                ),
             )
         ]
 
     @property
     def is_exporter(self) -> bool:
         return self.role == self.Role.EXPORTER
+
+    @property
+    def is_agent(self) -> bool:
+        """Staff of a customs broker or forwarder (accounts.Agent), filing for the firms
+        that authorise it."""
+        return self.role == self.Role.AGENT
 
     @property
     def is_officer(self) -> bool:
@@ -155,6 +164,8 @@ class SMSDevice(SideChannelDevice):
     class Purpose(models.TextChoices):
         REGISTRATION = "registration", "Registration"
         PASSWORD_RESET = "password_reset", "Password reset"
+        INVITATION = "invitation", "Accepting an invitation"
+        AGENT_REGISTRATION = "agent_registration", "Agent registration"
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     number = models.CharField(max_length=13, validators=[mobile_validator])
@@ -169,7 +180,14 @@ class SMSDevice(SideChannelDevice):
             models.UniqueConstraint(fields=["user", "purpose"], name="smsdevice_one_per_purpose"),
             models.CheckConstraint(
                 name="smsdevice_purpose_valid",
-                condition=models.Q(purpose__in=["registration", "password_reset"]),
+                condition=models.Q(
+                    purpose__in=[
+                        "registration",
+                        "password_reset",
+                        "invitation",
+                        "agent_registration",
+                    ]
+                ),
             ),
         ]
 
@@ -204,3 +222,165 @@ class LoginActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Firms (the IEC holder), their members, and the agents they authorise
+# ---------------------------------------------------------------------------------------------
+
+
+class FirmRole(models.TextChoices):
+    """What a member may do for their firm (accounts.firms holds the rules)."""
+
+    ADMINISTRATOR = "administrator", "Administrator"  # members, agents, wallet, everything
+    SIGNATORY = "signatory", "Signatory"  # a preparer's work, plus declare, pay and submit
+    PREPARER = "preparer", "Preparer"  # drafts and documents; cannot pay or submit
+
+
+class FirmMember(TimeStampedModel):
+    """A person who works for a firm (the IEC holder). The person who registered the IEC is
+    its first administrator. A removed member keeps the row (the audit trail names them) and
+    loses the account: `removed_at` is set and the user deactivated, in one transaction."""
+
+    firm = models.ForeignKey(IECRecord, on_delete=models.PROTECT, related_name="members")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="firm_membership")
+    role = models.CharField(max_length=20, choices=FirmRole.choices)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["firm", "created_at", "id"]
+        indexes = [models.Index(fields=["firm", "removed_at"], name="firmmember_firm_current")]
+        constraints = [
+            models.CheckConstraint(
+                name="firmmember_role_valid",
+                condition=models.Q(role__in=["administrator", "signatory", "preparer"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
+
+
+class FirmInvitation(TimeStampedModel):
+    """An administrator's invitation to join the firm: a signed, expiring, single-use link to
+    `email`. Only the token's SHA-256 is stored."""
+
+    firm = models.ForeignKey(IECRecord, on_delete=models.PROTECT, related_name="invitations")
+    email = models.EmailField()
+    name = models.CharField(max_length=150)
+    role = models.CharField(max_length=20, choices=FirmRole.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="invitation"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="firminvitation_role_valid",
+                condition=models.Q(role__in=["administrator", "signatory", "preparer"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.firm.iec} as {self.get_role_display()}"
+
+
+class Agent(TimeStampedModel):
+    """A customs broker (CHA) or freight forwarder that files applications for the firms
+    that authorise it. Contact details are verified like an exporter's."""
+
+    class Kind(models.TextChoices):
+        CUSTOMS_BROKER = "customs_broker", "Customs broker"
+        FREIGHT_FORWARDER = "freight_forwarder", "Freight forwarder"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Registration not finished"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    name = models.CharField("firm name", max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    licence_number = models.CharField(max_length=30, unique=True)
+    pan = models.CharField("PAN", max_length=10)
+    email = models.EmailField()
+    mobile = models.CharField(max_length=13, validators=[mobile_validator])
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="agent_kind_valid",
+                condition=models.Q(kind__in=["customs_broker", "freight_forwarder"]),
+            ),
+            models.CheckConstraint(
+                name="agent_status_valid",
+                condition=models.Q(status__in=["pending", "active", "suspended"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.licence_number})"
+
+
+class AgentStaff(TimeStampedModel):
+    """A person who files for an agent. The one who registered the agent administers it."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="staff")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="agent_staff")
+    is_administrator = models.BooleanField(default=False)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    mobile_verified_at = models.DateTimeField(null=True, blank=True)
+    registration_completed_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "agent staff"
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.username} of {self.agent.name}"
+
+
+class AgentAuthorisation(TimeStampedModel):
+    """A firm's authorisation of an agent to file for its IEC, from `valid_from` until
+    `valid_until` or until withdrawn, whichever is first."""
+
+    firm = models.ForeignKey(
+        IECRecord, on_delete=models.PROTECT, related_name="agent_authorisations"
+    )
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="authorisations")
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        indexes = [
+            models.Index(fields=["agent", "firm"], name="agentauth_agent_firm"),
+            models.Index(fields=["firm", "agent"], name="agentauth_firm_agent"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="agentauth_period_valid",
+                condition=models.Q(valid_until__gt=models.F("valid_from")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent.name} for {self.firm.iec}"

@@ -31,6 +31,8 @@ from reference.models import AgencyOffice
 
 from .models import (
     ExporterProfile,
+    FirmMember,
+    FirmRole,
     IECRecord,
     LoginActivity,
     OfficerProfile,
@@ -299,6 +301,10 @@ def registration_complete(
     user.save()
     profile.registration_completed_at = timezone.now()
     profile.save(update_fields=["registration_completed_at", "updated_at"])
+    # The person who registers the IEC is its firm's first administrator.
+    FirmMember.objects.get_or_create(
+        user=user, defaults={"firm_id": profile.iec_record_id, "role": FirmRole.ADMINISTRATOR}
+    )
     activity_record(user=user, kind=LoginActivity.Kind.REGISTERED, ip=ip)
     email_send(
         to=user.email,

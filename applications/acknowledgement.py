@@ -45,12 +45,12 @@ def acknowledgement_pdf(application: Application) -> bytes:
 
     line("Acknowledgement of application", font=bold, size=16)
     y -= 2 * mm
-    profile = application.exporter.exporter_profile
+    firm = application.firm
     submitted = timezone.localtime(application.first_submitted_at)
     rows = [
         ("Reference", application.reference),
         ("Submitted on", f"{submitted:%d %B %Y, %H:%M}"),
-        ("Exporter", f"{profile.firm_name} (IEC {profile.iec})"),
+        ("Exporter", f"{firm.firm_name} (IEC {firm.iec})"),
         (
             "Certificate",
             application.get_certificate_type_display()

@@ -73,8 +73,21 @@ class ReferenceCounter(models.Model):
 
 class Application(TimeStampedModel):
     reference = models.CharField(max_length=20, unique=True)
+    # The firm (IEC holder) the application is for: whose members and authorised agents see
+    # it (accounts.firms). `exporter` is the person who filed it: a member of the firm, or
+    # the staff of `filed_by_agent` filing on the firm's behalf.
+    firm = models.ForeignKey(
+        "accounts.IECRecord", on_delete=models.PROTECT, related_name="applications"
+    )
     exporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    filed_by_agent = models.ForeignKey(
+        "accounts.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
     )
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.DRAFT)
     # Not stored: what the last workflow call on this instance queued to people
@@ -122,6 +135,14 @@ class Application(TimeStampedModel):
     declaration_place = models.CharField(max_length=100, blank=True)
     declaration_date = models.DateField(null=True, blank=True)
     declaration_accepted = models.BooleanField(default=False)
+    # The signatory (or agent's staff) who submitted it, named in the declaration.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     # Workflow
     assigned_officer = models.ForeignKey(
@@ -140,11 +161,9 @@ class Application(TimeStampedModel):
         # Each list's filter and order has an index that serves it at a million rows, so a
         # page is an index range read, never a sort of the whole set (bench/queues.py).
         indexes = [
-            # My applications: all, or one status; most recently updated first.
-            models.Index(fields=["exporter", "-updated_at", "-id"], name="app_exporter_updated"),
-            models.Index(
-                fields=["exporter", "status", "-updated_at", "-id"], name="app_exporter_status"
-            ),
+            # The firm's applications: all, or one status; most recently updated first.
+            models.Index(fields=["firm", "-updated_at", "-id"], name="app_firm_updated"),
+            models.Index(fields=["firm", "status", "-updated_at", "-id"], name="app_firm_status"),
             # The officer queue's open tabs, oldest first: one office, or all of the agency's.
             models.Index(
                 fields=["agency", "office", "status", "submitted_at", "id"],

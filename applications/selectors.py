@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts import firms
 from accounts.models import User
 from accounts.permissions import is_verified_officer_of
 
@@ -69,11 +71,12 @@ class Section:
 
 
 def application_get_for_exporter(*, reference: str, user: User) -> Application:
-    """The exporter's own application with everything the pages show, in a fixed number of
-    queries. Anyone else's reference is a 404, exactly like a reference that does not exist."""
+    """An application of a firm `user` acts for (a member, or an agent it authorises now),
+    with everything the pages show, in a fixed number of queries. Anyone else's reference is a
+    404, exactly like a reference that does not exist."""
     qs = (
-        Application.objects.filter(reference=reference, exporter=user)
-        .select_related("agreement", "agency", "office", "exporter__exporter_profile__iec_record")
+        Application.objects.filter(reference=reference, firm_id__in=firms.firm_ids_for(user))
+        .select_related("agreement", "agency", "office", "firm", "exporter", "filed_by_agent")
         .prefetch_related(
             "items",
             "invoices",
@@ -100,7 +103,7 @@ def document_get_for_viewer(*, reference: str, document_id: int, user: User) -> 
     if document is None:
         raise Http404("No such document")
     application = document.application
-    if application.exporter_id == user.pk:
+    if firms.may(user, application.firm_id, firms.Capability.VIEW):
         return document
     submitted = application.first_submitted_at is not None
     if submitted and is_verified_officer_of(user, application.agency_id):
@@ -108,18 +111,26 @@ def document_get_for_viewer(*, reference: str, document_id: int, user: User) -> 
     raise Http404("No such document")
 
 
-# Most recently updated first; the index app_exporter_updated (exporter, -updated_at, -id) and
-# app_exporter_status (exporter, status, -updated_at, -id) serve it, filtered or not.
+# Most recently updated first; the index app_firm_updated (firm, -updated_at, -id) and
+# app_firm_status (firm, status, -updated_at, -id) serve it, filtered or not.
 EXPORTER_LIST_ORDER = Order("updated_at", descending=True)
 
 
 def applications_for_exporter(
-    *, user: User, status: str = "", query: str = ""
+    *, user: User, firm_id: int | None = None, status: str = "", query: str = ""
 ) -> QuerySet[Application]:
+    """The applications of the firm `firm_id` (by default every firm `user` acts for now;
+    none when `user` may not see that firm's)."""
+    allowed = firms.firm_ids_for(user)
+    scope: dict[str, Any] = (
+        {"firm_id": firm_id} if firm_id is not None else {"firm_id__in": allowed}
+    )
+    if firm_id is not None and firm_id not in allowed:
+        scope = {"pk__in": []}
     # The certificate (a reverse one-to-one of the certificates app, named here rather than
     # imported) is joined so the list shows its own status: valid, revoked or superseded.
-    qs = Application.objects.filter(exporter=user).select_related(
-        "agreement", "agency", "office", "certificate"
+    qs = Application.objects.filter(**scope).select_related(
+        "agreement", "agency", "office", "certificate", "firm", "filed_by_agent"
     )
     if status:
         qs = qs.filter(status=status)
@@ -128,14 +139,17 @@ def applications_for_exporter(
         # One set of ids from four index-served matches (trigram indexes on PostgreSQL:
         # migrations 0006 here and 0004 in certificates), so a page is a lookup of the few
         # matches rather than a walk over every application of the firm.
-        mine = Application.objects.filter(exporter=user).order_by()  # no ORDER BY in a UNION
+        mine = Application.objects.filter(**scope).order_by()  # no ORDER BY in a UNION
         matches = (
             mine.filter(reference__icontains=query)
             .values("pk")
             .union(
                 mine.filter(consignee_name__icontains=query).values("pk"),
                 mine.filter(certificate__number__icontains=query).values("pk"),
-                Invoice.objects.filter(application__exporter=user, number__icontains=query)
+                Invoice.objects.filter(
+                    **{f"application__{k}": v for k, v in scope.items()},
+                    number__icontains=query,
+                )
                 .order_by()
                 .values("application_id"),
             )
@@ -257,13 +271,13 @@ def submission_problems(application: Application) -> list[str]:
 
 
 def invoice_numbers_elsewhere(application: Application) -> dict[str, list[str]]:
-    """The invoice numbers of this application that the same exporter has also put on other
+    """The invoice numbers of this application that the same firm has also put on other
     applications: {number: [references]}. One query. A repeat is a warning, not a refusal: a
     shipment may be split over certificates, or one invoice typed twice by mistake."""
     repeats: dict[str, list[str]] = {}
     numbers = Invoice.objects.filter(application_id=application.pk).values("number")
     rows = (
-        Invoice.objects.filter(application__exporter_id=application.exporter_id, number__in=numbers)
+        Invoice.objects.filter(application__firm_id=application.firm_id, number__in=numbers)
         .exclude(application_id=application.pk)
         .order_by("application__reference")
         .values_list("number", "application__reference")

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts import firms
 from accounts.models import User
 from coo_portal.counters import counter_next
 
@@ -97,12 +98,25 @@ def application_create(
     destination_country: str,
     agency: IssuingAgency,
     office: AgencyOffice,
+    firm_id: int | None = None,
     copied_from: Application | None = None,
 ) -> Application:
-    """A new DRAFT with the next reference number. Writes a creation event."""
+    """A new DRAFT for the firm `firm_id` (by default the only firm `exporter` acts for),
+    filed by `exporter`: a member who may draft, or an agent's staff filing on the firm's
+    behalf. Writes a creation event."""
+    if firm_id is None:
+        mine = firms.firm_ids_for(exporter)
+        firm_id = next(iter(mine)) if len(mine) == 1 else None
+    if firm_id is None or not firms.may(exporter, firm_id, firms.Capability.DRAFT):
+        raise WorkflowError("You cannot start an application for this IEC.")
+    agent_id = (
+        firms.agent_id_of(exporter) if firms.role_in(exporter, firm_id) == firms.AGENT else None
+    )
     application = Application.objects.create(
         reference=_reference_next(),
+        firm_id=firm_id,
         exporter=exporter,
+        filed_by_agent_id=agent_id,
         certificate_type=certificate_type,
         agreement=agreement,
         destination_country=destination_country,
@@ -132,9 +146,10 @@ def application_update(*, application_id: int, exporter: User, data: dict[str, A
 def application_copy(*, application_id: int, exporter: User) -> Application:
     """A new draft with the parties, transport, invoices and goods of one of the exporter's
     applications; never its documents, payment or declaration."""
-    source = Application.objects.get(pk=application_id, exporter=exporter)
+    source = Application.objects.get(pk=application_id, firm_id__in=firms.firm_ids_for(exporter))
     copy = application_create(
         exporter=exporter,
+        firm_id=source.firm_id,
         certificate_type=source.certificate_type,
         agreement=source.agreement,
         destination_country=source.destination_country,
@@ -315,8 +330,10 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
     """Open a payment for the fee in force, computed here and never taken from the browser.
     A second click while one is open reuses it; a captured fee is never charged again."""
     application = Application.objects.select_for_update().get(pk=application_id)
-    if application.exporter_id != exporter.pk:
+    if not firms.may(exporter, application.firm_id, firms.Capability.VIEW):
         raise WorkflowError("This application is not yours.")
+    if not firms.may(exporter, application.firm_id, firms.Capability.SUBMIT):
+        raise WorkflowError(firms.SUBMIT_REFUSAL)
     if application.status != Status.DRAFT:
         raise WorkflowError("The fee is paid before the application is first submitted.")
     payments = application.payments.all()

@@ -18,6 +18,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import firms
 from accounts.decorators import exporter_required
 from coo_portal.body_limit import accepts_upload
 from coo_portal.storage import open_verified
@@ -81,7 +82,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
     status = query = ""
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
-    qs = selectors.applications_for_exporter(user=request.user, status=status, query=query)
+    qs = selectors.applications_for_exporter(
+        user=request.user, firm_id=firms.acting_firm_id(request), status=status, query=query
+    )
     page = keyset_page(
         qs,
         order=selectors.EXPORTER_LIST_ORDER,
@@ -107,6 +110,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
             d = form.cleaned_data
             application = services.application_create(
                 exporter=request.user,
+                firm_id=firms.acting_firm_id(request),
                 certificate_type=d["certificate_type"],
                 agreement=d["agreement"],
                 destination_country=d["destination_country"],
@@ -444,7 +448,7 @@ def _check_page(
             "problems": selectors.submission_problems(application),
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
-            "wallet_balance": wallet_balance_for(request.user),  # paise, or None: no firm
+            "wallet_balance": wallet_balance_for(request.user, application.firm_id),  # or None
             "reply_form": reply_form,
         },
         status=status,
@@ -469,7 +473,7 @@ def payment_sandbox(request: HttpRequest, order_id: str) -> HttpResponse:
     payment = get_object_or_404(
         Payment.objects.select_related("application"),
         order_id=order_id,
-        application__exporter=request.user,
+        application__firm_id__in=firms.firm_ids_for(request.user),
     )
     outcome = request.POST.get("outcome")
     if request.method == "POST" and outcome in {"captured", "failed", "cancelled"}:
@@ -508,7 +512,7 @@ def payment_return(request: HttpRequest) -> HttpResponse:
     payment = get_object_or_404(
         Payment.objects.select_related("application"),
         order_id=payload["order_id"],
-        application__exporter=request.user,
+        application__firm_id__in=firms.firm_ids_for(request.user),
     )
     reference = payment.application.reference
     try:
@@ -634,7 +638,7 @@ def _summary_context(application: Application, *, change_links: bool) -> dict[st
         "application": application,
         "item_rows": [(item, descriptions.get(item.hs_code, "")) for item in items],
         "change_links": change_links
-        and workflow.allowed(application, workflow.Action.EDIT, application.exporter),
+        and application.status in workflow.TRANSITIONS[workflow.Action.EDIT].sources,
         "document_kinds": DocumentKind,
     }
 

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import firms
 from accounts.models import IECRecord, User
 from accounts.notifications import email_send, sms_send
 
@@ -55,9 +56,13 @@ class BalanceShort(WalletError):  # noqa: N818 - reads as the outcome
 
 
 def firm_of(user: User) -> IECRecord | None:
-    """The firm whose wallet `user` uses: today, the exporter's own IEC."""
-    profile = getattr(user, "exporter_profile", None)
-    return profile.iec_record if profile is not None else None
+    """The firm whose wallet `user` manages (tops up, reads the ledger of): a firm where they
+    hold the wallet capability (an administrator). Paying a fee from the wallet is a
+    signatory's right over the application's firm instead (wallet_pay_fee)."""
+    member = firms.member_of(user)
+    if member is None or not firms.may(user, member.firm_id, firms.Capability.WALLET):
+        return None
+    return member.firm
 
 
 def wallet_get(*, firm: IECRecord) -> Wallet:
@@ -246,9 +251,11 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
     agency's tax invoice and the timeline event, in one transaction. Refused (nothing taken)
     when the balance does not cover the fee, or the fee is already paid."""
     application = Application.objects.select_for_update().get(pk=application_id)
-    firm = firm_of(user)
-    if application.exporter_id != user.pk or firm is None:
-        raise WalletError("This application is not yours.")
+    firm = application.firm
+    if not firms.may(user, application.firm_id, firms.Capability.VIEW):
+        raise WalletError(firms.NOT_YOURS)
+    if not firms.may(user, application.firm_id, firms.Capability.SUBMIT):
+        raise WalletError(firms.SUBMIT_REFUSAL)
     if application.status != Status.DRAFT:
         raise WalletError("The fee is paid before the application is first submitted.")
     if application.payments.filter(state=Payment.State.CAPTURED).exists():
@@ -304,8 +311,8 @@ def wallet_refund_if_due(*, application: Application, actor: User | None) -> Wal
     if not refund_due(application):
         return None
     payment = application.payments.filter(state=Payment.State.CAPTURED).first()
-    firm = firm_of(application.exporter)
-    if payment is None or firm is None or payment.currency != "INR":
+    firm = application.firm
+    if payment is None or payment.currency != "INR":
         return None
     if WalletEntry.objects.filter(application=application, kind=WalletEntry.Kind.REFUND).exists():
         return None
@@ -352,17 +359,15 @@ def wallet_gstin_set(*, user: User, gstin: str) -> Wallet:
 
 def wallet_fee_captured(*, payment: Payment) -> None:
     """Called by the card payment's capture, in its transaction: the agency's tax invoice."""
-    firm = firm_of(payment.application.exporter)
-    if firm is None:
-        return
+    firm = payment.application.firm
     gstin = Wallet.objects.filter(firm=firm).values_list("gstin", flat=True).first() or ""
     tax_invoice_issue_for_fee(payment=payment, firm=firm, firm_gstin=gstin)
 
 
-def wallet_balance_for(user: User) -> int | None:
-    """The balance of the user's firm's wallet in paise (None if the user has no firm)."""
-    firm = firm_of(user)
-    if firm is None:
+def wallet_balance_for(user: User, firm_id: int) -> int | None:
+    """The balance of that firm's wallet in paise, for someone who may pay its fees from it
+    (None for anyone else)."""
+    if not firms.may(user, firm_id, firms.Capability.SUBMIT):
         return None
-    last = WalletEntry.objects.filter(wallet__firm=firm).order_by("-sequence")
+    last = WalletEntry.objects.filter(wallet__firm_id=firm_id).order_by("-sequence")
     return last.values_list("balance_after_paise", flat=True).first() or 0

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import firms
 from accounts.models import User
 from accounts.permissions import is_agency_admin, is_agency_officer
 
@@ -59,7 +60,7 @@ class Action(StrEnum):
 
 
 class Actor(StrEnum):
-    OWNER = "owner"  # the exporter who filed the application
+    OWNER = "owner"  # the firm's members (by role) and the agents it authorises now
     AGENCY_OFFICER = "agency_officer"  # an officer (or administrator) of the issuing agency
     AGENCY_ADMIN = "agency_admin"  # an administrator of the issuing agency
     SYSTEM = "system"  # no user: certificate issuance
@@ -130,7 +131,7 @@ def allowed(application: Application, action: Action | str, user: Any) -> bool:
 def refusal(application: Application, action: Action | str, user: Any) -> str | None:
     """Why `user` may not do `action` now, in words for them; None when they may."""
     rule = TRANSITIONS[Action(action)]
-    who = _actor_refusal(application, rule.actor, user)
+    who = _actor_refusal(application, rule.actor, user, Action(action))
     if who:
         return who
     if rule.holder != Holder.ANY and application.status in (Status.SUBMITTED, Status.UNDER_REVIEW):
@@ -153,13 +154,17 @@ def refusal(application: Application, action: Action | str, user: Any) -> str | 
     return None
 
 
-def _actor_refusal(application: Application, actor: Actor, user: Any) -> str | None:
+def _actor_refusal(application: Application, actor: Actor, user: Any, action: Action) -> str | None:
     if actor == Actor.SYSTEM:
         return None if user is None else "Only certificate issuance can do this."
     if user is None or not user.is_authenticated:
         return "Sign in to act on this application."
     if actor == Actor.OWNER:
-        return None if application.exporter_id == user.pk else "This application is not yours."
+        # The firm's members and authorised agents; a preparer may edit but not submit.
+        if not firms.may(user, application.firm_id, firms.Capability.VIEW):
+            return firms.NOT_YOURS
+        needs = firms.Capability.DRAFT if action == Action.EDIT else firms.Capability.SUBMIT
+        return None if firms.may(user, application.firm_id, needs) else firms.SUBMIT_REFUSAL
     if not is_agency_officer(user, application.agency_id):
         return "Only officers of the issuing agency can act on this application."
     if actor == Actor.AGENCY_ADMIN and not is_agency_admin(user, application.agency_id):
@@ -249,6 +254,7 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
         actor=exporter,
         submitted_at=now,
         first_submitted_at=now,
+        submitted_by=exporter,  # the declaration names the signatory who submitted
     )
     application.notified = notify("submitted", application)
     return application

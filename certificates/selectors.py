@@ -11,6 +11,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import firms
 from accounts.models import User
 from accounts.permissions import is_verified_officer_of, may_revoke
 from applications.models import Application, Invoice, Status
@@ -38,7 +39,7 @@ def application_for_certificate(*, application_id: int) -> Application:
             "agreement",
             "agency",
             "office",
-            "exporter__exporter_profile__iec_record",
+            "firm",
             "assigned_officer__officer_profile",
             "replaces",
         )
@@ -78,7 +79,7 @@ def certificate_get_for_viewer(*, key: str, user: User) -> Certificate:
     certificate = _certificates().filter(Q(number=key) | Q(application__reference=key)).first()
     if certificate is None:
         raise Http404("No such certificate")
-    if certificate.application.exporter_id == user.pk:
+    if firms.may(user, certificate.application.firm_id, firms.Capability.VIEW):
         return certificate
     if is_verified_officer_of(user, certificate.application.agency_id):
         return certificate
@@ -98,7 +99,11 @@ def certificate_get_for_revoker(*, number: str, user: User) -> Certificate:
 
 
 def certificate_get_for_exporter(*, number: str, user: User) -> Certificate:
-    certificate = _certificates().filter(number=number, application__exporter=user).first()
+    certificate = (
+        _certificates()
+        .filter(number=number, application__firm_id__in=firms.firm_ids_for(user))
+        .first()
+    )
     if certificate is None:
         raise Http404("No such certificate")
     return certificate

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import firms
 from accounts.models import User
 from applications.events import application_event_record
 from applications.models import (
@@ -119,7 +120,7 @@ def certificate_data_build(
     """The printed content of an application's certificate. `application` must come from
     selectors.application_for_certificate (everything it reads is loaded there)."""
     officer = _officer_of(application)
-    profile = application.exporter.exporter_profile
+    firm = application.firm
     agreement = application.agreement
     preferential = application.certificate_type == CertificateType.PREFERENTIAL
     invoices = list(application.invoices.all())
@@ -156,9 +157,7 @@ def certificate_data_build(
         certificate_type=application.certificate_type,
         title=agreement.form_title if preferential and agreement else NON_PREFERENTIAL_TITLE,
         agreement_name=agreement.name if preferential and agreement else "",
-        exporter=Exporter(
-            name=profile.firm_name, address=profile.iec_record.address, iec=profile.iec
-        ),
+        exporter=Exporter(name=firm.firm_name, address=firm.address, iec=firm.iec),
         consignee=Consignee(
             name=application.consignee_name,
             address=application.consignee_address,
@@ -524,8 +523,10 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
     certificate = (
         Certificate.objects.select_for_update().select_related("application").get(pk=certificate_id)
     )
-    if certificate.application.exporter_id != exporter.pk:
+    if not firms.may(exporter, certificate.application.firm_id, firms.Capability.VIEW):
         raise CertificateError("This certificate is not yours.")
+    if not firms.may(exporter, certificate.application.firm_id, firms.Capability.DRAFT):
+        raise CertificateError("You cannot start an application for this IEC.")
     if certificate.status != Certificate.Status.VALID:
         raise CertificateError(
             f"Certificate {certificate.number} is {certificate.get_status_display().lower()}; "

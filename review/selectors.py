@@ -118,7 +118,7 @@ def _queue_base(
         qs = qs.filter(
             Q(reference__icontains=query)
             | Q(exporter__username__iexact=query)
-            | Q(exporter__exporter_profile__iec_record__firm_name__icontains=query)
+            | Q(firm__firm_name__icontains=query)
             | Exists(invoices)
         )
     return qs
@@ -145,7 +145,7 @@ def queue_page(
     thousandth page as on the first (the queue indexes match each tab's filter and order)."""
     qs = applications_annotate_issuance_delayed(
         queue_queryset(profile=profile, user=user, filters=filters).select_related(
-            "agreement", "office", "assigned_officer", "exporter__exporter_profile__iec_record"
+            "agreement", "office", "assigned_officer", "firm"
         )
     )
     order = queue_order(filters.tab)
@@ -222,7 +222,7 @@ def application_get_for_officer(*, reference: str, profile: OfficerProfile) -> A
             "agency",
             "office",
             "assigned_officer",
-            "exporter__exporter_profile__iec_record",
+            "firm",
         )
         .prefetch_related(
             "items",
@@ -339,7 +339,7 @@ def application_checks(application: Application) -> tuple[list[Flag], list[ItemR
 def exporter_history(*, application: Application) -> ExporterHistory:
     """The exporter's record with this agency, other than this application (two queries)."""
     others = Application.objects.filter(
-        exporter_id=application.exporter_id, agency_id=application.agency_id
+        firm_id=application.firm_id, agency_id=application.agency_id
     ).exclude(pk=application.pk)
     counts = others.aggregate(
         issued=Count("pk", filter=Q(status__in=[Status.ISSUED, Status.APPROVED])),
@@ -357,7 +357,7 @@ def exporter_history(*, application: Application) -> ExporterHistory:
     )
     recent = list(
         others.filter(status__in=[Status.ISSUED, Status.APPROVED, Status.REJECTED])
-        .only("reference", "status", "decided_at", "agency_id", "exporter_id")
+        .only("reference", "status", "decided_at", "agency_id", "firm_id")
         .order_by("-decided_at", "-pk")[:5]
     )
     return ExporterHistory(recent=recent, **counts)
@@ -468,9 +468,7 @@ def dashboard_stats(
         limit=DASHBOARD_COUNT_LIMIT,
     )
     overdue = keyset_page(
-        overdue_qs.select_related(
-            "office", "assigned_officer", "exporter__exporter_profile__iec_record"
-        ),
+        overdue_qs.select_related("office", "assigned_officer", "firm"),
         order=Order("submitted_at"),
         cursor=cursor,
         size=OVERDUE_PAGE_SIZE,
@@ -481,7 +479,7 @@ def dashboard_stats(
     median, decisions_counted = _median_decision(windowed.filter(status__in=DECIDED_COUNTED))
     late = list(
         applications_issuance_stuck(agency_id=profile.agency_id, now=now).select_related(
-            "office", "exporter__exporter_profile__iec_record"
+            "office", "firm"
         )[:LATE_SHOWN]
     )
     return DashboardStats(

@@ -8,7 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from accounts.models import ExporterProfile, IECRecord, OfficerProfile
+from accounts.models import ExporterProfile, FirmMember, IECRecord, OfficerProfile
 from applications.models import AgencyOffice, IssuingAgency
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -81,6 +81,30 @@ class ExporterProfileFactory(factory.django.DjangoModelFactory):
     email_verified_at = factory.LazyFunction(timezone.now)
     mobile_verified_at = factory.SelfAttribute("email_verified_at")
     registration_completed_at = factory.SelfAttribute("email_verified_at")
+
+    # The registrant is the firm's first administrator (accounts.services.registration_complete).
+    @factory.post_generation
+    def membership(obj, create, extracted, **kwargs):  # noqa: N805 - factory-boy's signature
+        if create and obj.registration_completed_at is not None:
+            FirmMember.objects.get_or_create(
+                user=obj.user, defaults={"firm": obj.iec_record, "role": "administrator"}
+            )
+
+
+class FirmMemberFactory(factory.django.DjangoModelFactory):
+    """A member of a firm: `FirmMemberFactory(firm=record, role="preparer")` makes the person
+    too (an exporter-role user with a username of their own)."""
+
+    class Meta:
+        model = FirmMember
+
+    firm = factory.SubFactory(IECRecordFactory)
+    user = factory.SubFactory(
+        "tests.factories.UserFactory",
+        role="exporter",
+        username=factory.Sequence(lambda n: f"member{n}"),
+    )
+    role = "administrator"
 
 
 class OfficerFactory(UserFactory):
@@ -165,6 +189,8 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 
     reference = factory.Sequence(lambda n: f"COO-2026-{900000 + n:06d}")
     exporter = factory.SubFactory(ExporterFactory)
+    # The filer's firm; set `firm=` as well for a member or an agent filing for a firm.
+    firm = factory.LazyAttribute(lambda o: o.exporter.exporter_profile.iec_record)
     certificate_type = "non_preferential"
     agreement = None
     destination_country = "AE"

@@ -3,9 +3,9 @@
 Each page costs a fixed number of queries whatever the certificate holds: one for the
 certificate with everything printed beside it (select_related), one for its goods.
 
-The exporter's name comes from a subquery rather than by joining through the user and the
-profile: PostgreSQL spends about 3 ms planning the nine-table join and 0.6 ms planning this,
-on a query that takes 0.3 ms to run (measured with bench/verify_load.py's data).
+The exporter's name is the application's firm (one join); it was a subquery through the
+filer's profile before applications belonged to a firm, since the join through the user and
+the profile cost PostgreSQL about 3 ms of planning.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, JSONObject
 
-from accounts.models import IECRecord
 from applications.models import Invoice, LineItem
 from certificates.models import Certificate
 
@@ -47,13 +46,9 @@ _RELATED = (
 
 def _certificates() -> QuerySet[Certificate]:
     """Certificates with `exporter_name` (the IEC holder's firm name) and what the answer shows."""
-    # order_by(): IECRecord's default ordering would make PostgreSQL sort the one-row subquery.
-    firm_name = IECRecord.objects.filter(
-        profile__user_id=OuterRef("application__exporter_id")
-    ).order_by()
     return (
         Certificate.objects.select_related(*_RELATED)
-        .annotate(exporter_name=Subquery(firm_name.values("firm_name")[:1]))
+        .annotate(exporter_name=F("application__firm__firm_name"))
         .order_by()
     )
 
@@ -164,9 +159,6 @@ ANSWER_COLUMNS = (
 
 
 def _answer_rows(number: str) -> QuerySet[Any, dict[str, Any]]:  # rows of .values()
-    firm_name = IECRecord.objects.filter(
-        profile__user_id=OuterRef("application__exporter_id")
-    ).order_by()
     text: CharField[str, str] = CharField()
     goods = {
         "position": F("position"),
@@ -183,7 +175,7 @@ def _answer_rows(number: str) -> QuerySet[Any, dict[str, Any]]:  # rows of .valu
         Certificate.objects.filter(number=number)
         .order_by()
         .annotate(
-            exporter_name=Subquery(firm_name.values("firm_name")[:1]),
+            exporter_name=F("application__firm__firm_name"),
             goods=_json_rows(LineItem, goods),
             invoice_rows=_json_rows(Invoice, invoices),
         )

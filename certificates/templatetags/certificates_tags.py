@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 
+from accounts import firms
 from applications.models import Application
 
 from ..selectors import certificate_panel_for, user_may_revoke
@@ -17,7 +18,7 @@ def certificate_panel(context: template.Context, application: Application) -> di
     panel = certificate_panel_for(application)
     request = context.get("request")
     user = getattr(request, "user", None)
-    is_owner = user is not None and user.pk == application.exporter_id
+    is_owner = firms.may(user, application.firm_id, firms.Capability.VIEW)
     may_revoke = (
         panel.certificate is not None
         and user is not None

@@ -13,6 +13,7 @@ from django.db import IntegrityError, InternalError, connection, transaction
 from django.db.models import Sum
 from django.urls import reverse
 
+from accounts import firms
 from applications import wallet, workflow
 from applications.models import (
     ApplicationEvent,
@@ -32,7 +33,7 @@ DB_ERRORS = (IntegrityError, InternalError)
 
 
 def balance(user) -> int:
-    return wallet.wallet_balance_for(user)
+    return wallet.wallet_balance_for(user, firms.member_of(user).firm_id)
 
 
 def ledger_sum(account: Wallet) -> int:

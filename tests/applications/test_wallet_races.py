@@ -40,7 +40,7 @@ def test_a_top_up_callback_delivered_five_times_two_at_once_credits_once(alice):
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert sorted(o.applied for o in outcomes) == [False, False, False, False, True]
     assert WalletEntry.objects.filter(top_up=top_up).count() == 1
-    assert wallet.wallet_balance_for(alice) == 50000
+    assert wallet.wallet_balance_for(alice, alice.exporter_profile.iec_record_id) == 50000
 
 
 def test_two_fees_paid_at_once_from_a_balance_for_one_one_is_paid_one_is_told_short(
@@ -63,7 +63,7 @@ def test_two_fees_paid_at_once_from_a_balance_for_one_one_is_paid_one_is_told_sh
     short = [r for r in results if isinstance(r, wallet.BalanceShort)]
     assert (len(paid), len(short)) == (1, 1), results
     assert "Your wallet balance is INR 100.00; the fee is INR 200.00" in str(short[0])
-    assert wallet.wallet_balance_for(alice) == 10000
+    assert wallet.wallet_balance_for(alice, alice.exporter_profile.iec_record_id) == 10000
     assert Payment.objects.filter(state="captured").count() == 1
 
 

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from accounts.models import OfficerProfile, User
+from accounts.models import FirmMember, OfficerProfile, User
 from applications.models import Application
 from certificates.models import Certificate
 from reference.models import AgencyOffice, Fee, HSCode, IssuingAgency, TradeAgreement
@@ -49,7 +49,15 @@ def fill_before_the_move(old) -> dict[str, int]:
     )
     user_model = old.get_model("accounts", "User")
     officer = user_model.objects.create(username="officer-before", role="officer")
-    exporter = user_model.objects.create(username="exporter-before")
+    exporter = user_model.objects.create(username="0123456789")
+    record = old.get_model("accounts", "IECRecord").objects.create(
+        iec="0123456789", firm_name="Before Exports", address="Mumbai", email="b@example.com"
+    )
+    old.get_model("accounts", "ExporterProfile").objects.create(
+        user=exporter,
+        iec_record=record,
+        registration_completed_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+    )
     old.get_model("accounts", "OfficerProfile").objects.create(
         user=officer, agency=agency, office=office
     )
@@ -82,6 +90,8 @@ def fill_before_the_move(old) -> dict[str, int]:
         "office": office.pk,
         "fee": fee.pk,
         "officer": officer.pk,
+        "exporter": exporter.pk,
+        "firm": record.pk,
         "application": application.pk,
         "certificate": certificate.pk,
     }
@@ -117,6 +127,12 @@ def test_a_filled_database_keeps_every_row_and_key_through_the_move() -> None:
         office,
     )
     assert application.assigned_officer == User.objects.get(pk=ids["officer"])
+    # Applications came to belong to the firm (accounts 0006, applications 0013): the
+    # registrant is its first administrator and the application is the firm's.
+    assert application.firm_id == ids["firm"]
+    assert application.submitted_by_id == ids["exporter"] or application.first_submitted_at is None
+    member = FirmMember.objects.get(user_id=ids["exporter"])
+    assert (member.firm_id, member.role) == (ids["firm"], "administrator")
     certificate = Certificate.objects.get(pk=ids["certificate"])
     assert (certificate.application, certificate.office) == (application, office)
     assert list(office.certificates.all()) == [certificate]

@@ -18,7 +18,14 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
-from accounts.models import ExporterProfile, IECRecord, OfficerProfile, User
+from accounts.models import (
+    ExporterProfile,
+    FirmMember,
+    FirmRole,
+    IECRecord,
+    OfficerProfile,
+    User,
+)
 from reference.models import AgencyOffice, IssuingAgency
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - development only, refused when DEBUG is off
@@ -161,6 +168,9 @@ class Command(BaseCommand):
                 "mobile_verified_at": now,
                 "registration_completed_at": now,
             },
+        )
+        FirmMember.objects.get_or_create(
+            user=user, defaults={"firm": record, "role": FirmRole.ADMINISTRATOR}
         )
 
     def _officer(

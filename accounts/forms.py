@@ -189,10 +189,24 @@ class ResetPasswordForm(OTPForm, SetPasswordForm):
     field_order = ["code", "password1", "password2"]
 
 
-class LoginForm(forms.Form):
-    """The CAPTCHA is checked first: with a wrong one, no password is ever tried."""
+def sign_in_field() -> forms.CharField:
+    return forms.CharField(
+        label="IEC Code, username or email",
+        max_length=254,
+        help_text="The firm's administrator may use the IEC Code; every member and an "
+        "agent's staff their own username or email.",
+        error_messages={"required": "Enter your IEC Code, username or email."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
 
-    iec = iec_field()
+
+class LoginForm(forms.Form):
+    """The CAPTCHA is checked first: with a wrong one, no password is ever tried. `iec` holds
+    what the person signs in with: the IEC (its registrant), a username or an email."""
+
+    iec = sign_in_field()
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -206,7 +220,9 @@ class LoginForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_iec(self) -> str:
-        return _clean_iec(self.cleaned_data["iec"])
+        value = self.cleaned_data["iec"].strip()
+        iec = normalise_iec(value)
+        return iec if IEC_RE.match(iec) else value
 
 
 class OfficerLoginForm(forms.Form):

@@ -323,6 +323,20 @@ def registration_complete(
 # ---------------------------------------------------------------------------------------------
 
 
+def sign_in_username(identifier: str) -> str:
+    """The account a sign-in names: an IEC or a username as typed; an email (with an @) the
+    username of the one firm member or agent's staff who has it, else the email itself (the
+    attempt then fails, and is counted, like a wrong password for an unknown name)."""
+    if "@" not in identifier:
+        return identifier
+    usernames = list(
+        User.objects.filter(
+            email__iexact=identifier, role__in=[User.Role.EXPORTER, User.Role.AGENT]
+        ).values_list("username", flat=True)[:2]
+    )
+    return usernames[0] if len(usernames) == 1 else identifier
+
+
 def registered_exporter(iec: str) -> User | None:
     return (
         User.objects.filter(

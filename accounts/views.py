@@ -17,7 +17,7 @@ from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import enquiries, forms, services
+from . import enquiries, firms, forms, services
 from .decorators import exporter_required
 from .lockout import client_ip, lockout_response, password_check
 from .middleware import forget_signed_in
@@ -31,7 +31,7 @@ from .tokens import (
 
 REGISTRATION_KEY = "accounts:registration_user"
 RESET_KEY = "accounts:reset"
-SIGN_IN_FAILED = "The IEC Code or password is not right."
+SIGN_IN_FAILED = "The IEC Code, username, email or password is not right."
 IP_BLOCKED = "There have been too many failed sign-ins from your network. Try again in an hour."
 
 
@@ -255,7 +255,7 @@ def register_done(request: HttpRequest) -> HttpResponse:
 def login_view(request: HttpRequest) -> HttpResponse:
     form = forms.LoginForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():  # the CAPTCHA passed: now try the password
-        iec = form.cleaned_data["iec"]
+        iec = services.sign_in_username(form.cleaned_data["iec"])
         attempt = password_check(request, username=iec, password=form.cleaned_data["password"])
         if attempt.address_blocked:
             form.add_error(None, IP_BLOCKED)
@@ -263,12 +263,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if attempt.locked:
             return lockout_response(request, None, {"username": iec})
         user = attempt.user
-        if (
-            user is not None
-            and user.is_exporter
-            and hasattr(user, "exporter_profile")
-            and user.exporter_profile.registration_completed_at
-        ):
+        if user is not None and firms.files_for_firms(user):  # a member, or an agent's staff
             login(request, user)
             return redirect(_next_url(request, settings.LOGIN_REDIRECT_URL))
         form.add_error(None, SIGN_IN_FAILED)

@@ -27,7 +27,7 @@ def real_captcha(monkeypatch) -> CaptchaStore:
 def test_a_solved_captcha_passes_once(client, alice, real_captcha):
     answer = {"captcha_0": real_captcha.hashkey, "captcha_1": real_captcha.response.upper()}
     first = client.post(LOGIN, login_data("0123456789", "wrong password", **answer))
-    assert "The IEC Code or password is not right." in first.content.decode()
+    assert "The IEC Code, username, email or password is not right." in first.content.decode()
     again = client.post(LOGIN, login_data("0123456789", "wrong password", **answer))
     assert "do not match the image" in again.content.decode()
 

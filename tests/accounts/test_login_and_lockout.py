@@ -10,6 +10,8 @@ from axes.models import AccessAttempt
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.views import SIGN_IN_FAILED
+from tests import factories
 from tests.clients import verified_client
 from tests.factories import DEFAULT_PASSWORD
 
@@ -28,7 +30,7 @@ def test_an_exporter_signs_in_with_iec_password_and_captcha(client, alice):
 
 def test_the_login_page_has_labelled_fields_and_a_captcha_refresh_button(client, db):
     body = client.get(LOGIN).content.decode()
-    for label in ("IEC Code", "Password", "Type the characters in the image"):
+    for label in ("IEC Code, username or email", "Password", "Type the characters in the image"):
         assert f">{label}</label>" in body
     assert "data-captcha-refresh" in body
     assert "js/captcha.js" in body
@@ -43,7 +45,7 @@ def test_the_captcha_refresh_answers_an_xhr_with_a_new_image(client, db):
 def test_a_wrong_password_is_refused_with_a_plain_message(client, alice):
     response = client.post(LOGIN, login_data("0123456789", "not the password"))
     assert response.status_code == 200
-    assert "The IEC Code or password is not right." in response.content.decode()
+    assert SIGN_IN_FAILED in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -57,10 +59,11 @@ def test_a_wrong_captcha_is_a_form_error_and_not_a_password_failure(client, alic
     assert client.post(LOGIN, login_data("0123456789", DEFAULT_PASSWORD)).status_code == 302
 
 
-def test_a_malformed_iec_is_refused_without_trying_a_password(client, alice):
+def test_a_name_that_is_no_account_fails_like_a_wrong_password(client, alice):
+    # Not an IEC, so a username (a member's or an agent's staff's): none has it.
     response = client.post(LOGIN, login_data("12-34", DEFAULT_PASSWORD))
-    assert "Enter a valid IEC Code" in response.content.decode()
-    assert not AccessAttempt.objects.exists()
+    assert SIGN_IN_FAILED in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def test_five_wrong_passwords_lock_the_iec_for_30_minutes_even_for_the_right_password(
@@ -158,12 +161,13 @@ def test_an_agency_administrator_cannot_make_anyone_a_superuser_in_admin(ada, os
 
 def test_an_officer_cannot_use_the_exporter_login(client, olivia, db):
     response = client.post(LOGIN, login_data("olivia", DEFAULT_PASSWORD))
-    assert "Enter a valid IEC Code" in response.content.decode()
+    assert SIGN_IN_FAILED in response.content.decode()
+    assert "_auth_user_id" not in client.session
     olivia.username = "9876543210"
     olivia.save()
     response = client.post(LOGIN, login_data("9876543210", DEFAULT_PASSWORD))
     assert response.status_code == 200
-    assert "The IEC Code or password is not right." in response.content.decode()
+    assert SIGN_IN_FAILED in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -194,3 +198,31 @@ def grant_agency_admin_permissions(user) -> None:
     from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
 
     user.user_permissions.set(Permission.objects.filter(codename__in=AGENCY_ADMIN_PERMISSIONS))
+
+
+def test_a_member_signs_in_with_a_username_or_an_email(client, alice):
+    member = factories.FirmMemberFactory(
+        firm=alice.exporter_profile.iec_record,
+        role="preparer",
+        user__username="priya.preparer",
+        user__email="priya@example.com",
+    ).user
+    for name in ("priya.preparer", "PRIYA@example.com"):
+        client.logout()
+        response = client.post(LOGIN, login_data(name, DEFAULT_PASSWORD))
+        assert response.status_code == 302, name
+        assert client.session["_auth_user_id"] == str(member.pk)
+    # The administrator's IEC login keeps working.
+    client.logout()
+    assert client.post(LOGIN, login_data("0123456789", DEFAULT_PASSWORD)).status_code == 302
+
+
+def test_a_removed_member_cannot_sign_in(client, alice):
+    membership = factories.FirmMemberFactory(
+        firm=alice.exporter_profile.iec_record, role="signatory", user__username="sam.sign"
+    )
+    membership.removed_at = timezone.now()
+    membership.save()
+    response = client.post(LOGIN, login_data("sam.sign", DEFAULT_PASSWORD))
+    assert SIGN_IN_FAILED in response.content.decode()
+    assert "_auth_user_id" not in client.session

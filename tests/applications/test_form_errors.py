@@ -196,7 +196,11 @@ CAPTCHA = "Type the characters in the image."
         ),
         (
             "accounts:login",
-            {"iec": "Enter your IEC Code.", "password": "Enter your password.", "captcha": CAPTCHA},
+            {
+                "iec": "Enter your IEC Code, username or email.",
+                "password": "Enter your password.",
+                "captcha": CAPTCHA,
+            },
         ),
         ("accounts:password-reset", {"iec": "Enter your IEC Code.", "captcha": CAPTCHA}),
         (

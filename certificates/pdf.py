@@ -415,6 +415,7 @@ SUBTITLE = _style("subtitle", 7.5, alignment=TA_CENTER)
 NOTE = _style("note", 7.2, leading=9.2)
 # Header boxes shrink their text to these sizes before giving up and continuing it elsewhere.
 FIT_SIZES = (7.5, 6.8, 6.0)
+_FIT_STYLES = {size: _style("fit", size) for size in FIT_SIZES}
 
 # Invisible characters an exporter could use to make the printed text differ from what was
 # reviewed: zero-width characters, bidirectional overrides and isolates, C0/C1 controls.
@@ -655,8 +656,24 @@ class _PlainCell:
         # (the table repeats its criteria, units and invoice dates): what reportlab's text
         # object works out anew for every line it draws.
         pieces = canvas.__dict__.setdefault("_coo_subset_pieces", {})
-        canvas.saveState()
-        canvas.setFillColor(style.textColor)
+        color = style.textColor
+        # The graphics state saved, the colour set, the text, the state restored: the
+        # operators canvas.saveState, setFillColor and restoreState write, written here
+        # without their bookkeeping for a plain opaque RGB colour (any other goes through
+        # them).
+        plain_colour = (
+            type(color) is Color
+            and color.alpha == 1
+            and canvas._enforceColorSpace is None
+            and canvas._extgstate.getValue("ca") == 1
+        )
+        if plain_colour:
+            canvas._doc.ensureMinPdfVersion("transparency")  # as setFillColor does
+            canvas._code.append("q")
+            canvas._code.append(f"{fp_str((color.red, color.green, color.blue))} rg")
+        else:
+            canvas.saveState()
+            canvas.setFillColor(color)
         baseline = y + self.height - size
         ops = [f"BT 1 0 0 1 {fp_str(x)} {fp_str(baseline)} Tm {fp_str(style.leading)} TL"]
         current = None
@@ -676,7 +693,10 @@ class _PlainCell:
             ops.append("T*")
         ops.append("ET")
         canvas._code.append(" ".join(ops))
-        canvas.restoreState()
+        if plain_colour:
+            canvas._code.append("Q")
+        else:
+            canvas.restoreState()
 
 
 def _fmt_date(value: date | None) -> str:
@@ -1139,17 +1159,26 @@ BOX13_TICKS = (
 
 def _fit(
     text_markup: str, width: float, height: float, reserve: float = 0
-) -> tuple[Paragraph, bool]:
-    """The largest FIT_SIZES paragraph that fits, else the smallest one cut to fit.
+) -> tuple[Paragraph | _PlainCell, bool, float]:
+    """The largest FIT_SIZES paragraph that fits, else the smallest one cut to fit, wrapped
+    to `width`, and its height.
 
     A cut paragraph leaves `reserve` points free below it; the flag says whether it was cut.
     """
     for size in FIT_SIZES:
-        p = _para(text_markup, _style("fit", size))
-        if p.wrap(width, PAGE_H)[1] <= height:
-            return p, False
+        p = _para(text_markup, _FIT_STYLES[size])
+        wrapped = p.wrap(width, PAGE_H)[1]
+        if wrapped <= height:
+            return p, False, wrapped
     parts = p.split(width, height - reserve)
-    return (parts[0] if parts else _para("")), True
+    part = parts[0] if parts else _para("")
+    return part, True, part.wrap(width, height)[1]
+
+
+def _draw_notes_form(layout: Layout, c: Canvas) -> None:
+    """The notes overleaf (Form AI), all of that page but its footer."""
+    for p, y in _notes_paragraphs(layout):
+        p.drawOn(c, LEFT, y)
 
 
 # The printed parts of each layout by page kind: each is drawn once per document as a form
@@ -1158,7 +1187,87 @@ _FORM_DRAWERS: dict[str, Callable[[Layout, Canvas], None]] = {
     "first": _draw_first_page_form,
     "continuation": _draw_continuation_form,
     "declaration": _draw_declaration_form,
+    "notes": _draw_notes_form,
 }
+
+
+# ---- The frame, drawn once per process ---------------------------------------------------------
+# Every document of a layout starts with the same forms (page 1's, the declaration's and the
+# notes overleaf), drawn first, before anything that varies: so their drawing operators and
+# the font subsets' state they leave (which character has which code in which subset) are the
+# same in every document of that layout. The first document of a layout in a process draws
+# them and keeps both; the next ones take the operators as they are and start their fonts'
+# subsets from the kept state, instead of laying out and encoding the frame's ~120 lines of
+# text again. The output is the same bytes (tests/certificates/test_pdf_frame.py).
+
+
+def _frame_forms(layout: Layout) -> tuple[str, ...]:
+    return ("first", "declaration", "notes") if layout.notes else ("first", "declaration")
+
+
+@dataclass(frozen=True)
+class _Frame:
+    fonts_before: tuple[tuple[str, str], ...]  # the document's fonts before the frame
+    forms: tuple[tuple[str, tuple[str, ...]], ...]  # (form name, its drawing operators)
+    font_mapping: tuple[tuple[str, str], ...]  # the document's fonts after the frame
+    states: tuple[tuple[str, dict], ...]  # (font, its subset state's attributes) after it
+
+
+_FRAMES: dict[Layout, _Frame] = {}
+FRAME_REUSE = True  # tests turn it off to compare with the frame drawn in full
+
+
+def _fonts_of(doc: object) -> tuple[tuple[str, str], ...]:
+    return tuple(doc.fontMapping.items())  # type: ignore[attr-defined]  # reportlab's PDFDocument, untyped
+
+
+def _state_copy(attributes: dict) -> dict:
+    """A font's subset state (the attributes of reportlab's TTFont.State), its mutable parts
+    copied: each document goes on adding characters to its own."""
+    values = dict(attributes)
+    values["assignments"] = dict(values["assignments"])
+    values["subsets"] = [list(subset) for subset in values["subsets"]]
+    return values
+
+
+def _draw_frame(layout: Layout, c: Canvas, forms: set[str]) -> None:
+    """Draw (or replay) the layout's frame forms into a new document; see _Frame."""
+    doc = c._doc
+    frame = _FRAMES.get(layout) if FRAME_REUSE else None
+    if frame is not None and frame.fonts_before == _fonts_of(doc) and not doc.delayedFonts:
+        for name, code in frame.forms:
+            c.beginForm(name)
+            c._code.extend(code)
+            c.endForm()
+            forms.add(name)
+        for font_name_, internal in frame.font_mapping:
+            doc.fontMapping[font_name_] = internal
+        for font_name_, attributes in frame.states:
+            font = pdfmetrics.getFont(font_name_)
+            state = ttfonts.TTFont.State.__new__(ttfonts.TTFont.State)
+            vars(state).update(_state_copy(attributes))
+            font.state[doc] = state
+            doc.delayedFonts.append(font)
+        return
+    fonts_before = _fonts_of(doc)
+    fresh = not doc.delayedFonts
+    drawn = []
+    for kind in _frame_forms(layout):
+        name = f"{layout.key}-{kind}"
+        c.beginForm(name)
+        _FORM_DRAWERS[kind](layout, c)
+        drawn.append((name, tuple(c._code)))
+        c.endForm()
+        forms.add(name)
+    if fresh:
+        _FRAMES[layout] = _Frame(
+            fonts_before=fonts_before,
+            forms=tuple(drawn),
+            font_mapping=_fonts_of(doc),
+            states=tuple(
+                (font.fontName, _state_copy(vars(font.state[doc]))) for font in doc.delayedFonts
+            ),
+        )
 
 
 class _Renderer:
@@ -1183,8 +1292,7 @@ class _Renderer:
         """Fill a header box; text too long for it continues below the goods list."""
         width = (SPLIT if x < SPLIT else RIGHT) - x - 2 * PAD
         height = top - bottom - 14 - PAD
-        p, cut = _fit(text_markup, width, height, reserve=9)
-        _, h = p.wrap(width, height)
+        p, cut, h = _fit(text_markup, width, height, reserve=9)
         p.drawOn(self.c, x + PAD, top - 13 - h)
         if cut:
             note = f"(box {box} continues below the goods list)"
@@ -1402,12 +1510,10 @@ class _Renderer:
             f"Place and date: <b>{markup(d.office_city)}, {_fmt_date(d.issue_date)}</b>"
         )
         box_top = DECLARATION_TOP - 12
-        p, _ = _fit(left, SPLIT - LEFT - 2 * PAD, box_top - DECLARATION_BOTTOM - PAD)
-        _, h = p.wrap(SPLIT - LEFT - 2 * PAD, PAGE_H)
+        p, _, h = _fit(left, SPLIT - LEFT - 2 * PAD, box_top - DECLARATION_BOTTOM - PAD)
         p.drawOn(c, LEFT + PAD, box_top - h)
         _, sig_y1, _, sig_y2 = SIGNATURE_RECT
-        p, _ = _fit(right, RIGHT - SPLIT - 2 * PAD, box_top - sig_y2 - PAD)
-        _, h = p.wrap(RIGHT - SPLIT - 2 * PAD, PAGE_H)
+        p, _, h = _fit(right, RIGHT - SPLIT - 2 * PAD, box_top - sig_y2 - PAD)
         p.drawOn(c, SPLIT + PAD, box_top - h)
         officer = _para(
             f"<b>{markup(d.officer_name)}</b><br/>{markup(d.officer_designation)}", CENTRED
@@ -1451,8 +1557,7 @@ class _Renderer:
         c.drawRightString(RIGHT, FOOTER_TOP - 9, f"Page {page} of {pages}")
 
     def notes_page(self, page: int, pages: int) -> None:
-        for p, y in _notes_paragraphs(self.layout):
-            p.drawOn(self.c, LEFT, y)
+        self.use_form("notes")
         self.footer(page, pages)
 
 
@@ -1489,6 +1594,7 @@ def render_certificate(data: CertificateData) -> bytes:
 
     renderer = _Renderer(data, c)
     layout = renderer.layout
+    _draw_frame(layout, c, renderer.forms)
     renderer.use_form("first")
     renderer.first_page()  # fills renderer.annex, which joins the rows below
 

@@ -364,14 +364,19 @@ def _cached_crl_file(path: str, mtime_ns: int) -> bytes:
     return _load_crl_file(Path(path))
 
 
-def all_crls() -> list[asn1_crl.CertificateList]:
-    """Every CRL the portal holds (agencies', extra, development), for embedding and checks."""
+def all_crl_ders() -> list[bytes]:
+    """Every CRL the portal holds (agencies', extra, development), as DER, each once."""
     found: dict[bytes, None] = {}
     for path in [*settings.SIGNING_CRL.values(), *settings.SIGNING_EXTRA_CRLS]:
         found[_crl_file(path)] = None
     if development_keys_allowed() and (dev_ca_dir() / CA_CERT_FILE).exists():
         found[dev_crl()] = None
-    return [asn1_crl.CertificateList.load(der) for der in found]
+    return list(found)
+
+
+def all_crls() -> list[asn1_crl.CertificateList]:
+    """Every CRL the portal holds (agencies', extra, development), for embedding and checks."""
+    return [asn1_crl.CertificateList.load(der) for der in all_crl_ders()]
 
 
 def clear_caches() -> None:

@@ -26,7 +26,12 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
-from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+from pyhanko.sign.signers.pdf_signer import (
+    DSSContentSettings,
+    PdfSigningSession,
+    PreSignValidationStatus,
+    SigDSSPlacementPreference,
+)
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.stamp import BaseStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
@@ -156,23 +161,69 @@ def signing_validation_context() -> ValidationContext:
     signature. A revocation re-issues the CRL, so the next signature is checked afresh.
     """
     roots = trust_roots()
-    crls = pki.all_crls()
+    crl_ders = pki.all_crl_ders()
     key = (
         tuple(root.dump() for root in roots),
-        tuple(hashlib.sha256(crl.dump()).digest() for crl in crls),
+        tuple(hashlib.sha256(der).digest() for der in crl_ders),
     )
     now = datetime.now(UTC)
     cached = getattr(_contexts, "entry", None)
     if cached is not None and cached[0] == key and now < cached[1]:
         return cached[2]
+    crls = [asn1_crl.CertificateList.load(der) for der in crl_ders]
     context = _new_validation_context(roots, crls)
     next_updates = [
         crl["tbs_cert_list"]["next_update"].native
         for crl in crls
         if crl["tbs_cert_list"]["next_update"].native is not None
     ]
-    _contexts.entry = (key, min([now + CONTEXT_REUSE, *next_updates]), context)
+    _contexts.entry = (key, min([now + CONTEXT_REUSE, *next_updates]), context, {})
     return context
+
+
+def _presign_results(context: ValidationContext) -> dict:
+    """The pre-signing checks done with `context` in this thread (see _ReusingPdfSigner):
+    kept with the context, so they go when it goes (a changed CRL, CONTEXT_REUSE)."""
+    cached = getattr(_contexts, "entry", None)
+    return cached[3] if cached is not None and cached[2] is context else {}
+
+
+class _ReusingPdfSigner(PdfSigner):
+    """A PdfSigner whose pre-signing checks are done once per validation context, signing
+    certificate and timestamper instead of at every signature.
+
+    Those checks (pyHanko's perform_presign_validation) validate the signer's chain for
+    non-repudiation, with revocation required, and the TSA's chain, and return the paths and
+    CRLs the DSS receives: for one context (the same trust roots and CRLs, at most
+    CONTEXT_REUSE old) they give the same answer every time. A failed check is not kept: a
+    revoked or untrusted key is refused at every attempt.
+    """
+
+    def init_signing_session(  # type: ignore[no-untyped-def]  # pyHanko's override, which pyHanko leaves untyped
+        self, pdf_out, existing_fields_only=False
+    ) -> PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+        context = self.signature_meta.validation_context
+        cert = self.signer.signing_cert
+        if context is None or cert is None:
+            return session
+        results = _presign_results(context)
+        key = (cert.dump(), tuple(sorted(self.signature_meta.signer_key_usage)))
+        timestamper = self.default_timestamper
+        validate = session.perform_presign_validation
+
+        async def perform_presign_validation(
+            pdf_out: object = None,
+        ) -> PreSignValidationStatus | None:
+            kept = results.get(key)
+            if kept is not None and kept[0] is timestamper:
+                return kept[1]
+            status = await validate(pdf_out)
+            results[key] = (timestamper, status)
+            return status
+
+        session.perform_presign_validation = perform_presign_validation  # type: ignore[method-assign]  # this session's checks, kept per context
+        return session
 
 
 def forget_validation_contexts() -> None:
@@ -215,7 +266,7 @@ def sign_pdf(
         validation_context=context,
         dss_settings=DSS_SETTINGS,
     )
-    pdf_signer = PdfSigner(
+    pdf_signer = _ReusingPdfSigner(
         metadata, signer, timestamper=timestamper, stamp_style=style, new_field_spec=field
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))

@@ -105,3 +105,47 @@ def test_the_stamp_font_is_embedded_whole_and_the_same_in_every_certificate() ->
     from certificates.stamp_font import font_bytes
 
     assert first[0] in (font_bytes(ASCII_CHARACTERS), font_bytes(STAMP_CHARACTERS))
+
+
+def _count_signer_checks(monkeypatch) -> list[int]:
+    from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+
+    calls: list[int] = []
+    check = PdfSigningSession._perform_presign_signer_validation
+
+    async def counted(self, *args, **kwargs):
+        calls.append(1)
+        return await check(self, *args, **kwargs)
+
+    monkeypatch.setattr(PdfSigningSession, "_perform_presign_signer_validation", counted)
+    return calls
+
+
+def test_the_signers_chain_is_checked_once_per_validation_context(monkeypatch) -> None:
+    calls = _count_signer_checks(monkeypatch)
+
+    _signed("Olivia Rao")
+    _signed("Olivia Rao")
+    assert len(calls) == 1
+
+    signing.forget_validation_contexts()
+    _signed("Olivia Rao")
+    assert len(calls) == 2
+
+
+def test_a_revocation_is_refused_at_the_next_signature_although_checks_are_kept(
+    monkeypatch,
+) -> None:
+    from cryptography import x509
+
+    from certificates import keys, pki
+
+    calls = _count_signer_checks(monkeypatch)
+    _signed("Olivia Rao")
+    pki.dev_revoke(keys.signing_certificate("EIC"), reason=x509.ReasonFlags.key_compromise)
+
+    with pytest.raises(signing.SigningRefusedError):
+        _signed("Olivia Rao")
+    with pytest.raises(signing.SigningRefusedError):
+        _signed("Olivia Rao")
+    assert len(calls) == 3  # the refused checks are not kept

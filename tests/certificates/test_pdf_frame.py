@@ -1,0 +1,70 @@
+"""The printed frame (page 1's form, the declaration's, the notes overleaf) is drawn once per
+process and layout, then replayed into each new document: the same bytes as drawing it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from certificates import pdf
+from tests.certificates import samples
+
+
+def _without_id(document: bytes) -> bytes:
+    # The document /ID is a digest of the moment it was made: the one part that may differ.
+    return re.sub(rb"/ID\s*\[.*?\]", b"", document)
+
+
+@pytest.fixture
+def drawn_in_full(monkeypatch):
+    def render(data: pdf.CertificateData) -> bytes:
+        monkeypatch.setattr(pdf, "FRAME_REUSE", False)
+        try:
+            return pdf.render_certificate(data)
+        finally:
+            monkeypatch.setattr(pdf, "FRAME_REUSE", True)
+
+    return render
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        samples.certificate(item_count=1),
+        samples.certificate(item_count=60),
+        samples.non_preferential(),
+        samples.certificate(
+            item_count=2,
+            agreement_code="SAFTA",
+            title="SAFTA Certificate of Origin",
+            agreement_name="Agreement on South Asian Free Trade Area",
+        ),
+        samples.certificate(
+            item_count=3,
+            exporter=pdf.Exporter(
+                name="भारत निर्यात कंपनी", address="मुंबई 400001", iec="0123456789"
+            ),
+        ),
+    ],
+    ids=["form-ai-1", "form-ai-60", "non-preferential", "other-agreement", "devanagari"],
+)
+def test_a_replayed_frame_prints_the_same_bytes_as_one_drawn_in_full(
+    data: pdf.CertificateData, drawn_in_full
+) -> None:
+    pdf.render_certificate(data)  # the layout's frame is kept
+    layout = pdf.layout_for(data)
+    assert layout in pdf._FRAMES
+
+    assert _without_id(pdf.render_certificate(data)) == _without_id(drawn_in_full(data))
+
+
+def test_the_frame_kept_for_one_layout_is_not_used_for_another() -> None:
+    pdf.render_certificate(samples.certificate(item_count=1))
+    replayed = pdf.render_certificate(samples.non_preferential())
+
+    assert pdf._FRAMES[pdf.layout_for(samples.non_preferential())].forms[0][0] == (
+        "non_preferential-first"
+    )
+    assert b"non_preferential-first" in replayed
+    assert b"AIFTA-first" not in replayed

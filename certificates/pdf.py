@@ -22,6 +22,7 @@ import itertools
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -1016,6 +1017,30 @@ def _paginate(rows: Sequence[_Row]) -> list[list[_Row]]:
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=512)
+def _laid_out(
+    text_markup: str, style: ParagraphStyle, width: float
+) -> tuple[Paragraph | _PlainCell, float]:
+    """A paragraph whose text recurs from certificate to certificate (a heading, an
+    agreement's title), wrapped to `width` once per process: (paragraph, height). Draw it
+    with _draw_shared."""
+    p = _para(text_markup, style)
+    return p, p.wrap(width, PAGE_H)[1]
+
+
+# reportlab's Paragraph.drawOn keeps the canvas on the paragraph while it draws: a paragraph
+# shared between threads (one laid out once per process) is drawn by one thread at a time.
+_SHARED_DRAWING = threading.Lock()
+
+
+def _draw_shared(p: Paragraph | _PlainCell, c: Canvas, x: float, y: float) -> None:
+    if isinstance(p, Paragraph):
+        with _SHARED_DRAWING:
+            p.drawOn(c, x, y)
+    else:
+        p.drawOn(c, x, y)
+
+
 def _label(c: Canvas, x: float, y: float, number: str, text: str) -> None:
     """A box's printed caption: its number in bold, then its heading."""
     c.setFillColor(GREY)
@@ -1057,7 +1082,7 @@ def _draw_table_header(layout: Layout, c: Canvas, top: float) -> None:
     c.setFillColor(black)
     for p, x, h in _table_header_paragraphs(layout):
         c.line(x, top, x, bottom)
-        p.drawOn(c, x + PAD, top - PAD - h)
+        _draw_shared(p, c, x + PAD, top - PAD - h)
 
 
 def _draw_first_page_form(layout: Layout, c: Canvas) -> None:
@@ -1178,7 +1203,7 @@ def _fit(
 def _draw_notes_form(layout: Layout, c: Canvas) -> None:
     """The notes overleaf (Form AI), all of that page but its footer."""
     for p, y in _notes_paragraphs(layout):
-        p.drawOn(c, LEFT, y)
+        _draw_shared(p, c, LEFT, y)
 
 
 # The printed parts of each layout by page kind: each is drawn once per document as a form
@@ -1378,17 +1403,19 @@ class _Renderer:
         self.qr(RIGHT - QR_SIZE - 1, TOP - QR_SIZE - 1)
 
         width = RIGHT - SPLIT - 2 * PAD
-        lines = [_para(escape(line), HEADING) for line in layout.heading]
+        # The layout's headings, the agreement's name and title, the country line: the same
+        # for every certificate of an agreement (and destination), so laid out once each.
+        lines = [(escape(line), HEADING) for line in layout.heading]
         if layout.preferential:
             if not layout.box13:
-                lines.append(_para(markup(d.agreement_name, width), SUBTITLE))
-            lines.append(_para("(Combined declaration and certificate)", SUBTITLE))
-        lines.append(_para(markup(d.title, width), TITLE))
+                lines.append((markup(d.agreement_name, width), SUBTITLE))
+            lines.append(("(Combined declaration and certificate)", SUBTITLE))
+        lines.append((markup(d.title, width), TITLE))
         if layout.notes:
-            lines.append(_para("Issued in <b>INDIA</b> (country) · See notes overleaf", SUBTITLE))
+            lines.append(("Issued in <b>INDIA</b> (country) · See notes overleaf", SUBTITLE))
         else:
             lines.append(
-                _para(
+                (
                     "Issued in <b>INDIA</b> (country) for export to "
                     f"<b>{markup(d.destination_country)}</b>",
                     SUBTITLE,
@@ -1396,12 +1423,12 @@ class _Renderer:
             )
         y = TOP - QR_SIZE - 4
         bottom = BOX2_BOTTOM if layout.preferential else COUNTRY_TOP
-        for p in lines:
-            _, h = p.wrap(width, PAGE_H)
+        for text_markup, style in lines:
+            p, h = _laid_out(text_markup, style, width)
             y -= h + 1
             if y < bottom:
                 break
-            p.drawOn(c, SPLIT + PAD, y)
+            _draw_shared(p, c, SPLIT + PAD, y)
 
     def qr(self, x: float, y: float) -> None:
         """The verification URL as a QR code (level Q, QR_BORDER modules of quiet zone).
@@ -1416,16 +1443,20 @@ class _Renderer:
         c.setFillColor(white)
         c.rect(x, y, QR_SIZE, QR_SIZE, stroke=0, fill=1)
         c.setFillColor(black)
-        path = c.beginPath()
+        # One filled path of the dark runs, in module units (a scaled coordinate system whose
+        # origin is the symbol's lower left corner inside the quiet zone): whole numbers,
+        # written as one string instead of a path object's call per run.
+        runs = []
         for r, row in enumerate(matrix):
-            top = y + QR_SIZE - (r + QR_BORDER) * module
+            bottom = count - 1 - r
             col = 0
             for dark, run in itertools.groupby(row, key=_DARK.__contains__):
                 length = len(list(run))
                 if dark:
-                    path.rect(x + (col + QR_BORDER) * module, top - module, length * module, module)
+                    runs.append(f"{col} {bottom} {length} 1 re")
                 col += length
-        c.drawPath(path, stroke=0, fill=1)
+        origin = fp_str(x + QR_BORDER * module, y + QR_BORDER * module)
+        c._code.append(f"q {fp_str(module)} 0 0 {fp_str(module)} {origin} cm {' '.join(runs)} f Q")
         c.setFont(FONT, 5.5)
         c.setFillColor(GREY)
         c.drawCentredString(x + QR_SIZE / 2, y - 2, "Scan to verify")

@@ -42,9 +42,7 @@ def drawn_in_full(monkeypatch):
         ),
         samples.certificate(
             item_count=3,
-            exporter=pdf.Exporter(
-                name="भारत निर्यात कंपनी", address="मुंबई 400001", iec="0123456789"
-            ),
+            exporter=pdf.Exporter(name="भारत निर्यात कंपनी", address="मुंबई 400001", iec="0123456789"),
         ),
     ],
     ids=["form-ai-1", "form-ai-60", "non-preferential", "other-agreement", "devanagari"],

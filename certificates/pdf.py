@@ -1206,6 +1206,15 @@ def _draw_notes_form(layout: Layout, c: Canvas) -> None:
         _draw_shared(p, c, LEFT, y)
 
 
+@functools.lru_cache(maxsize=256)
+def _fit_recurring(
+    text_markup: str, width: float, height: float
+) -> tuple[Paragraph | _PlainCell, bool, float]:
+    """_fit for text that recurs from certificate to certificate, once per process (draw it
+    with _draw_shared)."""
+    return _fit(text_markup, width, height)
+
+
 # The printed parts of each layout by page kind: each is drawn once per document as a form
 # XObject and placed on every page of that kind.
 _FORM_DRAWERS: dict[str, Callable[[Layout, Canvas], None]] = {
@@ -1544,13 +1553,16 @@ class _Renderer:
         p, _, h = _fit(left, SPLIT - LEFT - 2 * PAD, box_top - DECLARATION_BOTTOM - PAD)
         p.drawOn(c, LEFT + PAD, box_top - h)
         _, sig_y1, _, sig_y2 = SIGNATURE_RECT
-        p, _, h = _fit(right, RIGHT - SPLIT - 2 * PAD, box_top - sig_y2 - PAD)
-        p.drawOn(c, SPLIT + PAD, box_top - h)
-        officer = _para(
-            f"<b>{markup(d.officer_name)}</b><br/>{markup(d.officer_designation)}", CENTRED
+        # Box 12's text and the officer's name are the same for every certificate an office
+        # issues on a day (by that officer): laid out once each (the exporter's are not).
+        p, _, h = _fit_recurring(right, RIGHT - SPLIT - 2 * PAD, box_top - sig_y2 - PAD)
+        _draw_shared(p, c, SPLIT + PAD, box_top - h)
+        officer, h = _laid_out(
+            f"<b>{markup(d.officer_name)}</b><br/>{markup(d.officer_designation)}",
+            CENTRED,
+            RIGHT - SPLIT - 2 * PAD,
         )
-        _, h = officer.wrap(RIGHT - SPLIT - 2 * PAD, sig_y1 - DECLARATION_BOTTOM)
-        officer.drawOn(c, SPLIT + PAD, sig_y1 - 2 - h)
+        _draw_shared(officer, c, SPLIT + PAD, sig_y1 - 2 - h)
         if self.layout.box13:
             self.box13()
 

@@ -5,7 +5,9 @@ official form has them and its notes overleaf as a last page; the other preferen
 the non-preferential certificate in the chamber/ICC model (consignor, consignee, country of
 origin, transport details, remarks, goods, quantity, certification). Goods that do not fit
 continue on further pages, each repeating the title, number and the goods table's header.
-The printed parts of each layout are form XObjects, drawn once per document.
+The printed parts of each layout are form XObjects, placed on every page of their kind; the
+frame (page 1's, the declaration's and the notes overleaf) is drawn once per process and
+layout and replayed into each document (see _Frame).
 
 Text in any script prints in an embedded font chosen per word (Noto for Latin, Devanagari,
 Arabic and Hebrew, Droid Sans Fallback for CJK), shaped by HarfBuzz through reportlab.
@@ -1282,6 +1284,7 @@ def _draw_frame(layout: Layout, c: Canvas, forms: set[str]) -> None:
             vars(state).update(_state_copy(attributes))
             font.state[doc] = state
             doc.delayedFonts.append(font)
+        doc.ensureMinPdfVersion("transparency")  # as the frame's setFillColor calls did
         return
     fonts_before = _fonts_of(doc)
     fresh = not doc.delayedFonts

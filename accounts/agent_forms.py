@@ -71,9 +71,11 @@ class AgentRegistrationForm(forms.Form):
         return _clean_licence(self.cleaned_data["licence_number"])
 
     def clean_pan(self) -> str:
-        pan = self.cleaned_data["pan"].strip().upper()
+        pan = str(self.cleaned_data["pan"]).strip().upper()
         if not PAN_RE.match(pan):
-            raise ValidationError("Enter a PAN of 5 letters, 4 digits and a letter, like ABCDE1234F.")
+            raise ValidationError(
+                "Enter a PAN of 5 letters, 4 digits and a letter, like ABCDE1234F."
+            )
         return pan
 
     clean_mobile = RegistrationForm.clean_mobile
@@ -92,7 +94,7 @@ class AgentAccountForm(SetPasswordForm):
     field_order = ["username", "password1", "password2"]
 
     def clean_username(self) -> str:
-        return username_validate(self.cleaned_data["username"])
+        return username_validate(str(self.cleaned_data["username"]))
 
 
 class AuthorisationForm(forms.Form):
@@ -114,12 +116,14 @@ class AuthorisationForm(forms.Form):
         return _clean_licence(self.cleaned_data["licence_number"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end:
             problem = period_problem(start=start, end=end)
             if problem:
-                self.add_error("end" if "last day" in problem or "most" in problem else "start", problem)
+                self.add_error(
+                    "end" if "last day" in problem or "most" in problem else "start", problem
+                )
         return data
 
 
@@ -127,9 +131,14 @@ class ActingFirmForm(forms.Form):
     firm = forms.TypedChoiceField(
         label="Filing for",
         coerce=int,
-        error_messages={"required": "Choose an IEC.", "invalid_choice": "Choose an IEC from the list."},
+        error_messages={
+            "required": "Choose an IEC.",
+            "invalid_choice": "Choose an IEC from the list.",
+        },
     )
 
     def __init__(self, *args: Any, firms: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["firm"].choices = [(f.pk, f"{f.iec} {f.firm_name}") for f in firms]
+        field = self.fields["firm"]
+        assert isinstance(field, forms.TypedChoiceField)  # noqa: S101 - declared just above
+        field.choices = [(f.pk, f"{f.iec} {f.firm_name}") for f in firms]

@@ -4,6 +4,7 @@ switcher with which an agent's staff chooses the IEC they file for."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -102,7 +103,7 @@ def agent_register_verify_email(request: HttpRequest, uidb64: str, token: str) -
     return redirect("accounts:agent-register-otp")
 
 
-def _in_progress(request: HttpRequest) -> tuple[User, dict] | None:
+def _in_progress(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
     """The account whose email link this browser opened, while that attempt is current."""
     state = request.session.get(REGISTRATION_KEY)
     if not isinstance(state, dict) or not state.get("uid"):
@@ -209,6 +210,12 @@ def agent_register_done(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
+def _user(request: HttpRequest) -> User:
+    """The signed-in person (every view here is behind exporter_required)."""
+    assert isinstance(request.user, User)  # noqa: S101 - exporter_required let them in
+    return request.user
+
+
 def _managed_firm(request: HttpRequest) -> int:
     """The firm whose agents this administrator manages; anyone else gets a 404."""
     firm_id = firms.acting_firm_id(request)
@@ -260,7 +267,7 @@ def firm_agents_check(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             authorisation = agents.authorisation_grant(
-                by=request.user,
+                by=_user(request),
                 firm_id=firm_id,
                 licence_number=pending["licence_number"],
                 start=start,
@@ -296,7 +303,7 @@ def firm_agent_withdraw(request: HttpRequest, authorisation_id: int) -> HttpResp
         raise Http404
     if request.method == "POST":
         try:
-            agents.authorisation_withdraw(by=request.user, authorisation_id=authorisation.pk)
+            agents.authorisation_withdraw(by=_user(request), authorisation_id=authorisation.pk)
         except AccountError as exc:
             messages.error(request, str(exc))
             return redirect("accounts:firm-agents")

@@ -157,7 +157,9 @@ def agent_register_start(*, details: AgentDetails) -> User:
         token=None
     )
     link = _absolute(
-        reverse("accounts:agent-verify-email", args=[_uid(user), agent_email_token.make_token(user)])
+        reverse(
+            "accounts:agent-verify-email", args=[_uid(user), agent_email_token.make_token(user)]
+        )
     )
     email_send(
         to=user.email,
@@ -379,7 +381,7 @@ def authorisation_withdraw(*, by: User, authorisation_id: int) -> AgentAuthorisa
 
 
 def authorisation_state(authorisation: AgentAuthorisation, now: datetime | None = None) -> str:
-    """"in force", "not begun", "withdrawn" or "ended", for the firm's page."""
+    """ "in force", "not begun", "withdrawn" or "ended", for the firm's page."""
     now = now or timezone.now()
     if authorisation.withdrawn_at is not None:
         return "withdrawn"

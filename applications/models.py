@@ -214,7 +214,7 @@ class Application(TimeStampedModel):
 
     @property
     def filed_by_text(self) -> str:
-        """"Filed by <agent> for <firm>" when an agent filed it; "" when the firm did."""
+        """ "Filed by <agent> for <firm>" when an agent filed it; "" when the firm did."""
         if self.filed_by_agent_id is None:
             return ""
         return f"Filed by {self.filed_by_agent.name} for {self.firm.firm_name}"

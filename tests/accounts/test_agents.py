@@ -85,7 +85,9 @@ def test_an_agent_registers_with_the_email_link_and_the_sms_code_and_signs_in_by
     assert sms_outbox[-1].to == "+919700000001"
 
     assert client.get(agent_link())["Location"] == reverse("accounts:agent-register-otp")
-    response = client.post(reverse("accounts:agent-register-otp"), {"code": code_from_sms(sms_outbox)})
+    response = client.post(
+        reverse("accounts:agent-register-otp"), {"code": code_from_sms(sms_outbox)}
+    )
     assert response["Location"] == reverse("accounts:agent-register-account")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(ACCOUNT_PAGE, account_data())
@@ -95,8 +97,10 @@ def test_an_agent_registers_with_the_email_link_and_the_sms_code_and_signs_in_by
     agent.refresh_from_db()
     staff = AgentStaff.objects.get(agent=agent)
     assert agent.status == Agent.Status.ACTIVE
-    assert staff.is_administrator and staff.registration_completed_at
-    assert staff.user.username == "kiran.rao" and staff.user.role == User.Role.AGENT
+    assert staff.is_administrator
+    assert staff.registration_completed_at
+    assert staff.user.username == "kiran.rao"
+    assert staff.user.role == User.Role.AGENT
     assert "kiran.rao" in mail_outbox[-1].body
 
     # Signs in with the chosen username; no firm authorises the agent yet.
@@ -112,7 +116,8 @@ def test_the_answer_is_the_same_for_a_licence_already_registered_and_nothing_is_
 ):
     AgentFactory(licence_number="CB/MUM/1234")
     submit(client, django_capture_on_commit_callbacks, email="stranger@example.com")
-    assert mail_outbox == [] and sms_outbox == []
+    assert mail_outbox == []
+    assert sms_outbox == []
     assert not User.objects.filter(email="stranger@example.com").exists()
 
 
@@ -136,14 +141,17 @@ def test_a_new_attempt_voids_the_earlier_link_code_and_proofs(
     assert mail_outbox[-1].to == ["desk@kiran.example.com"]
 
     owner.get(agent_link())
-    assert owner.post(reverse("accounts:agent-register-otp"), {"code": first_code}).status_code == 200
+    assert (
+        owner.post(reverse("accounts:agent-register-otp"), {"code": first_code}).status_code == 200
+    )
     owner.post(reverse("accounts:agent-register-otp"), {"code": code_from_sms(sms_outbox)})
     with django_capture_on_commit_callbacks(execute=True):
         assert owner.post(ACCOUNT_PAGE, account_data())["Location"] == reverse(
             "accounts:agent-register-done"
         )
     agent = Agent.objects.get(licence_number="CB/MUM/1234")
-    assert agent.email == "desk@kiran.example.com" and agent.status == "active"
+    assert agent.email == "desk@kiran.example.com"
+    assert agent.status == "active"
     assert not User.objects.filter(username="stranger").exists()
 
 
@@ -309,7 +317,8 @@ def test_the_agents_page_grants_after_a_check_your_answers_step_and_withdraws_af
     assert response["Location"] == reverse("accounts:firm-agents-check")
     assert not AgentAuthorisation.objects.exists()  # nothing until confirmed
     check = client.get(reverse("accounts:firm-agents-check")).content.decode()
-    assert "Kiran Logistics" in check and "Check your answers" in check
+    assert "Kiran Logistics" in check
+    assert "Check your answers" in check
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("accounts:firm-agents-check"), follow=True)
     page = response.content.decode()
@@ -370,7 +379,8 @@ def test_the_switcher_offers_only_the_firms_that_authorise_the_agent_now(alice, 
     client = Client()
     client.force_login(kiran)
     page = client.get(reverse("accounts:acting-for")).content.decode()
-    assert "Alice Exports" in page and "Bob Traders" not in page
+    assert "Alice Exports" in page
+    assert "Bob Traders" not in page
     response = client.post(reverse("accounts:acting-for"), {"firm": bob_firm.pk})
     assert response.status_code == 200
     assert firms.ACTING_FIRM_SESSION_KEY not in client.session

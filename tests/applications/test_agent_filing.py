@@ -107,7 +107,8 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
         kiran,
         "Kiran Logistics",
     )
-    assert for_bob.firm == bob_firm and for_bob.filed_by_agent == for_alice.filed_by_agent
+    assert for_bob.firm == bob_firm
+    assert for_bob.filed_by_agent == for_alice.filed_by_agent
     created = ApplicationEvent.objects.get(application=for_alice, to_status=Status.DRAFT)
     assert created.note == f"Application started. {FILED_FOR_ALICE}."
 
@@ -120,8 +121,10 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
     alice_client, bob_client = signed_in(alice), signed_in(bob)
     alice_list = alice_client.get(reverse("applications:list")).content.decode()
     bob_list = bob_client.get(reverse("applications:list")).content.decode()
-    assert for_alice.reference in alice_list and for_bob.reference not in alice_list
-    assert for_bob.reference in bob_list and for_alice.reference not in bob_list
+    assert for_alice.reference in alice_list
+    assert for_bob.reference not in alice_list
+    assert for_bob.reference in bob_list
+    assert for_alice.reference not in bob_list
     assert alice_client.get(detail(for_bob)).status_code == 404
     assert bob_client.get(detail(for_alice)).status_code == 404
     page = alice_client.get(detail(for_alice)).content.decode()
@@ -130,8 +133,10 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
 
     # The agent's list, every firm at once, with the IEC of each.
     every = agent_client.get(reverse("applications:list") + "?all=1").content.decode()
-    assert for_alice.reference in every and for_bob.reference in every
-    assert alice_firm.iec in every and bob_firm.iec in every
+    assert for_alice.reference in every
+    assert for_bob.reference in every
+    assert alice_firm.iec in every
+    assert bob_firm.iec in every
 
     # The acknowledgement (page and PDF) and the officer's review page name the agent.
     ack = reverse("applications:acknowledgement", args=[for_alice.reference])
@@ -171,11 +176,15 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
     def download(client: Client, certificate) -> int:
         return client.get(reverse("certificates:download", args=[certificate.number])).status_code
 
-    assert download(agent_client, alice_cert) == 200 and download(agent_client, bob_cert) == 200
-    assert download(alice_client, alice_cert) == 200 and download(alice_client, bob_cert) == 404
-    assert download(bob_client, bob_cert) == 200 and download(bob_client, alice_cert) == 404
+    assert download(agent_client, alice_cert) == 200
+    assert download(agent_client, bob_cert) == 200
+    assert download(alice_client, alice_cert) == 200
+    assert download(alice_client, bob_cert) == 404
+    assert download(bob_client, bob_cert) == 200
+    assert download(bob_client, alice_cert) == 404
     certificate_page = alice_client.get(detail(alice_cert.application)).content.decode()
-    assert alice_cert.number in certificate_page and FILED_FOR_ALICE in certificate_page
+    assert alice_cert.number in certificate_page
+    assert FILED_FOR_ALICE in certificate_page
 
     # Alice's firm withdraws the authorisation: at once, Kiran sees nothing of Alice's firm.
     authorisation = for_alice.filed_by_agent.authorisations.get(firm=alice_firm)
@@ -186,14 +195,16 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
     assert download(agent_client, alice_cert) == 404
     assert agent_client.get(detail(alice_cert.application)).status_code == 404
     assert (
-        agent_client.get(
-            reverse("certificates:credential", args=[alice_cert.number])
-        ).status_code
+        agent_client.get(reverse("certificates:credential", args=[alice_cert.number])).status_code
         == 404
     )
-    assert agent_client.post(reverse("applications:copy", args=[for_alice.reference])).status_code == 404
+    assert (
+        agent_client.post(reverse("applications:copy", args=[for_alice.reference])).status_code
+        == 404
+    )
     remaining = agent_client.get(reverse("applications:list")).content.decode()
-    assert for_alice.reference not in remaining and for_bob.reference in remaining
+    assert for_alice.reference not in remaining
+    assert for_bob.reference in remaining
     assert download(agent_client, bob_cert) == 200
     # The switcher no longer offers Alice's IEC, and will not take it.
     choose(agent_client, bob_firm)
@@ -216,6 +227,10 @@ def test_an_agent_cannot_start_an_application_for_a_firm_that_does_not_authorise
     session.save()
     client.post(
         reverse("applications:new"),
-        {"certificate_type": "non_preferential", "destination_country": "AE", "office": eic_mumbai.pk},
+        {
+            "certificate_type": "non_preferential",
+            "destination_country": "AE",
+            "office": eic_mumbai.pk,
+        },
     )
     assert Application.objects.get().firm == alice.exporter_profile.iec_record

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from accounts import firms
 from accounts.models import AgentAuthorisation
-
 from tests.accounts.agent_factories import kiran_logistics, kurt_forwarding
 
 from .conftest import persona_client

@@ -14,6 +14,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts import agents, firms
 from applications.models import Application, ApplicationEvent, Status
+from applications.notifications import notify
 from tests import factories
 from tests.accounts.agent_factories import AgentAuthorisationFactory, kiran_logistics
 from tests.clients import otp_device
@@ -234,3 +235,40 @@ def test_an_agent_cannot_start_an_application_for_a_firm_that_does_not_authorise
         },
     )
     assert Application.objects.get().firm == alice.exporter_profile.iec_record
+
+
+@pytest.mark.parametrize("event", ["submitted", "approved", "rejected", "issued"])
+def test_the_firms_administrators_hear_of_what_its_agent_filed_and_the_page_says_so(
+    event, alice, eic_mumbai, mail_outbox, django_capture_on_commit_callbacks
+):
+    staff = kiran_logistics(alice.exporter_profile.iec_record, alice)
+    application = factories.ApplicationFactory(
+        exporter=staff.user,
+        firm=alice.exporter_profile.iec_record,
+        filed_by_agent=staff.agent,
+        office=eic_mumbai,
+    )
+    extra = (
+        {"certificate": CertificateFactory.build(application=application)}
+        if event == "issued"
+        else {}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = notify(event, application, **extra)
+    assert {m.to[0] for m in mail_outbox} == {staff.user.email, alice.email}
+    to_alice = next(m for m in mail_outbox if m.to == [alice.email])
+    assert to_alice.body.startswith("Dear Alice Exports,")
+    assert f"{FILED_FOR_ALICE}." in to_alice.body
+    assert ", administrator of Alice Exports, has been told by email." in (
+        sent.message_for(staff.user)
+    )
+
+
+def test_an_application_the_firm_filed_itself_tells_nobody_else(
+    alice, eic_mumbai, mail_outbox, django_capture_on_commit_callbacks
+):
+    application = factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = notify("submitted", application)
+    assert [m.to for m in mail_outbox] == [[alice.email]]
+    assert "administrator" not in sent.message_for(alice)

@@ -24,6 +24,7 @@ from tests.accounts.agent_factories import (
     AgentStaffFactory,
     kiran_logistics,
 )
+from tests.clients import verified_client
 
 from .conftest import STRONG_PASSWORD, code_from_sms, login_data, path_of
 
@@ -406,3 +407,35 @@ def test_an_agent_for_two_firms_chooses_the_iec_before_starting_an_application(a
         {"firm": alice_firm(alice).pk, "next": reverse("applications:new")},
     )
     assert client.get(reverse("applications:new")).status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# Platform staff suspend an agent in the admin; an agency administrator cannot
+# ---------------------------------------------------------------------------------------------
+
+
+def test_platform_staff_suspend_an_agent_and_its_staff_act_for_no_firm_at_once(alice, ada):
+    staff = kiran_logistics(alice_firm(alice), alice)
+    root = factories.UserFactory(username="root", role="operator", is_staff=True, is_superuser=True)
+    agent = staff.agent
+    change = reverse("admin:accounts_agent_change", args=[agent.pk])
+    assert verified_client(ada).get(change).status_code == 403
+    response = verified_client(root).post(
+        change,
+        {
+            "name": agent.name,
+            "kind": agent.kind,
+            "licence_number": agent.licence_number,
+            "pan": agent.pan,
+            "email": agent.email,
+            "mobile": agent.mobile,
+            "status": "suspended",
+        },
+    )
+    assert response.status_code == 302
+    assert firms.firm_ids_for(fresh(staff.user)) == frozenset()
+    assert not firms.files_for_firms(fresh(staff.user))
+    authorisation = reverse(
+        "admin:accounts_agentauthorisation_change", args=[agent.authorisations.get().pk]
+    )
+    assert verified_client(root).post(authorisation, {}).status_code == 403  # read only

@@ -280,7 +280,7 @@ def firm_agents_check(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             f"{authorisation.agent.name} may file for your IEC from {start:%d %b %Y} to "
-            f"{end:%d %b %Y}. We have told the agent and your firm by email and SMS.",
+            f"{end:%d %b %Y}. {authorisation.told}",  # type: ignore[attr-defined]  # set by the service
         )
         return redirect("accounts:firm-agents")
     if agent is None:
@@ -303,14 +303,16 @@ def firm_agent_withdraw(request: HttpRequest, authorisation_id: int) -> HttpResp
         raise Http404
     if request.method == "POST":
         try:
-            agents.authorisation_withdraw(by=_user(request), authorisation_id=authorisation.pk)
+            withdrawn = agents.authorisation_withdraw(
+                by=_user(request), authorisation_id=authorisation.pk
+            )
         except AccountError as exc:
             messages.error(request, str(exc))
             return redirect("accounts:firm-agents")
         messages.success(
             request,
             f"{authorisation.agent.name} can no longer file for your IEC or see its "
-            "applications. We have told the agent and your firm by email and SMS.",
+            f"applications. {withdrawn.told}",  # type: ignore[attr-defined]  # set by the service
         )
         return redirect("accounts:firm-agents")
     return render(

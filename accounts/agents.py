@@ -295,8 +295,9 @@ def _firm_addresses(firm: IECRecord) -> list[str]:
     return emails
 
 
-def _tell(authorisation: AgentAuthorisation, template: str) -> None:
-    """Email and SMS to the agent and to the firm about `authorisation`."""
+def _tell(authorisation: AgentAuthorisation, template: str) -> str:
+    """Email and SMS to the agent and to the firm about `authorisation`; returns the sentence
+    that says what was queued (the page shows it)."""
     agent, firm = authorisation.agent, authorisation.firm
     context = {
         "authorisation": authorisation,
@@ -308,12 +309,28 @@ def _tell(authorisation: AgentAuthorisation, template: str) -> None:
         if authorisation.withdrawn_at
         else None,
     }
-    email_send(to=agent.email, template=f"{template}_agent", context=context)
-    sms_send(to=agent.mobile, template=f"{template}_agent", context=context)
-    for address in _firm_addresses(firm):
+    told: list[str] = []
+    channels: list[str] = []
+    if agent.email:
+        email_send(to=agent.email, template=f"{template}_agent", context=context)
+        channels.append("email")
+    if agent.mobile:
+        sms_send(to=agent.mobile, template=f"{template}_agent", context=context)
+        channels.append("SMS")
+    if channels:
+        told.append(f"{agent.name} by {' and '.join(channels)}")
+    channels = []
+    addresses = _firm_addresses(firm)
+    for address in addresses:
         email_send(to=address, template=f"{template}_firm", context=context)
+    if addresses:
+        channels.append("email")
     if firm.mobile:
         sms_send(to=firm.mobile, template=f"{template}_firm", context=context)
+        channels.append("SMS")
+    if channels:
+        told.append(f"your firm by {' and '.join(channels)}")
+    return f"We have told {', and '.join(told)}." if told else "No email or SMS was sent."
 
 
 @transaction.atomic
@@ -348,7 +365,7 @@ def authorisation_grant(
     authorisation = AgentAuthorisation.objects.create(
         firm=firm, agent=agent, valid_from=valid_from, valid_until=valid_until, granted_by=by
     )
-    _tell(authorisation, "agent_authorised")
+    authorisation.told = _tell(authorisation, "agent_authorised")  # type: ignore[attr-defined]  # for the page only
     logger.info("agent %s authorised for %s", agent.licence_number, firm.iec)
     return authorisation
 
@@ -371,7 +388,7 @@ def authorisation_withdraw(*, by: User, authorisation_id: int) -> AgentAuthorisa
         raise AccountError("This authorisation has already ended.")
     authorisation.withdrawn_at, authorisation.withdrawn_by = now, by
     authorisation.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
-    _tell(authorisation, "agent_withdrawn")
+    authorisation.told = _tell(authorisation, "agent_withdrawn")  # type: ignore[attr-defined]  # for the page only
     logger.info(
         "agent %s authorisation for %s withdrawn",
         authorisation.agent.licence_number,

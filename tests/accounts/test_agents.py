@@ -324,6 +324,8 @@ def test_the_agents_page_grants_after_a_check_your_answers_step_and_withdraws_af
         response = client.post(reverse("accounts:firm-agents-check"), follow=True)
     page = response.content.decode()
     assert "Kiran Logistics may file for your IEC" in page
+    told = "We have told Kiran Logistics by email and SMS, and your firm by email and SMS."
+    assert told in page
     authorisation = AgentAuthorisation.objects.get()
     assert f"/firm/agents/{authorisation.pk}/withdraw/" in page
 
@@ -333,6 +335,7 @@ def test_the_agents_page_grants_after_a_check_your_answers_step_and_withdraws_af
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post(withdraw_url, follow=True).content.decode()
     assert "can no longer file for your IEC" in page
+    assert told in page
     assert "Past authorisations" in page
     assert AgentAuthorisation.objects.get().withdrawn_at is not None
 

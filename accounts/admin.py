@@ -34,7 +34,15 @@ from .admin_scope import (
     is_platform_staff,
     may_manage_exporter_accounts,
 )
-from .models import ExporterProfile, IECRecord, LoginActivity, OfficerProfile, User
+from .models import (
+    Agent,
+    AgentAuthorisation,
+    ExporterProfile,
+    IECRecord,
+    LoginActivity,
+    OfficerProfile,
+    User,
+)
 from .services import AccountError, officer_authenticator_replace
 
 OFFICER_ROLES = (User.Role.OFFICER, User.Role.AGENCY_ADMIN)
@@ -169,6 +177,32 @@ class ExporterProfileAdmin(ExporterAccountsAdmin):
     search_fields = ("user__username", "iec_record__firm_name")
     raw_id_fields = ("user", "iec_record")
     readonly_fields = ("email_verified_at", "mobile_verified_at", "registration_completed_at")
+
+
+@admin.register(Agent)
+class AgentAdmin(ExporterAccountsAdmin):
+    """Platform staff suspend an agent here (its staff then act for no firm at once)."""
+
+    list_display = ("name", "kind", "licence_number", "pan", "status", "email", "mobile")
+    list_filter = ("status", "kind")
+    search_fields = ("name", "licence_number", "pan", "email")
+
+
+@admin.register(AgentAuthorisation)
+class AgentAuthorisationAdmin(ExporterAccountsAdmin):
+    """Read only: firms grant and withdraw authorisations on their Agents page."""
+
+    list_display = ("agent", "firm", "valid_from", "valid_until", "withdrawn_at")
+    search_fields = ("agent__name", "agent__licence_number", "firm__iec", "firm__firm_name")
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,13 +343,13 @@ class LogEntryAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("object_repr", "user__username")
     date_hierarchy = "action_time"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

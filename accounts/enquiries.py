@@ -15,7 +15,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
-from . import services
+from . import agents, services
 
 TRANSIENT = (OSError, TimeoutError)
 
@@ -38,6 +38,22 @@ def registration_request_task(iec: str, email: str, mobile: str) -> None:
 )
 def password_reset_request_task(iec: str) -> None:
     services.password_reset_send(iec=iec)
+
+
+@shared_task(
+    name="accounts.agent_registration_request",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=3,
+)
+def agent_registration_request_task(details: dict[str, str]) -> None:
+    agents.agent_register_request(details=agents.AgentDetails(**details))
+
+
+def agent_registration_request(*, details: agents.AgentDetails) -> None:
+    """Queue an agent's registration; the licence number is looked up by the task only."""
+    payload = dict(vars(details))
+    transaction.on_commit(lambda: agent_registration_request_task.delay(payload))
 
 
 def registration_request(*, iec: str, email: str, mobile: str) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import officer_auth, views
+from . import agent_views, officer_auth, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -37,4 +37,38 @@ urlpatterns = [
     path("officer/login/", officer_auth.officer_login, name="officer-login"),
     path("officer/verify/", officer_auth.officer_verify, name="officer-otp"),
     path("officer/set-up-authenticator/", officer_auth.officer_enrol, name="officer-enrol"),
+]
+
+urlpatterns += [
+    path("agents/register/", agent_views.agent_register, name="agent-register"),
+    path(
+        "agents/register/check-your-email/",
+        agent_views.agent_register_sent,
+        name="agent-register-sent",
+    ),
+    path(
+        "agents/register/verify/<str:uidb64>/<str:token>/",
+        agent_views.agent_register_verify_email,
+        name="agent-verify-email",
+    ),
+    path("agents/register/mobile/", agent_views.agent_register_mobile, name="agent-register-otp"),
+    path(
+        "agents/register/mobile/resend/",
+        agent_views.agent_register_resend,
+        name="agent-register-otp-resend",
+    ),
+    path(
+        "agents/register/account/",
+        agent_views.agent_register_account,
+        name="agent-register-account",
+    ),
+    path("agents/register/done/", agent_views.agent_register_done, name="agent-register-done"),
+    path("acting-for/", agent_views.acting_for, name="acting-for"),
+    path("firm/agents/", agent_views.firm_agents, name="firm-agents"),
+    path("firm/agents/check/", agent_views.firm_agents_check, name="firm-agents-check"),
+    path(
+        "firm/agents/<int:authorisation_id>/withdraw/",
+        agent_views.firm_agent_withdraw,
+        name="firm-agent-withdraw",
+    ),
 ]

@@ -286,6 +286,16 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     activity = LoginActivity.objects.filter(user=user)[:10]
+    if user.is_agent:  # an agent's staff: the agency, and the IECs it files for now
+        return render(
+            request,
+            "accounts/agent_profile.html",
+            {
+                "staff": user.agent_staff,  # type: ignore[union-attr]  # exporter_required: registered
+                "firms": firms.firms_for(user),
+                "activity": activity,
+            },
+        )
     return render(
         request,
         "accounts/profile.html",

@@ -51,6 +51,11 @@ def acknowledgement_pdf(application: Application) -> bytes:
         ("Reference", application.reference),
         ("Submitted on", f"{submitted:%d %B %Y, %H:%M}"),
         ("Exporter", f"{firm.firm_name} (IEC {firm.iec})"),
+        *(
+            [("Filed by", f"{application.filed_by_agent.name} for {firm.firm_name}")]
+            if application.filed_by_agent_id and application.filed_by_agent
+            else []
+        ),
         (
             "Certificate",
             application.get_certificate_type_display()

@@ -213,6 +213,13 @@ class Application(TimeStampedModel):
         return self.reference
 
     @property
+    def filed_by_text(self) -> str:
+        """ "Filed by <agent> for <firm>" when an agent filed it; "" when the firm did."""
+        if self.filed_by_agent_id is None:
+            return ""
+        return f"Filed by {self.filed_by_agent.name} for {self.firm.firm_name}"
+
+    @property
     def is_preferential(self) -> bool:
         return self.certificate_type == CertificateType.PREFERENTIAL
 

@@ -13,6 +13,8 @@ Recipients:
 - OFFICER: the officer holding the application, or, when nobody holds it, the agency's queue
   (the active officers of the application's office); email only.
 - HOLDER: the officer holding the application, if any; email only.
+- FIRM: for an application an agent filed (the exporter is then the agent's staff), the
+  firm's administrators, so the IEC holder hears of what is filed in its name; email only.
 
 Templates are templates/emails/<name>_subject.txt, <name>.txt, <name>.html and
 templates/sms/<name>.txt.
@@ -28,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import FirmRole, User
 from accounts.notifications import email_send, sms_send
 
 from .models import Application, PaymentNotice
@@ -38,6 +40,7 @@ class To(Enum):
     EXPORTER = "exporter"
     OFFICER = "officer"  # the holder, or the office's queue when nobody holds it
     HOLDER = "holder"  # the holder only
+    FIRM = "firm"  # the firm's administrators, when an agent filed the application
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,10 @@ class Rule:
 # event -> recipients -> email template -> SMS template. "released" (an officer gives an
 # application back to the queue) tells nobody: the exporter sees no change of substance.
 NOTIFICATIONS: dict[str, tuple[Rule, ...]] = {
-    "submitted": (Rule(To.EXPORTER, "application_submitted", "application_submitted"),),
+    "submitted": (
+        Rule(To.EXPORTER, "application_submitted", "application_submitted"),
+        Rule(To.FIRM, "application_submitted"),
+    ),
     "under_review": (Rule(To.EXPORTER, "application_under_review", "application_under_review"),),
     "clarification_requested": (
         Rule(To.EXPORTER, "application_clarification", "application_clarification"),
@@ -63,9 +69,18 @@ NOTIFICATIONS: dict[str, tuple[Rule, ...]] = {
         Rule(To.EXPORTER, "application_withdrawn", "application_withdrawn"),
         Rule(To.HOLDER, "officer_application_withdrawn"),
     ),
-    "rejected": (Rule(To.EXPORTER, "application_rejected", "application_rejected"),),
-    "approved": (Rule(To.EXPORTER, "application_approved", "application_approved"),),
-    "issued": (Rule(To.EXPORTER, "certificate_issued", "certificate_issued"),),
+    "rejected": (
+        Rule(To.EXPORTER, "application_rejected", "application_rejected"),
+        Rule(To.FIRM, "application_rejected"),
+    ),
+    "approved": (
+        Rule(To.EXPORTER, "application_approved", "application_approved"),
+        Rule(To.FIRM, "application_approved"),
+    ),
+    "issued": (
+        Rule(To.EXPORTER, "certificate_issued", "certificate_issued"),
+        Rule(To.FIRM, "certificate_issued"),
+    ),
     "paid": (Rule(To.EXPORTER, "payment_received", "payment_received"),),
     "revoked": (Rule(To.EXPORTER, "certificate_revoked", "certificate_revoked"),),
     "superseded": (Rule(To.EXPORTER, "certificate_superseded", "certificate_superseded"),),
@@ -132,7 +147,8 @@ class Sent:
 
 
 def _told(who: str) -> str:
-    return "have been told" if who.startswith("the officers") else "has been told"
+    plural = who.startswith(("the officers", "the administrators"))
+    return "have been told" if plural else "has been told"
 
 
 def _and(words: list[str]) -> str:
@@ -178,8 +194,29 @@ def _context(application: Application, extra: dict[str, Any]) -> dict[str, Any]:
         + reverse("applications:detail", args=[application.reference]),
         "review_url": settings.SITE_URL + reverse("officer:review", args=[application.reference]),
         "note": "",
+        "filed_by": application.filed_by_text,
         **extra,
     }
+
+
+def _firm_administrators(application: Application) -> tuple[str, list[User]]:
+    """The firm's current administrators, for an application its agent filed."""
+    if application.filed_by_agent_id is None:
+        return "", []
+    people = list(
+        User.objects.filter(
+            is_active=True,
+            firm_membership__firm_id=application.firm_id,
+            firm_membership__role=FirmRole.ADMINISTRATOR,
+            firm_membership__removed_at__isnull=True,
+        )
+        .exclude(pk=application.exporter_id)
+        .order_by("pk")
+    )
+    firm = application.firm.firm_name
+    if len(people) == 1:
+        return f"{_name(people[0])}, administrator of {firm}", people
+    return f"the administrators of {firm}", people
 
 
 def notify(event: str, application: Application, **extra: Any) -> Sent:
@@ -188,11 +225,15 @@ def notify(event: str, application: Application, **extra: Any) -> Sent:
     context = _context(application, extra)
     deliveries: list[Delivery] = []
     for rule in NOTIFICATIONS[event]:
+        rule_context = context
         if rule.to is To.EXPORTER:
             who, people = "the exporter", [application.exporter]
+        elif rule.to is To.FIRM:
+            who, people = _firm_administrators(application)
+            rule_context = {**context, "firm_name": application.firm.firm_name}
         else:
             who, people = _officers(application, rule.to)
-        deliveries += _send(rule, who, people, context)
+        deliveries += _send(rule, who, people, rule_context)
     return Sent(event=event, deliveries=tuple(deliveries))
 
 

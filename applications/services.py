@@ -124,6 +124,8 @@ def application_create(
         office=office,
     )
     note = f"Copied from {copied_from.reference}." if copied_from else "Application started."
+    if application.filed_by_text:
+        note = f"{note} {application.filed_by_text}."
     application_event_record(
         application_id=application.pk, actor=exporter, to_status=Status.DRAFT, note=note
     )

@@ -82,8 +82,13 @@ def application_list(request: HttpRequest) -> HttpResponse:
     status = query = ""
     if form.is_valid():
         status, query = form.cleaned_data["status"], form.cleaned_data["q"]
+    # An agent's staff sees the IEC they act for, or with ?all=1 (or before choosing one)
+    # every firm that authorises the agent now.
+    firm_id = firms.acting_firm_id(request)
+    if firms.agent_id_of(request.user) is not None and request.GET.get("all") == "1":
+        firm_id = None
     qs = selectors.applications_for_exporter(
-        user=request.user, firm_id=firms.acting_firm_id(request), status=status, query=query
+        user=request.user, firm_id=firm_id, status=status, query=query
     )
     page = keyset_page(
         qs,
@@ -91,11 +96,21 @@ def application_list(request: HttpRequest) -> HttpResponse:
         cursor=request.GET.get("cursor", ""),
         size=PAGE_SIZE,
     )
-    keep = urlencode({"status": status, "q": query})
+    keep = {"status": status, "q": query}
+    if firm_id is None and request.GET.get("all") == "1":
+        keep["all"] = "1"
     return render(
         request,
         "applications/list.html",
-        {"form": form, "page_obj": page, "keep": keep, "filtered": bool(status or query)},
+        {
+            "form": form,
+            "page_obj": page,
+            "keep": urlencode(keep),
+            "filtered": bool(status or query),
+            "scope_firm": firms.firms_for(request.user).filter(pk=firm_id).first()
+            if firm_id is not None and firms.agent_id_of(request.user) is not None
+            else None,
+        },
     )
 
 
@@ -103,7 +118,10 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def application_new(request: HttpRequest) -> HttpResponse:
     """Certificate type, agreement, destination and office. Choosing a type or an agreement
     narrows the other lists: htmx refreshes the form, and without JavaScript the "Update the
-    lists" button does the same with a GET."""
+    lists" button does the same with a GET. An agent's staff chooses the IEC first."""
+    if firms.agent_id_of(request.user) is not None and firms.acting_firm_id(request) is None:
+        messages.info(request, "Choose the IEC you are filing for before you start an application.")
+        return redirect(f"{reverse('accounts:acting-for')}?{urlencode({'next': request.path})}")
     if request.method == "POST":
         form = forms.ApplicationStartForm(request.POST)
         if form.is_valid():

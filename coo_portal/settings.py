@@ -198,6 +198,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csrf",
                 "coo_portal.context_processors.site",
+                "accounts.context_processors.acting",
             ],
         },
     },

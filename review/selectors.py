@@ -223,6 +223,7 @@ def application_get_for_officer(*, reference: str, profile: OfficerProfile) -> A
             "office",
             "assigned_officer",
             "firm",
+            "filed_by_agent",
         )
         .prefetch_related(
             "items",

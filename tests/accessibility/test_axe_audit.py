@@ -19,6 +19,7 @@ from applications.models import DocumentKind, Payment, Status
 from applications.workflow import application_approve
 from certificates import keys
 from certificates.models import Certificate
+from tests.accounts.agent_factories import kiran_logistics
 from tests.certificates.factories import application_under_review
 from tests.clients import otp_device, verified_client
 from tests.factories import DEFAULT_PASSWORD
@@ -163,6 +164,8 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
             "/",
             "/accounts/register/",
             "empty /accounts/register/",
+            "/accounts/agents/register/",
+            "empty /accounts/agents/register/",
             "/accounts/login/",
             "empty /accounts/login/",
             "/accounts/password-reset/",
@@ -216,8 +219,18 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
             f"/applications/{done}/",
             f"/applications/{issued.application.reference}/",
             "/accounts/profile/",
+            "/accounts/firm/agents/",
+            "empty /accounts/firm/agents/",
         ],
         exporter,
+    )
+    # Kiran, an agent's staff filing for Alice's firm: the "Filing for" bar on every page.
+    kiran = Client()
+    kiran.force_login(kiran_logistics(alice.exporter_profile.iec_record, alice).user)
+    audit.persona(
+        "agent",
+        ["/accounts/acting-for/", "/applications/", f"/applications/{done}/", "/accounts/profile/"],
+        kiran,
     )
     audit.persona(
         "officer",

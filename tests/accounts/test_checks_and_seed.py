@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from accounts import firms
 from accounts.checks import captcha_test_mode_check
-from accounts.models import IECRecord, User
+from accounts.models import AgentAuthorisation, IECRecord, User
 
 
 def test_captcha_test_mode_is_refused_when_debug_is_off(settings):
@@ -37,3 +38,8 @@ def test_seed_demo_is_idempotent_and_prints_the_demo_logins(capsys):
     )
     assert User.objects.get(username="0123456789").exporter_profile.registration_completed_at
     assert User.objects.get(username="admin.eic").is_staff
+    # The demo agent files for the demo exporter's firm (one authorisation, however often run).
+    assert "username kiran" in out
+    kiran = User.objects.get(username="kiran")
+    assert firms.firm_ids_for(kiran) == {IECRecord.objects.get(iec="0123456789").pk}
+    assert AgentAuthorisation.objects.count() == 1

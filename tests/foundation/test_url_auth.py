@@ -34,6 +34,14 @@ PUBLIC = {
     "accounts:password-reset-otp-resend",
     "accounts:password-reset-complete",
     "accounts:officer-login",
+    # accounts: an agent's registration (issue 13)
+    "accounts:agent-register",
+    "accounts:agent-register-sent",
+    "accounts:agent-verify-email",
+    "accounts:agent-register-otp",
+    "accounts:agent-register-otp-resend",
+    "accounts:agent-register-account",
+    "accounts:agent-register-done",
     # the payment gateway's server-to-server notification (authenticated by its HMAC)
     "applications:payment-notify",
     "applications:wallet-top-up-notify",

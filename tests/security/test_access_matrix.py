@@ -59,12 +59,26 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:password-reset-complete": EVERYONE_OK,
     "accounts:password-reset-confirm": cells("400 400 400 400 400 400"),
     "accounts:officer-login": EVERYONE_OK,
+    # -- accounts: an agent's registration (public; without a link opened, back to the start)
+    "accounts:agent-register": EVERYONE_OK,
+    "accounts:agent-register-sent": EVERYONE_OK,
+    "accounts:agent-verify-email": cells("400 400 400 400 400 400"),
+    "accounts:agent-register-otp": EVERYONE_OK,
+    "accounts:agent-register-otp-resend": cells("405 405 405 405 405 405"),
+    "accounts:agent-register-account": EVERYONE_OK,
+    "accounts:agent-register-done": EVERYONE_OK,
     # The TOTP step without a password step first goes back to the officer sign-in.
     "accounts:officer-otp": cells("login login login login login login"),
     "accounts:officer-enrol": cells("login login login login login login"),
     # -- accounts: signed in --------------------------------------------------------------------
     "accounts:logout": POST_ONLY_SIGNED_IN,
     "accounts:profile": ANY_EXPORTER,
+    # The agent's IEC switcher: agents' staff only (tests/security/test_access_matrix_agents).
+    "accounts:acting-for": cells("login 404 404 404 404 404"),
+    # A firm's administrator manages its own agents; the authorisation is Alice's firm's.
+    "accounts:firm-agents": ANY_EXPORTER,
+    "accounts:firm-agents-check": ANY_EXPORTER,  # nothing to check: back to the Agents page
+    "accounts:firm-agent-withdraw": ALICE_ONLY,
     # -- applications: the exporter's pages -----------------------------------------------------
     "applications:list": ANY_EXPORTER,
     "applications:new": ANY_EXPORTER,

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.accounts.agent_factories import AgentAuthorisationFactory, AgentFactory
 from tests.applications.wallet_helpers import world_top_up
 
 from .conftest import World
@@ -51,10 +52,20 @@ def url_kwargs(world: World) -> dict[str, str]:
         # The fee wallet: Alice's top-up and its receipt.
         "topup_order_id": world_top_up(world.alice).order_id,
         "tax_invoice_id": str(world_top_up(world.alice).tax_invoice.pk),
+        # The firm's Agents page: an authorisation of Kiran Logistics by Alice's firm.
+        "authorisation_id": str(world_authorisation(world).pk),
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",
     }
+
+
+def world_authorisation(world: World):
+    """Alice's firm's authorisation of Kiran Logistics (made once, then found again)."""
+    firm = world.alice.exporter_profile.iec_record
+    agent = AgentFactory(licence_number="CB/MUM/KIRAN", name="Kiran Logistics")
+    found = agent.authorisations.filter(firm=firm).order_by("pk").first()
+    return found or AgentAuthorisationFactory(firm=firm, agent=agent, granted_by=world.alice)
 
 
 def url_for(name: str, pattern: URLPattern, world: World) -> str:

@@ -2,12 +2,14 @@
 
 Accounts part: issuing agencies and offices (if seed_reference has not made them), a few IEC
 records (one suspended), a registered exporter, an officer at EIC Mumbai with a fixed
-development TOTP secret, and EIC's agency administrator. Prints how to sign in.
+development TOTP secret, EIC's agency administrator, and a customs broker (Kiran Logistics,
+username `kiran`) that the registered exporter authorises for a year. Prints how to sign in.
 """
 
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +20,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
+from accounts.firms import authorisations_in_force
 from accounts.models import (
+    Agent,
+    AgentAuthorisation,
+    AgentStaff,
     ExporterProfile,
     FirmMember,
     FirmRole,
@@ -98,6 +104,8 @@ IECS = [
 ]
 REGISTERED_IEC = "0123456789"
 READY_IEC = "AABCS1429B"
+DEMO_AGENT_LICENCE = "CB/MUM/2026/0042"
+DEMO_AGENT_USERNAME = "kiran"
 
 
 class Command(BaseCommand):
@@ -118,6 +126,7 @@ class Command(BaseCommand):
             self._officer(
                 "admin.eic", "Ada", "Menon", User.Role.AGENCY_ADMIN, offices["EIC", "MUM"]
             )
+            self._agent()
         self._print(device)
 
     def _agencies(self) -> dict[tuple[str, str], AgencyOffice]:
@@ -173,6 +182,55 @@ class Command(BaseCommand):
             user=user, defaults={"firm": record, "role": FirmRole.ADMINISTRATOR}
         )
 
+    def _agent(self) -> None:
+        """Kiran Logistics, registered, authorised by the demo exporter's firm for a year."""
+        agent, _ = Agent.objects.get_or_create(
+            licence_number=DEMO_AGENT_LICENCE,
+            defaults={
+                "name": "Kiran Logistics",
+                "kind": Agent.Kind.CUSTOMS_BROKER,
+                "pan": "AAKCK4242L",
+                "email": "desk@kiran-logistics.example",
+                "mobile": "+919700042042",
+                "status": Agent.Status.ACTIVE,
+            },
+        )
+        user, created = User.objects.get_or_create(
+            username=DEMO_AGENT_USERNAME,
+            defaults={
+                "role": User.Role.AGENT,
+                "first_name": "Kiran",
+                "last_name": "Rao",
+                "email": agent.email,
+                "mobile": agent.mobile,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        now = timezone.now()
+        AgentStaff.objects.get_or_create(
+            user=user,
+            defaults={
+                "agent": agent,
+                "is_administrator": True,
+                "email_verified_at": now,
+                "mobile_verified_at": now,
+                "registration_completed_at": now,
+            },
+        )
+        firm = IECRecord.objects.get(iec=REGISTERED_IEC)
+        if not AgentAuthorisation.objects.filter(
+            authorisations_in_force(now), firm=firm, agent=agent
+        ).exists():
+            AgentAuthorisation.objects.create(
+                firm=firm,
+                agent=agent,
+                valid_from=now,
+                valid_until=now + timedelta(days=365),
+                granted_by=User.objects.get(username=REGISTERED_IEC),
+            )
+
     def _officer(
         self, username: str, first: str, last: str, role: str, office: AgencyOffice
     ) -> tuple[User, TOTPDevice]:
@@ -223,6 +281,8 @@ class Command(BaseCommand):
             f"             TOTP secret {secret}  ({device.config_url})",
             f"  Agency admin: /admin/  username admin.eic, password {DEMO_PASSWORD}"
             " (same TOTP secret)",
+            f"  Agent:     /accounts/login/  username {DEMO_AGENT_USERNAME}, "
+            f"password {DEMO_PASSWORD} (Kiran Logistics, files for IEC {REGISTERED_IEC})",
             "  Suspended IEC (registration refused): AADCR5500M",
             "",
         ]

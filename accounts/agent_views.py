@@ -1,0 +1,353 @@
+"""Agents' pages: registration (public), the firm administrator's "Agents" page, and the
+switcher with which an agent's staff chooses the IEC they file for."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import agent_forms, agents, enquiries, firms
+from .decorators import exporter_required
+from .forms import OTPForm
+from .models import AgentAuthorisation, SMSDevice, User
+from .services import AccountError, OTPResult, masked_mobile, otp_message, otp_send
+from .tokens import TokenCheck, registration_attempt
+from .views import _link_invalid
+
+REGISTRATION_KEY = "accounts:agent_registration"
+GRANT_KEY = "accounts:agent_grant"
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration
+# ---------------------------------------------------------------------------------------------
+
+
+def _pending_user(pk: int) -> User | None:
+    return (
+        User.objects.filter(pk=pk, role=User.Role.AGENT)
+        .select_related("agent_staff__agent")
+        .first()
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def agent_register(request: HttpRequest) -> HttpResponse:
+    """Takes the details and answers "we sent a link" whatever the portal holds."""
+    form = agent_forms.AgentRegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        enquiries.agent_registration_request(
+            details=agents.AgentDetails(
+                name=d["name"],
+                kind=d["kind"],
+                licence_number=d["licence_number"],
+                pan=d["pan"],
+                email=d["email"],
+                mobile=d["mobile"],
+                person_name=d["person_name"],
+            )
+        )
+        return redirect("accounts:agent-register-sent")
+    return render(request, "accounts/agent_register.html", {"form": form})
+
+
+@login_not_required
+@require_GET
+def agent_register_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/agent_register_sent.html")
+
+
+@login_not_required
+@require_GET
+def agent_register_verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    try:
+        user = _pending_user(int(force_str(urlsafe_base64_decode(uidb64))))
+    except (TypeError, ValueError, OverflowError):
+        user = None
+    again = resolve_url("accounts:agent-register")
+    check = agents.agent_email_token.check(user, token)
+    if check is TokenCheck.EXPIRED:
+        return _link_invalid(
+            request,
+            "This link has expired",
+            "Verification links last 24 hours. Register again to get a new link and code.",
+            again,
+        )
+    if check is not TokenCheck.VALID or user is None:
+        return _link_invalid(
+            request,
+            "This link is not valid",
+            "It may have been used already, or a newer one sent. Use the whole link from the "
+            "most recent email, or register again.",
+            again,
+        )
+    agents.agent_register_verify_email(user=user)
+    request.session.cycle_key()
+    request.session[REGISTRATION_KEY] = {
+        "uid": user.pk,
+        "attempt": registration_attempt(user),
+        "mobile": False,
+    }
+    messages.success(request, "Your email ID is verified.")
+    return redirect("accounts:agent-register-otp")
+
+
+def _in_progress(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    """The account whose email link this browser opened, while that attempt is current."""
+    state = request.session.get(REGISTRATION_KEY)
+    if not isinstance(state, dict) or not state.get("uid"):
+        return None
+    user = _pending_user(state["uid"])
+    if (
+        user is None
+        or user.agent_staff.registration_completed_at
+        or not constant_time_compare(registration_attempt(user), state.get("attempt", ""))
+    ):
+        request.session.pop(REGISTRATION_KEY, None)
+        return None
+    return user, state
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def agent_register_mobile(request: HttpRequest) -> HttpResponse:
+    progress = _in_progress(request)
+    if progress is None or not progress[0].agent_staff.email_verified_at:
+        messages.error(request, "Open the link in the email we sent you first.")
+        return redirect("accounts:agent-register")
+    user, state = progress
+    if state["mobile"]:
+        return redirect("accounts:agent-register-account")
+    form = OTPForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = agents.agent_register_verify_mobile(user=user, code=form.cleaned_data["code"])
+        if result is OTPResult.OK:
+            request.session[REGISTRATION_KEY] = {**state, "mobile": True}
+            return redirect("accounts:agent-register-account")
+        form.add_error("code", otp_message(result))
+    return render(
+        request,
+        "accounts/register_mobile.html",
+        {
+            "form": form,
+            "mobile": masked_mobile(user.mobile),
+            "resend_url": resolve_url("accounts:agent-register-otp-resend"),
+        },
+    )
+
+
+@login_not_required
+@require_POST
+def agent_register_resend(request: HttpRequest) -> HttpResponse:
+    progress = _in_progress(request)
+    if progress is None:
+        return redirect("accounts:agent-register")
+    user = progress[0]
+    try:
+        otp_send(
+            user=user, purpose=SMSDevice.Purpose.AGENT_REGISTRATION, template=agents.OTP_TEMPLATE
+        )
+        messages.success(request, f"We have sent a new code to {masked_mobile(user.mobile)}.")
+    except AccountError as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts:agent-register-otp")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def agent_register_account(request: HttpRequest) -> HttpResponse:
+    """Only the browser that opened the email link and entered the SMS code gets here."""
+    progress = _in_progress(request)
+    if progress is None:
+        return redirect("accounts:agent-register")
+    user, state = progress
+    staff = user.agent_staff
+    if not (state["mobile"] and staff.email_verified_at and staff.mobile_verified_at):
+        return redirect("accounts:agent-register-otp")
+    form = agent_forms.AgentAccountForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agents.agent_register_complete(
+                user=user,
+                attempt=state["attempt"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except AccountError as exc:
+            request.session.pop(REGISTRATION_KEY, None)
+            messages.error(request, str(exc))
+            return redirect("accounts:agent-register")
+        del request.session[REGISTRATION_KEY]
+        request.session["accounts:registered_agent"] = form.cleaned_data["username"]
+        return redirect("accounts:agent-register-done")
+    return render(
+        request, "accounts/agent_register_account.html", {"form": form, "agent": staff.agent}
+    )
+
+
+@login_not_required
+@require_GET
+def agent_register_done(request: HttpRequest) -> HttpResponse:
+    username = request.session.get("accounts:registered_agent")
+    if not username:
+        return redirect("accounts:agent-register")
+    return render(request, "accounts/agent_register_done.html", {"username": username})
+
+
+# ---------------------------------------------------------------------------------------------
+# The firm's "Agents" page (its administrators only)
+# ---------------------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in person (every view here is behind exporter_required)."""
+    assert isinstance(request.user, User)  # noqa: S101 - exporter_required let them in
+    return request.user
+
+
+def _managed_firm(request: HttpRequest) -> int:
+    """The firm whose agents this administrator manages; anyone else gets a 404."""
+    firm_id = firms.acting_firm_id(request)
+    if firm_id is None or not firms.may(request.user, firm_id, firms.Capability.MANAGE):
+        raise Http404
+    return firm_id
+
+
+@exporter_required
+@require_http_methods(["GET", "POST"])
+def firm_agents(request: HttpRequest) -> HttpResponse:
+    """Current and past authorisations, and the form that grants one (checked next page)."""
+    firm_id = _managed_firm(request)
+    form = agent_forms.AuthorisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if agents.agent_for_licence(d["licence_number"]) is None:
+            form.add_error("licence_number", "No registered agent has this licence number.")
+        else:
+            request.session[GRANT_KEY] = {
+                "firm_id": firm_id,
+                "licence_number": d["licence_number"],
+                "start": d["start"].isoformat(),
+                "end": d["end"].isoformat(),
+            }
+            return redirect("accounts:firm-agents-check")
+    rows = [(a, agents.authorisation_state(a)) for a in agents.authorisations_of(firm_id)]
+    return render(
+        request,
+        "accounts/firm_agents.html",
+        {
+            "form": form,
+            "current": [(a, s) for a, s in rows if s in {"in force", "not begun"}],
+            "past": [(a, s) for a, s in rows if s not in {"in force", "not begun"}],
+        },
+    )
+
+
+@exporter_required
+@require_http_methods(["GET", "POST"])
+def firm_agents_check(request: HttpRequest) -> HttpResponse:
+    """Check your answers, then grant."""
+    firm_id = _managed_firm(request)
+    pending = request.session.get(GRANT_KEY)
+    if not isinstance(pending, dict) or pending.get("firm_id") != firm_id:
+        return redirect("accounts:firm-agents")
+    start, end = date.fromisoformat(pending["start"]), date.fromisoformat(pending["end"])
+    agent = agents.agent_for_licence(pending["licence_number"])
+    if request.method == "POST":
+        try:
+            authorisation = agents.authorisation_grant(
+                by=_user(request),
+                firm_id=firm_id,
+                licence_number=pending["licence_number"],
+                start=start,
+                end=end,
+            )
+        except AccountError as exc:
+            messages.error(request, str(exc))
+            return redirect("accounts:firm-agents")
+        request.session.pop(GRANT_KEY, None)
+        messages.success(
+            request,
+            f"{authorisation.agent.name} may file for your IEC from {start:%d %b %Y} to "
+            f"{end:%d %b %Y}. {authorisation.told}",  # type: ignore[attr-defined]  # set by the service
+        )
+        return redirect("accounts:firm-agents")
+    if agent is None:
+        return redirect("accounts:firm-agents")
+    return render(
+        request, "accounts/firm_agents_check.html", {"agent": agent, "start": start, "end": end}
+    )
+
+
+@exporter_required
+@require_http_methods(["GET", "POST"])
+def firm_agent_withdraw(request: HttpRequest, authorisation_id: int) -> HttpResponse:
+    firm_id = _managed_firm(request)
+    authorisation = (
+        AgentAuthorisation.objects.select_related("agent")
+        .filter(pk=authorisation_id, firm_id=firm_id)
+        .first()
+    )
+    if authorisation is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            withdrawn = agents.authorisation_withdraw(
+                by=_user(request), authorisation_id=authorisation.pk
+            )
+        except AccountError as exc:
+            messages.error(request, str(exc))
+            return redirect("accounts:firm-agents")
+        messages.success(
+            request,
+            f"{authorisation.agent.name} can no longer file for your IEC or see its "
+            f"applications. {withdrawn.told}",  # type: ignore[attr-defined]  # set by the service
+        )
+        return redirect("accounts:firm-agents")
+    return render(
+        request,
+        "accounts/firm_agent_withdraw.html",
+        {"authorisation": authorisation, "state": agents.authorisation_state(authorisation)},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The agent's IEC switcher
+# ---------------------------------------------------------------------------------------------
+
+
+@exporter_required
+@require_http_methods(["GET", "POST"])
+def acting_for(request: HttpRequest) -> HttpResponse:
+    """An agent's staff chooses the IEC they file for (only one that authorises them now)."""
+    if firms.agent_id_of(request.user) is None:
+        raise Http404
+    choices = list(firms.firms_for(request.user))
+    form = agent_forms.ActingFirmForm(request.POST or None, firms=choices)
+    if request.method == "POST" and form.is_valid():
+        firm_id = form.cleaned_data["firm"]
+        request.session[firms.ACTING_FIRM_SESSION_KEY] = firm_id
+        chosen = next(f for f in choices if f.pk == firm_id)
+        messages.success(request, f"You are filing for {chosen.firm_name} (IEC {chosen.iec}).")
+        target = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(target)
+        return redirect("applications:list")
+    return render(
+        request,
+        "accounts/acting_for.html",
+        {"form": form, "firms": choices, "acting_id": firms.acting_firm_id(request)},
+    )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import firms
 from accounts.decorators import exporter_required
 
 from . import selectors, wallet
@@ -200,11 +201,12 @@ def wallet_gstin(request: HttpRequest) -> HttpResponse:
 @exporter_required
 @require_GET
 def tax_invoice_download(request: HttpRequest, tax_invoice_id: int) -> HttpResponse:
-    document = get_object_or_404(
-        TaxInvoice.objects.select_related("top_up"),
-        pk=tax_invoice_id,
-        firm=wallet.firm_of(request.user),
-    )
+    # A fee's tax invoice is the application's paper: whoever may see the firm's applications
+    # (members, its agents now). A top-up's receipt belongs to the wallet's managers.
+    document = get_object_or_404(TaxInvoice.objects.select_related("top_up"), pk=tax_invoice_id)
+    needs = firms.Capability.WALLET if document.top_up_id else firms.Capability.VIEW
+    if not firms.may(request.user, document.firm_id, needs):
+        raise Http404("No such tax invoice")
     name = "receipt" if document.kind == TaxInvoice.Kind.RECEIPT else "tax-invoice"
     return _pdf(document_pdf(document), f"{name}-{document.number.replace('/', '-')}.pdf")
 

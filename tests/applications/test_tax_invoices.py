@@ -251,3 +251,33 @@ def test_the_wallet_page_lists_the_receipt_and_the_fee_invoice_by_kind(
     for label, document in (("Receipt", receipt), ("Tax invoice", invoice)):
         url = reverse("applications:tax-invoice", args=[document.pk])
         assert f'{label} <a href="{url}">{document.number}</a>' in page
+
+
+def test_a_fees_tax_invoice_is_the_firms_paper_and_a_top_up_receipt_the_wallets(
+    alice, eic_mumbai, client
+):
+    """Who acts for the firm now (a preparer, its agent) downloads the fee's tax invoice that
+    the acknowledgement links to; a top-up's receipt is for the wallet's managers only; an
+    agent whose authorisation ended gets neither."""
+    from tests.accounts.agent_factories import kiran_logistics
+
+    factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
+    fund(alice, 1000)
+    application = factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
+    wallet.wallet_pay_fee(application_id=application.pk, user=alice)
+    firm = alice.exporter_profile.iec_record
+    preparer = factories.FirmMemberFactory(firm=firm, role="preparer").user
+    kiran = kiran_logistics(firm, alice)
+    fee_url = reverse(
+        "applications:tax-invoice", args=[TaxInvoice.objects.get(kind="tax_invoice").pk]
+    )
+    receipt_url = reverse(
+        "applications:tax-invoice", args=[TaxInvoice.objects.get(kind="receipt").pk]
+    )
+    for person in (preparer, kiran.user):
+        client.force_login(person)
+        assert client.get(fee_url)["Content-Type"] == "application/pdf"
+        assert client.get(receipt_url).status_code == 404
+    kiran.agent.authorisations.update(withdrawn_at=timezone.now(), withdrawn_by=alice)
+    client.force_login(kiran.user)
+    assert client.get(fee_url).status_code == 404

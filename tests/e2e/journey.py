@@ -264,9 +264,11 @@ def apply_for_aifta(
     office_label: str,
     work_dir: Path,
     items: Sequence[tuple[str, str, str, str]] = ITEMS,
+    pay: str = "card",
 ) -> str:
-    """An exporter, signed in, fills, pays for and submits an AIFTA application to Indonesia
-    with `items` (description, HS code, criterion, percentage); returns its reference."""
+    """An exporter (or an agent's staff), signed in, fills, pays for (`pay`: "card" through
+    the sandbox gateway, or "wallet") and submits an AIFTA application to Indonesia with
+    `items` (description, HS code, criterion, percentage); returns its reference."""
     # The portal's dates are India's (TIME_ZONE); no date may lie in its future.
     today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
     page.goto("/applications/new/")
@@ -345,8 +347,12 @@ def apply_for_aifta(
 
     page.get_by_role("link", name="Check your answers").click()
     step("08-check-answers", page)
-    page.get_by_role("button", name=re.compile(r"^Pay INR ")).click()
-    page.get_by_role("button", name="Succeed").click()
+    if pay == "wallet":
+        page.get_by_role("button", name="Use the fee wallet").click()
+        page.get_by_text("The fee was paid from your wallet.").wait_for()
+    else:
+        page.get_by_role("button", name=re.compile(r"^Pay INR ")).click()
+        page.get_by_role("button", name="Succeed").click()
     page.wait_for_url("**/receipt/")
     step("09-paid", page)
     page.get_by_role("link", name="Continue to submit").click()

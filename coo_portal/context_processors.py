@@ -28,4 +28,7 @@ def site(request: HttpRequest) -> dict[str, object]:
         "manages_firm": lambda: firms.may(
             user, firms.acting_firm_id(request), firms.Capability.MANAGE
         ),
+        "keeps_wallet": lambda: firms.may(
+            user, firms.acting_firm_id(request), firms.Capability.WALLET
+        ),
     }

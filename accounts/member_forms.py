@@ -47,7 +47,7 @@ class InviteForm(forms.Form):
     role = role_field()
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        return str(self.cleaned_data["email"]).strip().lower()
 
 
 class RoleForm(forms.Form):
@@ -105,7 +105,7 @@ class InvitationDetailsForm(forms.Form):
         return mobile
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "The passwords do not match.")

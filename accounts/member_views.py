@@ -6,6 +6,8 @@ and the token's digest in the session and redirects to pages whose address holds
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
@@ -14,15 +16,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coo_portal.clientip import client_ip
+
 from . import firms, member_forms, members, services
 from .decorators import exporter_required
 from .forms import OTPForm
-from .lockout import client_ip
-from .models import FirmInvitation, FirmMember, FirmRole, IECRecord
+from .models import FirmInvitation, FirmMember, FirmRole, IECRecord, User
 
 INVITE_KEY = "accounts:invite"  # the administrator's answers, before "Send invitation"
 INVITATION_KEY = "accounts:invitation"  # the invitee's opened link: id and token digest
 JOINED_KEY = "accounts:joined"
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in person (every view here that acts is behind exporter_required)."""
+    return cast(User, request.user)
 
 
 def _managed_firm(request: HttpRequest) -> IECRecord:
@@ -35,7 +43,7 @@ def _managed_firm(request: HttpRequest) -> IECRecord:
 def _member(request: HttpRequest, member_id: int) -> FirmMember:
     _managed_firm(request)
     try:
-        return members.member_get(actor=request.user, member_id=member_id)
+        return members.member_get(actor=_actor(request), member_id=member_id)
     except members.MemberError as exc:
         raise Http404("No such member") from exc
 
@@ -89,7 +97,7 @@ def invite_check(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             invited = members.member_invite(
-                actor=request.user,
+                actor=_actor(request),
                 firm_id=firm.pk,
                 email=answers["email"],
                 name=answers["name"],
@@ -117,7 +125,7 @@ def invite_check(request: HttpRequest) -> HttpResponse:
 def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
     _managed_firm(request)
     try:
-        invitation = members.invitation_cancel(actor=request.user, invitation_id=invitation_id)
+        invitation = members.invitation_cancel(actor=_actor(request), invitation_id=invitation_id)
     except members.MemberError as exc:
         raise Http404("No such invitation") from exc
     messages.success(
@@ -134,7 +142,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             changed = members.member_role_change(
-                actor=request.user, member_id=member.pk, role=form.cleaned_data["role"]
+                actor=_actor(request), member_id=member.pk, role=form.cleaned_data["role"]
             )
         except members.MemberError as exc:
             form.add_error("role", str(exc))
@@ -163,7 +171,7 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     member = _member(request, member_id)
     if request.method == "POST":
         try:
-            members.member_remove(actor=request.user, member_id=member.pk)
+            members.member_remove(actor=_actor(request), member_id=member.pk)
         except members.MemberError as exc:
             messages.error(request, str(exc))
             return redirect("accounts:members")

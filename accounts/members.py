@@ -268,11 +268,10 @@ def invitation_accept_start(
     username = username_validate(username)
     mobile = normalise_mobile(mobile)
     user = invitation.accepted_user
-    if (
-        User.objects.filter(username__iexact=username)
-        .exclude(pk=user.pk if user else None)
-        .exists()
-    ):
+    others = User.objects.filter(username__iexact=username)
+    if user is not None:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
         raise ValidationError("This username is taken. Choose another.")
     # Half-made accounts of other invitations to the same address go (one account an email).
     _discard_pending(

@@ -348,5 +348,5 @@ def invitation_mobile_resend(request: HttpRequest) -> HttpResponse:
 def invitation_done(request: HttpRequest) -> HttpResponse:
     joined = request.session.get(JOINED_KEY)
     if not isinstance(joined, dict):
-        return redirect("accounts:login")
+        return redirect("home")
     return render(request, "accounts/invitation_done.html", {"joined": joined})

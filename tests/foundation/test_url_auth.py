@@ -34,6 +34,12 @@ PUBLIC = {
     "accounts:password-reset-otp-resend",
     "accounts:password-reset-complete",
     "accounts:officer-login",
+    # accepting a firm's invitation, by the emailed link
+    "accounts:invitation-open",
+    "accounts:invitation-details",
+    "accounts:invitation-otp",
+    "accounts:invitation-otp-resend",
+    "accounts:invitation-done",
     # the payment gateway's server-to-server notification (authenticated by its HMAC)
     "applications:payment-notify",
     "applications:wallet-top-up-notify",

@@ -39,7 +39,7 @@ def trio(answers: str) -> dict[str, str]:
 EXPECTED: dict[str, dict[str, str]] = {
     "accounts:invitation-cancel": trio("405 405 405"),
     "accounts:invitation-details": trio("400 400 400"),
-    "accounts:invitation-done": trio("login login login"),
+    "accounts:invitation-done": trio("ok ok ok"),
     "accounts:invitation-open": trio("400 400 400"),
     "accounts:invitation-otp": trio("400 400 400"),
     "accounts:invitation-otp-resend": trio("405 405 405"),

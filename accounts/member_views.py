@@ -183,7 +183,8 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.success(
             request,
             f"{name} has been removed: they are signed out and can no longer sign in. "
-            "We have told them by email.",
+            "We have told them by email"
+            + (" and SMS." if members.member_verified_mobile(member) else "."),
         )
         return redirect("accounts:members")
     return render(request, "accounts/people_remove.html", {"member": member})

@@ -434,8 +434,8 @@ def member_role_change(*, actor: User, member_id: int, role: str) -> FirmMember:
 def member_remove(*, actor: User, member_id: int) -> FirmMember:
     """Remove a member: the row stays (the audit trail names them), the account is
     deactivated and its password made unusable, so every open session of theirs is refused on
-    its next request. The firm keeps at least one administrator. Side effect: an email to the
-    removed member."""
+    its next request. The firm keeps at least one administrator. Side effects: an email, and
+    an SMS to their verified mobile."""
     member = member_get(actor=actor, member_id=member_id)
     _lock_firm(member.firm_id)
     member = FirmMember.objects.select_related("user", "firm").get(pk=member.pk)
@@ -455,16 +455,16 @@ def member_remove(*, actor: User, member_id: int) -> FirmMember:
     if user.pk == actor.pk:
         firms.forget(actor)
     sessions_end(user_id=user.pk)
-    email_send(
-        to=user.email,
-        template="member_removed",
-        context={
-            "name": _name(user),
-            "firm_name": member.firm.firm_name,
-            "iec": member.firm.iec,
-            "by": _name(actor),
-        },
-    )
+    context = {
+        "name": _name(user),
+        "firm_name": member.firm.firm_name,
+        "iec": member.firm.iec,
+        "by": _name(actor),
+    }
+    email_send(to=user.email, template="member_removed", context=context)
+    mobile = member_verified_mobile(member)
+    if mobile:
+        sms_send(to=mobile, template="member_removed", context=context)
     logger.info("member %s removed from %s by %s", user.username, member.firm.iec, actor.username)
     return member
 

@@ -409,7 +409,9 @@ def password_reset_complete(
         return result
     user.set_password(password)
     user.save(update_fields=["password"])
-    axes_reset(username=user.username)
+    # Axes keeps the username as accounts.lockout.username_from_request writes it: upper case
+    # (a member's username is lower case).
+    axes_reset(username=user.username.upper())
     activity_record(user=user, kind=LoginActivity.Kind.PASSWORD_RESET, ip=ip)
     email_send(
         to=user.email,

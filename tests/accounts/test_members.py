@@ -396,9 +396,9 @@ def test_a_removed_administrator_does_not_count_as_the_other_one(alice):
 
 
 def test_removal_has_a_check_step_then_ends_the_members_session_at_once(
-    admin, alice, mail_outbox, django_capture_on_commit_callbacks
+    admin, alice, mail_outbox, sms_outbox, django_capture_on_commit_callbacks
 ):
-    priya = member(firm_of(alice), "preparer", "priya")
+    priya = member(firm_of(alice), "preparer", "priya", mobile="+919820012345")
     priya.user.set_password(PASSWORD)
     priya.user.save()
     session = signed_in("priya")
@@ -418,6 +418,8 @@ def test_removal_has_a_check_step_then_ends_the_members_session_at_once(
     assert not priya.user.is_active
     assert mail_outbox[-1].to == [priya.user.email]
     assert "removed" in mail_outbox[-1].subject
+    assert sms_outbox[-1].to == "+919820012345"
+    assert "removed you" in sms_outbox[-1].body
 
     # Her open session is refused on its very next request, and she cannot sign in again.
     refused = session.get(reverse("applications:list"))
@@ -515,3 +517,37 @@ def test_invite_and_join_helper_round_trip(
         capture=django_capture_on_commit_callbacks,
     )
     assert sam.firm_membership.role == "signatory"
+
+
+def test_a_locked_member_lifts_the_lock_by_resetting_the_password(
+    alice, sms_outbox, django_capture_on_commit_callbacks, settings
+):
+    capture = django_capture_on_commit_callbacks
+    priya = member(firm_of(alice), "preparer", "priya", mobile="+919820012345")
+    priya.user.set_password(PASSWORD)
+    priya.user.save()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(
+            reverse("accounts:login"),
+            {"iec": "priya", "password": "wrong", "captcha_0": "x", "captcha_1": "PASSED"},
+        )
+    locked = Client().post(
+        reverse("accounts:login"),
+        {"iec": "priya", "password": PASSWORD, "captcha_0": "x", "captcha_1": "PASSED"},
+    )
+    assert locked.status_code == 429  # the same lock as an IEC's
+    client = Client()
+    with capture(execute=True):
+        client.post(
+            reverse("accounts:password-reset"),
+            {"iec": "priya", "captcha_0": "x", "captcha_1": "PASSED"},
+        )
+    with capture(execute=True):
+        client.get(path_of(link_from_mail()))
+    new = "Quay-Lantern-9931-z"
+    with capture(execute=True):
+        client.post(
+            reverse("accounts:password-reset-otp"),
+            {"code": code_from_sms(sms_outbox), "password1": new, "password2": new},
+        )
+    assert signed_in("priya", new).get(reverse("applications:list")).status_code == 200

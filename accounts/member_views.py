@@ -265,8 +265,8 @@ def invitation_details(request: HttpRequest) -> HttpResponse:
                 password=data["password1"],
                 mobile=data["mobile"],
             )
-        except ValidationError as exc:
-            form.add_error("username" if "username" in str(exc) else "password1", exc)
+        except ValidationError as exc:  # by field: username or password1
+            form.add_error(None, exc)
         except services.AccountError as exc:
             form.add_error(None, str(exc))
         else:

@@ -147,7 +147,12 @@ def member_invite(*, actor: User, firm_id: int, email: str, name: str, role: str
             "This email ID already has an invitation that has not been accepted. "
             "Cancel it first to send a new one."
         )
-    _discard_pending(FirmInvitation.objects.filter(email__iexact=email))
+    # Half-made accounts of earlier invitations to the address that can no longer be accepted.
+    _discard_pending(
+        FirmInvitation.objects.filter(email__iexact=email).filter(
+            Q(cancelled_at__isnull=False) | Q(expires_at__lte=timezone.now())
+        )
+    )
     token = secrets.token_urlsafe(32)
     invitation = FirmInvitation.objects.create(
         firm=firm,
@@ -260,19 +265,23 @@ def invitation_accept_start(
     *, invitation_id: int, token_sha256: str, username: str, password: str, mobile: str
 ) -> User:
     """The invitee's username, password and mobile: the account is made (inactive) and a code
-    is sent by SMS to the mobile. Raises MemberError, or ValidationError for a refused
-    username or password. Asking again (another username or number) replaces what was given."""
+    is sent by SMS to the mobile. Raises MemberError, or ValidationError by field ("username",
+    "password1") for a refused username or password. Asking again (another username or
+    number) replaces what was given."""
     invitation = _open_invitation_locked(invitation_id, token_sha256)
     if email_taken(invitation.email):
         raise MemberError("This email ID already has an account on the portal.")
-    username = username_validate(username)
+    try:
+        username = username_validate(username)
+    except ValidationError as exc:
+        raise ValidationError({"username": exc.messages}) from exc
     mobile = normalise_mobile(mobile)
     user = invitation.accepted_user
     others = User.objects.filter(username__iexact=username)
     if user is not None:
         others = others.exclude(pk=user.pk)
     if others.exists():
-        raise ValidationError("This username is taken. Choose another.")
+        raise ValidationError({"username": ["This username is taken. Choose another."]})
     # Half-made accounts of other invitations to the same address go (one account an email).
     _discard_pending(
         FirmInvitation.objects.filter(email__iexact=invitation.email).exclude(pk=invitation.pk)
@@ -283,7 +292,10 @@ def invitation_accept_start(
     user.email = invitation.email
     user.first_name = invitation.name[:150]
     user.mobile = mobile
-    validate_password(password, user)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password1": exc.messages}) from exc
     user.set_password(password)
     user.save()
     if invitation.accepted_user_id != user.pk:

@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -551,3 +553,21 @@ def test_a_locked_member_lifts_the_lock_by_resetting_the_password(
             {"code": code_from_sms(sms_outbox), "password1": new, "password2": new},
         )
     assert signed_in("priya", new).get(reverse("applications:list")).status_code == 200
+
+
+def test_the_people_page_costs_the_same_queries_for_two_members_or_twelve(admin, alice):
+    firm = firm_of(alice)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin.get(reverse("accounts:members")).status_code == 200
+        return len(queries)
+
+    member(firm, "preparer", "m0")
+    few = count()
+    for n in range(1, 11):
+        member(firm, "signatory", f"m{n}")
+        members.member_invite(
+            actor=alice, firm_id=firm.pk, email=f"i{n}@a.example", name=f"I {n}", role="preparer"
+        )
+    assert count() == few

@@ -195,3 +195,22 @@ def test_a_removed_members_open_session_is_refused_on_its_next_request(
     assert refused["Location"].startswith(reverse("accounts:login"))
     # Her draft stays with the firm: Sam still sees it.
     assert signed_in("sam").get(url("tasks", priyas_draft)).status_code == 200
+
+
+def test_the_history_says_you_only_to_the_person_who_acted(priyas_draft):
+    """Sam sees Priya's work under her name, not as his own."""
+    from applications.events import application_event_record
+    from applications.models import ApplicationEvent
+
+    application_event_record(
+        application_id=priyas_draft.pk,
+        kind=ApplicationEvent.Kind.TRANSITION,
+        from_status="",
+        to_status=Status.DRAFT,
+        actor=priyas_draft.exporter,
+        note="",
+    )
+    sams = signed_in("sam").get(url("detail", priyas_draft)).content.decode()
+    assert "by Priya Nair" in sams
+    assert "by you" not in sams
+    assert "by you" in signed_in("priya").get(url("detail", priyas_draft)).content.decode()

@@ -155,6 +155,8 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
                 f"{changed.user.get_full_name() or changed.user.username} is now "
                 f"{changed.get_role_display().lower()}. {told}",
             )
+            if changed.user_id == request.user.pk and changed.role != FirmRole.ADMINISTRATOR:
+                return redirect("applications:list")  # no longer theirs to manage
             return redirect("accounts:members")
     return render(
         request,

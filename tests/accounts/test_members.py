@@ -381,9 +381,11 @@ def test_the_last_administrator_can_neither_step_down_nor_be_removed(admin, alic
     assert me.removed_at is None
     # With a second administrator (Abe), Alice may step down.
     member(firm_of(alice), "administrator", "abe")
-    members.member_role_change(actor=alice, member_id=me.pk, role="signatory")
+    response = admin.post(reverse("accounts:member-role", args=[me.pk]), {"role": "signatory"})
+    assert response["Location"] == reverse("applications:list")  # People is no longer hers
     me.refresh_from_db()
     assert me.role == "signatory"
+    assert admin.get(reverse("accounts:members")).status_code == 403
 
 
 def test_a_removed_administrator_does_not_count_as_the_other_one(alice):

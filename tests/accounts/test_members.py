@@ -573,3 +573,16 @@ def test_the_people_page_costs_the_same_queries_for_two_members_or_twelve(admin,
             actor=alice, firm_id=firm.pk, email=f"i{n}@a.example", name=f"I {n}", role="preparer"
         )
     assert count() == few
+
+
+def test_the_demo_seed_gives_the_demo_firm_a_preparer_and_a_signatory(capsys):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent
+    roles = dict(
+        FirmMember.objects.filter(firm__iec="0123456789").values_list("user__username", "role")
+    )
+    assert roles == {"0123456789": "administrator", "priya": "preparer", "sam": "signatory"}
+    assert verified_mobile(User.objects.get(username="sam")) == "+919820054321"
+    assert "username priya (preparer) or sam (signatory)" in capsys.readouterr().out

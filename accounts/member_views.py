@@ -126,10 +126,15 @@ def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
     _managed_firm(request)
     try:
         invitation = members.invitation_cancel(actor=_actor(request), invitation_id=invitation_id)
+    except members.InvitationClosedError as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:members")
     except members.MemberError as exc:
         raise Http404("No such invitation") from exc
     messages.success(
-        request, f"The invitation to {invitation.email} is cancelled: its link no longer works."
+        request,
+        f"The invitation to {invitation.email} is cancelled: its link no longer works. "
+        "We have told them by email.",
     )
     return redirect("accounts:members")
 

@@ -65,6 +65,10 @@ class MemberError(AccountError):
     """A refusal the page shows as it is."""
 
 
+class InvitationClosedError(MemberError):
+    """The invitation was already accepted or cancelled."""
+
+
 @dataclass(frozen=True)
 class Invited:
     invitation: FirmInvitation
@@ -184,7 +188,9 @@ def member_invite(*, actor: User, firm_id: int, email: str, name: str, role: str
 
 @transaction.atomic
 def invitation_cancel(*, actor: User, invitation_id: int) -> FirmInvitation:
-    """Cancel an invitation not yet accepted: its link dies and any half-made account goes."""
+    """Cancel an invitation not yet accepted: its link dies and any half-made account goes.
+    Side effect: an email to the invitee. An invitation already accepted or cancelled raises
+    InvitationClosedError."""
     invitation = (
         FirmInvitation.objects.select_for_update()
         .filter(pk=invitation_id, firm_id__in=firms.firm_ids_for(actor))
@@ -194,10 +200,22 @@ def invitation_cancel(*, actor: User, invitation_id: int) -> FirmInvitation:
         raise MemberError("There is no such invitation.")
     _require_manager(actor, invitation.firm_id)
     if invitation.accepted_at is not None:
-        raise MemberError(f"{invitation.email} has already accepted the invitation.")
-    if invitation.cancelled_at is None:
-        invitation.cancelled_at = timezone.now()
-        invitation.save(update_fields=["cancelled_at", "updated_at"])
+        raise InvitationClosedError(f"{invitation.email} has already accepted the invitation.")
+    if invitation.cancelled_at is not None:
+        raise InvitationClosedError(f"The invitation to {invitation.email} was already cancelled.")
+    invitation.cancelled_at = timezone.now()
+    invitation.save(update_fields=["cancelled_at", "updated_at"])
+    firm = invitation.firm
+    email_send(
+        to=invitation.email,
+        template="member_invitation_cancelled",
+        context={
+            "name": invitation.name,
+            "firm_name": firm.firm_name,
+            "iec": firm.iec,
+            "by": _name(actor),
+        },
+    )
     _discard_pending(FirmInvitation.objects.filter(pk=invitation.pk))
     logger.info("invitation %s cancelled by %s", invitation.pk, actor.username)
     return invitation

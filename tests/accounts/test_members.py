@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -165,8 +166,16 @@ def test_a_cancelled_invitation_link_dies_and_its_half_made_account_goes(
     assert User.objects.filter(username="sam", is_active=False).exists()  # waiting for the code
     invitation = FirmInvitation.objects.get(email="sam@alice.example")
 
-    response = admin.post(reverse("accounts:invitation-cancel", args=[invitation.pk]))
+    with capture(execute=True):
+        response = admin.post(reverse("accounts:invitation-cancel", args=[invitation.pk]))
     assert response["Location"] == reverse("accounts:members")
+    assert mail.outbox[-1].to == ["sam@alice.example"]
+    assert "cancelled" in mail.outbox[-1].subject
+    sent = len(mail.outbox)
+    with capture(execute=True):  # a second press: said plainly, nothing sent again
+        again = admin.post(reverse("accounts:invitation-cancel", args=[invitation.pk]), follow=True)
+    assert "was already cancelled" in again.content.decode()
+    assert len(mail.outbox) == sent
     assert not User.objects.filter(username="sam").exists()
     code = CODE_RE.search(sms_outbox[-1].body).group(1)
     assert invitee.post(reverse("accounts:invitation-otp"), {"code": code}).status_code == 400

@@ -259,8 +259,12 @@ class TOTPForm(forms.Form):
 
 
 class PasswordResetRequestForm(forms.Form):
-    iec = iec_field()
+    """What sign-in takes: the IEC (its registrant), or a member's username or email."""
+
+    iec = sign_in_field()
     captcha = captcha_field()
 
     def clean_iec(self) -> str:
-        return _clean_iec(self.cleaned_data["iec"])
+        value = self.cleaned_data["iec"].strip()
+        iec = normalise_iec(value)
+        return iec if IEC_RE.match(iec) else value

@@ -252,6 +252,9 @@ class FirmMember(TimeStampedModel):
     removed_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # When the member's own mobile was verified by SMS code (accepting the invitation); the
+    # registrant's is on their ExporterProfile.
+    mobile_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["firm", "created_at", "id"]

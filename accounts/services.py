@@ -30,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from reference.models import AgencyOffice
 
 from .models import (
+    IEC_RE,
     ExporterProfile,
     FirmMember,
     FirmRole,
@@ -331,38 +332,68 @@ def sign_in_username(identifier: str) -> str:
         return identifier
     usernames = list(
         User.objects.filter(
-            email__iexact=identifier, role__in=[User.Role.EXPORTER, User.Role.AGENT]
+            email__iexact=identifier,
+            role__in=[User.Role.EXPORTER, User.Role.AGENT],
+            is_active=True,  # a removed member's old account does not share the address
         ).values_list("username", flat=True)[:2]
     )
     return usernames[0] if len(usernames) == 1 else identifier
 
 
-def registered_exporter(iec: str) -> User | None:
-    return (
-        User.objects.filter(
-            username=normalise_iec(iec),
-            role=User.Role.EXPORTER,
-            exporter_profile__registration_completed_at__isnull=False,
-        )
+def reset_account(identifier: str) -> User | None:
+    """The account a password reset names, as sign-in names it (an IEC, a username or an
+    email): a current member of a firm (the registrant included); None otherwise."""
+    username = sign_in_username(identifier.strip())
+    if IEC_RE.match(normalise_iec(username)):
+        username = normalise_iec(username)
+    user = (
+        User.objects.filter(username=username, role=User.Role.EXPORTER, is_active=True)
         .select_related("exporter_profile__iec_record")
         .first()
     )
+    if user is None:
+        return None
+    member = (
+        FirmMember.objects.select_related("firm").filter(user=user, removed_at__isnull=True).first()
+    )
+    return user if member is not None else None
+
+
+def account_label(user: User) -> str:
+    """How emails name the account: its IEC for the registrant, else the username."""
+    if IEC_RE.match(user.username) and hasattr(user, "exporter_profile"):
+        return f"IEC {user.username}"
+    return f"username {user.username}"
+
+
+def _firm_name(user: User) -> str:
+    member = FirmMember.objects.select_related("firm").filter(user=user).first()
+    if member is not None:
+        return member.firm.firm_name
+    return user.get_full_name() or user.username
 
 
 @transaction.atomic
 def password_reset_send(*, iec: str) -> None:
-    """Email a one-hour link to a registered exporter; do nothing otherwise. Run by a task
-    (accounts.enquiries), so the visitor's answer takes the same time either way."""
-    user = registered_exporter(iec)
+    """Email a one-hour link to the account `iec` names (an IEC, a username or an email) if it
+    is a current member of a firm; do nothing otherwise. Run by a task (accounts.enquiries),
+    so the visitor's answer takes the same time either way."""
+    user = reset_account(iec)
     if user is None:
-        logger.info("password reset asked for an unregistered IEC")
+        logger.info("password reset asked for no current member")
         return
     token = password_reset_token.make_token(user)
     link = _absolute(reverse("accounts:password-reset-confirm", args=[_uid(user), token]))
     email_send(
         to=user.email,
         template="password_reset",
-        context={"link": link, "iec": user.username, "firm_name": user.exporter_profile.firm_name},
+        context={
+            "link": link,
+            "iec": user.username,
+            "account": account_label(user),
+            "firm_name": _firm_name(user),
+            "name": user.get_full_name() or _firm_name(user),
+        },
     )
     logger.info("password reset link sent for %s", user.username)
 
@@ -378,13 +409,16 @@ def password_reset_complete(
         return result
     user.set_password(password)
     user.save(update_fields=["password"])
-    axes_reset(username=user.username)
+    # Axes keeps the username as accounts.lockout.username_from_request writes it: upper case
+    # (a member's username is lower case).
+    axes_reset(username=user.username.upper())
     activity_record(user=user, kind=LoginActivity.Kind.PASSWORD_RESET, ip=ip)
     email_send(
         to=user.email,
         template="password_changed",
         context={
             "iec": user.username,
+            "account": account_label(user),
             "when": timezone.localtime(),
             "reset_url": _absolute(reverse("accounts:password-reset")),
         },

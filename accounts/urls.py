@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import agent_views, officer_auth, views
+from . import agent_views, member_views, officer_auth, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -34,6 +34,26 @@ urlpatterns = [
         views.password_reset_link,
         name="password-reset-confirm",
     ),
+    # The firm's people (administrators), and accepting an invitation (public, by its link).
+    path("people/", member_views.people, name="members"),
+    path("people/invite/", member_views.invite, name="member-invite"),
+    path("people/invite/check/", member_views.invite_check, name="member-invite-check"),
+    path("people/<int:member_id>/role/", member_views.member_role, name="member-role"),
+    path("people/<int:member_id>/remove/", member_views.member_remove, name="member-remove"),
+    path(
+        "people/invitations/<int:invitation_id>/cancel/",
+        member_views.invitation_cancel,
+        name="invitation-cancel",
+    ),
+    path("invitation/details/", member_views.invitation_details, name="invitation-details"),
+    path("invitation/mobile/", member_views.invitation_mobile, name="invitation-otp"),
+    path(
+        "invitation/mobile/resend/",
+        member_views.invitation_mobile_resend,
+        name="invitation-otp-resend",
+    ),
+    path("invitation/done/", member_views.invitation_done, name="invitation-done"),
+    path("invitation/<str:token>/", member_views.invitation_open, name="invitation-open"),
     path("officer/login/", officer_auth.officer_login, name="officer-login"),
     path("officer/verify/", officer_auth.officer_verify, name="officer-otp"),
     path("officer/set-up-authenticator/", officer_auth.officer_enrol, name="officer-enrol"),

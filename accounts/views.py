@@ -284,7 +284,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @exporter_required
 @require_GET
 def profile(request: HttpRequest) -> HttpResponse:
+    """The firm's IEC details and the person's own account: the registrant's and an invited
+    member's alike (the firm comes from the membership, accounts.firms)."""
     user = request.user
+    member = firms.member_of(user)
+    profile = getattr(user, "exporter_profile", None)
     activity = LoginActivity.objects.filter(user=user)[:10]
     if user.is_agent:  # an agent's staff: the agency, and the IECs it files for now
         return render(
@@ -300,8 +304,9 @@ def profile(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/profile.html",
         {
-            "record": user.exporter_profile.iec_record,
-            "exporter": user.exporter_profile,  # type: ignore[union-attr]  # the view is exporter-only, so the profile exists
+            "record": member.firm if member else getattr(profile, "iec_record", None),
+            "member": member,
+            "exporter": profile,
             "activity": activity,
         },
     )

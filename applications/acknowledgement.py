@@ -11,7 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from .models import Application, TaxInvoice
-from .selectors import captured_payment
+from .selectors import captured_payment, submitted_by_label
 from .tax import pdf_fonts
 
 
@@ -50,6 +50,7 @@ def acknowledgement_pdf(application: Application) -> bytes:
     rows = [
         ("Reference", application.reference),
         ("Submitted on", f"{submitted:%d %B %Y, %H:%M}"),
+        *([("Submitted by", label)] if (label := submitted_by_label(application)) else []),
         ("Exporter", f"{firm.firm_name} (IEC {firm.iec})"),
         *(
             [("Filed by", f"{application.filed_by_agent.name} for {firm.firm_name}")]

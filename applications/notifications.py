@@ -160,13 +160,19 @@ def _name(user: User) -> str:
 
 
 def verified_mobile(user: User) -> str:
-    """The mobile an SMS may go to: an exporter's only once registration verified it."""
+    """The mobile an SMS may go to: an exporter's only once verified by an SMS code, at
+    registration (the registrant) or on accepting the firm's invitation (a member)."""
     if not user.mobile:
         return ""
+    if not user.is_exporter:
+        return user.mobile
     profile = getattr(user, "exporter_profile", None)
-    if user.is_exporter and (profile is None or profile.mobile_verified_at is None):
-        return ""
-    return user.mobile
+    if profile is not None and profile.mobile_verified_at is not None:
+        return user.mobile
+    member = getattr(user, "firm_membership", None)
+    if member is not None and member.mobile_verified_at is not None:
+        return user.mobile
+    return ""
 
 
 def _officers(application: Application, to: To) -> tuple[str, list[User]]:

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts import firms
-from accounts.models import User
+from accounts.models import FirmMember, User
 from accounts.permissions import is_verified_officer_of
 
 from .models import (
@@ -286,3 +286,20 @@ def invoice_numbers_elsewhere(application: Application) -> dict[str, list[str]]:
     for number, reference in rows:
         repeats.setdefault(number, []).append(reference)
     return repeats
+
+
+def submitted_by_label(application: Application) -> str:
+    """ "<name> (<role>)" of the person who submitted the application (the declaration names
+    them); "" before submission. The role is the one they hold (or last held) in the firm;
+    an agent's staff are named with their agent."""
+    user = application.submitted_by
+    if user is None:
+        return ""
+    name = user.get_full_name() or user.username
+    member = FirmMember.objects.filter(user_id=user.pk, firm_id=application.firm_id).first()
+    if member is not None:
+        return f"{name} ({member.get_role_display()})"
+    agent = application.filed_by_agent
+    if agent is not None:
+        return f"{name} (agent's staff, {agent.name})"
+    return name

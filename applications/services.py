@@ -59,14 +59,18 @@ COPIED_FIELDS = (
     "departure_date",
     "remarks",
 )
+# The exporter's declaration: made by whoever may submit (a signatory or an administrator).
+DECLARATION_FIELDS = frozenset(
+    {
+        "declaration_name",
+        "declaration_designation",
+        "declaration_place",
+        "declaration_date",
+        "declaration_accepted",
+    }
+)
 # Fields a section form may write; anything else in `data` is a programming error.
-SECTION_FIELDS = frozenset(COPIED_FIELDS) | {
-    "declaration_name",
-    "declaration_designation",
-    "declaration_place",
-    "declaration_date",
-    "declaration_accepted",
-}
+SECTION_FIELDS = frozenset(COPIED_FIELDS) | DECLARATION_FIELDS
 
 
 def _locked_editable(application_id: int, exporter: User) -> Application:
@@ -139,6 +143,11 @@ def application_update(*, application_id: int, exporter: User, data: dict[str, A
     if unknown:
         raise ValueError(f"Not section fields: {sorted(unknown)}")
     application = _locked_editable(application_id, exporter)
+    # The declaration is the signatory's: a preparer drafts everything else.
+    if set(data) & DECLARATION_FIELDS and not firms.may(
+        exporter, application.firm_id, firms.Capability.SUBMIT
+    ):
+        raise WorkflowError(firms.SUBMIT_REFUSAL)
     for field, value in data.items():
         setattr(application, field, value)
     application.save(update_fields=[*data, "updated_at"])

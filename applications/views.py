@@ -181,8 +181,31 @@ def application_tasks(request: HttpRequest, reference: str) -> HttpResponse:
             "fee": selectors.fee_for(application),
             "problems": selectors.submission_problems(application),
             "clarification": _last_clarification(application),
+            **_submit_context(request, application),
         },
     )
+
+
+def _submit_context(request: HttpRequest, application: Application) -> dict[str, Any]:
+    """Whether the viewer may declare, pay and submit (or resubmit) this application now, and
+    the plain words for a member who may not (a preparer)."""
+    action = (
+        workflow.Action.RESUBMIT
+        if application.status == Status.CLARIFICATION_REQUESTED
+        else workflow.Action.SUBMIT
+    )
+    may_declare = firms.may(request.user, application.firm_id, firms.Capability.SUBMIT)
+    return {
+        "may_submit": may_declare and workflow.allowed(application, action, request.user),
+        "may_declare": may_declare,
+        "submit_refusal": "" if may_declare else SIGNATORY_SUBMITS,
+    }
+
+
+SIGNATORY_SUBMITS = (
+    "You prepare this application: a signatory or an administrator of the firm makes the "
+    "declaration, pays the fee and submits it."
+)
 
 
 SECTION_FORMS = {
@@ -196,8 +219,27 @@ SECTION_FORMS = {
 def application_section(request: HttpRequest, reference: str, section: str) -> HttpResponse:
     form_class, title = SECTION_FORMS[section]
     application = _editable(request, reference)
+    may_declare = firms.may(request.user, application.firm_id, firms.Capability.SUBMIT)
+    if section == "declaration" and not may_declare:
+        if request.method == "POST":
+            messages.error(request, firms.SUBMIT_REFUSAL)
+            return redirect("applications:tasks", reference)
+        return render(
+            request,
+            "applications/section.html",
+            {
+                "application": application,
+                "title": title,
+                "section": section,
+                "submit_refusal": SIGNATORY_SUBMITS,
+            },
+        )
     partial = "later" in request.POST
-    form = form_class(request.POST or None, instance=application, partial=partial)
+    initial = {}
+    if section == "declaration" and not application.declaration_name:
+        # The signatory who will submit is the one who declares: their name to start with.
+        initial["declaration_name"] = request.user.get_full_name()
+    form = form_class(request.POST or None, instance=application, partial=partial, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.application_update(
             application_id=application.pk, exporter=request.user, data=form.cleaned_data
@@ -468,6 +510,7 @@ def _check_page(
             "fee": selectors.fee_for(application),
             "wallet_balance": wallet_balance_for(request.user, application.firm_id),  # or None
             "reply_form": reply_form,
+            **_submit_context(request, application),
         },
         status=status,
     )
@@ -625,6 +668,7 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "applications/detail.html",
         {
             **_summary_context(application, change_links=False),
+            **_submit_context(request, application),
             "payment": selectors.captured_payment(application),
             "clarification": _last_clarification(application),
             "rejection": _last_event_to(application, Status.REJECTED),
@@ -635,6 +679,12 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @_guarded
 def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     application = _app(request, reference)
+    if request.method == "GET" and not workflow.allowed(
+        application, workflow.Action.WITHDRAW, request.user
+    ):
+        reason = workflow.refusal(application, workflow.Action.WITHDRAW, request.user)
+        messages.error(request, reason or "")
+        return redirect("applications:detail", reference)
     if request.method == "POST":
         done = workflow.application_withdraw(application_id=application.pk, exporter=request.user)
         messages.success(request, f"{reference} has been withdrawn.")

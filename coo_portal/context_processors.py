@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest
 
+from accounts import firms
+
 
 def site(request: HttpRequest) -> dict[str, object]:
     """Service name, support contacts and the user's role for the layout's navigation."""
@@ -21,4 +23,12 @@ def site(request: HttpRequest) -> dict[str, object]:
         "PAYMENTS_SIMULATED": settings.PAYMENT_SANDBOX_ALLOWED_ON_STAGING
         and settings.PAYMENT_GATEWAY == "sandbox",
         "user_role": role,
+        # Whether to offer "People": read when the layout asks (a callable), from what
+        # accounts.firms already holds for this request's user.
+        "manages_firm": lambda: firms.may(
+            user, firms.acting_firm_id(request), firms.Capability.MANAGE
+        ),
+        "keeps_wallet": lambda: firms.may(
+            user, firms.acting_firm_id(request), firms.Capability.WALLET
+        ),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 
 from applications.models import Application
+from applications.selectors import submitted_by_label
 from applications.workflow import allowed as workflow_allowed
 
 register = template.Library()
@@ -15,3 +16,9 @@ register = template.Library()
 def allowed(context: template.Context, application: Application, action: str) -> bool:
     request = context.get("request")
     return workflow_allowed(application, action, getattr(request, "user", None))
+
+
+@register.simple_tag
+def submitted_by(application: Application) -> str:
+    """`{% submitted_by application %}`: "<name> (<role>)" of whoever submitted it."""
+    return submitted_by_label(application)

@@ -8,17 +8,20 @@ import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from accounts import members
 from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
 from applications.models import DocumentKind, Payment, Status
 from applications.workflow import application_approve
 from certificates import keys
 from certificates.models import Certificate
+from tests import factories
 from tests.accounts.agent_factories import kiran_logistics
 from tests.certificates.factories import application_under_review
 from tests.clients import otp_device, verified_client
@@ -194,6 +197,16 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
         ["/accounts/officer/verify/", "empty /accounts/officer/verify/"],
         code_step,
     )
+    firm = alice.exporter_profile.iec_record
+    preparer = factories.FirmMemberFactory(firm=firm, role="preparer", user__first_name="Priya")
+    invited = members.member_invite(
+        actor=alice, firm_id=firm.pk, email="sam@alice.example", name="Sam Iyer", role="signatory"
+    )
+    invitee = Client()
+    assert invitee.get(urlsplit(invited.link).path).status_code == 302  # the link opened
+    audit.persona(
+        "invitee", ["/accounts/invitation/details/", "empty /accounts/invitation/details/"], invitee
+    )
     exporter = Client()
     exporter.force_login(alice)
     audit.persona(
@@ -221,6 +234,11 @@ def test_no_page_of_the_journeys_has_a_serious_or_critical_violation(
             "/accounts/profile/",
             "/accounts/firm/agents/",
             "empty /accounts/firm/agents/",
+            "/accounts/people/",
+            "/accounts/people/invite/",
+            "empty /accounts/people/invite/",
+            f"/accounts/people/{preparer.pk}/role/",
+            f"/accounts/people/{preparer.pk}/remove/",
         ],
         exporter,
     )

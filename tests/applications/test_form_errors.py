@@ -202,7 +202,10 @@ CAPTCHA = "Type the characters in the image."
                 "captcha": CAPTCHA,
             },
         ),
-        ("accounts:password-reset", {"iec": "Enter your IEC Code.", "captcha": CAPTCHA}),
+        (
+            "accounts:password-reset",
+            {"iec": "Enter your IEC Code, username or email.", "captcha": CAPTCHA},
+        ),
         (
             "accounts:officer-login",
             {

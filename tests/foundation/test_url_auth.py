@@ -42,6 +42,12 @@ PUBLIC = {
     "accounts:agent-register-otp-resend",
     "accounts:agent-register-account",
     "accounts:agent-register-done",
+    # accepting a firm's invitation, by the emailed link
+    "accounts:invitation-open",
+    "accounts:invitation-details",
+    "accounts:invitation-otp",
+    "accounts:invitation-otp-resend",
+    "accounts:invitation-done",
     # the payment gateway's server-to-server notification (authenticated by its HMAC)
     "applications:payment-notify",
     "applications:wallet-top-up-notify",

@@ -16,10 +16,12 @@ import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from accounts.models import User
+from accounts import members
+from accounts.models import FirmInvitation, FirmMember, User
 from applications.models import Application, Document, Invoice, LineItem, Payment
 from certificates import keys
 from certificates.models import Certificate, Credential
+from tests import factories
 from tests.clients import otp_device
 from tests.officer.factories import submitted_application
 from tests.verification.factories import CertificateFactory
@@ -36,6 +38,8 @@ class World:
     document: Document
     payment: Payment
     certificate: Certificate
+    member: FirmMember  # Priya, a preparer of Alice's firm
+    invitation: FirmInvitation  # Alice's open invitation to a new person
 
 
 @pytest.fixture
@@ -49,8 +53,36 @@ def signing_keys(settings, tmp_path: Path) -> Iterator[Path]:
     keys.clear_caches()
 
 
+def _member_of_alice(alice: User, role: str, username: str, name: str) -> User:
+    return factories.FirmMemberFactory(
+        firm=alice.exporter_profile.iec_record,
+        role=role,
+        user__username=username,
+        user__first_name=name,
+        user__mobile="+919820012345",
+    ).user
+
+
 @pytest.fixture
-def world(alice, bob, olivia, oscar, ada, eic_mumbai, signing_keys) -> World:
+def priya(alice) -> User:
+    """A preparer of Alice's firm."""
+    return _member_of_alice(alice, "preparer", "priya", "Priya")
+
+
+@pytest.fixture
+def sam(alice) -> User:
+    """A signatory of Alice's firm."""
+    return _member_of_alice(alice, "signatory", "sam", "Sam")
+
+
+@pytest.fixture
+def abe(alice) -> User:
+    """A second administrator of Alice's firm."""
+    return _member_of_alice(alice, "administrator", "abe", "Abe")
+
+
+@pytest.fixture
+def world(alice, bob, olivia, oscar, ada, priya, sam, abe, eic_mumbai, signing_keys) -> World:
     application = submitted_application(exporter=alice, office=eic_mumbai, documents=2)
     certificate = CertificateFactory(
         # Last year's reference: this year's are allocated by the portal (a copy made in a test).
@@ -75,6 +107,14 @@ def world(alice, bob, olivia, oscar, ada, eic_mumbai, signing_keys) -> World:
         document=application.documents.order_by("pk").first(),
         payment=application.payments.get(),
         certificate=certificate,
+        member=priya.firm_membership,
+        invitation=members.member_invite(
+            actor=alice,
+            firm_id=alice.exporter_profile.iec_record_id,
+            email="newcomer@alice.example",
+            name="Nia Newcomer",
+            role="preparer",
+        ).invitation,
     )
 
 
@@ -94,5 +134,14 @@ def persona_client(persona: str, users: dict[str, User], **options: object) -> C
 
 
 @pytest.fixture
-def users(alice, bob, olivia, oscar, ada) -> dict[str, User]:
-    return {"alice": alice, "bob": bob, "olivia": olivia, "oscar": oscar, "ada": ada}
+def users(alice, bob, olivia, oscar, ada, priya, sam, abe) -> dict[str, User]:
+    return {
+        "alice": alice,
+        "bob": bob,
+        "olivia": olivia,
+        "oscar": oscar,
+        "ada": ada,
+        "priya": priya,
+        "sam": sam,
+        "abe": abe,
+    }

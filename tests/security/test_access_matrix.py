@@ -79,6 +79,19 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:firm-agents": ANY_EXPORTER,
     "accounts:firm-agents-check": ANY_EXPORTER,  # nothing to check: back to the Agents page
     "accounts:firm-agent-withdraw": ALICE_ONLY,
+    # -- accounts: the firm's people (each administrator their own firm's) ----------------------
+    "accounts:members": ANY_EXPORTER,
+    "accounts:member-invite": ANY_EXPORTER,
+    "accounts:member-invite-check": ANY_EXPORTER,  # nothing to check yet: back to the form
+    "accounts:member-role": ALICE_ONLY,  # Priya's role; Bob gets the 404 of another firm's
+    "accounts:member-remove": ALICE_ONLY,  # the check-your-answers step before removal
+    "accounts:invitation-cancel": cells("login 405 405 404 404 404"),
+    # -- accounts: accepting an invitation (public, by the emailed link) ------------------------
+    "accounts:invitation-open": cells("400 400 400 400 400 400"),  # a made-up token
+    "accounts:invitation-details": cells("400 400 400 400 400 400"),  # no link opened
+    "accounts:invitation-otp": cells("400 400 400 400 400 400"),
+    "accounts:invitation-otp-resend": cells("405 405 405 405 405 405"),
+    "accounts:invitation-done": EVERYONE_OK,  # nothing done here: to the start page
     # -- applications: the exporter's pages -----------------------------------------------------
     "applications:list": ANY_EXPORTER,
     "applications:new": ANY_EXPORTER,

@@ -58,6 +58,19 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:firm-agents": BOTH_404,  # a firm's administrators only
     "accounts:firm-agents-check": BOTH_404,
     "accounts:login": BOTH_OK,
+    # A firm's people are its administrators' to manage: refused (403) to an agent, who is
+    # no member of any firm, as to a member without the role.
+    "accounts:members": cells("403 403"),
+    "accounts:member-invite": cells("403 403"),
+    "accounts:member-invite-check": cells("403 403"),
+    "accounts:member-role": cells("403 403"),
+    "accounts:member-remove": cells("403 403"),
+    "accounts:invitation-cancel": BOTH_405,
+    "accounts:invitation-open": BOTH_400,  # a made-up token
+    "accounts:invitation-details": BOTH_400,
+    "accounts:invitation-otp": BOTH_400,
+    "accounts:invitation-otp-resend": BOTH_405,
+    "accounts:invitation-done": BOTH_OK,
     "accounts:logout": BOTH_405,
     "accounts:officer-enrol": BOTH_LOGIN,
     "accounts:officer-login": BOTH_OK,

@@ -54,6 +54,9 @@ def url_kwargs(world: World) -> dict[str, str]:
         "tax_invoice_id": str(world_top_up(world.alice).tax_invoice.pk),
         # The firm's Agents page: an authorisation of Kiran Logistics by Alice's firm.
         "authorisation_id": str(world_authorisation(world).pk),
+        # The firm's people: Priya's membership of Alice's firm, Alice's open invitation.
+        "member_id": str(world.member.pk),
+        "invitation_id": str(world.invitation.pk),
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",

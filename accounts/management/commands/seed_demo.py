@@ -106,6 +106,11 @@ REGISTERED_IEC = "0123456789"
 READY_IEC = "AABCS1429B"
 DEMO_AGENT_LICENCE = "CB/MUM/2026/0042"
 DEMO_AGENT_USERNAME = "kiran"
+# The registered demo firm's people besides its administrator (accounts.members).
+DEMO_MEMBERS = [
+    ("priya", "Priya", "Nair", FirmRole.PREPARER, "+919820012345"),
+    ("sam", "Sam", "Iyer", FirmRole.SIGNATORY, "+919820054321"),
+]
 
 
 class Command(BaseCommand):
@@ -120,6 +125,7 @@ class Command(BaseCommand):
             offices = self._agencies()
             self._iecs()
             self._exporter()
+            self._members()
             _officer, device = self._officer(
                 "officer.mumbai", "Olivia", "Rao", User.Role.OFFICER, offices["EIC", "MUM"]
             )
@@ -231,6 +237,34 @@ class Command(BaseCommand):
                 granted_by=User.objects.get(username=REGISTERED_IEC),
             )
 
+    def _members(self) -> None:
+        """The demo firm's preparer and signatory, as if they had accepted invitations."""
+        record = IECRecord.objects.get(iec=REGISTERED_IEC)
+        admin = User.objects.get(username=REGISTERED_IEC)
+        for username, first, last, role, mobile in DEMO_MEMBERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "role": User.Role.EXPORTER,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@demo-exports.example",
+                    "mobile": mobile,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            FirmMember.objects.get_or_create(
+                user=user,
+                defaults={
+                    "firm": record,
+                    "role": role,
+                    "invited_by": admin,
+                    "mobile_verified_at": timezone.now(),
+                },
+            )
+
     def _officer(
         self, username: str, first: str, last: str, role: str, office: AgencyOffice
     ) -> tuple[User, TOTPDevice]:
@@ -275,6 +309,8 @@ class Command(BaseCommand):
             f"  Register:  /accounts/register/  IEC Code {ready.iec}, Email ID {ready.email}, "
             f"Mobile Number {ready.mobile[3:]}  (CAPTCHA_TEST_MODE=1: type PASSED)",
             f"  Exporter:  /accounts/login/  IEC Code {REGISTERED_IEC}, password {DEMO_PASSWORD}",
+            "  Its members: /accounts/login/  username priya (preparer) or sam (signatory), "
+            f"password {DEMO_PASSWORD}",
             "  Officer:   /accounts/officer/login/  username officer.mumbai, "
             f"password {DEMO_PASSWORD}"
             " (EIC, Mumbai)",

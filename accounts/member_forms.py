@@ -1,0 +1,122 @@
+"""Forms of the firm's people pages and of accepting an invitation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+
+from .forms import captcha_field
+from .members import username_validate
+from .models import FirmInvitation, FirmRole, User, normalise_mobile
+
+ROLE_HINTS = {
+    FirmRole.ADMINISTRATOR: "Everything: people, agents, the fee wallet, applications.",
+    FirmRole.SIGNATORY: "Drafts and documents, and declares, pays and submits applications.",
+    FirmRole.PREPARER: "Drafts applications and uploads documents; cannot pay or submit.",
+}
+
+
+def role_field(label: str = "Role") -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=[(role.value, f"{role.label}: {ROLE_HINTS[role]}") for role in FirmRole],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a role."},
+    )
+
+
+class InviteForm(forms.Form):
+    name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        error_messages={"required": "Enter the person's full name."},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label="Email ID",
+        help_text="We send the invitation link here. It lasts 7 days and works once.",
+        error_messages={
+            "required": "Enter the person's email ID.",
+            "invalid": "Enter an email ID like name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    role = role_field()
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()
+
+
+class RoleForm(forms.Form):
+    role = role_field("New role")
+
+
+class InvitationDetailsForm(forms.Form):
+    """The invitee's username, password and mobile number, with a CAPTCHA (checked first, as
+    everywhere a visitor not signed in can make the portal send an SMS)."""
+
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        help_text="You sign in with it (or with your email ID). Letters, digits and . _ + - only.",
+        error_messages={"required": "Choose a username."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        help_text="At least 10 characters, not like your name or email, not a common password.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter a password."},
+    )
+    password2 = forms.CharField(
+        label="Confirm the password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter the password again."},
+    )
+    mobile = forms.CharField(
+        label="Mobile number",
+        max_length=20,
+        help_text="10 digits. We send a code to it now, and later what you should know by SMS.",
+        error_messages={"required": "Enter your mobile number."},
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "inputmode": "numeric"}
+        ),
+    )
+    captcha = captcha_field()
+
+    def __init__(self, invitation: FirmInvitation, *args: Any, **kwargs: Any) -> None:
+        self.invitation = invitation
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self) -> str:
+        return username_validate(self.cleaned_data["username"])
+
+    def clean_mobile(self) -> str:
+        mobile = normalise_mobile(self.cleaned_data["mobile"])
+        if not mobile.startswith("+91") or len(mobile) != 13:
+            raise ValidationError("Enter a mobile number of 10 digits, like 9876543210.")
+        return mobile
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The passwords do not match.")
+        elif p1:
+            person = User(
+                username=data.get("username", ""),
+                email=self.invitation.email,
+                first_name=self.invitation.name[:150],
+            )
+            try:
+                validate_password(p1, person)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

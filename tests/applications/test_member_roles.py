@@ -1,0 +1,216 @@
+"""Acceptance (issue 13, members): Alice, the administrator, invites Priya as a preparer and
+Sam as a signatory through the People pages. Priya drafts but is offered no pay, submit,
+withdraw or declaration, and her direct POSTs are refused; Sam declares, pays and submits, and
+the application, its acknowledgement (page and PDF) and the officer's review page name him.
+Priya, removed, is refused on her next request."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import FirmMember
+from applications.models import Application, Payment, Status
+from tests import factories
+from tests.clients import verified_client
+from tests.members_helpers import invite_and_join, signed_in
+
+from .conftest import signed_in as force_signed_in
+from .test_acknowledgement import pdf_text
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name: str, application: Application) -> str:
+    return reverse(f"applications:{name}", args=[application.reference])
+
+
+@pytest.fixture
+def team(alice, reference_data, sms_outbox, django_capture_on_commit_callbacks):
+    """Alice's firm with Priya (preparer) and Sam (signatory), both joined by invitation."""
+    admin = force_signed_in(alice)
+    people = {}
+    for name, username, role, mobile in (
+        ("Priya Nair", "priya", "preparer", "9820012345"),
+        ("Sam Iyer", "sam", "signatory", "9820054321"),
+    ):
+        people[username] = invite_and_join(
+            admin,
+            name=name,
+            email=f"{username}@alice.example",
+            role=role,
+            username=username,
+            mobile=mobile,
+            sms_outbox=sms_outbox,
+            capture=django_capture_on_commit_callbacks,
+        )
+    return admin, people
+
+
+@pytest.fixture
+def priyas_draft(alice, team, reference_data) -> Application:
+    """A draft Priya prepared: every section but the declaration, documents uploaded."""
+    priya = team[1]["priya"]
+    application = factories.ApplicationFactory(
+        complete=True,
+        exporter=priya,
+        firm=alice.exporter_profile.iec_record,
+        certificate_type="preferential",
+        agreement=reference_data["aifta"],
+        destination_country="ID",
+        office=reference_data["eic_mumbai"],
+        declaration_name="",
+        declaration_designation="",
+        declaration_place="",
+        declaration_date=None,
+        declaration_accepted=False,
+    )
+    factories.InvoiceFactory(application=application)
+    factories.LineItemFactory(application=application, origin_criterion="WO")
+    factories.DocumentFactory(application=application, kind="commercial_invoice")
+    factories.DocumentFactory(application=application, kind="packing_list")
+    return application
+
+
+def test_the_preparer_drafts_but_is_offered_and_allowed_no_pay_submit_or_declaration(
+    priyas_draft,
+):
+    priya = signed_in("priya")  # her own username, password and CAPTCHA
+    application = priyas_draft
+    # She drafts: a section saves.
+    response = priya.post(
+        url("transport", application),
+        {
+            "transport_mode": "sea",
+            "vessel_or_flight": "MV Priya V.1",
+            "port_of_loading": "Nhava Sheva",
+            "port_of_discharge": "Tanjung Priok",
+            "departure_date": "2026-12-20",
+        },
+    )
+    assert response["Location"] == url("tasks", application)
+    application.refresh_from_db()
+    assert application.vessel_or_flight == "MV Priya V.1"
+
+    # Her pages offer no pay, submit, withdraw or declaration, and say who does.
+    tasks = priya.get(url("tasks", application)).content.decode()
+    assert "pay and submit" not in tasks
+    assert "a signatory or an administrator of the firm makes the declaration" in tasks
+    check = priya.get(url("check", application)).content.decode()
+    for action in ("pay", "pay-wallet", "submit", "declaration"):
+        assert f'action="{url(action, application)}"' not in check
+    assert f'href="{url("declaration", application)}"' not in check
+    assert "a signatory or an administrator of the firm makes the declaration" in check
+    detail = priya.get(url("detail", application)).content.decode()
+    assert url("withdraw", application) not in detail
+    declaration = priya.get(url("declaration", application)).content.decode()
+    assert '<form method="post" novalidate>' not in declaration
+    assert "makes the declaration" in declaration
+
+    # Direct POSTs are refused, and change nothing.
+    priya.post(
+        url("declaration", application),
+        {
+            "declaration_name": "Priya Nair",
+            "declaration_designation": "Clerk",
+            "declaration_place": "Mumbai",
+            "declaration_date": "2026-12-02",
+            "declaration_accepted": "on",
+        },
+    )
+    refused = priya.post(url("pay", application), follow=True)
+    assert "Only a signatory or an administrator" in refused.content.decode()
+    priya.post(url("pay-wallet", application))
+    submitted = priya.post(url("submit", application), follow=True)
+    assert "Only a signatory or an administrator" in submitted.content.decode()
+    priya.post(url("withdraw", application))
+    application.refresh_from_db()
+    assert application.status == Status.DRAFT
+    assert not application.declaration_accepted
+    assert not Payment.objects.filter(application=application).exists()
+
+
+def test_the_signatory_declares_pays_and_submits_and_is_named_as_the_submitter(
+    priyas_draft, olivia, django_capture_on_commit_callbacks
+):
+    sam = signed_in("sam")
+    application = priyas_draft
+    form = sam.get(url("declaration", application)).content.decode()
+    assert 'value="Sam Iyer"' in form  # the signatory's name to start with
+    response = sam.post(
+        url("declaration", application),
+        {
+            "declaration_name": "Sam Iyer",
+            "declaration_designation": "Export Manager",
+            "declaration_place": "Mumbai",
+            "declaration_date": "2026-12-02",
+            "declaration_accepted": "on",
+        },
+    )
+    assert response["Location"] == url("tasks", application)
+    check = sam.get(url("check", application)).content.decode()
+    assert f'action="{url("pay", application)}"' in check
+
+    started = sam.post(url("pay", application))
+    payment = Payment.objects.get(application=application, state="created")
+    assert started["Location"] == reverse("applications:payment-sandbox", args=[payment.order_id])
+    with django_capture_on_commit_callbacks(execute=True):
+        sam.post(started["Location"], {"outcome": "captured"})
+    payment.refresh_from_db()
+    assert payment.state == Payment.State.CAPTURED
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = sam.post(url("submit", application))
+    assert done["Location"] == url("confirmation", application)
+    application.refresh_from_db()
+    assert application.status == Status.SUBMITTED
+    assert application.submitted_by.username == "sam"
+    assert application.declaration_name == "Sam Iyer"
+
+    named = "Submitted by</dt><dd>Sam Iyer (Signatory)"
+    assert named in sam.get(url("detail", application)).content.decode()
+    assert named in sam.get(url("acknowledgement", application)).content.decode()
+    pdf = sam.get(url("acknowledgement-pdf", application))
+    assert "Sam Iyer (Signatory)" in pdf_text(
+        b"".join(pdf.streaming_content) if pdf.streaming else pdf.content
+    )
+    review = verified_client(olivia).get(reverse("officer:review", args=[application.reference]))
+    assert "Submitted by Sam Iyer (Signatory)" in review.content.decode()
+    # Priya, of the same firm, sees it too; the list shows it to her.
+    priya = signed_in("priya")
+    assert application.reference in priya.get(reverse("applications:list")).content.decode()
+
+
+def test_a_removed_members_open_session_is_refused_on_its_next_request(
+    team, priyas_draft, django_capture_on_commit_callbacks
+):
+    admin, people = team
+    priya = signed_in("priya")
+    assert priya.get(url("tasks", priyas_draft)).status_code == 200
+    membership = FirmMember.objects.get(user=people["priya"])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(reverse("accounts:member-remove", args=[membership.pk]))
+    refused = priya.get(url("tasks", priyas_draft))
+    assert refused.status_code == 302
+    assert refused["Location"].startswith(reverse("accounts:login"))
+    # Her draft stays with the firm: Sam still sees it.
+    assert signed_in("sam").get(url("tasks", priyas_draft)).status_code == 200
+
+
+def test_the_history_says_you_only_to_the_person_who_acted(priyas_draft):
+    """Sam sees Priya's work under her name, not as his own."""
+    from applications.events import application_event_record
+    from applications.models import ApplicationEvent
+
+    application_event_record(
+        application_id=priyas_draft.pk,
+        kind=ApplicationEvent.Kind.TRANSITION,
+        from_status="",
+        to_status=Status.DRAFT,
+        actor=priyas_draft.exporter,
+        note="",
+    )
+    sams = signed_in("sam").get(url("detail", priyas_draft)).content.decode()
+    assert "by Priya Nair" in sams
+    assert "by you" not in sams
+    assert "by you" in signed_in("priya").get(url("detail", priyas_draft)).content.decode()

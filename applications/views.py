@@ -236,7 +236,11 @@ def application_section(request: HttpRequest, reference: str, section: str) -> H
         )
     partial = "later" in request.POST
     initial = {}
-    if section == "declaration" and not application.declaration_name:
+    if (
+        section == "declaration"
+        and not application.declaration_name
+        and not hasattr(request.user, "exporter_profile")  # the IEC's account bears the firm's name
+    ):
         # The signatory who will submit is the one who declares: their name to start with.
         initial["declaration_name"] = request.user.get_full_name()
     form = form_class(request.POST or None, instance=application, partial=partial, initial=initial)

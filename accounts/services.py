@@ -31,6 +31,8 @@ from reference.models import AgencyOffice
 
 from .models import (
     IEC_RE,
+    Agent,
+    AgentStaff,
     ExporterProfile,
     FirmMember,
     FirmRole,
@@ -342,17 +344,28 @@ def sign_in_username(identifier: str) -> str:
 
 def reset_account(identifier: str) -> User | None:
     """The account a password reset names, as sign-in names it (an IEC, a username or an
-    email): a current member of a firm (the registrant included); None otherwise."""
+    email): a current member of a firm (the registrant included), or a registered agent's
+    staff; None otherwise."""
     username = sign_in_username(identifier.strip())
     if IEC_RE.match(normalise_iec(username)):
         username = normalise_iec(username)
     user = (
-        User.objects.filter(username=username, role=User.Role.EXPORTER, is_active=True)
+        User.objects.filter(
+            username=username, role__in=[User.Role.EXPORTER, User.Role.AGENT], is_active=True
+        )
         .select_related("exporter_profile__iec_record")
         .first()
     )
     if user is None:
         return None
+    if user.is_agent:
+        staff = AgentStaff.objects.filter(
+            user=user,
+            removed_at__isnull=True,
+            registration_completed_at__isnull=False,
+            agent__status=Agent.Status.ACTIVE,
+        )
+        return user if staff.exists() else None
     member = (
         FirmMember.objects.select_related("firm").filter(user=user, removed_at__isnull=True).first()
     )
@@ -370,6 +383,9 @@ def _firm_name(user: User) -> str:
     member = FirmMember.objects.select_related("firm").filter(user=user).first()
     if member is not None:
         return member.firm.firm_name
+    staff = AgentStaff.objects.select_related("agent").filter(user=user).first()
+    if staff is not None:
+        return staff.agent.name
     return user.get_full_name() or user.username
 
 

@@ -35,24 +35,24 @@ SIGN_IN_FAILED = "The IEC Code, username, email or password is not right."
 IP_BLOCKED = "There have been too many failed sign-ins from your network. Try again in an hour."
 
 
-def _user_from_uid(uidb64: str) -> User | None:
+def _user_from_uid(uidb64: str, roles: tuple[str, ...] = (User.Role.EXPORTER,)) -> User | None:
     try:
         pk = int(force_str(urlsafe_base64_decode(uidb64)))
     except (TypeError, ValueError, OverflowError):
         return None
+    return _user_from_uid_pk(pk, roles)
+
+
+def _user_from_uid_pk(pk: int, roles: tuple[str, ...] = (User.Role.EXPORTER,)) -> User | None:
     return (
-        User.objects.filter(pk=pk, role=User.Role.EXPORTER)
+        User.objects.filter(pk=pk, role__in=roles)
         .select_related("exporter_profile__iec_record")
         .first()
     )
 
 
-def _user_from_uid_pk(pk: int) -> User | None:
-    return (
-        User.objects.filter(pk=pk, role=User.Role.EXPORTER)
-        .select_related("exporter_profile__iec_record")
-        .first()
-    )
+# A password reset reaches the firms' members and the agents' staff (services.reset_account).
+RESET_ROLES = (User.Role.EXPORTER, User.Role.AGENT)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -336,7 +336,7 @@ def password_reset_sent(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def password_reset_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    user = _user_from_uid(uidb64)
+    user = _user_from_uid(uidb64, RESET_ROLES)
     check = password_reset_token.check(user, token)
     again = resolve_url("accounts:password-reset")
     if check is TokenCheck.EXPIRED:
@@ -365,7 +365,7 @@ def password_reset_link(request: HttpRequest, uidb64: str, token: str) -> HttpRe
 
 def _reset_in_progress(request: HttpRequest) -> User | None:
     state = request.session.get(RESET_KEY) or {}
-    user = _user_from_uid_pk(state["uid"]) if state.get("uid") else None
+    user = _user_from_uid_pk(state["uid"], RESET_ROLES) if state.get("uid") else None
     if password_reset_token.check(user, state.get("token")) is not TokenCheck.VALID:
         return None
     return user

@@ -170,3 +170,28 @@ def test_a_wrong_captcha_sends_nothing(
         response = client.post(RESET, {"iec": "0123456789", "captcha_0": "x", "captcha_1": "NOPE"})
     assert "do not match the image" in response.content.decode()
     assert mail_outbox == []
+
+
+def test_an_agents_staff_resets_the_password_by_username_and_a_removed_one_cannot(
+    client, alice, mail_outbox, sms_outbox, django_capture_on_commit_callbacks
+):
+    from tests.accounts.agent_factories import kiran_logistics
+
+    kiran = kiran_logistics(alice.exporter_profile.iec_record, alice).user
+    ask(client, "kiran", django_capture_on_commit_callbacks)
+    assert mail_outbox[-1].to == [kiran.email]
+    assert "username kiran" in mail_outbox[-1].body
+    open_link(client, django_capture_on_commit_callbacks)
+    assert sms_outbox[-1].to == kiran.mobile
+    response = set_password(
+        client, code_from_sms(sms_outbox), capture=django_capture_on_commit_callbacks
+    )
+    assert response["Location"] == reverse("accounts:password-reset-complete")
+    assert client.post("/accounts/login/", login_data("kiran", NEW)).status_code == 302
+
+    client.logout()
+    kiran.agent_staff.removed_at = timezone.now()
+    kiran.agent_staff.save()
+    sent = len(mail_outbox)
+    ask(client, "kiran@kiran.example.com", django_capture_on_commit_callbacks)
+    assert len(mail_outbox) == sent  # the same answer, and nothing sent

@@ -9,10 +9,9 @@ Answers: "ok" (2xx, or a redirect that is not to a login page), "login" (302 to 
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 
 from .conftest import PERSONAS, persona_client
-from .urls import named_urls, url_for
+from .urls import named_urls, unexpected_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -174,22 +173,6 @@ EXPECTED: dict[str, dict[str, str]] = {
 }
 
 
-def login_pages() -> tuple[str, ...]:
-    return (
-        reverse("accounts:login"),
-        reverse("accounts:officer-login"),
-    )
-
-
-def answer(response) -> str:
-    if 200 <= response.status_code < 300:
-        return "ok"
-    if 300 <= response.status_code < 400:
-        location = response.get("Location", "")
-        return "login" if location.startswith(login_pages()) else "ok"
-    return str(response.status_code)
-
-
 def test_every_named_url_has_a_row_in_the_access_table():
     names = set(named_urls())
     assert sorted(names - set(EXPECTED)) == [], "URLs without a row: decide who may open them"
@@ -203,18 +186,7 @@ def test_the_access_table_covers_six_personas_on_every_url():
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_each_persona_gets_exactly_the_expected_answer_from_every_url(persona, world, users):
     client = persona_client(persona, users)
-    unexpected = []
-    for name, pattern in sorted(named_urls().items()):
-        expected = EXPECTED.get(name, {}).get(persona, "<no row>")
-        url = url_for(name, pattern, world)
-        response = client.get(url)
-        got = answer(response)
-        if got != expected:
-            where = response.get("Location", "")
-            unexpected.append(
-                f"  {name:40} expected {expected:6} got {got:6} "
-                f"({response.status_code}{' -> ' + where if where else ''})  GET {url}"
-            )
+    unexpected = unexpected_answers(client, persona, EXPECTED, world)
     assert not unexpected, f"{persona}: {len(unexpected)} unexpected answer(s)\n" + "\n".join(
         unexpected
     )

@@ -22,8 +22,7 @@ from tests.accounts.agent_factories import kiran_logistics, kurt_forwarding
 
 from .conftest import persona_client
 from .test_access_matrix import EXPECTED as SIX_PERSONAS
-from .test_access_matrix import answer
-from .urls import named_urls, url_for
+from .urls import answer, named_urls, unexpected_answers, url_for
 
 pytestmark = pytest.mark.django_db
 
@@ -189,18 +188,7 @@ def test_each_agent_persona_gets_exactly_the_expected_answer_from_every_url(
     persona, world, agent_users
 ):
     client = persona_client(persona, agent_users)
-    unexpected = []
-    for name, pattern in sorted(named_urls().items()):
-        expected = EXPECTED.get(name, {}).get(persona, "<no row>")
-        url = url_for(name, pattern, world)
-        response = client.get(url)
-        got = answer(response)
-        if got != expected:
-            where = response.get("Location", "")
-            unexpected.append(
-                f"  {name:40} expected {expected:6} got {got:6} "
-                f"({response.status_code}{' -> ' + where if where else ''})  GET {url}"
-            )
+    unexpected = unexpected_answers(client, persona, EXPECTED, world)
     assert not unexpected, f"{persona}: {len(unexpected)} unexpected answer(s)\n" + "\n".join(
         unexpected
     )

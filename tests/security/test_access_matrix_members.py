@@ -20,8 +20,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import persona_client
-from .test_access_matrix import answer
-from .urls import named_urls, url_for
+from .urls import named_urls, unexpected_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -163,18 +162,7 @@ def test_every_named_url_has_a_row_for_the_firms_people():
 @pytest.mark.parametrize("persona", MEMBERS)
 def test_each_member_gets_exactly_the_expected_answer_from_every_url(persona, world, users):
     client = persona_client(persona, users)
-    unexpected = []
-    for name, pattern in sorted(named_urls().items()):
-        expected = EXPECTED.get(name, {}).get(persona, "<no row>")
-        url = url_for(name, pattern, world)
-        response = client.get(url)
-        got = answer(response)
-        if got != expected:
-            where = response.get("Location", "")
-            unexpected.append(
-                f"  {name:40} expected {expected:6} got {got:6} "
-                f"({response.status_code}{' -> ' + where if where else ''})  GET {url}"
-            )
+    unexpected = unexpected_answers(client, persona, EXPECTED, world)
     assert not unexpected, f"{persona}: {len(unexpected)} unexpected answer(s)\n" + "\n".join(
         unexpected
     )

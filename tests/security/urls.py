@@ -95,3 +95,39 @@ def _query(name: str, world: World) -> dict[str, str]:
         "applications:payment-return": {"order_id": world.payment.order_id, "status": "captured"},
         "applications:wallet-top-up-return": {"order_id": "TOP-WORLD", "status": "captured"},
     }.get(name, {})
+
+
+def login_pages() -> tuple[str, ...]:
+    return (
+        reverse("accounts:login"),
+        reverse("accounts:officer-login"),
+    )
+
+
+def answer(response) -> str:
+    """ "ok" (2xx, or a redirect that is not to a login page), "login", or the status code."""
+    if 200 <= response.status_code < 300:
+        return "ok"
+    if 300 <= response.status_code < 400:
+        location = response.get("Location", "")
+        return "login" if location.startswith(login_pages()) else "ok"
+    return str(response.status_code)
+
+
+def unexpected_answers(
+    client, persona: str, expected: dict[str, dict[str, str]], world: World
+) -> list[str]:
+    """GET every named URL as `persona`; a line for each answer that differs from its row."""
+    unexpected = []
+    for name, pattern in sorted(named_urls().items()):
+        want = expected.get(name, {}).get(persona, "<no row>")
+        url = url_for(name, pattern, world)
+        response = client.get(url)
+        got = answer(response)
+        if got != want:
+            where = response.get("Location", "")
+            unexpected.append(
+                f"  {name:40} expected {want:6} got {got:6} "
+                f"({response.status_code}{' -> ' + where if where else ''})  GET {url}"
+            )
+    return unexpected

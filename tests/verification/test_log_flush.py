@@ -40,9 +40,7 @@ def queue_rows(count: int, first: int = 0) -> None:
         )
 
 
-def test_a_flusher_that_dies_before_its_insert_leaves_the_rows_for_the_next(
-    log_queue, monkeypatch
-):
+def test_a_flusher_that_dies_before_its_insert_leaves_the_rows_for_the_next(log_queue, monkeypatch):
     queue_rows(3)
     with monkeypatch.context() as patched:
         # The task's soft time limit, raised between taking the batch and writing it.

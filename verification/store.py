@@ -36,7 +36,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +46,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import transaction
+from redis.exceptions import NoScriptError
 
 from .answers import KIND_FIELDS, KINDS, Answer
 
@@ -135,6 +138,40 @@ def _keep_script(url: str) -> Any:
     return _client_for(url).register_script(_KEEP)
 
 
+_local = threading.local()
+
+
+def _connection() -> Any:
+    """This thread's own connection for the lookup script, taken from the client's pool once
+    (again after a fork, or for another REDIS_URL)."""
+    held = getattr(_local, "held", None)
+    if held is None or held[:2] != (os.getpid(), settings.REDIS_URL):
+        connection = _client().connection_pool.get_connection()
+        held = _local.held = (os.getpid(), settings.REDIS_URL, connection)
+    return held[2]
+
+
+def _run_lookup(keys: list[str], args: list[Any]) -> Any:
+    """The lookup script, on this thread's connection: redis-py's execute_command (retries,
+    observability hooks, taking and returning a pooled connection) cost as much CPU as the
+    rest of the call (bench/README.md). A failed call raises RedisError (the lookup is answered
+    from the database) and the connection reconnects on its next use; a Redis that lost its
+    scripts (a restart) gets the script itself, once."""
+    script = _lookup_script(settings.REDIS_URL)
+    connection = _connection()
+    try:
+        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        return connection.read_response()
+    except NoScriptError:
+        connection.send_command("SCRIPT", "LOAD", _LOOKUP)
+        connection.read_response()
+        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        return connection.read_response()
+    except redis.RedisError:
+        connection.disconnect()
+        raise
+
+
 @dataclass(frozen=True)
 class Fetched:
     count: int  # this client's requests in the current window, this one included
@@ -163,7 +200,7 @@ def fetch(
     keys = [counter, _key("t", number), _key("a", number), _key("log")]
     fields = _fields(kinds)
     args = [period, limit, _code_digest(number, code), json.dumps(log_row), *fields]
-    count, *rest = _lookup_script(settings.REDIS_URL)(keys=keys, args=args)
+    count, *rest = _run_lookup(keys, args)
     if not rest:
         return Fetched(count=count, limited=True, token=None, answer=None)
     token = rest[0].decode() if rest[0] else None

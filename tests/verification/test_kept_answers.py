@@ -153,6 +153,32 @@ def test_a_wrong_code_goes_to_the_database_and_gets_the_common_miss(
     assert wrong_code.content == unknown.content
 
 
+def test_a_redis_that_lost_its_scripts_still_serves_the_kept_answer(
+    client, certificate, queued_log, django_assert_num_queries
+):
+    kept = look_up(client, "api", NUMBER, CODE)
+    store._client().script_flush()  # as after a Redis restart without persistence of scripts
+    with django_assert_num_queries(0):
+        again = look_up(client, "api", NUMBER, CODE)
+    assert again.status_code == 200
+    assert again.content == kept.content
+
+
+def test_a_dropped_redis_connection_is_made_again(
+    client, certificate, queued_log, django_assert_num_queries
+):
+    kept = look_up(client, "qr", NUMBER, CODE)
+    # Redis drops the connection the lookups use (a restart, a failover, an idle timeout).
+    held = store._connection()
+    held.send_command("CLIENT", "ID")
+    store._client().client_kill_filter(_id=held.read_response())
+
+    # That lookup is answered from the database; the next one from Redis again.
+    assert look_up(client, "qr", NUMBER, CODE).content == kept.content
+    with django_assert_num_queries(0):
+        assert look_up(client, "qr", NUMBER, CODE).content == kept.content
+
+
 def test_a_batch_the_database_refuses_stays_in_redis(certificate, queued_log):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite does not enforce column lengths")

@@ -137,7 +137,7 @@ def fill(count: int) -> None:
     officer, _ = User.objects.get_or_create(
         username="bench-officer", defaults={"role": "officer", "first_name": "Bench"}
     )
-    exporters = []
+    exporters = []  # (the person who filed, the firm: the IEC holder the application is for)
     for n in range(100):
         iec = f"9{n:09d}"
         user, created = User.objects.get_or_create(username=iec, defaults={"role": "exporter"})
@@ -150,7 +150,9 @@ def fill(count: int) -> None:
                 mobile=f"+9190{n:08d}",
             )
             ExporterProfile.objects.create(user=user, iec_record=record)
-        exporters.append(user)
+        else:
+            record = IECRecord.objects.get(iec=iec)
+        exporters.append((user, record))
     now = timezone.now()
     batch = 1000
     for first in range(have + 1, count + 1, batch):
@@ -158,7 +160,8 @@ def fill(count: int) -> None:
         applications = Application.objects.bulk_create(
             Application(
                 reference=f"BENCH-{i:08d}",
-                exporter=exporters[i % len(exporters)],
+                exporter=exporters[i % len(exporters)][0],
+                firm=exporters[i % len(exporters)][1],
                 status="issued",
                 certificate_type="non_preferential",
                 destination_country="SG",

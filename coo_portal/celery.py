@@ -24,6 +24,7 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
     # Each expires before the next is due: a beat left running while the broker was down
     # must not flood the queue with copies when it returns.
     drain, sweep = settings.OUTBOX_DRAIN_SECONDS, settings.ISSUANCE_SWEEP_SECONDS
+    log_sweep = settings.VERIFY_LOG_SWEEP_SECONDS
     sender.add_periodic_task(
         drain, sender.signature("durable.outbox_drain", expires=drain), name="outbox drain"
     )
@@ -31,6 +32,12 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
         sweep,
         sender.signature("certificates.issuance_sweep", expires=sweep),
         name="stuck issuance sweep",
+    )
+    # Lookups schedule the log flush themselves; this one writes what a dead flusher left.
+    sender.add_periodic_task(
+        log_sweep,
+        sender.signature("verification.tasks.verification_log_flush", expires=log_sweep),
+        name="verification log sweep",
     )
 
 

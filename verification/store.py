@@ -36,7 +36,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +46,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import transaction
+from redis.exceptions import NoScriptError
 
 from .answers import KIND_FIELDS, KINDS, Answer
 
@@ -135,6 +138,40 @@ def _keep_script(url: str) -> Any:
     return _client_for(url).register_script(_KEEP)
 
 
+_local = threading.local()
+
+
+def _connection() -> Any:
+    """This thread's own connection for the lookup script, taken from the client's pool once
+    (again after a fork, or for another REDIS_URL)."""
+    held = getattr(_local, "held", None)
+    if held is None or held[:2] != (os.getpid(), settings.REDIS_URL):
+        connection = _client().connection_pool.get_connection()
+        held = _local.held = (os.getpid(), settings.REDIS_URL, connection)
+    return held[2]
+
+
+def _run_lookup(keys: list[str], args: list[Any]) -> Any:
+    """The lookup script, on this thread's connection: redis-py's execute_command (retries,
+    observability hooks, taking and returning a pooled connection) cost as much CPU as the
+    rest of the call (bench/README.md). A failed call raises RedisError (the lookup is answered
+    from the database) and the connection reconnects on its next use; a Redis that lost its
+    scripts (a restart) gets the script itself, once."""
+    script = _lookup_script(settings.REDIS_URL)
+    connection = _connection()
+    try:
+        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        return connection.read_response()
+    except NoScriptError:
+        connection.send_command("SCRIPT", "LOAD", _LOOKUP)
+        connection.read_response()
+        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        return connection.read_response()
+    except redis.RedisError:
+        connection.disconnect()
+        raise
+
+
 @dataclass(frozen=True)
 class Fetched:
     count: int  # this client's requests in the current window, this one included
@@ -163,7 +200,7 @@ def fetch(
     keys = [counter, _key("t", number), _key("a", number), _key("log")]
     fields = _fields(kinds)
     args = [period, limit, _code_digest(number, code), json.dumps(log_row), *fields]
-    count, *rest = _lookup_script(settings.REDIS_URL)(keys=keys, args=args)
+    count, *rest = _run_lookup(keys, args)
     if not rest:
         return Fetched(count=count, limited=True, token=None, answer=None)
     token = rest[0].decode() if rest[0] else None
@@ -264,6 +301,18 @@ def forget(number: str) -> None:
 
 # A queued row is "<certificate id> <the rest as JSON>", the id empty for a miss: the lookup
 # script adds the id of the answer it found without decoding the JSON.
+#
+# The queue is written by one flusher at a time (tasks.verification_log_flush), which holds a
+# lease (KEYS "log:flusher", refreshed at every batch). A batch is never only in the flusher's
+# memory: _TAKE moves it from the queue to "log:taking" in one step, and it leaves Redis only
+# once the database has it (log_taken). A flusher that dies in between (a time limit, a
+# killed worker) leaves the batch there; the next flusher finds it and writes it first
+# (tasks: once, however far the dead one got).
+
+
+def _decode(item: bytes) -> dict[str, Any]:
+    certificate_id, _, rest = item.decode().partition(" ")
+    return {**json.loads(rest), "certificate_id": int(certificate_id or 0) or None}
 
 
 def log_push(*, certificate_id: int | None, row: dict[str, Any]) -> int:
@@ -272,21 +321,99 @@ def log_push(*, certificate_id: int | None, row: dict[str, Any]) -> int:
     return int(_client().rpush(_key("log"), item))
 
 
-def log_take(limit: int) -> list[dict[str, Any]]:
-    """Take up to `limit` rows off the front of the queue."""
-    rows = []
-    for item in _client().lpop(_key("log"), limit) or []:
-        certificate_id, _, rest = item.decode().partition(" ")
-        rows.append({**json.loads(rest), "certificate_id": int(certificate_id or 0) or None})
-    return rows
+# KEYS: the queue, the batch being written, the lease. ARGV: the flusher's token, the lease in
+# seconds, the most rows to take. Returns false if the lease is another's; else 1 and the rows
+# of a batch a flusher took before and did not confirm (it may have written them), or 0 and
+# up to that many rows moved off the front of the queue (none: the queue is empty).
+_TAKE = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return false end
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+local pending = redis.call('LRANGE', KEYS[2], 0, -1)
+if #pending > 0 then return {1, unpack(pending)} end
+local rows = redis.call('LPOP', KEYS[1], ARGV[3])
+if not rows then return {0} end
+redis.call('RPUSH', KEYS[2], unpack(rows))
+return {0, unpack(rows)}
+"""
+
+# KEYS: the queue, the batch being written, the lease. ARGV: the token. Gives the lease up if it
+# is this flusher's and nothing is left to write (1); else 0 (more rows came: go on).
+_RELEASE = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 1 end
+if redis.call('LLEN', KEYS[1]) > 0 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('DEL', KEYS[3])
+return 1
+"""
 
 
-def log_put_back(rows: list[dict[str, Any]]) -> None:
-    """Return rows that could not be written, to the front of the queue, in their order."""
-    if rows:
-        items = [f"{row['certificate_id'] or ''} {json.dumps(row)}" for row in reversed(rows)]
-        _client().lpush(_key("log"), *items)
+# KEYS: the lease, a key to delete if the lease is the token's (ARGV[1]).
+_IF_LEASED_DELETE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 0
+"""
+
+
+@functools.lru_cache(maxsize=16)
+def _script_for(url: str, source: str) -> Any:
+    return _client_for(url).register_script(source)
+
+
+def _script(source: str) -> Any:
+    return _script_for(settings.REDIS_URL, source)
+
+
+def _log_keys() -> list[str]:
+    return [_key("log"), _key("log", "taking"), _key("log", "flusher")]
+
+
+@dataclass(frozen=True)
+class Batch:
+    rows: list[dict[str, Any]]
+    # Taken by a flusher that did not confirm it: it may be in the database already.
+    unconfirmed: bool = False
+
+
+class LeaseLostError(RuntimeError):
+    """Another flusher holds the log queue's lease (this one was too slow to refresh it)."""
+
+
+def log_lease(seconds: int) -> str | None:
+    """The queue's lease for one flusher (a token), or None if another flusher holds it."""
+    token = secrets.token_hex(8)
+    return token if _client().set(_key("log", "flusher"), token, nx=True, ex=seconds) else None
+
+
+def log_take(*, token: str, limit: int, lease_seconds: int) -> Batch:
+    """The next batch to write: one left unconfirmed, else up to `limit` rows moved off the
+    front of the queue (no rows: the queue is empty). Refreshes the lease."""
+    reply = _script(_TAKE)(keys=_log_keys(), args=[token, lease_seconds, limit])
+    if reply is None:
+        raise LeaseLostError("the log queue's lease is held by another flusher")
+    unconfirmed, *items = reply
+    return Batch([_decode(item) for item in items], unconfirmed=bool(unconfirmed))
+
+
+def log_taken(*, token: str) -> None:
+    """The batch taken is in the database: drop it (unless the lease was lost meanwhile: the
+    flusher that holds it now finds the batch written and drops it)."""
+    _script(_IF_LEASED_DELETE)(keys=[_key("log", "flusher"), _key("log", "taking")], args=[token])
+
+
+def log_release(*, token: str) -> bool:
+    """Give the lease up if nothing is left to write (True); False if more rows came."""
+    return bool(_script(_RELEASE)(keys=_log_keys(), args=[token]))
+
+
+def log_drop_lease(*, token: str) -> None:
+    """Give the lease up whatever is left (a flusher stopping early: the next one goes on)."""
+    lease = _key("log", "flusher")
+    _script(_IF_LEASED_DELETE)(keys=[lease, lease], args=[token])
 
 
 def log_length() -> int:
-    return int(_client().llen(_key("log")))
+    """Rows waiting: in the queue, and in a batch taken but not yet confirmed."""
+    with _client().pipeline(transaction=False) as pipe:
+        pipe.llen(_key("log"))
+        pipe.llen(_key("log", "taking"))
+        queued, taking = pipe.execute()
+    return int(queued) + int(taking)

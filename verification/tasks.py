@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError, connection
 from redis.exceptions import RedisError
 
@@ -26,20 +28,56 @@ _COLUMNS = ("certificate_id", "channel", "outcome", "client_hash", "created_at")
 def verification_log_flush() -> int:
     """Write the queued lookup log rows to the database, a batch at a time; returns how many.
 
-    Each batch is one INSERT, so it is written whole or not at all; a batch that cannot be
-    written goes back to the front of the queue and the task retries.
+    One flusher at a time (it holds the queue's lease; another one returns at once: the holder
+    does not give the lease up while rows are left). Each batch is one INSERT, so it is written
+    whole or not at all, and it stays in Redis until it is written (store._TAKE): a flusher
+    that fails (the task retries) or dies (a time limit, a killed worker) leaves it for the
+    next flusher, which writes it once. A flusher stops after VERIFY_LOG_FLUSH_BUDGET seconds,
+    well within the task's time limits, and queues the next one if rows are left: under a
+    steady load the queue may never be empty.
     """
+    lease_seconds = settings.CELERY_TASK_TIME_LIMIT
+    token = store.log_lease(lease_seconds)
+    if token is None:
+        return 0
     # As many rows as one statement may carry on this database (SQLite limits parameters).
     size = connection.ops.bulk_batch_size(_COLUMNS, [None] * FLUSH_BATCH) or FLUSH_BATCH
+    deadline = time.monotonic() + settings.VERIFY_LOG_FLUSH_BUDGET
     written = 0
-    while rows := store.log_take(size):
-        try:
-            _insert(rows)
-        except DatabaseError:
-            store.log_put_back(rows)
-            raise
-        written += len(rows)
+    try:
+        while True:
+            batch = store.log_take(token=token, limit=size, lease_seconds=lease_seconds)
+            if not batch.rows:
+                if store.log_release(token=token):
+                    return written
+                continue
+            if not (batch.unconfirmed and _written_already(batch.rows)):
+                _insert(batch.rows)
+                written += len(batch.rows)
+            store.log_taken(token=token)
+            if time.monotonic() > deadline:
+                break
+    except BaseException:
+        # The next flusher (this task's retry, or any other) takes over at once.
+        store.log_drop_lease(token=token)
+        raise
+    store.log_drop_lease(token=token)
+    verification_log_flush.apply_async()
     return written
+
+
+def _written_already(rows: list[dict[str, Any]]) -> bool:
+    """Whether a batch a dead flusher took is in the database. It was one INSERT, so it is
+    there whole or not at all: its first row tells (a row matches only itself: the same
+    client, channel, outcome and certificate at the same microsecond)."""
+    first = rows[0]
+    return VerificationLog.objects.filter(
+        certificate_id=first["certificate_id"],
+        channel=first["channel"],
+        outcome=first["outcome"],
+        client_hash=first["client_hash"],
+        created_at=datetime.fromisoformat(first["created_at"]),
+    ).exists()
 
 
 def _insert(rows: list[dict[str, Any]]) -> None:

@@ -34,6 +34,9 @@ def redis_store(settings):
 def queued_log(monkeypatch, redis_store):
     """Log rows stay queued until the test flushes them (no eager flush in the request)."""
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    store._client().delete(*store._log_keys())
+    yield
+    store._client().delete(*store._log_keys())
 
 
 def test_a_kept_answer_costs_no_query_and_is_logged_later(
@@ -150,7 +153,33 @@ def test_a_wrong_code_goes_to_the_database_and_gets_the_common_miss(
     assert wrong_code.content == unknown.content
 
 
-def test_a_batch_the_database_refuses_goes_back_to_the_queue(certificate, queued_log):
+def test_a_redis_that_lost_its_scripts_still_serves_the_kept_answer(
+    client, certificate, queued_log, django_assert_num_queries
+):
+    kept = look_up(client, "api", NUMBER, CODE)
+    store._client().script_flush()  # as after a Redis restart without persistence of scripts
+    with django_assert_num_queries(0):
+        again = look_up(client, "api", NUMBER, CODE)
+    assert again.status_code == 200
+    assert again.content == kept.content
+
+
+def test_a_dropped_redis_connection_is_made_again(
+    client, certificate, queued_log, django_assert_num_queries
+):
+    kept = look_up(client, "qr", NUMBER, CODE)
+    # Redis drops the connection the lookups use (a restart, a failover, an idle timeout).
+    held = store._connection()
+    held.send_command("CLIENT", "ID")
+    store._client().client_kill_filter(_id=held.read_response())
+
+    # That lookup is answered from the database; the next one from Redis again.
+    assert look_up(client, "qr", NUMBER, CODE).content == kept.content
+    with django_assert_num_queries(0):
+        assert look_up(client, "qr", NUMBER, CODE).content == kept.content
+
+
+def test_a_batch_the_database_refuses_stays_in_redis(certificate, queued_log):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite does not enforce column lengths")
     row = {"channel": "qr", "outcome": "found", "client_hash": "f" * 64}
@@ -166,8 +195,13 @@ def test_a_batch_the_database_refuses_goes_back_to_the_queue(certificate, queued
         tasks.verification_log_flush()
 
     assert store.log_length() == 2
-    assert [r["created_at"][-14:-6] for r in store.log_take(10)] == ["12:00:00", "12:00:01"]
     assert VerificationLog.objects.count() == 0
+    # The next flusher (the task's retry) takes the same batch, in its order.
+    token = store.log_lease(60)
+    assert token is not None
+    batch = store.log_take(token=token, limit=10, lease_seconds=60)
+    assert batch.unconfirmed
+    assert [r["created_at"][-14:-6] for r in batch.rows] == ["12:00:00", "12:00:01"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,8 +8,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from accounts import members
 from applications.models import DocumentKind, Status
+from tests.accounts.agent_factories import kiran_logistics
 from tests.clients import verified_client
+from tests.factories import FirmMemberFactory
 from tests.officer.factories import ApplicationFactory, LineItemFactory, submitted_application
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -73,6 +76,16 @@ def test_every_row_action_and_status_is_on_screen(
     for _ in range(3):
         submitted_application(exporter=alice, office=eic_mumbai)
     ApplicationFactory(exporter=alice, office=eic_mumbai, status=Status.CLARIFICATION_REQUESTED)
+    firm = alice.exporter_profile.iec_record
+    FirmMemberFactory(firm=firm, role="preparer", user__email="priya.nair.long@example.com")
+    members.member_invite(
+        actor=alice,
+        firm_id=firm.pk,
+        name="Sam Iyer",
+        email="sam.iyer@example.com",
+        role="signatory",
+    )
+    kiran_logistics(firm, alice)
     context = browser_instance.new_context(
         base_url=live_server.url, viewport={"width": width, "height": 800}
     )
@@ -89,6 +102,10 @@ def test_every_row_action_and_status_is_on_screen(
             # Replace per required document, Delete per document
             (f"/applications/{ref}/documents/", ACTIONS, kinds_replaceable + 3),
             ("/applications/", "td[data-label=Status] .tag", 5),
+            # The firm's people: Change role and Remove per member, Cancel per invitation;
+            # its agents: Withdraw per authorisation.
+            ("/accounts/people/", "td[data-label=Actions] a, td[data-label=Actions] button", 5),
+            ("/accounts/firm/agents/", "td[data-label=Action] a", 1),
         ]:
             page.goto(path)
             screenshot(page, f"{width}-{path.strip('/').split('/')[-1] or 'list'}")

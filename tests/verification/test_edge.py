@@ -380,3 +380,13 @@ def test_a_lookup_begun_for_another_request_is_not_used(certificate, redis_store
     assert answer is not None
     assert answer.certificate_id == certificate.pk
     assert len(round_trips) == 2  # the other code's result was not taken for this one
+
+
+def test_a_changed_policy_shows_in_the_edges_next_answer(certificate, redis_store, settings):
+    path = api_url(NUMBER, CODE)
+    get(path, through_edge=True)
+    assert "script-src 'self'" in get(path, through_edge=True)["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    from_edge = get(path, through_edge=True)
+    assert from_edge["Content-Security-Policy"] == "default-src 'none'"
+    same(from_edge, get(path, through_edge=False))

@@ -160,6 +160,10 @@ MIDDLEWARE = [
     "coo_portal.health.HealthCheckMiddleware",
     # First: a body too large for its URL is refused before anything reads it (request.POST).
     "coo_portal.body_limit.RequestBodyLimitMiddleware",
+    # A QR link or API lookup whose answer is kept in Redis, from a visitor without cookies, is
+    # answered here with the stack's own headers (verification/edge.py); everything else, and
+    # every lookup the kept answer does not settle, goes on down the stack.
+    "verification.edge.VerificationEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

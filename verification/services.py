@@ -96,15 +96,11 @@ def _answer_from_database(number: str, code: str, kinds: frozenset[str] = KINDS)
     return answer_from_facts(answer_facts(row), kinds)
 
 
-def _lookup_kept(
+def _fetch(
     *, number: str, code: str, limit_key: str, row: dict[str, str], kinds: frozenset[str]
-) -> tuple[Answer | None, bool]:
-    """The lookup with Redis: (answer, whether it was logged). A kept answer costs one round
-    trip (the rate limit, the answer and its log row); a first lookup two (that one, then its
-    log row and the answer it keeps) and one query; a miss two (then its log row) and one query.
-    """
+) -> store.Fetched:
     limit, period = VERIFICATION_LOOKUP.limit_and_period()
-    fetched = store.fetch(
+    return store.fetch(
         number=number,
         code=code,
         limit_key=limit_key,
@@ -113,6 +109,24 @@ def _lookup_kept(
         log_row=row,
         kinds=kinds,
     )
+
+
+def _lookup_kept(
+    *,
+    number: str,
+    code: str,
+    limit_key: str,
+    row: dict[str, str],
+    kinds: frozenset[str],
+    fetched: store.Fetched | None = None,
+) -> tuple[Answer | None, bool]:
+    """The lookup with Redis: (answer, whether it was logged). A kept answer costs one round
+    trip (the rate limit, the answer and its log row); a first lookup two (that one, then its
+    log row and the answer it keeps) and one query; a miss two (then its log row) and one query.
+    `fetched`: that first round trip, made already (by the edge).
+    """
+    if fetched is None:
+        fetched = _fetch(number=number, code=code, limit_key=limit_key, row=row, kinds=kinds)
     if fetched.limited:
         raise Ratelimited()
     if fetched.answer is not None:  # the fetch queued the log row itself
@@ -178,6 +192,62 @@ def verification_limit_in_database(limit_key: str) -> None:
         raise Ratelimited()
 
 
+@dataclass(frozen=True)
+class LookupBegun:
+    """A lookup whose Redis round trip is done, but which the kept answer did not settle: the
+    edge (verification/edge.py) began it before the middleware stack and the view finishes it
+    with verification_lookup(begun=...), so that a miss, a first lookup or a rate-limited
+    request costs one round trip and one count, as it does without the edge."""
+
+    number: str
+    code: str
+    channel: str
+    client: str
+    kinds: frozenset[str]
+    row: dict[str, str]
+    fetched: store.Fetched | None  # None: Redis failed (the view goes to the database at once)
+
+    def is_for(
+        self, number: str, code: str, channel: str, client: str, kinds: frozenset[str]
+    ) -> bool:
+        mine = (self.number, self.code, self.channel, self.client, self.kinds)
+        return mine == (number, code, channel, client, kinds)
+
+
+def verification_lookup_begin(
+    *,
+    number: str,
+    code: str,
+    channel: str,
+    client_address: str,
+    kinds: frozenset[str],
+) -> Answer | LookupBegun:
+    """The first half of verification_lookup (with Redis): the kept answer, counted and logged
+    (done), or what the fetch found, for verification_lookup to finish. It raises nothing:
+    a limited request or a failed Redis is the view's to answer, through the ordinary stack."""
+    number, code = normalise_number(number), normalise_code(code)
+    client = client_hash(client_address)
+    row = _log_row(channel=channel, outcome=VerificationLog.Outcome.FOUND, client=client)
+    fetched: store.Fetched | None
+    try:
+        limit_key = _limit_key(client)
+        fetched = _fetch(number=number, code=code, limit_key=limit_key, row=row, kinds=kinds)
+    except RedisError:
+        fetched = None
+    if fetched is not None and fetched.answer is not None:  # the fetch queued the log row
+        _flush_soon(fetched.queued)
+        return fetched.answer
+    return LookupBegun(
+        number=number,
+        code=code,
+        channel=channel,
+        client=client,
+        kinds=kinds,
+        row=row,
+        fetched=fetched,
+    )
+
+
 def verification_lookup(
     *,
     number: str,
@@ -185,6 +255,7 @@ def verification_lookup(
     channel: str,
     client_address: str,
     kinds: frozenset[str] = KINDS,
+    begun: LookupBegun | None = None,
 ) -> Answer | None:
     """The answer for this number and verification code (None if they do not match), logged.
 
@@ -201,16 +272,31 @@ def verification_lookup(
 
     `kinds` (answers.PAGE, answers.DOCUMENT) are the forms of the answer the caller shows;
     only those are built (none for a download, which only needs the certificate's id).
+
+    `begun`: the edge's verification_lookup_begin for this request; used only if it is for
+    the same number, code, channel, client and kinds (else the lookup starts afresh).
     """
     number, code = normalise_number(number), normalise_code(code)
     client = client_hash(client_address)
     limit_key = _limit_key(client)
-    row = _log_row(channel=channel, outcome=VerificationLog.Outcome.FOUND, client=client)
+    if begun is not None and not begun.is_for(number, code, channel, client, kinds):
+        begun = None
+    if begun is not None:
+        row = begun.row
+    else:
+        row = _log_row(channel=channel, outcome=VerificationLog.Outcome.FOUND, client=client)
     logged = False
     if store.enabled():
         try:
+            if begun is not None and begun.fetched is None:
+                raise RedisError("the edge's round trip failed")  # not tried a second time
             answer, logged = _lookup_kept(
-                number=number, code=code, limit_key=limit_key, row=row, kinds=kinds
+                number=number,
+                code=code,
+                limit_key=limit_key,
+                row=row,
+                kinds=kinds,
+                fetched=begun.fetched if begun is not None else None,
             )
         except RedisError:
             logger.warning("Redis is unavailable: the lookup is answered from the database")

@@ -49,7 +49,7 @@ NOT_FOUND_MESSAGE = "No certificate matches this number and code."
 # The forms of an answer each view shows (services.verification_lookup builds only those).
 _PAGE, _DOCUMENT, _NOTHING = frozenset({PAGE}), frozenset({DOCUMENT}), frozenset()
 
-_NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
 def _no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -61,7 +61,7 @@ def _no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response.headers["Cache-Control"] = _NO_STORE
+        response.headers["Cache-Control"] = NO_STORE
         return response
 
     return wrapper
@@ -80,10 +80,22 @@ def _answer(request: HttpRequest, answer: Answer | None) -> HttpResponse:
     if request.COOKIES:
         # The layout may greet a signed-in user or show a message: render it for them.
         response = render(request, "verification/answer.html", {"answer": answer})
-    else:
-        response = HttpResponse(answer.page)  # rendered for a visitor without cookies
+        patch_vary_headers(response, ("Cookie",))
+        return response
+    return visitor_page(answer)
+
+
+def visitor_page(answer: Answer) -> HttpResponse:
+    """The answer page of a visitor without cookies, rendered when the answer was built (the
+    view's response, and the edge's: verification/edge.py)."""
+    response = HttpResponse(answer.page)
     patch_vary_headers(response, ("Cookie",))
     return response
+
+
+def api_document(answer: Answer) -> HttpResponse:
+    """The API's answer (answers.certificate_document, serialised when the answer was built)."""
+    return HttpResponse(answer.document, content_type="application/json")
 
 
 @login_not_required
@@ -120,6 +132,7 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
         channel=VerificationLog.Channel.QR,
         client_address=client_ip(request),
         kinds=_PAGE,
+        begun=getattr(request, "verification_begun", None),  # by verification/edge.py
     )
     return _answer(request, answer)
 
@@ -320,11 +333,11 @@ def api_certificate(request: HttpRequest, number: str) -> HttpResponse:
         channel=VerificationLog.Channel.API,
         client_address=client_ip(request),
         kinds=_DOCUMENT,
+        begun=getattr(request, "verification_begun", None),  # by verification/edge.py
     )
     if answer is None:
         return JsonResponse({"error": "not_found", "detail": NOT_FOUND_MESSAGE}, status=404)
-    # answers.certificate_document, serialised when the answer was built.
-    return HttpResponse(answer.document, content_type="application/json")
+    return api_document(answer)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,7 +19,7 @@ from .decorators import exporter_required
 from .forms import OTPForm
 from .models import AgentAuthorisation, SMSDevice, User
 from .services import AccountError, OTPResult, masked_mobile, otp_message, otp_send
-from .tokens import TokenCheck, registration_attempt
+from .tokens import TokenCheck, registration_attempt, registration_in_progress
 from .views import _link_invalid
 
 REGISTRATION_KEY = "accounts:agent_registration"
@@ -105,18 +104,12 @@ def agent_register_verify_email(request: HttpRequest, uidb64: str, token: str) -
 
 def _in_progress(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
     """The account whose email link this browser opened, while that attempt is current."""
-    state = request.session.get(REGISTRATION_KEY)
-    if not isinstance(state, dict) or not state.get("uid"):
-        return None
-    user = _pending_user(state["uid"])
-    if (
-        user is None
-        or user.agent_staff.registration_completed_at
-        or not constant_time_compare(registration_attempt(user), state.get("attempt", ""))
-    ):
-        request.session.pop(REGISTRATION_KEY, None)
-        return None
-    return user, state
+    return registration_in_progress(
+        request.session,
+        key=REGISTRATION_KEY,
+        load=_pending_user,
+        completed=lambda user: user.agent_staff.registration_completed_at,
+    )
 
 
 @login_not_required

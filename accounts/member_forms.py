@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from .forms import captcha_field
+from .forms import SetPasswordForm, captcha_field
 from .members import username_validate
 from .models import FirmInvitation, FirmRole, User, normalise_mobile
 
@@ -54,9 +53,12 @@ class RoleForm(forms.Form):
     role = role_field("New role")
 
 
-class InvitationDetailsForm(forms.Form):
+class InvitationDetailsForm(SetPasswordForm):
     """The invitee's username, password and mobile number, with a CAPTCHA (checked first, as
-    everywhere a visitor not signed in can make the portal send an SMS)."""
+    everywhere a visitor not signed in can make the portal send an SMS). The password rules
+    are SetPasswordForm's, checked against the person the invitation names."""
+
+    field_order = ["username", "password1", "password2", "mobile", "captcha"]
 
     username = forms.CharField(
         label="Username",
@@ -66,19 +68,6 @@ class InvitationDetailsForm(forms.Form):
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         ),
-    )
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        help_text="At least 10 characters, not like your name or email, not a common password.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter a password."},
-    )
-    password2 = forms.CharField(
-        label="Confirm the password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter the password again."},
     )
     mobile = forms.CharField(
         label="Mobile number",
@@ -93,7 +82,12 @@ class InvitationDetailsForm(forms.Form):
 
     def __init__(self, invitation: FirmInvitation, *args: Any, **kwargs: Any) -> None:
         self.invitation = invitation
-        super().__init__(*args, **kwargs)
+        person = User(email=invitation.email, first_name=invitation.name[:150])
+        super().__init__(person, *args, **kwargs)
+        self.fields["password1"].label = "Password"
+        self.fields[
+            "password1"
+        ].help_text = "At least 10 characters, not like your name or email, not a common password."
 
     def clean_username(self) -> str:
         return username_validate(self.cleaned_data["username"])
@@ -105,18 +99,5 @@ class InvitationDetailsForm(forms.Form):
         return mobile
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        p1, p2 = data.get("password1"), data.get("password2")
-        if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The passwords do not match.")
-        elif p1:
-            person = User(
-                username=data.get("username", ""),
-                email=self.invitation.email,
-                first_name=self.invitation.name[:150],
-            )
-            try:
-                validate_password(p1, person)
-            except ValidationError as exc:
-                self.add_error("password1", exc)
-        return data
+        self.user.username = self.cleaned_data.get("username", "")  # similarity is checked
+        return super().clean()

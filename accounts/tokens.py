@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -113,3 +115,27 @@ def registration_attempt(user: User) -> str:
         secret=settings.SECRET_KEY,
         algorithm="sha256",
     ).hexdigest()
+
+
+def registration_in_progress(
+    session: Any,
+    *,
+    key: str,
+    load: Callable[[int], User | None],
+    completed: Callable[[User], object],
+) -> tuple[User, dict[str, Any]] | None:
+    """The account whose email link this browser opened (the session's `key`), while that
+    attempt is the current one: a newer attempt, or a completed registration, voids the
+    browser's proofs (the state is dropped). Exporters' and agents' registrations alike."""
+    state = session.get(key)
+    if not isinstance(state, dict) or not state.get("uid"):
+        return None
+    user = load(state["uid"])
+    if (
+        user is None
+        or completed(user)
+        or not constant_time_compare(registration_attempt(user), state.get("attempt", ""))
+    ):
+        session.pop(key, None)
+        return None
+    return user, state

@@ -12,7 +12,6 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +26,7 @@ from .tokens import (
     email_verification_token,
     password_reset_token,
     registration_attempt,
+    registration_in_progress,
 )
 
 REGISTRATION_KEY = "accounts:registration_user"
@@ -141,20 +141,12 @@ def register_verify_email(request: HttpRequest, uidb64: str, token: str) -> Http
 
 
 def _registration_in_progress(request: HttpRequest) -> tuple[User, dict] | None:
-    """The account whose email link this browser opened, while that attempt is the current
-    one (a newer registration of the IEC, or a completed one, voids the browser's proofs)."""
-    state = request.session.get(REGISTRATION_KEY)
-    if not isinstance(state, dict) or not state.get("uid"):
-        return None
-    user = _user_from_uid_pk(state["uid"])
-    if (
-        user is None
-        or user.exporter_profile.registration_completed_at
-        or not constant_time_compare(registration_attempt(user), state.get("attempt", ""))
-    ):
-        request.session.pop(REGISTRATION_KEY, None)
-        return None
-    return user, state
+    return registration_in_progress(
+        request.session,
+        key=REGISTRATION_KEY,
+        load=_user_from_uid_pk,
+        completed=lambda user: user.exporter_profile.registration_completed_at,
+    )
 
 
 @login_not_required

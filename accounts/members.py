@@ -92,6 +92,13 @@ def _require_manager(actor: User, firm_id: int) -> None:
         raise MemberError(MANAGE_REFUSAL)
 
 
+def _still_manager(actor: User, firm_id: int) -> None:
+    """Under the firm's lock, read the actor's role afresh: another administrator may have
+    demoted or removed them after the first check (a request's access is read once)."""
+    firms.forget(actor)
+    _require_manager(actor, firm_id)
+
+
 def _lock_firm(firm_id: int) -> IECRecord:
     return IECRecord.objects.select_for_update().get(pk=firm_id)
 
@@ -423,6 +430,7 @@ def member_role_change(*, actor: User, member_id: int, role: str) -> FirmMember:
     an email, and an SMS to the member's verified mobile."""
     member = member_get(actor=actor, member_id=member_id)
     _lock_firm(member.firm_id)
+    _still_manager(actor, member.firm_id)
     member = FirmMember.objects.select_related("user", "firm").get(pk=member.pk)
     if member.removed_at is not None:
         raise MemberError("There is no such member.")
@@ -468,6 +476,7 @@ def member_remove(*, actor: User, member_id: int) -> FirmMember:
     an SMS to their verified mobile."""
     member = member_get(actor=actor, member_id=member_id)
     _lock_firm(member.firm_id)
+    _still_manager(actor, member.firm_id)
     member = FirmMember.objects.select_related("user", "firm").get(pk=member.pk)
     if member.removed_at is not None:
         raise MemberError("There is no such member.")

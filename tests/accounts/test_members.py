@@ -595,3 +595,23 @@ def test_the_demo_seed_gives_the_demo_firm_a_preparer_and_a_signatory(capsys):
     assert roles == {"0123456789": "administrator", "priya": "preparer", "sam": "signatory"}
     assert verified_mobile(User.objects.get(username="sam")) == "+919820054321"
     assert "username priya (preparer) or sam (signatory)" in capsys.readouterr().out
+
+
+def test_an_administrator_demoted_meanwhile_changes_nobody(alice):
+    """The request read Alice's access before another administrator demoted her: under the
+    firm's lock the role is read again, and her change is refused."""
+    from accounts import firms
+
+    firm = firm_of(alice)
+    member(firm, "administrator", "abe")
+    priya = member(firm, "preparer", "priya")
+    assert firms.may(alice, firm.pk, firms.Capability.MANAGE)  # read once, kept on `alice`
+    FirmMember.objects.filter(user=alice).update(role="preparer")  # Abe demotes her
+    for act in (
+        lambda: members.member_role_change(actor=alice, member_id=priya.pk, role="signatory"),
+        lambda: members.member_remove(actor=alice, member_id=priya.pk),
+    ):
+        with pytest.raises(members.MemberError):
+            act()
+    priya.refresh_from_db()
+    assert (priya.role, priya.removed_at) == ("preparer", None)

@@ -6,8 +6,10 @@ the non-preferential certificate in the chamber/ICC model (consignor, consignee,
 origin, transport details, remarks, goods, quantity, certification). Goods that do not fit
 continue on further pages, each repeating the title, number and the goods table's header.
 The printed parts of each layout are form XObjects, placed on every page of their kind; the
-frame (page 1's, the declaration's and the notes overleaf) is drawn once per process and
-layout and replayed into each document (see _Frame).
+frame (page 1's, the declaration's, the continuation sheet's and the notes overleaf) is drawn
+once per process and layout and replayed into each document (see _Frame). The goods table's
+cells are drawn as plain text where they can be (_PlainCell), and font files are made once
+per process and subset (_compressed_subset).
 
 Text in any script prints in an embedded font chosen per word (Noto for Latin, Devanagari,
 Arabic and Hebrew, Droid Sans Fallback for CJK), shaped by HarfBuzz through reportlab.
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import io
-import itertools
 import os
 import re
 import tempfile
@@ -33,12 +34,13 @@ from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 import zxingcpp
+from reportlab import rl_config
 from reportlab.lib.colors import Color, black, white
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.rl_accel import fp_str
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
@@ -165,7 +167,7 @@ PAD = 3
 QR_SIZE = 120
 QR_BORDER = 4
 QR_ERROR = "q"
-_DARK = frozenset([0])  # zxing-cpp's image: 0 is a dark module, 255 a light one
+_DARK_RUN = re.compile(b"\x00+")  # zxing-cpp's image: 0 is a dark module, 255 a light one
 
 
 def qr_code(text: str) -> zxingcpp.Barcode:
@@ -255,7 +257,9 @@ def _register_fonts() -> None:
                     f"{path} is missing: install Debian's fonts-noto-core and "
                     "fonts-droid-fallback (certificates must not print empty boxes)"
                 )
-            pdfmetrics.registerFont(TTFont(name, str(path)))
+            font = TTFont(name, str(path))
+            font.face.addSubsetObjects = functools.partial(_add_subset_objects, font.face)
+            pdfmetrics.registerFont(font)
         normal, strong = font_name(script), font_name(script, bold=True)
         pdfmetrics.registerFontFamily(
             normal, normal=normal, bold=strong, italic=normal, boldItalic=strong
@@ -270,6 +274,52 @@ def _register_fonts() -> None:
     # Shaped glyphs read back as the text they print (see _shape_frag_word).
     paragraph_module.shapeFragWord = _shape_frag_word
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
+# ---- Font subsets, made once per process ---------------------------------------------------
+# A document embeds, for each font it uses, the subset of glyphs it printed. With reportlab's
+# readable ASCII (printable ASCII keeps its own codes in subset 0) and the frame drawn first,
+# the Latin subsets of certificates in English are the same from document to document: their
+# font files are made and compressed once (a fifth of the rendering of a one-item certificate).
+
+
+@functools.lru_cache(maxsize=64)
+def _compressed_subset(face: ttfonts.TTFontFace, subset: tuple[int, ...]) -> tuple[int, bytes]:
+    """The subset's font file: (its length, its bytes compressed as reportlab compresses)."""
+    content = face.makeSubset(list(subset))
+    return len(content), pdfdoc.PDFZCompress.encode(content)
+
+
+def _add_subset_objects(
+    face: ttfonts.TTFontFace, doc: pdfdoc.PDFDocument, fontname: str, subset: list[int]
+) -> pdfdoc.PDFObjectReference:
+    """TTFontFace.addSubsetObjects (reportlab 5.1), its font file taken from
+    _compressed_subset: the same objects, byte for byte (test_pdf_frame.py)."""
+    if not doc.compression:
+        return ttfonts.TTFontFace.addSubsetObjects(face, doc, fontname, subset)
+    length, compressed = _compressed_subset(face, tuple(subset))
+    font_file = pdfdoc.PDFStream(content=compressed)
+    font_file.dictionary["Length1"] = length
+    # Already compressed: a stream that names its filter is written as it is.
+    font_file.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+    font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
+    flags = (face.flags & ~ttfonts.FF_NONSYMBOLIC) | ttfonts.FF_SYMBOLIC
+    descriptor = pdfdoc.PDFDictionary(
+        {
+            "Type": "/FontDescriptor",
+            "Ascent": face.ascent,
+            "CapHeight": face.capHeight,
+            "Descent": face.descent,
+            "Flags": flags,
+            "FontBBox": pdfdoc.PDFArray(face.bbox),
+            "FontName": pdfdoc.PDFName(fontname),
+            "ItalicAngle": face.italicAngle,
+            "StemV": face.stemV,
+            "FontFile2": font_file_ref,
+            "MissingWidth": face.defaultWidth,
+        }
+    )
+    return doc.Reference(descriptor, "fontDescriptor:" + fontname)
 
 
 # ---- Text extraction of shaped text -----------------------------------------------------------
@@ -416,6 +466,8 @@ TITLE = _style("title", 13, fontName=FONT_BOLD, alignment=TA_CENTER)
 HEADING = _style("heading", 8.2, fontName=FONT_BOLD, alignment=TA_CENTER)
 SUBTITLE = _style("subtitle", 7.5, alignment=TA_CENTER)
 NOTE = _style("note", 7.2, leading=9.2)
+FOOTER = _style("footer", 6.5, textColor=GREY, leading=7.6)
+CONTINUATION_TITLE = _style("ct", 11, fontName=FONT_BOLD)
 # Header boxes shrink their text to these sizes before giving up and continuing it elsewhere.
 FIT_SIZES = (7.5, 6.8, 6.0)
 _FIT_STYLES = {size: _style("fit", size) for size in FIT_SIZES}
@@ -583,15 +635,22 @@ def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph | _PlainC
 _PLAIN_LINE = re.compile(r"(?:<b>[^<]+</b>|[^<]+)(?:<br/>(?:<b>[^<]+</b>|[^<]+))*")
 
 
+# A word's width (pdfmetrics.stringWidth), kept: the goods table repeats its units, dates and
+# criteria, and every word of a cell is measured when it is wrapped.
+_word_width = functools.lru_cache(maxsize=1 << 16)(pdfmetrics.stringWidth)
+
+
 class _PlainCell:
     """A left-aligned paragraph of plain lines (each wholly bold or regular, in the style's
     Latin font), wrapped word by word as reportlab's Paragraph wraps it and drawn straight
     onto the canvas: the goods table's cells, without the markup parser and per-word
     fragments that made them most of the rendering.
 
+    Made from markup (_para) or, for the goods table, from the lines themselves
+    (_PlainCell.of_lines), which skips the markup when every line is printable ASCII.
     Anything it does not handle the same way (a word wider than the cell, a line that is only
-    spaces, a line Paragraph would fit by shrinking its spaces) and every split are left to a
-    real Paragraph of the same markup.
+    spaces, a line Paragraph would fit by shrinking its spaces) is left to a real Paragraph of
+    the same markup.
     """
 
     def __init__(self, text_markup: str, style: ParagraphStyle) -> None:
@@ -600,9 +659,51 @@ class _PlainCell:
         self.width = self.height = 0.0
         self.lines: list[tuple[str, str]] = []  # (font name, text) per printed line
         self.paragraph: Paragraph | None = None
+        self._wrapped_to: float | None = None
+
+    @classmethod
+    def of_lines(
+        cls, lines: Sequence[tuple[bool, str]], width: float, style: ParagraphStyle = BODY
+    ) -> Paragraph | _PlainCell:
+        """A cell of (bold, text) lines of hostile text, wrapped to `width`: drawn plain when
+        every line is printable ASCII, else the paragraph of their markup (as _para)."""
+        return cls.plain(lines, width, style) or _para(_lines_markup(lines, width), style)
+
+    @classmethod
+    def plain(
+        cls, lines: Sequence[tuple[bool, str]], width: float, style: ParagraphStyle
+    ) -> _PlainCell | None:
+        """of_lines when every line is printable ASCII and wraps plainly (wrapped already),
+        else None."""
+        size = style.fontSize
+        segments: list[tuple[str, list[str]]] = []
+        for bold, text in lines:
+            font = FONT_BOLD if bold else style.fontName
+            # Printable ASCII is what clean leaves as it is: only other text is cleaned.
+            plain = text.isascii() and text.isprintable()
+            for line in (text,) if plain else clean(text).split("\n"):
+                if not (plain or (line.isascii() and line.isprintable())):
+                    return None
+                words = []
+                for word in line.split():
+                    if _word_width(word, font, size) > width:
+                        words += _break_long_ascii(word, width, size)
+                    else:
+                        words.append(word)
+                segments.append((font, words))
+        cell = cls("", style)
+        if not cell._wrap_segments(segments, width):
+            return None
+        cell._wrapped_to = width
+        return cell
 
     def _fallback(self) -> Paragraph:
         if self.paragraph is None:
+            if not self.text_markup:  # made from lines: their markup, drawn as it was wrapped
+                self.text_markup = "<br/>".join(
+                    f"<b>{escape(text)}</b>" if font != self.style.fontName else escape(text)
+                    for font, text in self.lines
+                )
             self.paragraph = Paragraph(self.text_markup, self.style)
         return self.paragraph
 
@@ -613,27 +714,39 @@ class _PlainCell:
     def wrap(self, width: float, height: float) -> tuple[float, float]:
         if self.paragraph is not None:
             return self._wrap_paragraph(width, height)
-        style, size = self.style, self.style.fontSize
-        bold = style.fontName == FONT and FONT_BOLD
-        lines: list[tuple[str, str]] = []
+        if self._wrapped_to == width:
+            return self.width, self.height
+        bold = self.style.fontName == FONT and FONT_BOLD
+        segments: list[tuple[str, list[str]]] = []
         for segment in self.text_markup.split("<br/>"):
-            font = style.fontName
+            font = self.style.fontName
             if segment.startswith("<b>"):
                 segment, font = segment[3:-4], bold
-            words = unescape(segment).split()
+            segments.append((font, unescape(segment).split()))
+        if not self._wrap_segments(segments, width):
+            return self._wrap_paragraph(width, height)
+        self._wrapped_to = width
+        return width, self.height
+
+    def _wrap_segments(self, segments: Sequence[tuple[str, list[str]]], width: float) -> bool:
+        """Break each (font, words) segment into lines as Paragraph would; False for what
+        only Paragraph does the same way."""
+        style, size = self.style, self.style.fontSize
+        lines: list[tuple[str, str]] = []
+        for font, words in segments:
             if not font or not words:
-                return self._wrap_paragraph(width, height)
-            space = pdfmetrics.stringWidth(" ", font, size)
+                return False
+            space = _word_width(" ", font, size)
             line: list[str] = []
             used = 0.0
             for word in words:
-                word_width = pdfmetrics.stringWidth(word, font, size)
+                word_width = _word_width(word, font, size)
                 if word_width > width:
-                    return self._wrap_paragraph(width, height)
+                    return False
                 wider = used + space + word_width - width
                 if line and 0 < wider <= style.spaceShrinkage * space * (len(line) + 1):
                     # Paragraph would squeeze it in by shrinking the spaces: let it.
-                    return self._wrap_paragraph(width, height)
+                    return False
                 if line and wider > 0:
                     lines.append((font, " ".join(line)))
                     line, used = [word], word_width
@@ -644,21 +757,72 @@ class _PlainCell:
         self.lines = lines
         self.width = width
         self.height = len(lines) * style.leading
-        return width, self.height
+        return True
 
     def split(self, width: float, height: float) -> list:
-        return self._fallback().split(width, height)
+        """Paragraph.split of the same lines: the lines that fit and the rest, never one line
+        alone (reportlab's orphan rule), [] if that cannot be."""
+        if self.paragraph is not None or self._wrapped_to != width:
+            return self._fallback().split(width, height)
+        fit = int(height / self.style.leading)
+        if fit <= 1:
+            return []
+        if fit >= len(self.lines):
+            return [self]
+        return [self._part(self.lines[:fit]), self._part(self.lines[fit:])]
+
+    def _part(self, lines: list[tuple[str, str]]) -> _PlainCell:
+        part = _PlainCell("", self.style)
+        part.lines, part.width, part._wrapped_to = lines, self.width, self.width
+        part.height = len(lines) * self.style.leading
+        return part
+
+    @property
+    def plain_black(self) -> bool:
+        """Drawn as plain text in black: a row draws such cells in one text object."""
+        color = self.style.textColor
+        return self.paragraph is None and (color is black or color == black)
+
+    def text_ops(self, canvas: Canvas, x: float, y: float, ops: list[str], state: list) -> None:
+        """Append to `ops` the text operators (inside BT ... ET, leading set) that print the
+        lines with their top-left corner at (x, y + height); `state` holds the font and the
+        leading already set in the text object."""
+        size, leading = self.style.fontSize, self.style.leading
+        doc = canvas._doc
+        # Each line's text in the subset codes of its font: printable ASCII keeps its own codes
+        # in the first subset (reportlab's readable ASCII), so its escaped text is kept for
+        # every document; other text is coded per document, once for each line.
+        names = canvas.__dict__.setdefault("_coo_subset_names", {})
+        pieces = canvas.__dict__.setdefault("_coo_subset_pieces", {})
+        if state[1] != leading:
+            ops.append(f"{fp_str(leading)} TL")
+            state[1] = leading
+        ops.append(f"1 0 0 1 {fp_str(x)} {fp_str(y + self.height - size)} Tm")
+        for font, line in self.lines:
+            if line.isascii():
+                if font not in names:
+                    names[font] = pdfmetrics.getFont(font).getSubsetInternalName(0, doc)
+                parts = ((names[font], _pdf_string(line)),)
+            else:
+                key = (font, line)
+                if key not in pieces:
+                    face = pdfmetrics.getFont(font)
+                    pieces[key] = [
+                        (face.getSubsetInternalName(subset, doc), canvas._escape(codes))
+                        for subset, codes in face.splitString(line, doc)
+                    ]
+                parts = pieces[key]
+            for subset_name, codes in parts:
+                if subset_name != state[0]:
+                    ops.append(f"{subset_name} {fp_str(size)} Tf")
+                    state[0] = subset_name
+                ops.append(f"({codes}) Tj T*")
 
     def drawOn(self, canvas: Canvas, x: float, y: float) -> None:  # noqa: N802 (reportlab's name)
         if self.paragraph is not None:
             self.paragraph.drawOn(canvas, x, y)
             return
-        style, size = self.style, self.style.fontSize
-        doc = canvas._doc
-        # Each line's text in the subset codes of its font, once per document for each text
-        # (the table repeats its criteria, units and invoice dates): what reportlab's text
-        # object works out anew for every line it draws.
-        pieces = canvas.__dict__.setdefault("_coo_subset_pieces", {})
+        style = self.style
         color = style.textColor
         # The graphics state saved, the colour set, the text, the state restored: the
         # operators canvas.saveState, setFillColor and restoreState write, written here
@@ -677,29 +841,20 @@ class _PlainCell:
         else:
             canvas.saveState()
             canvas.setFillColor(color)
-        baseline = y + self.height - size
-        ops = [f"BT 1 0 0 1 {fp_str(x)} {fp_str(baseline)} Tm {fp_str(style.leading)} TL"]
-        current = None
-        for font, line in self.lines:
-            key = (font, line)
-            if key not in pieces:
-                face = pdfmetrics.getFont(font)
-                pieces[key] = [
-                    (face.getSubsetInternalName(subset, doc), canvas._escape(codes))
-                    for subset, codes in face.splitString(line, doc)
-                ]
-            for subset_name, codes in pieces[key]:
-                if subset_name != current:
-                    ops.append(f"{subset_name} {fp_str(size)} Tf")
-                    current = subset_name
-                ops.append(f"({codes}) Tj")
-            ops.append("T*")
+        ops = ["BT"]
+        self.text_ops(canvas, x, y, ops, [None, None])
         ops.append("ET")
         canvas._code.append(" ".join(ops))
         if plain_colour:
             canvas._code.append("Q")
         else:
             canvas.restoreState()
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _pdf_string(text: str) -> str:
+    """Printable ASCII as the inside of a PDF string in its own codes (escapePDF)."""
+    return escapePDF(text)
 
 
 def _fmt_date(value: date | None) -> str:
@@ -717,45 +872,48 @@ def pdf_date(moment: datetime) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+Lines = list[tuple[bool, str]]  # a cell's text: (bold, hostile text) per line
+
+
 @dataclass(frozen=True)
 class Column:
     number: str
     heading: str
     width: float | None  # None takes what the other columns leave
-    cell: Callable[[CertificateItem, float], str]  # the item's markup, given the cell width
+    cell: Callable[[CertificateItem], Lines]  # what the item prints in the column
 
 
-def _packages_and_goods(item: CertificateItem, width: float) -> str:
-    packages = markup(f"{item.package_count} {item.package_kind}", width)
-    hs = f"<br/>HS code: {markup(item.hs_code, width)}" if item.hs_code else ""
-    return f"<b>{packages}</b><br/>{markup(item.description, width)}{hs}"
+def _packages_and_goods(item: CertificateItem) -> Lines:
+    lines = [(True, f"{item.package_count} {item.package_kind}"), (False, item.description)]
+    if item.hs_code:
+        lines.append((False, f"HS code: {item.hs_code}"))
+    return lines
 
 
-def _weight_and_value(item: CertificateItem, width: float) -> str:
-    texts = [item.gross_weight_text, item.quantity_text]
-    lines = [markup(t, width) for t in texts if t]
+def _weight_and_value(item: CertificateItem) -> Lines:
+    lines = [(False, t) for t in (item.gross_weight_text, item.quantity_text) if t]
     if item.fob_text:
-        lines.append(f"FOB {markup(item.fob_text, width)}")
-    return "<br/>".join(lines)
+        lines.append((False, f"FOB {item.fob_text}"))
+    return lines
 
 
-def _weight_and_quantity(item: CertificateItem, width: float) -> str:
+def _weight_and_quantity(item: CertificateItem) -> Lines:
     texts = [
         item.quantity_text,
         f"gross {item.gross_weight_text}" if item.gross_weight_text else "",
     ]
-    return "<br/>".join(markup(t, width) for t in texts if t)
+    return [(False, t) for t in texts if t]
 
 
-_ITEM = Column("5", "Item number", 34, lambda i, w: markup(str(i.position), w))
-_MARKS = Column("6", "Marks and numbers on packages", 70, lambda i, w: markup(i.marks, w))
+_ITEM = Column("5", "Item number", 34, lambda i: [(False, str(i.position))])
+_MARKS = Column("6", "Marks and numbers on packages", 70, lambda i: [(False, i.marks)])
 _CRITERION = Column(
     "8",
     "Origin criterion (see Notes overleaf)",
     56,
-    lambda i, w: markup(i.criterion_display) or "-",
+    lambda i: [(False, i.criterion_display or "-")],
 )
-_INVOICES = Column("10", "Number and date of invoices", 80, lambda i, w: markup(i.invoice_text, w))
+_INVOICES = Column("10", "Number and date of invoices", 80, lambda i: [(False, i.invoice_text)])
 
 AIFTA_COLUMNS = (
     _ITEM,
@@ -957,7 +1115,7 @@ def _item_row(layout: Layout, item: CertificateItem) -> _Row:
     widths = layout.col_widths
     return _Row(
         [
-            _para(column.cell(item, width - 2 * PAD))
+            _PlainCell.of_lines(column.cell(item), width - 2 * PAD)
             for column, width in zip(layout.columns, widths, strict=True)
         ],
         widths,
@@ -1202,6 +1360,26 @@ def _fit(
     return part, True, part.wrap(width, height)[1]
 
 
+def _lines_markup(lines: Lines, width: float | None = None) -> str:
+    """(bold, text) lines of hostile text as paragraph markup (see markup)."""
+    return "<br/>".join(
+        f"<b>{markup(text, width)}</b>" if bold else markup(text, width) for bold, text in lines
+    )
+
+
+def _fit_lines(
+    lines: Lines, width: float, height: float, reserve: float = 0
+) -> tuple[Paragraph | _PlainCell, bool, float]:
+    """_fit of (bold, text) lines, drawn plain where they can be (_PlainCell.of_lines)."""
+    for size in FIT_SIZES:
+        cell = _PlainCell.plain(lines, width, _FIT_STYLES[size])
+        if cell is None:
+            break  # not plain: the paragraphs of their markup
+        if cell.height <= height:
+            return cell, False, cell.height
+    return _fit(_lines_markup(lines, width), width, height, reserve)
+
+
 def _draw_notes_form(layout: Layout, c: Canvas) -> None:
     """The notes overleaf (Form AI), all of that page but its footer."""
     for p, y in _notes_paragraphs(layout):
@@ -1228,17 +1406,42 @@ _FORM_DRAWERS: dict[str, Callable[[Layout, Canvas], None]] = {
 
 
 # ---- The frame, drawn once per process ---------------------------------------------------------
-# Every document of a layout starts with the same forms (page 1's, the declaration's and the
-# notes overleaf), drawn first, before anything that varies: so their drawing operators and
-# the font subsets' state they leave (which character has which code in which subset) are the
-# same in every document of that layout. The first document of a layout in a process draws
-# them and keeps both; the next ones take the operators as they are and start their fonts'
-# subsets from the kept state, instead of laying out and encoding the frame's ~120 lines of
-# text again. The output is the same bytes (tests/certificates/test_pdf_frame.py).
+# Every document of a layout starts with the same forms (page 1's, the declaration's, the
+# continuation sheet's and the notes overleaf), drawn first, before anything that varies: so
+# their drawing operators and the font subsets' state they leave (which character has which
+# code in which subset) are the same in every document of that layout. The first document of a
+# layout in a process draws them and keeps both, and the forms' streams encoded; the next ones
+# take the operators and encoded streams as they are and start their fonts' subsets from the
+# kept state, instead of laying out, encoding and compressing the frame's ~150 lines of text
+# again. The output is the same bytes (tests/certificates/test_pdf_frame.py).
 
 
 def _frame_forms(layout: Layout) -> tuple[str, ...]:
-    return ("first", "declaration", "notes") if layout.notes else ("first", "declaration")
+    # The continuation sheet's form too: a certificate of one page carries it unused (about
+    # 1 KB), one of several pages is spared drawing it.
+    forms = ("first", "declaration", "continuation")
+    return (*forms, "notes") if layout.notes else forms
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """The filters reportlab applies to a form's stream (PDFFormXObject.format), in order."""
+
+    filters: tuple
+
+    def encode(self, content: bytes) -> bytes:
+        for f in reversed(self.filters):  # as PDFStream.format applies them
+            content = f.encode(content)
+        return content
+
+    def names(self) -> pdfdoc.PDFArray:
+        return pdfdoc.PDFArray([pdfdoc.PDFName(f.pdfname) for f in self.filters])
+
+
+def _form_filters() -> _Filters:
+    if rl_config.useA85:
+        return _Filters((pdfdoc.PDFBase85Encode, pdfdoc.PDFZCompress))
+    return _Filters((pdfdoc.PDFZCompress,))
 
 
 @dataclass(frozen=True)
@@ -1247,6 +1450,8 @@ class _Frame:
     forms: tuple[tuple[str, tuple[str, ...]], ...]  # (form name, its drawing operators)
     font_mapping: tuple[tuple[str, str], ...]  # the document's fonts after the frame
     states: tuple[tuple[str, dict], ...]  # (font, its subset state's attributes) after it
+    filters: _Filters  # how the forms' streams are encoded
+    encoded: tuple[tuple[str, bytes], ...]  # (form name, its stream encoded)
 
 
 _FRAMES: dict[Layout, _Frame] = {}
@@ -1276,6 +1481,8 @@ def _draw_frame(layout: Layout, c: Canvas, forms: set[str]) -> None:
             c._code.extend(code)
             c.endForm()
             forms.add(name)
+        for name, encoded in frame.encoded:
+            _set_encoded_stream(doc, name, encoded, frame.filters)
         for font_name_, internal in frame.font_mapping:
             doc.fontMapping[font_name_] = internal
         for font_name_, attributes in frame.states:
@@ -1297,6 +1504,12 @@ def _draw_frame(layout: Layout, c: Canvas, forms: set[str]) -> None:
         c.endForm()
         forms.add(name)
     if fresh:
+        filters = _form_filters()
+        encoded = []
+        if doc.compression:
+            for name, _ in drawn:
+                form = doc.idToObject[pdfdoc.xObjectName(name)]
+                encoded.append((name, filters.encode(form.stream)))
         _FRAMES[layout] = _Frame(
             fonts_before=fonts_before,
             forms=tuple(drawn),
@@ -1304,7 +1517,21 @@ def _draw_frame(layout: Layout, c: Canvas, forms: set[str]) -> None:
             states=tuple(
                 (font.fontName, _state_copy(vars(font.state[doc]))) for font in doc.delayedFonts
             ),
+            filters=filters,
+            encoded=tuple(encoded),
         )
+
+
+def _set_encoded_stream(
+    doc: pdfdoc.PDFDocument, name: str, encoded: bytes, filters: _Filters
+) -> None:
+    """Give a replayed form its stream encoded once per process: a stream that names its
+    filters is written as it is (the same bytes as reportlab encoding it again)."""
+    form = doc.idToObject[pdfdoc.xObjectName(name)]
+    stream = pdfdoc.PDFStream(content=encoded)
+    stream.dictionary["Filter"] = filters.names()
+    stream.__Comment__ = "xobject form stream"
+    form.Contents = stream
 
 
 class _Renderer:
@@ -1325,29 +1552,30 @@ class _Renderer:
             self.forms.add(name)
         self.c.doForm(name)
 
-    def box_text(self, box: str, text_markup: str, x: float, top: float, bottom: float) -> None:
+    def box_text(self, box: str, lines: Lines, x: float, top: float, bottom: float) -> None:
         """Fill a header box; text too long for it continues below the goods list."""
         width = (SPLIT if x < SPLIT else RIGHT) - x - 2 * PAD
         height = top - bottom - 14 - PAD
-        p, cut, h = _fit(text_markup, width, height, reserve=9)
+        p, cut, h = _fit_lines(lines, width, height, reserve=9)
         p.drawOn(self.c, x + PAD, top - 13 - h)
         if cut:
             note = f"(box {box} continues below the goods list)"
             self.c.setFont(FONT, 6)
             self.c.drawString(x + PAD, bottom + PAD, note)
-            self.annex.append(_note_row(self.layout, f"Box {box} in full:", text_markup))
+            self.annex.append(
+                _note_row(self.layout, f"Box {box} in full:", _lines_markup(lines, width))
+            )
 
     def first_page(self) -> None:
         d = self.data
-        w = SPLIT - LEFT - 2 * PAD
-        exporter = (
-            f"<b>{markup(d.exporter.name, w)}</b><br/>{markup(d.exporter.address, w)}<br/>"
-            f"India<br/>IEC: {markup(d.exporter.iec)}"
-        )
-        consignee = (
-            f"<b>{markup(d.consignee.name, w)}</b><br/>{markup(d.consignee.address, w)}"
-            f"<br/>{markup(d.consignee.country, w)}"
-        )
+        exporter = [
+            (True, d.exporter.name),
+            (False, d.exporter.address),
+            (False, "India"),
+            (False, f"IEC: {d.exporter.iec}"),
+        ]
+        consignee = [(True, d.consignee.name), (False, d.consignee.address)]
+        consignee.append((False, d.consignee.country))
         t = d.transport
         route = [
             ("Mode", t.mode),
@@ -1357,13 +1585,13 @@ class _Renderer:
             ("Departure date", _fmt_date(t.departure_date)),
             ("Importing country", d.destination_country),
         ]
-        transport = "<br/>".join(f"{name}: {markup(value, w)}" for name, value in route if value)
+        transport = [(False, f"{name}: {value}") for name, value in route if value]
         self.box_text("1", exporter, LEFT, TOP, BOX1_BOTTOM)
         self.box_text("2", consignee, LEFT, BOX1_BOTTOM, BOX2_BOTTOM)
         if self.layout.preferential:
             self.box_text("3", transport, LEFT, BOX2_BOTTOM, BOX3_BOTTOM)
             if not self.layout.box13:
-                official = "(For the customs authority of the importing country)"
+                official = [(False, "(For the customs authority of the importing country)")]
                 self.box_text("4", official, SPLIT, BOX2_BOTTOM, BOX3_BOTTOM)
         else:
             self.box_text("4", transport, LEFT, BOX2_BOTTOM, BOX3_BOTTOM)
@@ -1372,19 +1600,18 @@ class _Renderer:
             self.box_text("5", self.remarks(), SPLIT, BOX2_BOTTOM, BOX3_BOTTOM)
         self.title_block()
 
-    def remarks(self) -> str:
+    def remarks(self) -> Lines:
         """Box 5 of the non-preferential form: invoices, third-party invoicing, remarks."""
         d = self.data
-        w = RIGHT - SPLIT - 2 * PAD
         lines = []
         invoices = sorted({i.invoice_text for i in d.items if i.invoice_text})
         if invoices:
-            lines.append("Invoice: " + "; ".join(markup(i, w) for i in invoices))
+            lines.append((False, "Invoice: " + "; ".join(invoices)))
         if d.third_party_invoicing:
-            lines.append(f"Third-party invoicing: {markup(d.third_party_invoicing, w)}")
+            lines.append((False, f"Third-party invoicing: {d.third_party_invoicing}"))
         if d.remarks:
-            lines.append(markup(d.remarks, w))
-        return "<br/>".join(lines) or "-"
+            lines.append((False, d.remarks))
+        return lines or [(False, "-")]
 
     def title_block(self) -> None:
         d, c, layout = self.data, self.c, self.layout
@@ -1458,15 +1685,11 @@ class _Renderer:
         # One filled path of the dark runs, in module units (a scaled coordinate system whose
         # origin is the symbol's lower left corner inside the quiet zone): whole numbers,
         # written as one string instead of a path object's call per run.
-        runs = []
-        for r, row in enumerate(matrix):
-            bottom = count - 1 - r
-            col = 0
-            for dark, run in itertools.groupby(row, key=_DARK.__contains__):
-                length = len(list(run))
-                if dark:
-                    runs.append(f"{col} {bottom} {length} 1 re")
-                col += length
+        runs = [
+            f"{run.start()} {count - 1 - r} {run.end() - run.start()} 1 re"
+            for r, row in enumerate(matrix)
+            for run in _DARK_RUN.finditer(row)
+        ]
         origin = fp_str(x + QR_BORDER * module, y + QR_BORDER * module)
         c._code.append(f"q {fp_str(module)} 0 0 {fp_str(module)} {origin} cm {' '.join(runs)} f Q")
         c.setFont(FONT, 5.5)
@@ -1476,9 +1699,8 @@ class _Renderer:
 
     def continuation_header(self, page: int) -> None:
         d, c = self.data, self.c
-        title = _para(markup(d.title), _style("ct", 11, fontName=FONT_BOLD))
-        title.wrap(300, 20)
-        title.drawOn(c, LEFT + 6, TOP - 19)
+        title, _ = _laid_out(markup(d.title), CONTINUATION_TITLE, 300)
+        _draw_shared(title, c, LEFT + 6, TOP - 19)
         c.setFont(FONT, 7)
         c.setFillColor(GREY)
         first, last = self.layout.columns[0].number, self.layout.columns[-1].number
@@ -1498,18 +1720,25 @@ class _Renderer:
         bottom = DECLARATION_TOP if last else FOOTER_TOP
         y = top
         columns_end = bottom  # column rules stop where the full-width notes begin
+        # Each row's plain black cells are one text object, written with the rule under the
+        # row as one string (in a saved graphics state, so nothing of it outlives the row).
+        c._doc.ensureMinPdfVersion("transparency")  # as setFillColor does
+        rule = f"{fp_str((RULE.red, RULE.green, RULE.blue))} RG"
         for row in rows:
             if row.span and columns_end == bottom:
                 columns_end = y
             height = row.height  # wraps the cells (split parts are not wrapped yet)
             xs = (LEFT,) if row.span else self.layout.col_x
+            ops = ["q 0 0 0 rg BT"]
+            state: list = [None, None]
             for cell, x in zip(row.cells, xs, strict=True):
-                if cell is not None:
+                if isinstance(cell, _PlainCell) and cell.plain_black:
+                    cell.text_ops(c, x + PAD, y - PAD - cell.height, ops, state)
+                elif cell is not None:
                     cell.drawOn(c, x + PAD, y - PAD - cell.height)
             y -= height
-            c.setStrokeColor(RULE)
-            c.line(LEFT, y, RIGHT, y)
-            c.setStrokeColor(black)
+            ops.append(f"ET Q q {rule} n {fp_str(LEFT, y)} m {fp_str(RIGHT, y)} l S Q")
+            c._code.append(" ".join(ops))
         c.rect(LEFT, bottom, WIDTH, top - bottom)
         for x in self.layout.col_x[1:]:
             c.line(x, top, x, columns_end)
@@ -1539,8 +1768,7 @@ class _Renderer:
                 "described above originate in <b>INDIA</b>."
             )
         decl = d.declaration
-        left = (
-            f"{declared}<br/><br/>"
+        signed = (
             f"Place and date: <b>{markup(decl.place)}, {_fmt_date(decl.date)}</b><br/>"
             f"Name: <b>{markup(decl.name)}</b><br/>"
             f"Designation: {markup(decl.designation)}<br/>"
@@ -1553,8 +1781,7 @@ class _Renderer:
             f"Place and date: <b>{markup(d.office_city)}, {_fmt_date(d.issue_date)}</b>"
         )
         box_top = DECLARATION_TOP - 12
-        p, _, h = _fit(left, SPLIT - LEFT - 2 * PAD, box_top - DECLARATION_BOTTOM - PAD)
-        p.drawOn(c, LEFT + PAD, box_top - h)
+        self.box11(declared, signed, box_top)
         _, sig_y1, _, sig_y2 = SIGNATURE_RECT
         # Box 12's text and the officer's name are the same for every certificate an office
         # issues on a day (by that officer): laid out once each (the exporter's are not).
@@ -1568,6 +1795,22 @@ class _Renderer:
         _draw_shared(officer, c, SPLIT + PAD, sig_y1 - 2 - h)
         if self.layout.box13:
             self.box13()
+
+    def box11(self, declared: str, signed: str, box_top: float) -> None:
+        """The exporter's declaration: its sentence (the same for every certificate of an
+        agreement and destination, laid out once), a blank line, then who declared it where
+        and when; all of it shrunk to fit where it does not at the first size."""
+        width, height = SPLIT - LEFT - 2 * PAD, box_top - DECLARATION_BOTTOM - PAD
+        sentence, sentence_h = _laid_out(declared, _FIT_STYLES[FIT_SIZES[0]], width)
+        rest = _para(signed, _FIT_STYLES[FIT_SIZES[0]])
+        rest_h = rest.wrap(width, PAGE_H)[1]
+        blank = _FIT_STYLES[FIT_SIZES[0]].leading
+        if sentence_h + blank + rest_h <= height:
+            _draw_shared(sentence, self.c, LEFT + PAD, box_top - sentence_h)
+            rest.drawOn(self.c, LEFT + PAD, box_top - sentence_h - blank - rest_h)
+            return
+        p, _, h = _fit(f"{declared}<br/><br/>{signed}", width, height)
+        p.drawOn(self.c, LEFT + PAD, box_top - h)
 
     def box13(self) -> None:
         d, c = self.data, self.c
@@ -1589,15 +1832,21 @@ class _Renderer:
             c.drawString(x + 10, y, text)
             x += 10 + c.stringWidth(text, FONT, 7) + 24
 
-    def footer(self, page: int, pages: int) -> None:
-        d, c = self.data, self.c
+    @functools.cached_property
+    def footer_text(self) -> tuple[Paragraph | _PlainCell, float]:
+        """The footer's line, the same on every page but for its number: laid out once."""
+        d = self.data
         text = (
             f"Certificate No. {escape(clean(d.number))} · verification code "
             f"{escape(clean(d.verification_code))} · verify at "
             f"{markup(d.verify_url, WIDTH - 60, 6.5)}"
         )
-        p = _para(text, _style("footer", 6.5, textColor=GREY, leading=7.6))
-        _, h = p.wrap(WIDTH - 60, FOOTER_TOP - MARGIN + 8)
+        p = _para(text, FOOTER)
+        return p, p.wrap(WIDTH - 60, FOOTER_TOP - MARGIN + 8)[1]
+
+    def footer(self, page: int, pages: int) -> None:
+        c = self.c
+        p, h = self.footer_text
         p.drawOn(c, LEFT, FOOTER_TOP - 2 - h)
         c.setFont(FONT_BOLD, 7)
         c.drawRightString(RIGHT, FOOTER_TOP - 9, f"Page {page} of {pages}")

@@ -66,3 +66,31 @@ def test_the_frame_kept_for_one_layout_is_not_used_for_another() -> None:
     )
     assert b"non_preferential-first" in replayed
     assert b"AIFTA-first" not in replayed
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        samples.certificate(item_count=20),
+        samples.certificate(
+            item_count=2,
+            exporter=pdf.Exporter(name="北京 出口 شركة", address="Zoë Müller", iec="0123456789"),
+        ),
+    ],
+    ids=["latin", "other-scripts"],
+)
+def test_font_subsets_made_once_per_process_are_the_bytes_reportlab_makes(
+    data: pdf.CertificateData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf.render_certificate(data)
+    kept = pdf.render_certificate(data)  # its Latin font files come from the process's cache
+    assert pdf._compressed_subset.cache_info().hits > 0
+
+    faces = {  # one face may serve two names (Droid has no bold)
+        pdf.pdfmetrics.getFont(pdf.font_name(script, bold=bold)).face
+        for script in pdf.FONT_FILES
+        for bold in (False, True)
+    }
+    for face in faces:
+        monkeypatch.delattr(face, "addSubsetObjects")  # reportlab's own again
+    assert _without_id(pdf.render_certificate(data)) == _without_id(kept)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import random
+import re
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from reportlab.lib.colors import black
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
@@ -122,7 +124,78 @@ def test_the_certificate_reads_the_same_as_with_paragraphs(
         return Paragraph(text_markup, cell.style) if isinstance(cell, pdf._PlainCell) else cell
 
     monkeypatch.setattr(pdf, "_para", paragraphs_only)
+    monkeypatch.setattr(pdf._PlainCell, "plain", classmethod(lambda cls, *args: None))
     slow = tmp_path / "slow.pdf"
     slow.write_bytes(pdf.render_certificate(data))
     assert pdf_text(fast) == pdf_text(slow)
     assert "AE/SG/060" in pdf_text(fast)
+
+
+def random_lines(count: int) -> list[tuple[list[tuple[bool, str]], float]]:
+    chance = random.Random(21)
+    words = [*WORDS, "AE/SG/2026/000123/CONTAINER-MSKU1234567", "x" * 40, "(paren)", "back\\slash"]
+    cases = []
+    for _ in range(count):
+        lines = []
+        for _ in range(chance.randint(1, 4)):
+            text = " ".join(chance.choice(words) for _ in range(chance.randint(1, 12)))
+            if chance.random() < 0.1:
+                text = text.replace(" ", "\n", 1)
+            lines.append((chance.random() < 0.3, text))
+        cases.append((lines, chance.uniform(30, 200)))
+    return cases
+
+
+def test_cells_made_from_lines_wrap_as_the_paragraph_of_their_markup() -> None:
+    """The goods table's cells skip the markup: each wraps line for line as the Paragraph of
+    the markup it stands for (long words broken at the same places)."""
+    pdf._register_fonts()
+    plain = 0
+    for lines, width in random_lines(600):
+        cell = pdf._PlainCell.of_lines(lines, width)
+        reference = Paragraph(pdf._lines_markup(lines, width), pdf.BODY)
+        _, expected = reference.wrap(width, pdf.PAGE_H)
+        assert cell.wrap(width, pdf.PAGE_H)[1] == pytest.approx(expected), lines
+        if isinstance(cell, pdf._PlainCell) and cell.paragraph is None:
+            plain += 1
+            assert [line for _, line in cell.lines] == paragraph_lines(reference), lines
+    assert plain > 400  # the fallbacks (a word wider than a narrow cell) are the exception
+
+
+def test_a_cell_of_lines_that_is_not_printable_ascii_is_their_markup() -> None:
+    pdf._register_fonts()
+    lines = [(True, "Zoë Müller"), (False, "<b>not bold</b> & more")]
+    assert pdf._PlainCell.plain(lines, 100, pdf.BODY) is None
+    cell = pdf._PlainCell.of_lines(lines, 100)
+    cell.wrap(100, pdf.PAGE_H)
+    assert pdf.markup("<b>not bold</b>") in cell.text_markup
+
+
+@pytest.mark.parametrize("room", [0.5, 1.5, 2.5, 4.2, 9.0, 40.0])
+def test_a_plain_cell_splits_where_paragraph_splits(room: float) -> None:
+    """A row that straddles a page is cut line for line as reportlab would cut the
+    Paragraph: never one line alone, nothing when all of it fits."""
+    pdf._register_fonts()
+    text = " ".join(f"word{n}" for n in range(60))
+    cell = pdf._PlainCell.of_lines([(False, text)], 80)
+    assert isinstance(cell, pdf._PlainCell)
+    reference = Paragraph(pdf.markup(text, 80), pdf.BODY)
+    reference.wrap(80, pdf.PAGE_H)
+    height = room * pdf.BODY.leading
+    ours, theirs = cell.split(80, height), reference.split(80, height)
+    assert len(ours) == len(theirs)
+    if len(ours) == 2:
+        for part, expected in zip(ours, theirs, strict=True):
+            expected.wrap(80, pdf.PAGE_H)
+            assert [line for _, line in part.lines] == paragraph_lines(expected)
+            assert part.wrap(80, pdf.PAGE_H)[1] == pytest.approx(expected.height)
+
+
+def test_each_row_of_the_goods_table_is_ruled_under_it() -> None:
+    data = samples.certificate(item_count=3)
+    page = PdfReader(io.BytesIO(pdf.render_certificate(data))).pages[0]
+    content = page.get_contents().get_data()
+    rules = re.findall(rb"\.75 \.75 \.75 RG n 22 ([\d.]+) m 573\.2756 \1 l S", content)
+    assert len(rules) == 4  # three items and the "nothing follows" line
+    heights = [float(y) for y in rules]
+    assert heights == sorted(heights, reverse=True)

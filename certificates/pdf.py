@@ -259,6 +259,7 @@ def _register_fonts() -> None:
                 )
             font = TTFont(name, str(path))
             font.face.addSubsetObjects = functools.partial(_add_subset_objects, font.face)
+            font.addObjects = functools.partial(_add_font_objects, font)
             pdfmetrics.registerFont(font)
         normal, strong = font_name(script), font_name(script, bold=True)
         pdfmetrics.registerFontFamily(
@@ -274,6 +275,9 @@ def _register_fonts() -> None:
     # Shaped glyphs read back as the text they print (see _shape_frag_word).
     paragraph_module.shapeFragWord = _shape_frag_word
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+    # Streams compressed only, not also ASCII85-encoded (reportlab's default, for 7-bit
+    # channels): the embedded fonts are binary anyway, and the files are a fifth smaller.
+    rl_config.useA85 = 0
 
 
 # ---- Font subsets, made once per process ---------------------------------------------------
@@ -288,6 +292,45 @@ def _compressed_subset(face: ttfonts.TTFontFace, subset: tuple[int, ...]) -> tup
     """The subset's font file: (its length, its bytes compressed as reportlab compresses)."""
     content = face.makeSubset(list(subset))
     return len(content), pdfdoc.PDFZCompress.encode(content)
+
+
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF object as reportlab formats it, formatted once."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        return self.data
+
+
+@functools.lru_cache(maxsize=64)
+def _subset_font_parts(
+    face: ttfonts.TTFontFace, subset: tuple[int, ...], base_font_name: str
+) -> tuple[bytes, bytes]:
+    """A subset's /Widths, formatted, and its ToUnicode map, compressed."""
+    widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset)))
+    cmap = _to_unicode_cmap(base_font_name, subset)
+    return widths.format(None), pdfdoc.PDFZCompress.encode(cmap)
+
+
+def _add_font_objects(font: TTFont, doc: pdfdoc.PDFDocument) -> None:
+    """TTFont.addObjects (reportlab 5.1), each subset's widths and ToUnicode map then taken
+    from _subset_font_parts: the same objects, byte for byte (test_pdf_frame.py)."""
+    state = font.state.get(doc)
+    subsets = [tuple(subset) for subset in state.subsets] if state is not None else []
+    names = [font.getSubsetInternalName(n, doc)[1:] for n in range(len(subsets))]
+    ttfonts.TTFont.addObjects(font, doc)
+    if not doc.compression:
+        return
+    fonts = doc.idToObject["BasicFonts"].dict
+    for name, subset in zip(names, subsets, strict=True):
+        pdf_font = fonts[name]
+        widths, cmap = _subset_font_parts(font.face, subset, pdf_font.BaseFont)
+        pdf_font.Widths = _Formatted(widths)
+        stream = doc.idToObject["toUnicodeCMap:" + pdf_font.BaseFont]
+        stream.content, stream.filters = cmap, None
+        stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
 
 
 def _add_subset_objects(
@@ -397,7 +440,13 @@ def _with_cluster_codes(font: TTFont, glyphs: ttfonts.ShapedStr, text: str) -> t
 
 
 def _to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
-    cmap = _reportlab_to_unicode_cmap(fontname, subset)
+    return _to_unicode_cmap_of(fontname, tuple(subset))
+
+
+@functools.lru_cache(maxsize=64)
+def _to_unicode_cmap_of(fontname: str, subset: tuple[int, ...]) -> str:
+    # A code's text never changes once given (_code_for): a subset's map can be kept.
+    cmap = _reportlab_to_unicode_cmap(fontname, list(subset))
     face = fontname.split("+", 1)[-1]
     for index, code in enumerate(subset):
         text = _CODE_TEXT.get((face, code))

@@ -689,6 +689,49 @@ _PLAIN_LINE = re.compile(r"(?:<b>[^<]+</b>|[^<]+)(?:<br/>(?:<b>[^<]+</b>|[^<]+))
 _word_width = functools.lru_cache(maxsize=1 << 16)(pdfmetrics.stringWidth)
 
 
+@functools.lru_cache(maxsize=1 << 13)
+def _wrap_plain(
+    text: str, font: str, size: float, width: float, shrinkage: float, break_long: bool
+) -> tuple[str, ...] | None:
+    """A line of plain text in one font broken into printed lines as reportlab's Paragraph
+    breaks it, kept (a certificate repeats its invoice, criterion and units from item to
+    item, and certificates repeat each other's); with `break_long`, words wider than `width`
+    are first broken as markup breaks them (text of printable ASCII only). None for what
+    only Paragraph does the same way: no word at all, a word still wider than `width`, a
+    line Paragraph would fit by shrinking its spaces (by `shrinkage` of a space each)."""
+    one_line = " ".join(text.split())
+    # Most cells' lines fit as they are (by more than rounding: else measured word by word).
+    if one_line and pdfmetrics.stringWidth(one_line, font, size) < width - 1e-6:
+        return (one_line,)
+    words: list[str] = []
+    for word in text.split():
+        if break_long and _word_width(word, font, size) > width:
+            words += _break_long_ascii(word, width, size)
+        else:
+            words.append(word)
+    if not words:
+        return None
+    space = _word_width(" ", font, size)
+    lines: list[str] = []
+    line: list[str] = []
+    used = 0.0
+    for word in words:
+        word_width = _word_width(word, font, size)
+        if word_width > width:
+            return None
+        wider = used + space + word_width - width
+        if line and 0 < wider <= shrinkage * space * (len(line) + 1):
+            return None  # Paragraph would squeeze it in by shrinking the spaces: let it
+        if line and wider > 0:
+            lines.append(" ".join(line))
+            line, used = [word], word_width
+        else:
+            used += (space if line else 0) + word_width
+            line.append(word)
+    lines.append(" ".join(line))
+    return tuple(lines)
+
+
 class _PlainCell:
     """A left-aligned paragraph of plain lines (each wholly bold or regular, in the style's
     Latin font), wrapped word by word as reportlab's Paragraph wraps it and drawn straight
@@ -725,7 +768,7 @@ class _PlainCell:
         """of_lines when every line is printable ASCII and wraps plainly (wrapped already),
         else None."""
         size = style.fontSize
-        segments: list[tuple[str, list[str]]] = []
+        printed: list[tuple[str, str]] = []
         for bold, text in lines:
             font = FONT_BOLD if bold else style.fontName
             # Printable ASCII is what clean leaves as it is: only other text is cleaned.
@@ -733,17 +776,12 @@ class _PlainCell:
             for line in (text,) if plain else clean(text).split("\n"):
                 if not (plain or (line.isascii() and line.isprintable())):
                     return None
-                words = []
-                for word in line.split():
-                    if _word_width(word, font, size) > width:
-                        words += _break_long_ascii(word, width, size)
-                    else:
-                        words.append(word)
-                segments.append((font, words))
+                wrapped = _wrap_plain(line, font, size, width, style.spaceShrinkage, True)
+                if wrapped is None:
+                    return None
+                printed += [(font, piece) for piece in wrapped]
         cell = cls("", style)
-        if not cell._wrap_segments(segments, width):
-            return None
-        cell._wrapped_to = width
+        cell._set_lines(printed, width)
         return cell
 
     def _fallback(self) -> Paragraph:
@@ -765,48 +803,26 @@ class _PlainCell:
             return self._wrap_paragraph(width, height)
         if self._wrapped_to == width:
             return self.width, self.height
-        bold = self.style.fontName == FONT and FONT_BOLD
-        segments: list[tuple[str, list[str]]] = []
+        style = self.style
+        bold = style.fontName == FONT and FONT_BOLD
+        printed: list[tuple[str, str]] = []
         for segment in self.text_markup.split("<br/>"):
-            font = self.style.fontName
+            font = style.fontName
             if segment.startswith("<b>"):
                 segment, font = segment[3:-4], bold
-            segments.append((font, unescape(segment).split()))
-        if not self._wrap_segments(segments, width):
-            return self._wrap_paragraph(width, height)
-        self._wrapped_to = width
+            wrapped = font and _wrap_plain(
+                unescape(segment), font, style.fontSize, width, style.spaceShrinkage, False
+            )
+            if not wrapped:
+                return self._wrap_paragraph(width, height)
+            printed += [(font, piece) for piece in wrapped]
+        self._set_lines(printed, width)
         return width, self.height
 
-    def _wrap_segments(self, segments: Sequence[tuple[str, list[str]]], width: float) -> bool:
-        """Break each (font, words) segment into lines as Paragraph would; False for what
-        only Paragraph does the same way."""
-        style, size = self.style, self.style.fontSize
-        lines: list[tuple[str, str]] = []
-        for font, words in segments:
-            if not font or not words:
-                return False
-            space = _word_width(" ", font, size)
-            line: list[str] = []
-            used = 0.0
-            for word in words:
-                word_width = _word_width(word, font, size)
-                if word_width > width:
-                    return False
-                wider = used + space + word_width - width
-                if line and 0 < wider <= style.spaceShrinkage * space * (len(line) + 1):
-                    # Paragraph would squeeze it in by shrinking the spaces: let it.
-                    return False
-                if line and wider > 0:
-                    lines.append((font, " ".join(line)))
-                    line, used = [word], word_width
-                else:
-                    used += (space if line else 0) + word_width
-                    line.append(word)
-            lines.append((font, " ".join(line)))
+    def _set_lines(self, lines: list[tuple[str, str]], width: float) -> None:
         self.lines = lines
-        self.width = width
-        self.height = len(lines) * style.leading
-        return True
+        self.width = self._wrapped_to = width
+        self.height = len(lines) * self.style.leading
 
     def split(self, width: float, height: float) -> list:
         """Paragraph.split of the same lines: the lines that fit and the rest, never one line
@@ -822,8 +838,7 @@ class _PlainCell:
 
     def _part(self, lines: list[tuple[str, str]]) -> _PlainCell:
         part = _PlainCell("", self.style)
-        part.lines, part.width, part._wrapped_to = lines, self.width, self.width
-        part.height = len(lines) * self.style.leading
+        part._set_lines(lines, self.width)
         return part
 
     @property
@@ -839,8 +854,8 @@ class _PlainCell:
         size, leading = self.style.fontSize, self.style.leading
         doc = canvas._doc
         # Each line's text in the subset codes of its font: printable ASCII keeps its own codes
-        # in the first subset (reportlab's readable ASCII), so its escaped text is kept for
-        # every document; other text is coded per document, once for each line.
+        # in the first subset (reportlab's readable ASCII), so it is only escaped; other text
+        # is coded per document, once for each line.
         names = canvas.__dict__.setdefault("_coo_subset_names", {})
         pieces = canvas.__dict__.setdefault("_coo_subset_pieces", {})
         if state[1] != leading:
@@ -851,7 +866,7 @@ class _PlainCell:
             if line.isascii():
                 if font not in names:
                     names[font] = pdfmetrics.getFont(font).getSubsetInternalName(0, doc)
-                parts = ((names[font], _pdf_string(line)),)
+                parts = ((names[font], escapePDF(line)),)
             else:
                 key = (font, line)
                 if key not in pieces:
@@ -898,12 +913,6 @@ class _PlainCell:
             canvas._code.append("Q")
         else:
             canvas.restoreState()
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _pdf_string(text: str) -> str:
-    """Printable ASCII as the inside of a PDF string in its own codes (escapePDF)."""
-    return escapePDF(text)
 
 
 def _fmt_date(value: date | None) -> str:

@@ -684,6 +684,37 @@ def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph | _PlainC
 _PLAIN_LINE = re.compile(r"(?:<b>[^<]+</b>|[^<]+)(?:<br/>(?:<b>[^<]+</b>|[^<]+))*")
 
 
+class _TextState:
+    """What a text object has set (font, leading), and the subset codes of a document's
+    text, kept on its canvas."""
+
+    def __init__(self, canvas: Canvas) -> None:
+        self.doc = canvas._doc
+        self.escape = canvas._escape
+        self.font: str | None = None
+        self.leading: float | None = None
+        kept = canvas.__dict__.setdefault("_coo_text_codes", ({}, {}))
+        self._names: dict[str, str] = kept[0]  # font -> its first subset's name
+        self._pieces: dict[tuple[str, str], list[tuple[str, str]]] = kept[1]
+
+    def ascii_name(self, font: str) -> str:
+        name = self._names.get(font)
+        if name is None:
+            name = self._names[font] = pdfmetrics.getFont(font).getSubsetInternalName(0, self.doc)
+        return name
+
+    def pieces(self, font: str, line: str) -> list[tuple[str, str]]:
+        """(subset name, escaped codes) of a line of any text, once per document and line."""
+        key = (font, line)
+        if key not in self._pieces:
+            face = pdfmetrics.getFont(font)
+            self._pieces[key] = [
+                (face.getSubsetInternalName(subset, self.doc), self.escape(codes))
+                for subset, codes in face.splitString(line, self.doc)
+            ]
+        return self._pieces[key]
+
+
 # A word's width (pdfmetrics.stringWidth), kept: the goods table repeats its units, dates and
 # criteria, and every word of a cell is measured when it is wrapped.
 _word_width = functools.lru_cache(maxsize=1 << 16)(pdfmetrics.stringWidth)
@@ -847,39 +878,23 @@ class _PlainCell:
         color = self.style.textColor
         return self.paragraph is None and (color is black or color == black)
 
-    def text_ops(self, canvas: Canvas, x: float, y: float, ops: list[str], state: list) -> None:
-        """Append to `ops` the text operators (inside BT ... ET, leading set) that print the
-        lines with their top-left corner at (x, y + height); `state` holds the font and the
-        leading already set in the text object."""
+    def text_ops(self, at: str, ops: list[str], state: _TextState) -> None:
+        """Append to `ops` the text operators (inside BT ... ET) that print the lines, the
+        first line's baseline at `at` ("x y", the top of the cell less the font size)."""
         size, leading = self.style.fontSize, self.style.leading
-        doc = canvas._doc
-        # Each line's text in the subset codes of its font: printable ASCII keeps its own codes
-        # in the first subset (reportlab's readable ASCII), so it is only escaped; other text
-        # is coded per document, once for each line.
-        names = canvas.__dict__.setdefault("_coo_subset_names", {})
-        pieces = canvas.__dict__.setdefault("_coo_subset_pieces", {})
-        if state[1] != leading:
+        if state.leading != leading:
             ops.append(f"{fp_str(leading)} TL")
-            state[1] = leading
-        ops.append(f"1 0 0 1 {fp_str(x)} {fp_str(y + self.height - size)} Tm")
+            state.leading = leading
+        ops.append(f"1 0 0 1 {at} Tm")
         for font, line in self.lines:
-            if line.isascii():
-                if font not in names:
-                    names[font] = pdfmetrics.getFont(font).getSubsetInternalName(0, doc)
-                parts = ((names[font], escapePDF(line)),)
-            else:
-                key = (font, line)
-                if key not in pieces:
-                    face = pdfmetrics.getFont(font)
-                    pieces[key] = [
-                        (face.getSubsetInternalName(subset, doc), canvas._escape(codes))
-                        for subset, codes in face.splitString(line, doc)
-                    ]
-                parts = pieces[key]
-            for subset_name, codes in parts:
-                if subset_name != state[0]:
+            # Each line's text in the subset codes of its font: printable ASCII keeps its own
+            # codes in the first subset (reportlab's readable ASCII), so it is only escaped;
+            # other text is coded per document, once for each line.
+            parts = ((state.ascii_name(font), escapePDF(line)),) if line.isascii() else None
+            for subset_name, codes in parts or state.pieces(font, line):
+                if subset_name != state.font:
                     ops.append(f"{subset_name} {fp_str(size)} Tf")
-                    state[0] = subset_name
+                    state.font = subset_name
                 ops.append(f"({codes}) Tj T*")
 
     def drawOn(self, canvas: Canvas, x: float, y: float) -> None:  # noqa: N802 (reportlab's name)
@@ -906,7 +921,7 @@ class _PlainCell:
             canvas.saveState()
             canvas.setFillColor(color)
         ops = ["BT"]
-        self.text_ops(canvas, x, y, ops, [None, None])
+        self.text_ops(fp_str(x, y + self.height - style.fontSize), ops, _TextState(canvas))
         ops.append("ET")
         canvas._code.append(" ".join(ops))
         if plain_colour:
@@ -1782,16 +1797,24 @@ class _Renderer:
         # row as one string (in a saved graphics state, so nothing of it outlives the row).
         c._doc.ensureMinPdfVersion("transparency")  # as setFillColor does
         rule = f"{fp_str((RULE.red, RULE.green, RULE.blue))} RG"
+        columns = [fp_str(x + PAD) for x in self.layout.col_x]
         for row in rows:
             if row.span and columns_end == bottom:
                 columns_end = y
             height = row.height  # wraps the cells (split parts are not wrapped yet)
             xs = (LEFT,) if row.span else self.layout.col_x
             ops = ["q 0 0 0 rg BT"]
-            state: list = [None, None]
-            for cell, x in zip(row.cells, xs, strict=True):
+            state = _TextState(c)
+            # Every cell's first line has the same baseline (BODY's cells are top-aligned).
+            baseline = f" {fp_str(y - PAD - BODY.fontSize)}"
+            for index, (cell, x) in enumerate(zip(row.cells, xs, strict=True)):
                 if isinstance(cell, _PlainCell) and cell.plain_black:
-                    cell.text_ops(c, x + PAD, y - PAD - cell.height, ops, state)
+                    at = (
+                        (columns[index] + baseline)
+                        if cell.style.fontSize == BODY.fontSize and not row.span
+                        else fp_str(x + PAD, y - PAD - cell.style.fontSize)
+                    )
+                    cell.text_ops(at, ops, state)
                 elif cell is not None:
                     cell.drawOn(c, x + PAD, y - PAD - cell.height)
             y -= height

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops
 from pypdf import PdfReader
 from reportlab.lib.colors import black
 from reportlab.pdfgen.canvas import Canvas
@@ -15,7 +16,7 @@ from reportlab.platypus import Paragraph
 
 from certificates import pdf
 from tests.certificates import samples
-from tests.certificates.conftest import pdf_text
+from tests.certificates.conftest import pdf_text, run
 
 WORDS = ["cotton", "T-shirts", "AE/SG/001", "12.500", "kg", "x", "RVC", "35%", "+", "CTSH"]
 WORDS += ["&amp;", "&lt;b&gt;", "knitted", "WWW", "ii", "Mar", "2026"]
@@ -129,6 +130,32 @@ def test_the_certificate_reads_the_same_as_with_paragraphs(
     slow.write_bytes(pdf.render_certificate(data))
     assert pdf_text(fast) == pdf_text(slow)
     assert "AE/SG/060" in pdf_text(fast)
+    # And it looks the same: at 50 dpi no pixel differs by more than anti-aliasing does
+    # (a fraction of a point in where a line starts), nothing is moved or missing.
+    for page in range(1, 6):
+        fast_image, slow_image = (page_image(path, page, tmp_path) for path in (fast, slow))
+        difference = ImageChops.difference(fast_image, slow_image).histogram()
+        assert sum(difference[128:]) == 0, f"page {page}"
+
+
+def page_image(path: Path, page: int, folder: Path) -> Image.Image:
+    prefix = folder / f"{path.stem}-{page}"
+    run(
+        "pdftoppm",
+        "-r",
+        "50",
+        "-gray",
+        "-png",
+        "-f",
+        str(page),
+        "-l",
+        str(page),
+        "-singlefile",
+        str(path),
+        str(prefix),
+        check=True,
+    )
+    return Image.open(f"{prefix}.png").convert("L")
 
 
 def random_lines(count: int) -> list[tuple[list[tuple[bool, str]], float]]:
@@ -199,3 +226,16 @@ def test_each_row_of_the_goods_table_is_ruled_under_it() -> None:
     assert len(rules) == 4  # three items and the "nothing follows" line
     heights = [float(y) for y in rules]
     assert heights == sorted(heights, reverse=True)
+
+
+def test_the_column_rules_run_from_the_header_to_the_last_item() -> None:
+    data = samples.certificate(item_count=3)
+    page = PdfReader(io.BytesIO(pdf.render_certificate(data))).pages[0]
+    content = page.get_contents().get_data()
+    rules = [float(y) for y in re.findall(rb"RG n 22 ([\d.]+) m 573\.2756 \1 l S", content)]
+    columns = re.findall(rb"n ([\d.]+) ([\d.]+) m \1 ([\d.]+) l S", content)
+    xs = {float(x) for x, _, _ in columns}
+    assert xs == {round(x, 4) for x in pdf.AIFTA.col_x[1:]}
+    for _, top, bottom in columns:
+        assert float(top) == pytest.approx(pdf._body_top(0))
+        assert float(bottom) == pytest.approx(rules[2])  # under the third item, not above

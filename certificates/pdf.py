@@ -677,6 +677,12 @@ def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph | _PlainC
         style = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
     elif style.alignment == TA_LEFT and _PLAIN_LINE.fullmatch(text_markup):
         return _PlainCell(text_markup, style)
+    elif (
+        text_markup
+        and style.alignment in (TA_LEFT, TA_CENTER)
+        and _RUN_LINES.fullmatch(text_markup)
+    ):
+        return _RunsCell(text_markup, style)
     return Paragraph(text_markup, style)
 
 
@@ -897,6 +903,9 @@ class _PlainCell:
                     state.font = subset_name
                 ops.append(f"({codes}) Tj T*")
 
+    def _text(self, x: float, baseline: float, ops: list[str], state: _TextState) -> None:
+        self.text_ops(fp_str(x, baseline), ops, state)
+
     def drawOn(self, canvas: Canvas, x: float, y: float) -> None:  # noqa: N802 (reportlab's name)
         if self.paragraph is not None:
             self.paragraph.drawOn(canvas, x, y)
@@ -921,13 +930,94 @@ class _PlainCell:
             canvas.saveState()
             canvas.setFillColor(color)
         ops = ["BT"]
-        self.text_ops(fp_str(x, y + self.height - style.fontSize), ops, _TextState(canvas))
+        self._text(x, y + self.height - style.fontSize, ops, _TextState(canvas))
         ops.append("ET")
         canvas._code.append(" ".join(ops))
         if plain_colour:
             canvas._code.append("Q")
         else:
             canvas.restoreState()
+
+
+# Markup of lines of runs, each run bold or not (empty lines allowed), and one run of it.
+# (Possessive: a failed match must not try every way of cutting the text into runs.)
+_RUN_LINES = re.compile(r"(?:<b>[^<]++</b>|[^<]++)*+(?:<br/>(?:<b>[^<]++</b>|[^<]++)*+)*+")
+_RUN = re.compile(r"<b>([^<]+)</b>|([^<]+)")
+
+
+class _RunsCell(_PlainCell):
+    """Lines of runs, each bold or not ("Place and date: <b>Mumbai, 04 Mar 2026</b>"),
+    left-aligned or centred, every line fitting its width as it is: the declaration's
+    particulars, box 12, the title block and the officer's name, drawn straight instead of
+    through Paragraph's fragments. A line that would have to wrap (or anything else this
+    does not do as Paragraph does) leaves the whole cell to Paragraph."""
+
+    def __init__(self, text_markup: str, style: ParagraphStyle) -> None:
+        super().__init__(text_markup, style)
+        self.run_lines: list[tuple[float, list[tuple[str, str]]]] = []  # (offset, runs)
+
+    @property
+    def plain_black(self) -> bool:
+        return False  # drawn by drawOn, line by line
+
+    def wrap(self, width: float, height: float) -> tuple[float, float]:
+        if self.paragraph is not None:
+            return self._wrap_paragraph(width, height)
+        if self._wrapped_to == width:
+            return self.width, self.height
+        style = self.style
+        lines = []
+        for segment in self.text_markup.split("<br/>"):
+            runs = _line_runs(segment, style.fontName)
+            if runs is None:
+                return self._wrap_paragraph(width, height)
+            used = sum(pdfmetrics.stringWidth(t, font, style.fontSize) for font, t in runs)
+            if used >= width - 1e-6:
+                return self._wrap_paragraph(width, height)
+            offset = (width - used) / 2 if style.alignment == TA_CENTER else 0.0
+            lines.append((offset, runs))
+        self.run_lines = lines
+        self.width = self._wrapped_to = width
+        self.height = len(lines) * style.leading
+        return width, self.height
+
+    def split(self, width: float, height: float) -> list:
+        return self._fallback().split(width, height)
+
+    def _text(self, x: float, baseline: float, ops: list[str], state: _TextState) -> None:
+        size, leading = self.style.fontSize, self.style.leading
+        for index, (offset, runs) in enumerate(self.run_lines):
+            ops.append(f"1 0 0 1 {fp_str(x + offset, baseline - index * leading)} Tm")
+            for font, text in runs:
+                parts = ((state.ascii_name(font), escapePDF(text)),) if text.isascii() else None
+                for subset_name, codes in parts or state.pieces(font, text):
+                    if subset_name != state.font:
+                        ops.append(f"{subset_name} {fp_str(size)} Tf")
+                        state.font = subset_name
+                    ops.append(f"({codes}) Tj")
+
+
+def _line_runs(segment: str, regular: str) -> list[tuple[str, str]] | None:
+    """A line's (font, text) runs as Paragraph prints them: spaces collapsed, a space kept in
+    the run where it stands, none at either end; None for a run of spaces only."""
+    runs: list[tuple[str, str]] = []
+    space_before = False
+    for match in _RUN.finditer(segment):
+        bold, plain = match.groups()
+        font = FONT_BOLD if bold is not None else regular
+        text = unescape(bold if bold is not None else plain)
+        words = text.split()
+        if not words:
+            return None
+        core = " ".join(words)
+        if runs and (space_before or text[0].isspace()):
+            if space_before:
+                runs[-1] = (runs[-1][0], runs[-1][1] + " ")
+            else:
+                core = " " + core
+        runs.append((font, core))
+        space_before = text[-1].isspace()
+    return runs
 
 
 def _fmt_date(value: date | None) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -239,3 +241,76 @@ def test_the_column_rules_run_from_the_header_to_the_last_item() -> None:
     for _, top, bottom in columns:
         assert float(top) == pytest.approx(pdf._body_top(0))
         assert float(bottom) == pytest.approx(rules[2])  # under the third item, not above
+
+
+def random_run_lines(count: int) -> list[str]:
+    chance = random.Random(33)
+    cases = []
+    for _ in range(count):
+        lines = []
+        for _ in range(chance.randint(1, 4)):
+            runs = []
+            for _ in range(chance.randint(1, 4)):
+                text = " ".join(chance.choice(WORDS) for _ in range(chance.randint(1, 3)))
+                text = chance.choice(["", " "]) + text + chance.choice(["", " ", "  "])
+                runs.append(f"<b>{text}</b>" if chance.random() < 0.4 else text)
+            lines.append("".join(runs))
+        cases.append("<br/>".join(lines))
+    return cases
+
+
+@pytest.mark.parametrize("style", [pdf.BODY, pdf.CENTRED], ids=["left", "centred"])
+def test_lines_of_bold_and_regular_runs_are_laid_out_as_paragraph_lays_them_out(
+    style: pdf.ParagraphStyle,
+) -> None:
+    """Where each line fits (labels and values, the title block), runs are drawn straight:
+    the same lines, the same text and the same width of each line as Paragraph's."""
+    pdf._register_fonts()
+    drawn = 0
+    for text_markup in random_run_lines(400):
+        cell = pdf._para(text_markup, style)
+        if not isinstance(cell, pdf._RunsCell):  # each line wholly bold or not: a plain cell
+            assert style is pdf.BODY
+            assert pdf._PLAIN_LINE.fullmatch(text_markup)
+            continue
+        width = 250.0
+        _, height = cell.wrap(width, pdf.PAGE_H)
+        reference = Paragraph(text_markup, style)
+        assert height == pytest.approx(reference.wrap(width, pdf.PAGE_H)[1])
+        if cell.paragraph is not None:
+            continue  # a line wraps: Paragraph draws it
+        drawn += 1
+        lines = reference.blPara.lines
+        assert len(lines) == len(cell.run_lines)
+        for (offset, runs), line in zip(cell.run_lines, lines, strict=True):
+            ours = "".join(text for _, text in runs)
+            used = sum(pdf.pdfmetrics.stringWidth(t, f, style.fontSize) for f, t in runs)
+            if reference.blPara.kind == 0:
+                extra, words = line[0], line[1]
+                assert ours == " ".join(words)
+            else:
+                extra = line.extraSpace
+                assert ours.split() == "".join(f.text for f in line.words).split()
+            assert width - used == pytest.approx(extra, abs=1e-6)
+            if style is pdf.CENTRED:
+                assert offset == pytest.approx(extra / 2)
+    assert drawn > 200
+
+
+def test_markup_that_is_not_runs_is_refused_at_once() -> None:
+    """Hostile text in another script ends in a <font> tag after thousands of characters:
+    telling it is not lines of runs must not try every way of cutting those characters
+    (a regular expression that backtracks did not finish). Timed in a child process, since
+    a regular expression holds the interpreter until it finishes."""
+    code = (
+        "import sys, time; sys.path.insert(0, '.');"
+        "from certificates import pdf; pdf._register_fonts();"
+        "text = pdf.markup('word ' * 600 + '北京');"
+        "assert '<font' in text;"
+        "start = time.perf_counter(); pdf._para(text, pdf.CENTRED);"
+        "print(time.perf_counter() - start)"
+    )
+    done = subprocess.run(  # noqa: S603 (our interpreter and our code)
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=True
+    )
+    assert float(done.stdout) < 0.5

@@ -257,10 +257,12 @@ def _register_fonts() -> None:
                     f"{path} is missing: install Debian's fonts-noto-core and "
                     "fonts-droid-fallback (certificates must not print empty boxes)"
                 )
-            font = TTFont(name, str(path))
+            pdfmetrics.registerFont(TTFont(name, str(path)))
+            # reportlab gives the name the font registered first for the same face (the tax
+            # invoice's Noto Sans, say): the font files of that one are made once.
+            font = pdfmetrics.getFont(name)
             font.face.addSubsetObjects = functools.partial(_add_subset_objects, font.face)
             font.addObjects = functools.partial(_add_font_objects, font)
-            pdfmetrics.registerFont(font)
         normal, strong = font_name(script), font_name(script, bold=True)
         pdfmetrics.registerFontFamily(
             normal, normal=normal, bold=strong, italic=normal, boldItalic=strong

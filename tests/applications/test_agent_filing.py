@@ -110,6 +110,7 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
     )
     assert for_bob.firm == bob_firm
     assert for_bob.filed_by_agent == for_alice.filed_by_agent
+    assert for_alice.submitted_as == "agent's staff, Kiran Logistics"  # kept as submitted
     created = ApplicationEvent.objects.get(application=for_alice, to_status=Status.DRAFT)
     assert created.note == f"Application started. {FILED_FOR_ALICE}."
 

@@ -181,6 +181,39 @@ def test_the_signatory_declares_pays_and_submits_and_is_named_as_the_submitter(
     assert application.reference in priya.get(reverse("applications:list")).content.decode()
 
 
+def test_the_submitter_is_named_in_the_capacity_they_submitted_in(
+    team, priyas_draft, django_capture_on_commit_callbacks
+):
+    """Sam submitted as a signatory; made a preparer later, the application, its
+    acknowledgement and the officer's review still say he submitted it as a signatory."""
+    admin, people = team
+    application = priyas_draft
+    Application.objects.filter(pk=application.pk).update(
+        declaration_name="Sam Iyer",
+        declaration_designation="Export Manager",
+        declaration_place="Mumbai",
+        declaration_date="2026-12-02",
+        declaration_accepted=True,
+    )
+    factories.PaymentFactory(application=application, state=Payment.State.CAPTURED)
+    sam = signed_in("sam")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sam.post(url("submit", application)).status_code == 302
+    application.refresh_from_db()
+    assert application.submitted_as == "Signatory"
+
+    membership = FirmMember.objects.get(user=people["sam"])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(reverse("accounts:member-role", args=[membership.pk]), {"role": "preparer"})
+    membership.refresh_from_db()
+    assert membership.role == "preparer"
+
+    for page in ("detail", "acknowledgement"):
+        body = signed_in("priya").get(url(page, application)).content.decode()
+        assert "Submitted by</dt><dd>Sam Iyer (Signatory)" in body
+        assert "Sam Iyer (Preparer)" not in body
+
+
 def test_a_removed_members_open_session_is_refused_on_its_next_request(
     team, priyas_draft, django_capture_on_commit_callbacks
 ):

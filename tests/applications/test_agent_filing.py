@@ -273,3 +273,19 @@ def test_an_application_the_firm_filed_itself_tells_nobody_else(
         sent = notify("submitted", application)
     assert [m.to for m in mail_outbox] == [[alice.email]]
     assert "administrator" not in sent.message_for(alice)
+
+
+def test_an_administrator_who_submitted_the_agents_draft_is_written_to_once(
+    alice, eic_mumbai, mail_outbox, django_capture_on_commit_callbacks
+):
+    staff = kiran_logistics(alice.exporter_profile.iec_record, alice)
+    application = factories.ApplicationFactory(
+        exporter=staff.user,
+        firm=alice.exporter_profile.iec_record,
+        filed_by_agent=staff.agent,
+        office=eic_mumbai,
+        submitted_by=alice,  # the firm's administrator submitted what its agent drafted
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        notify("approved", application)
+    assert sorted(m.to[0] for m in mail_outbox) == sorted([staff.user.email, alice.email])

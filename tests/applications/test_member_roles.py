@@ -11,9 +11,11 @@ from django.urls import reverse
 
 from accounts.models import FirmMember
 from applications.models import Application, Payment, Status
+from applications.notifications import notify
 from tests import factories
 from tests.clients import verified_client
 from tests.members_helpers import invite_and_join, signed_in
+from tests.verification.factories import CertificateFactory
 
 from .conftest import signed_in as force_signed_in
 from .test_acknowledgement import pdf_text
@@ -247,3 +249,42 @@ def test_the_history_says_you_only_to_the_person_who_acted(priyas_draft):
     assert "by Priya Nair" in sams
     assert "by you" not in sams
     assert "by you" in signed_in("priya").get(url("detail", priyas_draft)).content.decode()
+
+
+@pytest.mark.parametrize("event", ["submitted", "clarification_requested", "approved", "issued"])
+def test_the_signatory_who_submitted_hears_what_the_preparer_hears(
+    event, team, priyas_draft, mail_outbox, django_capture_on_commit_callbacks
+):
+    """Priya filed the draft, Sam submitted it: each is written to by name, once."""
+    _, people = team
+    application = priyas_draft
+    application.submitted_by = people["sam"]
+    application.save(update_fields=["submitted_by"])
+    mail_outbox.clear()
+    extra = (
+        {"certificate": CertificateFactory.build(application=application)}
+        if event == "issued"
+        else {}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = notify(event, application, **extra)
+    bodies = {m.to[0]: m.body for m in mail_outbox}
+    assert sorted(m.to[0] for m in mail_outbox) == ["priya@alice.example", "sam@alice.example"]
+    assert bodies["priya@alice.example"].startswith("Dear Priya Nair,")
+    assert bodies["sam@alice.example"].startswith("Dear Sam Iyer,")
+    assert "Sam Iyer, who submitted it, has been told by email." in sent.message_for(
+        people["priya"]
+    )
+
+
+def test_the_filer_who_submitted_is_written_to_once(
+    team, priyas_draft, mail_outbox, django_capture_on_commit_callbacks
+):
+    _, people = team
+    application = priyas_draft
+    application.submitted_by = people["priya"]
+    application.save(update_fields=["submitted_by"])
+    mail_outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify("approved", application)
+    assert [m.to for m in mail_outbox] == [["priya@alice.example"]]

@@ -135,7 +135,9 @@ class Application(TimeStampedModel):
     declaration_place = models.CharField(max_length=100, blank=True)
     declaration_date = models.DateField(null=True, blank=True)
     declaration_accepted = models.BooleanField(default=False)
-    # The signatory (or agent's staff) who submitted it, named in the declaration.
+    # The signatory (or agent's staff) who submitted it, named in the declaration, and in
+    # what capacity they submitted it ("Signatory", "agent's staff, Kiran Logistics"): kept
+    # as it was then, since a later change of role does not change who declared what.
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -143,6 +145,7 @@ class Application(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    submitted_as = models.CharField(max_length=200, blank=True)
 
     # Workflow
     assigned_officer = models.ForeignKey(

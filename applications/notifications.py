@@ -41,6 +41,7 @@ class To(Enum):
     OFFICER = "officer"  # the holder, or the office's queue when nobody holds it
     HOLDER = "holder"  # the holder only
     FIRM = "firm"  # the firm's administrators, when an agent filed the application
+    SUBMITTER = "submitter"  # the signatory who submitted it, when someone else filed it
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,12 @@ NOTIFICATIONS: dict[str, tuple[Rule, ...]] = {
     "submitted": (
         Rule(To.EXPORTER, "application_submitted", "application_submitted"),
         Rule(To.FIRM, "application_submitted"),
+        Rule(To.SUBMITTER, "application_submitted"),
     ),
     "under_review": (Rule(To.EXPORTER, "application_under_review", "application_under_review"),),
     "clarification_requested": (
         Rule(To.EXPORTER, "application_clarification", "application_clarification"),
+        Rule(To.SUBMITTER, "application_clarification"),
     ),
     "resubmitted": (
         Rule(To.EXPORTER, "application_resubmitted", "application_resubmitted"),
@@ -72,14 +75,17 @@ NOTIFICATIONS: dict[str, tuple[Rule, ...]] = {
     "rejected": (
         Rule(To.EXPORTER, "application_rejected", "application_rejected"),
         Rule(To.FIRM, "application_rejected"),
+        Rule(To.SUBMITTER, "application_rejected"),
     ),
     "approved": (
         Rule(To.EXPORTER, "application_approved", "application_approved"),
         Rule(To.FIRM, "application_approved"),
+        Rule(To.SUBMITTER, "application_approved"),
     ),
     "issued": (
         Rule(To.EXPORTER, "certificate_issued", "certificate_issued"),
         Rule(To.FIRM, "certificate_issued"),
+        Rule(To.SUBMITTER, "certificate_issued"),
     ),
     "paid": (Rule(To.EXPORTER, "payment_received", "payment_received"),),
     "revoked": (Rule(To.EXPORTER, "certificate_revoked", "certificate_revoked"),),
@@ -230,6 +236,7 @@ def notify(event: str, application: Application, **extra: Any) -> Sent:
     and return what was queued."""
     context = _context(application, extra)
     deliveries: list[Delivery] = []
+    told: set[int] = set()  # one message an event to each person, whatever their parts
     for rule in NOTIFICATIONS[event]:
         rule_context = context
         if rule.to is To.EXPORTER:
@@ -237,10 +244,24 @@ def notify(event: str, application: Application, **extra: Any) -> Sent:
         elif rule.to is To.FIRM:
             who, people = _firm_administrators(application)
             rule_context = {**context, "firm_name": application.firm.firm_name}
+        elif rule.to is To.SUBMITTER:
+            who, people = _submitter(application)
+            rule_context = {**context, "firm_name": _name(people[0])} if people else context
         else:
             who, people = _officers(application, rule.to)
+        people = [person for person in people if person.pk not in told]
+        told.update(person.pk for person in people)
         deliveries += _send(rule, who, people, rule_context)
     return Sent(event=event, deliveries=tuple(deliveries))
+
+
+def _submitter(application: Application) -> tuple[str, list[User]]:
+    """The person who submitted the application, if not the one who filed it (a signatory
+    submitting a preparer's draft), while their account is active."""
+    person = application.submitted_by
+    if person is None or person.pk == application.exporter_id or not person.is_active:
+        return "", []
+    return f"{_name(person)}, who submitted it", [person]
 
 
 def _send(rule: Rule, who: str, people: Iterable[User], context: dict[str, Any]) -> list[Delivery]:

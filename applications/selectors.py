@@ -289,17 +289,24 @@ def invoice_numbers_elsewhere(application: Application) -> dict[str, list[str]]:
 
 
 def submitted_by_label(application: Application) -> str:
-    """ "<name> (<role>)" of the person who submitted the application (the declaration names
-    them); "" before submission. The role is the one they hold (or last held) in the firm;
-    an agent's staff are named with their agent."""
+    """ "<name> (<capacity>)" of the person who submitted the application (the declaration
+    names them), the capacity as it was when they submitted; "" before submission."""
     user = application.submitted_by
     if user is None:
         return ""
     name = user.get_full_name() or user.username
+    capacity = application.submitted_as or submitter_capacity(user, application)
+    return f"{name} ({capacity})" if capacity else name
+
+
+def submitter_capacity(user: User, application: Application) -> str:
+    """What `user` acts as for the application's firm now: their role in it ("Signatory"),
+    or, for an agent's staff, "agent's staff, <agent>"; "" if neither. Applications
+    submitted before it was kept (submitted_as) show this instead."""
     member = FirmMember.objects.filter(user_id=user.pk, firm_id=application.firm_id).first()
     if member is not None:
-        return f"{name} ({member.get_role_display()})"
+        return member.get_role_display()
     agent = application.filed_by_agent
     if agent is not None:
-        return f"{name} (agent's staff, {agent.name})"
-    return name
+        return f"agent's staff, {agent.name}"
+    return ""

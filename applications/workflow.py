@@ -30,7 +30,7 @@ from accounts.permissions import is_agency_admin, is_agency_officer
 from .events import application_event_record
 from .models import Application, ApplicationEvent, Status
 from .notifications import notify
-from .selectors import submission_problems
+from .selectors import submission_problems, submitter_capacity
 from .signals import application_approved
 from .snapshots import snapshot_take
 from .wallet import wallet_refund_if_due
@@ -255,6 +255,7 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
         submitted_at=now,
         first_submitted_at=now,
         submitted_by=exporter,  # the declaration names the signatory who submitted
+        submitted_as=submitter_capacity(exporter, application),
     )
     application.notified = notify("submitted", application)
     return application

@@ -110,6 +110,7 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
     )
     assert for_bob.firm == bob_firm
     assert for_bob.filed_by_agent == for_alice.filed_by_agent
+    assert for_alice.submitted_as == "agent's staff, Kiran Logistics"  # kept as submitted
     created = ApplicationEvent.objects.get(application=for_alice, to_status=Status.DRAFT)
     assert created.note == f"Application started. {FILED_FOR_ALICE}."
 
@@ -272,3 +273,19 @@ def test_an_application_the_firm_filed_itself_tells_nobody_else(
         sent = notify("submitted", application)
     assert [m.to for m in mail_outbox] == [[alice.email]]
     assert "administrator" not in sent.message_for(alice)
+
+
+def test_an_administrator_who_submitted_the_agents_draft_is_written_to_once(
+    alice, eic_mumbai, mail_outbox, django_capture_on_commit_callbacks
+):
+    staff = kiran_logistics(alice.exporter_profile.iec_record, alice)
+    application = factories.ApplicationFactory(
+        exporter=staff.user,
+        firm=alice.exporter_profile.iec_record,
+        filed_by_agent=staff.agent,
+        office=eic_mumbai,
+        submitted_by=alice,  # the firm's administrator submitted what its agent drafted
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        notify("approved", application)
+    assert sorted(m.to[0] for m in mail_outbox) == sorted([staff.user.email, alice.email])

@@ -11,9 +11,11 @@ from django.urls import reverse
 
 from accounts.models import FirmMember
 from applications.models import Application, Payment, Status
+from applications.notifications import notify
 from tests import factories
 from tests.clients import verified_client
 from tests.members_helpers import invite_and_join, signed_in
+from tests.verification.factories import CertificateFactory
 
 from .conftest import signed_in as force_signed_in
 from .test_acknowledgement import pdf_text
@@ -181,6 +183,39 @@ def test_the_signatory_declares_pays_and_submits_and_is_named_as_the_submitter(
     assert application.reference in priya.get(reverse("applications:list")).content.decode()
 
 
+def test_the_submitter_is_named_in_the_capacity_they_submitted_in(
+    team, priyas_draft, django_capture_on_commit_callbacks
+):
+    """Sam submitted as a signatory; made a preparer later, the application, its
+    acknowledgement and the officer's review still say he submitted it as a signatory."""
+    admin, people = team
+    application = priyas_draft
+    Application.objects.filter(pk=application.pk).update(
+        declaration_name="Sam Iyer",
+        declaration_designation="Export Manager",
+        declaration_place="Mumbai",
+        declaration_date="2026-12-02",
+        declaration_accepted=True,
+    )
+    factories.PaymentFactory(application=application, state=Payment.State.CAPTURED)
+    sam = signed_in("sam")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sam.post(url("submit", application)).status_code == 302
+    application.refresh_from_db()
+    assert application.submitted_as == "Signatory"
+
+    membership = FirmMember.objects.get(user=people["sam"])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(reverse("accounts:member-role", args=[membership.pk]), {"role": "preparer"})
+    membership.refresh_from_db()
+    assert membership.role == "preparer"
+
+    for page in ("detail", "acknowledgement"):
+        body = signed_in("priya").get(url(page, application)).content.decode()
+        assert "Submitted by</dt><dd>Sam Iyer (Signatory)" in body
+        assert "Sam Iyer (Preparer)" not in body
+
+
 def test_a_removed_members_open_session_is_refused_on_its_next_request(
     team, priyas_draft, django_capture_on_commit_callbacks
 ):
@@ -214,3 +249,42 @@ def test_the_history_says_you_only_to_the_person_who_acted(priyas_draft):
     assert "by Priya Nair" in sams
     assert "by you" not in sams
     assert "by you" in signed_in("priya").get(url("detail", priyas_draft)).content.decode()
+
+
+@pytest.mark.parametrize("event", ["submitted", "clarification_requested", "approved", "issued"])
+def test_the_signatory_who_submitted_hears_what_the_preparer_hears(
+    event, team, priyas_draft, mail_outbox, django_capture_on_commit_callbacks
+):
+    """Priya filed the draft, Sam submitted it: each is written to by name, once."""
+    _, people = team
+    application = priyas_draft
+    application.submitted_by = people["sam"]
+    application.save(update_fields=["submitted_by"])
+    mail_outbox.clear()
+    extra = (
+        {"certificate": CertificateFactory.build(application=application)}
+        if event == "issued"
+        else {}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = notify(event, application, **extra)
+    bodies = {m.to[0]: m.body for m in mail_outbox}
+    assert sorted(m.to[0] for m in mail_outbox) == ["priya@alice.example", "sam@alice.example"]
+    assert bodies["priya@alice.example"].startswith("Dear Priya Nair,")
+    assert bodies["sam@alice.example"].startswith("Dear Sam Iyer,")
+    assert "Sam Iyer, who submitted it, has been told by email." in sent.message_for(
+        people["priya"]
+    )
+
+
+def test_the_filer_who_submitted_is_written_to_once(
+    team, priyas_draft, mail_outbox, django_capture_on_commit_callbacks
+):
+    _, people = team
+    application = priyas_draft
+    application.submitted_by = people["priya"]
+    application.save(update_fields=["submitted_by"])
+    mail_outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify("approved", application)
+    assert [m.to for m in mail_outbox] == [["priya@alice.example"]]

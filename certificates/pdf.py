@@ -705,6 +705,19 @@ class _TextState:
         self._names: dict[str, str] = kept[0]  # font -> its first subset's name
         self._pieces: dict[tuple[str, str], list[tuple[str, str]]] = kept[1]
 
+    def show(self, ops: list[str], font: str, size: float, text: str, operator: str) -> None:
+        """Append to `ops` what prints `text` in `font` at `size` ("Tj", or "Tj T*" to move
+        to the next line after it), setting the font where it changes."""
+        # The text in the subset codes of its font: printable ASCII keeps its own codes in the
+        # first subset (reportlab's readable ASCII), so it is only escaped; other text is
+        # coded per document, once for each line.
+        parts = ((self.ascii_name(font), escapePDF(text)),) if text.isascii() else None
+        for subset_name, codes in parts or self.pieces(font, text):
+            if subset_name != self.font:
+                ops.append(f"{subset_name} {fp_str(size)} Tf")
+                self.font = subset_name
+            ops.append(f"({codes}) {operator}")
+
     def ascii_name(self, font: str) -> str:
         name = self._names.get(font)
         if name is None:
@@ -840,8 +853,12 @@ class _PlainCell:
     def wrap(self, width: float, height: float) -> tuple[float, float]:
         if self.paragraph is not None:
             return self._wrap_paragraph(width, height)
-        if self._wrapped_to == width:
-            return self.width, self.height
+        if self._wrapped_to != width and not self._lay_out(width):
+            return self._wrap_paragraph(width, height)
+        return self.width, self.height
+
+    def _lay_out(self, width: float) -> bool:
+        """Break the markup's lines to `width`; False for what only Paragraph does alike."""
         style = self.style
         bold = style.fontName == FONT and FONT_BOLD
         printed: list[tuple[str, str]] = []
@@ -853,10 +870,10 @@ class _PlainCell:
                 unescape(segment), font, style.fontSize, width, style.spaceShrinkage, False
             )
             if not wrapped:
-                return self._wrap_paragraph(width, height)
+                return False
             printed += [(font, piece) for piece in wrapped]
         self._set_lines(printed, width)
-        return width, self.height
+        return True
 
     def _set_lines(self, lines: list[tuple[str, str]], width: float) -> None:
         self.lines = lines
@@ -895,15 +912,7 @@ class _PlainCell:
             state.leading = leading
         ops.append(f"1 0 0 1 {at} Tm")
         for font, line in self.lines:
-            # Each line's text in the subset codes of its font: printable ASCII keeps its own
-            # codes in the first subset (reportlab's readable ASCII), so it is only escaped;
-            # other text is coded per document, once for each line.
-            parts = ((state.ascii_name(font), escapePDF(line)),) if line.isascii() else None
-            for subset_name, codes in parts or state.pieces(font, line):
-                if subset_name != state.font:
-                    ops.append(f"{subset_name} {fp_str(size)} Tf")
-                    state.font = subset_name
-                ops.append(f"({codes}) Tj T*")
+            state.show(ops, font, size, line, "Tj T*")
 
     def _text(self, x: float, baseline: float, ops: list[str], state: _TextState) -> None:
         self.text_ops(fp_str(x, baseline), ops, state)
@@ -962,26 +971,22 @@ class _RunsCell(_PlainCell):
     def plain_black(self) -> bool:
         return False  # drawn by drawOn, line by line
 
-    def wrap(self, width: float, height: float) -> tuple[float, float]:
-        if self.paragraph is not None:
-            return self._wrap_paragraph(width, height)
-        if self._wrapped_to == width:
-            return self.width, self.height
+    def _lay_out(self, width: float) -> bool:
         style = self.style
         lines = []
         for segment in self.text_markup.split("<br/>"):
             runs = _line_runs(segment, style.fontName)
             if runs is None:
-                return self._wrap_paragraph(width, height)
+                return False
             used = sum(pdfmetrics.stringWidth(t, font, style.fontSize) for font, t in runs)
             if used >= width - 1e-6:
-                return self._wrap_paragraph(width, height)
+                return False
             offset = (width - used) / 2 if style.alignment == TA_CENTER else 0.0
             lines.append((offset, runs))
         self.run_lines = lines
         self.width = self._wrapped_to = width
         self.height = len(lines) * style.leading
-        return width, self.height
+        return True
 
     def split(self, width: float, height: float) -> list:
         return self._fallback().split(width, height)
@@ -991,12 +996,7 @@ class _RunsCell(_PlainCell):
         for index, (offset, runs) in enumerate(self.run_lines):
             ops.append(f"1 0 0 1 {fp_str(x + offset, baseline - index * leading)} Tm")
             for font, text in runs:
-                parts = ((state.ascii_name(font), escapePDF(text)),) if text.isascii() else None
-                for subset_name, codes in parts or state.pieces(font, text):
-                    if subset_name != state.font:
-                        ops.append(f"{subset_name} {fp_str(size)} Tf")
-                        state.font = subset_name
-                    ops.append(f"({codes}) Tj")
+                state.show(ops, font, size, text, "Tj")
 
 
 def _line_runs(segment: str, regular: str) -> list[tuple[str, str]] | None:

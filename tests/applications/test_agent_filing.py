@@ -18,7 +18,7 @@ from applications.notifications import notify
 from tests import factories
 from tests.accounts.agent_factories import AgentAuthorisationFactory, kiran_logistics
 from tests.clients import otp_device
-from tests.verification.factories import CertificateFactory
+from tests.verification.factories import CertificateFactory, notification_extra
 
 from .conftest import signed_in
 
@@ -238,24 +238,26 @@ def test_an_agent_cannot_start_an_application_for_a_firm_that_does_not_authorise
     assert Application.objects.get().firm == alice.exporter_profile.iec_record
 
 
-@pytest.mark.parametrize("event", ["submitted", "approved", "rejected", "issued"])
-def test_the_firms_administrators_hear_of_what_its_agent_filed_and_the_page_says_so(
-    event, alice, eic_mumbai, mail_outbox, django_capture_on_commit_callbacks
-):
+def kirans_application(alice, office, **fields):  # type: ignore[no-untyped-def]
+    """Kiran Logistics' staff (authorised by Alice's firm) and an application they filed."""
     staff = kiran_logistics(alice.exporter_profile.iec_record, alice)
     application = factories.ApplicationFactory(
         exporter=staff.user,
         firm=alice.exporter_profile.iec_record,
         filed_by_agent=staff.agent,
-        office=eic_mumbai,
+        office=office,
+        **fields,
     )
-    extra = (
-        {"certificate": CertificateFactory.build(application=application)}
-        if event == "issued"
-        else {}
-    )
+    return staff, application
+
+
+@pytest.mark.parametrize("event", ["submitted", "approved", "rejected", "issued"])
+def test_the_firms_administrators_hear_of_what_its_agent_filed_and_the_page_says_so(
+    event, alice, eic_mumbai, mail_outbox, django_capture_on_commit_callbacks
+):
+    staff, application = kirans_application(alice, eic_mumbai)
     with django_capture_on_commit_callbacks(execute=True):
-        sent = notify(event, application, **extra)
+        sent = notify(event, application, **notification_extra(event, application))
     assert {m.to[0] for m in mail_outbox} == {staff.user.email, alice.email}
     to_alice = next(m for m in mail_outbox if m.to == [alice.email])
     assert to_alice.body.startswith("Dear Alice Exports,")
@@ -278,14 +280,8 @@ def test_an_application_the_firm_filed_itself_tells_nobody_else(
 def test_an_administrator_who_submitted_the_agents_draft_is_written_to_once(
     alice, eic_mumbai, mail_outbox, django_capture_on_commit_callbacks
 ):
-    staff = kiran_logistics(alice.exporter_profile.iec_record, alice)
-    application = factories.ApplicationFactory(
-        exporter=staff.user,
-        firm=alice.exporter_profile.iec_record,
-        filed_by_agent=staff.agent,
-        office=eic_mumbai,
-        submitted_by=alice,  # the firm's administrator submitted what its agent drafted
-    )
+    # The firm's administrator submitted what its agent drafted.
+    staff, application = kirans_application(alice, eic_mumbai, submitted_by=alice)
     with django_capture_on_commit_callbacks(execute=True):
         notify("approved", application)
     assert sorted(m.to[0] for m in mail_outbox) == sorted([staff.user.email, alice.email])

@@ -60,3 +60,11 @@ class CertificateFactory(factory.django.DjangoModelFactory):
     pdf = factory.LazyAttribute(lambda o: ContentFile(o.pdf_bytes, name="certificate.pdf"))
     issued_at = factory.LazyFunction(timezone.now)
     signing_officer = factory.SubFactory(base.OfficerFactory)
+
+
+def notification_extra(event: str, application: object) -> dict:
+    """What applications.notifications.notify needs beside the application for `event`: the
+    certificate (unsaved) when one was issued."""
+    if event == "issued":
+        return {"certificate": CertificateFactory.build(application=application)}
+    return {}

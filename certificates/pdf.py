@@ -277,9 +277,6 @@ def _register_fonts() -> None:
     # Shaped glyphs read back as the text they print (see _shape_frag_word).
     paragraph_module.shapeFragWord = _shape_frag_word
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
-    # Streams compressed only, not also ASCII85-encoded (reportlab's default, for 7-bit
-    # channels): the embedded fonts are binary anyway, and the files are a fifth smaller.
-    rl_config.useA85 = 0
 
 
 # ---- Font subsets, made once per process ---------------------------------------------------
@@ -292,8 +289,16 @@ def _register_fonts() -> None:
 @functools.lru_cache(maxsize=64)
 def _compressed_subset(face: ttfonts.TTFontFace, subset: tuple[int, ...]) -> tuple[int, bytes]:
     """The subset's font file: (its length, its bytes compressed as reportlab compresses)."""
-    content = face.makeSubset(list(subset))
+    with _FACES:  # a face reads its file through one position: one subset at a time
+        content = face.makeSubset(list(subset))
     return len(content), pdfdoc.PDFZCompress.encode(content)
+
+
+# reportlab's font faces are shared by every thread that renders, and are not made for it:
+# making a subset reads the font through the face's one file position, and _code_for gives
+# out the face's free private-use codes. Both hold this lock. (Unlocked, six threads made
+# wrong font files, which the cache above would then have kept.)
+_FACES = threading.RLock()
 
 
 class _Formatted(pdfdoc.PDFObject):
@@ -341,7 +346,8 @@ def _add_subset_objects(
     """TTFontFace.addSubsetObjects (reportlab 5.1), its font file taken from
     _compressed_subset: the same objects, byte for byte (test_pdf_frame.py)."""
     if not doc.compression:
-        return ttfonts.TTFontFace.addSubsetObjects(face, doc, fontname, subset)
+        with _FACES:
+            return ttfonts.TTFontFace.addSubsetObjects(face, doc, fontname, subset)
     length, compressed = _compressed_subset(face, tuple(subset))
     font_file = pdfdoc.PDFStream(content=compressed)
     font_file.dictionary["Length1"] = length
@@ -382,15 +388,16 @@ def _code_for(font: TTFont, glyph: int, text: str, width: float) -> int:
     face = font.face
     name = face.name.decode("latin-1") if isinstance(face.name, bytes) else str(face.name)
     key = (name, glyph, text, round(width, 3))
-    code = _CLUSTER_CODES.get(key)
-    if code is None:
-        code = 0xF0000  # plane 15, private use: never a character of the value itself
-        while code in face.charToGlyph:
-            code += 1
-        face.charToGlyph[code] = glyph
-        face.charWidths[code] = width
-        _CLUSTER_CODES[key] = code
-        _CODE_TEXT[(name, code)] = text
+    with _FACES:  # two threads must not give one free code to two glyphs
+        code = _CLUSTER_CODES.get(key)
+        if code is None:
+            code = 0xF0000  # plane 15, private use: never a character of the value itself
+            while code in face.charToGlyph:
+                code += 1
+            face.charToGlyph[code] = glyph
+            face.charWidths[code] = width
+            _CLUSTER_CODES[key] = code
+            _CODE_TEXT[(name, code)] = text
     return code
 
 
@@ -741,6 +748,14 @@ class _TextState:
 _word_width = functools.lru_cache(maxsize=1 << 16)(pdfmetrics.stringWidth)
 
 
+# Spaces that Python's str.split breaks at and reportlab's Paragraph does not (no-break
+# spaces): text holding one is left to Paragraph.
+_NO_BREAK = "".join(
+    ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in paragraph_module._wsc
+)
+_KEEPS_TOGETHER = re.compile(f"[{re.escape(_NO_BREAK)}]")
+
+
 @functools.lru_cache(maxsize=1 << 13)
 def _wrap_plain(
     text: str, font: str, size: float, width: float, shrinkage: float, break_long: bool
@@ -751,6 +766,8 @@ def _wrap_plain(
     are first broken as markup breaks them (text of printable ASCII only). None for what
     only Paragraph does the same way: no word at all, a word still wider than `width`, a
     line Paragraph would fit by shrinking its spaces (by `shrinkage` of a space each)."""
+    if _KEEPS_TOGETHER.search(text):
+        return None  # a no-break space: Python would break at it, reportlab does not
     one_line = " ".join(text.split())
     # Most cells' lines fit as they are (by more than rounding: else measured word by word).
     if one_line and pdfmetrics.stringWidth(one_line, font, size) < width - 1e-6:
@@ -974,7 +991,10 @@ class _RunsCell(_PlainCell):
     def _lay_out(self, width: float) -> bool:
         style = self.style
         lines = []
-        for segment in self.text_markup.split("<br/>"):
+        segments = self.text_markup.split("<br/>")
+        if len(segments) > 1 and not segments[-1]:
+            segments.pop()  # Paragraph prints no line after a last <br/>
+        for segment in segments:
             runs = _line_runs(segment, style.fontName)
             if runs is None:
                 return False
@@ -1004,6 +1024,8 @@ def _line_runs(segment: str, regular: str) -> list[tuple[str, str]] | None:
     the run where it stands, none at either end; None for a run of spaces only."""
     runs: list[tuple[str, str]] = []
     space_before = False
+    if _KEEPS_TOGETHER.search(unescape(segment)):
+        return None
     for match in _RUN.finditer(segment):
         bold, plain = match.groups()
         font = FONT_BOLD if bold is not None else regular
@@ -1359,7 +1381,8 @@ _SHARED_DRAWING = threading.Lock()
 
 
 def _draw_shared(p: Paragraph | _PlainCell, c: Canvas, x: float, y: float) -> None:
-    if isinstance(p, Paragraph):
+    # A plain cell that left its text to a Paragraph (a line that wraps) draws that one.
+    if isinstance(p, Paragraph) or p.paragraph is not None:
         with _SHARED_DRAWING:
             p.drawOn(c, x, y)
     else:

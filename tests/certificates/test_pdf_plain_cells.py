@@ -314,3 +314,22 @@ def test_markup_that_is_not_runs_is_refused_at_once() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=True
     )
     assert float(done.stdout) < 0.5
+
+
+@pytest.mark.parametrize(
+    "text_markup",
+    [
+        "<b>A</b><br/>",
+        "A<br/><br/>",
+        "<b>Gross</b> 12\u00a0500\u00a0kg cotton",
+        "12\u00a0500\u00a0kg shirts",
+    ],
+)
+def test_a_last_line_break_and_no_break_spaces_are_taken_as_paragraph_takes_them(
+    text_markup: str,
+) -> None:
+    pdf._register_fonts()
+    for style in (pdf.BODY, pdf.CENTRED):
+        cell = pdf._para(text_markup, style)
+        expected = Paragraph(text_markup, style).wrap(60, pdf.PAGE_H)[1]
+        assert cell.wrap(60, pdf.PAGE_H)[1] == pytest.approx(expected)

@@ -20,9 +20,10 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from .models import Payment
+from .models import Application, Payment
 
 SANDBOX = "sandbox"
 
@@ -126,3 +127,12 @@ def gateway_notification_answer(
     if outcome.refused:
         return JsonResponse({"ok": False, "error": outcome.refused}, status=400)
     return JsonResponse({"ok": True, "applied": outcome.applied, "replay": outcome.replay})
+
+
+def cancel_open_payments(application: Application) -> int:
+    """Cancel the application's card checkouts still open (its fee was paid from the wallet,
+    the fee changed, or it was withdrawn). Should the gateway still take one, _apply records
+    it as unapplied. Call inside the transaction that locked the application."""
+    return application.payments.filter(state=Payment.State.CREATED).update(
+        state=Payment.State.CANCELLED, updated_at=timezone.now()
+    )

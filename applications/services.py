@@ -36,7 +36,7 @@ from .models import (
     TradeAgreement,
 )
 from .notifications import Sent, notify
-from .payments import GatewayUnavailable, gateway_get
+from .payments import GatewayUnavailable, cancel_open_payments, gateway_get
 from .selectors import fee_for
 from .uploads import name_for_content, upload_check
 from .wallet import wallet_fee_captured
@@ -356,6 +356,8 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
         raise WorkflowError("No fee is set for this kind of certificate; contact support.")
     if open_payment and open_payment.amount == fee.amount:
         return open_payment
+    if open_payment:  # the fee changed: the old checkout is no longer one to pay
+        cancel_open_payments(application)
     try:
         gateway = gateway_get()
     except GatewayUnavailable as exc:
@@ -455,18 +457,50 @@ def payment_apply_event(
     return PaymentOutcome(payment=payment, applied=event.applied, replay=False, notified=notified)
 
 
+def _capture_unapplied(payment: Payment, payload: dict[str, Any]) -> bool:
+    """The gateway took money the application no longer needs (its fee was paid another way,
+    or it was withdrawn): kept on record as unapplied, due back to the card, on the timeline
+    and in the error log, never as a second fee."""
+    application = payment.application
+    payment.state = Payment.State.UNAPPLIED
+    payment.captured_at = timezone.now()
+    payment.gateway_reference = str(payload.get("gateway_reference", ""))[:100]
+    payment.save(update_fields=["state", "captured_at", "gateway_reference", "updated_at"])
+    why = (
+        "the fee had already been paid"
+        if application.payments.filter(state=Payment.State.CAPTURED).exists()
+        else f"the application is {application.get_status_display().lower()}"
+    )
+    logger.error(
+        "payment %s captured after %s: recorded as unapplied, to be refunded to the card",
+        payment.order_id,
+        why,
+    )
+    application_event_record(
+        application_id=application.pk,
+        kind=ApplicationEvent.Kind.PAYMENT,
+        note=f"A card payment of {payment.currency} {payment.amount} (order "
+        f"{payment.order_id}, transaction {payment.gateway_reference}) was received after "
+        f"{why}. It was not applied and is due back to the card.",
+    )
+    return True
+
+
 def _record(event: PaymentEvent) -> None:
     with transaction.atomic():
         event.save()
 
 
 def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
-    if payment.state == Payment.State.CAPTURED:
-        return False  # captured is final
+    if payment.state in (Payment.State.CAPTURED, Payment.State.UNAPPLIED):
+        return False  # taken is final
     if kind == "captured":
-        if payment.application.payments.filter(state=Payment.State.CAPTURED).exists():
-            logger.error("payment %s captured but the fee was already paid", payment.order_id)
-            return False
+        application = payment.application
+        if (
+            application.payments.filter(state=Payment.State.CAPTURED).exists()
+            or application.status != Status.DRAFT
+        ):
+            return _capture_unapplied(payment, payload)
         payment.state = Payment.State.CAPTURED
         payment.captured_at = timezone.now()
         payment.gateway_reference = str(payload.get("gateway_reference", ""))[:100]

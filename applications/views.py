@@ -7,6 +7,7 @@ import csv
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -28,7 +29,13 @@ from . import forms, selectors, services, workflow
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, sent_for_payment, verified_mobile
 from .pagination import keyset_page
-from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
+from .payments import (
+    SANDBOX,
+    GatewayUnavailable,
+    gateway_get,
+    gateway_notification_answer,
+    sandbox_active,
+)
 from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from .wallet import wallet_balance_for
 
@@ -525,7 +532,16 @@ def _check_page(
 def payment_start(request: HttpRequest, reference: str) -> HttpResponse:
     application = _app(request, reference)
     payment = services.payment_start(application_id=application.pk, exporter=request.user)
-    return redirect(gateway_get().checkout_url(payment))
+    try:
+        gateway = gateway_get()
+    except GatewayUnavailable:
+        messages.error(
+            request,
+            "Online payment is not available at the moment; nothing was charged. Try again "
+            f"later or contact {settings.SUPPORT_EMAIL}.",
+        )
+        return redirect("applications:check", reference)
+    return redirect(gateway.checkout_url(payment))
 
 
 @_guarded
@@ -597,6 +613,14 @@ def payment_return(request: HttpRequest) -> HttpResponse:
         told = sent.message_for(request.user) if sent.deliveries else ""
         messages.success(request, f"Payment received. {told}".strip())
         return redirect("applications:receipt", reference)
+    elif payment.state == Payment.State.UNAPPLIED:
+        messages.warning(
+            request,
+            f"Your card was charged {payment.currency} {payment.amount}, but this application's "
+            "fee had already been paid or the application was withdrawn, so the payment was "
+            f"not applied and is due back to your card. Quote order {payment.order_id} to "
+            f"{settings.SUPPORT_EMAIL} to have it returned.",
+        )
     else:
         what = "was cancelled" if payment.state == Payment.State.CANCELLED else "failed"
         messages.error(

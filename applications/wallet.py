@@ -38,7 +38,7 @@ from .models import (
     WalletTopUp,
     WalletTopUpEvent,
 )
-from .payments import GatewayUnavailable, gateway_get
+from .payments import GatewayUnavailable, cancel_open_payments, gateway_get
 from .selectors import fee_for
 from .tax import receipt_issue_for_top_up, rupees, tax_invoice_issue_for_fee
 
@@ -265,6 +265,7 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
         raise WalletError("No fee in rupees is set for this kind of certificate; contact support.")
     wallet = _locked(firm)
     amount = int(fee.amount * 100)
+    cancel_open_payments(application)  # a card checkout left open is not to be paid now
     payment = Payment.objects.create(
         application=application,
         order_id=f"WAL-{secrets.token_hex(10).upper()}",

@@ -47,7 +47,11 @@ def _pdf(data: bytes, filename: str) -> HttpResponse:
 @require_GET
 def wallet_home(request: HttpRequest) -> HttpResponse:
     account = _wallet(request)
-    entries = list(account.entries.select_related("application").order_by("-sequence"))
+    # The newest entries and one more (to know whether there are more), never the whole
+    # ledger: the newest entry's balance_after is the balance.
+    entries = list(
+        account.entries.select_related("application").order_by("-sequence")[: LEDGER_ON_PAGE + 1]
+    )
     return render(
         request,
         "applications/wallet.html",

@@ -30,6 +30,7 @@ from accounts.permissions import is_agency_admin, is_agency_officer
 from .events import application_event_record
 from .models import Application, ApplicationEvent, Status
 from .notifications import notify
+from .payments import cancel_open_payments
 from .selectors import submission_problems, submitter_capacity
 from .signals import application_approved
 from .snapshots import snapshot_take
@@ -291,6 +292,7 @@ def application_withdraw(*, application_id: int, exporter: User) -> Application:
     and the officer holding it if anyone does."""
     application = _locked(application_id)
     _transition(application, action=Action.WITHDRAW, actor=exporter)
+    cancel_open_payments(application)  # nothing is to be paid for it any more
     wallet_refund_if_due(application=application, actor=exporter)  # the fee wallet's rule
     application.notified = notify("withdrawn", application)
     return application

@@ -143,3 +143,56 @@ def test_the_fee_cannot_be_paid_twice(alice_client, ready):
     choose(alice_client, payment, "captured")
     alice_client.post(reverse("applications:pay", args=[ready.reference]))
     assert Payment.objects.filter(application=ready).count() == 1
+
+
+def test_a_card_payment_taken_after_the_wallet_paid_the_fee_is_recorded_not_applied(
+    alice, alice_client, ready
+):
+    """The card checkout was left open, the fee was paid from the wallet, then the gateway
+    took the card all the same: the fee stays paid once, the card payment is on record as
+    unapplied and due back, and the page says the card was charged (not "nothing was")."""
+    from applications.models import TaxInvoice
+
+    from .wallet_helpers import fund
+
+    card = start(alice_client, ready)
+    fund(alice, 1000)
+    alice_client.post(reverse("applications:pay-wallet", args=[ready.reference]))
+    card.refresh_from_db()
+    assert card.state == "cancelled"  # the portal no longer expects it
+
+    page = alice_client.get(choose(alice_client, card, "captured")["Location"], follow=True)
+    card.refresh_from_db()
+    assert card.state == "unapplied"
+    assert ready.payments.filter(state="captured").count() == 1  # the wallet's
+    assert TaxInvoice.objects.filter(payment__application=ready).count() == 1
+    text = page.content.decode()
+    assert "Your card was charged INR 500.00" in text
+    assert f"Quote order {card.order_id}" in text
+    assert "nothing was charged" not in text
+    assert ready.events.filter(note__contains="is due back to the card").exists()
+
+
+def test_a_card_payment_taken_after_a_withdrawal_is_recorded_not_applied(
+    alice, alice_client, ready
+):
+    from applications import workflow
+
+    card = start(alice_client, ready)
+    workflow.application_withdraw(application_id=ready.pk, exporter=alice)
+    card.refresh_from_db()
+    assert card.state == "cancelled"
+    notify(alice_client, event(card))
+    card.refresh_from_db()
+    assert card.state == "unapplied"
+    assert not ready.payments.filter(state="captured").exists()
+    assert ready.events.filter(note__contains="the application is withdrawn").exists()
+
+
+def test_a_changed_fee_cancels_the_checkout_opened_for_the_old_one(alice_client, ready):
+    first = start(alice_client, ready)
+    Payment.objects.filter(pk=first.pk).update(amount=Decimal("400.00"))  # the fee changed
+    alice_client.post(reverse("applications:pay", args=[ready.reference]))
+    first.refresh_from_db()
+    assert first.state == "cancelled"
+    assert ready.payments.filter(state="created").count() == 1

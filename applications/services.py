@@ -251,10 +251,13 @@ def line_item_update(
 
 
 @transaction.atomic
-def line_item_remove(*, application_id: int, exporter: User, item_id: int) -> None:
+def line_item_remove(*, application_id: int, exporter: User, item_id: int) -> bool:
+    """Remove a line of goods; False if the application has no such line (nothing done)."""
     application = _locked_editable(application_id, exporter)
-    application.items.filter(pk=item_id).delete()
-    application.save(update_fields=["updated_at"])
+    removed, _ = application.items.filter(pk=item_id).delete()
+    if removed:
+        application.save(update_fields=["updated_at"])
+    return bool(removed)
 
 
 @transaction.atomic
@@ -310,12 +313,15 @@ def _document_delete(document: Document) -> None:
 
 
 @transaction.atomic
-def document_remove(*, application_id: int, exporter: User, document_id: int) -> None:
+def document_remove(*, application_id: int, exporter: User, document_id: int) -> bool:
+    """Delete an uploaded document; False if the application has no such document."""
     application = _locked_editable(application_id, exporter)
     document = application.documents.filter(pk=document_id).first()
-    if document is not None:
-        _document_delete(document)
-        application.save(update_fields=["updated_at"])
+    if document is None:
+        return False
+    _document_delete(document)
+    application.save(update_fields=["updated_at"])
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

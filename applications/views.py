@@ -350,8 +350,12 @@ def item_edit(request: HttpRequest, reference: str, item_id: int | None = None) 
 @require_POST
 def item_remove(request: HttpRequest, reference: str, item_id: int) -> HttpResponse:
     application = _editable(request, reference)
-    services.line_item_remove(application_id=application.pk, exporter=request.user, item_id=item_id)
-    messages.success(request, "Item removed.")
+    if services.line_item_remove(
+        application_id=application.pk, exporter=request.user, item_id=item_id
+    ):
+        messages.success(request, "Item removed.")
+    else:
+        messages.error(request, "That item is not on this application (nothing was removed).")
     return redirect("applications:goods", reference)
 
 
@@ -465,10 +469,12 @@ def _uploaded_message(document: Any, uploaded_name: str) -> str:
 @require_POST
 def document_remove(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
     application = _editable(request, reference)
-    services.document_remove(
+    if services.document_remove(
         application_id=application.pk, exporter=request.user, document_id=document_id
-    )
-    messages.success(request, "Document deleted.")
+    ):
+        messages.success(request, "Document deleted.")
+    else:
+        messages.error(request, "That document is not on this application (nothing was deleted).")
     return redirect("applications:documents", reference)
 
 

@@ -95,8 +95,12 @@ def test_a_new_invoice_replaces_the_old_one_and_documents_can_be_deleted(alice_c
     upload(alice_client, draft, tiny_png(), name="invoice2.png")
     document = draft.documents.get()
     assert document.original_name == "invoice2.png"
-    alice_client.post(reverse("applications:document-remove", args=[draft.reference, document.pk]))
+    remove = reverse("applications:document-remove", args=[draft.reference, document.pk])
+    assert "Document deleted." in alice_client.post(remove, follow=True).content.decode()
     assert not draft.documents.exists()
+    again = alice_client.post(remove, follow=True).content.decode()
+    assert "Document deleted." not in again  # nothing was: the page says so
+    assert "nothing was deleted" in again
 
 
 def test_the_owner_gets_the_file_inline_with_safe_headers(alice_client, draft):

@@ -101,8 +101,16 @@ def test_an_item_is_edited_and_removed(alice_client, draft):
     )
     item.refresh_from_db()
     assert (item.hs_code, item.description) == ("62034200", "Cotton trousers")
-    alice_client.post(reverse("applications:item-remove", args=[draft.reference, item.pk]))
+    removed = alice_client.post(
+        reverse("applications:item-remove", args=[draft.reference, item.pk]), follow=True
+    )
     assert not draft.items.exists()
+    assert "Item removed." in removed.content.decode()
+    again = alice_client.post(
+        reverse("applications:item-remove", args=[draft.reference, item.pk]), follow=True
+    ).content.decode()
+    assert "Item removed." not in again  # nothing was: the page says so
+    assert "nothing was removed" in again
 
 
 def test_hs_suggestions_match_digits_and_words(alice_client, hs_codes):

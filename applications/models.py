@@ -514,9 +514,6 @@ class WalletTopUp(TimeStampedModel):
         CAPTURED = "captured", "Paid"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
-        # The gateway took it after the fee was paid another way or the application was
-        # withdrawn: recorded, not applied, due back to the card.
-        UNAPPLIED = "unapplied", "Paid, not applied: due back"
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="top_ups")
     order_id = models.CharField(max_length=40, unique=True)

@@ -360,17 +360,17 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
     fee = fee_for(application)
     if fee is None:
         raise WorkflowError("No fee is set for this kind of certificate; contact support.")
-    if open_payment and open_payment.amount == fee.amount:
-        return open_payment
-    if open_payment:  # the fee changed: the old checkout is no longer one to pay
-        cancel_open_payments(application)
-    try:
+    try:  # asked for an open checkout too: its page is the gateway's
         gateway = gateway_get()
     except GatewayUnavailable as exc:
         logger.error("payment refused: %s", exc)
         raise WorkflowError(
             "Online payment is not available at the moment; nothing was charged. Contact support."
         ) from exc
+    if open_payment and open_payment.amount == fee.amount:
+        return open_payment
+    if open_payment:  # the fee changed: the old checkout is no longer one to pay
+        cancel_open_payments(application)
     return Payment.objects.create(
         application=application,
         order_id=f"ORD-{secrets.token_hex(10).upper()}",
@@ -463,20 +463,20 @@ def payment_apply_event(
     return PaymentOutcome(payment=payment, applied=event.applied, replay=False, notified=notified)
 
 
-def _capture_unapplied(payment: Payment, payload: dict[str, Any]) -> bool:
-    """The gateway took money the application no longer needs (its fee was paid another way,
-    or it was withdrawn): kept on record as unapplied, due back to the card, on the timeline
-    and in the error log, never as a second fee."""
-    application = payment.application
-    payment.state = Payment.State.UNAPPLIED
+def _taken(payment: Payment, state: str, payload: dict[str, Any]) -> None:
+    """Record that the gateway took the money: `state` (captured, or unapplied) and when."""
+    payment.state = state
     payment.captured_at = timezone.now()
     payment.gateway_reference = str(payload.get("gateway_reference", ""))[:100]
     payment.save(update_fields=["state", "captured_at", "gateway_reference", "updated_at"])
-    why = (
-        "the fee had already been paid"
-        if application.payments.filter(state=Payment.State.CAPTURED).exists()
-        else f"the application is {application.get_status_display().lower()}"
-    )
+
+
+def _capture_unapplied(payment: Payment, payload: dict[str, Any], why: str) -> bool:
+    """The gateway took money the application no longer needs (`why`: its fee was paid
+    another way, or it was withdrawn): kept on record as unapplied, due back to the card, on
+    the timeline and in the error log, never as a second fee."""
+    application = payment.application
+    _taken(payment, Payment.State.UNAPPLIED, payload)
     logger.error(
         "payment %s captured after %s: recorded as unapplied, to be refunded to the card",
         payment.order_id,
@@ -502,15 +502,12 @@ def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
         return False  # taken is final
     if kind == "captured":
         application = payment.application
-        if (
-            application.payments.filter(state=Payment.State.CAPTURED).exists()
-            or application.status != Status.DRAFT
-        ):
-            return _capture_unapplied(payment, payload)
-        payment.state = Payment.State.CAPTURED
-        payment.captured_at = timezone.now()
-        payment.gateway_reference = str(payload.get("gateway_reference", ""))[:100]
-        payment.save(update_fields=["state", "captured_at", "gateway_reference", "updated_at"])
+        if application.payments.filter(state=Payment.State.CAPTURED).exists():
+            return _capture_unapplied(payment, payload, "the fee had already been paid")
+        if application.status != Status.DRAFT:
+            why = f"the application is {application.get_status_display().lower()}"
+            return _capture_unapplied(payment, payload, why)
+        _taken(payment, Payment.State.CAPTURED, payload)
         application_event_record(
             application_id=payment.application_id,
             kind=ApplicationEvent.Kind.PAYMENT,

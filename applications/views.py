@@ -29,13 +29,7 @@ from . import forms, selectors, services, workflow
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, sent_for_payment, verified_mobile
 from .pagination import keyset_page
-from .payments import (
-    SANDBOX,
-    GatewayUnavailable,
-    gateway_get,
-    gateway_notification_answer,
-    sandbox_active,
-)
+from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from .wallet import wallet_balance_for
 
@@ -537,17 +531,9 @@ def _check_page(
 @require_POST
 def payment_start(request: HttpRequest, reference: str) -> HttpResponse:
     application = _app(request, reference)
+    # The service refuses (WorkflowError) when the gateway is unavailable, before this.
     payment = services.payment_start(application_id=application.pk, exporter=request.user)
-    try:
-        gateway = gateway_get()
-    except GatewayUnavailable:
-        messages.error(
-            request,
-            "Online payment is not available at the moment; nothing was charged. Try again "
-            f"later or contact {settings.SUPPORT_EMAIL}.",
-        )
-        return redirect("applications:check", reference)
-    return redirect(gateway.checkout_url(payment))
+    return redirect(gateway_get().checkout_url(payment))
 
 
 @_guarded

@@ -15,9 +15,4 @@ class Migration(migrations.Migration):
             name='state',
             field=models.CharField(choices=[('created', 'Awaiting payment'), ('captured', 'Paid'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('unapplied', 'Paid, not applied: due back')], default='created', max_length=10),
         ),
-        migrations.AlterField(
-            model_name='wallettopup',
-            name='state',
-            field=models.CharField(choices=[('created', 'Awaiting payment'), ('captured', 'Paid'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('unapplied', 'Paid, not applied: due back')], default='created', max_length=10),
-        ),
     ]

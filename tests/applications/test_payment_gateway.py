@@ -105,6 +105,18 @@ def test_with_debug_off_pay_says_payment_is_unavailable_and_opens_nothing(
     assert not Payment.objects.filter(application=ready).exists()
 
 
+def test_pay_with_a_checkout_open_says_payment_is_unavailable_too(
+    alice_client, ready, open_payment, production
+):
+    """The checkout opened earlier is on the gateway's page, which is not there now: a
+    message, not an error page (found by review)."""
+    response = alice_client.post(reverse("applications:pay", args=[ready.reference]), follow=True)
+    assert response.status_code == 200
+    assert "Online payment is not available at the moment; nothing was charged." in (
+        response.content.decode()
+    )
+
+
 def test_a_staging_site_takes_simulated_payments_and_says_so_on_every_page(
     alice_client, open_payment, production, ready
 ):

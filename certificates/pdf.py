@@ -286,12 +286,31 @@ def _register_fonts() -> None:
 # font files are made and compressed once (a fifth of the rendering of a one-item certificate).
 
 
+@dataclass(frozen=True)
+class _Filters:
+    """The filters reportlab applies to a stream, in order: content encoded once with them is
+    written as it is by a stream that names them (PDFStream.format applies no filter then)."""
+
+    filters: tuple
+
+    def encode(self, content: bytes) -> bytes:
+        for f in reversed(self.filters):  # as PDFStream.format applies them
+            content = f.encode(content)
+        return content
+
+    def names(self) -> pdfdoc.PDFArray:
+        return pdfdoc.PDFArray([pdfdoc.PDFName(f.pdfname) for f in self.filters])
+
+
+_FLATE = _Filters((pdfdoc.PDFZCompress,))  # what reportlab gives font files and cmaps
+
+
 @functools.lru_cache(maxsize=64)
 def _compressed_subset(face: ttfonts.TTFontFace, subset: tuple[int, ...]) -> tuple[int, bytes]:
     """The subset's font file: (its length, its bytes compressed as reportlab compresses)."""
     with _FACES:  # a face reads its file through one position: one subset at a time
         content = face.makeSubset(list(subset))
-    return len(content), pdfdoc.PDFZCompress.encode(content)
+    return len(content), _FLATE.encode(content)
 
 
 # reportlab's font faces are shared by every thread that renders, and are not made for it:
@@ -318,7 +337,7 @@ def _subset_font_parts(
     """A subset's /Widths, formatted, and its ToUnicode map, compressed."""
     widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset)))
     cmap = _to_unicode_cmap(base_font_name, subset)
-    return widths.format(None), pdfdoc.PDFZCompress.encode(cmap)
+    return widths.format(None), _FLATE.encode(cmap)
 
 
 def _add_font_objects(font: TTFont, doc: pdfdoc.PDFDocument) -> None:
@@ -337,7 +356,7 @@ def _add_font_objects(font: TTFont, doc: pdfdoc.PDFDocument) -> None:
         pdf_font.Widths = _Formatted(widths)
         stream = doc.idToObject["toUnicodeCMap:" + pdf_font.BaseFont]
         stream.content, stream.filters = cmap, None
-        stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        stream.dictionary["Filter"] = _FLATE.names()
 
 
 def _add_subset_objects(
@@ -351,8 +370,7 @@ def _add_subset_objects(
     length, compressed = _compressed_subset(face, tuple(subset))
     font_file = pdfdoc.PDFStream(content=compressed)
     font_file.dictionary["Length1"] = length
-    # Already compressed: a stream that names its filter is written as it is.
-    font_file.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+    font_file.dictionary["Filter"] = _FLATE.names()
     font_file_ref = doc.Reference(font_file, f"fontFile:{face.filename}({fontname})")
     flags = (face.flags & ~ttfonts.FF_NONSYMBOLIC) | ttfonts.FF_SYMBOLIC
     descriptor = pdfdoc.PDFDictionary(
@@ -841,9 +859,9 @@ class _PlainCell:
         for bold, text in lines:
             font = FONT_BOLD if bold else style.fontName
             # Printable ASCII is what clean leaves as it is: only other text is cleaned.
-            plain = text.isascii() and text.isprintable()
-            for line in (text,) if plain else clean(text).split("\n"):
-                if not (plain or (line.isascii() and line.isprintable())):
+            printable = text.isascii() and text.isprintable()
+            for line in [text] if printable else clean(text).split("\n"):
+                if not (line.isascii() and line.isprintable()):
                     return None
                 wrapped = _wrap_plain(line, font, size, width, style.spaceShrinkage, True)
                 if wrapped is None:
@@ -894,8 +912,11 @@ class _PlainCell:
 
     def _set_lines(self, lines: list[tuple[str, str]], width: float) -> None:
         self.lines = lines
+        self._set_size(len(lines), width)
+
+    def _set_size(self, line_count: int, width: float) -> None:
         self.width = self._wrapped_to = width
-        self.height = len(lines) * self.style.leading
+        self.height = line_count * self.style.leading
 
     def split(self, width: float, height: float) -> list:
         """Paragraph.split of the same lines: the lines that fit and the rest, never one line
@@ -988,6 +1009,9 @@ class _RunsCell(_PlainCell):
     def plain_black(self) -> bool:
         return False  # drawn by drawOn, line by line
 
+    def text_ops(self, at: str, ops: list[str], state: _TextState) -> None:
+        raise TypeError("a runs cell places each line itself: draw it with drawOn")
+
     def _lay_out(self, width: float) -> bool:
         style = self.style
         lines = []
@@ -1004,8 +1028,7 @@ class _RunsCell(_PlainCell):
             offset = (width - used) / 2 if style.alignment == TA_CENTER else 0.0
             lines.append((offset, runs))
         self.run_lines = lines
-        self.width = self._wrapped_to = width
-        self.height = len(lines) * style.leading
+        self._set_size(len(lines), width)
         return True
 
     def split(self, width: float, height: float) -> list:
@@ -1611,21 +1634,6 @@ def _frame_forms(layout: Layout) -> tuple[str, ...]:
     return (*forms, "notes") if layout.notes else forms
 
 
-@dataclass(frozen=True)
-class _Filters:
-    """The filters reportlab applies to a form's stream (PDFFormXObject.format), in order."""
-
-    filters: tuple
-
-    def encode(self, content: bytes) -> bytes:
-        for f in reversed(self.filters):  # as PDFStream.format applies them
-            content = f.encode(content)
-        return content
-
-    def names(self) -> pdfdoc.PDFArray:
-        return pdfdoc.PDFArray([pdfdoc.PDFName(f.pdfname) for f in self.filters])
-
-
 def _form_filters() -> _Filters:
     if rl_config.useA85:
         return _Filters((pdfdoc.PDFBase85Encode, pdfdoc.PDFZCompress))
@@ -1762,8 +1770,11 @@ class _Renderer:
             (False, "India"),
             (False, f"IEC: {d.exporter.iec}"),
         ]
-        consignee = [(True, d.consignee.name), (False, d.consignee.address)]
-        consignee.append((False, d.consignee.country))
+        consignee = [
+            (True, d.consignee.name),
+            (False, d.consignee.address),
+            (False, d.consignee.country),
+        ]
         t = d.transport
         route = [
             ("Mode", t.mode),
@@ -1920,16 +1931,13 @@ class _Renderer:
             xs = (LEFT,) if row.span else self.layout.col_x
             ops = ["q 0 0 0 rg BT"]
             state = _TextState(c)
-            # Every cell's first line has the same baseline (BODY's cells are top-aligned).
-            baseline = f" {fp_str(y - PAD - BODY.fontSize)}"
+            baselines: dict[float, str] = {}  # cells are top-aligned: a baseline per font size
             for index, (cell, x) in enumerate(zip(row.cells, xs, strict=True)):
                 if isinstance(cell, _PlainCell) and cell.plain_black:
-                    at = (
-                        (columns[index] + baseline)
-                        if cell.style.fontSize == BODY.fontSize and not row.span
-                        else fp_str(x + PAD, y - PAD - cell.style.fontSize)
-                    )
-                    cell.text_ops(at, ops, state)
+                    size = cell.style.fontSize
+                    if size not in baselines:
+                        baselines[size] = fp_str(y - PAD - size)
+                    cell.text_ops(f"{columns[index]} {baselines[size]}", ops, state)
                 elif cell is not None:
                     cell.drawOn(c, x + PAD, y - PAD - cell.height)
             y -= height

@@ -87,16 +87,19 @@ def _code_digest(number: str, code: str) -> str:
 # exceeded, read the number's version token and kept answer; when the answer is current, for
 # this code and holds the kinds asked for, queue the log row too. KEYS: rate counter, version
 # token, kept answer, log queue. ARGV: window in seconds, limit, digest of number and code, the
-# log row but for its certificate (JSON), then the fields of the kinds asked for
-# (answers.KIND_FIELDS). The digests are compared in the script, not in constant time: timing
-# could tell how much of a SHA-256 matched, which says nothing of the code.
+# log row but for its certificate (JSON), whether kept answers may be served ('1' or '0':
+# VERIFY_CACHE_SECONDS=0 serves none, not even one kept before the setting changed), then the
+# fields of the kinds asked for (answers.KIND_FIELDS). The digests are compared in the script,
+# not in constant time: timing could tell how much of a SHA-256 matched, which says nothing of
+# the code.
 _LOOKUP = """
 redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
 local count = redis.call('INCR', KEYS[1])
 if count > tonumber(ARGV[2]) then return {count} end
+if ARGV[5] ~= '1' then return {count, false} end
 local token = redis.call('GET', KEYS[2])
 if not token then return {count, false} end
-local kept = redis.call('HMGET', KEYS[3], 'token', 'code', 'id', 'title', unpack(ARGV, 5))
+local kept = redis.call('HMGET', KEYS[3], 'token', 'code', 'id', 'title', unpack(ARGV, 6))
 if kept[1] ~= token or kept[2] ~= ARGV[3] then return {count, token} end
 for i = 5, #kept do if not kept[i] then return {count, token} end end
 local queued = redis.call('RPUSH', KEYS[4], kept[3] .. ' ' .. ARGV[4])
@@ -199,7 +202,8 @@ def fetch(
     counter = _key("rl", limit_key, str(int(time.time()) // period))
     keys = [counter, _key("t", number), _key("a", number), _key("log")]
     fields = _fields(kinds)
-    args = [period, limit, _code_digest(number, code), json.dumps(log_row), *fields]
+    serve_kept = "1" if keeps_answers() else "0"
+    args = [period, limit, _code_digest(number, code), json.dumps(log_row), serve_kept, *fields]
     count, *rest = _run_lookup(keys, args)
     if not rest:
         return Fetched(count=count, limited=True, token=None, answer=None)
@@ -276,16 +280,26 @@ def keep(*, number: str, code: str, token: str, answer: Answer) -> None:
         pipe.execute()
 
 
+# With VERIFY_CACHE_SECONDS=0 here, a node not yet told of the change may still keep answers
+# for the default hour: the new token outlives those.
+_TOKEN_FLOOR_SECONDS = 2 * 3600
+
+
 def _forget_now(number: str) -> None:
+    # Always a new token (never a deleted one): token_create relies on it.
+    ttl = max(2 * settings.VERIFY_CACHE_SECONDS, _TOKEN_FLOOR_SECONDS)
     with _client().pipeline(transaction=True) as pipe:
-        pipe.set(_key("t", number), secrets.token_hex(8), ex=2 * settings.VERIFY_CACHE_SECONDS)
+        pipe.set(_key("t", number), secrets.token_hex(8), ex=ttl)
         pipe.delete(_key("a", number))
         pipe.execute()
 
 
 def forget(number: str) -> None:
-    """The certificate's answer changes: now (inside the caller's transaction) and after commit."""
-    if not keeps_answers():
+    """The certificate's answer changes: now (inside the caller's transaction) and after commit.
+
+    Also with VERIFY_CACHE_SECONDS=0: an answer kept before the setting changed must not be
+    served once it is turned on again."""
+    if not enabled():
         return
     _forget_now(number)
     # After the commit a failure can only be logged (robust=True): the answers kept before the

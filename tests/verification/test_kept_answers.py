@@ -231,3 +231,48 @@ def test_a_revocation_waits_for_redis(certificate, ada, settings):
         revoke(certificate, "Invoice found to be forged.", actor=ada)
     certificate.refresh_from_db()
     assert certificate.status == "valid"
+
+
+# issue 34, item 1: VERIFY_CACHE_SECONDS=0 serves and writes no kept answer, on every path,
+# even one kept before the setting changed; and a change made meanwhile is not forgotten.
+
+
+def _rename_office(certificate, name: str) -> None:
+    office = certificate.application.office
+    office.name = name
+    office.save(update_fields=["name"])
+
+
+@pytest.mark.parametrize("channel", ["page", "qr", "api"])
+def test_no_kept_answer_is_served_once_keeping_is_turned_off(
+    client, certificate, redis_store, settings, channel
+):
+    settings.VERIFY_CACHE_SECONDS = 3600
+    look_up(client, channel, NUMBER, CODE)
+    assert store._client().exists(store._key("a", NUMBER))  # kept, as before
+    _rename_office(certificate, "EIA Mumbai Renamed")
+
+    settings.VERIFY_CACHE_SECONDS = 0
+    answer = look_up(client, channel, NUMBER, CODE)
+
+    assert answer.status_code == 200
+    assert "EIA Mumbai Renamed" in answer.content.decode()
+
+
+def test_nothing_is_kept_while_keeping_is_off(client, certificate, redis_store, settings):
+    settings.VERIFY_CACHE_SECONDS = 0
+    for channel in ("page", "qr", "api"):
+        assert look_up(client, channel, NUMBER, CODE).status_code == 200
+    assert not store._client().exists(store._key("a", NUMBER))
+
+
+def test_a_revocation_while_keeping_is_off_is_not_undone_when_it_is_on_again(
+    client, certificate, redis_store, settings, ada
+):
+    settings.VERIFY_CACHE_SECONDS = 3600
+    assert look_up(client, "api", NUMBER, CODE).json()["status"] == "valid"  # kept
+    settings.VERIFY_CACHE_SECONDS = 0
+    revoke(certificate, "Goods not of Indian origin", actor=ada)
+
+    settings.VERIFY_CACHE_SECONDS = 3600
+    assert look_up(client, "api", NUMBER, CODE).json()["status"] == "revoked"

@@ -52,7 +52,7 @@ from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
-from accounts.models import User  # noqa: E402
+from accounts.models import IECRecord, User  # noqa: E402
 from applications import pagination  # noqa: E402
 from applications.models import (  # noqa: E402
     DECIDED_STATUSES,
@@ -125,6 +125,20 @@ def fill(*, rows: int, firm_rows: int) -> None:
     ]
     User.objects.bulk_create(others, ignore_conflicts=True)
     first_other = User.objects.filter(username__startswith="BENCH").order_by("pk").first().pk
+    # Each other exporter files for a firm of its own (Application.firm is required).
+    other_firms = [
+        IECRecord(
+            iec=f"{9000000000 + n}",
+            firm_name=f"Bench Firm {n:05d}",
+            address="1 Bench Road, Mumbai",
+            email=f"f{n}@bench.example",
+            mobile=f"+91{9000000000 + n}",
+        )
+        for n in range(OTHER_EXPORTERS)
+    ]
+    IECRecord.objects.bulk_create(other_firms, ignore_conflicts=True)
+    first_other_firm = IECRecord.objects.filter(iec__startswith="9").order_by("pk").first().pk
+    firm_record = IECRecord.objects.get(iec=firm.username)
     offices = {o.code: o.pk for o in AgencyOffice.objects.filter(agency__code="EIC")}
     agency_id = AgencyOffice.objects.get(pk=offices["MUM"]).agency_id
     assigned = User.objects.get(username="officer.mumbai").pk
@@ -135,6 +149,8 @@ def fill(*, rows: int, firm_rows: int) -> None:
         "reference": "'BQ-' || lpad(g.n::text, 9, '0')",
         "exporter_id": f"CASE WHEN g.n <= {firm_rows} THEN {firm.pk} "
         f"ELSE {first_other} + (g.n % {OTHER_EXPORTERS}) END",
+        "firm_id": f"CASE WHEN g.n <= {firm_rows} THEN {firm_record.pk} "
+        f"ELSE {first_other_firm} + (g.n % {OTHER_EXPORTERS}) END",
         "status": "g.status",
         "certificate_type": "'non_preferential'",
         "destination_country": "'SG'",

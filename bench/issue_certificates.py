@@ -49,6 +49,7 @@ from pyhanko.sign.timestamps import TimeStamper  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
+from bench import sitting  # noqa: E402
 from certificates import keys  # noqa: E402
 from certificates.pdf import certification_page, render_certificate  # noqa: E402
 from certificates.signing import sign_certificate_pdf  # noqa: E402
@@ -146,7 +147,11 @@ def main() -> None:
         help="CPU time of this process instead of wall-clock time (steadier on a busy "
         "machine; the development TSA runs in-process, so it is counted too)",
     )
+    sitting.add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.n = 1
+    sitting.begin(f"a fresh folder of its own ({VAR_DIR}), a new development key and TSA")
     global CLOCK
     if args.cpu:
         CLOCK = time.process_time
@@ -214,7 +219,7 @@ def main() -> None:
             f"{median_ms(total):>9.1f} {bare:>8.1f} {median_ms(total) / bare:>7.2f} "
             f"{1000 / median_ms(total):>7.1f}"
         )
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    sitting.end()
 
 
 if __name__ == "__main__":

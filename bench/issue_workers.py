@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import sitting  # noqa: E402
+
 PEOPLE = ("bench-officer", "0123456789")
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/coo_bench_issue"
 
@@ -47,20 +49,6 @@ def _environment(database_url: str) -> None:
     os.environ["VAR_DIR"] = var_dir
     os.environ["SIGNING_KEYS_DIR"] = str(Path(var_dir) / "keys")
     os.environ.pop("REDIS_URL", None)  # no Redis: nothing outside PostgreSQL is shared
-
-
-def _create_database(database_url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    base, _, name = database_url.rpartition("/")
-    connection = psycopg2.connect(f"{base}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 def _setup() -> tuple[object, object]:
@@ -193,15 +181,19 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument("-n", type=int, default=40, help="certificates timed per run and mode")
     parser.add_argument("--runs", type=int, default=3)
+    sitting.add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.n, args.runs = 2, 1
 
     _environment(args.database_url)
-    _create_database(args.database_url)
+    sitting.ensure_database(args.database_url)
     import django
 
     django.setup()
     office, people = _setup()
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    name = args.database_url.rpartition("/")[2]
+    sitting.begin(f"{name} migrated, its certificates and applications deleted; fresh keys")
     print(f"{'run':>3} {'1 worker/s':>11} {'2 workers/s':>12} {'ratio':>6}  load average")
     ones, twos, ratios = [], [], []
     for run in range(1, args.runs + 1):
@@ -220,6 +212,7 @@ def main() -> None:
         f"(spread {min(ratios):.2f}-{max(ratios):.2f}); target at least 1.8"
     )
     print(f"numbers gapless: {_check_gapless(office)} certificates, 1..N, no reservation left")
+    sitting.end()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from accounts.hashers import PortalArgon2PasswordHasher  # noqa: E402
+from bench import sitting  # noqa: E402
 from tests.factories import ExporterFactory  # noqa: E402
 
 HASHERS = {
@@ -50,7 +51,10 @@ HASHERS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=30, help="checks per hasher")
-    runs = parser.parse_args().n
+    sitting.add_smoke(parser)
+    args = parser.parse_args()
+    runs = 1 if args.smoke else args.n
+    sitting.begin("an in-memory SQLite database of its own, migrated afresh")
     password = "Monsoon-Harbour-7731"  # noqa: S105 - a sample to hash, not a credential
     for name, hasher in HASHERS.items():
         encoded = hasher.encode(password, hasher.salt())
@@ -67,6 +71,7 @@ def main() -> None:
         )
 
     sign_in_cpu(runs, password)
+    sitting.end()
 
 
 def sign_in_cpu(runs: int, password: str) -> None:

@@ -44,6 +44,8 @@ from verify_load import (  # noqa: E402  # bench/ is on sys.path when this runs
     page_path,
 )
 
+from bench import sitting  # noqa: E402
+
 
 def environment(var_dir: str) -> dict[str, str]:
     if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL"):
@@ -120,7 +122,10 @@ def main() -> None:
     parser.add_argument("--certificates", type=int, default=3000)
     parser.add_argument("--profile", choices=("trivial", "page", "api"))
     parser.add_argument("--profile-file", help="with --profile: also write the stats there")
+    sitting.add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.requests, args.rounds, args.certificates = 20, 1, 250
 
     var_dir = tempfile.mkdtemp(prefix="coo-verify-cpu-")
     try:
@@ -131,6 +136,10 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, env: dict[str, str]) -> None:
     os.environ.update(env)
+    database = env["DATABASE_URL"].rpartition("/")[2]
+    redis_state = sitting.fresh_redis(env["REDIS_URL"])
+    sitting.begin(f"database {database} (certificates of earlier runs reused); {redis_state}")
+    sitting.ensure_database(env["DATABASE_URL"])
     manage(env, "migrate", "--noinput", "-v", "0", "--skip-checks")
     manage(env, "collectstatic", "--noinput", "-v", "0", "--skip-checks")
     fill(args.certificates)  # calls django.setup()

@@ -61,8 +61,19 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import sitting  # noqa: E402
+
 AGENCY, OFFICE = "BENCH", "LOAD"
 ITEMS_PER_CERTIFICATE = 2
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def number_of(i: int) -> str:
@@ -511,13 +522,28 @@ def main() -> None:
         "the rest looked up before (pages and API alike)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    sitting.add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.certificates, args.sample, args.rounds, args.connections = 30, 10, 1, 2
+        args.duration, args.warmup, args.client_processes, args.workers = 0.5, 0.2, 1, 1
+        args.load_generator, args.port = "python", free_port()
     if args.mix and args.cold:
         parser.error("--mix keeps answers: it cannot be combined with --cold")
 
     var_dir = tempfile.mkdtemp(prefix="coo-verify-bench-")
     env = server_environment(args, var_dir)
     os.environ.update(env)
+    database = args.database_url.rpartition("/")[2] if args.database_url else ""
+    state = [
+        f"PostgreSQL database {database} (certificates of earlier runs reused)"
+        if database
+        else f"a new SQLite database in {var_dir}"
+    ]
+    if env.get("REDIS_URL"):
+        state.append(sitting.fresh_redis(env["REDIS_URL"]))
+    sitting.begin("; ".join(state))
+    sitting.ensure_database(args.database_url)
     server = worker = None
     try:
         # --skip-checks: the production checks ask for a payment gateway, a TSA and credential

@@ -35,6 +35,12 @@ class VerificationLog(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # A certificate's lookups, newest first: the application page's "checked by
+            # verifiers" (a bounded count and the last one) reads a few index entries, not
+            # every lookup of a certificate looked up a million times.
+            models.Index(fields=["certificate", "-created_at"], name="verificationlog_cert_time"),
+        ]
 
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M}" if self.created_at else ""

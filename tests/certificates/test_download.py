@@ -108,3 +108,41 @@ def test_the_certificate_panel_costs_four_queries(
         html = template.render(Context({"application": application, "request": request}))
 
     assert certificate.number in html
+
+
+def test_a_certificate_looked_up_past_the_bound_says_more_than_and_reads_no_more(
+    certificate, alice, rf, django_assert_num_queries
+):
+    """The panel reads at most 1,001 log entries, whatever the log holds (issue 34)."""
+    from django.template import Context, Template
+
+    from certificates.selectors import VERIFICATION_COUNT_LIMIT
+    from verification.models import VerificationLog
+
+    VerificationLog.objects.bulk_create(
+        VerificationLog(certificate=certificate, channel="qr", outcome="found", client_hash="x")
+        for _ in range(VERIFICATION_COUNT_LIMIT + 5)
+    )
+    request = rf.get("/")
+    request.user = alice
+    template = Template("{% load certificates_tags %}{% certificate_panel application %}")
+    application = certificate.application
+
+    with django_assert_num_queries(4):
+        html = template.render(Context({"application": application, "request": request}))
+
+    newest = VerificationLog.objects.order_by("-created_at").first()
+    assert f"More than 1,000 times, last on {timezone.localtime(newest.created_at):%-d %b %Y}" in html
+
+
+def test_a_certificate_looked_up_a_few_times_says_how_often(certificate, alice):
+    from verification.models import VerificationLog
+
+    VerificationLog.objects.bulk_create(
+        VerificationLog(certificate=certificate, channel="api", outcome="found", client_hash="x")
+        for _ in range(3)
+    )
+    page = reverse("applications:detail", args=[certificate.application.reference])
+    html = exporter_client(alice).get(page).content.decode()
+
+    assert "3 times, last on" in html

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts import firms
@@ -370,5 +371,8 @@ def wallet_balance_for(user: User, firm_id: int) -> int | None:
     (None for anyone else)."""
     if not firms.may(user, firm_id, firms.Capability.SUBMIT):
         return None
-    last = WalletEntry.objects.filter(wallet__firm_id=firm_id).order_by("-sequence")
+    # The wallet's id as a subquery, not a join: the planner then reads the last entry from
+    # the (wallet, sequence) index instead of joining every entry of the ledger.
+    wallet = Wallet.objects.filter(firm_id=firm_id).values("pk")[:1]
+    last = WalletEntry.objects.filter(wallet_id=Subquery(wallet)).order_by("-sequence")
     return last.values_list("balance_after_paise", flat=True).first() or 0

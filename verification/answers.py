@@ -33,6 +33,8 @@ from django_countries import countries
 from applications.models import Application, Invoice, LineItem
 from certificates.models import Certificate
 
+from .forms import VerifyForm
+
 _MARK = "NUMBERMARK"
 
 
@@ -297,10 +299,20 @@ def _page_shell() -> tuple[str, str, str]:
     return head, middle, tail
 
 
+@functools.lru_cache(maxsize=1)
+def not_found_page() -> str:
+    """The "no certificate matches" page as a visitor without cookies sees it: the same for a
+    wrong number, a wrong code or both, so rendered once per process. A wrong code then costs
+    no more than a found answer (issue 34)."""
+    context = {"form": VerifyForm(), "not_found": True}
+    return render_to_string("verification/verify.html", context, request=_anonymous_request())
+
+
 @receiver(setting_changed)
 def _settings_changed(**kwargs: Any) -> None:
     _page_shell.cache_clear()
     _route.cache_clear()
+    not_found_page.cache_clear()
 
 
 def answer_build(

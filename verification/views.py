@@ -26,7 +26,15 @@ from certificates.selectors import certificate_pdf_bytes
 from coo_portal.body_limit import accepts_upload
 from coo_portal.clientip import client_ip
 
-from .answers import DOCUMENT, PAGE, Answer, credential_path, pdf_path, verify_path
+from .answers import (
+    DOCUMENT,
+    PAGE,
+    Answer,
+    credential_path,
+    not_found_page,
+    pdf_path,
+    verify_path,
+)
 from .credentials import (
     STATUS_LIST_MAX_AGE,
     agency_did_document,
@@ -75,8 +83,14 @@ def _no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 def _answer(request: HttpRequest, answer: Answer | None) -> HttpResponse:
     if answer is None:
         # One answer for a wrong number, a wrong code or both: same status, same bytes.
-        context = {"form": VerifyForm(), "not_found": True}
-        return render(request, "verification/verify.html", context, status=404)
+        if request.COOKIES:
+            context = {"form": VerifyForm(), "not_found": True}
+            return render(request, "verification/verify.html", context, status=404)
+        response = HttpResponse(not_found_page(), status=404)
+        # The miss is in the verification log already (outcome "not found"): Django's
+        # "Not Found" warning for every mistyped code would only repeat it, at a cost.
+        response._has_been_logged = True  # type: ignore[attr-defined]  # read by log_response
+        return response
     if request.COOKIES:
         # The layout may greet a signed-in user or show a message: render it for them.
         response = render(request, "verification/answer.html", {"answer": answer})

@@ -501,4 +501,6 @@ class ListFilterForm(forms.Form):
         label="Reference, invoice, certificate number or consignee",
         required=False,
         max_length=50,
+        help_text="Part of one, 3 characters or more; a shorter search matches a whole "
+        "reference or invoice number.",
     )

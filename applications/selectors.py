@@ -116,6 +116,11 @@ def document_get_for_viewer(*, reference: str, document_id: int, user: User) -> 
 EXPORTER_LIST_ORDER = Order("updated_at", descending=True)
 
 
+# A trigram index finds a substring of three characters or more; a shorter one would be looked
+# for in every row, so it matches whole values only (a reference or an invoice number).
+SUBSTRING_MIN_LENGTH = 3
+
+
 def applications_for_exporter(
     *, user: User, firm_id: int | None = None, status: str = "", query: str = ""
 ) -> QuerySet[Application]:
@@ -135,11 +140,21 @@ def applications_for_exporter(
     if status:
         qs = qs.filter(status=status)
     query = query.strip()
-    if query:
-        # One set of ids from four index-served matches (trigram indexes on PostgreSQL:
-        # migrations 0006 here and 0004 in certificates), so a page is a lookup of the few
-        # matches rather than a walk over every application of the firm.
-        mine = Application.objects.filter(**scope).order_by()  # no ORDER BY in a UNION
+    mine = Application.objects.filter(**scope).order_by()  # no ORDER BY in a UNION
+    if query and len(query) < SUBSTRING_MIN_LENGTH:
+        invoices = Invoice.objects.filter(
+            **{f"application__{k}": v for k, v in scope.items()}, number__iexact=query
+        )
+        matches = (
+            mine.filter(reference=query.upper())
+            .values("pk")
+            .union(invoices.order_by().values("application_id"))
+        )
+        qs = qs.filter(pk__in=matches)
+    elif query:
+        # One set of ids from four index-served matches (trigram indexes on PostgreSQL that
+        # lead with the firm: migrations 0009 and 0016 here, 0004 in certificates), so a page
+        # is a lookup of the few matches rather than a walk over every application.
         matches = (
             mine.filter(reference__icontains=query)
             .values("pk")

@@ -325,6 +325,28 @@ def main() -> int:
         )
         plans_ok &= explain(label + " page 1", qs[:26])
 
+    # Searches (issue 34): short ones match whole values; substrings of three characters or
+    # more go through the trigram indexes that lead with the agency or the firm.
+    searches = {
+        "short '12'": "12",
+        "reference part 'BQ-00012'": "BQ-00012",
+        "common 'BQ-'": "BQ-",
+        "firm name 'Firm 0001'": "Firm 0001",
+        "IEC '0123456789'": "0123456789",
+    }
+    for label, query in searches.items():
+        for scope in ("", "&scope=all"):
+            pages.append(
+                (f"queue search {label}{' all' if scope else ''}", f"/officer/?q={query}{scope}")
+            )
+        exporter_pages.append((f"exporter search {label}", f"/applications/?q={query}"))
+        filters = officer_selectors.QueueFilters(tab="new", all_offices=True, query=query)
+        qs = officer_selectors.queue_queryset(profile=profile, user=officer, filters=filters)
+        order = officer_selectors.queue_order("new")
+        plans_ok &= explain(f"queue search {label}", qs.order_by(*order.order_by())[:26])
+        found = applications_for_exporter(user=exporter, query=query)
+        plans_ok &= explain(f"exporter search {label}", found[:26])
+
     print(f"\n{'page':<46} {'median ms (runs)':>27} {'spread':>7} {'cpu ms':>7} {'SQL':>4}")
     worst = 0.0
     for client, rows in ((oc, pages), (ec, exporter_pages)):

@@ -29,6 +29,7 @@ from applications.models import (
     TradeAgreement,
 )
 from applications.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
+from applications.selectors import SUBSTRING_MIN_LENGTH
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
@@ -113,7 +114,11 @@ def _queue_base(
     if filters.mine:
         qs = qs.filter(assigned_officer=user)
     query = filters.query.strip()
-    if query:
+    if query and len(query) < SUBSTRING_MIN_LENGTH:
+        # Too short for a trigram index: whole values only (an IEC has ten characters).
+        invoices = Invoice.objects.filter(application=OuterRef("pk"), number__iexact=query)
+        qs = qs.filter(Q(reference=query.upper()) | Exists(invoices))
+    elif query:
         invoices = Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)
         qs = qs.filter(
             Q(reference__icontains=query)

@@ -119,3 +119,18 @@ def test_the_detail_page_shows_the_timeline(alice_client, ready):
     assert "Submitted" in text
     assert "History" in text
     assert "Change" not in text  # read-only after submit
+
+
+def test_a_short_search_matches_whole_invoice_numbers_only(alice, alice_client, ready):
+    """Issue 34: one or two characters are looked for as whole values (no index finds such a
+    substring), so "7" finds invoice "7" but not invoice "EXP/77"; longer searches are
+    substrings."""
+    whole = factories.ApplicationFactory(exporter=alice, office=ready.office)
+    factories.InvoiceFactory(application=whole, number="7")
+    part = factories.ApplicationFactory(exporter=alice, office=ready.office)
+    factories.InvoiceFactory(application=part, number="EXP/77")
+
+    assert list(alice_client.get(LIST, {"q": "7"}).context["page_obj"]) == [whole]
+    assert list(alice_client.get(LIST, {"q": "P/7"}).context["page_obj"]) == [part]
+    page = alice_client.get(LIST).content.decode()
+    assert "a shorter search matches a whole reference or invoice number" in page

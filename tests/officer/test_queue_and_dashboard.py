@@ -142,3 +142,21 @@ def test_the_queue_and_the_dashboard_read_only_statuses_that_follow_a_submission
     read |= {*OPEN_COUNTED, *DECIDED_COUNTED, *OVERDUE_STATUSES}
     assert Status.SUBMITTED in read
     assert not read & {Status.DRAFT, Status.WITHDRAWN}
+
+
+def test_a_short_queue_search_matches_whole_invoice_numbers_only(
+    make_application, olivia, officer_client
+):
+    """Issue 34: a search under three characters matches whole values (no index serves such a
+    substring over a million rows); three or more is a substring search."""
+    whole, part = make_application(), make_application()
+    whole.invoices.update(number="Z9")
+    part.invoices.update(number="INV-Z9-2026")
+    client = officer_client(olivia)
+
+    short = client.get(reverse("officer:queue"), {"q": "z9"}).content.decode()
+    assert whole.reference in short
+    assert part.reference not in short
+    longer = client.get(reverse("officer:queue"), {"q": "-Z9-"}).content.decode()
+    assert part.reference in longer
+    assert whole.reference not in longer

@@ -75,6 +75,8 @@ class ExporterFactory(UserFactory):
 class ExporterProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ExporterProfile
+        # The post-generation hook writes another row, never the profile: no second save.
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     iec_record = factory.SubFactory(IECRecordFactory, iec=factory.SelfAttribute("..user.username"))

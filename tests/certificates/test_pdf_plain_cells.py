@@ -307,13 +307,15 @@ def test_markup_that_is_not_runs_is_refused_at_once() -> None:
         "from certificates import pdf; pdf._register_fonts();"
         "text = pdf.markup('word ' * 600 + '北京');"
         "assert '<font' in text;"
-        "start = time.perf_counter(); pdf._para(text, pdf.CENTRED);"
-        "print(time.perf_counter() - start)"
+        "start = time.process_time(); pdf._para(text, pdf.CENTRED);"
+        "print(time.process_time() - start)"
     )
     done = subprocess.run(  # noqa: S603 (our interpreter and our code)
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    assert float(done.stdout) < 0.5
+    # CPU time of the child, not the wall clock (a busy machine stretches that): a regular
+    # expression that backtracks takes minutes here, the linear one milliseconds.
+    assert float(done.stdout) < 2
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,6 @@ never allocated, and the test shows that none of it was read.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.urls import reverse
 
@@ -56,16 +54,13 @@ def draft(alice, eic_mumbai):
     return factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
 
 
-def test_a_300_mib_anonymous_upload_is_refused_unread_within_2_seconds(client):
+def test_a_300_mib_anonymous_upload_is_refused_unread(client):
     body = EndlessBody(300 * MiB)
-    started = time.monotonic()
     response = post_body(client, reverse("verification:document"), body)
-    elapsed = time.monotonic() - started
 
     assert response.status_code == 413
     assert "at most 10.0\xa0MB" in response.content.decode()
-    assert body.read_so_far == 0
-    assert elapsed < 2
+    assert body.read_so_far == 0  # refused from its Content-Length: no time spent reading
 
 
 def test_a_300_mib_document_upload_by_an_exporter_is_refused_unread(alice, draft):

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.admin_scope import AgencyScopedAdminMixin, agency_id_of
+from accounts.permissions import may_revoke, officer_agency_id
 
 from .forms import RevokeForm
 from .models import Certificate, IssuanceAttempt
@@ -45,11 +46,10 @@ class CertificateAdmin(AgencyScopedAdminMixin, _ReadOnly):
         return super().has_module_permission(request) or self.has_revoke_permission(request)
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
+        # The one rule (accounts.permissions.may_revoke) for the user's own agency; each
+        # certificate is checked again against its own agency when it is revoked.
         user = request.user
-        return user.is_superuser or (
-            user.is_staff
-            and (user.role == "agency_admin" or user.has_perm("certificates.revoke_certificate"))
-        )
+        return bool(user.is_staff) and may_revoke(user, officer_agency_id(user))
 
     @admin.action(description="Revoke the selected certificates", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> HttpResponse | None:

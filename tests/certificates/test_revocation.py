@@ -143,3 +143,40 @@ def test_the_admin_action_revokes_after_asking_for_a_reason(
     assert done.status_code == 302
     certificate.refresh_from_db()
     assert certificate.status == "revoked"
+
+
+def _offers_the_revoke_action(user) -> bool:
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = type(user).objects.get(pk=user.pk)  # permissions read afresh
+    return "revoke" in site._registry[Certificate].get_actions(request)
+
+
+@pytest.mark.parametrize(
+    ("who", "role", "agency", "permitted", "offered"),
+    [
+        ("agency administrator", "agency_admin", True, False, True),
+        ("officer with the permission", "officer", True, True, True),
+        ("officer without it", "officer", True, False, False),
+        ("operator with the permission but no agency", "operator", False, True, False),
+    ],
+)
+def test_the_admin_offers_revocation_by_the_one_rule(
+    eic_mumbai, who, role, agency, permitted, offered
+):
+    """Issue 25: the admin asks accounts.permissions.may_revoke; it had its own, wider rule."""
+    if agency:
+        user = factories.OfficerFactory(
+            role=role,
+            is_staff=True,
+            officer_profile__agency=eic_mumbai.agency,
+            officer_profile__office=eic_mumbai,
+        )
+    else:
+        user = factories.UserFactory(role=role, is_staff=True)
+    if permitted:
+        user.user_permissions.add(Permission.objects.get(codename="revoke_certificate"))
+
+    assert _offers_the_revoke_action(user) is offered, who

@@ -1,0 +1,706 @@
+"""The text engine of every PDF the portal prints (certificates, tax invoices, receipts,
+acknowledgements): text in any script, in embedded fonts, in the order it is read.
+
+A line of text goes through four steps:
+
+1. ``clean``: invisible and direction-changing characters go (the text comes from exporters,
+   and what prints must be what was reviewed);
+2. the Unicode bidirectional algorithm (UAX #9, python-bidi's implementation) gives each
+   character its embedding level, the line's direction taken from its first strong letter;
+3. each character gets a font: a letter its script's (``script_of``), a neutral character
+   (digit, punctuation, space) the font of the letter before it, else after it, when that font
+   has it, else the first font that has it; a character no font has prints as "?";
+4. runs of one level and one font are shaped by HarfBuzz in their direction and put in visual
+   order (rule L2). Every glyph prints under a code of its font whose ToUnicode entry is the
+   text of its cluster, so that pdftotext and copying return the text as written (logical
+   order), not the order of the glyphs.
+
+No reportlab function is replaced: the fonts are registered as ``ShapingFont`` (a TTFont that
+writes the ToUnicode map of its codes) and reportlab's own shaping is never asked for.
+
+Public API
+----------
+``draw_line(canvas, x, y, text, *, size, bold=False, max_width=None, align="left")``
+    Draws one line of hostile text with its left edge (or right edge, or centre, as `align`
+    says: "left", "right", "centre") at x and its baseline at y; with `max_width`, text wider
+    than that is cut and ends with "…". Returns the width drawn.
+``draw_paragraph(canvas, x, y, text, *, size, width, leading=None, bold=False)``
+    Draws text wrapped to `width` (line breaks kept), the first baseline at y, each next one
+    `leading` (default 1.4 x size) lower. Returns the baseline under the last line.
+``wrap(text, *, size, width, bold=False) -> list[str]``
+    The lines draw_paragraph would draw.
+``text_width(text, *, size, bold=False) -> float``
+    The width of a line as draw_line prints it.
+``markup(text, width=None, size=7.5) -> str``
+    Hostile text as reportlab Paragraph markup (escaped, each run in its font, shaped and in
+    visual order; a paragraph style's ``<b>`` makes it bold); with `width`, words wider than
+    it are broken after separators. For Paragraph styles with ``shaping=0``.
+``clean(text)``, ``script_of(char)``, ``font_name(script, *, bold=False)``, ``FONT``,
+``FONT_BOLD``, ``register_fonts()``
+    The parts of it.
+
+Every function takes ``fonts=`` (a FontSet), FONTS by default: the certificate renderer has a
+set of its own whose font objects it makes once per process (certificates/pdf.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from xml.sax.saxutils import escape
+
+import uharfbuzz
+from bidi import algorithm as bidi_algorithm
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+# ---------------------------------------------------------------------------------------------
+# Fonts
+# ---------------------------------------------------------------------------------------------
+
+# Noto (Debian's fonts-noto-core) for Latin with diacritics and the scripts of India, Arabic,
+# Hebrew and Thai; Droid Sans Fallback (fonts-droid-fallback) for Chinese, Japanese and Korean,
+# because Noto's CJK fonts are CFF-flavoured OpenType, which reportlab cannot embed. All are
+# TrueType, so reportlab embeds a subset of each.
+NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
+DROID_DIR = Path("/usr/share/fonts/truetype/droid")
+
+
+def _noto(name: str) -> tuple[Path, Path]:
+    return NOTO_DIR / f"{name}-Regular.ttf", NOTO_DIR / f"{name}-Bold.ttf"
+
+
+FONT_FILES: dict[str, tuple[Path, Path]] = {
+    "latin": _noto("NotoSans"),
+    "devanagari": _noto("NotoSansDevanagari"),
+    "bengali": _noto("NotoSansBengali"),
+    "tamil": _noto("NotoSansTamil"),
+    "thai": _noto("NotoSansThai"),
+    "arabic": _noto("NotoSansArabic"),
+    "hebrew": _noto("NotoSansHebrew"),
+    "cjk": (DROID_DIR / "DroidSansFallbackFull.ttf", DROID_DIR / "DroidSansFallbackFull.ttf"),
+}
+# Where a character the chosen font lacks is looked for, in order.
+FALLBACK_ORDER = ("latin", "devanagari", "bengali", "tamil", "thai", "arabic", "hebrew", "cjk")
+
+_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0590, 0x05FF, "hebrew"),
+    (0x0600, 0x06FF, "arabic"),
+    (0x0750, 0x077F, "arabic"),
+    (0x08A0, 0x08FF, "arabic"),
+    (0x0900, 0x097F, "devanagari"),
+    (0x0980, 0x09FF, "bengali"),
+    (0x0B80, 0x0BFF, "tamil"),
+    (0x0E00, 0x0E7F, "thai"),
+    (0xA8E0, 0xA8FF, "devanagari"),
+    (0x1100, 0x11FF, "cjk"),
+    (0x2E80, 0x9FFF, "cjk"),
+    (0xAC00, 0xD7AF, "cjk"),
+    (0xF900, 0xFAFF, "cjk"),
+    (0xFB1D, 0xFB4F, "hebrew"),
+    (0xFB50, 0xFDFF, "arabic"),
+    (0xFE70, 0xFEFF, "arabic"),
+    (0xFF00, 0xFFEF, "cjk"),
+    (0x11FC0, 0x11FFF, "tamil"),
+    (0x20000, 0x3FFFF, "cjk"),
+)
+RTL_SCRIPTS = frozenset({"arabic", "hebrew"})
+
+
+def script_of(char: str) -> str | None:
+    """The script whose font should print a character; None for neutral ones (digits, spaces,
+    punctuation), which take the script of the letters around them."""
+    code = ord(char)
+    for low, high, script in _SCRIPT_RANGES:
+        if low <= code <= high:
+            return script
+    return "latin" if unicodedata.category(char)[0] in "LM" else None
+
+
+# Shaped glyphs print under codes from plane 15's private use area: never a character of the
+# text itself.
+_FIRST_CODE = 0xF0000
+
+
+class ShapingFont(TTFont):
+    """A TrueType font whose glyphs may print under codes of their own (given by its FontSet),
+    each read back as the text of the cluster it prints: its ToUnicode map says so."""
+
+    def __init__(self, name: str, filename: str) -> None:
+        super().__init__(name, filename)
+        self.code_text: dict[int, str] = {}  # code -> the text it reads as
+
+    def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # noqa: N802 (reportlab's name)
+        state = self.state.get(doc)
+        subsets = [tuple(subset) for subset in state.subsets] if state is not None else []
+        names = [self.getSubsetInternalName(n, doc)[1:] for n in range(len(subsets))]
+        super().addObjects(doc)
+        fonts = doc.idToObject["BasicFonts"].dict
+        for name, subset in zip(names, subsets, strict=True):
+            base_font = fonts[name].BaseFont
+            stream = doc.idToObject["toUnicodeCMap:" + base_font]
+            stream.content = self.to_unicode_cmap(base_font, subset)
+
+    def to_unicode_cmap(self, base_font: str, subset: tuple[int, ...]) -> str:
+        """reportlab's ToUnicode map of a subset, each code mapped to the text it reads as
+        (UTF-16, so characters beyond the BMP read right too)."""
+        entries = []
+        for index, code in enumerate(subset):
+            text = self.code_text.get(code, chr(code))
+            entries.append(f"<{index:02X}> <{text.encode('utf-16-be').hex().upper()}>")
+        return "\n".join(
+            [
+                "/CIDInit /ProcSet findresource begin",
+                "12 dict begin",
+                "begincmap",
+                "/CIDSystemInfo",
+                f"<< /Registry ({base_font})",
+                f"/Ordering ({base_font})",
+                "/Supplement 0",
+                ">> def",
+                f"/CMapName /{base_font} def",
+                "/CMapType 2 def",
+                "1 begincodespacerange",
+                f"<00> <{len(subset) - 1:02X}>",
+                "endcodespacerange",
+                f"{len(subset)} beginbfchar",
+                *entries,
+                "endbfchar",
+                "endcmap",
+                "CMapName currentdict /CMap defineresource pop",
+                "end",
+                "end",
+            ]
+        )
+
+
+class FontSet:
+    """The fonts of every script under one prefix ("Coo-latin", "Coo-latin-Bold", ...),
+    registered with reportlab on first use, and the codes given to their shaped glyphs.
+
+    A code is given to the regular and the bold font of a script at once, each mapping it to
+    its own glyph of the same cluster: markup shaped in the regular font prints in bold when a
+    Paragraph's <b> takes the bold font of the family."""
+
+    def __init__(
+        self,
+        prefix: str,
+        font_class: type[ShapingFont] = ShapingFont,
+        *,
+        lock: threading.RLock | None = None,
+    ) -> None:
+        self.prefix = prefix
+        self.font_class = font_class
+        # Held while codes are given out (they change the faces' tables): a renderer that
+        # reads the faces from other threads passes its own lock.
+        self._lock = lock or threading.RLock()
+        self._codes: dict[tuple, int] = {}
+        self._registered = False
+
+    def name(self, script: str, *, bold: bool = False) -> str:
+        return f"{self.prefix}-{script}{'-Bold' if bold else ''}"
+
+    def register(self) -> None:
+        if self._registered:
+            return
+        with self._lock:
+            if self._registered:
+                return
+            for script, (regular, bold) in FONT_FILES.items():
+                for name, path in (
+                    (self.name(script), regular),
+                    (self.name(script, bold=True), bold),
+                ):
+                    if not path.exists():
+                        raise FileNotFoundError(
+                            f"{path} is missing: install Debian's fonts-noto-core and "
+                            "fonts-droid-fallback (PDFs must not print empty boxes)"
+                        )
+                    pdfmetrics.registerFont(self.font_class(name, str(path)))
+                normal, strong = self.name(script), self.name(script, bold=True)
+                pdfmetrics.registerFontFamily(
+                    normal, normal=normal, bold=strong, italic=normal, boldItalic=strong
+                )
+            self._registered = True
+
+    def font(self, script: str, *, bold: bool = False) -> ShapingFont:
+        self.register()
+        font = pdfmetrics.getFont(self.name(script, bold=bold))
+        assert isinstance(font, ShapingFont)  # noqa: S101 - registered as one above
+        return font
+
+    @functools.cache  # noqa: B019 - a FontSet lives as long as the process
+    def covers(self, script: str) -> frozenset[int]:
+        """The characters the script's regular font has (before any code was given)."""
+        return frozenset(self.font(script).face.charToGlyph)
+
+    def code(
+        self, script: str, text: str, regular: tuple[int, float], bold: tuple[int, float]
+    ) -> int:
+        """The code that prints glyph regular[0] at width regular[1] in the regular font and
+        bold[0] at bold[1] in the bold one, read back as `text`."""
+        key = (script, text, regular, bold)
+        with self._lock:  # two threads must not give one free code to two glyphs
+            code = self._codes.get(key)
+            if code is None:
+                fonts = (self.font(script), self.font(script, bold=True))
+                code = _FIRST_CODE + len(self._codes)
+                while any(code in f.face.charToGlyph for f in fonts):
+                    code += 1
+                for font, (glyph, width) in zip(fonts, (regular, bold), strict=True):
+                    font.face.charToGlyph[code] = glyph
+                    font.face.charWidths[code] = width
+                    font.code_text[code] = text
+                self._codes[key] = code
+        return code
+
+
+FONTS = FontSet("Coo")
+
+
+def font_name(script: str, *, bold: bool = False, fonts: FontSet = FONTS) -> str:
+    return fonts.name(script, bold=bold)
+
+
+FONT, FONT_BOLD = font_name("latin"), font_name("latin", bold=True)
+
+
+def register_fonts(fonts: FontSet = FONTS) -> None:
+    fonts.register()
+
+
+# ---------------------------------------------------------------------------------------------
+# Cleaning
+# ---------------------------------------------------------------------------------------------
+
+# Invisible characters an exporter could use to make the printed text differ from what was
+# reviewed: zero-width characters, bidirectional overrides and isolates, C0/C1 controls.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
+
+
+def clean(text: str) -> str:
+    """Plain text fit to print: lone surrogates become "?", invisible characters go."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return _INVISIBLE.sub("", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bidi, fonts per character, shaping
+# ---------------------------------------------------------------------------------------------
+
+
+def bidi_levels(line: str) -> list[int]:
+    """The embedding level of each character of a line (UAX #9, rules P2-P3, X1-X10, W1-I2
+    and L1), the line being its own paragraph."""
+    storage = bidi_algorithm.get_empty_storage()
+    base = bidi_algorithm.get_base_level(line)
+    storage["base_level"] = base
+    storage["base_dir"] = ("L", "R")[base]
+    bidi_algorithm.get_embedding_levels(line, storage)
+    for index, char in enumerate(storage["chars"]):
+        char["index"] = index
+    bidi_algorithm.explicit_embed_and_overrides(storage)
+    bidi_algorithm.resolve_weak_types(storage)
+    bidi_algorithm.resolve_neutral_types(storage, False)
+    bidi_algorithm.resolve_implicit_levels(storage, False)
+    levels = [base] * len(line)
+    for char in storage["chars"]:
+        levels[char["index"]] = char["level"]
+    # L1: separators, and whitespace before them or at the end of the line, at the base level.
+    reset = True
+    for index in range(len(line) - 1, -1, -1):
+        kind = unicodedata.bidirectional(line[index])
+        if kind in ("B", "S"):
+            levels[index], reset = base, True
+        elif reset and kind in ("WS", "BN"):
+            levels[index] = base
+        else:
+            reset = False
+    return levels
+
+
+def _scripts(line: str, fonts: FontSet) -> list[str]:
+    """The script whose font prints each character of a line (see the module docstring)."""
+    strong = [script_of(char) for char in line]
+    chosen: list[str] = []
+    previous: str | None = None
+    for index, char in enumerate(line):
+        script = strong[index]
+        if script is None:
+            following = next((s for s in strong[index + 1 :] if s is not None), None)
+            script = previous or following or "latin"
+        else:
+            previous = script
+        if ord(char) not in fonts.covers(script):
+            script = next((s for s in FALLBACK_ORDER if ord(char) in fonts.covers(s)), "?")
+        chosen.append(script)
+    return chosen
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a line in visual order: its script's font and the codes that print it."""
+
+    script: str
+    codes: str
+
+
+@functools.cache
+def _hb_font(path: str) -> tuple[uharfbuzz.Font, int]:
+    with open(path, "rb") as f:
+        face = uharfbuzz.Face(f.read())
+    return uharfbuzz.Font(face), face.upem
+
+
+# Ligatures off: a ligature's glyph would read back as one of its letters in some viewers.
+# Required shaping (Indic conjuncts, Arabic joining and lam-alef) does not depend on them.
+_FEATURES = {"kern": True, "liga": False, "dlig": False}
+
+
+def _shape(text: str, path: str, rtl: bool) -> list[tuple[int, int, float]]:
+    """(cluster, glyph, width in 1/1000 em) of each glyph of a run, in visual order; a
+    glyph's horizontal offset is given to the widths around it (vertical ones are dropped)."""
+    font, upem = _hb_font(path)
+    buffer = uharfbuzz.Buffer()
+    buffer.cluster_level = uharfbuzz.BufferClusterLevel.MONOTONE_CHARACTERS
+    buffer.add_str(text)
+    buffer.direction = "rtl" if rtl else "ltr"
+    buffer.guess_segment_properties()
+    uharfbuzz.shape(font, buffer, _FEATURES)
+    scale = 1000 / upem
+    glyphs = []
+    for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
+        width = pos.x_advance * scale
+        if pos.x_offset and glyphs:
+            shift = pos.x_offset * scale
+            cluster, glyph, before = glyphs[-1]
+            glyphs[-1] = (cluster, glyph, before + shift)
+            width -= shift
+        glyphs.append((info.cluster, info.codepoint, width))
+    return glyphs
+
+
+def _by_cluster(glyphs: list[tuple[int, int, float]]) -> dict[int, list[tuple[int, float]]]:
+    clusters: dict[int, list[tuple[int, float]]] = {}
+    for cluster, glyph, width in glyphs:
+        clusters.setdefault(cluster, []).append((glyph, round(width, 3)))
+    return clusters
+
+
+def _run_codes(script: str, text: str, rtl: bool, fonts: FontSet) -> str:
+    """A run of one script and direction, shaped, as the codes that print it (visual order)."""
+    regular_font, bold_font = fonts.font(script), fonts.font(script, bold=True)
+    regular = _shape(text, FONT_FILES[script][0].as_posix(), rtl)
+    bold = _by_cluster(_shape(text, FONT_FILES[script][1].as_posix(), rtl))
+    starts = sorted({cluster for cluster, _, _ in regular})
+    ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
+    counts: dict[int, int] = {}
+    for cluster, _, _ in regular:
+        counts[cluster] = counts.get(cluster, 0) + 1
+    seen: dict[int, int] = {}
+    out = []
+    for cluster, glyph, width in regular:
+        nth = seen.get(cluster, 0)
+        seen[cluster] = nth + 1
+        cluster_text = _text_parts(text[cluster : ends[cluster]], counts[cluster], rtl)[nth]
+        bold_glyphs = bold.get(cluster, [])
+        # A cluster the bold font shapes into fewer glyphs: the rest print nothing in bold.
+        bold_pair = bold_glyphs[nth] if nth < len(bold_glyphs) else (0, 0.0)
+        if bold_pair == (0, 0.0):
+            bold_pair = (bold_font.face.charToGlyph.get(32, 0), 0.0)
+        regular_pair = (glyph, round(width, 3))
+        if (
+            len(cluster_text) == 1
+            and _is_plain(regular_font, cluster_text, regular_pair)
+            and (_is_plain(bold_font, cluster_text, bold_pair))
+        ):
+            out.append(cluster_text)
+            continue
+        out.append(chr(fonts.code(script, cluster_text, regular_pair, bold_pair)))
+    return "".join(out)
+
+
+def _text_parts(text: str, glyphs: int, rtl: bool) -> list[str]:
+    """A cluster's text shared out among its glyphs in visual order, so that reading the glyphs
+    left to right (right to left in a right-to-left run) reads the text as written: a glyph a
+    character each, the last one the rest (a Devanagari "नि" prints its vowel sign first: the
+    sign's glyph reads as "न", the consonant's as "ि"). Text extraction then finds no gap in a
+    cluster, which a glyph that reads as nothing would make (pdftotext takes it for a space)."""
+    if glyphs == 1:
+        return [text]
+    if len(text) >= glyphs:
+        parts = [*text[: glyphs - 1], text[glyphs - 1 :]]
+    else:
+        parts = [*text[:-1], *[""] * (glyphs - len(text)), text[-1]]
+    return parts[::-1] if rtl else parts
+
+
+def _is_plain(font: ShapingFont, char: str, pair: tuple[int, float]) -> bool:
+    """The glyph is the character's own, at its own width: the character prints it."""
+    code = ord(char)
+    face = font.face
+    same_width = abs(face.charWidths.get(code, 0) - pair[1]) < 0.01
+    return face.charToGlyph.get(code) == pair[0] and same_width
+
+
+def _level_runs(line: str, fonts: FontSet) -> Iterator[tuple[int, str, str]]:
+    """(level, script, text) runs of a line in logical order."""
+    levels = bidi_levels(line)
+    scripts = _scripts(line, fonts)
+    start = 0
+    for index in range(1, len(line) + 1):
+        if index == len(line) or (levels[index], scripts[index]) != (levels[start], scripts[start]):
+            yield levels[start], scripts[start], line[start:index]
+            start = index
+
+
+def _visual(runs: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """Runs in visual order (rule L2): from the highest level down to the lowest odd one,
+    every sequence of runs at that level or higher is reversed."""
+    if not runs:
+        return runs
+    ordered = list(runs)
+    levels = [level for level, _, _ in runs]
+    highest = max(levels)
+    lowest_odd = min((level for level in levels if level % 2), default=highest + 1)
+    for level in range(highest, lowest_odd - 1, -1):
+        index = 0
+        while index < len(ordered):
+            if ordered[index][0] >= level:
+                end = index
+                while end < len(ordered) and ordered[end][0] >= level:
+                    end += 1
+                ordered[index:end] = ordered[index:end][::-1]
+                index = end
+            else:
+                index += 1
+    return ordered
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape_line(line: str, fonts: FontSet) -> tuple[Segment, ...]:
+    segments: list[Segment] = []
+    for level, script, text in _visual(list(_level_runs(line, fonts))):
+        if script == "?":
+            codes, script = "?" * len(text), "latin"
+        else:
+            codes = _run_codes(script, text, level % 2 == 1, fonts)
+        if segments and segments[-1].script == script:
+            segments[-1] = Segment(script, segments[-1].codes + codes)
+        else:
+            segments.append(Segment(script, codes))
+    return tuple(segments)
+
+
+def shape_line(text: str, *, fonts: FontSet = FONTS) -> tuple[Segment, ...]:
+    """One line of hostile text (cleaned, line breaks taken as spaces) as segments in visual
+    order, each printed by its script's font (regular or bold: the codes serve both)."""
+    fonts.register()
+    return _shape_line(" ".join(clean(text).split("\n")), fonts)
+
+
+def text_width(text: str, *, size: float, bold: bool = False, fonts: FontSet = FONTS) -> float:
+    return sum(
+        pdfmetrics.stringWidth(s.codes, fonts.name(s.script, bold=bold), size)
+        for s in shape_line(text, fonts=fonts)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing on a canvas
+# ---------------------------------------------------------------------------------------------
+
+ELLIPSIS = "…"
+
+
+def _fitted(text: str, size: float, bold: bool, max_width: float, fonts: FontSet) -> str:
+    """The text, or as much of it as fits in `max_width` followed by "…"."""
+    if text_width(text, size=size, bold=bold, fonts=fonts) <= max_width:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest start that fits with the ellipsis
+        middle = (low + high + 1) // 2
+        trial = text[:middle].rstrip() + ELLIPSIS
+        if text_width(trial, size=size, bold=bold, fonts=fonts) <= max_width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + ELLIPSIS
+
+
+def draw_line(
+    canvas: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: float,
+    bold: bool = False,
+    max_width: float | None = None,
+    align: Literal["left", "right", "centre"] = "left",
+    fonts: FontSet = FONTS,
+) -> float:
+    """Draw one line of hostile text (see the module docstring); returns its width."""
+    text = " ".join(clean(text).split())
+    if max_width is not None:
+        text = _fitted(text, size, bold, max_width, fonts)
+    segments = shape_line(text, fonts=fonts)
+    width = sum(
+        pdfmetrics.stringWidth(s.codes, fonts.name(s.script, bold=bold), size) for s in segments
+    )
+    if align == "right":
+        x -= width
+    elif align == "centre":
+        x -= width / 2
+    text_object = canvas.beginText(x, y)
+    for segment in segments:
+        text_object.setFont(fonts.name(segment.script, bold=bold), size)
+        text_object.textOut(segment.codes)
+    canvas.drawText(text_object)
+    return width
+
+
+def wrap(
+    text: str, *, size: float, width: float, bold: bool = False, fonts: FontSet = FONTS
+) -> list[str]:
+    """Hostile text broken into lines no wider than `width` (its own line breaks kept): at
+    spaces, and a word wider than `width` after a separator, else anywhere."""
+    lines: list[str] = []
+    for paragraph in clean(text).split("\n"):
+        line = ""
+        for word in paragraph.split():
+            for piece in _break_long(word, width, size, fonts):
+                trial = f"{line} {piece}" if line else piece
+                if line and text_width(trial, size=size, bold=bold, fonts=fonts) > width:
+                    lines.append(line)
+                    line = piece
+                else:
+                    line = trial
+        lines.append(line)
+    return lines
+
+
+def draw_paragraph(
+    canvas: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: float,
+    width: float,
+    leading: float | None = None,
+    bold: bool = False,
+    fonts: FontSet = FONTS,
+) -> float:
+    """Draw hostile text wrapped to `width`, the first baseline at y; returns the baseline
+    under the last line."""
+    leading = size * 1.4 if leading is None else leading
+    for line in wrap(text, size=size, width=width, bold=bold, fonts=fonts):
+        draw_line(canvas, x, y, line, size=size, bold=bold, fonts=fonts)
+        y -= leading
+    return y
+
+
+# ---------------------------------------------------------------------------------------------
+# Paragraph markup
+# ---------------------------------------------------------------------------------------------
+
+# Where a value too long for its column may be broken: after these characters.
+_BREAK_AFTER = frozenset("/-_.,;:|+)]")
+
+
+def _char_widths(word: str, size: float, fonts: FontSet) -> list[float]:
+    fonts.register()
+    return [
+        pdfmetrics.stringWidth(char if script != "?" else "?", fonts.name(_known(script)), size)
+        for char, script in zip(word, _scripts(word, fonts), strict=True)
+    ]
+
+
+def _known(script: str) -> str:
+    return "latin" if script == "?" else script
+
+
+def _break_long(word: str, width: float, size: float, fonts: FontSet = FONTS) -> list[str]:
+    """A word wider than `width` cut into pieces that fit, preferably after a separator
+    (/ - _ . , ;), so that marks and invoice numbers break where a reader expects.
+
+    Widths are summed per character (kerning and shaping ignored: close enough to choose
+    where to break), so that a 5,000-character value costs one pass.
+    """
+    widths = _char_widths(word, size, fonts)
+    if sum(widths) <= width:
+        return [word]
+    pieces: list[str] = []
+    start, used, last_break = 0, 0.0, -1
+    for i, char in enumerate(word):
+        if used + widths[i] > width and i > start:
+            cut = last_break + 1 if last_break >= start else i
+            pieces.append(word[start:cut])
+            start, last_break = cut, -1
+            used = sum(widths[start:i])
+        used += widths[i]
+        if char in _BREAK_AFTER:
+            last_break = i
+    pieces.append(word[start:])
+    return [p for p in pieces if p]
+
+
+@functools.cache
+def _ascii_widths(fonts: FontSet) -> dict[str, float]:
+    """Width at 1 pt of each printable ASCII character in the Latin font."""
+    fonts.register()
+    return {chr(c): pdfmetrics.stringWidth(chr(c), fonts.name("latin"), 1) for c in range(32, 127)}
+
+
+def _break_long_ascii(word: str, width: float, size: float, fonts: FontSet) -> list[str]:
+    """_break_long for a printable ASCII word (the Latin font has every such character):
+    the same pieces, its widths read from a table made once."""
+    table = _ascii_widths(fonts)
+    if sum(table[char] for char in word) * size <= width:
+        return [word]
+    return _break_long(word, width, size, fonts)
+
+
+def markup(
+    text: str, width: float | None = None, size: float = 7.5, *, fonts: FontSet = FONTS
+) -> str:
+    """Hostile text as reportlab paragraph markup: escaped, line breaks kept, each line in
+    visual order and each run in its script's font, shaped; with `width`, words wider than
+    it broken at sensible points. The Paragraph's style must not shape (shaping=0)."""
+    lines = []
+    latin = fonts.name("latin")
+    for line in clean(text).split("\n"):
+        if line.isascii() and line.isprintable():
+            # The fast path of nearly every line: Latin, left to right, nothing to shape.
+            out = []
+            for token in line.split(" "):
+                pieces = [token]
+                if width and token:
+                    pieces = _break_long_ascii(token, width, size, fonts)
+                out.append(" ".join(escape(piece) for piece in pieces))
+            lines.append(" ".join(out))
+            continue
+        if width:
+            line = " ".join(
+                " ".join(_break_long(token, width, size, fonts)) if token else token
+                for token in line.split(" ")
+            )
+        fonts.register()
+        parts = []
+        for segment in _shape_line(line, fonts) if line else ():
+            name = fonts.name(segment.script)
+            codes = escape(segment.codes)
+            parts.append(codes if name == latin else f'<font name="{name}">{codes}</font>')
+        lines.append("".join(parts))
+    return "<br/>".join(lines)

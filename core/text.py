@@ -58,7 +58,7 @@ from xml.sax.saxutils import escape
 import uharfbuzz
 from bidi import algorithm as bidi_algorithm
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 from reportlab.pdfgen.canvas import Canvas
 
 # ---------------------------------------------------------------------------------------------
@@ -129,15 +129,41 @@ def script_of(char: str) -> str | None:
 _FIRST_CODE = 0xF0000
 
 
+class _ShapingFace(TTFontFace):
+    """A font face whose subsets' objects a document may write its own way (see ShapingFont)."""
+
+    def addSubsetObjects(  # noqa: N802 (reportlab's name)
+        self, doc: pdfdoc.PDFDocument, fontname: str, subset: list[int]
+    ) -> pdfdoc.PDFObjectReference:
+        writer = getattr(doc, "subset_objects", None)
+        if writer is not None:
+            return writer(self, doc, fontname, subset)
+        return super().addSubsetObjects(doc, fontname, subset)
+
+
 class ShapingFont(TTFont):
     """A TrueType font whose glyphs may print under codes of their own (given by its FontSet),
-    each read back as the text of the cluster it prints: its ToUnicode map says so."""
+    each read back as the text of the cluster it prints: its ToUnicode map says so.
+
+    A document may write its fonts' objects its own way, all the same bytes (the certificate
+    renderer keeps them from one certificate to the next): it then has `font_objects`, called
+    as font_objects(font, doc) instead of write_objects, and `subset_objects`, called as
+    subset_objects(face, doc, fontname, subset) instead of TTFontFace.addSubsetObjects."""
 
     def __init__(self, name: str, filename: str) -> None:
         super().__init__(name, filename)
+        self.face.__class__ = _ShapingFace
         self.code_text: dict[int, str] = {}  # code -> the text it reads as
 
     def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # noqa: N802 (reportlab's name)
+        writer = getattr(doc, "font_objects", None)
+        if writer is not None:
+            writer(self, doc)
+        else:
+            self.write_objects(doc)
+
+    def write_objects(self, doc: pdfdoc.PDFDocument) -> None:
+        """TTFont.addObjects, each subset's ToUnicode map then ours."""
         state = self.state.get(doc)
         subsets = [tuple(subset) for subset in state.subsets] if state is not None else []
         names = [self.getSubsetInternalName(n, doc)[1:] for n in range(len(subsets))]
@@ -198,9 +224,9 @@ class FontSet:
     ) -> None:
         self.prefix = prefix
         self.font_class = font_class
-        # Held while codes are given out (they change the faces' tables): a renderer that
-        # reads the faces from other threads passes its own lock.
-        self._lock = lock or threading.RLock()
+        # Held while codes are given out (they change the faces' tables): whatever else reads
+        # or changes the faces from several threads holds it too.
+        self.lock = lock or threading.RLock()
         self._codes: dict[tuple, int] = {}
         self._registered = False
 
@@ -210,7 +236,7 @@ class FontSet:
     def register(self) -> None:
         if self._registered:
             return
-        with self._lock:
+        with self.lock:
             if self._registered:
                 return
             for script, (regular, bold) in FONT_FILES.items():
@@ -247,7 +273,7 @@ class FontSet:
         """The code that prints glyph regular[0] at width regular[1] in the regular font and
         bold[0] at bold[1] in the bold one, read back as `text`."""
         key = (script, text, regular, bold)
-        with self._lock:  # two threads must not give one free code to two glyphs
+        with self.lock:  # two threads must not give one free code to two glyphs
             code = self._codes.get(key)
             if code is None:
                 fonts = (self.font(script), self.font(script, bold=True))
@@ -397,37 +423,42 @@ def _by_cluster(glyphs: list[tuple[int, int, float]]) -> dict[int, list[tuple[in
     return clusters
 
 
-def _run_codes(script: str, text: str, rtl: bool, fonts: FontSet) -> str:
-    """A run of one script and direction, shaped, as the codes that print it (visual order)."""
-    regular_font, bold_font = fonts.font(script), fonts.font(script, bold=True)
+@dataclass
+class _Glyph:
+    """A shaped glyph of a line: its script, (glyph, width) in the regular and the bold font,
+    its cluster (the index in the line of the cluster's first character), which glyph of the
+    cluster it is (in visual order) and how many the cluster has."""
+
+    script: str
+    regular: tuple[int, float]
+    bold: tuple[int, float]
+    cluster: int
+    nth: int
+    count: int
+    rtl: bool
+
+
+def _run_glyphs(script: str, start: int, text: str, rtl: bool, fonts: FontSet) -> list[_Glyph]:
+    """A run of one script and direction (at `start` in its line), shaped: its glyphs in
+    visual order."""
+    bold_font = fonts.font(script, bold=True)
+    blank = (bold_font.face.charToGlyph.get(32, 0), 0.0)
     regular = _shape(text, FONT_FILES[script][0].as_posix(), rtl)
     bold = _by_cluster(_shape(text, FONT_FILES[script][1].as_posix(), rtl))
-    starts = sorted({cluster for cluster, _, _ in regular})
-    ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
     counts: dict[int, int] = {}
     for cluster, _, _ in regular:
         counts[cluster] = counts.get(cluster, 0) + 1
-    seen: dict[int, int] = {}
-    out = []
+    glyphs = []
     for cluster, glyph, width in regular:
-        nth = seen.get(cluster, 0)
-        seen[cluster] = nth + 1
-        cluster_text = _text_parts(text[cluster : ends[cluster]], counts[cluster], rtl)[nth]
+        nth = sum(1 for g in glyphs if g.cluster == start + cluster)
         bold_glyphs = bold.get(cluster, [])
         # A cluster the bold font shapes into fewer glyphs: the rest print nothing in bold.
-        bold_pair = bold_glyphs[nth] if nth < len(bold_glyphs) else (0, 0.0)
-        if bold_pair == (0, 0.0):
-            bold_pair = (bold_font.face.charToGlyph.get(32, 0), 0.0)
-        regular_pair = (glyph, round(width, 3))
-        if (
-            len(cluster_text) == 1
-            and _is_plain(regular_font, cluster_text, regular_pair)
-            and (_is_plain(bold_font, cluster_text, bold_pair))
-        ):
-            out.append(cluster_text)
-            continue
-        out.append(chr(fonts.code(script, cluster_text, regular_pair, bold_pair)))
-    return "".join(out)
+        bold_pair = bold_glyphs[nth] if nth < len(bold_glyphs) else blank
+        glyph_pair = (glyph, round(width, 3))
+        glyphs.append(
+            _Glyph(script, glyph_pair, bold_pair, start + cluster, nth, counts[cluster], rtl)
+        )
+    return glyphs
 
 
 def _text_parts(text: str, glyphs: int, rtl: bool) -> list[str]:
@@ -445,6 +476,51 @@ def _text_parts(text: str, glyphs: int, rtl: bool) -> list[str]:
     return parts[::-1] if rtl else parts
 
 
+# Text that readers (pdftotext, copying in viewers) turn around as a right-to-left word: its
+# characters are all of these bidirectional types. A separator (".", ",", ":"), a digit or a
+# Latin letter ends such a word, and readers leave it where it is printed.
+_TURNED = frozenset({"R", "AL", "NSM", "ON", "WS", "BN"})
+
+
+def _reading_order(texts: list[str]) -> list[str]:
+    """The texts of a right-to-left stretch's clusters, given in logical order, as its glyphs
+    (left to right) should read so that a reader's own reordering gives them back in logical
+    order: each run of texts a reader turns around (_TURNED) is turned around here first.
+    "ש.מ." so reads as written, where printing each glyph's own text reads as ".מ.ש"."""
+    out: list[str] = []
+    turned: list[str] = []
+    for text in texts:
+        if text and all(unicodedata.bidirectional(char) in _TURNED for char in text):
+            turned.append(text)
+            continue
+        out += [*turned[::-1], text]
+        turned = []
+    return out + turned[::-1]
+
+
+def _glyph_texts(line: str, glyphs: list[_Glyph]) -> list[str]:
+    """What each glyph of a line (in visual order) reads as: its share of its cluster's text;
+    in a stretch of right-to-left levels, the clusters' texts in reading order."""
+    starts = sorted({g.cluster for g in glyphs})
+    ends = dict(zip(starts, [*starts[1:], len(line)], strict=True))
+    cluster_text = {g.cluster: line[g.cluster : ends[g.cluster]] for g in glyphs}
+    index = 0
+    while index < len(glyphs):  # each right-to-left stretch: its clusters in visual order
+        if not glyphs[index].rtl:
+            index += 1
+            continue
+        end = index
+        while end < len(glyphs) and glyphs[end].rtl:
+            end += 1
+        visual = list(dict.fromkeys(g.cluster for g in glyphs[index:end]))
+        logical = [cluster_text[c] for c in sorted(visual)]
+        slots = _reading_order(logical)
+        for cluster, text in zip(visual, slots, strict=True):
+            cluster_text[cluster] = text
+        index = end
+    return [_text_parts(cluster_text[g.cluster], g.count, g.rtl)[g.nth] for g in glyphs]
+
+
 def _is_plain(font: ShapingFont, char: str, pair: tuple[int, float]) -> bool:
     """The glyph is the character's own, at its own width: the character prints it."""
     code = ord(char)
@@ -453,24 +529,24 @@ def _is_plain(font: ShapingFont, char: str, pair: tuple[int, float]) -> bool:
     return face.charToGlyph.get(code) == pair[0] and same_width
 
 
-def _level_runs(line: str, fonts: FontSet) -> Iterator[tuple[int, str, str]]:
-    """(level, script, text) runs of a line in logical order."""
+def _level_runs(line: str, fonts: FontSet) -> Iterator[tuple[int, str, int, str]]:
+    """(level, script, start, text) runs of a line in logical order."""
     levels = bidi_levels(line)
     scripts = _scripts(line, fonts)
     start = 0
     for index in range(1, len(line) + 1):
         if index == len(line) or (levels[index], scripts[index]) != (levels[start], scripts[start]):
-            yield levels[start], scripts[start], line[start:index]
+            yield levels[start], scripts[start], start, line[start:index]
             start = index
 
 
-def _visual(runs: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+def _visual(runs: list[tuple[int, str, int, str]]) -> list[tuple[int, str, int, str]]:
     """Runs in visual order (rule L2): from the highest level down to the lowest odd one,
     every sequence of runs at that level or higher is reversed."""
     if not runs:
         return runs
     ordered = list(runs)
-    levels = [level for level, _, _ in runs]
+    levels = [run[0] for run in runs]
     highest = max(levels)
     lowest_odd = min((level for level in levels if level % 2), default=highest + 1)
     for level in range(highest, lowest_odd - 1, -1):
@@ -489,16 +565,35 @@ def _visual(runs: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
 
 @functools.lru_cache(maxsize=4096)
 def _shape_line(line: str, fonts: FontSet) -> tuple[Segment, ...]:
+    glyphs: list[_Glyph] = []
+    for level, script, start, text in _visual(list(_level_runs(line, fonts))):
+        if script == "?":  # no font has it
+            latin = fonts.font("latin")
+            question = (latin.face.charToGlyph[ord("?")], latin.face.charWidths[ord("?")])
+            bold = fonts.font("latin", bold=True).face
+            bold_question = (bold.charToGlyph[ord("?")], bold.charWidths[ord("?")])
+            glyphs += [
+                _Glyph("latin", question, bold_question, start + i, 0, 1, level % 2 == 1)
+                for i in range(len(text))
+            ]
+            continue
+        glyphs += _run_glyphs(script, start, text, level % 2 == 1, fonts)
     segments: list[Segment] = []
-    for level, script, text in _visual(list(_level_runs(line, fonts))):
-        if script == "?":
-            codes, script = "?" * len(text), "latin"
+    for glyph, text in zip(glyphs, _glyph_texts(line, glyphs), strict=True):
+        regular_font = fonts.font(glyph.script)
+        bold_font = fonts.font(glyph.script, bold=True)
+        if (
+            len(text) == 1
+            and _is_plain(regular_font, text, glyph.regular)
+            and _is_plain(bold_font, text, glyph.bold)
+        ):
+            code = text
         else:
-            codes = _run_codes(script, text, level % 2 == 1, fonts)
-        if segments and segments[-1].script == script:
-            segments[-1] = Segment(script, segments[-1].codes + codes)
+            code = chr(fonts.code(glyph.script, text, glyph.regular, glyph.bold))
+        if segments and segments[-1].script == glyph.script:
+            segments[-1] = Segment(glyph.script, segments[-1].codes + code)
         else:
-            segments.append(Segment(script, codes))
+            segments.append(Segment(glyph.script, code))
     return tuple(segments)
 
 

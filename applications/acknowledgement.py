@@ -10,7 +10,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from core.text import draw_line, draw_paragraph
+from core.text import base_font, draw_line, draw_paragraph
 
 from .models import Application, TaxInvoice
 from .selectors import captured_payment, submitted_by_label
@@ -32,7 +32,7 @@ def next_steps(application: Application) -> list[str]:
 
 def acknowledgement_pdf(application: Application) -> bytes:
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, initialFontName=base_font())
     pdf.setTitle(f"Acknowledgement {application.reference}")
     width, height = A4
     left, right, y = 20 * mm, width - 20 * mm, height - 25 * mm
@@ -83,7 +83,8 @@ def acknowledgement_pdf(application: Application) -> bytes:
     y -= 3 * mm
     line("Goods", bold=True, size=12)
     for item in application.items.all():
-        line(f"{item.position}. {item.description} - HS {item.hs_code}", indent=2 * mm)
+        # The description last: a value in a right-to-left script ends its line.
+        line(f"{item.position}. HS {item.hs_code}: {item.description}", indent=2 * mm)
     y -= 2 * mm
     line("Documents", bold=True, size=12)
     for document in application.documents.all():

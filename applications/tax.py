@@ -36,7 +36,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from accounts.models import IECRecord
-from core.text import draw_line, draw_paragraph
+from core.text import base_font, draw_line, draw_paragraph
 
 from .models import Payment, TaxInvoice, TaxInvoiceCounter, WalletTopUp
 
@@ -220,7 +220,7 @@ def _lines(pdf: canvas.Canvas, x: float, y: float, lines: list[str], size: float
 def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
     """One A4 page: who supplies whom, the service, its SAC, taxable value, tax and total."""
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, initialFontName=base_font())
     pdf.setTitle(f"Tax invoice {invoice.number}")
     width, height = A4
     left, y = 20 * mm, height - 25 * mm
@@ -297,7 +297,7 @@ def receipt_pdf(receipt: TaxInvoice) -> bytes:
     reference, and no tax figures (the tax is on each fee's invoice)."""
     top_up = receipt.top_up
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, initialFontName=base_font())
     pdf.setTitle(f"Receipt {receipt.number}")
     width, height = A4
     left, y = 20 * mm, height - 25 * mm

@@ -6,7 +6,8 @@ A line of text goes through four steps:
 1. ``clean``: invisible and direction-changing characters go (the text comes from exporters,
    and what prints must be what was reviewed);
 2. the Unicode bidirectional algorithm (UAX #9, python-bidi's implementation) gives each
-   character its embedding level, the line's direction taken from its first strong letter;
+   character its embedding level in a left-to-right paragraph (the documents are English
+   forms: see bidi_levels);
 3. each character gets a font: a letter its script's (``script_of``), a neutral character
    (digit, punctuation, space) the font of the letter before it, else after it, when that font
    has it, else the first font that has it; a character no font has prints as "?";
@@ -35,8 +36,11 @@ Public API
     Hostile text as reportlab Paragraph markup (escaped, each run in its font, shaped and in
     visual order; a paragraph style's ``<b>`` makes it bold); with `width`, words wider than
     it are broken after separators. For Paragraph styles with ``shaping=0``.
+``base_font()``
+    The Latin font's name, registered: pass it as a Canvas's ``initialFontName`` so that the
+    PDF names no font it does not embed.
 ``clean(text)``, ``script_of(char)``, ``font_name(script, *, bold=False)``, ``FONT``,
-``FONT_BOLD``, ``register_fonts()``
+``FONT_BOLD``, ``register_fonts()``, ``shape_line(text)``, ``bidi_levels(line)``
     The parts of it.
 
 Every function takes ``fonts=`` (a FontSet), FONTS by default: the certificate renderer has a
@@ -302,6 +306,13 @@ def register_fonts(fonts: FontSet = FONTS) -> None:
     fonts.register()
 
 
+def base_font(fonts: FontSet = FONTS) -> str:
+    """The Latin font, registered: a canvas's initialFontName, so that the PDF names no font
+    it does not embed (reportlab's default is Helvetica, which it does not embed)."""
+    fonts.register()
+    return fonts.name("latin")
+
+
 # ---------------------------------------------------------------------------------------------
 # Cleaning
 # ---------------------------------------------------------------------------------------------
@@ -325,11 +336,13 @@ def clean(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def bidi_levels(line: str) -> list[int]:
-    """The embedding level of each character of a line (UAX #9, rules P2-P3, X1-X10, W1-I2
-    and L1), the line being its own paragraph."""
+def bidi_levels(line: str, base: int = 0) -> list[int]:
+    """The embedding level of each character of a line (UAX #9, rules X1-X10, W1-I2 and L1),
+    the line being its own paragraph at level `base`. The portal's documents are English
+    forms read left to right, so every line is a left-to-right paragraph (the higher-level
+    protocol of rule HL1), whatever its first letter: "2. בע"מ - HS 6109" keeps its number on
+    the left, and a Hebrew or Arabic value inside it reads right to left."""
     storage = bidi_algorithm.get_empty_storage()
-    base = bidi_algorithm.get_base_level(line)
     storage["base_level"] = base
     storage["base_dir"] = ("L", "R")[base]
     bidi_algorithm.get_embedding_levels(line, storage)

@@ -133,7 +133,7 @@ def script_of(char: str) -> str | None:
 _FIRST_CODE = 0xF0000
 
 
-class _ShapingFace(TTFontFace):
+class _ShapingFace(TTFontFace):  # type: ignore[misc]  # reportlab has no types
     """A font face whose subsets' objects a document may write its own way (see ShapingFont)."""
 
     def addSubsetObjects(  # noqa: N802 (reportlab's name)
@@ -145,7 +145,7 @@ class _ShapingFace(TTFontFace):
         return super().addSubsetObjects(doc, fontname, subset)
 
 
-class ShapingFont(TTFont):
+class ShapingFont(TTFont):  # type: ignore[misc]  # reportlab has no types
     """A TrueType font whose glyphs may print under codes of their own (given by its FontSet),
     each read back as the text of the cluster it prints: its ToUnicode map says so.
 
@@ -231,7 +231,7 @@ class FontSet:
         # Held while codes are given out (they change the faces' tables): whatever else reads
         # or changes the faces from several threads holds it too.
         self.lock = lock or threading.RLock()
-        self._codes: dict[tuple, int] = {}
+        self._codes: dict[tuple[str, str, tuple[int, float], tuple[int, float]], int] = {}
         self._registered = False
 
     def name(self, script: str, *, bold: bool = False) -> str:
@@ -417,7 +417,7 @@ def _shape(text: str, path: str, rtl: bool) -> list[tuple[int, int, float]]:
     buffer.guess_segment_properties()
     uharfbuzz.shape(font, buffer, _FEATURES)
     scale = 1000 / upem
-    glyphs = []
+    glyphs: list[tuple[int, int, float]] = []
     for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
         width = pos.x_advance * scale
         if pos.x_offset and glyphs:
@@ -461,9 +461,11 @@ def _run_glyphs(script: str, start: int, text: str, rtl: bool, fonts: FontSet) -
     counts: dict[int, int] = {}
     for cluster, _, _ in regular:
         counts[cluster] = counts.get(cluster, 0) + 1
-    glyphs = []
+    glyphs: list[_Glyph] = []
+    seen: dict[int, int] = {}
     for cluster, glyph, width in regular:
-        nth = sum(1 for g in glyphs if g.cluster == start + cluster)
+        nth = seen.get(cluster, 0)
+        seen[cluster] = nth + 1
         bold_glyphs = bold.get(cluster, [])
         # A cluster the bold font shapes into fewer glyphs: the rest print nothing in bold.
         bold_pair = bold_glyphs[nth] if nth < len(bold_glyphs) else blank
@@ -539,7 +541,7 @@ def _is_plain(font: ShapingFont, char: str, pair: tuple[int, float]) -> bool:
     code = ord(char)
     face = font.face
     same_width = abs(face.charWidths.get(code, 0) - pair[1]) < 0.01
-    return face.charToGlyph.get(code) == pair[0] and same_width
+    return bool(face.charToGlyph.get(code) == pair[0]) and same_width
 
 
 def _level_runs(line: str, fonts: FontSet) -> Iterator[tuple[int, str, int, str]]:
@@ -619,7 +621,7 @@ def shape_line(text: str, *, fonts: FontSet = FONTS) -> tuple[Segment, ...]:
 
 def text_width(text: str, *, size: float, bold: bool = False, fonts: FontSet = FONTS) -> float:
     return sum(
-        pdfmetrics.stringWidth(s.codes, fonts.name(s.script, bold=bold), size)
+        float(pdfmetrics.stringWidth(s.codes, fonts.name(s.script, bold=bold), size))
         for s in shape_line(text, fonts=fonts)
     )
 
@@ -664,7 +666,8 @@ def draw_line(
         text = _fitted(text, size, bold, max_width, fonts)
     segments = shape_line(text, fonts=fonts)
     width = sum(
-        pdfmetrics.stringWidth(s.codes, fonts.name(s.script, bold=bold), size) for s in segments
+        float(pdfmetrics.stringWidth(s.codes, fonts.name(s.script, bold=bold), size))
+        for s in segments
     )
     if align == "right":
         x -= width

@@ -4,7 +4,7 @@ every script as written, through the one text engine (core/text.py), fonts embed
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -42,7 +42,7 @@ def _document(kind: str, name: str, address: str) -> TaxInvoice:
     return TaxInvoice(
         kind=kind,
         number="EIC/2627/000001",
-        issued_at=timezone.make_aware(datetime(2026, 12, 7, 11, 0)),
+        issued_at=datetime(2026, 12, 7, 5, 30, tzinfo=UTC),
         financial_year=2026,
         supplier_name="Export Inspection Council",
         supplier_gstin="27AAAGE1234F1Z5",

@@ -45,7 +45,8 @@ from reportlab.platypus import Paragraph
 from reportlab.platypus import paragraph as paragraph_module
 
 from core import text as text_engine
-from core.text import FONT_FILES, ShapingFont, clean
+from core.fonts import FONT_FILES, ShapingFont
+from core.text import clean
 
 # ---------------------------------------------------------------------------------------------
 # What a certificate says

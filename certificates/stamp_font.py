@@ -26,7 +26,7 @@ from pyhanko.pdf_utils.font.opentype import (
     _read_ps_name,
 )
 
-from core.text import FONT_FILES
+from core.fonts import FONT_FILES
 
 from .pdf import STAMP_CHARACTERS
 

@@ -95,8 +95,8 @@ def test_wrap_keeps_every_word_and_each_line_fits() -> None:
     assert " ".join(lines).replace("/ ", "/").split() == value.split()
 
 
-def test_hostile_direction_overrides_are_dropped() -> None:
-    assert text.clean("abc\u202edef\u200b") == "abcdef"
+def test_hostile_direction_overrides_and_the_engines_own_codes_are_dropped() -> None:
+    assert text.clean("abc\u202edef\u200b\U000f0000") == "abcdef"
 
 
 def test_nothing_of_reportlab_is_replaced_for_the_process() -> None:

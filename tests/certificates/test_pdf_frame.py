@@ -3,11 +3,14 @@ process and layout, then replayed into each new document: the same bytes as draw
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from reportlab.pdfgen.canvas import Canvas
 
 from certificates import pdf
+from core import text
 from tests.certificates import samples
 
 
@@ -90,3 +93,17 @@ def test_font_objects_made_once_per_process_are_the_bytes_reportlab_makes(
     # the next.
     monkeypatch.setattr(pdf, "_use_fast_paths", lambda canvas: None)
     assert _without_id(pdf.render_certificate(data)) == _without_id(kept)
+
+
+def test_no_other_pdf_uses_the_certificates_kept_font_objects() -> None:
+    """The fast path is the certificate renderer's alone (issue 25): a PDF drawn through the
+    text engine elsewhere (a tax invoice, an acknowledgement) writes its fonts as reportlab
+    does, and leaves the kept objects alone."""
+    pdf.render_certificate(samples.certificate(item_count=1))
+    before = (pdf._compressed_subset.cache_info(), pdf._subset_font_parts.cache_info())
+    canvas = Canvas(io.BytesIO(), initialFontName=text.base_font())
+    text.draw_line(canvas, 40, 800, "Alice Exports, मुंबई", size=10)
+    canvas.save()
+
+    assert (pdf._compressed_subset.cache_info(), pdf._subset_font_parts.cache_info()) == before
+    assert not hasattr(canvas._doc, "font_objects")

@@ -27,18 +27,16 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from accounts.models import IECRecord
+from core.text import base_font, draw_line, draw_paragraph
 
 from .models import Payment, TaxInvoice, TaxInvoiceCounter, WalletTopUp
 
@@ -209,42 +207,24 @@ def receipt_issue_for_top_up(*, top_up: WalletTopUp, firm: IECRecord) -> TaxInvo
 # The PDF
 # ---------------------------------------------------------------------------------------------
 
-# Noto Sans from Debian's fonts-noto-core, as the certificate uses (certificates/pdf.py): the
-# names and addresses printed here may carry any Latin diacritics.
-_FONT_FILES = {
-    "TaxNotoSans": Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"),
-    "TaxNotoSans-Bold": Path("/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
-}
-
-
-def pdf_fonts() -> tuple[str, str]:
-    """The regular and bold font names, registered with reportlab on first use."""
-    registered = pdfmetrics.getRegisteredFontNames()
-    for name, path in _FONT_FILES.items():
-        if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-    return "TaxNotoSans", "TaxNotoSans-Bold"
-
 
 def _lines(pdf: canvas.Canvas, x: float, y: float, lines: list[str], size: float = 9.5) -> float:
-    regular, _ = pdf_fonts()
-    pdf.setFont(regular, size)
+    """Lines of text in any script, each wrapped to the room left of the right margin (a
+    column starting mid-page has half the page), returning the baseline under the last."""
+    width = (A4[0] / 2 - 5 * mm if x < A4[0] / 2 else A4[0] - 20 * mm) - x
     for line in lines:
-        pdf.drawString(x, y, line)
-        y -= size * 1.45
+        y = draw_paragraph(pdf, x, y, line, size=size, width=width, leading=size * 1.45)
     return y
 
 
 def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
     """One A4 page: who supplies whom, the service, its SAC, taxable value, tax and total."""
-    regular, bold = pdf_fonts()
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, initialFontName=base_font())
     pdf.setTitle(f"Tax invoice {invoice.number}")
     width, height = A4
     left, y = 20 * mm, height - 25 * mm
-    pdf.setFont(bold, 16)
-    pdf.drawString(left, y, "Tax invoice")
+    draw_line(pdf, left, y, "Tax invoice", size=16, bold=True)
     y -= 8 * mm
     y = _lines(
         pdf,
@@ -258,9 +238,8 @@ def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
         ],
     )
     y -= 4 * mm
-    pdf.setFont(bold, 11)
-    pdf.drawString(left, y, "Supplier")
-    pdf.drawString(width / 2, y, "Recipient")
+    draw_line(pdf, left, y, "Supplier", size=11, bold=True)
+    draw_line(pdf, width / 2, y, "Recipient", size=11, bold=True)
     y -= 5.5 * mm
     supplier = [invoice.supplier_name, f"GSTIN: {invoice.supplier_gstin or 'not registered'}"]
     recipient = [
@@ -271,18 +250,16 @@ def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
     ]
     y = min(_lines(pdf, left, y, supplier), _lines(pdf, width / 2, y, recipient)) - 6 * mm
 
-    pdf.setFont(bold, 9.5)
     columns = (left, left + 95 * mm, left + 120 * mm)
-    pdf.drawString(columns[0], y, "Description of service")
-    pdf.drawString(columns[1], y, "SAC")
-    pdf.drawRightString(width - 20 * mm, y, "Amount (INR)")
+    draw_line(pdf, columns[0], y, "Description of service", size=9.5, bold=True)
+    draw_line(pdf, columns[1], y, "SAC", size=9.5, bold=True)
+    draw_line(pdf, width - 20 * mm, y, "Amount (INR)", size=9.5, bold=True, align="right")
     y -= 2.5 * mm
     pdf.line(left, y, width - 20 * mm, y)
     y -= 5 * mm
-    pdf.setFont(regular, 9.5)
-    pdf.drawString(columns[0], y, invoice.description[:60])
-    pdf.drawString(columns[1], y, invoice.sac)
-    pdf.drawRightString(width - 20 * mm, y, rupees(invoice.taxable_paise))
+    draw_line(pdf, columns[0], y, invoice.description, size=9.5, max_width=93 * mm)
+    draw_line(pdf, columns[1], y, invoice.sac, size=9.5)
+    draw_line(pdf, width - 20 * mm, y, rupees(invoice.taxable_paise), size=9.5, align="right")
     y -= 8 * mm
     rate = invoice.rate_percent.normalize()
     rows = [("Taxable value", invoice.taxable_paise)]
@@ -292,13 +269,13 @@ def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
         half = (invoice.rate_percent / 2).normalize()
         rows += [(f"CGST @ {half}%", invoice.cgst_paise), (f"SGST @ {half}%", invoice.sgst_paise)]
     for label, paise in rows:
-        pdf.drawString(columns[2], y, label)
-        pdf.drawRightString(width - 20 * mm, y, rupees(paise))
+        draw_line(pdf, columns[2], y, label, size=9.5)
+        draw_line(pdf, width - 20 * mm, y, rupees(paise), size=9.5, align="right")
         y -= 5.5 * mm
     pdf.line(columns[2], y + 3 * mm, width - 20 * mm, y + 3 * mm)
-    pdf.setFont(bold, 10)
-    pdf.drawString(columns[2], y - 1 * mm, "Total (tax included)")
-    pdf.drawRightString(width - 20 * mm, y - 1 * mm, rupees(invoice.total_paise))
+    draw_line(pdf, columns[2], y - 1 * mm, "Total (tax included)", size=10, bold=True)
+    total = rupees(invoice.total_paise)
+    draw_line(pdf, width - 20 * mm, y - 1 * mm, total, size=10, bold=True, align="right")
     y -= 14 * mm
     _lines(
         pdf,
@@ -318,15 +295,13 @@ def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
 def receipt_pdf(receipt: TaxInvoice) -> bytes:
     """One A4 page: the money received into the wallet, from whom, with the payment's
     reference, and no tax figures (the tax is on each fee's invoice)."""
-    _, bold = pdf_fonts()
     top_up = receipt.top_up
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, initialFontName=base_font())
     pdf.setTitle(f"Receipt {receipt.number}")
     width, height = A4
     left, y = 20 * mm, height - 25 * mm
-    pdf.setFont(bold, 16)
-    pdf.drawString(left, y, "Receipt for a fee wallet top-up")
+    draw_line(pdf, left, y, "Receipt for a fee wallet top-up", size=16, bold=True)
     y -= 8 * mm
     y = _lines(
         pdf,
@@ -339,9 +314,8 @@ def receipt_pdf(receipt: TaxInvoice) -> bytes:
         ],
     )
     y -= 4 * mm
-    pdf.setFont(bold, 11)
-    pdf.drawString(left, y, "Received by")
-    pdf.drawString(width / 2, y, "Received from")
+    draw_line(pdf, left, y, "Received by", size=11, bold=True)
+    draw_line(pdf, width / 2, y, "Received from", size=11, bold=True)
     y -= 5.5 * mm
     received_by = [receipt.supplier_name]
     received_from = [
@@ -361,9 +335,9 @@ def receipt_pdf(receipt: TaxInvoice) -> bytes:
         ],
     )
     y -= 3 * mm
-    pdf.setFont(bold, 11)
-    pdf.drawString(left, y, "Amount received (INR)")
-    pdf.drawRightString(width - 20 * mm, y, rupees(receipt.total_paise))
+    draw_line(pdf, left, y, "Amount received (INR)", size=11, bold=True)
+    total = rupees(receipt.total_paise)
+    draw_line(pdf, width - 20 * mm, y, total, size=11, bold=True, align="right")
     y -= 12 * mm
     _lines(
         pdf,

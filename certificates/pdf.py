@@ -26,7 +26,6 @@ import os
 import re
 import tempfile
 import threading
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -41,10 +40,13 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 from reportlab.platypus import paragraph as paragraph_module
+
+from core import text as text_engine
+from core.fonts import FONT_FILES, ShapingFont
+from core.text import clean
 
 # ---------------------------------------------------------------------------------------------
 # What a certificate says
@@ -193,90 +195,30 @@ IST = timezone(timedelta(hours=5, minutes=30), "IST")
 # Fonts and text
 # ---------------------------------------------------------------------------------------------
 
-# Noto (Debian's fonts-noto-core) for Latin with diacritics, Devanagari, Arabic and Hebrew;
-# Droid Sans Fallback (fonts-droid-fallback) for Chinese, Japanese and Korean, because Noto's
-# CJK fonts are CFF-flavoured OpenType, which reportlab cannot embed. All are TrueType, so
-# reportlab embeds a subset of each and shapes them with HarfBuzz (uharfbuzz).
-NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
-DROID_DIR = Path("/usr/share/fonts/truetype/droid")
-FONT_FILES: dict[str, tuple[Path, Path]] = {
-    "latin": (NOTO_DIR / "NotoSans-Regular.ttf", NOTO_DIR / "NotoSans-Bold.ttf"),
-    "devanagari": (
-        NOTO_DIR / "NotoSansDevanagari-Regular.ttf",
-        NOTO_DIR / "NotoSansDevanagari-Bold.ttf",
-    ),
-    "arabic": (NOTO_DIR / "NotoSansArabic-Regular.ttf", NOTO_DIR / "NotoSansArabic-Bold.ttf"),
-    "hebrew": (NOTO_DIR / "NotoSansHebrew-Regular.ttf", NOTO_DIR / "NotoSansHebrew-Bold.ttf"),
-    "cjk": (DROID_DIR / "DroidSansFallbackFull.ttf", DROID_DIR / "DroidSansFallbackFull.ttf"),
-}
-FALLBACK_ORDER = ("latin", "devanagari", "arabic", "hebrew", "cjk")
+# The text engine (core/text.py) chooses a font per character, applies the bidirectional
+# algorithm and shapes. The certificate renderer alone writes the fonts' objects its own way,
+# made once per process (_use_fast_paths): the same bytes, a fifth of the rendering saved.
+_FONTS = text_engine.FONTS
 
 
 def font_name(script: str, *, bold: bool = False) -> str:
-    return f"Coo-{script}{'-Bold' if bold else ''}"
+    return _FONTS.name(script, bold=bold)
 
 
 FONT, FONT_BOLD = font_name("latin"), font_name("latin", bold=True)
 
-_SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
-    (0x0590, 0x05FF, "hebrew"),
-    (0x0600, 0x06FF, "arabic"),
-    (0x0750, 0x077F, "arabic"),
-    (0x08A0, 0x08FF, "arabic"),
-    (0x0900, 0x097F, "devanagari"),
-    (0xA8E0, 0xA8FF, "devanagari"),
-    (0x1100, 0x11FF, "cjk"),
-    (0x2E80, 0x9FFF, "cjk"),
-    (0xAC00, 0xD7AF, "cjk"),
-    (0xF900, 0xFAFF, "cjk"),
-    (0xFB1D, 0xFB4F, "hebrew"),
-    (0xFB50, 0xFDFF, "arabic"),
-    (0xFE70, 0xFEFF, "arabic"),
-    (0xFF00, 0xFFEF, "cjk"),
-    (0x20000, 0x3FFFF, "cjk"),
-)
-RTL_SCRIPTS = frozenset({"arabic", "hebrew"})
 
-
-def script_of(char: str) -> str | None:
-    """The script whose font should print a character; None for neutral ones (digits, spaces,
-    punctuation), which take the script of the word around them."""
-    code = ord(char)
-    for low, high, script in _SCRIPT_RANGES:
-        if low <= code <= high:
-            return script
-    return "latin" if unicodedata.category(char)[0] in "LM" else None
-
-
-@functools.cache
 def _register_fonts() -> None:
-    for script, (regular, bold) in FONT_FILES.items():
-        for name, path in ((font_name(script), regular), (font_name(script, bold=True), bold)):
-            if not path.exists():
-                raise FileNotFoundError(
-                    f"{path} is missing: install Debian's fonts-noto-core and "
-                    "fonts-droid-fallback (certificates must not print empty boxes)"
-                )
-            pdfmetrics.registerFont(TTFont(name, str(path)))
-            # reportlab gives the name the font registered first for the same face (the tax
-            # invoice's Noto Sans, say): the font files of that one are made once.
-            font = pdfmetrics.getFont(name)
-            font.face.addSubsetObjects = functools.partial(_add_subset_objects, font.face)
-            font.addObjects = functools.partial(_add_font_objects, font)
-        normal, strong = font_name(script), font_name(script, bold=True)
-        pdfmetrics.registerFontFamily(
-            normal, normal=normal, bold=strong, italic=normal, boldItalic=strong
-        )
-    # Ligatures off: reportlab maps a ligature glyph (Latin "ffi") to a private-use character,
-    # which text extraction then returns instead of the letters. Required shaping (Devanagari
-    # conjuncts, Arabic joining) does not depend on these two features.
-    shape_defaults = list(ttfonts.shapeFragWord.__defaults__ or ())
-    if shape_defaults:
-        shape_defaults[0] = {"kern": True, "liga": False, "dlig": False}
-        ttfonts.shapeFragWord.__defaults__ = tuple(shape_defaults)
-    # Shaped glyphs read back as the text they print (see _shape_frag_word).
-    paragraph_module.shapeFragWord = _shape_frag_word
-    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+    _FONTS.register()
+
+
+def markup(text: str, width: float | None = None, size: float = 7.5) -> str:
+    """Hostile text as paragraph markup in the certificate's fonts (core.text.markup)."""
+    return text_engine.markup(text, width, size, fonts=_FONTS)
+
+
+def _break_long_ascii(word: str, width: float, size: float) -> list[str]:
+    return text_engine._break_long_ascii(word, width, size, _FONTS)
 
 
 # ---- Font subsets, made once per process ---------------------------------------------------
@@ -314,10 +256,10 @@ def _compressed_subset(face: ttfonts.TTFontFace, subset: tuple[int, ...]) -> tup
 
 
 # reportlab's font faces are shared by every thread that renders, and are not made for it:
-# making a subset reads the font through the face's one file position, and _code_for gives
-# out the face's free private-use codes. Both hold this lock. (Unlocked, six threads made
-# wrong font files, which the cache above would then have kept.)
-_FACES = threading.RLock()
+# making a subset reads the font through the face's one file position, and the font set gives
+# out the face's free private-use codes (FontSet.code). Both hold the font set's lock.
+# (Unlocked, six threads made wrong font files, which the cache above would then have kept.)
+_FACES = _FONTS.lock
 
 
 class _Formatted(pdfdoc.PDFObject):
@@ -332,31 +274,39 @@ class _Formatted(pdfdoc.PDFObject):
 
 @functools.lru_cache(maxsize=64)
 def _subset_font_parts(
-    face: ttfonts.TTFontFace, subset: tuple[int, ...], base_font_name: str
+    font: ShapingFont, subset: tuple[int, ...], base_font_name: str
 ) -> tuple[bytes, bytes]:
-    """A subset's /Widths, formatted, and its ToUnicode map, compressed."""
-    widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset)))
-    cmap = _to_unicode_cmap(base_font_name, subset)
+    """A subset's /Widths, formatted, and its ToUnicode map, compressed. (A code's glyph,
+    width and text never change once given: a subset's parts can be kept.)"""
+    widths = pdfdoc.PDFArray(list(map(font.face.getCharWidth, subset)))
+    cmap = font.to_unicode_cmap(base_font_name, subset)
     return widths.format(None), _FLATE.encode(cmap)
 
 
-def _add_font_objects(font: TTFont, doc: pdfdoc.PDFDocument) -> None:
-    """TTFont.addObjects (reportlab 5.1), each subset's widths and ToUnicode map then taken
-    from _subset_font_parts: the same objects, byte for byte (test_pdf_frame.py)."""
+def _add_font_objects(font: ShapingFont, doc: pdfdoc.PDFDocument) -> None:
+    """ShapingFont.write_objects, each subset's widths and ToUnicode map then taken from
+    _subset_font_parts: the same objects, byte for byte (test_pdf_frame.py)."""
     state = font.state.get(doc)
     subsets = [tuple(subset) for subset in state.subsets] if state is not None else []
     names = [font.getSubsetInternalName(n, doc)[1:] for n in range(len(subsets))]
-    ttfonts.TTFont.addObjects(font, doc)
+    font.write_objects(doc)
     if not doc.compression:
         return
     fonts = doc.idToObject["BasicFonts"].dict
     for name, subset in zip(names, subsets, strict=True):
         pdf_font = fonts[name]
-        widths, cmap = _subset_font_parts(font.face, subset, pdf_font.BaseFont)
+        widths, cmap = _subset_font_parts(font, subset, pdf_font.BaseFont)
         pdf_font.Widths = _Formatted(widths)
         stream = doc.idToObject["toUnicodeCMap:" + pdf_font.BaseFont]
         stream.content, stream.filters = cmap, None
         stream.dictionary["Filter"] = _FLATE.names()
+
+
+def _use_fast_paths(canvas: Canvas) -> None:
+    """The certificate's document writes its fonts' objects from what the process made
+    already (see ShapingFont): no other document does."""
+    canvas._doc.font_objects = _add_font_objects
+    canvas._doc.subset_objects = _add_subset_objects
 
 
 def _add_subset_objects(
@@ -389,102 +339,6 @@ def _add_subset_objects(
         }
     )
     return doc.Reference(descriptor, "fontDescriptor:" + fontname)
-
-
-# ---- Text extraction of shaped text -----------------------------------------------------------
-# reportlab prints a glyph that HarfBuzz made (a Devanagari conjunct, an Arabic joining form)
-# under a private-use code, or under the code of one of its letters in the order the glyphs are
-# drawn, so that copying the text or pdftotext returns other characters than the value. Here
-# each drawn glyph gets a code whose ToUnicode entry is the text of its cluster (the first glyph
-# of a cluster carries it all, the others none), so the text reads back as written.
-
-_CLUSTER_CODES: dict[tuple[str, int, str], int] = {}  # (face, glyph, text) -> code
-_CODE_TEXT: dict[tuple[str, int], str] = {}  # (face, code) -> text
-
-
-def _code_for(font: TTFont, glyph: int, text: str, width: float) -> int:
-    face = font.face
-    name = face.name.decode("latin-1") if isinstance(face.name, bytes) else str(face.name)
-    key = (name, glyph, text, round(width, 3))
-    with _FACES:  # two threads must not give one free code to two glyphs
-        code = _CLUSTER_CODES.get(key)
-        if code is None:
-            code = 0xF0000  # plane 15, private use: never a character of the value itself
-            while code in face.charToGlyph:
-                code += 1
-            face.charToGlyph[code] = glyph
-            face.charWidths[code] = width
-            _CLUSTER_CODES[key] = code
-            _CODE_TEXT[(name, code)] = text
-    return code
-
-
-def _shape_frag_word(word: list, *args: object, **kwargs: object) -> list:
-    shaped = _reportlab_shape_frag_word(word, *args, **kwargs)
-    if shaped is word or not isinstance(shaped, ttfonts.ShapedFragWord):
-        return shaped
-    text = "".join(s for f, s in word[1:] if not hasattr(f, "cbDefn"))
-    for index, part in enumerate(shaped[1:], start=1):
-        if not isinstance(part, tuple) or not isinstance(part[1], ttfonts.ShapedStr):
-            continue
-        frag, glyphs = part
-        shaped[index] = (frag, _with_cluster_codes(pdfmetrics.getFont(frag.fontName), glyphs, text))
-    return shaped
-
-
-def _with_cluster_codes(font: TTFont, glyphs: ttfonts.ShapedStr, text: str) -> ttfonts.ShapedStr:
-    """The glyphs re-coded so that each cluster's first glyph reads as the cluster's text and
-    spans its advance (its width in the font's /Widths), the others read as nothing and take
-    no width; the drawing is unchanged, since reportlab positions each glyph by its advance."""
-    data = list(glyphs.__shapeData__ or ())
-    clusters = sorted({d.cluster for d in data if 0 <= d.cluster < len(text)})
-    ends = dict(zip(clusters, [*clusters[1:], len(text)], strict=True))
-    advance: dict[int, float] = {}
-    count: dict[int, int] = {}
-    for d in data:
-        advance[d.cluster] = advance.get(d.cluster, 0) + d.x_advance
-        count[d.cluster] = count.get(d.cluster, 0) + 1
-    seen: set[int] = set()
-    chars = []
-    for i, (char, d) in enumerate(zip(glyphs, data, strict=True)):
-        glyph = font.face.charToGlyph.get(ord(char))
-        if d.cluster not in ends or glyph is None:
-            chars.append(char)
-            continue
-        first = d.cluster not in seen
-        seen.add(d.cluster)
-        cluster_text = text[d.cluster : ends[d.cluster]] if first else ""
-        if count[d.cluster] == 1:
-            if cluster_text == char:
-                chars.append(char)
-                continue
-            width = d.width
-        else:
-            width = advance[d.cluster] if first else 0
-        chars.append(chr(_code_for(font, glyph, cluster_text, width)))
-        data[i] = d._replace(width=width)
-    return ttfonts.ShapedStr("".join(chars), shapeData=data)
-
-
-def _to_unicode_cmap(fontname: str, subset: Sequence[int]) -> str:
-    return _to_unicode_cmap_of(fontname, tuple(subset))
-
-
-@functools.lru_cache(maxsize=64)
-def _to_unicode_cmap_of(fontname: str, subset: tuple[int, ...]) -> str:
-    # A code's text never changes once given (_code_for): a subset's map can be kept.
-    cmap = _reportlab_to_unicode_cmap(fontname, list(subset))
-    face = fontname.split("+", 1)[-1]
-    for index, code in enumerate(subset):
-        text = _CODE_TEXT.get((face, code))
-        if text is not None:
-            utf16 = text.encode("utf-16-be").hex().upper()
-            cmap = cmap.replace(f"<{index:02X}> <{code:04X}>", f"<{index:02X}> <{utf16}>", 1)
-    return cmap
-
-
-_reportlab_shape_frag_word = ttfonts.shapeFragWord
-_reportlab_to_unicode_cmap = ttfonts.makeToUnicodeCMap
 
 
 # What the signature stamp can print: Latin, Latin-1, Latin Extended-A and -B, and the
@@ -523,13 +377,6 @@ def stamp_font_file() -> str:
     return str(path)
 
 
-@functools.cache
-def _covers(script: str) -> frozenset[int]:
-    _register_fonts()
-    face = pdfmetrics.getFont(font_name(script)).face
-    return frozenset(face.charToGlyph)
-
-
 def _style(name: str, size: float, **kw: object) -> ParagraphStyle:
     options: dict[str, object] = {"fontName": FONT, "leading": size * 1.22, "shaping": 0, **kw}
     return ParagraphStyle(name, fontSize=size, **options)
@@ -548,161 +395,10 @@ CONTINUATION_TITLE = _style("ct", 11, fontName=FONT_BOLD)
 FIT_SIZES = (7.5, 6.8, 6.0)
 _FIT_STYLES = {size: _style("fit", size) for size in FIT_SIZES}
 
-# Invisible characters an exporter could use to make the printed text differ from what was
-# reviewed: zero-width characters, bidirectional overrides and isolates, C0/C1 controls.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
-# Where a value too long for its column may be broken: after these characters.
-_BREAK_AFTER = frozenset("/-_.,;:|+)]")
-
-
-def clean(text: str) -> str:
-    """Plain text fit to print: lone surrogates become "?", invisible characters go."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    return _INVISIBLE.sub("", text)
-
-
-def _runs(word: str) -> list[tuple[str, str]]:
-    """A word cut into (script, text) runs, each printable by that script's font.
-
-    The word's first letter chooses its font, so that neutral characters (digits,
-    punctuation) are shaped with the letters around them; a character that font lacks
-    falls back to the first font that has it, and one that no font has prints as "?".
-    """
-    _register_fonts()
-    main = next((sc for sc in map(script_of, word) if sc is not None), "latin")
-    runs: list[tuple[str, str]] = []
-    for char in word:
-        script = main
-        if ord(char) not in _covers(main):
-            script = next((sc for sc in FALLBACK_ORDER if ord(char) in _covers(sc)), "latin")
-            if ord(char) not in _covers(script):
-                char = "?"
-        if runs and runs[-1][0] == script:
-            runs[-1] = (script, runs[-1][1] + char)
-        else:
-            runs.append((script, char))
-    return runs
-
-
-def _run_width(runs: Sequence[tuple[str, str]], size: float) -> float:
-    return sum(pdfmetrics.stringWidth(text, font_name(sc), size) for sc, text in runs)
-
-
-def _break_long(word: str, width: float, size: float) -> list[str]:
-    """A word wider than `width` cut into pieces that fit, preferably after a separator
-    (/ - _ . , ;), so that marks and invoice numbers break where a reader expects.
-
-    Widths are summed per character (kerning and shaping ignored: close enough to choose
-    where to break), so that a 5,000-character value costs one pass.
-    """
-    widths = [
-        pdfmetrics.stringWidth(char, font_name(script), size)
-        for script, run in _runs(word)
-        for char in run
-    ]
-    if sum(widths) <= width:
-        return [word]
-    pieces: list[str] = []
-    start, used, last_break = 0, 0.0, -1
-    for i, char in enumerate(word):
-        if used + widths[i] > width and i > start:
-            cut = last_break + 1 if last_break >= start else i
-            pieces.append(word[start:cut])
-            start, last_break = cut, -1
-            used = sum(widths[start:i])
-        used += widths[i]
-        if char in _BREAK_AFTER:
-            last_break = i
-    pieces.append(word[start:])
-    return [p for p in pieces if p]
-
-
-@functools.cache
-def _ascii_widths() -> dict[str, float]:
-    """Width at 1 pt of each printable ASCII character in the Latin font."""
-    _register_fonts()
-    return {chr(c): pdfmetrics.stringWidth(chr(c), font_name("latin"), 1) for c in range(32, 127)}
-
-
-def _break_long_ascii(word: str, width: float, size: float) -> list[str]:
-    """_break_long for a printable ASCII word (the Latin font has every such character):
-    the same pieces, its widths read from a table made once."""
-    table = _ascii_widths()
-    if sum(table[char] for char in word) * size <= width:
-        return [word]
-    return _break_long(word, width, size)
-
-
-def markup(text: str, width: float | None = None, size: float = 7.5) -> str:
-    """Hostile text as reportlab paragraph markup: escaped, line breaks kept, each run of a
-    script in its own font; with `width`, words wider than it broken at sensible points."""
-    lines = []
-    for line in clean(text).split("\n"):
-        out = []
-        words = line.split(" ")
-        # An ASCII line has no right-to-left word: its visual order is its order.
-        for token in words if line.isascii() else _visual_order(words):
-            if not token:
-                out.append(token)
-                continue
-            if token.isascii() and token.isprintable():
-                # The fast path of nearly every word: one Latin run, left to right.
-                pieces = _break_long_ascii(token, width, size) if width else [token]
-                out.append(" ".join(escape(piece) for piece in pieces))
-                continue
-            pieces = _break_long(token, width, size) if width else [token]
-            out.append(" ".join(_runs_markup(piece) for piece in pieces))
-        lines.append(" ".join(out))
-    return "<br/>".join(lines)
-
-
-def _is_rtl(word: str) -> bool:
-    return next((sc for sc in map(script_of, word) if sc is not None), None) in RTL_SCRIPTS
-
-
-def _visual_order(words: list[str]) -> list[str]:
-    """Words in the order they are printed left to right: a run of right-to-left words
-    (Arabic, Hebrew, and neutral words between them) is reversed as a block; HarfBuzz orders
-    the letters within each word. This is the bidirectional algorithm at word level for a
-    left-to-right line, enough for names, addresses and descriptions."""
-    result: list[str] = []
-    run: list[str] = []
-    pending: list[str] = []  # neutral words after an RTL run, kept if another RTL word follows
-    for word in words:
-        if _is_rtl(word):
-            run += [*pending, word]
-            pending = []
-        elif run and word and not any(script_of(ch) for ch in word):
-            pending.append(word)
-        else:
-            result += run[::-1] + pending + [word]
-            run, pending = [], []
-    return result + run[::-1] + pending
-
-
-def _runs_markup(word: str) -> str:
-    parts = []
-    for script, text in _runs(word):
-        escaped = escape(text)
-        parts.append(
-            escaped if script == "latin" else f'<font name="{font_name(script)}">{escaped}</font>'
-        )
-    return "".join(parts)
-
-
-# Fonts of the scripts that need HarfBuzz (reordering, conjuncts, joining): a paragraph is
-# shaped only if its markup names one, since shaping every Latin word costs about as much as
-# the rest of the rendering.
-_SHAPED_FONTS = tuple(f'name="{font_name(sc)}"' for sc in ("devanagari", "arabic", "hebrew"))
-
 
 def _para(text_markup: str, style: ParagraphStyle = BODY) -> Paragraph | _PlainCell:
-    if any(font in text_markup for font in _SHAPED_FONTS):
-        style = ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
-    elif style.alignment == TA_LEFT and _PLAIN_LINE.fullmatch(text_markup):
+    # Text in other scripts comes shaped already (core.text.markup): no style shapes.
+    if style.alignment == TA_LEFT and _PLAIN_LINE.fullmatch(text_markup):
         return _PlainCell(text_markup, style)
     elif (
         text_markup
@@ -2083,6 +1779,7 @@ def render_certificate(data: CertificateData) -> bytes:
     buffer = io.BytesIO()
     # The initial font is ours: reportlab would otherwise name an unembedded Helvetica.
     c = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=FONT)
+    _use_fast_paths(c)
     moment = data.issued_at or datetime.combine(data.issue_date, datetime.min.time(), IST)
     c.setDateFormatter(lambda *_: pdf_date(moment))
     c.setTitle(f"{clean(data.title)} {clean(data.number)}")

@@ -26,7 +26,9 @@ from pyhanko.pdf_utils.font.opentype import (
     _read_ps_name,
 )
 
-from .pdf import FONT_FILES, STAMP_CHARACTERS
+from core.fonts import FONT_FILES
+
+from .pdf import STAMP_CHARACTERS
 
 ASCII_CHARACTERS = frozenset(range(0x20, 0x7F))
 

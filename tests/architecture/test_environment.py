@@ -6,7 +6,15 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["accounts", "applications", "certificates", "coo_portal", "durable", "reference"]
+PACKAGES = [
+    "accounts",
+    "applications",
+    "certificates",
+    "coo_portal",
+    "core",
+    "durable",
+    "reference",
+]
 PACKAGES += ["review", "verification"]
 READS = re.compile(r"\bos\.(environ|getenv)\b|\bgetenv\(")
 # Where the environment may be touched, and why:

@@ -3,11 +3,14 @@ process and layout, then replayed into each new document: the same bytes as draw
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from reportlab.pdfgen.canvas import Canvas
 
 from certificates import pdf
+from core import text
 from tests.certificates import samples
 
 
@@ -86,15 +89,21 @@ def test_font_objects_made_once_per_process_are_the_bytes_reportlab_makes(
     kept = pdf.render_certificate(data)  # its Latin font files come from the process's cache
     assert pdf._compressed_subset.cache_info().hits > 0
 
-    fonts = {  # a set: Droid's regular font is its bold one too
-        pdf.pdfmetrics.getFont(pdf.font_name(script, bold=bold))
-        for script in pdf.FONT_FILES
-        for bold in (False, True)
-    }
-    for face in {font.face for font in fonts}:
-        monkeypatch.delattr(face, "addSubsetObjects")  # reportlab's own again
-    for font in fonts:
-        monkeypatch.delattr(font, "addObjects")
-    uncached = pdf._to_unicode_cmap_of.__wrapped__
-    monkeypatch.setattr(pdf.ttfonts, "makeToUnicodeCMap", lambda n, s: uncached(n, tuple(s)))
+    # The font objects written as every other PDF has them: nothing kept from one document to
+    # the next.
+    monkeypatch.setattr(pdf, "_use_fast_paths", lambda canvas: None)
     assert _without_id(pdf.render_certificate(data)) == _without_id(kept)
+
+
+def test_no_other_pdf_uses_the_certificates_kept_font_objects() -> None:
+    """The fast path is the certificate renderer's alone (issue 25): a PDF drawn through the
+    text engine elsewhere (a tax invoice, an acknowledgement) writes its fonts as reportlab
+    does, and leaves the kept objects alone."""
+    pdf.render_certificate(samples.certificate(item_count=1))
+    before = (pdf._compressed_subset.cache_info(), pdf._subset_font_parts.cache_info())
+    canvas = Canvas(io.BytesIO(), initialFontName=text.base_font())
+    text.draw_line(canvas, 40, 800, "Alice Exports, मुंबई", size=10)
+    canvas.save()
+
+    assert (pdf._compressed_subset.cache_info(), pdf._subset_font_parts.cache_info()) == before
+    assert not hasattr(canvas._doc, "font_objects")

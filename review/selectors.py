@@ -10,10 +10,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -30,7 +29,7 @@ from applications.models import (
     TradeAgreement,
 )
 from applications.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
-from applications.selectors import SUBSTRING_MIN_LENGTH
+from applications.selectors import SUBSTRING_MIN_LENGTH, few_matches
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
@@ -116,34 +115,48 @@ def _queue_base(
         qs = qs.filter(assigned_officer=user)
     query = filters.query.strip()
     if query:
-        qs = qs.filter(pk__in=_search_matches(agency_id=profile.agency_id, query=query))
+        qs = _search(qs, agency_id=profile.agency_id, query=query)
     return qs
 
 
-def _search_matches(*, agency_id: int, query: str) -> QuerySet[Any]:
-    """The ids of the agency's applications that the search matches: one set from separate
-    index-served matches (a UNION), so a search that matches few applications costs a few
-    index lookups, however many applications the tab holds; an OR across the joined tables
-    would make every count read the whole tab. A query under three characters matches whole
-    values only (no trigram index finds a shorter substring)."""
+def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySet[Application]:
+    """The applications of `qs` that the search matches, by the cheaper of two plans.
+
+    A search that matches few applications (a reference, an invoice number, a small firm)
+    becomes one set of ids from separate index-served matches (a UNION): a few index lookups,
+    however many applications a tab holds. One that matches many (a common substring, a firm
+    with a hundred thousand applications) is an OR filter instead: the tab's index, read in
+    the page's order, meets the page and the counts' bound after a few rows, where the set
+    would have held a million ids. A bounded probe (search.few_matches) tells which.
+    A query under three characters matches whole values only (no trigram index finds a
+    shorter substring)."""
     mine = Application.objects.filter(agency_id=agency_id).order_by()  # no ORDER BY in a UNION
     invoices = Invoice.objects.filter(application__agency_id=agency_id).order_by()
     if len(query) < SUBSTRING_MIN_LENGTH:
-        return (
-            mine.filter(reference=query.upper())
-            .values("pk")
-            .union(invoices.filter(number__iexact=query).values("application_id"))
+        branches = [
+            mine.filter(reference=query.upper()).values("pk"),
+            invoices.filter(number__iexact=query).values("application_id"),
+        ]
+        wide = Q(reference=query.upper()) | Exists(
+            Invoice.objects.filter(application=OuterRef("pk"), number__iexact=query)
         )
-    firms = IECRecord.objects.filter(firm_name__icontains=query).values("pk")
-    return (
-        mine.filter(reference__icontains=query)
-        .values("pk")
-        .union(
+    else:
+        firms = IECRecord.objects.filter(firm_name__icontains=query).values("pk")
+        branches = [
+            mine.filter(reference__icontains=query).values("pk"),
             mine.filter(firm__iec=query.upper()).values("pk"),
             mine.filter(firm_id__in=firms).values("pk"),
             invoices.filter(number__icontains=query).values("application_id"),
+        ]
+        wide = (
+            Q(reference__icontains=query)
+            | Q(firm__iec=query.upper())
+            | Q(firm__firm_name__icontains=query)
+            | Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query))
         )
-    )
+    if few_matches(branches):
+        return qs.filter(pk__in=branches[0].union(*branches[1:]))
+    return qs.filter(wide)
 
 
 def queue_counts(*, profile: OfficerProfile, user: User, filters: QueueFilters) -> dict[str, int]:

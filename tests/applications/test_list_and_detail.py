@@ -134,3 +134,19 @@ def test_a_short_search_matches_whole_invoice_numbers_only(alice, alice_client, 
     assert list(alice_client.get(LIST, {"q": "P/7"}).context["page_obj"]) == [part]
     page = alice_client.get(LIST).content.decode()
     assert "a shorter search matches a whole reference or invoice number" in page
+
+
+@pytest.mark.parametrize("few", [2000, 0], ids=["set of ids", "or filter"])
+def test_both_search_plans_find_the_same_applications(alice, alice_client, ready, monkeypatch, few):
+    """Issue 34: few matches are looked up as a set of ids, many through an OR filter read in
+    the list's order; both must answer alike (0 forces the second plan)."""
+    from applications import selectors
+
+    monkeypatch.setattr(selectors, "FEW_MATCHES", few)
+    other = factories.ApplicationFactory(exporter=alice, office=ready.office)
+    factories.InvoiceFactory(application=other, number="EXP/99/ZETA")
+    factories.InvoiceFactory(application=ready, number="7")
+
+    assert list(alice_client.get(LIST, {"q": "zeta"}).context["page_obj"]) == [other]
+    assert list(alice_client.get(LIST, {"q": ready.reference}).context["page_obj"]) == [ready]
+    assert list(alice_client.get(LIST, {"q": "7"}).context["page_obj"]) == [ready]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -160,3 +161,23 @@ def test_a_short_queue_search_matches_whole_invoice_numbers_only(
     longer = client.get(reverse("officer:queue"), {"q": "-Z9-"}).content.decode()
     assert part.reference in longer
     assert whole.reference not in longer
+
+
+@pytest.mark.parametrize("few", [2000, 0], ids=["set of ids", "or filter"])
+def test_both_queue_search_plans_find_the_same_applications(
+    make_application, olivia, officer_client, monkeypatch, few
+):
+    from applications import selectors
+
+    monkeypatch.setattr(selectors, "FEW_MATCHES", few)
+    first, second = make_application(), make_application()
+    first.invoices.update(number="INV-QX-1")
+    client = officer_client(olivia)
+
+    by_invoice = client.get(reverse("officer:queue"), {"q": "qx-1"}).content.decode()
+    assert first.reference in by_invoice
+    assert second.reference not in by_invoice
+    by_firm = client.get(reverse("officer:queue"), {"q": second.firm.firm_name[:6]})
+    assert second.reference in by_firm.content.decode()
+    by_iec = client.get(reverse("officer:queue"), {"q": second.firm.iec}).content.decode()
+    assert second.reference in by_iec

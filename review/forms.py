@@ -10,6 +10,7 @@ from accounts.models import OfficerProfile, User
 from applications.forms import LengthLimitedForm
 
 from .selectors import TABS_BY_KEY, QueueFilters, agency_officers, queue_filter_choices
+from .services import MISSING_REASON
 
 NON_PREFERENTIAL = "non_preferential"
 
@@ -65,12 +66,34 @@ class QueueFilterForm(forms.Form):
 
 
 class ApproveForm(LengthLimitedForm, forms.Form):
+    """`flagged`: the risk checks found something, so the reason for approving is required."""
+
+    override_reason = forms.CharField(
+        label="Reason for approving over the risk flags",
+        required=False,
+        max_length=2000,
+        help_text="It goes on the application's timeline with the flags, which the exporter "
+        "also sees.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     remark = forms.CharField(
         label="Remark (optional)",
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, flagged: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.flagged = flagged
+        if not flagged:
+            del self.fields["override_reason"]
+
+    def clean_override_reason(self) -> str:
+        reason: str = self.cleaned_data.get("override_reason", "").strip()
+        if self.flagged and not reason:
+            raise forms.ValidationError(MISSING_REASON)
+        return reason
 
 
 class RejectForm(LengthLimitedForm, forms.Form):

@@ -494,6 +494,13 @@ def dashboard_stats(
     )
 
 
+def application_for_risks(*, application_id: int) -> Application:
+    """An application with what the risk checks read (invoices, goods, documents)."""
+    return Application.objects.prefetch_related("invoices", "items", "documents").get(
+        pk=application_id
+    )
+
+
 def application_id_for_officer(*, reference: str, profile: OfficerProfile) -> int:
     """The id of an application of the officer's agency (for the decision views); else 404."""
     pk = (

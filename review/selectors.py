@@ -145,7 +145,13 @@ def queue_page(
     thousandth page as on the first (the queue indexes match each tab's filter and order)."""
     qs = applications_annotate_issuance_delayed(
         queue_queryset(profile=profile, user=user, filters=filters).select_related(
-            "agreement", "office", "assigned_officer", "firm"
+            "agreement",
+            "office",
+            "assigned_officer",
+            "firm",
+            "exporter",
+            "submitted_by",
+            "filed_by_agent",
         )
     )
     order = queue_order(filters.tab)

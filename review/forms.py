@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 
 from accounts.models import OfficerProfile, User
 from applications.forms import LengthLimitedForm
+from reference.models import AgencyOffice
 
 from .selectors import TABS_BY_KEY, QueueFilters, agency_officers, queue_filter_choices
 from .services import MISSING_REASON
@@ -132,3 +133,57 @@ class ReassignForm(forms.Form):
         field = self.fields["to_officer"]
         field.queryset = agency_officers(profile=profile)
         field.label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class _OfficeChoiceMixin:
+    """An `office` field offering the offices of the administrator's agency."""
+
+    def _offices(self, profile: OfficerProfile) -> None:
+        field = self.fields["office"]  # type: ignore[attr-defined]  # a mixin of forms.Form
+        field.queryset = AgencyOffice.objects.filter(agency_id=profile.agency_id).order_by("code")
+        field.label_from_instance = lambda o: f"{o.code} {o.name}"
+
+
+class OfficerInviteForm(_OfficeChoiceMixin, LengthLimitedForm, forms.Form):
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="The invitation link is sent here.",
+    )
+    username = forms.RegexField(
+        label="Username",
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        help_text="What the officer signs in with: letters, digits and . @ + - _ only.",
+        error_messages={"invalid": "Use only letters, digits and . @ + - _ in the username."},
+    )
+    office = forms.ModelChoiceField(
+        label="Office",
+        queryset=AgencyOffice.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an office of your agency."},
+    )
+    required: ClassVar[dict[str, str]] = {
+        "first_name": "Enter the officer's first name.",
+        "email": "Enter the officer's email address.",
+        "username": "Choose a username for the officer.",
+    }
+
+    def __init__(self, *args: Any, profile: OfficerProfile, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._offices(profile)
+
+
+class OfficerOfficeForm(_OfficeChoiceMixin, forms.Form):
+    office = forms.ModelChoiceField(
+        label="Office",
+        queryset=AgencyOffice.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an office of your agency."},
+    )
+
+    def __init__(self, *args: Any, profile: OfficerProfile, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._offices(profile)

@@ -166,7 +166,9 @@ def clarify(request: HttpRequest, reference: str) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     profile = selectors.officer_profile_for(request.user)
     stats = selectors.dashboard_stats(profile=profile, cursor=request.GET.get("cursor", ""))
-    return render(request, "officer/dashboard.html", {"stats": stats, "profile": profile})
+    is_admin = is_agency_admin(request.user, profile.agency_id)
+    context = {"stats": stats, "profile": profile, "is_admin": is_admin}
+    return render(request, "officer/dashboard.html", context)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -187,3 +187,40 @@ class OfficerOfficeForm(_OfficeChoiceMixin, forms.Form):
     def __init__(self, *args: Any, profile: OfficerProfile, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._offices(profile)
+
+
+class ReportFilterForm(forms.Form):
+    """GET filters of a report. Without valid dates: the last 30 days."""
+
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period = forms.ChoiceField(
+        label="By",
+        required=False,
+        choices=[("day", "Day"), ("week", "Week"), ("month", "Month")],
+    )
+    dimension = forms.ChoiceField(
+        label="Broken down by",
+        required=False,
+        choices=[
+            ("office", "Office"),
+            ("agreement", "Agreement"),
+            ("destination", "Destination"),
+            ("status", "Status"),
+        ],
+    )
+
+    MAX_DAYS = 3 * 366
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "Enter a date on or after the start date.")
+        elif start and end and (end - start).days >= self.MAX_DAYS:
+            self.add_error("end", "Choose a range of at most three years.")
+        return data

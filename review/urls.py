@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import officer_admin
+from . import officer_admin, report_views
 from . import views as officer_views
 
 app_name = "officer"
@@ -20,6 +20,9 @@ urlpatterns = [
     path("applications/<str:reference>/approve/", officer_views.approve, name="approve"),
     path("applications/<str:reference>/reject/", officer_views.reject, name="reject"),
     path("applications/<str:reference>/clarify/", officer_views.clarify, name="clarify"),
+    # Reports (issue 31): agency administrators and platform staff.
+    path("reports/", report_views.report_index, name="reports"),
+    path("reports/<slug:key>/", report_views.report_page, name="report"),
     # The agency administrator's officers (issue 31).
     path("officers/", officer_admin.officer_list, name="officers"),
     path("officers/<int:officer_id>/", officer_admin.officer_detail, name="officer"),

@@ -72,7 +72,7 @@ def officer_list(request: HttpRequest) -> HttpResponse:
             )
             return redirect("officer:officers")
     people = list(officers.agency_officers_for_admin(admin=admin))
-    status = 400 if form.errors else 200
+    status = 422 if form.errors else 200
     return render(
         request,
         "officer/officers.html",
@@ -102,7 +102,7 @@ def officer_detail(request: HttpRequest, officer_id: int) -> HttpResponse:
         "events": list(officers.officer_events(officer=officer)[:50]),
         "has_authenticator": TOTPDevice.objects.filter(user=officer, confirmed=True).exists(),
     }
-    return render(request, "officer/officer.html", context, status=400 if form.errors else 200)
+    return render(request, "officer/officer.html", context, status=422 if form.errors else 200)
 
 
 def _act(

@@ -176,7 +176,7 @@ def test_another_agencys_officer_and_office_are_not_the_administrators(
     oscar.refresh_from_db()
     assert oscar.is_active
     response = invite(ada_client, fieo_delhi)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose an office of your agency." in response.content.decode()
     with pytest.raises(AccountError):
         officers.officer_office_change(admin=ada, officer_id=olivia.pk, office_id=fieo_delhi.pk)
@@ -191,7 +191,7 @@ def test_an_officer_who_is_not_an_administrator_gets_404(olivia, officer_client,
 
 def test_a_taken_username_is_refused_plainly(ada_client, eic_delhi, olivia):
     response = invite(ada_client, eic_delhi, username="olivia")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "The username olivia is taken. Choose another." in response.content.decode()
 
 

@@ -7,8 +7,6 @@ not exist.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -19,9 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
+from accounts.models import User
 from accounts.permissions import (
     admin_agency_id,
     has_second_factor,
@@ -29,9 +26,11 @@ from accounts.permissions import (
     is_platform_staff,
 )
 
+from . import exports
 from .charts import bar_chart
 from .forms import ReportFilterForm
-from .reports import REPORTS, Report, Scope, report_build
+from .models import ReportExport
+from .reports import REPORTS, Scope, report_build
 
 DEFAULT_DAYS = 30
 View = Callable[..., HttpResponse]
@@ -83,12 +82,18 @@ def report_page(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404("No such report")
     form = ReportFilterForm(request.GET or None)
     scope = _scope(request, form)
+    fmt = request.GET.get("format")
+    if fmt in exports.CONTENT_TYPES and exports.is_long(scope):
+        # A long range is built by a worker (no report of it here): the page shows progress.
+        user = request.user
+        if not isinstance(user, User):  # report_reader_required let no one else through
+            raise Http404("No such page")
+        export = exports.report_export_request(user=user, key=key, scope=scope, fmt=fmt)
+        return redirect("officer:report-export", export_id=export.pk)
     report = report_build(key, scope)
-    export = request.GET.get("format")
-    if export == "csv":
-        return _csv(report, scope)
-    if export == "xlsx":
-        return _xlsx(report, scope)
+    if fmt in exports.CONTENT_TYPES:
+        content = exports.report_file(report, fmt)
+        return _download(content, exports.report_filename(report, scope, fmt), fmt)
     query = request.GET.copy()
     query.pop("format", None)
     context = {
@@ -102,42 +107,32 @@ def report_page(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "officer/report.html", context, status=400 if form.errors else 200)
 
 
-def _filename(report: Report, scope: Scope, extension: str) -> str:
-    return f"{report.key}-{scope.start:%Y%m%d}-{scope.end:%Y%m%d}.{extension}"
-
-
-def _csv(report: Report, scope: Scope) -> HttpResponse:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(report.columns)
-    for row in report.rows:
-        # A value starting with = + - @ is read as a formula by spreadsheets: quote it.
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, scope, "csv")}"'
+def _download(content: bytes, filename: str, fmt: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=exports.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
-def _text_cell(sheet: Any, value: Any) -> Any:
-    """A text starting with "=" stays text (openpyxl would write it as a formula)."""
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
+@require_GET
+@report_reader_required
+def report_export(request: HttpRequest, export_id: str) -> HttpResponse:
+    """A background export's progress, then its download link (the requester's only)."""
+    export = _export_of(request, export_id)
+    return render(request, "officer/report_export.html", {"export": export})
 
 
-def _xlsx(report: Report, scope: Scope) -> HttpResponse:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=report.title[:31])
-    sheet.append(report.columns)
-    for row in report.rows:
-        sheet.append([_text_cell(sheet, v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, scope, "xlsx")}"'
-    return response
+@require_GET
+@report_reader_required
+def report_export_download(request: HttpRequest, export_id: str) -> HttpResponse:
+    export = _export_of(request, export_id)
+    if export.state != ReportExport.State.DONE:
+        raise Http404("Not ready")
+    return _download(bytes(export.content), export.filename, export.format)
+
+
+def _export_of(request: HttpRequest, export_id: str) -> ReportExport:
+    export = ReportExport.objects.filter(pk=export_id, requested_by_id=request.user.pk).first()
+    if export is None:
+        raise Http404("No such export")
+    return export

@@ -23,6 +23,16 @@ urlpatterns = [
     # Reports (issue 31): agency administrators and platform staff.
     path("reports/", report_views.report_index, name="reports"),
     path("reports/<slug:key>/", report_views.report_page, name="report"),
+    path(
+        "reports/exports/<uuid:export_id>/",
+        report_views.report_export,
+        name="report-export",
+    ),
+    path(
+        "reports/exports/<uuid:export_id>/download/",
+        report_views.report_export_download,
+        name="report-export-download",
+    ),
     # The agency administrator's officers (issue 31).
     path("officers/", officer_admin.officer_list, name="officers"),
     path("officers/<int:officer_id>/", officer_admin.officer_detail, name="officer"),

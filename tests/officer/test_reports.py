@@ -13,6 +13,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from applications.models import ApplicationEvent, Status
+from review.exports import report_export_run
+from review.models import ReportExport
 from review.reports import Scope, report_build
 from tests import factories
 from tests.clients import verified_client
@@ -170,3 +172,60 @@ def test_an_inverted_range_is_refused_plainly(ada_client):
     page = ada_client.get(url, {"start": TODAY.isoformat(), "end": DAY1.isoformat()})
     assert page.status_code == 400
     assert "Enter a date on or after the start date." in page.content.decode()
+
+
+def test_a_long_range_export_runs_in_the_background_with_progress_and_a_download(
+    figures, ada, ada_client, olivia, django_capture_on_commit_callbacks
+):
+    url = reverse("officer:report", args=["received"])
+    start = TODAY - dt.timedelta(days=500)
+    query = {"start": start.isoformat(), "end": TODAY.isoformat(), "format": "csv"}
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = ada_client.get(url, query)
+    export = ReportExport.objects.get()
+    assert response.url == reverse("officer:report-export", args=[export.pk])
+    waiting = ada_client.get(response.url).content.decode()
+    assert '<meta http-equiv="refresh" content="3">' in waiting
+    assert '<progress id="export-progress" max="100" value="0">' in waiting
+    download = reverse("officer:report-export-download", args=[export.pk])
+    assert download not in waiting
+    assert ada_client.get(download).status_code == 404  # not ready
+
+    for callback in callbacks:  # after commit: the outbox publishes, the (eager) task runs
+        callback()
+    done = ada_client.get(response.url).content.decode()
+    assert 'value="100"' in done
+    assert download in done
+    rows = list(csv.reader(io.StringIO(ada_client.get(download).content.decode())))
+    assert rows == [
+        ["Period", "Office", "Applications"],
+        [DAY1.isoformat(), "MUM", "3"],
+        [DAY2.isoformat(), "MUM", "1"],
+    ]
+    other = factories.UserFactory(username="op2", role="operator", is_staff=True)
+    assert verified_client(other).get(download).status_code == 404
+
+
+def test_running_an_export_twice_builds_it_once(figures, ada, eic):
+    export = ReportExport.objects.create(
+        requested_by=ada,
+        agency=eic,
+        report="received",
+        start=DAY1,
+        end=TODAY,
+        period="day",
+        dimension="office",
+        format="xlsx",
+    )
+    report_export_run(export_id=str(export.pk))
+    export.refresh_from_db()
+    first = bytes(export.content)
+    report_export_run(export_id=str(export.pk))
+    export.refresh_from_db()
+    assert (export.state, export.progress, bytes(export.content)) == ("done", 100, first)
+    sheet = load_workbook(io.BytesIO(first)).active
+    assert [list(r) for r in sheet.iter_rows(values_only=True)][1:] == [
+        [DAY1.isoformat(), "MUM", 3],
+        [DAY2.isoformat(), "MUM", 1],
+    ]

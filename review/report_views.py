@@ -42,10 +42,12 @@ def report_reader_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
-        if not user.is_authenticated or not has_second_factor(user):
+        if not user.is_authenticated:
             return redirect(f"{reverse('accounts:officer-login')}?next={request.path}")
         if not (is_agency_admin(user) or is_platform_staff(user)):
             raise Http404("No such page")
+        if not has_second_factor(user):
+            return redirect(f"{reverse('accounts:officer-login')}?next={request.path}")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -77,7 +79,8 @@ def report_index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @report_reader_required
-def report_page(request: HttpRequest, key: str) -> HttpResponse:
+def report_page(request: HttpRequest, report: str) -> HttpResponse:
+    key = report
     if key not in REPORTS:
         raise Http404("No such report")
     form = ReportFilterForm(request.GET or None)
@@ -90,18 +93,18 @@ def report_page(request: HttpRequest, key: str) -> HttpResponse:
             raise Http404("No such page")
         export = exports.report_export_request(user=user, key=key, scope=scope, fmt=fmt)
         return redirect("officer:report-export", export_id=export.pk)
-    report = report_build(key, scope)
+    built = report_build(key, scope)
     if fmt in exports.CONTENT_TYPES:
-        content = exports.report_file(report, fmt)
-        return _download(content, exports.report_filename(report, scope, fmt), fmt)
+        content = exports.report_file(built, fmt)
+        return _download(content, exports.report_filename(built, scope, fmt), fmt)
     query = request.GET.copy()
     query.pop("format", None)
     context = {
         "form": form,
-        "report": report,
+        "report": built,
         "scope": scope,
         "everyone": scope.agency_id is None,
-        "chart": bar_chart(title=report.chart_label, series=report.chart, chart_id="chart"),
+        "chart": bar_chart(title=built.chart_label, series=built.chart, chart_id="chart"),
         "query": query.urlencode(),
     }
     return render(request, "officer/report.html", context, status=400 if form.errors else 200)

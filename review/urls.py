@@ -22,7 +22,7 @@ urlpatterns = [
     path("applications/<str:reference>/clarify/", officer_views.clarify, name="clarify"),
     # Reports (issue 31): agency administrators and platform staff.
     path("reports/", report_views.report_index, name="reports"),
-    path("reports/<slug:key>/", report_views.report_page, name="report"),
+    path("reports/<slug:report>/", report_views.report_page, name="report"),
     path(
         "reports/exports/<uuid:export_id>/",
         report_views.report_export,

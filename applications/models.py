@@ -195,20 +195,6 @@ class Application(TimeStampedModel):
                 condition=models.Q(status__in=OVERDUE_STATUSES),
                 name="app_agency_overdue",
             ),
-            # Reports (review/reports.py): applications received in a date range, for one
-            # agency or all, by office, agreement, destination or status, from the index alone.
-            models.Index(
-                fields=[
-                    "first_submitted_at",
-                    "agency",
-                    "office",
-                    "agreement",
-                    "destination_country",
-                    "status",
-                ],
-                condition=models.Q(first_submitted_at__isnull=False),
-                name="app_received",
-            ),
         ]
         constraints = [
             models.CheckConstraint(

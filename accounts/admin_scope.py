@@ -43,7 +43,9 @@ __all__ = [
 
 # What an agency administrator needs (seed_demo gives exactly these): their officers' accounts
 # and profiles (unlock, a new authenticator), sign-in activity, and the agency's applications
-# and certificates. Nothing of the IEC registry, exporters' profiles or axes' lock records.
+# and certificates, its fee payments and the verification log of its certificates (issue 31;
+# verification/migrations/0004 grants these two to the administrators made before). Nothing
+# of the IEC registry, exporters' profiles or axes' lock records.
 AGENCY_ADMIN_PERMISSIONS = (
     "view_user",
     "change_user",
@@ -53,6 +55,8 @@ AGENCY_ADMIN_PERMISSIONS = (
     "view_application",
     "view_certificate",
     "change_certificate",
+    "view_payment",
+    "view_verificationlog",
 )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
@@ -145,12 +146,47 @@ class OfficerProfile(TimeStampedModel):
         "reference.AgencyOffice", on_delete=models.PROTECT, related_name="officers"
     )
     designation = models.CharField(max_length=100, default="Certifying Officer")
+    # Set when an administrator invites the officer or resets their authenticator: their next
+    # sign-in, after the password, sets up an authenticator app (accounts.officer_enrol).
+    must_enrol = models.BooleanField(default=False)
 
     class Meta:
         constraints = []
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.agency.code})"
+
+
+class OfficerEvent(models.Model):
+    """The append-only record of what an agency administrator did to an officer's account,
+    and of the officer's own enrolment steps (accounts.officers writes it)."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACCEPTED = "accepted", "Invitation accepted (password set)"
+        ENROLLED = "enrolled", "Authenticator set up"
+        OFFICE_CHANGED = "office_changed", "Office changed"
+        DEACTIVATED = "deactivated", "Deactivated"
+        REACTIVATED = "reactivated", "Reactivated"
+        AUTHENTICATOR_RESET = "authenticator_reset", "Authenticator reset"
+
+    officer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="officer_events")
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["officer", "-created_at"], name="officer_event_officer")]
+
+    def __str__(self) -> str:
+        return f"{self.officer_id}: {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Officer events are append-only.")
+        super().save(*args, **kwargs)
 
 
 class SMSDevice(SideChannelDevice):

@@ -31,6 +31,7 @@ from . import forms
 from .lockout import client_ip, lockout_response, password_check
 from .models import User
 from .officer_enrol import enrolling_user
+from .officers import officer_enrolment_complete
 from .views import IP_BLOCKED, _next_url
 
 logger = logging.getLogger("accounts.security")
@@ -161,8 +162,7 @@ def officer_enrol(request: HttpRequest) -> HttpResponse:
     form = forms.TOTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"].strip()):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+            officer_enrolment_complete(user=user, device=device)
             del request.session[PENDING_KEY]
             login(request, user, backend=state["backend"])
             otp_login(request, device)

@@ -1,6 +1,8 @@
 """An agency administrator's (or platform staff's) first sign-in: no authenticator yet, so after
 the password step they set one up here (QR code or key, then a code from the app) instead of
-being refused. Officers without one are still told to ask their administrator.
+being refused. So does an officer their administrator invited, or whose authenticator the
+administrator reset (OfficerProfile.must_enrol, accounts.officers); other officers without one
+are still told to ask their administrator.
 
 Only someone who passed the password step reaches this page (accounts.officer_auth notes them
 in the session), and only while the account has no confirmed device.
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import User
+from .models import OfficerProfile, User
 
 
 def enrolling_user(state: dict | None) -> User | None:
@@ -18,7 +20,10 @@ def enrolling_user(state: dict | None) -> User | None:
     if not state or not state.get("uid"):
         return None
     user = User.objects.filter(pk=state["uid"], is_active=True).first()
-    if user is None or not (user.role == User.Role.AGENCY_ADMIN or user.is_staff):
+    if user is None:
+        return None
+    invited = OfficerProfile.objects.filter(user=user, must_enrol=True).exists()
+    if not (user.role == User.Role.AGENCY_ADMIN or user.is_staff or invited):
         return None
     if TOTPDevice.objects.devices_for_user(user, confirmed=True).exists():
         return None

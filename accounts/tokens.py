@@ -96,7 +96,22 @@ class PasswordResetToken(_LinkToken):
         return f"{user.email}{user.password}{login}"
 
 
+class OfficerInvitationToken(_LinkToken):
+    """Three days; dies once the invited officer sets a password, and with a
+    deactivation (the state covers both)."""
+
+    key_salt = "accounts.tokens.OfficerInvitationToken"
+    days = 3
+
+    def timeout(self) -> int:
+        return self.days * 24 * 60 * 60
+
+    def state(self, user: User) -> str:
+        return f"{user.email}{user.password}{user.is_active}"
+
+
 email_verification_token = EmailVerificationToken()
+officer_invitation_token = OfficerInvitationToken()
 password_reset_token = PasswordResetToken()
 
 

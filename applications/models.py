@@ -336,6 +336,14 @@ class Document(TimeStampedModel):
 
     class Meta:
         ordering = ["kind", "created_at"]
+        indexes = [
+            # The review page's risk check: the same bill of lading file on another application.
+            models.Index(
+                fields=["sha256"],
+                condition=models.Q(kind="bill_of_lading"),
+                name="document_bill_of_lading_sha",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="document_content_type_allowed",

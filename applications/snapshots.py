@@ -78,11 +78,30 @@ def snapshot_take(*, event: ApplicationEvent, application: Application) -> Appli
     return ApplicationSnapshot.objects.create(event=event, data=snapshot_data(application))
 
 
+@dataclass(frozen=True)
+class ValueChange:
+    """One changed value, as the officer reads it: 'Port of loading: Nhava Sheva -> Mundra'."""
+
+    what: str
+    old: str
+    new: str
+
+    @staticmethod
+    def shown(value: str) -> str:
+        return {"": "(blank)", "True": "Yes", "False": "No"}.get(value, value)
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.shown(self.old)} \u2192 {self.shown(self.new)}"
+
+
 @dataclass
 class Changes:
     fields: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
+    # The old and new values of the changed fields, and of the changed items' fields.
+    values: list[ValueChange] = field(default_factory=list)
+    item_values: list[ValueChange] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.items or self.documents)
@@ -101,15 +120,24 @@ def changes_between(before: dict[str, Any], application: Application) -> Changes
     for name, old in before["fields"].items():
         if now["fields"].get(name, "") != old:
             changes.fields.append(_label(name))
+            changes.values.append(ValueChange(_label(name), old, now["fields"].get(name, "")))
     if before["invoices"] != now["invoices"]:
         changes.fields.append("Invoices")
+        changes.values.append(
+            ValueChange("Invoices", "; ".join(before["invoices"]), "; ".join(now["invoices"]))
+        )
     for position, old in before["items"].items():
         new = now["items"].get(position)
         if new is None:
             changes.items.append(f"Item {position} removed")
         elif new != old:
-            names = [n.replace("_", " ") for n in ITEM_FIELDS if new.get(n) != old.get(n)]
-            changes.items.append(f"Item {position} changed: {', '.join(names)}")
+            names = [n for n in ITEM_FIELDS if new.get(n) != old.get(n)]
+            readable = [n.replace("_", " ") for n in names]
+            changes.items.append(f"Item {position} changed: {', '.join(readable)}")
+            changes.item_values.extend(
+                ValueChange(f"Item {position} {label}", old.get(n, ""), new.get(n, ""))
+                for n, label in zip(names, readable, strict=True)
+            )
     for position in now["items"].keys() - before["items"].keys():
         changes.items.append(f"Item {position} added")
     for sha, name in now["documents"].items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -165,6 +166,9 @@ def issuance_delayed(application: Application) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+RECENT_VERIFICATIONS_SHOWN = 10
+
+
 @dataclass(frozen=True)
 class CertificatePanel:
     application: Application
@@ -173,6 +177,8 @@ class CertificatePanel:
     verification_count: int
     last_verified_at: datetime | None
     replacement: Application | None  # an open in-lieu request for this certificate
+    # The latest lookups by verifiers: when, and by which channel (never who or from where).
+    recent_verifications: tuple[Any, ...] = ()
 
     @property
     def being_issued(self) -> bool:
@@ -192,7 +198,7 @@ VERIFICATION_COUNT_LIMIT = 1000
 
 
 def certificate_panel_for(application: Application) -> CertificatePanel:
-    """What the application page shows about its certificate, in at most four queries, and
+    """What the application page shows about its certificate, in at most five queries, and
     none before approval (there is nothing to show yet)."""
     if application.status not in {Status.APPROVED, Status.ISSUED}:
         return CertificatePanel(
@@ -206,6 +212,7 @@ def certificate_panel_for(application: Application) -> CertificatePanel:
     certificate = _certificates().filter(application=application).first()
     delayed = certificate is None and issuance_delayed(application)
     count, last, replacement = 0, None, None
+    recent: tuple[Any, ...] = ()
     if certificate is not None:
         # Counted up to a bound (a certificate may be looked up a million times): the page
         # says "more than 1,000" past it. One query reads the newest times from the index.
@@ -214,6 +221,9 @@ def certificate_panel_for(application: Application) -> CertificatePanel:
         )
         times = list(newest[: VERIFICATION_COUNT_LIMIT + 1])
         count, last = len(times), (times[0] if times else None)
+        recent = tuple(
+            certificate.verifications.order_by("-created_at", "-pk")[:RECENT_VERIFICATIONS_SHOWN]
+        )
         replacement = (
             Application.objects.filter(replaces=certificate, status__in=UNFINISHED)
             .order_by("-created_at")
@@ -226,4 +236,5 @@ def certificate_panel_for(application: Application) -> CertificatePanel:
         verification_count=count,
         last_verified_at=last,
         replacement=replacement,
+        recent_verifications=recent,
     )

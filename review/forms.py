@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 
 from accounts.models import OfficerProfile, User
 from applications.forms import LengthLimitedForm
+from reference.models import AgencyOffice
 
 from .selectors import TABS_BY_KEY, QueueFilters, agency_officers, queue_filter_choices
+from .services import MISSING_REASON
 
 NON_PREFERENTIAL = "non_preferential"
 
@@ -66,12 +68,34 @@ class QueueFilterForm(forms.Form):
 
 
 class ApproveForm(LengthLimitedForm, forms.Form):
+    """`flagged`: the risk checks found something, so the reason for approving is required."""
+
+    override_reason = forms.CharField(
+        label="Reason for approving over the risk flags",
+        required=False,
+        max_length=2000,
+        help_text="It goes on the application's timeline with the flags, which the exporter "
+        "also sees.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     remark = forms.CharField(
         label="Remark (optional)",
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, flagged: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.flagged = flagged
+        if not flagged:
+            del self.fields["override_reason"]
+
+    def clean_override_reason(self) -> str:
+        reason: str = self.cleaned_data.get("override_reason", "").strip()
+        if self.flagged and not reason:
+            raise forms.ValidationError(MISSING_REASON)
+        return reason
 
 
 class RejectForm(LengthLimitedForm, forms.Form):
@@ -110,3 +134,94 @@ class ReassignForm(forms.Form):
         field = self.fields["to_officer"]
         field.queryset = agency_officers(profile=profile)
         field.label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class _OfficeChoiceMixin:
+    """An `office` field offering the offices of the administrator's agency."""
+
+    def _offices(self, profile: OfficerProfile) -> None:
+        field = self.fields["office"]  # type: ignore[attr-defined]  # a mixin of forms.Form
+        field.queryset = AgencyOffice.objects.filter(agency_id=profile.agency_id).order_by("code")
+        field.label_from_instance = lambda o: f"{o.code} {o.name}"
+
+
+class OfficerInviteForm(_OfficeChoiceMixin, LengthLimitedForm, forms.Form):
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="The invitation link is sent here.",
+    )
+    username = forms.RegexField(
+        label="Username",
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        help_text="What the officer signs in with: letters, digits and . @ + - _ only.",
+        error_messages={"invalid": "Use only letters, digits and . @ + - _ in the username."},
+    )
+    office = forms.ModelChoiceField(
+        label="Office",
+        queryset=AgencyOffice.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an office of your agency."},
+    )
+    required: ClassVar[dict[str, str]] = {
+        "first_name": "Enter the officer's first name.",
+        "email": "Enter the officer's email address.",
+        "username": "Choose a username for the officer.",
+    }
+
+    def __init__(self, *args: Any, profile: OfficerProfile, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._offices(profile)
+
+
+class OfficerOfficeForm(_OfficeChoiceMixin, forms.Form):
+    office = forms.ModelChoiceField(
+        label="Office",
+        queryset=AgencyOffice.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an office of your agency."},
+    )
+
+    def __init__(self, *args: Any, profile: OfficerProfile, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._offices(profile)
+
+
+class ReportFilterForm(forms.Form):
+    """GET filters of a report. Without valid dates: the last 30 days."""
+
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period = forms.ChoiceField(
+        label="By",
+        required=False,
+        choices=[("day", "Day"), ("week", "Week"), ("month", "Month")],
+    )
+    dimension = forms.ChoiceField(
+        label="Broken down by",
+        required=False,
+        choices=[
+            ("office", "Office"),
+            ("agreement", "Agreement"),
+            ("destination", "Destination"),
+            ("status", "Status"),
+        ],
+    )
+
+    MAX_DAYS = 3 * 366
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "Enter a date on or after the start date.")
+        elif start and end and (end - start).days >= self.MAX_DAYS:
+            self.add_error("end", "Choose a range of at most three years.")
+        return data

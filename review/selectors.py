@@ -180,7 +180,13 @@ def queue_page(
     thousandth page as on the first (the queue indexes match each tab's filter and order)."""
     qs = applications_annotate_issuance_delayed(
         queue_queryset(profile=profile, user=user, filters=filters).select_related(
-            "agreement", "office", "assigned_officer", "firm"
+            "agreement",
+            "office",
+            "assigned_officer",
+            "firm",
+            "exporter",
+            "submitted_by",
+            "filed_by_agent",
         )
     )
     order = queue_order(filters.tab)
@@ -526,6 +532,13 @@ def dashboard_stats(
         median_decision=median,
         decisions_counted=decisions_counted,
         certificates_late=late,
+    )
+
+
+def application_for_risks(*, application_id: int) -> Application:
+    """An application with what the risk checks read (invoices, goods, documents)."""
+    return Application.objects.prefetch_related("invoices", "items", "documents").get(
+        pk=application_id
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from . import officer_admin, report_views
 from . import views as officer_views
 
 app_name = "officer"
@@ -19,4 +20,35 @@ urlpatterns = [
     path("applications/<str:reference>/approve/", officer_views.approve, name="approve"),
     path("applications/<str:reference>/reject/", officer_views.reject, name="reject"),
     path("applications/<str:reference>/clarify/", officer_views.clarify, name="clarify"),
+    # Reports (issue 31): agency administrators and platform staff.
+    path("reports/", report_views.report_index, name="reports"),
+    path("reports/<slug:report>/", report_views.report_page, name="report"),
+    path(
+        "reports/exports/<uuid:export_id>/",
+        report_views.report_export,
+        name="report-export",
+    ),
+    path(
+        "reports/exports/<uuid:export_id>/download/",
+        report_views.report_export_download,
+        name="report-export-download",
+    ),
+    # The agency administrator's officers (issue 31).
+    path("officers/", officer_admin.officer_list, name="officers"),
+    path("officers/<int:officer_id>/", officer_admin.officer_detail, name="officer"),
+    path(
+        "officers/<int:officer_id>/deactivate/",
+        officer_admin.officer_deactivate,
+        name="officer-deactivate",
+    ),
+    path(
+        "officers/<int:officer_id>/reactivate/",
+        officer_admin.officer_reactivate,
+        name="officer-reactivate",
+    ),
+    path(
+        "officers/<int:officer_id>/reset-authenticator/",
+        officer_admin.officer_authenticator_reset,
+        name="officer-reset-authenticator",
+    ),
 ]

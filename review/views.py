@@ -27,8 +27,9 @@ from applications.models import Application
 from applications.pagination import count_label
 from applications.snapshots import reply_and_changes
 
-from . import selectors
+from . import selectors, services
 from .forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm
+from .risks import application_risks
 
 
 @require_GET
@@ -111,12 +112,19 @@ def reassign(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @officer_required
 def approve(request: HttpRequest, reference: str) -> HttpResponse:
+    """An approval over risk flags needs a reason: the form asks for it, the service insists."""
+    profile = selectors.officer_profile_for(request.user)
+    pk = selectors.application_id_for_officer(reference=reference, profile=profile)
+    flagged = bool(application_risks(selectors.application_for_risks(application_id=pk)))
     return _decide(
         request,
         reference,
-        ApproveForm(request.POST),
-        lambda pk, data: workflow.application_approve(
-            application_id=pk, officer=request.user, remark=data["remark"]
+        ApproveForm(request.POST, flagged=flagged),
+        lambda pk, data: services.application_approve_reviewed(
+            application_id=pk,
+            officer=request.user,
+            remark=data["remark"],
+            override_reason=data.get("override_reason", ""),
         ),
         "{ref} is approved. The certificate is being issued.",
         "approve_form",
@@ -158,7 +166,9 @@ def clarify(request: HttpRequest, reference: str) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     profile = selectors.officer_profile_for(request.user)
     stats = selectors.dashboard_stats(profile=profile, cursor=request.GET.get("cursor", ""))
-    return render(request, "officer/dashboard.html", {"stats": stats, "profile": profile})
+    is_admin = is_agency_admin(request.user, profile.agency_id)
+    context = {"stats": stats, "profile": profile, "is_admin": is_admin}
+    return render(request, "officer/dashboard.html", context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,16 +235,18 @@ def _render_review(
             "applications:document", args=[application.reference, document.pk]
         )
     events = list(application.events.all())
+    risks = application_risks(application)
     is_admin = is_agency_admin(request.user, application.agency_id)
     context = {
         "application": application,
         "header_flags": header_flags,
+        "risks": risks,
         "item_reviews": item_reviews,
         "documents": documents,
         "history": selectors.exporter_history(application=application),
         "events": events,
         "reply": reply_and_changes(application, events),
-        "approve_form": forms.get("approve_form") or ApproveForm(),
+        "approve_form": forms.get("approve_form") or ApproveForm(flagged=bool(risks)),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "clarify_form": forms.get("clarify_form") or ClarifyForm(),
         "reassign_form": (forms.get("reassign_form") or ReassignForm(profile=profile))

@@ -44,6 +44,7 @@ PUBLIC = {
     "accounts:agent-register-done",
     # accepting a firm's invitation, by the emailed link
     "accounts:invitation-open",
+    "accounts:officer-invitation",
     "accounts:invitation-details",
     "accounts:invitation-otp",
     "accounts:invitation-otp-resend",

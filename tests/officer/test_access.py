@@ -9,18 +9,36 @@ from django.urls import reverse
 from review import urls as officer_urls
 
 REFERENCE_URLS = [p.name for p in officer_urls.urlpatterns if "reference" in str(p.pattern)]
-PLAIN_URLS = [p.name for p in officer_urls.urlpatterns if "reference" not in str(p.pattern)]
-POST_ONLY = {"start-review", "release", "reassign", "approve", "reject", "clarify"}
+PLAIN_URLS = [p.name for p in officer_urls.urlpatterns if "<" not in str(p.pattern)]
+# Issue 31's pages of the agency (an officer, a report, an export), with a value for each.
+OTHER_ARGS = {
+    "officer_id": "1",
+    "report": "received",
+    "export_id": "00000000-0000-4000-8000-000000000031",
+}
+OTHER_URLS = {
+    p.name: {key: OTHER_ARGS[key] for key in p.pattern.converters}
+    for p in officer_urls.urlpatterns
+    if "<" in str(p.pattern) and "reference" not in str(p.pattern)
+}
+DECISIONS = {"start-review", "release", "reassign", "approve", "reject", "clarify"}
+POST_ONLY = DECISIONS | {
+    "officer-deactivate",
+    "officer-reactivate",
+    "officer-reset-authenticator",
+}
 
 
 def officer_urls_for(reference: str) -> list[tuple[str, str]]:
     urls = [(name, reverse(f"officer:{name}", args=[reference])) for name in REFERENCE_URLS]
+    urls += [(name, reverse(f"officer:{name}", kwargs=args)) for name, args in OTHER_URLS.items()]
     return urls + [(name, reverse(f"officer:{name}")) for name in PLAIN_URLS]
 
 
 def test_every_officer_url_is_covered_here():
-    assert len(REFERENCE_URLS) + len(PLAIN_URLS) == len(officer_urls.urlpatterns)
-    assert set(REFERENCE_URLS) == {"review"} | POST_ONLY
+    covered = len(REFERENCE_URLS) + len(PLAIN_URLS) + len(OTHER_URLS)
+    assert covered == len(officer_urls.urlpatterns)
+    assert set(REFERENCE_URLS) == {"review"} | DECISIONS
 
 
 def test_an_officer_of_another_agency_gets_404_for_every_page_and_document(
@@ -29,7 +47,7 @@ def test_an_officer_of_another_agency_gets_404_for_every_page_and_document(
     client = officer_client(oscar)
     for name in REFERENCE_URLS:
         url = reverse(f"officer:{name}", args=[submitted.reference])
-        method = client.post if name in POST_ONLY else client.get
+        method = client.post if name in DECISIONS else client.get
         assert method(url, {"reason": "x", "message": "x"}).status_code == 404, name
     for document in submitted.documents.all():
         url = reverse("applications:document", args=[submitted.reference, document.pk])
@@ -74,5 +92,8 @@ def test_strangers_are_sent_to_sign_in(submitted, client):
 
 def test_decision_urls_refuse_get(submitted, olivia, officer_client):
     client = officer_client(olivia)
-    for name in POST_ONLY:
+    for name in DECISIONS:
         assert client.get(reverse(f"officer:{name}", args=[submitted.reference])).status_code == 405
+    for name in POST_ONLY - DECISIONS:
+        url = reverse(f"officer:{name}", kwargs=OTHER_URLS[name])
+        assert client.get(url).status_code == 405

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from applications.models import Status
 from review.selectors import dashboard_stats, working_days_between
+from tests.accounts.agent_factories import kiran_logistics
 
 
 def test_friday_to_monday_is_one_working_day():
@@ -181,3 +182,28 @@ def test_both_queue_search_plans_find_the_same_applications(
     assert second.reference in by_firm.content.decode()
     by_iec = client.get(reverse("officer:queue"), {"q": second.firm.iec}).content.decode()
     assert second.reference in by_iec
+
+
+def test_the_queue_shows_who_filed_each_application(
+    make_application, alice, olivia, officer_client
+):
+    by_member = make_application(submitted_by=alice, submitted_as="Signatory")
+    kiran = kiran_logistics(alice.exporter_profile.iec_record, alice)
+    by_agent = make_application(
+        filed_by_agent=kiran.agent,
+        submitted_by=kiran.user,
+        submitted_as="agent's staff, Kiran Logistics",
+    )
+    older = make_application(submitted_by=None, submitted_as="", filed_by_agent=kiran.agent)
+
+    page = officer_client(olivia).get(reverse("officer:queue"))
+    rows = {row.reference for row in page.context["page"]}
+    html = page.content.decode()
+
+    assert rows == {by_member.reference, by_agent.reference, older.reference}
+    assert '<th scope="col">Filed by</th>' in html
+    assert (
+        f'{alice.get_full_name() or alice.username} <span class="hint">(Signatory)</span>' in html
+    )
+    assert "(agent&#x27;s staff, Kiran Logistics)" in html
+    assert "Agent: Kiran Logistics" in html  # the older row, whose capacity was not kept

@@ -56,11 +56,27 @@ def test_the_reply_and_every_kind_of_change_are_at_the_top(
     banner = html[top : html.index("</div>", top)]
     assert QUESTION in banner
     assert REPLY in banner
-    assert "Changed: Port of loading" in banner
-    assert "Goods: Item 1 changed: gross weight kg" in banner
+    assert "Changed: Port of loading: Nhava Sheva \u2192 Mundra" in banner
+    assert "Goods: Item 1 gross weight kg: 125.500 \u2192 126.500" in banner
     assert "Document: Packing list (packing_list.pdf) deleted" in banner
     assert "Document: Packing list (packing_list.png) uploaded" in banner
     assert "Consignee" not in banner
+
+
+def test_invoices_and_blanked_fields_show_their_old_and_new_values(asked, olivia, officer_client):
+    asked.remarks = "Fragile"
+    asked.save(update_fields=["remarks"])
+    invoice = asked.invoices.get()
+    old_number = invoice.number
+    invoice.number = "INV/NEW/1"
+    invoice.save(update_fields=["number"])
+    resubmit(asked)
+
+    html = page(officer_client, olivia, asked).content.decode()
+
+    assert "Changed: Remarks: (blank) \u2192 Fragile" in html
+    assert f"Changed: Invoices: {old_number} of " in html
+    assert "\u2192 INV/NEW/1 of " in html
 
 
 def test_a_reply_with_no_change_says_nothing_changed(asked, olivia, officer_client):

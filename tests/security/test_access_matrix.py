@@ -58,6 +58,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:password-reset-complete": EVERYONE_OK,
     "accounts:password-reset-confirm": cells("400 400 400 400 400 400"),
     "accounts:officer-login": EVERYONE_OK,
+    "accounts:officer-invitation": cells("400 400 400 400 400 400"),
     # -- accounts: an agent's registration (public; without a link opened, back to the start)
     "accounts:agent-register": EVERYONE_OK,
     "accounts:agent-register-sent": EVERYONE_OK,
@@ -146,6 +147,17 @@ EXPECTED: dict[str, dict[str, str]] = {
     "officer:approve": POST_ONLY_SIGNED_IN,
     "officer:reject": POST_ONLY_SIGNED_IN,
     "officer:clarify": POST_ONLY_SIGNED_IN,
+    # Issue 31: the agency administrator's officers and reports (platform staff read reports
+    # too: tests/officer/test_reports.py); a background export is its requester's alone.
+    "officer:officers": cells("login 404 404 404 404 ok"),
+    "officer:officer": cells("login 404 404 404 404 ok"),
+    "officer:officer-deactivate": POST_ONLY_SIGNED_IN,
+    "officer:officer-reactivate": POST_ONLY_SIGNED_IN,
+    "officer:officer-reset-authenticator": POST_ONLY_SIGNED_IN,
+    "officer:reports": cells("login 404 404 404 404 ok"),
+    "officer:report": cells("login 404 404 404 404 ok"),
+    "officer:report-export": cells("login 404 404 404 404 404"),
+    "officer:report-export-download": cells("login 404 404 404 404 404"),
     # -- certificates ---------------------------------------------------------------------------
     "certificates:download": ALICE_AND_EIC,
     "certificates:credential": ALICE_AND_EIC,

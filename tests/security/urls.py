@@ -57,6 +57,10 @@ def url_kwargs(world: World) -> dict[str, str]:
         # The firm's people: Priya's membership of Alice's firm, Alice's open invitation.
         "member_id": str(world.member.pk),
         "invitation_id": str(world.invitation.pk),
+        # Issue 31: Olivia (who signed the certificate), a report, an export nobody made.
+        "officer_id": str(world.certificate.signing_officer_id),
+        "report": "received",
+        "export_id": "00000000-0000-4000-8000-000000000031",
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",

@@ -34,6 +34,6 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("applications", "0015_payment_unapplied")]
+    dependencies = [("applications", "0016_document_bill_of_lading_index")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -23,6 +23,6 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("accounts", "0007_members_mobile_verified")]
+    dependencies = [("accounts", "0008_officer_invitations_and_events")]
 
     operations = [migrations.RunPython(forwards, backwards)]

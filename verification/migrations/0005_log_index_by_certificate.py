@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("verification", "0003_credential_channel"),
+        ("verification", "0004_agency_admins_see_payments_and_log"),
     ]
 
     operations = [

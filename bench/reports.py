@@ -1,0 +1,310 @@
+"""Every report (review/reports.py) at a million applications.
+
+    python bench/reports.py [--rows 1000000] [--runs 3] [--refill] [--smoke]
+
+Fills a PostgreSQL database (BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/coo_bench_reports; created if missing, filled once and
+reused unless --refill) with ROWS applications of EIC (five offices, three agreements' worth of
+destinations) over three years in a realistic mix of statuses, a review-start and a decision
+event for each decided one, a captured fee payment for each submitted one, and a verification
+lookup for every fourth issued one. Then times each report for the agency and for every agency
+(platform staff), over the last year by day and by month and over the last 30 days: the best of
+RUNS, failing (exit 1) if any takes 2 s or more.
+
+--smoke: 2,000 rows and one run, to check that the script works (the suite does not run it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coo_bench_reports"
+)
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coo_portal.settings")
+os.environ["DEBUG"] = "0"
+os.environ.setdefault("SECRET_KEY", "bench-only-" + "r" * 50)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+os.environ.pop("REDIS_URL", None)
+os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench-reports"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import IECRecord, OfficerProfile, User  # noqa: E402
+from applications.models import (  # noqa: E402
+    AgencyOffice,
+    Application,
+    ApplicationEvent,
+    Payment,
+)
+from reference.models import IssuingAgency  # noqa: E402
+from review.reports import REPORTS, Scope, report_build  # noqa: E402
+from verification.models import VerificationLog  # noqa: E402
+
+LIMIT_SECONDS = 2.0
+STATUS_MIX = [
+    ("issued", 0.84),
+    ("rejected", 0.04),
+    ("withdrawn", 0.03),
+    ("draft", 0.05),
+    ("submitted", 0.02),
+    ("under_review", 0.01),
+    ("clarification_requested", 0.01),
+]
+OFFICES = ["MUM", "DEL", "CHE", "KOL", "KOC"]
+DESTINATIONS = ["SG", "DE", "US", "AE", "MY", "TH", "VN", "JP", "KR", "GB"]
+REFERENCE_PREFIX = "BR-"
+
+
+def ensure_database() -> None:
+    import psycopg2
+
+    name = connection.settings_dict["NAME"]
+    admin = psycopg2.connect(
+        host=connection.settings_dict["HOST"] or "127.0.0.1",
+        port=connection.settings_dict["PORT"] or 5432,
+        user=connection.settings_dict["USER"] or "postgres",
+        dbname="postgres",
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def _case(column: str, choices: list[tuple[str, float]]) -> str:
+    parts, edge = [], 0.0
+    for value, share in choices:
+        edge += share
+        parts.append(f"WHEN {column} < {edge:.6f} THEN '{value}'")
+    return "CASE " + " ".join(parts) + f" ELSE '{choices[0][0]}' END"
+
+
+def people() -> tuple[int, dict[str, int], int, int, int]:
+    """The agency, its offices, one firm, its exporter and one officer (made if missing)."""
+    agency = IssuingAgency.objects.get(code="EIC")
+    offices = {o.code: o.pk for o in AgencyOffice.objects.filter(agency=agency)}
+    for code in OFFICES:
+        if code not in offices:
+            offices[code] = AgencyOffice.objects.create(
+                agency=agency, code=code, name=f"EIA {code}", city=code
+            ).pk
+    exporter, _ = User.objects.get_or_create(
+        username="BENCHREPT1", defaults={"role": User.Role.EXPORTER}
+    )
+    firm, _ = IECRecord.objects.get_or_create(
+        iec="BENCHREPT1",
+        defaults={
+            "firm_name": "Bench Reports Exports",
+            "address": "1 Bench Road, Mumbai",
+            "email": "bench@reports.example",
+            "mobile": "+919800000001",
+        },
+    )
+    officer, made = User.objects.get_or_create(
+        username="bench.officer", defaults={"role": User.Role.OFFICER, "first_name": "Bench"}
+    )
+    if made:
+        OfficerProfile.objects.create(user=officer, agency=agency, office_id=offices["MUM"])
+    return agency.pk, offices, firm.pk, exporter.pk, officer.pk
+
+
+def fill(*, rows: int) -> None:
+    agency_id, offices, firm_id, exporter_id, officer_id = people()
+    office_case = (
+        "CASE "
+        + " ".join(
+            f"WHEN o < {(i + 1) / len(OFFICES):.4f} THEN {offices[code]}"
+            for i, code in enumerate(OFFICES)
+        )
+        + f" ELSE {offices['MUM']} END"
+    )
+    destination = "(ARRAY[" + ", ".join(f"'{d}'" for d in DESTINATIONS) + "])[1 + (n % 10)]"
+    values = {
+        "created_at": "g.created",
+        "updated_at": "g.created + interval '2 days'",
+        "reference": f"'{REFERENCE_PREFIX}' || lpad(g.n::text, 9, '0')",
+        "exporter_id": str(exporter_id),
+        "firm_id": str(firm_id),
+        "status": "g.status",
+        "certificate_type": "'non_preferential'",
+        "destination_country": "g.destination",
+        "agency_id": str(agency_id),
+        "office_id": "g.office",
+        "submitted_at": "CASE WHEN g.status = 'draft' THEN NULL "
+        "ELSE g.created + interval '1 hour' END",
+        "first_submitted_at": "CASE WHEN g.status = 'draft' THEN NULL "
+        "ELSE g.created + interval '1 hour' END",
+        "decided_at": "CASE WHEN g.status IN ('approved', 'issued', 'rejected') "
+        "THEN g.created + interval '1 hour' + (g.r2 * interval '4 days') END",
+        "assigned_officer_id": f"CASE WHEN g.status IN ('under_review', 'issued', 'rejected', "
+        f"'clarification_requested') THEN {officer_id} END",
+    }
+    columns, expressions = [], []
+    for field in Application._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(field.column)
+        if field.column in values:
+            expressions.append(values[field.column])
+        elif field.null:
+            expressions.append("NULL")
+        elif field.get_internal_type() == "BooleanField":
+            expressions.append("false")
+        else:
+            expressions.append("''")
+    started = time.perf_counter()
+    app = Application._meta.db_table
+    event = ApplicationEvent._meta.db_table
+    payment = Payment._meta.db_table
+    log = VerificationLog._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {app} ({", ".join(columns)})
+            SELECT {", ".join(expressions)} FROM (
+                SELECT n, status, office, destination, r2,
+                       now() - interval '1 day' - (r3 * interval '1095 days') AS created
+                FROM (
+                    SELECT n, {_case("r", STATUS_MIX)} AS status, {office_case} AS office,
+                           {destination} AS destination, random() AS r2, random() AS r3
+                    FROM (SELECT n, random() AS r, random() AS o
+                          FROM generate_series(1, {rows}) AS n) AS s
+                ) AS t
+            ) AS g
+            """  # noqa: S608 - every value is a number or a constant of this script
+        )
+        # A review start and the decision, by the officer, for every decided application.
+        cursor.execute(
+            f"""
+            INSERT INTO {event} (application_id, kind, from_status, to_status, actor_id, note,
+                                 created_at)
+            SELECT id, 'transition', 'submitted', 'under_review', {officer_id}, '',
+                   submitted_at + interval '10 minutes'
+            FROM {app} WHERE reference LIKE '{REFERENCE_PREFIX}%%' AND decided_at IS NOT NULL
+            UNION ALL
+            SELECT id, 'transition', 'under_review',
+                   CASE WHEN status = 'rejected' THEN 'rejected' ELSE 'approved' END,
+                   {officer_id},
+                   CASE WHEN status = 'rejected'
+                        THEN (ARRAY['HS code is wrong', 'Invoice not signed',
+                                    'Origin criterion not met'])[1 + (id % 3)]
+                        ELSE '' END,
+                   decided_at
+            FROM {app} WHERE reference LIKE '{REFERENCE_PREFIX}%%' AND decided_at IS NOT NULL
+            """  # noqa: S608
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {payment} (created_at, updated_at, application_id, order_id, amount,
+                                   currency, state, gateway, gateway_reference, captured_at)
+            SELECT submitted_at, submitted_at, id, 'BR-' || id, 200.00, 'INR', 'captured',
+                   'bench', '', submitted_at
+            FROM {app} WHERE reference LIKE '{REFERENCE_PREFIX}%%' AND submitted_at IS NOT NULL
+            """  # noqa: S608
+        )
+    print(
+        f"filled {rows:,} applications with events and payments in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    _fill_lookups(cursor_table=log, app_table=app)
+
+
+def _fill_lookups(*, cursor_table: str, app_table: str) -> None:
+    """Verification lookups need certificates; the bench has none, so lookups without a
+    certificate (not found) are not counted by the report, and the lookups report runs on an
+    empty join: its time is that of the index range read, reported as such."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {cursor_table} (certificate_id, channel, outcome, client_hash, created_at)
+            SELECT NULL, (ARRAY['page', 'qr', 'api', 'upload'])[1 + (n % 4)], 'not_found', 'x',
+                   now() - (random() * interval '365 days')
+            FROM generate_series(1, 200000) AS n
+            """  # noqa: S608
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--refill", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="2,000 rows, one run")
+    args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.runs = 2_000, 1
+
+    ensure_database()
+    call_command("migrate", verbosity=0)
+    call_command("seed_reference", verbosity=0)
+    have = Application.objects.filter(reference__startswith=REFERENCE_PREFIX).count()
+    if args.refill or have != args.rows:
+        prefix = REFERENCE_PREFIX
+        with connection.cursor() as cursor:
+            for table, column in (
+                (ApplicationEvent._meta.db_table, "application_id"),
+                (Payment._meta.db_table, "application_id"),
+            ):
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE {column} IN "  # noqa: S608
+                    f"(SELECT id FROM {Application._meta.db_table} WHERE reference LIKE %s)",
+                    [prefix + "%"],
+                )
+            cursor.execute(f"DELETE FROM {VerificationLog._meta.db_table}")  # noqa: S608
+            cursor.execute(
+                f"DELETE FROM {Application._meta.db_table} WHERE reference LIKE %s",  # noqa: S608
+                [prefix + "%"],
+            )
+        fill(rows=args.rows)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+    agency_id = IssuingAgency.objects.get(code="EIC").pk
+    today = timezone.localdate()
+    year, month = today - timedelta(days=364), today - timedelta(days=29)
+    scopes = {
+        "year by day": (year, "day"),
+        "year by month": (year, "month"),
+        "30 days by day": (month, "day"),
+    }
+    slow = []
+    print(f"{'report':<18} {'scope':<16} {'who':<7} {'best s':>7}  rows")
+    for key in REPORTS:
+        for label, (start, period) in scopes.items():
+            for who, agency in (("agency", agency_id), ("all", None)):
+                scope = Scope(agency_id=agency, start=start, end=today, period=period)
+                best, rows = float("inf"), 0
+                for _ in range(args.runs):
+                    started = time.perf_counter()
+                    rows = len(report_build(key, scope).rows)
+                    best = min(best, time.perf_counter() - started)
+                print(f"{key:<18} {label:<16} {who:<7} {best:7.3f}  {rows}")
+                if best >= LIMIT_SECONDS:
+                    slow.append(f"{key} {label} {who}: {best:.2f} s")
+    if slow:
+        print("SLOWER THAN 2 s:\n  " + "\n  ".join(slow))
+        return 1
+    print(f"every report under {LIMIT_SECONDS:.0f} s at {args.rows:,} applications")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -41,6 +41,14 @@ def issue_certificate_task(self: Task, application_id: int) -> str | Retry | Non
     try:
         certificate = certificate_issue(application_id=application_id)
     except CertificateError as exc:
+        # Refused for good: no retry follows, so an operator must see it (ERROR, with the
+        # reason; the admin's issuance attempts list shows the same reason).
+        logger.error(
+            "Issuance of application %s refused for good: %s",
+            application_id,
+            exc,
+            extra={"application_id": application_id, "reason": str(exc)},
+        )
         issuance_attempt_finish(attempt_id=attempt.pk, error=str(exc), final=True)
         return None
     except Exception as exc:
@@ -48,7 +56,13 @@ def issue_certificate_task(self: Task, application_id: int) -> str | Retry | Non
         final = self.request.retries >= max_retries
         issuance_attempt_finish(attempt_id=attempt.pk, error=f"{exc!r}", final=final)
         if final:
-            logger.exception("Issuing the certificate of application %s failed", application_id)
+            logger.exception(
+                "Issuance of application %s failed for good after %s retries: %r",
+                application_id,
+                max_retries,
+                exc,
+                extra={"application_id": application_id, "reason": repr(exc)},
+            )
             return None
         countdown = get_exponential_backoff_interval(
             factor=10, retries=self.request.retries, maximum=600, full_jitter=True

@@ -5,9 +5,11 @@ worker with `celery worker -B` (the development stack and prod-smoke do that).""
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
 
 from celery import Celery
+from celery.signals import beat_init, worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coo_portal.settings")
 
@@ -45,3 +47,30 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
 def ping(value: str) -> str:
     """Echo a value back; used by readiness checks and by the test that drives a real worker."""
     return f"pong:{value}"
+
+
+@worker_init.connect
+def _measure_and_label(**kwargs: Any) -> None:
+    """Connect the issuance metrics and the request id to this worker's tasks (Django is set
+    up by now: the modules read models and settings)."""
+    from . import logs, metrics  # noqa: F401 - connected by being imported
+
+
+@worker_ready.connect
+def _worker_heartbeat(sender: Any = None, **kwargs: Any) -> None:
+    from django.conf import settings
+
+    from . import heartbeat
+
+    if settings.REDIS_URL:
+        heartbeat.start(sender.hostname, "worker")
+
+
+@beat_init.connect
+def _beat_heartbeat(sender: Any = None, **kwargs: Any) -> None:
+    from django.conf import settings
+
+    from . import heartbeat
+
+    if settings.REDIS_URL:
+        heartbeat.start(f"beat@{socket.gethostname()}", "beat")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
-from celery.exceptions import Retry
+from celery.exceptions import Reject, Retry
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+
+from durable.outbox import outbox_enqueue
 
 from .services import (
     CertificateError,
@@ -69,9 +71,23 @@ def issue_certificate_task(self: Task, application_id: int) -> str | Retry | Non
         )
         # Raised, the Retry reschedules the task on a worker. In-process (eager) Celery only
         # re-runs a Retry that is returned; a raised one would escape to the approving view.
-        return self.retry(
-            exc=exc, countdown=countdown, max_retries=max_retries, throw=not self.request.is_eager
-        )
+        try:
+            return self.retry(
+                exc=exc,
+                countdown=countdown,
+                max_retries=max_retries,
+                throw=not self.request.is_eager,
+            )
+        except Reject:
+            # Celery could not publish the retry (the broker is down: a Redis restart) and
+            # would drop the task. The outbox keeps it; the drain publishes it on the broker's
+            # return, so the issuance is not left to the sweep's much later look.
+            logger.warning(
+                "Issuance of application %s: retry kept in the outbox (broker unreachable)",
+                application_id,
+            )
+            outbox_enqueue(task=self.name, args=[application_id])
+            return None
     issuance_attempt_finish(attempt_id=attempt.pk)
     return certificate.number
 

@@ -9,7 +9,7 @@ import socket
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_init, worker_ready
+from celery.signals import beat_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coo_portal.settings")
 
@@ -47,13 +47,6 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
 def ping(value: str) -> str:
     """Echo a value back; used by readiness checks and by the test that drives a real worker."""
     return f"pong:{value}"
-
-
-@worker_init.connect
-def _measure_and_label(**kwargs: Any) -> None:
-    """Connect the issuance metrics and the request id to this worker's tasks (Django is set
-    up by now: the modules read models and settings)."""
-    from . import logs, metrics  # noqa: F401 - connected by being imported
 
 
 @worker_ready.connect

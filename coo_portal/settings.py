@@ -155,6 +155,8 @@ INSTALLED_APPS = [
     "certificates",
     "verification",
     "review",
+    # Operations: system checks, metrics and request-id wiring, create_bucket (coo_portal/apps.py).
+    "coo_portal.apps.OperationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -693,6 +695,9 @@ if LOG_FORMAT not in {"json", "plain"}:
 # are scrubbed from every event before it leaves (coo_portal/errors.py).
 SENTRY_DSN = _secret("SENTRY_DSN", "")
 SENTRY_ENVIRONMENT = _str("SENTRY_ENVIRONMENT", "production")
+# `manage.py create_platform_admin` takes the first administrator's password from here (or
+# PLATFORM_ADMIN_PASSWORD_FILE), or asks for it.
+PLATFORM_ADMIN_PASSWORD = _secret("PLATFORM_ADMIN_PASSWORD") or ""
 if SENTRY_DSN:
     errors.init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 

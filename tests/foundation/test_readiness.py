@@ -3,6 +3,7 @@ failing one is named in a JSON 503 that says nothing secret; /healthz stays live
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import boto3
 import pytest
+from django.core.management import call_command
 from moto import mock_aws
 
-from coo_portal import heartbeat, readiness
+from coo_portal import checks, heartbeat, readiness
 from tests.resilience.conftest import OwnRedis, free_port
 
 BUCKET = "coo-ready"
@@ -171,3 +173,31 @@ def test_healthz_stays_liveness_only_while_readiness_fails(client, settings, tmp
     }
     assert client.get("/readyz").status_code == 503
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_create_bucket_makes_a_versioned_bucket_that_readiness_and_the_deploy_check_accept(
+    client, bucket
+):
+    assert [e.id for e in checks.bucket_check()] == ["coo_portal.E004"]
+    bucket.create_bucket(Bucket=BUCKET)
+    assert [e.id for e in checks.bucket_check()] == ["coo_portal.E005"]
+    out = io.StringIO()
+    call_command("create_bucket", stdout=out)
+    call_command("create_bucket", stdout=out)  # again: nothing changes
+    assert "private, versioning Enabled" in out.getvalue()
+    assert bucket.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    assert checks.bucket_check() == []
+    assert ready(client)[1]["checks"]["bucket"] == "ok"
+
+
+def test_the_operations_settings_are_checked(settings, tmp_path):
+    settings.HEARTBEAT_SECONDS, settings.HEARTBEAT_STALE_SECONDS = 60, 90
+    settings.METRICS_TOKEN = "short"
+    settings.PROMETHEUS_MULTIPROC_DIR = str(tmp_path / "absent")
+    ids = [e.id for e in checks.operations_settings_check()]
+    assert ids == ["coo_portal.E001", "coo_portal.E002", "coo_portal.E003"]
+    settings.HEARTBEAT_STALE_SECONDS = 180
+    settings.METRICS_TOKEN = "x" * 32
+    settings.PROMETHEUS_MULTIPROC_DIR = str(tmp_path)
+    assert checks.operations_settings_check() == []

@@ -4,12 +4,13 @@ worker with `celery worker -B` (the development stack and prod-smoke do that).""
 
 from __future__ import annotations
 
+import logging.config
 import os
 import socket
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_ready
+from celery.signals import beat_init, setup_logging, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coo_portal.settings")
 
@@ -67,3 +68,13 @@ def _beat_heartbeat(sender: Any = None, **kwargs: Any) -> None:
 
     if settings.REDIS_URL:
         heartbeat.start(f"beat@{socket.gethostname()}", "beat")
+
+
+@setup_logging.connect
+def _logging_as_django_does(**kwargs: Any) -> None:
+    """Workers and beat log as the web processes do (settings.LOGGING: JSON lines with the
+    request id), instead of Celery's own format. Connected, this replaces Celery's set-up;
+    the level is LOG_LEVEL."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

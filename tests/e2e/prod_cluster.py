@@ -324,7 +324,9 @@ def main() -> int:
             )
         )
         smoke.wait_until(lambda: port_open(s3_port), 30, "the S3 server", processes)
-        s3_client(envs["web1"]).create_bucket(Bucket=BUCKET)
+        # As the runbook says (docs/operations.md): private and versioned, or check --deploy
+        # and /readyz refuse.
+        smoke.manage(envs["web1"], logs, "create_bucket")
         log(f"bucket {BUCKET} created; preparing {DATABASE_URL} (migrate, seed, keys)")
         before = dict(envs["web1"])
         smoke.prepare(envs["web1"], root / "web1", logs)
@@ -361,6 +363,17 @@ def main() -> int:
                 "--without-mingle",
             ]
             processes.append(smoke.start(name, command, envs[name], logs))
+        # Exactly one beat (docker-compose.yml's `beat`): the outbox drain, the issuance sweep
+        # and its heartbeat, without which /readyz says "no beat heartbeat".
+        beat = [
+            str(BIN / "celery"),
+            "-A",
+            "coo_portal",
+            "beat",
+            "--loglevel=INFO",
+            f"--schedule={root / 'celerybeat-schedule'}",
+        ]
+        processes.append(smoke.start("beat", beat, envs["worker1"], logs))
         conf = nginx_conf(root / "nginx", nginx_port, node_ports)
         processes.append(
             smoke.start("nginx", ["nginx", "-p", str(root / "nginx"), "-c", str(conf)], base, logs)
@@ -368,7 +381,7 @@ def main() -> int:
         for port in node_ports:
             smoke.wait_until(
                 lambda p=port: smoke.http_ok(f"http://127.0.0.1:{p}/readyz"),
-                30,
+                90,
                 f"node :{port}",
                 processes,
             )

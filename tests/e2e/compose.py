@@ -74,6 +74,7 @@ def environment(service: dict, local: Local, name: str) -> dict[str, str]:
         METRICS_ALLOWED_NETWORKS="127.0.0.1/32",
         VAR_DIR=str(local.var_dir / name),
     )
+    (local.var_dir / name).mkdir(parents=True, exist_ok=True)
     if "PROMETHEUS_MULTIPROC_DIR" in env:  # a tmpfs in the container
         folder = local.var_dir / name / "prometheus"
         folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, register
 from django.core.files.storage import default_storage
@@ -40,6 +41,18 @@ def operations_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Er
                 id="coo_portal.E003",
             )
         )
+    if settings.BACKUP_KEY:
+        try:
+            Fernet(settings.BACKUP_KEY.encode())
+        except ValueError:
+            errors.append(
+                Error(
+                    "BACKUP_KEY is not a Fernet key (32 bytes, url-safe base64).",
+                    hint="python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())' > secrets/backup_key",
+                    id="coo_portal.E006",
+                )
+            )
     return errors
 
 

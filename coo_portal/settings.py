@@ -698,6 +698,9 @@ SENTRY_ENVIRONMENT = _str("SENTRY_ENVIRONMENT", "production")
 # `manage.py create_platform_admin` takes the first administrator's password from here (or
 # PLATFORM_ADMIN_PASSWORD_FILE), or asks for it.
 PLATFORM_ADMIN_PASSWORD = _secret("PLATFORM_ADMIN_PASSWORD") or ""
+# bin/backup encrypts with this Fernet key (BACKUP_KEY_FILE names a file holding it); with
+# DEBUG=0 a backup without it is refused (coo_portal/backup.py).
+BACKUP_KEY = _secret("BACKUP_KEY") or ""
 if SENTRY_DSN:
     errors.init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 

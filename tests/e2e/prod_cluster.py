@@ -28,6 +28,7 @@ dropped and created afresh), CLUSTER_REDIS_URL (default redis://127.0.0.1:6379/4
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import os
 import re
@@ -148,6 +149,7 @@ def compose_local(root: Path, setup: dict[str, str], base_url: str, s3_port: int
         "database_url": DATABASE_URL,
         "s3_secret_key": setup["S3_SECRET_ACCESS_KEY"],
         "metrics_token": secrets.token_urlsafe(32),
+        "backup_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),  # Fernet's
     }.items():
         (secrets_dir / name).write_text(value + "\n")
     agencies = root / "web1" / "pki"

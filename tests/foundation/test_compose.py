@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 
 from reference.management.commands.seed_reference import AGENCIES
 from tests.e2e import compose as shipped
@@ -66,6 +67,7 @@ def secrets_folder(folder: Path, database: Path) -> None:
         "database_url": f"sqlite:///{database}",
         "s3_secret_key": "compose-test-s3-secret",
         "metrics_token": "m" * 40,
+        "backup_key": Fernet.generate_key().decode(),
     }
     for name, value in values.items():
         (folder / name).write_text(value + "\n")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import call_command
 from moto import mock_aws
 
@@ -195,9 +196,11 @@ def test_the_operations_settings_are_checked(settings, tmp_path):
     settings.HEARTBEAT_SECONDS, settings.HEARTBEAT_STALE_SECONDS = 60, 90
     settings.METRICS_TOKEN = "short"
     settings.PROMETHEUS_MULTIPROC_DIR = str(tmp_path / "absent")
+    settings.BACKUP_KEY = "not-a-key"
     ids = [e.id for e in checks.operations_settings_check()]
-    assert ids == ["coo_portal.E001", "coo_portal.E002", "coo_portal.E003"]
+    assert ids == ["coo_portal.E001", "coo_portal.E002", "coo_portal.E003", "coo_portal.E006"]
     settings.HEARTBEAT_STALE_SECONDS = 180
     settings.METRICS_TOKEN = "x" * 32
     settings.PROMETHEUS_MULTIPROC_DIR = str(tmp_path)
+    settings.BACKUP_KEY = Fernet.generate_key().decode()
     assert checks.operations_settings_check() == []

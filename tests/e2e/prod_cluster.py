@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
+import json
 import os
 import re
 import secrets
@@ -38,6 +39,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
@@ -137,6 +139,35 @@ def node_env(base: dict[str, str], var_dir: Path, keys_dir: Path, s3_port: int) 
         "S3_ACCESS_KEY_ID": "cluster",
         "S3_SECRET_ACCESS_KEY": secrets.token_urlsafe(24),  # moto takes any
     }
+
+
+def check_observability(root: Path, logs: Path, node_ports: list[int]) -> None:
+    """Issue 27 on the running cluster: each node's /readyz is ready with every part checked,
+    /metrics answers the token (multiprocess mode under gunicorn) and nobody else, and a
+    worker's log line of an issuance carries the id of the request that approved it."""
+    token = (root / "run-secrets" / "metrics_token").read_text().strip()
+    for port in node_ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as answer:
+            ready = json.loads(answer.read())
+        assert set(ready["checks"]) == {"database", "static", "redis", "bucket", "tsa", "workers"}
+        assert ready["status"] == "ready", ready
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            text = answer.read().decode()
+        for name in ("coo_request_seconds_count", "coo_outbox_backlog", "coo_payments"):
+            assert name in text, f"/metrics of :{port} has no {name}"
+    log(f"every node ready: {ready['checks']}; /metrics answered with the token")
+    worker_lines = [
+        line
+        for worker in WORKERS
+        for line in (logs / f"{worker}.log").read_text().splitlines()
+        if "certificates.issue_certificate" in line and "succeeded" in line
+    ]
+    carried = [line for line in worker_lines if re.search(r'"request_id": "[0-9a-f]{32}"', line)]
+    assert carried, "no issuance log line carries the approving request's id"
+    log(f"a worker's line with the approving request's id: {carried[0][:160]}")
 
 
 def compose_local(root: Path, setup: dict[str, str], base_url: str, s3_port: int) -> compose.Local:
@@ -438,6 +469,7 @@ def main() -> int:
         ), "the workers' logs and the register disagree"
 
         check_client_addresses(nginx_port, node_ports[0])
+        check_observability(root, logs, node_ports)
         check_bucket(setup, var_dirs)
         ok = True
     except Exception:

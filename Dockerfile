@@ -6,8 +6,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     VAR_DIR=/var/lib/coo
 
-# pg_dump and pg_restore for bin/backup and bin/restore (the same major version as PostgreSQL).
-RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+# pg_dump and pg_restore for bin/backup and bin/restore (the same major version as PostgreSQL);
+# openssl for the staging TSA (deploy/staging_tsa.py) and the runbook's key commands.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client openssl \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system coo && useradd --system --gid coo --home-dir /app --shell /usr/sbin/nologin coo
@@ -22,8 +23,12 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --upgrade pip && pip install .
 COPY --chown=coo:coo . .
+# Static files are built into the image with the production storage (hashed names and the
+# manifest that /readyz looks for), never kept in a volume that would outlive an upgrade. The
+# build needs no secret: a throwaway key that exists only in this layer's command.
 RUN mkdir -p /var/lib/coo && chown coo:coo /var/lib/coo \
-    && DEBUG=1 python manage.py collectstatic --noinput \
+    && DEBUG=0 SECRET_KEY=collectstatic-at-build-only-not-a-secret-0123456789abcdef \
+       ALLOWED_HOSTS=build python manage.py collectstatic --noinput \
     && chown -R coo:coo /var/lib/coo
 
 USER coo

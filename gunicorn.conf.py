@@ -23,7 +23,10 @@ and the proxy in front should refuse it first, see the README).
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
+
+from prometheus_client import multiprocess
 
 worker_class = "gthread"
 threads = 2
@@ -38,3 +41,9 @@ limit_request_field_size = 8190
 def post_worker_init(worker: Any) -> None:
     gc.collect()
     gc.freeze()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    # Metrics (coo_portal/metrics.py): a dead worker's live gauges leave the sum at once.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # prometheus-client is untyped here

@@ -148,7 +148,7 @@ class OfficerProfile(TimeStampedModel):
     designation = models.CharField(max_length=100, default="Certifying Officer")
     # Set when an administrator invites the officer or resets their authenticator: their next
     # sign-in, after the password, sets up an authenticator app (accounts.officer_enrol).
-    must_enrol = models.BooleanField(default=False)
+    must_enrol = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = []

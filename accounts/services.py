@@ -594,3 +594,25 @@ def officer_authenticator_replace(*, officer: User, actor: User) -> TOTPDevice:
     device = TOTPDevice.objects.create(user=officer, name="Authenticator app", confirmed=True)
     logger.info("authenticator of %s replaced by %s", officer.username, actor.username)
     return device
+
+
+# ---------------------------------------------------------------------------------------------
+# The platform administrator (the operator's first account)
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def platform_admin_create(*, username: str, email: str, password: str) -> tuple[User, TOTPDevice]:
+    """A superuser of the operator (role OPERATOR) with a confirmed TOTP device: the admin asks
+    for the second factor like an officer's sign-in."""
+    if User.objects.filter(username=username).exists():
+        raise AccountError(f"The username {username} is taken.")
+    user = User(
+        username=username, email=email, role=User.Role.OPERATOR, is_staff=True, is_superuser=True
+    )
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    logger.info("platform administrator %s created", username)
+    return user, device

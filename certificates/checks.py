@@ -80,3 +80,27 @@ def credential_keys_check(app_configs: Any = None, **kwargs: Any) -> list[Error]
                 Error(str(exc), obj=f"SIGNING_VC_RETIRED_{suffix}", id="certificates.E012")
             )
     return errors
+
+
+@register(deploy=True)
+def credential_key_per_agency_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """`check --deploy`: every issuing agency in the database has its own credential key. Each
+    agency's own: with one agency's key missing every issuance for it would retry, then fail.
+    (A deploy check: it reads the agencies, and `migrate` must not stop on it.)"""
+    if settings.SIGNING_VC_DEV_KEYS:
+        return []
+    missing = [
+        code for code in _agency_codes() if pki.env_suffix(code) not in settings.SIGNING_VC_KEYS
+    ]
+    if not missing:
+        return []
+    names = ", ".join(f"SIGNING_VC_KEY_{pki.env_suffix(code)}" for code in missing)
+    return [
+        Error(
+            f"No credential key for the issuing agencies {', '.join(missing)}: their "
+            "certificates cannot be issued.",
+            hint=f"Set {names} to a PEM file of each agency's ECDSA P-256 key "
+            "(docs/operations.md, Adding an agency).",
+            id="certificates.E013",
+        )
+    ]

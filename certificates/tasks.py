@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
-from celery.exceptions import Retry
+from celery.exceptions import Reject, Retry
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
+
+from durable.outbox import outbox_enqueue
 
 from .services import (
     CertificateError,
@@ -41,6 +43,14 @@ def issue_certificate_task(self: Task, application_id: int) -> str | Retry | Non
     try:
         certificate = certificate_issue(application_id=application_id)
     except CertificateError as exc:
+        # Refused for good: no retry follows, so an operator must see it (ERROR, with the
+        # reason; the admin's issuance attempts list shows the same reason).
+        logger.error(
+            "Issuance of application %s refused for good: %s",
+            application_id,
+            exc,
+            extra={"application_id": application_id, "reason": str(exc)},
+        )
         issuance_attempt_finish(attempt_id=attempt.pk, error=str(exc), final=True)
         return None
     except Exception as exc:
@@ -48,16 +58,36 @@ def issue_certificate_task(self: Task, application_id: int) -> str | Retry | Non
         final = self.request.retries >= max_retries
         issuance_attempt_finish(attempt_id=attempt.pk, error=f"{exc!r}", final=final)
         if final:
-            logger.exception("Issuing the certificate of application %s failed", application_id)
+            logger.exception(
+                "Issuance of application %s failed for good after %s retries: %r",
+                application_id,
+                max_retries,
+                exc,
+                extra={"application_id": application_id, "reason": repr(exc)},
+            )
             return None
         countdown = get_exponential_backoff_interval(
             factor=10, retries=self.request.retries, maximum=600, full_jitter=True
         )
         # Raised, the Retry reschedules the task on a worker. In-process (eager) Celery only
         # re-runs a Retry that is returned; a raised one would escape to the approving view.
-        return self.retry(
-            exc=exc, countdown=countdown, max_retries=max_retries, throw=not self.request.is_eager
-        )
+        try:
+            return self.retry(
+                exc=exc,
+                countdown=countdown,
+                max_retries=max_retries,
+                throw=not self.request.is_eager,
+            )
+        except Reject:
+            # Celery could not publish the retry (the broker is down: a Redis restart) and
+            # would drop the task. The outbox keeps it; the drain publishes it on the broker's
+            # return, so the issuance is not left to the sweep's much later look.
+            logger.warning(
+                "Issuance of application %s: retry kept in the outbox (broker unreachable)",
+                application_id,
+            )
+            outbox_enqueue(task=self.name, args=[application_id])
+            return None
     issuance_attempt_finish(attempt_id=attempt.pk)
     return certificate.number
 

@@ -11,6 +11,13 @@
 Both read the deployment's own settings (DATABASE_URL or DATABASE_URL_FILE, S3_*), so they run
 wherever the portal runs (`docker-compose run --rm web1 bin/backup /backup`). The signing keys
 are not in either place, on purpose: see "Backup and restore" in the README.
+
+Encrypted (issue 27): with BACKUP_KEY (or BACKUP_KEY_FILE, a Fernet key:
+`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)
+the dump and every file are written encrypted and authenticated (Fernet, in chunks of 16 MiB,
+one token a line); the manifest's hashes are of the encrypted bytes, so a changed file is
+refused before anything is decrypted. With DEBUG=0 a backup without a key is refused. The
+folder is created 0700 and every file in it 0600.
 """
 
 from __future__ import annotations
@@ -22,11 +29,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
+CHUNK = 16 * 1024 * 1024
 DUMP = "database.dump"
 FILES = "files"
 
@@ -104,6 +113,39 @@ class Database:
             connection.close()
 
 
+def _fernet() -> Any:
+    from cryptography.fernet import Fernet
+    from django.conf import settings
+
+    if not settings.BACKUP_KEY:
+        return None
+    try:
+        return Fernet(settings.BACKUP_KEY.encode())
+    except ValueError as exc:
+        raise BackupError("BACKUP_KEY is not a Fernet key (32 bytes, url-safe base64)") from exc
+
+
+def _encrypt(path: Path, fernet: Any) -> None:
+    """Replace `path` by its encryption: one Fernet token per CHUNK, one token a line."""
+    encrypted = path.with_name(path.name + ".tmp")
+    with path.open("rb") as plain, encrypted.open("wb") as out:
+        while chunk := plain.read(CHUNK):
+            out.write(fernet.encrypt(chunk) + b"\n")
+    encrypted.replace(path)
+
+
+def _decrypt(path: Path, target: Path, fernet: Any) -> Path:
+    from cryptography.fernet import InvalidToken
+
+    with path.open("rb") as tokens, target.open("wb") as out:
+        for line in tokens:
+            try:
+                out.write(fernet.decrypt(line.strip()))
+            except InvalidToken as exc:
+                raise BackupError(f"{path.name} cannot be decrypted with BACKUP_KEY") from exc
+    return target
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -134,14 +176,25 @@ def _bucket_ensure() -> None:
     bucket = getattr(storage, "bucket", None)
     if bucket is None:
         return
+    client = storage.connection.meta.client
     try:
-        storage.connection.meta.client.head_bucket(Bucket=bucket.name)
+        client.head_bucket(Bucket=bucket.name)
     except ClientError:
-        storage.connection.meta.client.create_bucket(Bucket=bucket.name)
+        client.create_bucket(Bucket=bucket.name)
+    # As create_bucket makes it: a replaced or deleted object stays recoverable.
+    client.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"})
+    if client.get_bucket_versioning(Bucket=bucket.name).get("Status") != "Enabled":
+        raise BackupError(f"the bucket {bucket.name} does not keep versions")
 
 
 def backup(destination: Path) -> dict:
-    destination.mkdir(parents=True, exist_ok=False)
+    from django.conf import settings
+
+    fernet = _fernet()
+    if fernet is None and not settings.DEBUG:
+        raise BackupError("set BACKUP_KEY_FILE: with DEBUG=0 backups are written encrypted")
+    os.umask(0o077)  # the folder 0700, every file 0600
+    destination.mkdir(parents=True, exist_ok=False, mode=0o700)
     database = Database.from_settings()
     dump = destination / DUMP
     database.run("pg_dump", "--format=custom", "--no-owner", "--no-acl", f"--file={dump}")
@@ -152,8 +205,16 @@ def backup(destination: Path) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         with storage.open(name, "rb") as source, target.open("wb") as out:
             shutil.copyfileobj(source, out)
+        if fernet is not None:
+            _encrypt(target, fernet)
         files.append({"name": name, "sha256": _sha256(target), "size": target.stat().st_size})
-    manifest = {"database": {"file": DUMP, "sha256": _sha256(dump)}, "files": files}
+    if fernet is not None:
+        _encrypt(dump, fernet)
+    manifest = {
+        "encrypted": fernet is not None,
+        "database": {"file": DUMP, "sha256": _sha256(dump)},
+        "files": files,
+    }
     (destination / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
@@ -166,6 +227,21 @@ def restore(source: Path) -> dict:
     for entry in manifest["files"]:
         if _sha256(source / FILES / entry["name"]) != entry["sha256"]:
             raise BackupError(f"{entry['name']} in the backup does not match the manifest")
+    fernet = _fernet() if manifest.get("encrypted") else None
+    if manifest.get("encrypted") and fernet is None:
+        raise BackupError("the backup is encrypted: set BACKUP_KEY_FILE to its key")
+    os.umask(0o077)
+    work = Path(tempfile.mkdtemp(prefix="coo-restore-"))
+    try:
+        if fernet is not None:
+            dump = _decrypt(dump, work / DUMP, fernet)
+        _restore(source, manifest, dump, work, fernet)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return manifest
+
+
+def _restore(source: Path, manifest: dict, dump: Path, work: Path, fernet: Any) -> None:
     database = Database.from_settings()
     database.ensure_empty()
     database.run(
@@ -184,13 +260,15 @@ def restore(source: Path) -> dict:
         name = entry["name"]
         if storage.exists(name):
             raise BackupError(f"{name} is in the storage already: restore into an empty one")
-        with (source / FILES / name).open("rb") as fh:
+        path = source / FILES / name
+        if fernet is not None:
+            path = _decrypt(path, work / "file", fernet)
+        with path.open("rb") as fh:
             stored = storage.save(name, File(fh, name=name))
         if stored != name:
             raise BackupError(f"{name} was stored as {stored}")
     _register_check()
     _verification_answers_drop()
-    return manifest
 
 
 def _register_check() -> None:

@@ -4,10 +4,13 @@ worker with `celery worker -B` (the development stack and prod-smoke do that).""
 
 from __future__ import annotations
 
+import logging.config
 import os
+import socket
 from typing import Any
 
 from celery import Celery
+from celery.signals import beat_init, setup_logging, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coo_portal.settings")
 
@@ -45,3 +48,33 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
 def ping(value: str) -> str:
     """Echo a value back; used by readiness checks and by the test that drives a real worker."""
     return f"pong:{value}"
+
+
+@worker_ready.connect
+def _worker_heartbeat(sender: Any = None, **kwargs: Any) -> None:
+    from django.conf import settings
+
+    from . import heartbeat
+
+    if settings.REDIS_URL:
+        heartbeat.start(sender.hostname, "worker")
+
+
+@beat_init.connect
+def _beat_heartbeat(sender: Any = None, **kwargs: Any) -> None:
+    from django.conf import settings
+
+    from . import heartbeat
+
+    if settings.REDIS_URL:
+        heartbeat.start(f"beat@{socket.gethostname()}", "beat")
+
+
+@setup_logging.connect
+def _logging_as_django_does(**kwargs: Any) -> None:
+    """Workers and beat log as the web processes do (settings.LOGGING: JSON lines with the
+    request id), instead of Celery's own format. Connected, this replaces Celery's set-up;
+    the level is LOG_LEVEL."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

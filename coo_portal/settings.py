@@ -21,6 +21,8 @@ import environ
 import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
+from coo_portal import errors
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -153,11 +155,17 @@ INSTALLED_APPS = [
     "certificates",
     "verification",
     "review",
+    # Operations: system checks, metrics and request-id wiring, create_bucket (coo_portal/apps.py).
+    "coo_portal.apps.OperationsConfig",
 ]
 
 MIDDLEWARE = [
     # /healthz and /readyz answer over plain http, whatever the Host (coo_portal/health.py).
     "coo_portal.health.HealthCheckMiddleware",
+    # A request id on every log line and task of the request, answered in X-Request-ID, and
+    # the request's latency by route for /metrics (coo_portal/logs.py, coo_portal/metrics.py).
+    "coo_portal.logs.RequestIdMiddleware",
+    "coo_portal.metrics.RequestMetricsMiddleware",
     # First: a body too large for its URL is refused before anything reads it (request.POST).
     "coo_portal.body_limit.RequestBodyLimitMiddleware",
     # A QR link or API lookup whose answer is kept in Redis, from a visitor without cookies, is
@@ -304,6 +312,12 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = _str("CELERY_QUEUE", "coo")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker survives a Redis restart (issue 27): it reconnects for ever rather than exiting after
+# 100 tries, and a task running when the connection drops is cancelled and delivered again
+# (acks_late; the task is idempotent), not acknowledged on a connection that is gone.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_RESULT_EXPIRES = 3600
 # The outbox (durable/outbox.py): how often celery beat publishes what waited for the broker,
 # how long a claim to publish one message lasts, and how long sent rows are kept.
@@ -649,6 +663,49 @@ VERIFY_PREPARE = _bool("VERIFY_PREPARE", default=True)
 VERIFICATION_LOG_SALT = _secret("VERIFICATION_LOG_SALT") or SECRET_KEY
 
 # ---------------------------------------------------------------------------------------------
+# Operations: readiness, heartbeats, metrics, logs, error reporting (issue 27; docs/operations.md)
+# ---------------------------------------------------------------------------------------------
+
+# Workers and beat write a heartbeat to Redis this often (coo_portal/heartbeat.py); /readyz calls
+# them missing when none is younger than HEARTBEAT_STALE_SECONDS. READINESS_CHECKS_WORKERS=0
+# leaves the workers out of a node's readiness (a web node started before any worker).
+HEARTBEAT_SECONDS = _int("HEARTBEAT_SECONDS", 30)
+HEARTBEAT_STALE_SECONDS = _int("HEARTBEAT_STALE_SECONDS", 180)
+READINESS_CHECKS_WORKERS = _bool("READINESS_CHECKS_WORKERS", default=not TESTING)
+# /readyz asks the TSA for a real timestamp at most this often per process.
+TSA_PROBE_SECONDS = _int("TSA_PROBE_SECONDS", 60)
+# /metrics answers a client in one of these networks, or one sending
+# "Authorization: Bearer <METRICS_TOKEN>"; nobody else (404). Under gunicorn the processes
+# share their numbers through files in PROMETHEUS_MULTIPROC_DIR (created empty before start).
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS must list addresses or networks, not {_network!r}"
+        ) from exc
+METRICS_TOKEN = _secret("METRICS_TOKEN", "")
+PROMETHEUS_MULTIPROC_DIR = _str("PROMETHEUS_MULTIPROC_DIR", "")
+# Log lines as JSON (one object a line, with the request id and an offset on the time) or as
+# plain text; default JSON with DEBUG off.
+LOG_FORMAT = _str("LOG_FORMAT", "plain" if DEBUG or TESTING else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+# Error reporting to Sentry (or a compatible service) when set; codes, OTPs, passwords and keys
+# are scrubbed from every event before it leaves (coo_portal/errors.py).
+SENTRY_DSN = _secret("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = _str("SENTRY_ENVIRONMENT", "production")
+# `manage.py create_platform_admin` takes the first administrator's password from here (or
+# PLATFORM_ADMIN_PASSWORD_FILE), or asks for it.
+PLATFORM_ADMIN_PASSWORD = _secret("PLATFORM_ADMIN_PASSWORD") or ""
+# bin/backup encrypts with this Fernet key (BACKUP_KEY_FILE names a file holding it); with
+# DEBUG=0 a backup without it is refused (coo_portal/backup.py).
+BACKUP_KEY = _secret("BACKUP_KEY") or ""
+if SENTRY_DSN:
+    errors.init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
+
+# ---------------------------------------------------------------------------------------------
 # Logging
 # ---------------------------------------------------------------------------------------------
 
@@ -656,8 +713,21 @@ LOG_LEVEL = _str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "coo_portal.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        },
+        "json": {"()": "coo_portal.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

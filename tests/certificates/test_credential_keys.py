@@ -22,6 +22,7 @@ from certificates.credential_keys import (
 from certificates.models import Certificate, Credential
 from certificates.services import certificate_issue
 from tests import credentials as vc
+from tests import factories
 
 from .factories import application_under_review, issued_certificate
 
@@ -146,3 +147,18 @@ def test_after_a_rotation_old_credentials_still_verify_and_new_ones_use_the_new_
         credential = vc.verify_published(client, token)
         assert vc.status_bit(client, credential) is False
     assert len(client.get("/.well-known/jwks.json").json()["keys"]) == 2
+
+
+@pytest.mark.django_db
+def test_check_deploy_names_every_agency_without_its_credential_key(production, tmp_path, eic):
+    factories.AgencyFactory(code="MPEDA", name="Marine Products Export Development Authority")
+    production.SIGNING_VC_KEYS = {
+        "EIC": write_key(tmp_path / "eic.pem", ec.generate_private_key(ec.SECP256R1()))
+    }
+
+    errors = checks.credential_key_per_agency_check()
+
+    assert [e.id for e in errors] == ["certificates.E013"]
+    assert "MPEDA" in errors[0].msg
+    assert "EIC," not in errors[0].msg
+    assert "SIGNING_VC_KEY_MPEDA" in errors[0].hint

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import stat
 import subprocess
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -19,6 +20,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import boto3
 import psycopg2
 import pytest
+from cryptography.fernet import Fernet
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.urls import reverse
@@ -76,6 +78,8 @@ def s3(settings):
         "S3_ADDRESSING_STYLE": "path",
         "S3_ACCESS_KEY_ID": credentials["aws_access_key_id"],
         "S3_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
+        # Backups are encrypted (issue 27): with DEBUG=0 a backup without a key is refused.
+        "BACKUP_KEY": Fernet.generate_key().decode(),
     }
     yield client, env
     server.stop()
@@ -173,6 +177,11 @@ def test_a_restore_from_backup_brings_back_every_row_number_hash_and_answer(
 
     backup = tmp_path / "backup"
     assert "4 files" in script("backup", backup, env)
+    # Encrypted, and readable by the operator alone.
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o700
+    written = [p for p in backup.rglob("*") if p.is_file()]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o600}
+    assert not any(b"%PDF" in p.read_bytes() or b"PGDMP" in p.read_bytes() for p in written)
     drop_database()
     drop_bucket(bucket)
     assert BUCKET not in [b["Name"] for b in bucket.list_buckets()["Buckets"]]
@@ -180,11 +189,28 @@ def test_a_restore_from_backup_brings_back_every_row_number_hash_and_answer(
     assert "4 files" in script("restore", backup, env)
 
     assert state(bucket, client) == before
+    # The restored bucket keeps versions, as create_bucket makes it.
+    assert bucket.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
     last = max(c.sequence for c in issued)
     application = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
     following = issued_certificate(application, django_capture_on_commit_callbacks)
     assert following.sequence == last + 1
     assert following.number == issued[-1].number.rsplit("/", 1)[0] + f"/{last + 1:07d}"
+
+
+def test_a_backup_without_a_key_is_refused_with_debug_off(s3, tmp_path, alice):
+    _, env = s3
+    completed = subprocess.run(  # noqa: S603 - our own script
+        [str(ROOT / "bin" / "backup"), str(tmp_path / "backup")],
+        env={**os.environ, **env, "BACKUP_KEY": "", "DATABASE_URL": database_url()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "BACKUP_KEY_FILE" in completed.stderr
+    assert not (tmp_path / "backup").exists()
 
 
 def test_a_restore_refuses_a_database_that_is_not_empty(s3, tmp_path, alice):

@@ -1,5 +1,9 @@
 """`make prod-cluster`: the journey through nginx, in front of two web nodes and two workers.
 
+The web nodes, the workers and beat are docker-compose.yml's services: their commands and
+environments are read from the compose file (tests/e2e/compose.py), with only its secrets, its
+agencies' files and its host names made local, so that what is tested is what is shipped.
+
 The production shape on one machine, every part on loopback and started and stopped here:
 nginx (Debian's) balancing two gunicorn nodes on their own ports, two Celery workers, and an
 S3-compatible server (moto's, in server mode). The nodes and workers share nothing but
@@ -24,7 +28,9 @@ dropped and created afresh), CLUSTER_REDIS_URL (default redis://127.0.0.1:6379/4
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
+import json
 import os
 import re
 import secrets
@@ -33,6 +39,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
@@ -46,11 +53,12 @@ REDIS_URL = os.environ.get("CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/4")
 os.environ["SMOKE_DATABASE_URL"] = DATABASE_URL
 os.environ["SMOKE_REDIS_URL"] = REDIS_URL
 
+from tests.e2e import compose  # noqa: E402
 from tests.e2e import prod_smoke as smoke  # noqa: E402 - after the two variables above
 
 BIN = smoke.BIN
 ROOT = smoke.ROOT
-BUCKET = "coo-cluster"
+BUCKET = "coo"  # deploy/staging.env's S3_BUCKET
 NODES = ("web1", "web2")
 WORKERS = ("worker1", "worker2")
 EXTRA_CERTIFICATES = 6
@@ -131,6 +139,65 @@ def node_env(base: dict[str, str], var_dir: Path, keys_dir: Path, s3_port: int) 
         "S3_ACCESS_KEY_ID": "cluster",
         "S3_SECRET_ACCESS_KEY": secrets.token_urlsafe(24),  # moto takes any
     }
+
+
+def check_observability(root: Path, logs: Path, node_ports: list[int]) -> None:
+    """Issue 27 on the running cluster: each node's /readyz is ready with every part checked,
+    /metrics answers the token (multiprocess mode under gunicorn) and nobody else, and a
+    worker's log line of an issuance carries the id of the request that approved it."""
+    token = (root / "run-secrets" / "metrics_token").read_text().strip()
+    for port in node_ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as answer:
+            ready = json.loads(answer.read())
+        assert set(ready["checks"]) == {"database", "static", "redis", "bucket", "tsa", "workers"}
+        assert ready["status"] == "ready", ready
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            text = answer.read().decode()
+        for name in ("coo_request_seconds_count", "coo_outbox_backlog", "coo_payments"):
+            assert name in text, f"/metrics of :{port} has no {name}"
+    log(f"every node ready: {ready['checks']}; /metrics answered with the token")
+    worker_lines = [
+        line
+        for worker in WORKERS
+        for line in (logs / f"{worker}.log").read_text().splitlines()
+        if "certificates.issue_certificate" in line and "succeeded" in line
+    ]
+    carried = [line for line in worker_lines if re.search(r'"request_id": "[0-9a-f]{32}"', line)]
+    assert carried, "no issuance log line carries the approving request's id"
+    log(f"a worker's line with the approving request's id: {carried[0][:160]}")
+
+
+def compose_local(root: Path, setup: dict[str, str], base_url: str, s3_port: int) -> compose.Local:
+    """This machine as the compose file's outside world: its secrets as files, the agencies'
+    files that prepare() made (named as docker-compose.yml mounts them), loopback services."""
+    secrets_dir = root / "run-secrets"  # /run/secrets in the containers
+    secrets_dir.mkdir()
+    for name, value in {
+        "secret_key": setup["SECRET_KEY"],
+        "database_url": DATABASE_URL,
+        "s3_secret_key": setup["S3_SECRET_ACCESS_KEY"],
+        "metrics_token": secrets.token_urlsafe(32),
+        "backup_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),  # Fernet's
+    }.items():
+        (secrets_dir / name).write_text(value + "\n")
+    agencies = root / "web1" / "pki"
+    for code in smoke.agency_codes():
+        suffix = re.sub(r"[^A-Z0-9]", "_", code.upper())
+        shutil.copy(agencies / "ca.crl", agencies / f"{code}.crl")
+        (agencies / f"{code}.p12-password").write_text(setup[f"SIGNING_P12_PASSWORD_{suffix}"])
+    return compose.Local(
+        secrets=secrets_dir,
+        agencies=agencies,
+        var_dir=root,
+        redis_url=REDIS_URL,
+        s3_endpoint=f"http://127.0.0.1:{s3_port}",
+        tsa_url=setup["TSA_URL"],
+        site_url=base_url,
+        allowed_hosts="localhost,127.0.0.1",
+    )
 
 
 def s3_client(env: dict[str, str]):
@@ -324,42 +391,42 @@ def main() -> int:
             )
         )
         smoke.wait_until(lambda: port_open(s3_port), 30, "the S3 server", processes)
-        s3_client(envs["web1"]).create_bucket(Bucket=BUCKET)
+        # As the runbook says (docs/operations.md): private and versioned, or check --deploy
+        # and /readyz refuse.
+        smoke.manage(envs["web1"], logs, "create_bucket")
         log(f"bucket {BUCKET} created; preparing {DATABASE_URL} (migrate, seed, keys)")
-        before = dict(envs["web1"])
         smoke.prepare(envs["web1"], root / "web1", logs)
-        # What prepare added (the outside CA, the agencies' PKCS#12 keys and CRLs, the TSA):
-        # every node and worker signs or checks with the same, as an operator provisions them.
-        provisioned = {k: v for k, v in envs["web1"].items() if before.get(k) != v}
-        for name in (*NODES, *WORKERS):
-            envs[name].update(provisioned)
+        # The set-up's environment (prepare added the outside CA, the agencies' keys, the TSA),
+        # kept for the checks below that read the database and the bucket themselves.
+        setup = dict(envs["web1"])
+        # The runbook's remaining set-up commands (docs/operations.md, 5 and 8), as written.
+        smoke.manage(
+            setup, logs, "create_platform_admin", "ops.admin", "--email", "ops@cluster.example",
+            extra_env={"PLATFORM_ADMIN_PASSWORD": smoke.PASSWORD},
+        )  # fmt: skip
+        smoke.manage(
+            setup, logs, "add_agency", "EIC", "Export Inspection Council",
+            "--office", "VSK:EIA Visakhapatnam:Visakhapatnam",
+        )  # fmt: skip
+        # The processes and their environments are docker-compose.yml's (tests/e2e/compose.py):
+        # its secrets and agency files made here, its host names pointed at this machine.
+        local = compose_local(root, setup, base_url, s3_port)
+        services = compose.resolved()["services"]
+        for name in (*NODES, *WORKERS, "beat"):
+            envs[name] = {**base, **compose.environment(services[name], local, name)}
+            # Plain http behind this machine's nginx: no TLS to redirect to.
+            envs[name]["SECURE_SSL_REDIRECT"] = "0"
         # The same collected static files on both nodes, as one image would carry them.
         shutil.copytree(root / "web1" / "static", root / "web2" / "static")
         access_format = 'ACCESS %(h)s fwd=%({x-forwarded-for}i)s "%(r)s" %(s)s'
         for name, port in zip(NODES, node_ports, strict=True):
-            command = [
-                str(BIN / "gunicorn"),
-                "coo_portal.wsgi:application",
-                f"--bind=127.0.0.1:{port}",
-                "--workers=1",
-                "--timeout=60",
-                "--access-logfile=-",
-                f"--access-logformat={access_format}",
-            ]
+            command = compose.command(services[name], local, name, port=port)
+            # This machine's sizing and the access log the checks below read.
+            command[command.index("--workers") + 1] = "1"
+            command.append(f"--access-logformat={access_format}")
             processes.append(smoke.start(name, command, envs[name], logs))
-        for name in WORKERS:
-            command = [
-                str(BIN / "celery"),
-                "-A",
-                "coo_portal",
-                "worker",
-                f"--hostname={name}@%h",
-                "--loglevel=INFO",
-                "--queues=coo",
-                "--concurrency=1",
-                "--without-gossip",
-                "--without-mingle",
-            ]
+        for name in (*WORKERS, "beat"):
+            command = compose.command(services[name], local, name)
             processes.append(smoke.start(name, command, envs[name], logs))
         conf = nginx_conf(root / "nginx", nginx_port, node_ports)
         processes.append(
@@ -368,21 +435,21 @@ def main() -> int:
         for port in node_ports:
             smoke.wait_until(
                 lambda p=port: smoke.http_ok(f"http://127.0.0.1:{p}/readyz"),
-                30,
+                90,
                 f"node :{port}",
                 processes,
             )
         smoke.wait_until(lambda: smoke.http_ok(f"{base_url}/readyz"), 30, "nginx", processes)
         for name in WORKERS:
             smoke.wait_until(
-                lambda n=name: " ready." in (logs / f"{n}.log").read_text(), 60, name, processes
+                lambda n=name: " ready." in (logs / f"{n}.log").read_text(), 90, name, processes
             )
         log(
             f"nginx on {base_url} -> nodes :{node_ports[0]} and :{node_ports[1]}; "
             f"two workers; walking the journey"
         )
         var_dirs = [root / name for name in (*NODES, *WORKERS)]
-        result = smoke.run_browser(envs["web1"], root / "web1", base_url, outboxes=var_dirs)
+        result = smoke.run_browser(setup, root / "web1", base_url, outboxes=var_dirs)
         served = requests_by_node(logs)
         log(f"requests served: {served}; the last of each node's access log:")
         for node in NODES:
@@ -402,7 +469,8 @@ def main() -> int:
         ), "the workers' logs and the register disagree"
 
         check_client_addresses(nginx_port, node_ports[0])
-        check_bucket(envs["web1"], var_dirs)
+        check_observability(root, logs, node_ports)
+        check_bucket(setup, var_dirs)
         ok = True
     except Exception:
         traceback.print_exc()

@@ -36,6 +36,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from deploy import staging_tsa
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ARTIFACTS = ROOT / "artifacts" / "prod-smoke"
@@ -290,22 +292,16 @@ def outside_signing_keys(folder: Path, codes: list[str], site_url: str) -> dict[
         env[f"SIGNING_P12_{suffix}"] = str(folder / f"{code}.p12")
         env[f"SIGNING_P12_PASSWORD_{suffix}"] = password
         env[f"SIGNING_CRL_{suffix}"] = str(folder / "ca.crl")
+        # Each agency's credential key (check --deploy names an agency without one).
+        openssl(
+            "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-out", f"{code}-credential.pem",
+            cwd=folder,
+        )  # fmt: skip
+        env[f"SIGNING_VC_KEY_{suffix}"] = str(folder / f"{code}-credential.pem")
     return env
 
 
-TSA_CONFIG = """[tsa]
-default_tsa = smoke_tsa
-[smoke_tsa]
-serial = {d}/tsaserial
-signer_cert = {d}/tsa.pem
-certs = {d}/ca.pem
-signer_key = {d}/tsa.key
-signer_digest = sha256
-default_policy = 1.3.6.1.4.1.311.99.1
-digests = sha256, sha384, sha512
-accuracy = secs:1
-ess_cert_id_alg = sha256
-"""
 TSA_EXTENSIONS = """[tsa]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, nonRepudiation
@@ -315,15 +311,9 @@ authorityKeyIdentifier = keyid
 """
 
 
-def start_time_stamping_authority(folder: Path) -> str:
-    """An RFC 3161 TSA on 127.0.0.1 answered by `openssl ts -reply`, with a certificate of the
-    same outside CA; returns its URL (TSA_URL). It runs in a thread of this process."""
-    import http.server
-    import threading
-
+def tsa_keys(folder: Path) -> None:
+    """The TSA's key and certificate, issued by the same outside CA (tsa.key, tsa.pem)."""
     (folder / "tsa.ext").write_text(TSA_EXTENSIONS)
-    (folder / "tsa.cnf").write_text(TSA_CONFIG.format(d=folder))
-    (folder / "tsaserial").write_text("01\n")
     openssl(
         "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
         "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/C=IN/O=Smoke Test CA/CN=Smoke TSA",
@@ -335,30 +325,16 @@ def start_time_stamping_authority(folder: Path) -> str:
         "-extensions", "tsa", "-out", "tsa.pem",
         cwd=folder,
     )  # fmt: skip
-    lock = threading.Lock()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            query = self.rfile.read(int(self.headers["Content-Length"]))
-            with lock:  # one serial file, one answer at a time
-                (folder / "query.tsq").write_bytes(query)
-                openssl(
-                    "ts", "-reply", "-config", "tsa.cnf", "-queryfile", "query.tsq",
-                    "-out", "reply.tsr",
-                    cwd=folder,
-                )  # fmt: skip
-                reply = (folder / "reply.tsr").read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
 
-        def log_message(self, format: str, *args: object) -> None:
-            with (folder / "tsa.log").open("a") as out:
-                out.write(format % args + "\n")
+def start_time_stamping_authority(folder: Path) -> str:
+    """The staging TSA of docker-compose.yml (deploy/staging_tsa.py) on 127.0.0.1, with a
+    certificate of the same outside CA; returns its URL (TSA_URL). It runs in a thread of this
+    process."""
+    import threading
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tsa_keys(folder)
+    server = staging_tsa.make_server(folder, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}/"
 
@@ -611,7 +587,8 @@ def main() -> int:
             logs,
         )
         processes.append(celery)
-        wait_until(lambda: http_ok(f"{base_url}/readyz"), 30, "gunicorn /readyz", processes)
+        # Ready once the worker and beat have written their heartbeats (coo_portal/heartbeat.py).
+        wait_until(lambda: http_ok(f"{base_url}/readyz"), 90, "gunicorn /readyz", processes)
         wait_until(
             lambda: " ready." in (logs / "celery.log").read_text(), 60, "the worker", processes
         )

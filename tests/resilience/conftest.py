@@ -73,9 +73,12 @@ def redis_unreachable(settings) -> Iterator[str]:
 class OwnRedis:
     """A throwaway redis-server on a free loopback port, started and stopped by the test."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, persistent: bool = False) -> None:
         self.port = free_port()
         self.folder = folder
+        # Persistent: an append-only file, as production runs it (docker-compose.yml), so that
+        # queued tasks outlive a restart.
+        self.persistent = persistent
         self.process: subprocess.Popen | None = None
 
     @property
@@ -84,7 +87,13 @@ class OwnRedis:
 
     def start(self) -> None:
         server = shutil.which("redis-server") or "redis-server"
-        options = {"port": self.port, "bind": "127.0.0.1", "save": "", "appendonly": "no"}
+        options = {
+            "port": self.port,
+            "bind": "127.0.0.1",
+            "save": "",
+            "appendonly": "yes" if self.persistent else "no",
+            "appendfsync": "always",
+        }
         command = [server, "--dir", str(self.folder)]
         for name, value in options.items():
             command += [f"--{name}", str(value)]

@@ -377,6 +377,8 @@ class Payment(TimeStampedModel):
     currency = models.CharField(max_length=3, default="INR")
     state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED)
     gateway = models.CharField(max_length=30)
+    # The gateway's own id of the order (Razorpay's "order_..."), where it has one.
+    gateway_order_id = models.CharField(max_length=100, blank=True, db_index=True)
     gateway_reference = models.CharField(max_length=100, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
 
@@ -410,6 +412,38 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.kind}"
+
+
+class PaymentRefund(models.Model):
+    """Money given back to the card through the gateway: today a capture nobody needs (the fee
+    was paid another way, or the application was withdrawn first), refunded automatically,
+    once (the constraint), whoever asks again (a retried task, the reconciler)."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Being refunded"
+        PROCESSED = "processed", "Refunded"
+        REFUSED = "refused", "Refund refused by the gateway"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_paise = models.BigIntegerField()
+    reason = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
+    gateway_refund_id = models.CharField(max_length=100, blank=True)
+    detail = models.CharField(max_length=300, blank=True)  # the gateway's words on a refusal
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment"], name="paymentrefund_once_per_payment"),
+            models.CheckConstraint(
+                name="paymentrefund_amount_positive", condition=models.Q(amount_paise__gt=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} {self.amount_paise} {self.state}"
 
 
 class ApplicationEvent(models.Model):

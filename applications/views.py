@@ -610,8 +610,9 @@ def payment_return(request: HttpRequest) -> HttpResponse:
             request,
             f"Your card was charged {payment.currency} {payment.amount}, but this application's "
             "fee had already been paid or the application was withdrawn, so the payment was "
-            f"not applied and is due back to your card. Quote order {payment.order_id} to "
-            f"{settings.SUPPORT_EMAIL} to have it returned.",
+            "not applied and is being refunded to your card automatically. Quote order "
+            f"{payment.order_id} to {settings.SUPPORT_EMAIL} if it has not reached you within "
+            "a week.",
         )
     else:
         what = "was cancelled" if payment.state == Payment.State.CANCELLED else "failed"

@@ -139,6 +139,10 @@ def wallet_top_up_start(*, user: User, amount_rupees: int) -> WalletTopUp:
         raise WalletError(
             "Online payment is not available at the moment; nothing was charged."
         ) from exc
+    if not gateway.takes_top_ups:
+        raise WalletError(
+            "The wallet cannot be topped up online here; pay each fee by card instead."
+        )
     return WalletTopUp.objects.create(
         wallet=wallet_get(firm=firm),
         order_id=f"TOP-{secrets.token_hex(10).upper()}",

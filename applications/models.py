@@ -686,8 +686,12 @@ class TaxInvoice(models.Model):
     class Kind(models.TextChoices):
         TAX_INVOICE = "tax_invoice", "Tax invoice"
         RECEIPT = "receipt", "Receipt"
+        # An agency without a GSTIN is not registered: no tax, a bill of supply (Rule 49).
+        BILL_OF_SUPPLY = "bill_of_supply", "Bill of supply"
+        # The fee refunded: cancels its invoice (Rule 53), its own series, `original` set.
+        CREDIT_NOTE = "credit_note", "Credit note"
 
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TAX_INVOICE)
+    kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.TAX_INVOICE)
     supplier = models.CharField(max_length=40)
     financial_year = models.PositiveIntegerField()
     sequence = models.PositiveIntegerField()
@@ -703,8 +707,15 @@ class TaxInvoice(models.Model):
         WalletTopUp, null=True, blank=True, on_delete=models.PROTECT, related_name="tax_invoice"
     )
     firm = models.ForeignKey("accounts.IECRecord", on_delete=models.PROTECT, related_name="+")
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
     supplier_name = models.CharField(max_length=200)
+    supplier_address = models.TextField(blank=True)
+    supplier_state = models.CharField(max_length=2, blank=True, help_text="GST state code.")
     supplier_gstin = models.CharField(max_length=15, blank=True)
+    reverse_charge = models.BooleanField(default=False)
+    recipient_state = models.CharField(max_length=2, blank=True, help_text="GST state code.")
     recipient_name = models.CharField(max_length=200)
     recipient_address = models.TextField(blank=True)
     recipient_iec = models.CharField(max_length=10)
@@ -739,6 +750,12 @@ class TaxInvoice(models.Model):
                 condition=(
                     models.Q(payment__isnull=False, top_up__isnull=True)
                     | models.Q(payment__isnull=True, top_up__isnull=False)
+                    | models.Q(
+                        kind="credit_note",
+                        original__isnull=False,
+                        payment__isnull=True,
+                        top_up__isnull=True,
+                    )
                 ),
             ),
             models.CheckConstraint(
@@ -757,6 +774,14 @@ class TaxInvoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def collected_paise(self) -> int:
+        """What the recipient paid the supplier: the total, less the tax the recipient pays
+        the government itself under reverse charge."""
+        if self.reverse_charge:
+            return self.taxable_paise
+        return self.total_paise
 
 
 class PaymentNotice(models.Model):

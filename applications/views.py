@@ -31,7 +31,7 @@ from .notifications import Sent, sent_for_payment, verified_mobile
 from .pagination import keyset_page
 from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
-from .wallet import wallet_balance_for
+from .wallet import refund_on_withdrawal, refund_told, wallet_balance_for
 
 PAGE_SIZE = 25
 
@@ -708,10 +708,15 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("applications:detail", reference)
     if request.method == "POST":
         done = workflow.application_withdraw(application_id=application.pk, exporter=request.user)
-        messages.success(request, f"{reference} has been withdrawn.")
+        messages.success(request, f"{reference} has been withdrawn. {refund_told(application)}")
         _tell(request, done.notified)
         return redirect("applications:detail", reference)
-    return render(request, "applications/withdraw.html", {"application": application})
+    paid = application.payments.filter(state=Payment.State.CAPTURED).first()
+    return render(
+        request,
+        "applications/withdraw.html",
+        {"application": application, "paid": paid, "refund": refund_on_withdrawal(application)},
+    )
 
 
 def _tell(request: HttpRequest, sent: Sent | None) -> None:

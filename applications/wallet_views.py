@@ -211,7 +211,7 @@ def tax_invoice_download(request: HttpRequest, tax_invoice_id: int) -> HttpRespo
     needs = firms.Capability.WALLET if document.top_up_id else firms.Capability.VIEW
     if not firms.may(request.user, document.firm_id, needs):
         raise Http404("No such tax invoice")
-    name = "receipt" if document.kind == TaxInvoice.Kind.RECEIPT else "tax-invoice"
+    name = document.kind.replace("_", "-")
     return _pdf(document_pdf(document), f"{name}-{document.number.replace('/', '-')}.pdf")
 
 

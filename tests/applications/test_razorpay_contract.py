@@ -338,3 +338,64 @@ def test_a_refund_razorpay_refuses_is_recorded_as_refused_and_not_asked_again(op
     second.refresh_from_db()
     with pytest.raises(RefundRefused):
         RazorpayGateway().refund(second, FEE_PAISE)
+
+
+# --- the settlement file ----------------------------------------------------------------------
+
+
+def test_the_daily_settlement_report_puts_the_portals_captures_beside_razorpays_file(opened, api):
+    from django.utils import timezone
+
+    from applications.gst_register import settlement_report, settlement_rows
+
+    deliver(captured_webhook(opened))
+    today = timezone.localdate()
+    api.add(
+        responses.GET,
+        f"{API}/settlements/recon/combined",
+        json={
+            "entity": "collection",
+            "count": 2,
+            "items": [
+                {
+                    "entity_id": "pay_29QQoUBi66xm2f",
+                    "type": "payment",
+                    "order_id": opened.gateway_order_id,
+                    "amount": 49000,  # the file says less than the portal took: shown
+                    "fee": 1180,
+                    "tax": 180,
+                    "settlement_id": "setl_DGlQ1Rj8os78Ec",
+                },
+                {
+                    "entity_id": "pay_NOTOURS0000001",
+                    "type": "payment",
+                    "order_id": "order_NOTOURS00001",
+                    "amount": 20000,
+                    "fee": 472,
+                    "tax": 72,
+                    "settlement_id": "setl_DGlQ1Rj8os78Ec",
+                },
+            ],
+        },
+    )
+    lines = RazorpayGateway().settlement_report("EIC", today.year, today.month, today.day)
+    assert api.calls[-1].request.url.endswith(
+        f"year={today.year}&month={today.month}&day={today.day}"
+    )
+    rows = settlement_report(opened.application.agency, today, lines)
+    table = list(settlement_rows(rows))
+    assert table[1] == ["Fee captured", "pay_29QQoUBi66xm2f", "500.00", "490.00", "-10.00"]
+    assert table[2] == [
+        "In the gateway's file only (payment)",
+        "pay_NOTOURS0000001",
+        "",
+        "200.00",
+        "200.00",
+    ]
+
+
+def test_the_wallet_cannot_be_topped_up_through_razorpay_and_says_so(alice, razorpay):
+    from applications import wallet
+
+    with pytest.raises(wallet.WalletError, match="pay each fee by card"):
+        wallet.wallet_top_up_start(user=alice, amount_rupees=500)

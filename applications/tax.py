@@ -36,6 +36,7 @@ from django.utils import timezone
 from num2words import num2words
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
@@ -299,7 +300,7 @@ def credit_note_issue_for_refund(*, invoice: TaxInvoice, reason: str) -> TaxInvo
         supplier_code=f"{code}C",
         kind=TaxInvoice.Kind.CREDIT_NOTE,
         original=invoice,
-        description=f"{reason} (cancels {invoice.get_kind_display().lower()} {invoice.number})",
+        description=reason,
         **fields,
     )
 
@@ -367,6 +368,13 @@ def _text(
         pdf.drawString(x, y, text)
 
 
+def _canvas(buffer: io.BytesIO) -> canvas.Canvas:
+    """An A4 canvas whose initial font is the embedded one (reportlab's default, Helvetica,
+    would be named in the file without being embedded)."""
+    regular, _ = pdf_fonts()
+    return canvas.Canvas(buffer, pagesize=A4, invariant=True, initialFontName=regular)
+
+
 def _lines(pdf: canvas.Canvas, x: float, y: float, lines: list[str], size: float = 9.5) -> float:
     for line in lines:
         _text(pdf, x, y, line, size=size)
@@ -400,7 +408,7 @@ def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
     date; recipient's name, address, GSTIN and state; SAC and description; taxable value;
     rate and amount of each tax; place of supply; reverse charge; total in figures and words."""
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = _canvas(buffer)
     title = _TITLES.get(TaxInvoice.Kind(invoice.kind), "Tax invoice")
     pdf.setTitle(f"{title} {invoice.number}")
     width, height = A4
@@ -449,10 +457,13 @@ def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
     y -= 2.5 * mm
     pdf.line(left, y, right_edge, y)
     y -= 5 * mm
-    _text(pdf, columns[0], y, invoice.description[:60])
     _text(pdf, columns[1], y, invoice.sac)
     _text(pdf, right_edge, y, rupees(invoice.taxable_paise), right=True)
-    y -= 8 * mm
+    regular, _ = pdf_fonts()
+    for line in simpleSplit(invoice.description, regular, 9.5, 90 * mm)[:3]:
+        _text(pdf, columns[0], y, line)
+        y -= 4.5 * mm
+    y -= 3.5 * mm
     rate = invoice.rate_percent.normalize()
     rows = [("Taxable value", invoice.taxable_paise)]
     taxed = invoice.kind != TaxInvoice.Kind.BILL_OF_SUPPLY and bool(invoice.supplier_gstin)
@@ -481,9 +492,10 @@ def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
         tax = invoice.total_paise - invoice.taxable_paise
         notes.append(
             f"The tax of INR {rupees(tax)} is payable by the recipient under reverse charge "
-            f"(section 9(3) of the CGST Act); INR {rupees(invoice.taxable_paise)} was paid to "
-            "the supplier."
+            "(section 9(3) of the CGST Act)."
         )
+        if invoice.kind != TaxInvoice.Kind.CREDIT_NOTE:
+            notes.append(f"INR {rupees(invoice.taxable_paise)} was paid to the supplier.")
     notes.append("Generated electronically by the portal; it needs no signature.")
     _lines(pdf, left, y, notes, size=8.5)
     pdf.showPage()
@@ -496,7 +508,7 @@ def receipt_pdf(receipt: TaxInvoice) -> bytes:
     reference, and no tax figures (the tax is on each fee's invoice)."""
     top_up = receipt.top_up
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf = _canvas(buffer)
     pdf.setTitle(f"Receipt {receipt.number}")
     width, height = A4
     left, y = 20 * mm, height - 25 * mm

@@ -120,6 +120,12 @@ def test_a_tax_invoice_prints_every_particular_of_rule_46(alice, ready, eic):
     }
     missing = {k: v for k, v in particulars.items() if v not in text}
     assert missing == {}
+    fonts = subprocess.run(
+        ["/usr/bin/pdffonts", "-"], input=tax.document_pdf(invoice), capture_output=True
+    ).stdout.decode()
+    rows = fonts.splitlines()[2:]
+    assert rows
+    assert all(row.split()[-5] == "yes" for row in rows), fonts  # every font embedded
 
 
 def test_another_states_recipient_is_charged_igst_at_the_recipients_place_of_supply(

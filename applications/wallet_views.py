@@ -60,7 +60,9 @@ def wallet_home(request: HttpRequest) -> HttpResponse:
             "balance": rupees(entries[0].balance_after_paise if entries else 0),
             "entries": entries[:LEDGER_ON_PAGE],
             "more_entries": len(entries) > LEDGER_ON_PAGE,
-            "invoices": TaxInvoice.objects.filter(firm=account.firm)[:LEDGER_ON_PAGE],
+            "invoices": TaxInvoice.objects.filter(firm=account.firm).select_related("original")[
+                :LEDGER_ON_PAGE
+            ],
             "top_up_form": TopUpForm(),
             "gstin_form": GSTINForm(initial={"gstin": account.gstin}),
         },

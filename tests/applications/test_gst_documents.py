@@ -23,6 +23,7 @@ from applications.models import TaxInvoice
 from reference.gst import gstin_check_character, gstin_problem
 from reference.models import AgencyTaxProfileChange
 from reference.services import TaxProfileError, agency_tax_profile_save
+from tests import factories
 from tests.clients import verified_client
 
 from .wallet_helpers import fund
@@ -196,6 +197,9 @@ def test_a_withdrawal_after_payment_issues_a_credit_note_listed_in_the_register_
     assert credit.total_paise == invoice.total_paise
     assert f"credit note {credit.number} cancels tax invoice {invoice.number}" in done
     assert "refunded to your firm&#x27;s fee wallet" in done
+    statement = alice_client.get(reverse("applications:wallet")).content.decode()
+    assert f"{credit.number}</a>" in statement
+    assert f"cancels {invoice.number}" in statement
     credit_text = pdf_text(tax.document_pdf(credit))
     assert credit_text.startswith("Credit note")
     assert f"Against tax invoice {invoice.number}" in credit_text
@@ -254,3 +258,28 @@ def test_the_agencys_administrator_downloads_its_register_and_gstr1_tables_and_a
     officer = verified_client(olivia)
     url = reverse("applications:gst-register", args=[now.year, now.month])
     assert officer.get(url).status_code == 404
+
+
+def test_platform_staff_edit_a_tax_profile_in_the_admin_and_the_change_is_recorded(eic, ada):
+    operator = factories.UserFactory(username="root", is_superuser=True, is_staff=True)
+    staff = verified_client(operator)
+    add = reverse("admin:reference_agencytaxprofile_add")
+    form = {
+        "agency": eic.pk,
+        "legal_name": "Export Inspection Agency - Mumbai",
+        "address": "Nariman Point, Mumbai 400021",
+        "state_code": "27",
+        "gstin": "27AAPFU0939F1ZW",  # one character wrong
+        "sac": "998399",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
+    }
+    refused = staff.post(add, form)
+    assert refused.status_code == 200
+    assert "does not match the rest" in refused.content.decode()
+    assert staff.post(add, {**form, "gstin": EIC_GSTIN}).status_code == 302
+    change = AgencyTaxProfileChange.objects.get(profile__agency=eic)
+    assert change.changed_by == operator
+    assert change.changes["gstin"] == [None, EIC_GSTIN]
+    # An agency's own administrator never edits it (platform staff only).
+    assert verified_client(ada).get(add).status_code == 403

@@ -394,6 +394,8 @@ def wallet_refund_if_due(*, application: Application, actor: User | None) -> Wal
             "application": application,
             "amount": rupees(entry.amount_paise),
             "balance": rupees(entry.balance_after_paise),
+            "credit_note": credit.number if credit else "",
+            "invoice": invoice.number if invoice else "",
         },
     )
     return entry

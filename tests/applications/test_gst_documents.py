@@ -7,6 +7,7 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,15 +181,16 @@ def test_without_reverse_charge_the_invoice_says_no(alice, ready, eic):
 
 
 def test_a_withdrawal_after_payment_issues_a_credit_note_listed_in_the_register_and_gstr1_balances(
-    alice, alice_client, ready, eic
+    alice, alice_client, ready, eic, django_capture_on_commit_callbacks
 ):
     profile(eic)
     invoice = pay_from_wallet(alice, ready)
     page = alice_client.get(reverse("applications:withdraw", args=[ready.reference]))
     assert "will be refunded to your firm's fee wallet" in page.content.decode()
-    done = alice_client.post(
-        reverse("applications:withdraw", args=[ready.reference]), follow=True
-    ).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = alice_client.post(
+            reverse("applications:withdraw", args=[ready.reference]), follow=True
+        ).content.decode()
 
     credit = invoice.credit_notes.get()
     assert credit.kind == "credit_note"
@@ -197,6 +199,11 @@ def test_a_withdrawal_after_payment_issues_a_credit_note_listed_in_the_register_
     assert credit.total_paise == invoice.total_paise
     assert f"credit note {credit.number} cancels tax invoice {invoice.number}" in done
     assert "refunded to your firm&#x27;s fee wallet" in done
+    refunded = [m for m in mail.outbox if "refunded to your fee wallet" in m.subject]
+    assert len(refunded) == 1
+    assert f"Credit note {credit.number} cancels the fee's invoice {invoice.number}" in (
+        refunded[0].body
+    )
     statement = alice_client.get(reverse("applications:wallet")).content.decode()
     assert f"{credit.number}</a>" in statement
     assert f"cancels {invoice.number}" in statement

@@ -164,7 +164,10 @@ class RazorpayGateway:
             client.utility.verify_payment_signature(values)
         except SignatureVerificationError:
             return None
-        return self._fetched(client, payment, values["razorpay_payment_id"])
+        try:
+            return self._fetched(client, payment, values["razorpay_payment_id"])
+        except (*_UNREACHABLE, BadRequestError) as exc:
+            raise GatewayUnavailable(f"Razorpay did not answer about the payment: {exc}") from exc
 
     def _fetched(
         self, client: razorpay.Client, payment: Payment, payment_id: str

@@ -34,8 +34,12 @@ def payment_confirm_return(*, payment: Payment, params: dict[str, str]) -> Payme
         gateway = gateway_get(payment.gateway)
         event = gateway.return_event(payment, params)
     except GatewayUnavailable as exc:
-        logger.error("payment return for %s refused: %s", payment.order_id, exc)
-        raise PaymentRefused("The payment service could not be asked; try again.") from exc
+        logger.error("payment return for %s not confirmed: %s", payment.order_id, exc)
+        raise PaymentRefused(
+            "the payment service did not answer just now. If you paid, the payment is applied "
+            "within a few minutes, when the portal asks the payment service again; you need "
+            "not pay twice."
+        ) from exc
     if event is None:
         logger.warning("payment return for %s refused: bad signature", payment.order_id)
         raise PaymentRefused("The payment message's signature is not valid.")

@@ -11,6 +11,7 @@ threshold, which no fee reaches)."""
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -219,6 +220,18 @@ def taxable_value(rows: Iterable[list[str]], column: str) -> Decimal:
     return sum((Decimal(row[index]) for row in iterator), Decimal(0))
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (a minus sign too,
+# unless the cell is a negative figure).
+_FORMULA = ("=", "+", "@", "\t", "\r")
+_FIGURE = re.compile(r"^-\d+(\.\d+)?$")
+
+
+def _safe(cell: str) -> str:
+    if cell[:1] in _FORMULA or (cell[:1] == "-" and not _FIGURE.match(cell)):
+        return f"'{cell}"
+    return cell
+
+
 class _Echo:
     """A file-like object whose write() returns the line: csv.writer into a stream."""
 
@@ -231,7 +244,7 @@ def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
     spreadsheet would run as a formula is quoted with a leading apostrophe."""
     writer = csv.writer(_Echo())
     for row in rows:
-        yield writer.writerow([f"'{c}" if c[:1] in "=+@" else c for c in row])
+        yield writer.writerow([_safe(cell) for cell in row])
 
 
 # ---------------------------------------------------------------------------------------------

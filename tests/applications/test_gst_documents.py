@@ -290,3 +290,10 @@ def test_platform_staff_edit_a_tax_profile_in_the_admin_and_the_change_is_record
     assert change.changes["gstin"] == [None, EIC_GSTIN]
     # An agency's own administrator never edits it (platform staff only).
     assert verified_client(ada).get(add).status_code == 403
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_is_quoted_and_a_negative_figure_is_not():
+    from applications.gst_register import csv_lines
+
+    line = "".join(csv_lines([["=HYPERLINK(1)", "-cmd|x", "-423.72", "", "Alice Exports"]]))
+    assert line == "'=HYPERLINK(1),'-cmd|x,-423.72,,Alice Exports\r\n"

@@ -399,3 +399,39 @@ def test_the_wallet_cannot_be_topped_up_through_razorpay_and_says_so(alice, razo
 
     with pytest.raises(wallet.WalletError, match="pay each fee by card"):
         wallet.wallet_top_up_start(user=alice, amount_rupees=500)
+
+
+def test_a_return_razorpay_cannot_answer_about_says_the_reconciler_will_apply_it(
+    alice_client, opened, api
+):
+    api.add(
+        responses.GET,
+        f"{API}/payments/pay_29QQoUBi66xm2f",
+        status=502,
+        json={"error": {"code": "SERVER_ERROR", "description": "The server is down"}},
+    )
+    page = come_back(alice_client, opened, return_params(opened, "pay_29QQoUBi66xm2f"))
+    opened.refresh_from_db()
+    assert opened.state == "created"  # not applied on the browser's word
+    text = alice_client.get(page["Location"]).content.decode()
+    assert "you need not pay twice" in text
+
+
+def test_the_agencys_administrator_downloads_the_daily_settlement_report(
+    opened, api, ada, razorpay
+):
+    from django.utils import timezone
+
+    from tests.clients import verified_client
+
+    deliver(captured_webhook(opened))
+    api.add(
+        responses.GET,
+        f"{API}/settlements/recon/combined",
+        json={"entity": "collection", "count": 0, "items": []},
+    )
+    day = timezone.localdate().isoformat()
+    response = verified_client(ada).get(reverse("applications:settlement-report", args=[day]))
+    body = b"".join(response.streaming_content).decode()
+    assert response["Content-Disposition"] == f'attachment; filename="settlement-EIC-{day}.csv"'
+    assert "Fee captured,pay_29QQoUBi66xm2f,500.00,,-500.00" in body

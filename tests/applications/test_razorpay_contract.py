@@ -435,3 +435,21 @@ def test_the_agencys_administrator_downloads_the_daily_settlement_report(
     body = b"".join(response.streaming_content).decode()
     assert response["Content-Disposition"] == f'attachment; filename="settlement-EIC-{day}.csv"'
     assert "Fee captured,pay_29QQoUBi66xm2f,500.00,,-500.00" in body
+
+
+def test_the_reconciler_is_scheduled_and_its_task_runs_the_reconciler(settings, opened, api):
+    from applications.tasks import payments_reconcile_task
+    from coo_portal.celery import app as celery_app
+
+    schedule = celery_app.conf.beat_schedule["payment reconciler"]
+    assert schedule["task"] == "applications.payments_reconcile"
+    assert schedule["schedule"] == settings.PAYMENT_RECONCILE_SECONDS
+    settings.PAYMENT_RECONCILE_AFTER_SECONDS = 0
+    stub_order_payments(
+        api,
+        opened.gateway_order_id,
+        [payment_entity("pay_29QQoUBi66xm2f", opened.gateway_order_id, FEE_PAISE)],
+    )
+    payments_reconcile_task()
+    opened.refresh_from_db()
+    assert opened.state == "captured"

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 
 from accounts.admin_scope import AgencyScopedAdminMixin, PlatformStaffOnlyAdminMixin
+from reference.gst import gstin_problem
+from reference.models import AgencyTaxProfile, AgencyTaxProfileChange
+from reference.services import PROFILE_FIELDS, agency_tax_profile_save
 
 from .models import (
     AgencyOffice,
@@ -40,6 +47,57 @@ class IssuingAgencyAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
     filter_horizontal = ["agreements"]
     inlines = [AgencyOfficeInline]
     search_fields = ["code", "name"]
+
+
+class AgencyTaxProfileForm(forms.ModelForm):
+    class Meta:
+        model = AgencyTaxProfile
+        fields = ["agency", *PROFILE_FIELDS]
+
+    def clean_gstin(self) -> str:
+        value = str(self.cleaned_data.get("gstin", "")).strip().upper()
+        problem = gstin_problem(value) if value else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        gstin, state = data.get("gstin"), data.get("state_code")
+        if gstin and state and gstin[:2] != state:
+            self.add_error("gstin", "The GSTIN's first two digits are not the state chosen.")
+        return data
+
+
+class AgencyTaxProfileChangeInline(admin.TabularInline):
+    model = AgencyTaxProfileChange
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["changed_at", "changed_by", "changes"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AgencyTaxProfile)
+class AgencyTaxProfileAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
+    """Platform staff edit an agency's GST particulars; every change is recorded with the
+    values before and after (reference.services.agency_tax_profile_save)."""
+
+    form = AgencyTaxProfileForm
+    list_display = ["agency", "legal_name", "state_code", "gstin", "sac", "reverse_charge"]
+    inlines = [AgencyTaxProfileChangeInline]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        saved = agency_tax_profile_save(
+            agency=form.cleaned_data["agency"],
+            actor=request.user,
+            values={name: form.cleaned_data[name] for name in PROFILE_FIELDS},
+        )
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Fee)

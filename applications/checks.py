@@ -7,8 +7,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, register
+from django.db import DatabaseError
 
-from .payments import gateway_problem
+from .models import IssuingAgency
+from .payments import gateway_agency_problems, gateway_problem
+
+
+def _agency_codes() -> list[str]:
+    try:
+        return list(IssuingAgency.objects.order_by("code").values_list("code", flat=True))
+    except DatabaseError:  # not migrated yet: no agency takes fees
+        return []
 
 
 @register()
@@ -26,4 +35,18 @@ def payment_gateway_check(app_configs: Any = None, **kwargs: Any) -> list[Error]
             ),
             id="applications.E001",
         )
+    ]
+
+
+@register()
+def payment_accounts_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Each issuing agency collects into its own merchant account: every agency the gateway in
+    use has no account for is named (its exporters could not pay a fee)."""
+    return [
+        Error(
+            problem,
+            hint="Each agency's keys come from its merchant dashboard (docs/payments.md).",
+            id="applications.E002",
+        )
+        for problem in gateway_agency_problems(settings.PAYMENT_GATEWAY, _agency_codes())
     ]

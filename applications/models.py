@@ -385,6 +385,10 @@ class Payment(TimeStampedModel):
     currency = models.CharField(max_length=3, default="INR")
     state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED)
     gateway = models.CharField(max_length=30)
+    # The gateway's own id of the order (Razorpay's "order_..."), where it has one.
+    gateway_order_id = models.CharField(
+        max_length=100, blank=True, db_index=True, default="", db_default=""
+    )
     gateway_reference = models.CharField(max_length=100, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
 
@@ -418,6 +422,38 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.kind}"
+
+
+class PaymentRefund(models.Model):
+    """Money given back to the card through the gateway: today a capture nobody needs (the fee
+    was paid another way, or the application was withdrawn first), refunded automatically,
+    once (the constraint), whoever asks again (a retried task, the reconciler)."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Being refunded"
+        PROCESSED = "processed", "Refunded"
+        REFUSED = "refused", "Refund refused by the gateway"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_paise = models.BigIntegerField()
+    reason = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
+    gateway_refund_id = models.CharField(max_length=100, blank=True)
+    detail = models.CharField(max_length=300, blank=True)  # the gateway's words on a refusal
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment"], name="paymentrefund_once_per_payment"),
+            models.CheckConstraint(
+                name="paymentrefund_amount_positive", condition=models.Q(amount_paise__gt=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} {self.amount_paise} {self.state}"
 
 
 class ApplicationEvent(models.Model):
@@ -660,8 +696,12 @@ class TaxInvoice(models.Model):
     class Kind(models.TextChoices):
         TAX_INVOICE = "tax_invoice", "Tax invoice"
         RECEIPT = "receipt", "Receipt"
+        # An agency without a GSTIN is not registered: no tax, a bill of supply (Rule 49).
+        BILL_OF_SUPPLY = "bill_of_supply", "Bill of supply"
+        # The fee refunded: cancels its invoice (Rule 53), its own series, `original` set.
+        CREDIT_NOTE = "credit_note", "Credit note"
 
-    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TAX_INVOICE)
+    kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.TAX_INVOICE)
     supplier = models.CharField(max_length=40)
     financial_year = models.PositiveIntegerField()
     sequence = models.PositiveIntegerField()
@@ -677,8 +717,20 @@ class TaxInvoice(models.Model):
         WalletTopUp, null=True, blank=True, on_delete=models.PROTECT, related_name="tax_invoice"
     )
     firm = models.ForeignKey("accounts.IECRecord", on_delete=models.PROTECT, related_name="+")
+    original = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
     supplier_name = models.CharField(max_length=200)
+    # Database defaults: the previous release inserts documents without these columns.
+    supplier_address = models.TextField(blank=True, default="", db_default="")
+    supplier_state = models.CharField(
+        max_length=2, blank=True, default="", db_default="", help_text="GST state code."
+    )
     supplier_gstin = models.CharField(max_length=15, blank=True)
+    reverse_charge = models.BooleanField(default=False, db_default=False)
+    recipient_state = models.CharField(
+        max_length=2, blank=True, default="", db_default="", help_text="GST state code."
+    )
     recipient_name = models.CharField(max_length=200)
     recipient_address = models.TextField(blank=True)
     recipient_iec = models.CharField(max_length=10)
@@ -713,6 +765,12 @@ class TaxInvoice(models.Model):
                 condition=(
                     models.Q(payment__isnull=False, top_up__isnull=True)
                     | models.Q(payment__isnull=True, top_up__isnull=False)
+                    | models.Q(
+                        kind="credit_note",
+                        original__isnull=False,
+                        payment__isnull=True,
+                        top_up__isnull=True,
+                    )
                 ),
             ),
             models.CheckConstraint(
@@ -731,6 +789,14 @@ class TaxInvoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def collected_paise(self) -> int:
+        """What the recipient paid the supplier: the total, less the tax the recipient pays
+        the government itself under reverse charge."""
+        if self.reverse_charge:
+            return self.taxable_paise
+        return self.total_paise
 
 
 class PaymentNotice(models.Model):

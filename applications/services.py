@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts import firms
 from accounts.models import User
 from coo_portal.counters import counter_next
+from durable.outbox import outbox_enqueue
 
 from .events import application_event_record
 from .models import (
@@ -36,7 +37,7 @@ from .models import (
     TradeAgreement,
 )
 from .notifications import Sent, notify
-from .payments import GatewayUnavailable, cancel_open_payments, gateway_get
+from .payments import GatewayEvent, GatewayUnavailable, cancel_open_payments, gateway_get
 from .selectors import fee_for
 from .uploads import name_for_content, upload_check
 from .wallet import wallet_fee_captured
@@ -367,17 +368,31 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
         raise WorkflowError(
             "Online payment is not available at the moment; nothing was charged. Contact support."
         ) from exc
-    if open_payment and open_payment.amount == fee.amount:
+    problem = gateway.problem_for(application.agency.code)
+    if problem:
+        logger.error("payment refused: %s", problem)
+        raise WorkflowError(
+            "Online payment is not available at the moment; nothing was charged. Contact support."
+        )
+    if open_payment and open_payment.amount == fee.amount and open_payment.gateway == gateway.name:
         return open_payment
-    if open_payment:  # the fee changed: the old checkout is no longer one to pay
+    if open_payment:  # the fee or the gateway changed: the old checkout is not one to pay
         cancel_open_payments(application)
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         application=application,
         order_id=f"ORD-{secrets.token_hex(10).upper()}",
         amount=fee.amount,
         currency=fee.currency,
         gateway=gateway.name,
     )
+    try:
+        payment.gateway_order_id = gateway.open(payment)
+    except GatewayUnavailable as exc:
+        raise WorkflowError(
+            "The payment service did not answer; nothing was charged. Try again in a few minutes."
+        ) from exc
+    payment.save(update_fields=["gateway_order_id", "updated_at"])
+    return payment
 
 
 @transaction.atomic
@@ -399,6 +414,17 @@ def payment_apply_event(
     if not gateway.verify(payload, signature):
         logger.warning("payment %s refused: bad signature on %r", source, payload)
         raise PaymentRefused("The payment message's signature is not valid.")
+    return _payment_apply(payload=payload, source=source)
+
+
+@transaction.atomic
+def payment_apply_gateway_event(*, event: GatewayEvent, source: str) -> PaymentOutcome:
+    """Apply an event that a gateway's module has authenticated by its own means (Razorpay's
+    payment or webhook signature, or its answer to a status query): as payment_apply_event."""
+    return _payment_apply(payload=event.as_payload(), source=source)
+
+
+def _payment_apply(*, payload: dict[str, Any], source: str) -> PaymentOutcome:
     order_id, event_id = str(payload.get("order_id", "")), str(payload.get("event_id", ""))
     kind = str(payload.get("status", ""))
     payment = (
@@ -473,8 +499,8 @@ def _taken(payment: Payment, state: str, payload: dict[str, Any]) -> None:
 
 def _capture_unapplied(payment: Payment, payload: dict[str, Any], why: str) -> bool:
     """The gateway took money the application no longer needs (`why`: its fee was paid
-    another way, or it was withdrawn): kept on record as unapplied, due back to the card, on
-    the timeline and in the error log, never as a second fee."""
+    another way, or it was withdrawn): kept on record as unapplied, on the timeline and in
+    the error log, never as a second fee, and refunded to the card through the gateway."""
     application = payment.application
     _taken(payment, Payment.State.UNAPPLIED, payload)
     logger.error(
@@ -487,8 +513,11 @@ def _capture_unapplied(payment: Payment, payload: dict[str, Any], why: str) -> b
         kind=ApplicationEvent.Kind.PAYMENT,
         note=f"A card payment of {payment.currency} {payment.amount} (order "
         f"{payment.order_id}, transaction {payment.gateway_reference}) was received after "
-        f"{why}. It was not applied and is due back to the card.",
+        f"{why}. It was not applied and is being refunded to the card.",
     )
+    # Given back through the gateway after commit (reconcile.payment_refund_unapplied); the
+    # reconciler retries it should the gateway not answer.
+    outbox_enqueue(task="applications.payment_refund_unapplied", args=[payment.pk])
     return True
 
 

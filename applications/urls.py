@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, wallet_views
+from . import gst_views, payment_views, views, wallet_views
 
 app_name = "applications"
 
@@ -14,6 +14,37 @@ urlpatterns = [
     path("payments/sandbox/<str:order_id>/", views.payment_sandbox, name="payment-sandbox"),
     path("payments/return/", views.payment_return, name="payment-return"),
     path("payments/notify/", views.payment_notify, name="payment-notify"),
+    path(
+        "payments/checkout/<str:order_id>/",
+        payment_views.payment_checkout,
+        name="payment-checkout",
+    ),
+    path(
+        "payments/checkout/<str:order_id>/return/",
+        payment_views.payment_checkout_return,
+        name="payment-checkout-return",
+    ),
+    path(
+        "payments/razorpay/<str:agency_code>/webhook/",
+        payment_views.payment_webhook,
+        name="payment-webhook",
+    ),
+    # The agency's accounts: GST register, GSTR-1 tables, daily settlement report.
+    path(
+        "agency/gst/<int:year>-<int:month>/register.csv",
+        gst_views.gst_register_csv,
+        name="gst-register",
+    ),
+    path(
+        "agency/gst/<int:year>-<int:month>/gstr1-<str:section>.csv",
+        gst_views.gstr1_csv,
+        name="gstr1",
+    ),
+    path(
+        "agency/settlement/<str:day>.csv",
+        gst_views.settlement_csv,
+        name="settlement-report",
+    ),
     # The fee wallet and tax invoices (before the reference patterns, which would take them).
     path("wallet/", wallet_views.wallet_home, name="wallet"),
     path("wallet/top-up/", wallet_views.wallet_top_up, name="wallet-top-up"),

@@ -31,7 +31,7 @@ from .notifications import Sent, sent_for_payment, verified_mobile
 from .pagination import keyset_page
 from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
-from .wallet import wallet_balance_for
+from .wallet import refund_on_withdrawal, refund_told, wallet_balance_for
 
 PAGE_SIZE = 25
 
@@ -610,8 +610,9 @@ def payment_return(request: HttpRequest) -> HttpResponse:
             request,
             f"Your card was charged {payment.currency} {payment.amount}, but this application's "
             "fee had already been paid or the application was withdrawn, so the payment was "
-            f"not applied and is due back to your card. Quote order {payment.order_id} to "
-            f"{settings.SUPPORT_EMAIL} to have it returned.",
+            "not applied and is being refunded to your card automatically. Quote order "
+            f"{payment.order_id} to {settings.SUPPORT_EMAIL} if it has not reached you within "
+            "a week.",
         )
     else:
         what = "was cancelled" if payment.state == Payment.State.CANCELLED else "failed"
@@ -707,10 +708,15 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("applications:detail", reference)
     if request.method == "POST":
         done = workflow.application_withdraw(application_id=application.pk, exporter=request.user)
-        messages.success(request, f"{reference} has been withdrawn.")
+        messages.success(request, f"{reference} has been withdrawn. {refund_told(application)}")
         _tell(request, done.notified)
         return redirect("applications:detail", reference)
-    return render(request, "applications/withdraw.html", {"application": application})
+    paid = application.payments.filter(state=Payment.State.CAPTURED).first()
+    return render(
+        request,
+        "applications/withdraw.html",
+        {"application": application, "paid": paid, "refund": refund_on_withdrawal(application)},
+    )
 
 
 def _tell(request: HttpRequest, sent: Sent | None) -> None:

@@ -34,6 +34,7 @@ from .models import (
     ApplicationEvent,
     Payment,
     Status,
+    TaxInvoice,
     Wallet,
     WalletEntry,
     WalletTopUp,
@@ -41,7 +42,12 @@ from .models import (
 )
 from .payments import GatewayUnavailable, cancel_open_payments, gateway_get
 from .selectors import fee_for
-from .tax import receipt_issue_for_top_up, rupees, tax_invoice_issue_for_fee
+from .tax import (
+    credit_note_issue_for_refund,
+    receipt_issue_for_top_up,
+    rupees,
+    tax_invoice_issue_for_fee,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +146,10 @@ def wallet_top_up_start(*, user: User, amount_rupees: int) -> WalletTopUp:
         raise WalletError(
             "Online payment is not available at the moment; nothing was charged."
         ) from exc
+    if not gateway.takes_top_ups:
+        raise WalletError(
+            "The wallet cannot be topped up online here; pay each fee by card instead."
+        )
     return WalletTopUp.objects.create(
         wallet=wallet_get(firm=firm),
         order_id=f"TOP-{secrets.token_hex(10).upper()}",
@@ -306,6 +316,36 @@ def refund_due(application: Application) -> bool:
     return not application.events.filter(to_status=Status.UNDER_REVIEW).exists()
 
 
+def refund_on_withdrawal(application: Application) -> Payment | None:
+    """The captured fee a withdrawal now would refund to the wallet (None: no fee paid, or an
+    officer has already taken the application up, so the fee stays with the agency)."""
+    if application.events.filter(to_status=Status.UNDER_REVIEW).exists():
+        return None
+    payment = application.payments.filter(state=Payment.State.CAPTURED).first()
+    return payment if payment is not None and payment.currency == "INR" else None
+
+
+def refund_told(application: Application) -> str:
+    """What happened to the fee of a withdrawn or rejected application, in one sentence (the
+    refund to the wallet and the credit note cancelling the fee's invoice), or ""."""
+    entry = (
+        WalletEntry.objects.filter(application=application, kind=WalletEntry.Kind.REFUND)
+        .select_related("payment")
+        .first()
+    )
+    if entry is None:
+        return ""
+    told = f"The fee of INR {rupees(entry.amount_paise)} was refunded to your firm's fee wallet"
+    invoice = TaxInvoice.objects.filter(payment=entry.payment_id).first()
+    credit = invoice.credit_notes.first() if invoice is not None else None
+    if invoice is not None and credit is not None:
+        told += (
+            f"; credit note {credit.number} cancels {invoice.get_kind_display().lower()} "
+            f"{invoice.number}"
+        )
+    return told + "."
+
+
 def wallet_refund_if_due(*, application: Application, actor: User | None) -> WalletEntry | None:
     """Called by the workflow in the transaction of a withdrawal or a rejection: credit the
     captured fee (by card or from the wallet) to the firm's wallet if the rule says so. At
@@ -329,11 +369,24 @@ def wallet_refund_if_due(*, application: Application, actor: User | None) -> Wal
         f"({application.get_status_display().lower()} before review)",
         actor=actor,
     )
+    invoice = TaxInvoice.objects.filter(payment=payment).first()
+    credit = (
+        credit_note_issue_for_refund(
+            invoice=invoice,
+            reason=f"Fee refunded: application {application.reference} "
+            f"{application.get_status_display().lower()} before review",
+        )
+        if invoice is not None
+        else None
+    )
+    cancels = (
+        f" Credit note {credit.number} cancels {invoice.number}." if credit and invoice else ""
+    )
     application_event_record(
         application_id=application.pk,
         kind=ApplicationEvent.Kind.PAYMENT,
         actor=actor,
-        note=f"Fee of {payment.currency} {payment.amount} refunded to the fee wallet.",
+        note=f"Fee of {payment.currency} {payment.amount} refunded to the fee wallet.{cancels}",
     )
     _tell_firm(
         firm,
@@ -342,6 +395,8 @@ def wallet_refund_if_due(*, application: Application, actor: User | None) -> Wal
             "application": application,
             "amount": rupees(entry.amount_paise),
             "balance": rupees(entry.balance_after_paise),
+            "credit_note": credit.number if credit else "",
+            "invoice": invoice.number if invoice else "",
         },
     )
     return entry

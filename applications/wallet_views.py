@@ -62,7 +62,9 @@ def wallet_home(request: HttpRequest) -> HttpResponse:
             "balance": rupees(entries[0].balance_after_paise if entries else 0),
             "entries": entries[:LEDGER_ON_PAGE],
             "more_entries": len(entries) > LEDGER_ON_PAGE,
-            "invoices": TaxInvoice.objects.filter(firm=account.firm)[:LEDGER_ON_PAGE],
+            "invoices": TaxInvoice.objects.filter(firm=account.firm).select_related("original")[
+                :LEDGER_ON_PAGE
+            ],
             "top_up_form": TopUpForm(),
             "gstin_form": GSTINForm(initial={"gstin": account.gstin}),
         },
@@ -225,7 +227,7 @@ def tax_invoice_download(request: HttpRequest, tax_invoice_id: int) -> HttpRespo
     needs = firms.Capability.WALLET if document.top_up_id else firms.Capability.VIEW
     if not firms.may(request.user, document.firm_id, needs):
         raise Http404("No such tax invoice")
-    name = "receipt" if document.kind == TaxInvoice.Kind.RECEIPT else "tax-invoice"
+    name = document.kind.replace("_", "-")
     return _pdf(document_pdf(document), f"{name}-{document.number.replace('/', '-')}.pdf")
 
 

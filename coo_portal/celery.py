@@ -42,6 +42,13 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
         sender.signature("verification.tasks.verification_log_flush", expires=log_sweep),
         name="verification log sweep",
     )
+    # Payments whose return and notification were lost: asked about at the gateway.
+    reconcile = settings.PAYMENT_RECONCILE_SECONDS
+    sender.add_periodic_task(
+        reconcile,
+        sender.signature("applications.payments_reconcile", expires=reconcile),
+        name="payment reconciler",
+    )
 
 
 @app.task(name="coo_portal.ping", ignore_result=False)

@@ -487,6 +487,25 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 PAYMENT_GATEWAY = _str("PAYMENT_GATEWAY", "sandbox" if DEBUG or TESTING else "")
 PAYMENT_SANDBOX_ALLOWED_ON_STAGING = _bool("PAYMENT_SANDBOX_ALLOWED_ON_STAGING", default=False)
 PAYMENT_SANDBOX_SECRET = _secret("PAYMENT_SANDBOX_SECRET", "")
+# Razorpay (PAYMENT_GATEWAY=razorpay, applications/razorpay.py): every issuing agency collects
+# into its own merchant account. <AGENCY> is the agency code upper-cased, anything but A-Z and
+# 0-9 made "_": RAZORPAY_KEY_ID_<AGENCY>, RAZORPAY_KEY_SECRET_<AGENCY> and
+# RAZORPAY_WEBHOOK_SECRET_<AGENCY> (both secrets also from ..._FILE). A system check names
+# every agency that lacks them (applications.E002).
+RAZORPAY_ACCOUNTS: dict[str, dict[str, str]] = {
+    _suffix: {
+        "key_id": _value,
+        "key_secret": _secret(f"RAZORPAY_KEY_SECRET_{_suffix}", "") or "",
+        "webhook_secret": _secret(f"RAZORPAY_WEBHOOK_SECRET_{_suffix}", "") or "",
+    }
+    for _suffix, _value in sorted(_environment_names("RAZORPAY_KEY_ID_").items())
+    if _value
+}
+RAZORPAY_TIMEOUT_SECONDS = _int("RAZORPAY_TIMEOUT_SECONDS", 10)
+# The reconciler (celery beat): every PAYMENT_RECONCILE_SECONDS it asks the gateway about each
+# payment still open after PAYMENT_RECONCILE_AFTER_SECONDS, and retries refunds not yet made.
+PAYMENT_RECONCILE_SECONDS = _int("PAYMENT_RECONCILE_SECONDS", 120)
+PAYMENT_RECONCILE_AFTER_SECONDS = _int("PAYMENT_RECONCILE_AFTER_SECONDS", 300)
 # The fee wallet (applications/wallet.py): the smallest and largest top-up, in rupees.
 WALLET_TOP_UP_MIN = _int("WALLET_TOP_UP_MIN", 100)
 WALLET_TOP_UP_MAX = _int("WALLET_TOP_UP_MAX", 100_000)

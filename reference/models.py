@@ -6,8 +6,11 @@ and keep their names (see migrations/0001_initial.py: the move touched no row).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django_countries.fields import CountryField
+
+from .gst import STATE_CHOICES
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
@@ -54,6 +57,70 @@ class IssuingAgency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class AgencyTaxProfile(models.Model):
+    """Who the agency is on its GST documents (CGST Rule 46): its legal name, address, state
+    and GSTIN, the SAC of its fee, whether its exporters pay the tax under reverse charge
+    (services of Government to a business, Notification 13/2017-CT(R)), and whether it must
+    e-invoice. Without a GSTIN the agency is not registered: it issues a bill of supply
+    without tax, never a tax invoice. Changed by platform staff only, each change recorded
+    (AgencyTaxProfileChange, written by reference.services.agency_tax_profile_save)."""
+
+    agency = models.OneToOneField(
+        IssuingAgency, on_delete=models.PROTECT, related_name="tax_profile"
+    )
+    legal_name = models.CharField(max_length=200)
+    address = models.TextField()
+    state_code = models.CharField("state", max_length=2, choices=STATE_CHOICES)
+    gstin = models.CharField("GSTIN", max_length=15, blank=True)
+    sac = models.CharField(
+        "SAC of the fee",
+        max_length=6,
+        default="998399",
+        help_text="998399: other professional, technical and business services n.e.c. (a "
+        "chamber's certificate of origin); 999113 for a government department's fee.",
+    )
+    reverse_charge = models.BooleanField(
+        "recipient pays the tax (reverse charge)",
+        default=False,
+        help_text="Yes for services of Government or a local authority to a registered "
+        "business (Notification 13/2017-Central Tax (Rate), entry 5).",
+    )
+    e_invoicing = models.BooleanField(
+        "e-invoicing applies",
+        default=False,
+        help_text="The IRN is not obtained by this portal yet: see docs/payments.md.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="agencytaxprofile_gstin_in_its_state",
+                condition=models.Q(gstin="") | models.Q(gstin__startswith=models.F("state_code")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tax profile of {self.agency.code}"
+
+
+class AgencyTaxProfileChange(models.Model):
+    """One change of a tax profile: who, when, and every field's value before and after."""
+
+    profile = models.ForeignKey(AgencyTaxProfile, on_delete=models.PROTECT, related_name="changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changes = models.JSONField(default=dict)  # {"field": [before, after]}
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.profile} changed at {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class AgencyOffice(models.Model):

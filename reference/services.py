@@ -1,16 +1,22 @@
-"""Writes to the reference data that an operator makes by command (add_agency)."""
+"""Writes to reference data: an agency added by an operator's command (add_agency), and the
+agencies' tax profiles, with a record of who changed what."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
-from .models import AgencyOffice, IssuingAgency, TradeAgreement
-
-# 2 digits of state, 10 of PAN, entity number, "Z", check character.
-GSTIN = re.compile(r"^\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
+from .gst import gstin_problem
+from .models import (
+    AgencyOffice,
+    AgencyTaxProfile,
+    AgencyTaxProfileChange,
+    IssuingAgency,
+    TradeAgreement,
+)
 
 
 class ReferenceDataError(Exception):
@@ -40,8 +46,9 @@ def agency_add(
     code = code.upper()
     if not re.fullmatch(r"[A-Z0-9-]{2,20}", code):
         raise ReferenceDataError(f"An agency code is 2-20 letters, digits or '-', not {code!r}.")
-    if gstin and not GSTIN.match(gstin):
-        raise ReferenceDataError(f"{gstin} is not a GSTIN (15 characters, e.g. 27AAACE1234F1Z5).")
+    problem = gstin_problem(gstin) if gstin else None
+    if problem:
+        raise ReferenceDataError(problem)
     known = dict(TradeAgreement.objects.filter(code__in=agreements).values_list("code", "pk"))
     unknown = sorted(set(agreements) - set(known))
     if unknown:
@@ -58,3 +65,53 @@ def agency_add(
             defaults={"name": office.name, "city": office.city},
         )
     return agency
+
+
+PROFILE_FIELDS = (
+    "legal_name",
+    "address",
+    "state_code",
+    "gstin",
+    "sac",
+    "reverse_charge",
+    "e_invoicing",
+)
+
+
+class TaxProfileError(ValueError):
+    pass
+
+
+@transaction.atomic
+def agency_tax_profile_save(
+    *, agency: IssuingAgency, actor: Any, values: dict[str, Any]
+) -> AgencyTaxProfile:
+    """Create or change the agency's tax profile, and record every field that changed (its
+    value before and after) with who changed it. A GSTIN must pass its check character and
+    belong to the profile's state."""
+    profile = AgencyTaxProfile.objects.select_for_update().filter(agency=agency).first()
+    if "gstin" in values:
+        values = {**values, "gstin": str(values["gstin"]).strip().upper()}
+    gstin = values.get("gstin", profile.gstin if profile else "")
+    state = values.get("state_code", profile.state_code if profile else "")
+    if gstin:
+        problem = gstin_problem(gstin)
+        if problem:
+            raise TaxProfileError(problem)
+        if gstin[:2] != state:
+            raise TaxProfileError("The GSTIN's first two digits are not the profile's state.")
+    before = {f: getattr(profile, f) for f in PROFILE_FIELDS} if profile else {}
+    if profile is None:
+        profile = AgencyTaxProfile(agency=agency)
+    for name in PROFILE_FIELDS:
+        if name in values:
+            setattr(profile, name, values[name])
+    profile.save()
+    changes = {
+        name: [before.get(name), getattr(profile, name)]
+        for name in PROFILE_FIELDS
+        if before.get(name) != getattr(profile, name)
+    }
+    if changes:
+        AgencyTaxProfileChange.objects.create(profile=profile, changed_by=actor, changes=changes)
+    return profile

@@ -150,7 +150,7 @@ def test_a_card_payment_taken_after_the_wallet_paid_the_fee_is_recorded_not_appl
 ):
     """The card checkout was left open, the fee was paid from the wallet, then the gateway
     took the card all the same: the fee stays paid once, the card payment is on record as
-    unapplied and due back, and the page says the card was charged (not "nothing was")."""
+    unapplied and refunded, and the page says the card was charged (not "nothing was")."""
     from applications.models import TaxInvoice
 
     from .wallet_helpers import fund
@@ -170,7 +170,7 @@ def test_a_card_payment_taken_after_the_wallet_paid_the_fee_is_recorded_not_appl
     assert "Your card was charged INR 500.00" in text
     assert f"Quote order {card.order_id}" in text
     assert "nothing was charged" not in text
-    assert ready.events.filter(note__contains="is due back to the card").exists()
+    assert ready.events.filter(note__contains="is being refunded to the card").exists()
 
 
 def test_a_card_payment_taken_after_a_withdrawal_is_recorded_not_applied(

@@ -39,6 +39,13 @@ def eic_registered(eic):
     return eic
 
 
+@pytest.fixture
+def fieo_registered(fieo):
+    fieo.gstin = "07AAAAF1234C1Z1"  # Delhi
+    fieo.save()
+    return fieo
+
+
 def test_financial_years_run_from_april_to_march():
     assert tax.financial_year(date(2026, 3, 31)) == 2025
     assert tax.financial_year(date(2026, 4, 1)) == 2026
@@ -81,7 +88,7 @@ def test_a_fee_paid_from_the_wallet_gets_the_agencys_invoice_with_cgst_and_sgst(
     assert "Taxable value 423.72" in text
     assert "CGST @ 9% 38.14" in text
     assert "SGST @ 9% 38.14" in text
-    assert "Total (tax included) 500.00" in text
+    assert "Total (INR) 500.00" in text
     assert "IGST" not in text
 
 
@@ -102,7 +109,9 @@ def test_a_firm_in_another_state_is_charged_igst(alice, ready, eic_registered):
     assert "CGST" not in text
 
 
-def test_a_card_payment_gets_its_invoice_when_it_is_captured(alice, alice_client, ready):
+def test_a_card_payment_gets_its_invoice_when_it_is_captured(
+    alice, alice_client, ready, eic_registered
+):
     alice_client.post(reverse("applications:pay", args=[ready.reference]))
     payment = ready.payments.get()
     alice_client.post(
@@ -123,7 +132,8 @@ def test_a_top_up_gets_a_receipt_with_no_tax_figures_that_says_it_is_not_a_tax_i
     assert [(r.kind, r.sequence) for r in receipts] == [("receipt", 1), ("receipt", 2)]
     first = receipts[0]
     fy = tax.financial_year(timezone.localdate())
-    assert first.number == f"COOWR/{fy % 100:02d}{(fy + 1) % 100:02d}/000001"
+    # At most 16 characters, as CGST Rule 50(b) asks of a receipt voucher's serial.
+    assert first.number == f"COOWR/{fy % 100:02d}{(fy + 1) % 100:02d}/00001"
     assert (first.cgst_paise, first.sgst_paise, first.igst_paise, first.sac) == (0, 0, 0, "")
     assert first.total_paise == 118000
     text = pdf_text(tax.document_pdf(first))
@@ -142,7 +152,7 @@ def test_a_top_up_gets_a_receipt_with_no_tax_figures_that_says_it_is_not_a_tax_i
         assert tax_word not in text
 
 
-def test_a_fee_paid_from_the_wallet_has_exactly_one_tax_invoice(alice, eic_mumbai):
+def test_a_fee_paid_from_the_wallet_has_exactly_one_tax_invoice(alice, eic_mumbai, eic_registered):
     factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
     fund(alice, 1000)
     application = factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
@@ -178,7 +188,9 @@ def test_receipts_start_a_new_series_each_financial_year(alice):
     assert sorted(years) == [(this_year, 1), (this_year + 1, 1)]
 
 
-def test_each_agency_and_financial_year_has_its_own_series(alice, eic_mumbai, fieo_delhi):
+def test_each_agency_and_financial_year_has_its_own_series(
+    alice, eic_mumbai, fieo_delhi, eic_registered, fieo_registered
+):
     factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
     fund(alice, 2000)
     for office in (eic_mumbai, fieo_delhi, eic_mumbai):
@@ -201,7 +213,7 @@ def test_each_agency_and_financial_year_has_its_own_series(alice, eic_mumbai, fi
     assert latest.financial_year == tax.financial_year(next_april.date())
 
 
-def test_a_rolled_back_payment_gives_its_invoice_number_back(alice, eic_mumbai):
+def test_a_rolled_back_payment_gives_its_invoice_number_back(alice, eic_mumbai, eic_registered):
     factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
     fund(alice, 1000)
     application = factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
@@ -218,7 +230,7 @@ def test_a_rolled_back_payment_gives_its_invoice_number_back(alice, eic_mumbai):
 
 
 def test_only_the_firm_downloads_its_tax_invoice_and_receipt(
-    alice, alice_client, bob_client, eic_mumbai
+    alice, alice_client, bob_client, eic_mumbai, eic_registered
 ):
     factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
     fund(alice, 1000)
@@ -238,7 +250,7 @@ def test_only_the_firm_downloads_its_tax_invoice_and_receipt(
 
 
 def test_the_wallet_page_lists_the_receipt_and_the_fee_invoice_by_kind(
-    alice, alice_client, eic_mumbai
+    alice, alice_client, eic_mumbai, eic_registered
 ):
     factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
     fund(alice, 1000)
@@ -254,7 +266,7 @@ def test_the_wallet_page_lists_the_receipt_and_the_fee_invoice_by_kind(
 
 
 def test_a_fees_tax_invoice_is_the_firms_paper_and_a_top_up_receipt_the_wallets(
-    alice, eic_mumbai, client
+    alice, eic_mumbai, client, eic_registered
 ):
     """Who acts for the firm now (a preparer, its agent) downloads the fee's tax invoice that
     the acknowledgement links to; a top-up's receipt is for the wallet's managers only; an

@@ -73,6 +73,8 @@ def test_tax_invoice_numbers_are_gapless_per_agency_under_concurrent_payments(
     factories.FeeFactory(certificate_type="non_preferential", amount="200.00")
     eic_mumbai.agency.gstin = "27AAAGE1234C1Z1"
     eic_mumbai.agency.save()
+    fieo_delhi.agency.gstin = "07AAAAF1234C1Z1"  # registered: tax invoices, not bills of supply
+    fieo_delhi.agency.save()
     fund(alice, 100_000 // 100 * 10)  # INR 10,000
     count = 8
     offices = [eic_mumbai] * 6 + [fieo_delhi] * 2

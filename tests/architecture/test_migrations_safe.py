@@ -24,6 +24,20 @@ REVIEWED: dict[str, str] = {
         "PostgreSQL adds such a column without rewriting the table. The linter does not read "
         "db_default."
     ),
+    "applications.0018_payment_gateway_order_and_refunds": (
+        "gateway_order_id is added with a database default (''), which the previous release "
+        "gets on insert; the unique constraint is on the new PaymentRefund table, which the "
+        "previous release never writes."
+    ),
+    "applications.0019_gst_documents": (
+        "the new NOT NULL columns of TaxInvoice have database defaults ('' and false) for the "
+        "previous release's inserts; the widened kind choices and the credit-note check "
+        "accept every row it writes."
+    ),
+    "reference.0002_agency_tax_profile": (
+        "two new tables and a check constraint on one of them: nothing the previous release "
+        "reads or writes."
+    ),
 }
 
 

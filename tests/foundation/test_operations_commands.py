@@ -29,11 +29,11 @@ def test_add_agency_creates_the_agency_its_offices_agreements_and_gstin():
         "--agreement",
         "AIFTA",
         "--gstin",
-        "32AAAJM1234F1Z5",
+        "32AAAJM1234F1ZS",
         stdout=out,
     )
     agency = IssuingAgency.objects.get(code="MPEDA")
-    assert agency.gstin == "32AAAJM1234F1Z5"
+    assert agency.gstin == "32AAAJM1234F1ZS"
     assert sorted(agency.offices.values_list("code", flat=True)) == ["KOC", "VSK"]
     assert list(agency.agreements.all()) == [aifta]
     assert "SIGNING_VC_KEY_MPEDA" in out.getvalue()
@@ -50,7 +50,7 @@ def test_add_agency_creates_the_agency_its_offices_agreements_and_gstin():
     ("arguments", "message"),
     [
         (["--office", "KOC:Kochi"], "CODE:Name:City"),
-        (["--office", "KOC:K:Kochi", "--gstin", "not-a-gstin"], "is not a GSTIN"),
+        (["--office", "KOC:K:Kochi", "--gstin", "not-a-gstin"], "Enter a GSTIN of 15 characters"),
         (["--office", "KOC:K:Kochi", "--agreement", "NOPE"], "No trade agreement NOPE"),
         ([], "at least one office"),
     ],

@@ -51,6 +51,7 @@ PUBLIC = {
     "accounts:invitation-done",
     # the payment gateway's server-to-server notification (authenticated by its HMAC)
     "applications:payment-notify",
+    "applications:payment-webhook",
     "applications:wallet-top-up-notify",
     # public verification
     "verification:verify",

@@ -100,6 +100,15 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:payment-return": ALICE_ONLY,
     # Server to server, authenticated by its HMAC: POST only, for everyone.
     "applications:payment-notify": cells("405 405 405 405 405 405"),
+    "applications:payment-webhook": cells("405 405 405 405 405 405"),
+    # The world's payment is the sandbox's: it has no Razorpay checkout (tested with one in
+    # tests/applications/test_razorpay_contract.py).
+    "applications:payment-checkout": cells("login 404 404 404 404 404"),
+    "applications:payment-checkout-return": cells("login 405 405 404 404 404"),
+    # The agency's accounts: its administrators only.
+    "applications:gst-register": cells("login 404 404 404 404 ok"),
+    "applications:gstr1": cells("login 404 404 404 404 ok"),
+    "applications:settlement-report": cells("login 404 404 404 404 ok"),
     "applications:detail": ALICE_ONLY,
     # A submitted application is no longer editable: its edit pages send Alice to the detail
     # page (a redirect, "ok"), and answer 404 to everyone else.

@@ -113,6 +113,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:pay": BOTH_405,
     "applications:pay-wallet": BOTH_405,
     "applications:payment-notify": BOTH_405,
+    "applications:payment-webhook": BOTH_405,
+    "applications:payment-checkout": BOTH_404,  # the world's payment is the sandbox's
+    "applications:payment-checkout-return": BOTH_405,
+    "applications:gst-register": BOTH_404,
+    "applications:gstr1": BOTH_404,
+    "applications:settlement-report": BOTH_404,
     "applications:payment-return": KIRAN_ONLY,
     "applications:payment-sandbox": KIRAN_ONLY,
     "applications:receipt": KIRAN_ONLY,

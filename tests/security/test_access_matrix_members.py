@@ -104,6 +104,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:pay": trio("405 405 405"),
     "applications:pay-wallet": trio("405 405 405"),
     "applications:payment-notify": trio("405 405 405"),
+    "applications:payment-webhook": trio("405 405 405"),
+    "applications:payment-checkout": trio("404 404 404"),  # the world's payment is the sandbox's
+    "applications:payment-checkout-return": trio("405 405 405"),
+    "applications:gst-register": trio("404 404 404"),  # the agency's administrators only
+    "applications:gstr1": trio("404 404 404"),
+    "applications:settlement-report": trio("404 404 404"),
     "applications:payment-return": trio("ok ok ok"),
     "applications:payment-sandbox": trio("ok ok ok"),
     "applications:receipt": trio("ok ok ok"),

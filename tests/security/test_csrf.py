@@ -20,7 +20,12 @@ from .urls import named_urls, url_for
 
 pytestmark = pytest.mark.django_db
 
-CSRF_EXEMPT = {"applications:payment-notify", "applications:wallet-top-up-notify"}
+CSRF_EXEMPT = {
+    "applications:payment-notify",
+    "applications:wallet-top-up-notify",
+    # Razorpay's webhook: server to server, authenticated by its signature over the raw body.
+    "applications:payment-webhook",
+}
 CSRF_REFUSAL = "This page has expired"
 
 

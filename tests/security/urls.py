@@ -49,6 +49,12 @@ def url_kwargs(world: World) -> dict[str, str]:
         "number": world.certificate.number,
         "agency": world.certificate.application.agency.code,
         "list_number": "0",
+        # Payments and the agency's accounts (issue 26).
+        "agency_code": world.certificate.application.agency.code,
+        "year": "2026",
+        "month": "12",
+        "section": "b2b",
+        "day": "2026-12-07",
         # The fee wallet: Alice's top-up and its receipt.
         "topup_order_id": world_top_up(world.alice).order_id,
         "tax_invoice_id": str(world_top_up(world.alice).tax_invoice.pk),

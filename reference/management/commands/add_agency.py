@@ -1,5 +1,5 @@
 """python manage.py add_agency CODE "Name" --office MUM:"EIA Mumbai":Mumbai [--office ...]
-    [--agreement AIFTA ...] [--gstin 27AAACE1234F1Z5] [--no-non-preferential]
+    [--agreement AIFTA ...] [--gstin 27AAACE1234F1Z6] [--no-non-preferential]
 
 Then give the agency its keys (docs/operations.md, Adding an agency): SIGNING_P12_<CODE>,
 SIGNING_P12_PASSWORD_<CODE>_FILE, SIGNING_CRL_<CODE>, SIGNING_VC_KEY_<CODE> on every web node

@@ -1,0 +1,19 @@
+"""Payment tasks: thin, idempotent, named for the outbox and for celery beat."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .gateway_services import payment_refund_unapplied, payments_reconcile
+
+
+# celery has no types
+@shared_task(name="applications.payment_refund_unapplied", ignore_result=True)  # type: ignore[untyped-decorator]
+def payment_refund_unapplied_task(payment_id: int) -> None:
+    payment_refund_unapplied(payment_id=payment_id)
+
+
+# celery has no types
+@shared_task(name="applications.payments_reconcile", ignore_result=True)  # type: ignore[untyped-decorator]
+def payments_reconcile_task() -> None:
+    payments_reconcile()

@@ -167,9 +167,12 @@ class PartiesForm(SectionForm):
             "third_party_name",
             "third_party_address",
             "third_party_country",
+            "third_party_invoice_number",
+            "third_party_invoice_date",
         ]
         widgets = {
             "consignee_address": forms.Textarea(attrs={"rows": 3}),
+            "third_party_invoice_date": DATE_WIDGET,
             "third_party_address": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"third_party_invoicing": "The goods are invoiced by a third party"}
@@ -182,8 +185,17 @@ class PartiesForm(SectionForm):
 
     def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, partial=partial, **kwargs)
-        for name in ("third_party_name", "third_party_address", "third_party_country"):
+        for name in (
+            "third_party_name",
+            "third_party_address",
+            "third_party_country",
+            "third_party_invoice_number",
+            "third_party_invoice_date",
+        ):
             self.fields[name].required = False
+        self.fields[
+            "third_party_invoice_number"
+        ].help_text = "The third party's own invoice, if it has issued one: printed beside yours."
         placeholder(self, "consignee_country", "Choose a country")
         placeholder(self, "third_party_country", "Choose a country")
 
@@ -196,6 +208,8 @@ class PartiesForm(SectionForm):
         else:
             for name in ("third_party_name", "third_party_address", "third_party_country"):
                 data[name] = ""
+            data["third_party_invoice_number"] = ""
+            data["third_party_invoice_date"] = None
         return data
 
 

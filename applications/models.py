@@ -119,6 +119,9 @@ class Application(TimeStampedModel):
     third_party_name = models.CharField(max_length=200, blank=True)
     third_party_address = models.CharField(max_length=ADDRESS_MAX_LENGTH, blank=True)
     third_party_country = CountryField(blank=True)
+    # The third party's own invoice, printed where the form asks (Form AI's box 10).
+    third_party_invoice_number = models.CharField(max_length=50, blank=True)
+    third_party_invoice_date = models.DateField(null=True, blank=True)
 
     # Transport
     transport_mode = models.CharField(max_length=20, choices=TransportMode.choices, blank=True)

@@ -52,6 +52,8 @@ COPIED_FIELDS = (
     "third_party_name",
     "third_party_address",
     "third_party_country",
+    "third_party_invoice_number",
+    "third_party_invoice_date",
     "transport_mode",
     "vessel_or_flight",
     "port_of_loading",

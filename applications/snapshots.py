@@ -24,6 +24,8 @@ HEADER_FIELDS = (
     "third_party_invoicing",
     "third_party_name",
     "third_party_address",
+    "third_party_invoice_number",
+    "third_party_invoice_date",
     "transport_mode",
     "vessel_or_flight",
     "port_of_loading",

@@ -17,6 +17,8 @@ from .models import (
     AgencyOffice,
     Application,
     CertificateType,
+    CostSheet,
+    CostSheetMaterial,
     DocumentKind,
     Invoice,
     LineItem,
@@ -516,3 +518,89 @@ class ListFilterForm(forms.Form):
         required=False,
         max_length=50,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The cost sheet of a preferential item
+# ---------------------------------------------------------------------------------------------
+
+
+class CostSheetForm(forms.ModelForm):
+    class Meta:
+        model = CostSheet
+        fields = ["method", "ex_works_value", "labour", "overhead", "profit", "other_costs"]
+        labels = {
+            "method": "How the regional value content is worked out",
+            "ex_works_value": "Ex-works price (optional)",
+            "labour": "Direct labour cost",
+            "overhead": "Direct overhead cost",
+            "profit": "Profit",
+            "other_costs": "Other costs (indirect method)",
+        }
+        widgets = {"method": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("labour", "overhead", "profit", "other_costs"):
+            self.fields[name].validators.append(MinValueValidator(0))
+            self.fields[name].help_text = "In the item's FOB currency; used by the indirect method."
+
+    def costs(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class MaterialForm(forms.ModelForm):
+    class Meta:
+        model = CostSheetMaterial
+        fields = ["description", "hs_code", "origin_country", "value", "originating", "evidence"]
+        labels = {
+            "value": "Value (in the item's FOB currency)",
+            "originating": "Originating (of the exporting or a partner country, with proof)",
+            "evidence": "Evidence of its origin",
+        }
+
+    def __init__(self, *args: Any, documents: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        evidence = self.fields["evidence"]
+        if isinstance(evidence, forms.ModelChoiceField):  # always: a ForeignKey's field
+            evidence.queryset = documents
+            evidence.empty_label = "No document"
+        self.fields["value"].validators.append(MinValueValidator(Decimal("0.01")))
+
+    def clean_hs_code(self) -> str:
+        return str(self.cleaned_data["hs_code"]).replace(".", "").replace(" ", "")
+
+
+MaterialFormSet = forms.formset_factory(MaterialForm, extra=2, can_delete=True)
+
+
+def material_formset(
+    application: Application, sheet: CostSheet | None, data: Any = None
+) -> forms.BaseFormSet:
+    """The bill of materials as a formset: the sheet's materials, then two empty rows."""
+    initial = [
+        {
+            "description": m.description,
+            "hs_code": m.hs_code,
+            "origin_country": m.origin_country,
+            "value": m.value,
+            "originating": m.originating,
+            "evidence": m.evidence_id,
+        }
+        for m in (sheet.materials.all() if sheet else [])
+    ]
+    return MaterialFormSet(
+        data,
+        initial=initial,
+        prefix="materials",
+        form_kwargs={"documents": application.documents.all()},
+    )
+
+
+def materials_data(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+    """The filled, kept rows of a valid material formset, in order."""
+    return [
+        {name: form.cleaned_data[name] for name in MaterialForm.Meta.fields}
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]

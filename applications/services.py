@@ -23,6 +23,8 @@ from .models import (
     AgencyOffice,
     Application,
     ApplicationEvent,
+    CostSheet,
+    CostSheetMaterial,
     Document,
     DocumentKind,
     Invoice,
@@ -250,6 +252,32 @@ def line_item_update(
     item.save()
     application.save(update_fields=["updated_at"])
     return item
+
+
+@transaction.atomic
+def cost_sheet_save(
+    *,
+    application_id: int,
+    exporter: User,
+    item_id: int,
+    costs: dict[str, Any],
+    materials: list[dict[str, Any]],
+) -> CostSheet:
+    """Keep an item's cost sheet: its costs, and its bill of materials replaced by
+    `materials` (already validated; an evidence document must be the application's own)."""
+    application = _locked_editable(application_id, exporter)
+    item = application.items.get(pk=item_id)
+    documents = set(application.documents.values_list("pk", flat=True))
+    if any(m.get("evidence") and m["evidence"].pk not in documents for m in materials):
+        raise WorkflowError("The evidence must be one of this application's documents.")
+    sheet, _ = CostSheet.objects.update_or_create(item=item, defaults=costs)
+    sheet.materials.all().delete()
+    CostSheetMaterial.objects.bulk_create(
+        CostSheetMaterial(cost_sheet=sheet, position=n, **row)
+        for n, row in enumerate(materials, start=1)
+    )
+    application.save(update_fields=["updated_at"])
+    return sheet
 
 
 @transaction.atomic

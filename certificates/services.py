@@ -35,11 +35,13 @@ from applications.events import application_event_record
 from applications.models import (
     Application,
     CertificateType,
+    LineItem,
     Status,
 )
 from applications.notifications import Sent, notify
 from applications.services import application_copy_in_lieu
 from applications.workflow import UNFINISHED, application_mark_issued
+from applications.worksheet import item_worksheet
 from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
 from reference.certificate_forms import form_for
@@ -146,7 +148,9 @@ def certificate_data_build(
             package_kind=item.package_kind,
             description=item.description,
             hs_code=item.hs_code,
-            criterion_display=item.criterion_display if preferential else "",
+            criterion_display=_criterion_printed(item, agreement.code if agreement else "")
+            if preferential
+            else "",
             quantity_text=f"{_decimal_text(item.quantity)} {item.unit}",
             gross_weight_text=f"{_decimal_text(item.gross_weight_kg)} kg",
             invoice_text=invoice_text,
@@ -219,6 +223,15 @@ def issued_retroactively(
     if rule is None or departure_date is None:
         return False
     return (issue_date - departure_date).days > rule.after_days
+
+
+def _criterion_printed(item: LineItem, agreement_code: str) -> str:
+    """Box 8: the criterion with the actual percentage where the item's cost sheet works it
+    out and supports the typed criterion ("RVC 79.73% + CTSH"); the typed one otherwise."""
+    worksheet = item_worksheet(item, agreement_code)
+    if worksheet.supported and worksheet.outcome and "RVC" in item.origin_criterion.upper():
+        return worksheet.outcome.criterion
+    return item.criterion_display
 
 
 def _designation(officer: User) -> str:

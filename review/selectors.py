@@ -24,11 +24,13 @@ from applications.models import (
     Application,
     ApplicationEvent,
     Invoice,
+    LineItem,
     Payment,
     Status,
     TradeAgreement,
 )
 from applications.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
+from applications.worksheet import ItemWorksheet, item_worksheet
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
@@ -226,7 +228,8 @@ def application_get_for_officer(*, reference: str, profile: OfficerProfile) -> A
             "filed_by_agent",
         )
         .prefetch_related(
-            "items",
+            Prefetch("items", queryset=LineItem.objects.select_related("cost_sheet")),
+            "items__cost_sheet__materials__evidence",
             "invoices",
             "documents",
             Prefetch("payments", queryset=Payment.objects.order_by("-created_at")),
@@ -256,6 +259,7 @@ class ItemReview:
     item: object
     hs_description: str
     flags: list[Flag] = field(default_factory=list)
+    worksheet: ItemWorksheet | None = None  # what the cost sheet works out (preferential)
 
 
 @dataclass(frozen=True)
@@ -333,7 +337,20 @@ def application_checks(application: Application) -> tuple[list[Flag], list[ItemR
                     f"{agreement.code}'s ({', '.join(sorted(criteria))}).",
                 )
             )
-        reviews.append(ItemReview(item=item, hs_description=description, flags=flags))
+        worksheet = item_worksheet(item, agreement.code) if agreement is not None else None
+        if worksheet is not None:
+            flags.append(
+                Flag(
+                    worksheet.supported,
+                    "Criterion supported by the cost sheet",
+                    worksheet.problem
+                    or (f"Worked out: {worksheet.outcome.criterion}." if worksheet.outcome else "")
+                    or worksheet.note,
+                )
+            )
+        reviews.append(
+            ItemReview(item=item, hs_description=description, flags=flags, worksheet=worksheet)
+        )
     return header, reviews
 
 

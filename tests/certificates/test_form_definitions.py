@@ -7,14 +7,18 @@ from __future__ import annotations
 import importlib
 import io
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 
+from applications.models import CostSheet
+from certificates.selectors import application_for_certificate
 from certificates.services import certificate_data_build, issued_retroactively
 from reference.certificate_forms import FORMS
 from reference.models import TradeAgreement
+from tests import factories
 
 from .factories import application_under_review
 
@@ -80,3 +84,36 @@ def test_the_third_partys_invoice_and_the_exporters_contacts_reach_the_certifica
 
     assert data.third_party_invoice == "SG22-097 of 09 Aug 2026"
     assert data.exporter.email == application.firm.email
+
+
+def test_box_8_prints_the_percentage_the_cost_sheet_works_out(alice, olivia, eic_mumbai) -> None:
+    application = application_under_review(
+        exporter=alice,
+        officer=olivia,
+        office=eic_mumbai,
+        items=1,
+        certificate_type="preferential",
+        agreement=factories.TradeAgreementFactory(),
+    )
+    item = application.items.get()
+    item.origin_criterion = "RVC+CTSH"
+    item.save()
+    sheet = CostSheet.objects.create(item=item)
+    # FOB USD 2,500 with USD 506.75 of imported yarn: (2,500 - 506.75) / 2,500 = 79.73%.
+    sheet.materials.create(
+        position=1,
+        description="Yarn",
+        hs_code="520512",
+        origin_country="VN",
+        value=Decimal("506.75"),
+        originating=False,
+    )
+
+    data = certificate_data_build(
+        application=application_for_certificate(application_id=application.pk),
+        number="EIC/2026/MUM/0000001",
+        code="K7PX2M9QRT4W",
+        issued_at=datetime(2026, 8, 10, 12, 0, tzinfo=UTC),
+    )
+
+    assert [i.criterion_display for i in data.items] == ["RVC 79.73% + CTSH"]

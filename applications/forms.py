@@ -158,6 +158,23 @@ class SectionForm(LengthLimitedForm, forms.ModelForm):
                 field.required = False
 
 
+FOREIGN_CERTIFICATE_FIELDS = (
+    "foreign_certificate_number",
+    "foreign_certificate_issuer",
+    "foreign_certificate_country",
+    "foreign_certificate_date",
+)
+
+
+FOREIGN_CERTIFICATE_MISSING = {
+    "foreign_certificate_number": "Enter the foreign certificate's number.",
+    "foreign_certificate_issuer": "Enter who issued the foreign certificate.",
+    "foreign_certificate_country": "Choose the country of origin the foreign certificate "
+    "certifies.",
+    "foreign_certificate_date": "Enter the foreign certificate's date of issue.",
+}
+
+
 class PartiesForm(SectionForm):
     class Meta:
         model = Application
@@ -171,13 +188,27 @@ class PartiesForm(SectionForm):
             "third_party_country",
             "third_party_invoice_number",
             "third_party_invoice_date",
+            "back_to_back",
+            "foreign_certificate_number",
+            "foreign_certificate_issuer",
+            "foreign_certificate_country",
+            "foreign_certificate_date",
         ]
         widgets = {
+            "foreign_certificate_date": DATE_WIDGET,
             "consignee_address": forms.Textarea(attrs={"rows": 3}),
             "third_party_invoice_date": DATE_WIDGET,
             "third_party_address": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"third_party_invoicing": "The goods are invoiced by a third party"}
+        labels = {
+            "third_party_invoicing": "The goods are invoiced by a third party",
+            "back_to_back": "The goods are re-exported as they came, with a foreign certificate "
+            "of origin (back-to-back, non-preferential only)",
+            "foreign_certificate_number": "Foreign certificate's number",
+            "foreign_certificate_issuer": "Issued by",
+            "foreign_certificate_country": "Country of origin it certifies",
+            "foreign_certificate_date": "Date of issue",
+        }
 
     required = {
         "consignee_name": "Enter the consignee's name.",
@@ -193,8 +224,14 @@ class PartiesForm(SectionForm):
             "third_party_country",
             "third_party_invoice_number",
             "third_party_invoice_date",
+            *FOREIGN_CERTIFICATE_FIELDS,
         ):
             self.fields[name].required = False
+        if self.instance.pk and self.instance.is_preferential:
+            for name in ("back_to_back", *FOREIGN_CERTIFICATE_FIELDS):
+                del self.fields[name]
+        else:
+            placeholder(self, "foreign_certificate_country", "Choose a country")
         self.fields[
             "third_party_invoice_number"
         ].help_text = "The third party's own invoice, if it has issued one: printed beside yours."
@@ -212,6 +249,13 @@ class PartiesForm(SectionForm):
                 data[name] = ""
             data["third_party_invoice_number"] = ""
             data["third_party_invoice_date"] = None
+        if data.get("back_to_back"):
+            for name in FOREIGN_CERTIFICATE_FIELDS:
+                if not data.get(name) and not self.has_error(name):
+                    self.add_error(name, FOREIGN_CERTIFICATE_MISSING[name])
+        elif "back_to_back" in self.fields:
+            for name in FOREIGN_CERTIFICATE_FIELDS:
+                data[name] = None if name == "foreign_certificate_date" else ""
         return data
 
 

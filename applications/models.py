@@ -122,6 +122,13 @@ class Application(TimeStampedModel):
     # The third party's own invoice, printed where the form asks (Form AI's box 10).
     third_party_invoice_number = models.CharField(max_length=50, blank=True)
     third_party_invoice_date = models.DateField(null=True, blank=True)
+    # A back-to-back certificate for goods re-exported as they came (HBP 2.93(f)): the
+    # foreign certificate of origin they arrived with, uploaded and printed on ours.
+    back_to_back = models.BooleanField(default=False)
+    foreign_certificate_number = models.CharField(max_length=60, blank=True)
+    foreign_certificate_issuer = models.CharField(max_length=200, blank=True)
+    foreign_certificate_country = CountryField(blank=True)
+    foreign_certificate_date = models.DateField(null=True, blank=True)
 
     # Transport
     transport_mode = models.CharField(max_length=20, choices=TransportMode.choices, blank=True)
@@ -384,6 +391,7 @@ class DocumentKind(models.TextChoices):
     COMMERCIAL_INVOICE = "commercial_invoice", "Commercial invoice"
     PACKING_LIST = "packing_list", "Packing list"
     BILL_OF_LADING = "bill_of_lading", "Bill of lading / airway bill"
+    FOREIGN_CERTIFICATE = "foreign_certificate", "Foreign certificate of origin (re-export)"
     OTHER = "other", "Other"
 
 

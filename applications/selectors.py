@@ -20,6 +20,7 @@ from .models import (
     ApplicationEvent,
     CertificateType,
     Document,
+    DocumentKind,
     Fee,
     Invoice,
     IssuingAgency,
@@ -267,6 +268,8 @@ def submission_problems(application: Application) -> list[str]:
     for kind in REQUIRED_DOCUMENTS:
         if kind not in kinds:
             problems.append(f"upload the {kind.label.lower()}")
+    if application.back_to_back and DocumentKind.FOREIGN_CERTIFICATE not in kinds:
+        problems.append("upload the foreign certificate of origin the goods arrived with")
     problems += [
         f"correct item {item.position}'s criterion ({sheet.problem.rstrip('.')})"
         for item, sheet in item_worksheets(application)

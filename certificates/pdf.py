@@ -134,6 +134,10 @@ class CertificateData:
     # Each agreement's own form (reference/certificate_forms.py).
     producer: str = ""  # India-Korea's box 2
     third_party_invoice: str = ""  # the third-country company's invoice: number and date
+    # A back-to-back certificate (re-export): the foreign certificate it rests on, and the
+    # origin that one certifies (printed as the country of origin instead of India).
+    foreign_certificate: str = ""  # "No. X, issued by Y, Viet Nam, on 02 Mar 2026"
+    origin_country: str = "INDIA"
 
     @property
     def is_preferential(self) -> bool:
@@ -1823,7 +1827,7 @@ class _Renderer:
             x0, x1, top, bottom = _SLOTS[box.slot]
             if box.content == "country_of_origin":
                 self.c.setFont(FONT_BOLD, 10)
-                self.c.drawString(x0 + PAD + 2, bottom + 6, "INDIA")
+                self.c.drawString(x0 + PAD + 2, bottom + 6, clean(self.data.origin_country))
             elif box.content != "official_use_aifta":
                 self.box_text(box.number, self.box_lines(box), x0, x1, top, bottom)
         self.title_block()
@@ -1833,6 +1837,9 @@ class _Renderer:
         d = self.data
         lines = []
         invoices = sorted({i.invoice_text for i in d.items if i.invoice_text})
+        if d.foreign_certificate:
+            basis = f"Back-to-back certificate, on certificate of origin {d.foreign_certificate}"
+            lines.append((True, basis))
         if invoices:
             lines.append((False, "Invoice: " + "; ".join(invoices)))
         if d.third_party_invoicing:
@@ -1861,10 +1868,15 @@ class _Renderer:
         c.drawString(x + 2, TOP - 57, marker)
         below = TOP - 64
         rule = layout.form.retroactive
+        marking = ""
         if self.retroactive and rule is not None and not rule.box:
-            mw = c.stringWidth(rule.marking, FONT_BOLD, 7)
+            marking = rule.marking
+        elif d.foreign_certificate:
+            marking = "BACK-TO-BACK (RE-EXPORT)"
+        if marking:
+            mw = c.stringWidth(marking, FONT_BOLD, 7)
             c.rect(x - 1, TOP - 75, mw + 6, 11)
-            c.drawString(x + 2, TOP - 72, rule.marking)
+            c.drawString(x + 2, TOP - 72, marking)
             below = TOP - 79
         if d.in_lieu_of:
             p = _para(
@@ -2003,6 +2015,18 @@ class _Renderer:
             certified = (
                 "It is hereby certified, on the basis of control carried out, that the "
                 "declaration by the exporter is correct."
+            )
+        elif d.foreign_certificate:
+            origin = markup(d.origin_country)
+            declared = (
+                "The undersigned hereby declares that the above details and statements are "
+                f"correct, that the goods originate in <b>{origin}</b> as the foreign "
+                "certificate of origin produced states, and that they are re-exported from "
+                f"<b>INDIA</b> to <b>{markup(d.destination_country)}</b> in the state imported."
+            )
+            certified = (
+                "It is hereby certified that, on the basis of the foreign certificate of origin "
+                f"produced, the goods described above originate in <b>{origin}</b>."
             )
         else:
             declared = (

@@ -135,6 +135,15 @@ def certificate_data_build(
             application.third_party_country.name if application.third_party_country else "",
         ]
         third_party = ", ".join(p for p in parts if p)
+    foreign_certificate = ""
+    if application.back_to_back and not preferential:
+        foreign_certificate = (
+            f"No. {application.foreign_certificate_number}, issued by "
+            f"{application.foreign_certificate_issuer}, "
+            f"{application.foreign_certificate_country.name}"
+        )
+        if application.foreign_certificate_date:
+            foreign_certificate += f", on {application.foreign_certificate_date:%d %b %Y}"
     third_party_invoice = ""
     if application.third_party_invoicing and application.third_party_invoice_number:
         third_party_invoice = application.third_party_invoice_number
@@ -201,6 +210,10 @@ def certificate_data_build(
         issue_date=issue_date,
         third_party_invoicing=third_party,
         third_party_invoice=third_party_invoice,
+        foreign_certificate=foreign_certificate,
+        origin_country=application.foreign_certificate_country.name.upper()
+        if foreign_certificate
+        else "INDIA",
         remarks=application.remarks,
         in_lieu_of=application.replaces.number if application.replaces else "",
         agreement_code=agreement.code if preferential and agreement else "",

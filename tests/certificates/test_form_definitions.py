@@ -117,3 +117,30 @@ def test_box_8_prints_the_percentage_the_cost_sheet_works_out(alice, olivia, eic
     )
 
     assert [i.criterion_display for i in data.items] == ["RVC 79.73% + CTSH"]
+
+
+def test_a_back_to_back_application_prints_the_foreign_certificate(
+    alice, olivia, eic_mumbai
+) -> None:
+    application = application_under_review(
+        exporter=alice,
+        officer=olivia,
+        office=eic_mumbai,
+        back_to_back=True,
+        foreign_certificate_number="VN-2026-0007781",
+        foreign_certificate_issuer="VCCI Ho Chi Minh City",
+        foreign_certificate_country="VN",
+        foreign_certificate_date=date(2026, 2, 10),
+    )
+
+    data = certificate_data_build(
+        application=application,
+        number="EIC/2026/MUM/0000002",
+        code="K7PX2M9QRT4W",
+        issued_at=datetime(2026, 8, 10, 12, 0, tzinfo=UTC),
+    )
+
+    assert data.foreign_certificate == (
+        "No. VN-2026-0007781, issued by VCCI Ho Chi Minh City, Vietnam, on 10 Feb 2026"
+    )
+    assert data.origin_country == "VIETNAM"

@@ -35,6 +35,7 @@ from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
 )
+from reference.certificate_forms import form_for
 from reference.hs import hs_descriptions
 
 # ---------------------------------------------------------------------------------------------
@@ -295,6 +296,24 @@ def application_checks(application: Application) -> tuple[list[Flag], list[ItemR
             )
         )
     today = timezone.localdate()
+    rule = form_for(agreement.code).retroactive if agreement is not None else None
+    if rule is not None and application.departure_date is not None:
+        days = (today - application.departure_date).days
+        late = days > rule.within_days
+        header.append(
+            Flag(
+                not late,
+                "Within the time for retroactive issue",
+                f"Shipped {days} days ago: "
+                + (
+                    f"{agreement.code} allows a certificate up to {rule.within_days} days "
+                    "after shipment."
+                    if late
+                    else f"a certificate issued now is {'' if days > rule.after_days else 'not '}"
+                    f"marked {rule.marking}."
+                ),
+            )
+        )
     future = [inv for inv in application.invoices.all() if inv.date > today]
     header.append(
         Flag(

@@ -4,10 +4,12 @@ criterion (issue 29, item 4)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from applications.models import CostSheet
 from tests import factories
@@ -91,3 +93,28 @@ def test_cost_sheets_cost_no_query_per_item(preferential, olivia, officer_client
     twenty = count_queries(client, reverse("officer:review", args=[big.reference]))
 
     assert one == twenty
+
+
+def test_a_shipment_older_than_the_retroactive_limit_is_flagged(
+    preferential, olivia, officer_client
+) -> None:
+    shipped_long_ago = timezone.localdate() - dt.timedelta(days=400)
+    application = preferential(departure_date=shipped_long_ago)
+
+    page = officer_client(olivia).get(reverse("officer:review", args=[application.reference]))
+
+    assert "Shipped 400 days ago: AIFTA allows a certificate up to 365 days after shipment." in (
+        page.content.decode()
+    )
+
+
+def test_a_recent_shipment_says_whether_it_will_be_marked_retroactive(
+    preferential, olivia, officer_client
+) -> None:
+    application = preferential(departure_date=timezone.localdate() - dt.timedelta(days=10))
+
+    page = officer_client(olivia).get(reverse("officer:review", args=[application.reference]))
+
+    assert "Shipped 10 days ago: a certificate issued now is marked ISSUED RETROACTIVELY." in (
+        page.content.decode()
+    )

@@ -1279,7 +1279,8 @@ def layout_for(data: CertificateData) -> Layout:
         return NON_PREFERENTIAL
     if data.title == "Form AI" and not data.agreement_code:
         return AIFTA
-    return layout_of(form_for(data.agreement_code))
+    # A preferential certificate without an agreement's code still gets a preferential form.
+    return layout_of(form_for(data.agreement_code or "PREFERENTIAL"))
 
 
 def certification_page(data: CertificateData) -> int:

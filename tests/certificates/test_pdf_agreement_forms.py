@@ -196,3 +196,12 @@ def test_unknown_agreements_get_the_common_layout_marked_provisional() -> None:
         form = FORMS[key]
         assert bool(form.provisional) == (key not in {"AIFTA", "IKCEPA", "IMCECPA"})
     assert "PE" not in FORMS["AIFTA"].criteria
+
+
+def test_a_preferential_certificate_without_an_agreement_code_stays_preferential() -> None:
+    data = samples.certificate(title="Some agreement's certificate", agreement_code="")
+
+    layout = layout_for(data)
+
+    assert layout.preferential
+    assert layout.form.provisional

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 RULES_DIR = Path(__file__).resolve().parent / "data" / "origin_rules"
 
@@ -43,11 +44,11 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 @functools.cache
-def _rules_file(agreement: str) -> dict | None:
+def _rules_file(agreement: str) -> dict[str, Any] | None:
     path = RULES_DIR / f"{agreement}.json"
     if not agreement.isalnum() or not path.is_file():
         return None
-    loaded: dict = json.loads(path.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
 
 

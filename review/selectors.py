@@ -297,7 +297,7 @@ def application_checks(application: Application) -> tuple[list[Flag], list[ItemR
         )
     today = timezone.localdate()
     rule = form_for(agreement.code).retroactive if agreement is not None else None
-    if rule is not None and application.departure_date is not None:
+    if agreement is not None and rule is not None and application.departure_date is not None:
         days = (today - application.departure_date).days
         late = days > rule.within_days
         header.append(

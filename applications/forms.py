@@ -17,6 +17,8 @@ from .models import (
     AgencyOffice,
     Application,
     CertificateType,
+    CostSheet,
+    CostSheetMaterial,
     DocumentKind,
     Invoice,
     LineItem,
@@ -156,6 +158,23 @@ class SectionForm(LengthLimitedForm, forms.ModelForm):
                 field.required = False
 
 
+FOREIGN_CERTIFICATE_FIELDS = (
+    "foreign_certificate_number",
+    "foreign_certificate_issuer",
+    "foreign_certificate_country",
+    "foreign_certificate_date",
+)
+
+
+FOREIGN_CERTIFICATE_MISSING = {
+    "foreign_certificate_number": "Enter the foreign certificate's number.",
+    "foreign_certificate_issuer": "Enter who issued the foreign certificate.",
+    "foreign_certificate_country": "Choose the country of origin the foreign certificate "
+    "certifies.",
+    "foreign_certificate_date": "Enter the foreign certificate's date of issue.",
+}
+
+
 class PartiesForm(SectionForm):
     class Meta:
         model = Application
@@ -167,12 +186,29 @@ class PartiesForm(SectionForm):
             "third_party_name",
             "third_party_address",
             "third_party_country",
+            "third_party_invoice_number",
+            "third_party_invoice_date",
+            "back_to_back",
+            "foreign_certificate_number",
+            "foreign_certificate_issuer",
+            "foreign_certificate_country",
+            "foreign_certificate_date",
         ]
         widgets = {
+            "foreign_certificate_date": DATE_WIDGET,
             "consignee_address": forms.Textarea(attrs={"rows": 3}),
+            "third_party_invoice_date": DATE_WIDGET,
             "third_party_address": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"third_party_invoicing": "The goods are invoiced by a third party"}
+        labels = {
+            "third_party_invoicing": "The goods are invoiced by a third party",
+            "back_to_back": "The goods are re-exported as they came, with a foreign certificate "
+            "of origin (back-to-back, non-preferential only)",
+            "foreign_certificate_number": "Foreign certificate's number",
+            "foreign_certificate_issuer": "Issued by",
+            "foreign_certificate_country": "Country of origin it certifies",
+            "foreign_certificate_date": "Date of issue",
+        }
 
     required = {
         "consignee_name": "Enter the consignee's name.",
@@ -182,8 +218,23 @@ class PartiesForm(SectionForm):
 
     def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, partial=partial, **kwargs)
-        for name in ("third_party_name", "third_party_address", "third_party_country"):
+        for name in (
+            "third_party_name",
+            "third_party_address",
+            "third_party_country",
+            "third_party_invoice_number",
+            "third_party_invoice_date",
+            *FOREIGN_CERTIFICATE_FIELDS,
+        ):
             self.fields[name].required = False
+        if self.instance.pk and self.instance.is_preferential:
+            for name in ("back_to_back", *FOREIGN_CERTIFICATE_FIELDS):
+                del self.fields[name]
+        else:
+            placeholder(self, "foreign_certificate_country", "Choose a country")
+        self.fields[
+            "third_party_invoice_number"
+        ].help_text = "The third party's own invoice, if it has issued one: printed beside yours."
         placeholder(self, "consignee_country", "Choose a country")
         placeholder(self, "third_party_country", "Choose a country")
 
@@ -196,6 +247,15 @@ class PartiesForm(SectionForm):
         else:
             for name in ("third_party_name", "third_party_address", "third_party_country"):
                 data[name] = ""
+            data["third_party_invoice_number"] = ""
+            data["third_party_invoice_date"] = None
+        if data.get("back_to_back"):
+            for name in FOREIGN_CERTIFICATE_FIELDS:
+                if not data.get(name) and not self.has_error(name):
+                    self.add_error(name, FOREIGN_CERTIFICATE_MISSING[name])
+        elif "back_to_back" in self.fields:
+            for name in FOREIGN_CERTIFICATE_FIELDS:
+                data[name] = None if name == "foreign_certificate_date" else ""
         return data
 
 
@@ -504,3 +564,89 @@ class ListFilterForm(forms.Form):
         help_text="Part of one, 3 characters or more; a shorter search matches a whole "
         "reference or invoice number.",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The cost sheet of a preferential item
+# ---------------------------------------------------------------------------------------------
+
+
+class CostSheetForm(forms.ModelForm):
+    class Meta:
+        model = CostSheet
+        fields = ["method", "ex_works_value", "labour", "overhead", "profit", "other_costs"]
+        labels = {
+            "method": "How the regional value content is worked out",
+            "ex_works_value": "Ex-works price (optional)",
+            "labour": "Direct labour cost",
+            "overhead": "Direct overhead cost",
+            "profit": "Profit",
+            "other_costs": "Other costs (indirect method)",
+        }
+        widgets = {"method": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("labour", "overhead", "profit", "other_costs"):
+            self.fields[name].validators.append(MinValueValidator(0))
+            self.fields[name].help_text = "In the item's FOB currency; used by the indirect method."
+
+    def costs(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class MaterialForm(forms.ModelForm):
+    class Meta:
+        model = CostSheetMaterial
+        fields = ["description", "hs_code", "origin_country", "value", "originating", "evidence"]
+        labels = {
+            "value": "Value (in the item's FOB currency)",
+            "originating": "Originating (of the exporting or a partner country, with proof)",
+            "evidence": "Evidence of its origin",
+        }
+
+    def __init__(self, *args: Any, documents: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        evidence = self.fields["evidence"]
+        if isinstance(evidence, forms.ModelChoiceField):  # always: a ForeignKey's field
+            evidence.queryset = documents
+            evidence.empty_label = "No document"
+        self.fields["value"].validators.append(MinValueValidator(Decimal("0.01")))
+
+    def clean_hs_code(self) -> str:
+        return str(self.cleaned_data["hs_code"]).replace(".", "").replace(" ", "")
+
+
+MaterialFormSet = forms.formset_factory(MaterialForm, extra=2, can_delete=True)
+
+
+def material_formset(
+    application: Application, sheet: CostSheet | None, data: Any = None
+) -> forms.BaseFormSet:
+    """The bill of materials as a formset: the sheet's materials, then two empty rows."""
+    initial = [
+        {
+            "description": m.description,
+            "hs_code": m.hs_code,
+            "origin_country": m.origin_country,
+            "value": m.value,
+            "originating": m.originating,
+            "evidence": m.evidence_id,
+        }
+        for m in (sheet.materials.all() if sheet else [])
+    ]
+    return MaterialFormSet(
+        data,
+        initial=initial,
+        prefix="materials",
+        form_kwargs={"documents": application.documents.all()},
+    )
+
+
+def materials_data(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+    """The filled, kept rows of a valid material formset, in order."""
+    return [
+        {name: form.cleaned_data[name] for name in MaterialForm.Meta.fields}
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]

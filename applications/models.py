@@ -119,6 +119,23 @@ class Application(TimeStampedModel):
     third_party_name = models.CharField(max_length=200, blank=True)
     third_party_address = models.CharField(max_length=ADDRESS_MAX_LENGTH, blank=True)
     third_party_country = CountryField(blank=True)
+    # The third party's own invoice, printed where the form asks (Form AI's box 10).
+    third_party_invoice_number = models.CharField(
+        max_length=50, blank=True, default="", db_default=""
+    )
+    third_party_invoice_date = models.DateField(null=True, blank=True)
+    # A back-to-back certificate for goods re-exported as they came (HBP 2.93(f)): the
+    # foreign certificate of origin they arrived with, uploaded and printed on ours.
+    # Database defaults: the previous release inserts applications without these columns.
+    back_to_back = models.BooleanField(default=False, db_default=False)
+    foreign_certificate_number = models.CharField(
+        max_length=60, blank=True, default="", db_default=""
+    )
+    foreign_certificate_issuer = models.CharField(
+        max_length=200, blank=True, default="", db_default=""
+    )
+    foreign_certificate_country = CountryField(blank=True, default="", db_default="")
+    foreign_certificate_date = models.DateField(null=True, blank=True)
 
     # Transport
     transport_mode = models.CharField(max_length=20, choices=TransportMode.choices, blank=True)
@@ -290,6 +307,76 @@ class LineItem(models.Model):
         return self.origin_criterion
 
 
+class CostSheet(models.Model):
+    """An item's cost sheet: what its regional value content and change of classification
+    are worked out from (applications/worksheet.py). The FOB value is the item's."""
+
+    class Method(models.TextChoices):
+        DIRECT = "direct", "Direct: (FOB - non-originating materials) / FOB"
+        INDIRECT = (
+            "indirect",
+            "Indirect: (originating materials + labour + overhead + profit + other) / FOB",
+        )
+
+    item = models.OneToOneField(LineItem, on_delete=models.CASCADE, related_name="cost_sheet")
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.DIRECT)
+    ex_works_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    labour = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    overhead = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    profit = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    other_costs = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="costsheet_costs_not_negative",
+                condition=models.Q(labour__gte=0)
+                & models.Q(overhead__gte=0)
+                & models.Q(profit__gte=0)
+                & models.Q(other_costs__gte=0),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Cost sheet of {self.item}"
+
+
+material_hs_validator = RegexValidator(
+    r"^\d{6}(\d{2})?$", "Enter the material's HS code: 6 or 8 digits, digits only."
+)
+
+
+class CostSheetMaterial(models.Model):
+    """One line of an item's bill of materials."""
+
+    cost_sheet = models.ForeignKey(CostSheet, on_delete=models.CASCADE, related_name="materials")
+    position = models.PositiveIntegerField()
+    description = models.CharField(max_length=200)
+    hs_code = models.CharField("HS code", max_length=8, validators=[material_hs_validator])
+    origin_country = CountryField()
+    value = models.DecimalField(max_digits=16, decimal_places=2)
+    originating = models.BooleanField()
+    # The document that proves its origin (a supplier's declaration, the supplier's own
+    # certificate of origin): one of the application's documents.
+    evidence = models.ForeignKey(
+        "Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cost_sheet", "position"], name="costsheetmaterial_position"
+            ),
+            models.CheckConstraint(
+                name="costsheetmaterial_value_positive", condition=models.Q(value__gt=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.description}"
+
+
 # What the exporter fills in for a line item, in form and CSV-column order.
 LINE_ITEM_FIELDS = (
     "marks_and_numbers",
@@ -311,6 +398,7 @@ class DocumentKind(models.TextChoices):
     COMMERCIAL_INVOICE = "commercial_invoice", "Commercial invoice"
     PACKING_LIST = "packing_list", "Packing list"
     BILL_OF_LADING = "bill_of_lading", "Bill of lading / airway bill"
+    FOREIGN_CERTIFICATE = "foreign_certificate", "Foreign certificate of origin (re-export)"
     OTHER = "other", "Other"
 
 

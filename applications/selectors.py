@@ -21,14 +21,17 @@ from .models import (
     ApplicationEvent,
     CertificateType,
     Document,
+    DocumentKind,
     Fee,
     Invoice,
     IssuingAgency,
+    LineItem,
     Payment,
     Status,
     TradeAgreement,
 )
 from .pagination import Order
+from .worksheet import ItemWorksheet, item_worksheet
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 STATE_LABELS = {NOT_STARTED: "Not started", IN_PROGRESS: "In progress", COMPLETED: "Completed"}
@@ -302,9 +305,28 @@ def submission_problems(application: Application) -> list[str]:
     for kind in REQUIRED_DOCUMENTS:
         if kind not in kinds:
             problems.append(f"upload the {kind.label.lower()}")
+    if application.back_to_back and DocumentKind.FOREIGN_CERTIFICATE not in kinds:
+        problems.append("upload the foreign certificate of origin the goods arrived with")
+    problems += [
+        f"correct item {item.position}'s criterion ({sheet.problem.rstrip('.')})"
+        for item, sheet in item_worksheets(application)
+        if sheet.problem
+    ]
     if application.status == Status.DRAFT and captured_payment(application) is None:
         problems.append("pay the fee")
     return problems
+
+
+def item_worksheets(application: Application) -> list[tuple[LineItem, ItemWorksheet]]:
+    """Each preferential item with what its cost sheet says of its criterion (two queries:
+    the items with their cost sheets, and the materials with their evidence)."""
+    agreement = application.agreement
+    if agreement is None or not application.is_preferential:
+        return []
+    items = application.items.select_related("cost_sheet").prefetch_related(
+        "cost_sheet__materials__evidence"
+    )
+    return [(item, item_worksheet(item, agreement.code)) for item in items]
 
 
 def invoice_numbers_elsewhere(application: Application) -> dict[str, list[str]]:

@@ -24,6 +24,8 @@ from .models import (
     AgencyOffice,
     Application,
     ApplicationEvent,
+    CostSheet,
+    CostSheetMaterial,
     Document,
     DocumentKind,
     Invoice,
@@ -53,6 +55,13 @@ COPIED_FIELDS = (
     "third_party_name",
     "third_party_address",
     "third_party_country",
+    "third_party_invoice_number",
+    "third_party_invoice_date",
+    "back_to_back",
+    "foreign_certificate_number",
+    "foreign_certificate_issuer",
+    "foreign_certificate_country",
+    "foreign_certificate_date",
     "transport_mode",
     "vessel_or_flight",
     "port_of_loading",
@@ -249,6 +258,32 @@ def line_item_update(
     item.save()
     application.save(update_fields=["updated_at"])
     return item
+
+
+@transaction.atomic
+def cost_sheet_save(
+    *,
+    application_id: int,
+    exporter: User,
+    item_id: int,
+    costs: dict[str, Any],
+    materials: list[dict[str, Any]],
+) -> CostSheet:
+    """Keep an item's cost sheet: its costs, and its bill of materials replaced by
+    `materials` (already validated; an evidence document must be the application's own)."""
+    application = _locked_editable(application_id, exporter)
+    item = application.items.get(pk=item_id)
+    documents = set(application.documents.values_list("pk", flat=True))
+    if any(m.get("evidence") and m["evidence"].pk not in documents for m in materials):
+        raise WorkflowError("The evidence must be one of this application's documents.")
+    sheet, _ = CostSheet.objects.update_or_create(item=item, defaults=costs)
+    sheet.materials.all().delete()
+    CostSheetMaterial.objects.bulk_create(
+        CostSheetMaterial(cost_sheet=sheet, position=n, **row)
+        for n, row in enumerate(materials, start=1)
+    )
+    application.save(update_fields=["updated_at"])
+    return sheet
 
 
 @transaction.atomic

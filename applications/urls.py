@@ -78,6 +78,7 @@ urlpatterns = [
     path(ref + "goods/add/", views.item_edit, name="item-add"),
     path(ref + "goods/<int:item_id>/", views.item_edit, name="item-edit"),
     path(ref + "goods/<int:item_id>/remove/", views.item_remove, name="item-remove"),
+    path(ref + "goods/<int:item_id>/cost-sheet/", views.cost_sheet, name="cost-sheet"),
     path(ref + "goods/upload/", views.goods_upload, name="goods-upload"),
     path(ref + "goods/template.csv", views.goods_template, name="goods-template"),
     path(ref + "documents/", views.documents, name="documents"),

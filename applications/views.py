@@ -32,6 +32,7 @@ from .pagination import keyset_page
 from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from .wallet import refund_on_withdrawal, refund_told, wallet_balance_for
+from .worksheet import item_worksheet
 
 PAGE_SIZE = 25
 
@@ -301,12 +302,17 @@ def goods(request: HttpRequest, reference: str) -> HttpResponse:
     application = _editable(request, reference)
     items = list(application.items.all())
     descriptions = hs_descriptions([i.hs_code for i in items])
+    # What each preferential item's cost sheet says of its criterion, next to it.
+    worksheets = {item.pk: sheet for item, sheet in selectors.item_worksheets(application)}
     return render(
         request,
         "applications/goods.html",
         {
             "application": application,
-            "rows": [(item, descriptions.get(item.hs_code, "")) for item in items],
+            "rows": [
+                (item, descriptions.get(item.hs_code, ""), worksheets.get(item.pk))
+                for item in items
+            ],
         },
     )
 
@@ -336,6 +342,40 @@ def item_edit(request: HttpRequest, reference: str, item_id: int | None = None) 
             "form": form,
             "item": item,
             "hs_description": hs.description if hs else "",
+        },
+    )
+
+
+@_guarded
+def cost_sheet(request: HttpRequest, reference: str, item_id: int) -> HttpResponse:
+    """A preferential item's cost sheet, and what it works out for the item's criterion."""
+    application = _editable(request, reference)
+    if application.agreement is None:
+        raise Http404("Only a preferential item has a cost sheet.")
+    items = application.items.select_related("cost_sheet")
+    item = get_object_or_404(items, pk=item_id)
+    sheet = getattr(item, "cost_sheet", None)
+    form = forms.CostSheetForm(request.POST or None, instance=sheet)
+    materials = forms.material_formset(application, sheet, request.POST or None)
+    if request.method == "POST" and form.is_valid() and materials.is_valid():
+        services.cost_sheet_save(
+            application_id=application.pk,
+            exporter=request.user,
+            item_id=item.pk,
+            costs=form.costs(),
+            materials=forms.materials_data(materials),
+        )
+        messages.success(request, f"Cost sheet of item {item.position} saved.")
+        return redirect("applications:cost-sheet", reference, item.pk)
+    return render(
+        request,
+        "applications/cost_sheet.html",
+        {
+            "application": application,
+            "item": item,
+            "form": form,
+            "materials": materials,
+            "worksheet": item_worksheet(item, application.agreement.code),
         },
     )
 

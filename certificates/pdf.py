@@ -47,6 +47,7 @@ from reportlab.platypus import paragraph as paragraph_module
 from core import text as text_engine
 from core.fonts import FONT_FILES, ShapingFont
 from core.text import clean
+from reference.certificate_forms import Box, FormDefinition, form_for
 
 # ---------------------------------------------------------------------------------------------
 # What a certificate says
@@ -58,6 +59,9 @@ class Exporter:
     name: str
     address: str
     iec: str
+    email: str = ""  # printed where the form asks for them (India-Korea's box 1)
+    telephone: str = ""
+    fax: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,13 @@ class CertificateData:
     issued_retroactively: bool = False
     exhibition: bool = False
     movement_certificate: bool = False
+    # Each agreement's own form (reference/certificate_forms.py).
+    producer: str = ""  # India-Korea's box 2
+    third_party_invoice: str = ""  # the third-country company's invoice: number and date
+    # A back-to-back certificate (re-export): the foreign certificate it rests on, and the
+    # origin that one certifies (printed as the country of origin instead of India).
+    foreign_certificate: str = ""  # "No. X, issued by Y, Viet Nam, on 02 Mar 2026"
+    origin_country: str = "INDIA"
 
     @property
     def is_preferential(self) -> bool:
@@ -774,7 +785,7 @@ def pdf_date(moment: datetime) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The layouts: which boxes each form has
+# The layouts: which boxes each form has (drawn from reference/certificate_forms.py)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -786,24 +797,55 @@ class Column:
     number: str
     heading: str
     width: float | None  # None takes what the other columns leave
-    cell: Callable[[CertificateItem], Lines]  # what the item prints in the column
+    cell: Callable[[CertificateData, CertificateItem], Lines]  # what an item prints in it
 
 
-def _packages_and_goods(item: CertificateItem) -> Lines:
+def _packages_and_goods(data: CertificateData, item: CertificateItem) -> Lines:
     lines = [(True, f"{item.package_count} {item.package_kind}"), (False, item.description)]
     if item.hs_code:
         lines.append((False, f"HS code: {item.hs_code}"))
     return lines
 
 
-def _weight_and_value(item: CertificateItem) -> Lines:
+def _goods_aifta(data: CertificateData, item: CertificateItem) -> Lines:
+    """Form AI's box 7: the goods with the importing country's HS number, and the company in
+    a third country that invoices them (as DGFT's agencies print it)."""
+    lines = [(True, f"{item.package_count} {item.package_kind}"), (False, item.description)]
+    if item.quantity_text:
+        lines.append((False, f"Quantity: {item.quantity_text}"))
+    if item.hs_code:
+        lines.append((False, f"HS number of the importing country: {item.hs_code}"))
+    if data.third_party_invoicing:
+        lines.append((False, f"Third country invoicing: {data.third_party_invoicing}"))
+    return lines
+
+
+def _goods_with_quantity(data: CertificateData, item: CertificateItem) -> Lines:
+    lines = [(True, f"{item.package_count} {item.package_kind}"), (False, item.description)]
+    if item.quantity_text:
+        lines.append((False, f"Quantity: {item.quantity_text}"))
+    return lines
+
+
+def _goods_all(data: CertificateData, item: CertificateItem) -> Lines:
+    """One column for item number, marks, packages, description and HS number (Mauritius)."""
+    lines = [(True, f"Item {item.position}")]
+    if item.marks:
+        lines.append((False, f"Marks: {item.marks}"))
+    lines += [(False, f"{item.package_count} {item.package_kind}"), (False, item.description)]
+    if item.hs_code:
+        lines.append((False, f"HS: {item.hs_code}"))
+    return lines
+
+
+def _weight_and_value(data: CertificateData, item: CertificateItem) -> Lines:
     lines = [(False, t) for t in (item.gross_weight_text, item.quantity_text) if t]
     if item.fob_text:
         lines.append((False, f"FOB {item.fob_text}"))
     return lines
 
 
-def _weight_and_quantity(item: CertificateItem) -> Lines:
+def _weight_and_quantity(data: CertificateData, item: CertificateItem) -> Lines:
     texts = [
         item.quantity_text,
         f"gross {item.gross_weight_text}" if item.gross_weight_text else "",
@@ -811,105 +853,97 @@ def _weight_and_quantity(item: CertificateItem) -> Lines:
     return [(False, t) for t in texts if t]
 
 
-_ITEM = Column("5", "Item number", 34, lambda i: [(False, str(i.position))])
-_MARKS = Column("6", "Marks and numbers on packages", 70, lambda i: [(False, i.marks)])
-_CRITERION = Column(
-    "8",
-    "Origin criterion (see Notes overleaf)",
-    56,
-    lambda i: [(False, i.criterion_display or "-")],
-)
-_INVOICES = Column("10", "Number and date of invoices", 80, lambda i: [(False, i.invoice_text)])
+def _invoices_third_party(data: CertificateData, item: CertificateItem) -> Lines:
+    """Form AI's box 10: the exporter's invoice, and the third-country company's."""
+    lines = [(False, item.invoice_text)]
+    if data.third_party_invoice:
+        lines.append((False, f"Third country invoice: {data.third_party_invoice}"))
+    return lines
 
-AIFTA_COLUMNS = (
-    _ITEM,
-    _MARKS,
-    Column(
-        "7",
-        "Number and type of packages, description of goods (including quantity where "
-        "appropriate and HS number of the importing country)",
-        None,
-        _packages_and_goods,
-    ),
-    _CRITERION,
-    Column("9", "Gross weight or other quantity and value (FOB)", 84, _weight_and_value),
-    _INVOICES,
-)
-PREFERENTIAL_COLUMNS = (
-    Column("5", "Item number", 34, AIFTA_COLUMNS[0].cell),
-    Column("6", "Marks and numbers of packages", 70, _MARKS.cell),
-    Column("7", "Number and kind of packages; description of goods", None, _packages_and_goods),
-    Column("8", "Origin criterion", 56, _CRITERION.cell),
-    Column("9", "Gross weight or other quantity and value (FOB)", 84, _weight_and_value),
-    _INVOICES,
-)
-NON_PREFERENTIAL_COLUMNS = (
-    Column("6", "Item number", 34, _ITEM.cell),
-    Column("", "Marks and numbers", 80, _MARKS.cell),
-    Column("", "Number and kind of packages; description of goods", None, _packages_and_goods),
-    Column("7", "Quantity", 96, _weight_and_quantity),
-)
 
-AIFTA_NOTES = (
-    "<b>1.</b> Parties which accept this form for the purpose of preferential treatment under "
-    "the ASEAN-India Free Trade Area (AIFTA): Brunei Darussalam, Cambodia, India, Indonesia, "
-    "Lao PDR, Malaysia, Myanmar, Philippines, Singapore, Thailand, Viet Nam.",
-    "<b>2. CONDITIONS:</b> The main conditions for admission to the preferential treatment "
-    "under the AIFTA are that goods sent to any Party listed above: (i) must fall within a "
-    "description of products eligible for concessions in the country of destination; (ii) must "
-    "comply with the consignment conditions that the goods must be consigned directly from any "
-    "AIFTA Party to the importing Party, though transport through one or more intermediate "
-    "non-Parties is accepted provided that any intermediate transit, transshipment or temporary "
-    "storage arises only for geographic reasons or transportation requirements; (iii) must "
-    "comply with the origin criteria given in the next paragraph.",
-    "<b>3. ORIGIN CRITERIA:</b> For exports to the above-mentioned Parties to be eligible for "
-    "preferential treatment, the products must be either wholly obtained in the exporting Party "
-    '(enter "WO" in Box 8), or not wholly obtained but with a regional value content of not '
-    "less than 35 per cent of the FOB value and a change in tariff sub-heading at the six-digit "
-    "level, the final process of manufacture being performed in the exporting Party (enter "
-    '"RVC 35% + CTSH"), or produced entirely in a Party exclusively from originating '
-    'materials (enter "PE").',
-    "<b>4. EACH ARTICLE MUST QUALIFY:</b> Each article in a consignment must qualify "
-    "separately in its own right. This is of particular importance when similar articles of "
-    "different sizes or spare parts are sent.",
-    "<b>5. DESCRIPTION OF PRODUCTS:</b> The description of products must be sufficiently "
-    "detailed to enable the products to be identified by the customs officers examining them. "
-    "The name of the manufacturer and any trade mark shall also be specified.",
-    "<b>6.</b> The Harmonised System number shall be that of the importing Party.",
-    '<b>7.</b> The term "Exporter" in Box 11 may include the manufacturer or the producer. In '
-    'the case of a Movement Certificate the term "Exporter" also includes the exporter in the '
-    "intermediate Party.",
-    "<b>8. FOR OFFICIAL USE:</b> The customs officer of the importing Party must indicate "
-    "in the relevant boxes in Box 4 whether or not preferential treatment is "
-    "accorded.",
-    '<b>9. THIRD PARTY INVOICING:</b> Where invoices are issued by a third country, "Third '
-    'Party Invoicing" in Box 13 is ticked; the invoice number is given in Box 10 and '
-    "the name and country of the company issuing the invoice in the remarks.",
-    "<b>10. EXHIBITIONS:</b> Where goods are sent from the exporting Party for exhibition in "
-    'another Party and sold during or after the exhibition, "Exhibition" in Box 13 is ticked '
-    "and the name and address of the exhibition given in Box 2.",
-    "<b>11. MOVEMENT CERTIFICATE:</b> For a Movement Certificate issued by an intermediate "
-    'Party, "Movement Certificate" in Box 13 is ticked.',
-    "<b>12. ISSUED RETROACTIVELY:</b> In exceptional cases, due to involuntary errors or "
-    "omissions or other valid causes, the certificate may be issued retroactively, no longer "
-    'than one year from the date of shipment, with "Issued Retroactively" in Box 13 ticked.',
-    "<b>ELECTRONIC ORIGINAL:</b> This certificate was issued and signed electronically "
-    "(PAdES). The PDF file is the original; check it, or a print of it, at the address printed "
-    "at the foot of each page or by scanning its QR code.",
-)
+# What each kind of table column prints (the `content` of a reference.certificate_forms.Box).
+_CELLS: dict[str, Callable[[CertificateData, CertificateItem], Lines]] = {
+    "item_number": lambda d, i: [(False, str(i.position))],
+    "marks": lambda d, i: [(False, i.marks)],
+    "goods": _packages_and_goods,
+    "goods_aifta": _goods_aifta,
+    "goods_quantity": _goods_with_quantity,
+    "goods_all": _goods_all,
+    "hs6": lambda d, i: [(False, i.hs_code[:6])],
+    "criterion": lambda d, i: [(False, i.criterion_display or "-")],
+    "weight_value": _weight_and_value,
+    "weight_quantity": _weight_and_quantity,
+    "invoices": lambda d, i: [(False, i.invoice_text)],
+    "invoices_third_party": _invoices_third_party,
+}
+
+# Header boxes whose content says where third-party invoicing and remarks print: a form
+# without such a box prints them as notes under the goods.
+_THIRD_PARTY_CONTENTS = frozenset({"goods_aifta", "third_party", "remarks_retrospective"})
+_REMARKS_CONTENTS = frozenset({"remarks", "remarks_retrospective", "remarks_invoices"})
+
+# Where a header box sits on page 1: (x0, x1, top, bottom). BOX4_BOTTOM is the foot of a
+# fourth row (India-Korea's boxes 4 and 6); COUNTRY_TOP the top of the non-preferential
+# form's country of origin, at the right column's foot above box 5.
+BOX4_BOTTOM = BOX3_BOTTOM - 62
+COUNTRY_TOP = BOX2_BOTTOM + 30
+_SLOTS: dict[str, tuple[float, float, float, float]] = {
+    "L1": (LEFT, SPLIT, TOP, BOX1_BOTTOM),
+    "L2": (LEFT, SPLIT, BOX1_BOTTOM, BOX2_BOTTOM),
+    "C2": (SPLIT, RIGHT, COUNTRY_TOP, BOX2_BOTTOM),
+    "L3": (LEFT, SPLIT, BOX2_BOTTOM, BOX3_BOTTOM),
+    "R3": (SPLIT, RIGHT, BOX2_BOTTOM, BOX3_BOTTOM),
+    "W3": (LEFT, RIGHT, BOX2_BOTTOM, BOX3_BOTTOM),
+    "L4": (LEFT, SPLIT, BOX3_BOTTOM, BOX4_BOTTOM),
+    "R4": (SPLIT, RIGHT, BOX3_BOTTOM, BOX4_BOTTOM),
+}
+BAND_H = 34  # a box between the goods and the declaration (Mauritius' remarks)
 
 
 @dataclass(frozen=True)
 class Layout:
-    """The printed form of one kind of certificate."""
+    """The printed form of one kind of certificate, made from its definition."""
 
-    key: str
+    form: FormDefinition
     columns: tuple[Column, ...]
-    heading: tuple[str, ...]  # lines printed above the form's title
-    preferential: bool
-    box13: bool = False
-    notes: tuple[str, ...] = ()
-    notes_title: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.form.key
+
+    @property
+    def heading(self) -> tuple[str, ...]:
+        return self.form.heading
+
+    @property
+    def preferential(self) -> bool:
+        return self.form is not NON_PREFERENTIAL_FORM
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.form.notes
+
+    @property
+    def notes_title(self) -> str:
+        return self.form.notes_title
+
+    @functools.cached_property
+    def header_bottom(self) -> float:
+        """Where page 1's header boxes end and the goods table begins."""
+        return min(_SLOTS[box.slot][3] for box in self.form.header)
+
+    @functools.cached_property
+    def declaration_top(self) -> float:
+        """The top of the certification page's foot: the band, if any, then boxes 11-12."""
+        return DECLARATION_TOP + (BAND_H if self.form.band else 0)
+
+    @functools.cached_property
+    def contents(self) -> frozenset[str]:
+        return frozenset(
+            box.content
+            for box in (*self.form.header, *self.form.columns, *self.form.extra)
+            + ((self.form.band,) if self.form.band else ())
+        )
 
     @functools.cached_property
     def col_widths(self) -> tuple[float, ...]:
@@ -922,36 +956,26 @@ class Layout:
         return tuple(LEFT + sum(widths[:i]) for i in range(len(widths)))
 
 
-AIFTA = Layout(
-    key="AIFTA",
-    columns=AIFTA_COLUMNS,
-    heading=("ASEAN-INDIA FREE TRADE AREA", "PREFERENTIAL TARIFF CERTIFICATE OF ORIGIN"),
-    preferential=True,
-    box13=True,
-    notes=AIFTA_NOTES,
-    notes_title="Form AI: notes overleaf",
-)
-NON_PREFERENTIAL = Layout(
-    key="non_preferential", columns=NON_PREFERENTIAL_COLUMNS, heading=(), preferential=False
-)
+NON_PREFERENTIAL_FORM = form_for("")
 
 
 @functools.cache
-def _preferential_layout(agreement_code: str) -> Layout:
-    return Layout(
-        key=agreement_code,
-        columns=PREFERENTIAL_COLUMNS,
-        heading=("PREFERENTIAL CERTIFICATE OF ORIGIN",),
-        preferential=True,
-    )
+def layout_of(form: FormDefinition) -> Layout:
+    columns = tuple(Column(b.number, b.title, b.width, _CELLS[b.content]) for b in form.columns)
+    return Layout(form=form, columns=columns)
+
+
+AIFTA = layout_of(form_for("AIFTA"))
+NON_PREFERENTIAL = layout_of(NON_PREFERENTIAL_FORM)
 
 
 def layout_for(data: CertificateData) -> Layout:
     if not data.is_preferential:
         return NON_PREFERENTIAL
-    if data.agreement_code == "AIFTA" or data.title == "Form AI":
+    if data.title == "Form AI" and not data.agreement_code:
         return AIFTA
-    return _preferential_layout(data.agreement_code)
+    # A preferential certificate without an agreement's code still gets a preferential form.
+    return layout_of(form_for(data.agreement_code or "PREFERENTIAL"))
 
 
 def certification_page(data: CertificateData) -> int:
@@ -1017,11 +1041,11 @@ class _Row:
         )
 
 
-def _item_row(layout: Layout, item: CertificateItem) -> _Row:
+def _item_row(layout: Layout, data: CertificateData, item: CertificateItem) -> _Row:
     widths = layout.col_widths
     return _Row(
         [
-            _PlainCell.of_lines(column.cell(item), width - 2 * PAD)
+            _PlainCell.of_lines(column.cell(data, item), width - 2 * PAD)
             for column, width in zip(layout.columns, widths, strict=True)
         ],
         widths,
@@ -1033,13 +1057,13 @@ def _note_row(layout: Layout, label: str, text_markup: str) -> _Row:
     return _Row([_para(f"<b>{label}</b> {text_markup}")], layout.col_widths, span=True)
 
 
-def _body_top(page_index: int) -> float:
-    top = BOX3_BOTTOM if page_index == 0 else CONT_HEADER_BOTTOM
+def _body_top(layout: Layout, page_index: int) -> float:
+    top = layout.header_bottom if page_index == 0 else CONT_HEADER_BOTTOM
     return top - TABLE_HEADER_H
 
 
-def _body_height(page_index: int, *, last: bool) -> float:
-    return _body_top(page_index) - (DECLARATION_TOP if last else FOOTER_TOP)
+def _body_height(layout: Layout, page_index: int, *, last: bool) -> float:
+    return _body_top(layout, page_index) - (layout.declaration_top if last else FOOTER_TOP)
 
 
 def _flow(rows: Sequence[_Row], first_page: int, avail: Callable[[int], float]) -> list[list[_Row]]:
@@ -1069,12 +1093,12 @@ def _flow(rows: Sequence[_Row], first_page: int, avail: Callable[[int], float]) 
     return pages
 
 
-def _paginate(rows: Sequence[_Row]) -> list[list[_Row]]:
+def _paginate(layout: Layout, rows: Sequence[_Row]) -> list[list[_Row]]:
     """Split rows over pages; the last page keeps room for boxes 11 and 12 at its foot."""
-    pages = _flow(rows, 0, lambda i: _body_height(i, last=False))
+    pages = _flow(rows, 0, lambda i: _body_height(layout, i, last=False))
     last = len(pages) - 1
-    if sum(r.height for r in pages[-1]) > _body_height(last, last=True):
-        pages[-1:] = _flow(pages[-1], last, lambda i: _body_height(i, last=True))
+    if sum(r.height for r in pages[-1]) > _body_height(layout, last, last=True):
+        pages[-1:] = _flow(pages[-1], last, lambda i: _body_height(layout, i, last=True))
     return pages
 
 
@@ -1153,56 +1177,29 @@ def _draw_table_header(layout: Layout, c: Canvas, top: float) -> None:
 
 
 def _draw_first_page_form(layout: Layout, c: Canvas) -> None:
-    """Page 1's printed form: the header boxes' rules and captions and the table header."""
+    """Page 1's printed form: each header box's rules and caption, the title block's frame and
+    the table header."""
     c.setLineWidth(0.8)
-    c.rect(LEFT, BOX3_BOTTOM, WIDTH, TOP - BOX3_BOTTOM)
-    c.line(SPLIT, TOP, SPLIT, BOX3_BOTTOM)
-    c.line(LEFT, BOX1_BOTTOM, SPLIT, BOX1_BOTTOM)
-    c.line(LEFT, BOX2_BOTTOM, RIGHT, BOX2_BOTTOM)
-    if layout.preferential:
-        _label(
-            c,
-            LEFT + PAD,
-            TOP - 9,
-            "1",
-            "Goods consigned from (exporter's business name, address, country)",
-        )
-        _label(
-            c,
-            LEFT + PAD,
-            BOX1_BOTTOM - 9,
-            "2",
-            "Goods consigned to (consignee's name, address, country)",
-        )
-        _label(
-            c, LEFT + PAD, BOX2_BOTTOM - 9, "3", "Means of transport and route (as far as known)"
-        )
-        _label(c, SPLIT + PAD, BOX2_BOTTOM - 9, "4", "For official use")
-        if layout.box13:
-            _draw_official_use(c)
-    else:
-        c.line(SPLIT, COUNTRY_TOP, RIGHT, COUNTRY_TOP)
-        _label(c, LEFT + PAD, TOP - 9, "1", "Consignor (exporter's name, address, IEC)")
-        _label(c, LEFT + PAD, BOX1_BOTTOM - 9, "2", "Consignee (name, address, country)")
-        _label(c, SPLIT + PAD, COUNTRY_TOP - 9, "3", "Country of origin")
-        _label(c, LEFT + PAD, BOX2_BOTTOM - 9, "4", "Transport details")
-        _label(c, SPLIT + PAD, BOX2_BOTTOM - 9, "5", "Remarks")
-    _draw_table_header(layout, c, BOX3_BOTTOM)
+    bottom = layout.header_bottom
+    c.rect(LEFT, bottom, WIDTH, TOP - bottom)
+    for box in layout.form.header:
+        x0, x1, top, foot = _SLOTS[box.slot]
+        c.rect(x0, foot, x1 - x0, top - foot)
+        _label(c, x0 + PAD, top - 9, box.number, box.title)
+        if box.content == "official_use_aifta":
+            _draw_official_use(c, x0, top, foot)
+    _draw_table_header(layout, c, bottom)
 
 
-# Non-preferential: box 3 (country of origin) sits in the right column above box 5 (remarks).
-COUNTRY_TOP = BOX2_BOTTOM + 30
-
-
-def _draw_official_use(c: Canvas) -> None:
+def _draw_official_use(c: Canvas, x0: float, top: float, bottom: float) -> None:
     """Box 4 of Form AI, left for the importing customs: the two ticks and a signature line."""
-    x = SPLIT + PAD + 2
+    x = x0 + PAD + 2
     style = _style("official", 6.3, leading=7.4)
     width = RIGHT - x - 14
-    y = BOX2_BOTTOM - 14
+    y = top - 14
     for text in (
-        "Preferential treatment given under ASEAN-India Free Trade Area Preferential Tariff",
-        "Preferential treatment not given (please state reason/s)",
+        "Preferential Tariff Treatment Given Under ASEAN-India Free Trade Area Preferential Tariff",
+        "Preferential Tariff Treatment Not Given (Please state reason/s)",
     ):
         p = _para(text, style)
         _, h = p.wrap(width, 40)
@@ -1210,11 +1207,11 @@ def _draw_official_use(c: Canvas) -> None:
         p.drawOn(c, x + 11, y - h)
         y -= h + 6
     c.setStrokeColor(GREY)
-    c.line(x, BOX3_BOTTOM + 13, RIGHT - PAD - 2, BOX3_BOTTOM + 13)
+    c.line(x, bottom + 13, RIGHT - PAD - 2, bottom + 13)
     c.setStrokeColor(black)
     c.setFont(FONT, 6)
     c.setFillColor(GREY)
-    c.drawString(x, BOX3_BOTTOM + 5, "Signature of authorised signatory of the importing country")
+    c.drawString(x, bottom + 5, "Signature of Authorised Signatory of the Importing Country")
     c.setFillColor(black)
 
 
@@ -1225,28 +1222,25 @@ def _draw_continuation_form(layout: Layout, c: Canvas) -> None:
 
 
 def _draw_declaration_form(layout: Layout, c: Canvas) -> None:
+    form = layout.form
     c.setLineWidth(0.8)
+    if form.band:
+        c.rect(LEFT, DECLARATION_TOP, WIDTH, BAND_H)
+        _label(c, LEFT + PAD, layout.declaration_top - 9, form.band.number, form.band.title)
     c.rect(LEFT, DECLARATION_BOTTOM, WIDTH, DECLARATION_TOP - DECLARATION_BOTTOM)
     c.line(SPLIT, DECLARATION_TOP, SPLIT, DECLARATION_BOTTOM)
-    numbers = ("11", "12") if layout.preferential else ("8", "9")
-    _label(c, LEFT + PAD, DECLARATION_TOP - 9, numbers[0], "Declaration by the exporter")
-    _label(c, SPLIT + PAD, DECLARATION_TOP - 9, numbers[1], "Certification")
+    declaration, certification = form.declaration, form.certification
+    _label(c, LEFT + PAD, DECLARATION_TOP - 9, declaration.number, declaration.title)
+    _label(c, SPLIT + PAD, DECLARATION_TOP - 9, certification.number, certification.title)
     x1, y1, x2, y2 = SIGNATURE_RECT
     c.saveState()
     c.setStrokeColor(RULE)
     c.setDash(2, 2)
     c.rect(x1, y1, x2 - x1, y2 - y1)
     c.restoreState()
-    if layout.box13:
+    for box in form.extra:  # in the strip under the declaration (India-Korea's box 14)
         c.rect(LEFT, FOOTER_TOP, WIDTH, BOX13_H)
-
-
-BOX13_TICKS = (
-    ("retroactive", "Issued retroactively"),
-    ("exhibition", "Exhibition"),
-    ("movement", "Movement certificate"),
-    ("third_party", "Third-party invoicing"),
-)
+        _label(c, LEFT + PAD, FOOTER_TOP + 6, box.number, box.title)
 
 
 def _fit(
@@ -1444,55 +1438,94 @@ class _Renderer:
             self.forms.add(name)
         self.c.doForm(name)
 
-    def box_text(self, box: str, lines: Lines, x: float, top: float, bottom: float) -> None:
-        """Fill a header box; text too long for it continues below the goods list."""
-        width = (SPLIT if x < SPLIT else RIGHT) - x - 2 * PAD
+    def box_text(
+        self, box: str, lines: Lines, x0: float, x1: float, top: float, bottom: float
+    ) -> None:
+        """Fill a box; text too long for it continues below the goods list."""
+        width = x1 - x0 - 2 * PAD
         height = top - bottom - 14 - PAD
         p, cut, h = _fit_lines(lines, width, height, reserve=9)
-        p.drawOn(self.c, x + PAD, top - 13 - h)
+        p.drawOn(self.c, x0 + PAD, top - 13 - h)
         if cut:
             note = f"(box {box} continues below the goods list)"
             self.c.setFont(FONT, 6)
-            self.c.drawString(x + PAD, bottom + PAD, note)
+            self.c.drawString(x0 + PAD, bottom + PAD, note)
             self.annex.append(
                 _note_row(self.layout, f"Box {box} in full:", _lines_markup(lines, width))
             )
 
-    def first_page(self) -> None:
+    @functools.cached_property
+    def retroactive(self) -> bool:
+        """Issued retroactively under the form's rule (marked where the rule says)."""
+        return self.data.issued_retroactively and self.layout.form.retroactive is not None
+
+    def box_lines(self, box: Box) -> Lines:
+        """What a header box (or the band, or the strip's box) prints."""
         d = self.data
-        exporter = [
-            (True, d.exporter.name),
-            (False, d.exporter.address),
-            (False, "India"),
-            (False, f"IEC: {d.exporter.iec}"),
-        ]
-        consignee = [
-            (True, d.consignee.name),
-            (False, d.consignee.address),
-            (False, d.consignee.country),
-        ]
-        t = d.transport
-        route = [
-            ("Mode", t.mode),
-            ("Vessel / flight / vehicle", t.vessel),
-            ("Port of loading", t.port_of_loading),
-            ("Port of discharge", t.port_of_discharge),
-            ("Departure date", _fmt_date(t.departure_date)),
-            ("Importing country", d.destination_country),
-        ]
-        transport = [(False, f"{name}: {value}") for name, value in route if value]
-        self.box_text("1", exporter, LEFT, TOP, BOX1_BOTTOM)
-        self.box_text("2", consignee, LEFT, BOX1_BOTTOM, BOX2_BOTTOM)
-        if self.layout.preferential:
-            self.box_text("3", transport, LEFT, BOX2_BOTTOM, BOX3_BOTTOM)
-            if not self.layout.box13:
-                official = [(False, "(For the customs authority of the importing country)")]
-                self.box_text("4", official, SPLIT, BOX2_BOTTOM, BOX3_BOTTOM)
-        else:
-            self.box_text("4", transport, LEFT, BOX2_BOTTOM, BOX3_BOTTOM)
-            self.c.setFont(FONT_BOLD, 10)
-            self.c.drawString(SPLIT + PAD + 2, BOX2_BOTTOM + 6, "INDIA")
-            self.box_text("5", self.remarks(), SPLIT, BOX2_BOTTOM, BOX3_BOTTOM)
+        content = box.content
+        if content in ("exporter", "exporter_contact"):
+            lines = [
+                (True, d.exporter.name),
+                (False, d.exporter.address),
+                (False, "India"),
+                (False, f"IEC: {d.exporter.iec}"),
+            ]
+            if content == "exporter_contact":
+                contact = (
+                    ("E-mail", d.exporter.email),
+                    ("Telephone", d.exporter.telephone),
+                    ("Fax", d.exporter.fax),
+                )
+                lines += [(False, f"{name}: {value}") for name, value in contact if value]
+            return lines
+        if content == "producer":
+            return [(False, d.producer or "-")]
+        if content == "consignee":
+            return [
+                (True, d.consignee.name),
+                (False, d.consignee.address),
+                (False, d.consignee.country),
+            ]
+        if content == "transport":
+            t = d.transport
+            route = [
+                ("Mode", t.mode),
+                ("Vessel / flight / vehicle", t.vessel),
+                ("Port of loading", t.port_of_loading),
+                ("Port of discharge", t.port_of_discharge),
+                ("Departure date", _fmt_date(t.departure_date)),
+                ("Importing country", d.destination_country),
+            ]
+            return [(False, f"{name}: {value}") for name, value in route if value]
+        if content == "official_use":
+            return [(False, "(For the customs authority of the importing country)")]
+        if content in ("remarks", "remarks_retrospective"):
+            lines = []
+            rule = self.layout.form.retroactive
+            if self.retroactive and rule is not None and rule.box == box.number:
+                lines.append((True, rule.marking))
+            if d.third_party_invoicing and content == "remarks_retrospective":
+                lines.append((False, f"Third-party invoicing: {d.third_party_invoicing}"))
+            if d.remarks:
+                lines.append((False, d.remarks))
+            return lines or [(False, "-")]
+        if content == "third_party":
+            text = d.third_party_invoicing
+            if text and d.third_party_invoice:
+                text += f"; invoice {d.third_party_invoice}"
+            return [(False, text or "-")]
+        if content == "remarks_invoices":
+            return self.remarks()
+        return []
+
+    def first_page(self) -> None:
+        for box in self.layout.form.header:
+            x0, x1, top, bottom = _SLOTS[box.slot]
+            if box.content == "country_of_origin":
+                self.c.setFont(FONT_BOLD, 10)
+                self.c.drawString(x0 + PAD + 2, bottom + 6, clean(self.data.origin_country))
+            elif box.content != "official_use_aifta":
+                self.box_text(box.number, self.box_lines(box), x0, x1, top, bottom)
         self.title_block()
 
     def remarks(self) -> Lines:
@@ -1500,6 +1533,9 @@ class _Renderer:
         d = self.data
         lines = []
         invoices = sorted({i.invoice_text for i in d.items if i.invoice_text})
+        if d.foreign_certificate:
+            basis = f"Back-to-back certificate, on certificate of origin {d.foreign_certificate}"
+            lines.append((True, basis))
         if invoices:
             lines.append((False, "Invoice: " + "; ".join(invoices)))
         if d.third_party_invoicing:
@@ -1526,6 +1562,18 @@ class _Renderer:
         mw = c.stringWidth(marker, FONT_BOLD, 7)
         c.rect(x - 1, TOP - 60, mw + 6, 11)
         c.drawString(x + 2, TOP - 57, marker)
+        below = TOP - 64
+        rule = layout.form.retroactive
+        marking = ""
+        if self.retroactive and rule is not None and not rule.box:
+            marking = rule.marking
+        elif d.foreign_certificate:
+            marking = "BACK-TO-BACK (RE-EXPORT)"
+        if marking:
+            mw = c.stringWidth(marking, FONT_BOLD, 7)
+            c.rect(x - 1, TOP - 75, mw + 6, 11)
+            c.drawString(x + 2, TOP - 72, marking)
+            below = TOP - 79
         if d.in_lieu_of:
             p = _para(
                 f"<b>Issued in lieu of certificate No. {markup(d.in_lieu_of)}</b>, "
@@ -1533,7 +1581,7 @@ class _Renderer:
                 SMALL,
             )
             _, h = p.wrap(RIGHT - QR_SIZE - x - 6, 40)
-            p.drawOn(c, x, TOP - 64 - h)
+            p.drawOn(c, x, below - h)
         self.qr(RIGHT - QR_SIZE - 1, TOP - QR_SIZE - 1)
 
         width = RIGHT - SPLIT - 2 * PAD
@@ -1541,9 +1589,10 @@ class _Renderer:
         # for every certificate of an agreement (and destination), so laid out once each.
         lines = [(escape(line), HEADING) for line in layout.heading]
         if layout.preferential:
-            if not layout.box13:
+            if layout.form.provisional:  # the common layout: its heading names no agreement
                 lines.append((markup(d.agreement_name, width), SUBTITLE))
-            lines.append(("(Combined declaration and certificate)", SUBTITLE))
+            if layout.form.combined:
+                lines.append(("(Combined Declaration and Certificate)", SUBTITLE))
         lines.append((markup(d.title, width), TITLE))
         if layout.notes:
             lines.append(("Issued in <b>INDIA</b> (country) · See notes overleaf", SUBTITLE))
@@ -1556,7 +1605,10 @@ class _Renderer:
                 )
             )
         y = TOP - QR_SIZE - 4
-        bottom = BOX2_BOTTOM if layout.preferential else COUNTRY_TOP
+        bottom = min(
+            (_SLOTS[b.slot][2] for b in layout.form.header if _SLOTS[b.slot][1] == RIGHT),
+            default=BOX2_BOTTOM,
+        )
         for text_markup, style in lines:
             p, h = _laid_out(text_markup, style, width)
             y -= h + 1
@@ -1587,9 +1639,11 @@ class _Renderer:
         ]
         origin = fp_str(x + QR_BORDER * module, y + QR_BORDER * module)
         c._code.append(f"q {fp_str(module)} 0 0 {fp_str(module)} {origin} cm {' '.join(runs)} f Q")
+        # The caption sits left of the symbol, clear of its quiet zone (ISO/IEC 18004 wants
+        # the 4 modules around it empty: a caption under it took 0.4 of them).
         c.setFont(FONT, 5.5)
         c.setFillColor(GREY)
-        c.drawCentredString(x + QR_SIZE / 2, y - 2, "Scan to verify")
+        c.drawRightString(x - 3, y + 2, "Scan to verify")
         c.setFillColor(black)
 
     def continuation_header(self, page: int) -> None:
@@ -1611,8 +1665,8 @@ class _Renderer:
 
     def rows(self, page_index: int, rows: list[_Row], *, last: bool) -> None:
         c = self.c
-        top = _body_top(page_index)
-        bottom = DECLARATION_TOP if last else FOOTER_TOP
+        top = _body_top(self.layout, page_index)
+        bottom = self.layout.declaration_top if last else FOOTER_TOP
         y = top
         columns_end = bottom  # column rules stop where the full-width notes begin
         # Each row's plain black cells are one text object, written with the rule under the
@@ -1644,18 +1698,31 @@ class _Renderer:
             c.line(x, top, x, columns_end)
 
     def declaration(self) -> None:
-        d, c = self.data, self.c
+        d, c, form = self.data, self.c, self.layout.form
         if d.is_preferential:
-            declared = (
-                "The undersigned hereby declares that the above details and statements are "
+            agreement = escape(form.agreement_phrase) or markup(d.agreement_name)
+            declared = form.declaration_wording or (
+                "The undersigned hereby declares that the above details and statement are "
                 "correct; that all the goods were produced in <b>INDIA</b> and that they comply "
                 "with the origin requirements specified for these goods in the "
-                f"{markup(d.agreement_name)} for the goods exported to "
+                f"{agreement} for the goods exported to "
                 f"<b>{markup(d.destination_country)}</b>."
             )
             certified = (
                 "It is hereby certified, on the basis of control carried out, that the "
                 "declaration by the exporter is correct."
+            )
+        elif d.foreign_certificate:
+            origin = markup(d.origin_country)
+            declared = (
+                "The undersigned hereby declares that the above details and statements are "
+                f"correct, that the goods originate in <b>{origin}</b> as the foreign "
+                "certificate of origin produced states, and that they are re-exported from "
+                f"<b>INDIA</b> to <b>{markup(d.destination_country)}</b> in the state imported."
+            )
+            certified = (
+                "It is hereby certified that, on the basis of the foreign certificate of origin "
+                f"produced, the goods described above originate in <b>{origin}</b>."
             )
         else:
             declared = (
@@ -1693,8 +1760,31 @@ class _Renderer:
             RIGHT - SPLIT - 2 * PAD,
         )
         _draw_shared(officer, c, SPLIT + PAD, sig_y1 - 2 - h)
-        if self.layout.box13:
-            self.box13()
+        if form.band:
+            top = self.layout.declaration_top
+            self.band(form.band, top)
+        for box in form.extra:
+            text = _lines_markup(self.box_lines(box))
+            label = f"{box.number} {box.title}"
+            x = LEFT + PAD + c.stringWidth(label, FONT, 6.5) + 10
+            p, _, h = _fit(text, RIGHT - x - PAD, BOX13_H - 2)
+            p.drawOn(c, x, FOOTER_TOP + BOX13_H - 2 - h)
+
+    def band(self, box: Box, top: float) -> None:
+        """The box between the goods and the declaration (Mauritius' remarks, with the tick
+        for a certificate issued retrospectively)."""
+        c = self.c
+        rule = self.layout.form.retroactive
+        x = LEFT + PAD + c.stringWidth(f"{box.number} {box.title}", FONT, 6.5) + 12
+        if rule is not None and rule.box == box.number:
+            _tick_box(c, x, top - 10, self.retroactive)
+            c.setFont(FONT_BOLD, 6.5)
+            c.drawString(x + 9, top - 9, rule.marking)
+        lines = [line for line in self.box_lines(box) if line[1] != getattr(rule, "marking", "")]
+        lines = [line for line in lines if line[1] != "-"]
+        if lines:
+            p, _, h = _fit(_lines_markup(lines), WIDTH - 2 * PAD, BAND_H - 14)
+            p.drawOn(c, LEFT + PAD, top - 13 - h)
 
     def box11(self, declared: str, signed: str, box_top: float) -> None:
         """The exporter's declaration: its sentence (the same for every certificate of an
@@ -1711,26 +1801,6 @@ class _Renderer:
             return
         p, _, h = _fit(f"{declared}<br/><br/>{signed}", width, height)
         p.drawOn(self.c, LEFT + PAD, box_top - h)
-
-    def box13(self) -> None:
-        d, c = self.data, self.c
-        ticked = {
-            "retroactive": d.issued_retroactively,
-            "exhibition": d.exhibition,
-            "movement": d.movement_certificate,
-            "third_party": bool(d.third_party_invoicing),
-        }
-        y = FOOTER_TOP + 6
-        c.setFont(FONT_BOLD, 6.5)
-        c.setFillColor(GREY)
-        c.drawString(LEFT + PAD, y, "13")
-        c.setFillColor(black)
-        x = LEFT + 20
-        c.setFont(FONT, 7)
-        for key, text in BOX13_TICKS:
-            _tick_box(c, x, y - 1, ticked[key])
-            c.drawString(x + 10, y, text)
-            x += 10 + c.stringWidth(text, FONT, 7) + 24
 
     @functools.cached_property
     def footer_text(self) -> tuple[Paragraph | _PlainCell, float]:
@@ -1794,13 +1864,14 @@ def render_certificate(data: CertificateData) -> bytes:
     renderer.use_form("first")
     renderer.first_page()  # fills renderer.annex, which joins the rows below
 
-    rows = [_item_row(layout, item) for item in data.items]
+    rows = [_item_row(layout, data, item) for item in data.items]
     if layout.preferential:
-        if data.third_party_invoicing:
+        # What the form has no box for prints under the goods.
+        if data.third_party_invoicing and not layout.contents & _THIRD_PARTY_CONTENTS:
             rows.append(
                 _note_row(layout, "Third-party invoicing:", markup(data.third_party_invoicing))
             )
-        if data.remarks:
+        if data.remarks and not layout.contents & _REMARKS_CONTENTS:
             rows.append(_note_row(layout, "Remarks:", markup(data.remarks)))
     rows += renderer.annex
     count = len(data.items)
@@ -1811,7 +1882,7 @@ def render_certificate(data: CertificateData) -> bytes:
             span=True,
         )
     )
-    pages = _paginate(rows)
+    pages = _paginate(layout, rows)
     total = len(pages) + (1 if layout.notes else 0)
     for index, page_rows in enumerate(pages):
         last = index == len(pages) - 1

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts import firms
 from accounts.models import User
 from accounts.permissions import is_verified_officer_of, may_revoke
-from applications.models import Application, Invoice, Status
+from applications.models import Application, Invoice, LineItem, Status
 from applications.workflow import UNFINISHED
 from coo_portal.storage import open_verified
 
@@ -34,7 +34,8 @@ def certificate_pdf_bytes(certificate: Certificate) -> bytes:
 
 
 def application_for_certificate(*, application_id: int) -> Application:
-    """Everything the certificate prints, in three queries (row, items, invoices)."""
+    """Everything the certificate prints, in four queries (row, items with their cost sheets,
+    the sheets' materials, invoices)."""
     return (
         Application.objects.select_related(
             "agreement",
@@ -44,7 +45,11 @@ def application_for_certificate(*, application_id: int) -> Application:
             "assigned_officer__officer_profile",
             "replaces",
         )
-        .prefetch_related("items", Prefetch("invoices", queryset=Invoice.objects.order_by("date")))
+        .prefetch_related(
+            Prefetch("items", queryset=LineItem.objects.select_related("cost_sheet")),
+            "items__cost_sheet__materials",
+            Prefetch("invoices", queryset=Invoice.objects.order_by("date")),
+        )
         .get(pk=application_id)
     )
 

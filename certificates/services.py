@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -35,13 +35,16 @@ from applications.events import application_event_record
 from applications.models import (
     Application,
     CertificateType,
+    LineItem,
     Status,
 )
 from applications.notifications import Sent, notify
 from applications.services import application_copy_in_lieu
 from applications.workflow import UNFINISHED, application_mark_issued
+from applications.worksheet import item_worksheet
 from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
+from reference.certificate_forms import form_for
 
 from .credential import (
     PreparedCredential,
@@ -74,7 +77,6 @@ from .signing import SigningRefusedError, sign_certificate_pdf, signing_ready
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 VERIFICATION_CODE_LENGTH = 12
 NON_PREFERENTIAL_TITLE = "Certificate of Origin (Non-Preferential)"
-RETROACTIVE_AFTER_DAYS = 3
 
 
 class CertificateError(Exception):
@@ -133,6 +135,20 @@ def certificate_data_build(
             application.third_party_country.name if application.third_party_country else "",
         ]
         third_party = ", ".join(p for p in parts if p)
+    foreign_certificate = ""
+    if application.back_to_back and not preferential:
+        foreign_certificate = (
+            f"No. {application.foreign_certificate_number}, issued by "
+            f"{application.foreign_certificate_issuer}, "
+            f"{application.foreign_certificate_country.name}"
+        )
+        if application.foreign_certificate_date:
+            foreign_certificate += f", on {application.foreign_certificate_date:%d %b %Y}"
+    third_party_invoice = ""
+    if application.third_party_invoicing and application.third_party_invoice_number:
+        third_party_invoice = application.third_party_invoice_number
+        if application.third_party_invoice_date:
+            third_party_invoice += f" of {application.third_party_invoice_date:%d %b %Y}"
     items = [
         CertificateItem(
             position=position,
@@ -141,7 +157,9 @@ def certificate_data_build(
             package_kind=item.package_kind,
             description=item.description,
             hs_code=item.hs_code,
-            criterion_display=item.criterion_display if preferential else "",
+            criterion_display=_criterion_printed(item, agreement.code if agreement else "")
+            if preferential
+            else "",
             quantity_text=f"{_decimal_text(item.quantity)} {item.unit}",
             gross_weight_text=f"{_decimal_text(item.gross_weight_kg)} kg",
             invoice_text=invoice_text,
@@ -157,7 +175,13 @@ def certificate_data_build(
         certificate_type=application.certificate_type,
         title=agreement.form_title if preferential and agreement else NON_PREFERENTIAL_TITLE,
         agreement_name=agreement.name if preferential and agreement else "",
-        exporter=Exporter(name=firm.firm_name, address=firm.address, iec=firm.iec),
+        exporter=Exporter(
+            name=firm.firm_name,
+            address=firm.address,
+            iec=firm.iec,
+            email=firm.email,
+            telephone=firm.mobile,
+        ),
         consignee=Consignee(
             name=application.consignee_name,
             address=application.consignee_address,
@@ -185,16 +209,42 @@ def certificate_data_build(
         officer_designation=_designation(officer),
         issue_date=issue_date,
         third_party_invoicing=third_party,
+        third_party_invoice=third_party_invoice,
+        foreign_certificate=foreign_certificate,
+        origin_country=application.foreign_certificate_country.name.upper()
+        if foreign_certificate
+        else "INDIA",
         remarks=application.remarks,
         in_lieu_of=application.replaces.number if application.replaces else "",
         agreement_code=agreement.code if preferential and agreement else "",
         issued_at=issued_at,
-        # AIFTA: a certificate issued more than three days after shipment is retroactive.
-        issued_retroactively=bool(
-            application.departure_date
-            and (issue_date - application.departure_date).days > RETROACTIVE_AFTER_DAYS
+        issued_retroactively=issued_retroactively(
+            agreement_code=agreement.code if preferential and agreement else "",
+            departure_date=application.departure_date,
+            issue_date=issue_date,
         ),
     )
+
+
+def issued_retroactively(
+    *, agreement_code: str, departure_date: date | None, issue_date: date
+) -> bool:
+    """Whether a certificate issued on `issue_date` for goods shipped on `departure_date` is
+    issued retroactively under its agreement's rule (reference/certificate_forms.py; AIFTA:
+    more than three days after shipment)."""
+    rule = form_for(agreement_code).retroactive
+    if rule is None or departure_date is None:
+        return False
+    return (issue_date - departure_date).days > rule.after_days
+
+
+def _criterion_printed(item: LineItem, agreement_code: str) -> str:
+    """Box 8: the criterion with the actual percentage where the item's cost sheet works it
+    out and supports the typed criterion ("RVC 79.73% + CTSH"); the typed one otherwise."""
+    worksheet = item_worksheet(item, agreement_code)
+    if worksheet.supported and worksheet.outcome and "RVC" in item.origin_criterion.upper():
+        return worksheet.outcome.criterion
+    return item.criterion_display
 
 
 def _designation(officer: User) -> str:

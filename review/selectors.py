@@ -24,16 +24,19 @@ from applications.models import (
     Application,
     ApplicationEvent,
     Invoice,
+    LineItem,
     Payment,
     Status,
     TradeAgreement,
 )
 from applications.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
 from applications.selectors import SUBSTRING_MIN_LENGTH, few_matches
+from applications.worksheet import ItemWorksheet, item_worksheet
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
 )
+from reference.certificate_forms import form_for
 from reference.hs import hs_descriptions
 
 # ---------------------------------------------------------------------------------------------
@@ -267,7 +270,8 @@ def application_get_for_officer(*, reference: str, profile: OfficerProfile) -> A
             "filed_by_agent",
         )
         .prefetch_related(
-            "items",
+            Prefetch("items", queryset=LineItem.objects.select_related("cost_sheet")),
+            "items__cost_sheet__materials__evidence",
             "invoices",
             "documents",
             Prefetch("payments", queryset=Payment.objects.order_by("-created_at")),
@@ -297,6 +301,7 @@ class ItemReview:
     item: object
     hs_description: str
     flags: list[Flag] = field(default_factory=list)
+    worksheet: ItemWorksheet | None = None  # what the cost sheet works out (preferential)
 
 
 @dataclass(frozen=True)
@@ -332,6 +337,24 @@ def application_checks(application: Application) -> tuple[list[Flag], list[ItemR
             )
         )
     today = timezone.localdate()
+    rule = form_for(agreement.code).retroactive if agreement is not None else None
+    if agreement is not None and rule is not None and application.departure_date is not None:
+        days = (today - application.departure_date).days
+        late = days > rule.within_days
+        header.append(
+            Flag(
+                not late,
+                "Within the time for retroactive issue",
+                f"Shipped {days} days ago: "
+                + (
+                    f"{agreement.code} allows a certificate up to {rule.within_days} days "
+                    "after shipment."
+                    if late
+                    else f"a certificate issued now is {'' if days > rule.after_days else 'not '}"
+                    f"marked {rule.marking}."
+                ),
+            )
+        )
     future = [inv for inv in application.invoices.all() if inv.date > today]
     header.append(
         Flag(
@@ -374,7 +397,20 @@ def application_checks(application: Application) -> tuple[list[Flag], list[ItemR
                     f"{agreement.code}'s ({', '.join(sorted(criteria))}).",
                 )
             )
-        reviews.append(ItemReview(item=item, hs_description=description, flags=flags))
+        worksheet = item_worksheet(item, agreement.code) if agreement is not None else None
+        if worksheet is not None:
+            flags.append(
+                Flag(
+                    worksheet.supported,
+                    "Criterion supported by the cost sheet",
+                    worksheet.problem
+                    or (f"Worked out: {worksheet.outcome.criterion}." if worksheet.outcome else "")
+                    or worksheet.note,
+                )
+            )
+        reviews.append(
+            ItemReview(item=item, hs_description=description, flags=flags, worksheet=worksheet)
+        )
     return header, reviews
 
 

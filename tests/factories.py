@@ -140,7 +140,7 @@ class TradeAgreementFactory(factory.django.DjangoModelFactory):
     name = "ASEAN-India Free Trade Area"
     form_title = "Form AI"
     partner_countries = ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"]
-    origin_criteria = ["WO", "RVC", "CTSH", "RVC+CTSH", "PE"]
+    origin_criteria = ["WO", "RVC", "CTSH", "RVC+CTSH"]
 
 
 class HSCodeFactory(factory.django.DjangoModelFactory):

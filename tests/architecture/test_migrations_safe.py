@@ -34,6 +34,18 @@ REVIEWED: dict[str, str] = {
         "previous release's inserts; the widened kind choices and the credit-note check "
         "accept every row it writes."
     ),
+    "applications.0020_third_party_invoice_number_and_date": (
+        "a nullable date and a text column with a database default (''): the previous "
+        "release's inserts of applications get it."
+    ),
+    "applications.0021_cost_sheets": (
+        "two new tables (the cost sheet and its materials): nothing the previous release "
+        "reads or writes."
+    ),
+    "applications.0022_back_to_back_certificates": (
+        "the new NOT NULL columns of Application have database defaults ('' and false) for "
+        "the previous release's inserts; the document kind's choices only grow."
+    ),
     "reference.0002_agency_tax_profile": (
         "two new tables and a check constraint on one of them: nothing the previous release "
         "reads or writes."

@@ -39,7 +39,7 @@ def test_the_form_prints_every_box_number_and_value(tmp_path: Path) -> None:
         "Goods consigned from",
         "Goods consigned to",
         "Means of transport and route",
-        "For official use",
+        "For Official Use",
         "Marks and numbers",
         "Origin criterion",
         "Declaration by the exporter",
@@ -73,7 +73,7 @@ def test_a_preferential_certificate_carries_the_agreements_form_title(tmp_path: 
     text = pdf_text(write(tmp_path, render_certificate(samples.certificate())))
 
     assert "Form AI" in text
-    assert "ASEAN-India Free Trade Area Preferential Tariff Certificate of Origin" in text
+    assert "ASEAN-INDIA FREE TRADE AREA PREFERENTIAL TARIFF CERTIFICATE OF ORIGIN" in text
     assert "Non-Preferential" not in text
 
 
@@ -92,11 +92,12 @@ def test_box_4_is_left_for_the_importing_customs_and_the_number_is_printed_above
 
     assert "in lieu" not in text
     assert "Reference No. (certificate number) EIC/2026/MUM/0000123" in text
-    official = text[text.index("4 For official use") :]
-    assert official.index("Preferential treatment given under ASEAN-India Free Trade Area") < (
-        official.index("Preferential treatment not given (please state reason/s)")
+    official = text[text.index("4 For Official Use") :]
+    given = "Preferential Tariff Treatment Given Under ASEAN-India Free Trade Area Preferential"
+    assert official.index(given) < (
+        official.index("Preferential Tariff Treatment Not Given (Please state reason/s)")
     )
-    assert "Signature of authorised signatory of the importing country" in official
+    assert "Signature of Authorised Signatory of the Importing Country" in official
     assert "EIC/2026/MUM/0000123" not in official[: official.index("5 Item number")]
 
 

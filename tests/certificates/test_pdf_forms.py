@@ -62,7 +62,7 @@ def test_no_character_prints_as_an_empty_box(tmp_path: Path) -> None:
     assert b".notdef" not in pdf
 
 
-def test_form_ai_prints_boxes_1_to_13_in_order_with_fob_values_and_notes(tmp_path: Path) -> None:
+def test_form_ai_prints_boxes_1_to_12_in_order_with_fob_values_and_notes(tmp_path: Path) -> None:
     items = [samples.item(n, fob_text=f"USD {n},250.00") for n in (1, 2)]
     data = samples.certificate(agreement_code="AIFTA", items=items)
     text = pdf_text(write(tmp_path, render_certificate(data)))
@@ -71,7 +71,7 @@ def test_form_ai_prints_boxes_1_to_13_in_order_with_fob_values_and_notes(tmp_pat
         "1 Goods consigned from",
         "2 Goods consigned to",
         "3 Means of transport and route",
-        "4 For official use",
+        "4 For Official Use",
         "5 Item number",
         "6 Marks and numbers on packages",
         "7 Number and type of packages, description of goods",
@@ -80,7 +80,6 @@ def test_form_ai_prints_boxes_1_to_13_in_order_with_fob_values_and_notes(tmp_pat
         "10 Number and date of invoices",
         "11 Declaration by the exporter",
         "12 Certification",
-        "13 Issued retroactively Exhibition Movement certificate",
     ]
     positions = [text.index(title) for title in titles]
     assert positions == sorted(positions)
@@ -90,6 +89,7 @@ def test_form_ai_prints_boxes_1_to_13_in_order_with_fob_values_and_notes(tmp_pat
     assert "FOB USD 2,250.00" in text
     assert "Form AI: notes overleaf" in text
     assert "ORIGIN CRITERIA" in text
+    assert "13 Issued retroactively" not in text
 
 
 def test_the_non_preferential_form_has_country_of_origin_and_remarks_and_no_criterion(
@@ -145,6 +145,25 @@ def test_the_qr_code_is_level_q_with_a_four_module_quiet_zone_and_at_least_30_mm
     assert code.ec_level == "Q"
     assert pdf.QR_BORDER == 4
     assert modules * module_pt / 72 * 25.4 >= 30
+
+
+def test_the_scan_to_verify_caption_stays_outside_the_qr_codes_quiet_zone(tmp_path: Path) -> None:
+    """ISO/IEC 18004 wants 4 empty modules around the symbol (issue 28, item 7)."""
+    from certificates import pdf
+
+    path = write(tmp_path, render_certificate(samples.certificate()))
+    bbox = run("pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-")
+    words = re.findall(
+        r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(Scan|verify)<', bbox
+    )
+    # The symbol with its quiet zone, in pdftotext's coordinates (origin top left).
+    x0 = pdf.RIGHT - pdf.QR_SIZE - 1
+    top = pdf.PAGE_H - pdf.TOP + 1
+    assert words
+    for x_min, y_min, x_max, y_max, _ in words:
+        outside_x = float(x_max) <= x0 or float(x_min) >= x0 + pdf.QR_SIZE
+        outside_y = float(y_max) <= top or float(y_min) >= top + pdf.QR_SIZE
+        assert outside_x or outside_y
 
 
 def test_other_agreements_carry_their_own_title(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ def test_every_cell_of_a_sample_certificate_is_drawn_plain() -> None:
     data = samples.certificate(item_count=5)
     layout = pdf.layout_for(data)
     for item in data.items:
-        row = pdf._item_row(layout, item)
+        row = pdf._item_row(layout, data, item)
         assert row.height > 0
         for cell in row.cells:
             assert isinstance(cell, pdf._PlainCell)
@@ -239,7 +239,7 @@ def test_the_column_rules_run_from_the_header_to_the_last_item() -> None:
     xs = {float(x) for x, _, _ in columns}
     assert xs == {round(x, 4) for x in pdf.AIFTA.col_x[1:]}
     for _, top, bottom in columns:
-        assert float(top) == pytest.approx(pdf._body_top(0))
+        assert float(top) == pytest.approx(pdf._body_top(pdf.AIFTA, 0))
         assert float(bottom) == pytest.approx(rules[2])  # under the third item, not above
 
 

@@ -121,6 +121,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:goods": ALICE_ONLY,
     "applications:item-add": ALICE_ONLY,
     "applications:item-edit": ALICE_ONLY,
+    "applications:cost-sheet": ALICE_ONLY,
     "applications:item-remove": cells("login 405 405 404 404 404"),
     "applications:goods-upload": ALICE_ONLY,
     "applications:goods-template": ALICE_ONLY,

@@ -106,6 +106,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:invoices": KIRAN_ONLY,
     "applications:item-add": KIRAN_ONLY,
     "applications:item-edit": KIRAN_ONLY,
+    "applications:cost-sheet": KIRAN_ONLY,
     "applications:item-remove": BOTH_405,
     "applications:list": BOTH_OK,  # Kurt's is empty
     "applications:new": BOTH_OK,  # Kurt has no IEC to choose: sent to the switcher

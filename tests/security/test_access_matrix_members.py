@@ -97,6 +97,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:invoices": trio("ok ok ok"),
     "applications:item-add": trio("ok ok ok"),
     "applications:item-edit": trio("ok ok ok"),
+    "applications:cost-sheet": trio("ok ok ok"),
     "applications:item-remove": trio("405 405 405"),
     "applications:list": trio("ok ok ok"),
     "applications:new": trio("ok ok ok"),

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from reference.certificate_forms import form_for
 from reference.models import (
     AgencyOffice,
     CertificateType,
@@ -28,85 +29,75 @@ HS_CSV = Path(__file__).resolve().parents[2] / "data" / "hs2022" / "harmonized-s
 
 ASEAN = ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"]
 
-# code, name, form title, partner ISO codes, origin criteria vocabulary
-AGREEMENTS: list[tuple[str, str, str, list[str], list[str]]] = [
+# code, name, form title, partner ISO codes; the origin criteria come from each agreement's
+# form (reference/certificate_forms.py)
+AGREEMENTS: list[tuple[str, str, str, list[str]]] = [
     (
         "AIFTA",
         "ASEAN-India Free Trade Area",
         "Form AI",
         ASEAN,
-        ["WO", "RVC", "CTSH", "RVC+CTSH", "PE"],
     ),
     (
         "SAFTA",
         "Agreement on South Asian Free Trade Area",
         "SAFTA Certificate of Origin",
         ["AF", "BD", "BT", "MV", "NP", "PK", "LK"],
-        ["WO", "CTH+RVC", "PSR", "CUM"],
     ),
     (
         "APTA",
         "Asia-Pacific Trade Agreement",
         "APTA Certificate of Origin",
         ["BD", "CN", "KR", "LA", "MN", "LK"],
-        ["WO", "RVC", "PSR", "CUM"],
     ),
     (
         "ISFTA",
         "India-Sri Lanka Free Trade Agreement",
         "ISFTA Certificate of Origin",
         ["LK"],
-        ["WO", "CTH+RVC"],
     ),
     (
         "IJCEPA",
         "India-Japan CEPA",
         "India-Japan CEPA Certificate of Origin",
         ["JP"],
-        ["WO", "PE", "RVC", "CTSH+RVC", "PSR"],
     ),
     (
         "IKCEPA",
         "India-Korea CEPA",
         "India-Korea CEPA Certificate of Origin",
         ["KR"],
-        ["WO", "RVC+CTSH", "PSR"],
     ),
     (
         "IMCECA",
         "India-Malaysia CECA",
         "India-Malaysia CECA Certificate of Origin",
         ["MY"],
-        ["WO", "RVC+CTSH", "PSR"],
     ),
     (
         "ISCECA",
         "India-Singapore CECA",
         "India-Singapore CECA Certificate of Origin",
         ["SG"],
-        ["WO", "RVC+CTH", "PSR"],
     ),
-    ("IUAECEPA", "India-UAE CEPA", "India-UAE CEPA Certificate of Origin", ["AE"], ["WO", "PSR"]),
+    ("IUAECEPA", "India-UAE CEPA", "India-UAE CEPA Certificate of Origin", ["AE"]),
     (
         "IAECTA",
         "India-Australia ECTA",
         "India-Australia ECTA Certificate of Origin",
         ["AU"],
-        ["WO", "PSR"],
     ),
     (
         "IMCECPA",
         "India-Mauritius CECPA",
         "India-Mauritius CECPA Certificate of Origin",
         ["MU"],
-        ["WO", "PSR"],
     ),
     (
         "IETEPA",
         "India-EFTA TEPA",
         "India-EFTA TEPA Certificate of Origin",
         ["CH", "NO", "IS", "LI"],
-        ["WO", "CTSH", "RVC", "PSR"],
     ),
 ]
 
@@ -171,14 +162,14 @@ class Command(BaseCommand):
 
     def _agreements(self) -> dict[str, TradeAgreement]:
         result = {}
-        for code, name, title, partners, criteria in AGREEMENTS:
+        for code, name, title, partners in AGREEMENTS:
             agreement, _ = TradeAgreement.objects.update_or_create(
                 code=code,
                 defaults={
                     "name": name,
                     "form_title": title,
                     "partner_countries": partners,
-                    "origin_criteria": criteria,
+                    "origin_criteria": list(form_for(code).criteria),
                     "is_active": True,
                 },
             )

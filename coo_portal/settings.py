@@ -532,6 +532,14 @@ TSA_PASSWORD = _secret("TSA_PASSWORD", "")
 TSA_TIMEOUT = _int("TSA_TIMEOUT", 10)
 TSA_DISABLED = _bool("TSA_DISABLED", default=False)
 
+# --- Archive timestamps (certificates/archive.py) ---------------------------------------------
+# Every ARCHIVE_TIMESTAMP_SECONDS celery beat re-timestamps (fresh DSS, new document timestamp)
+# up to ARCHIVE_TIMESTAMP_BATCH certificates whose newest timestamp's TSA certificate expires
+# within ARCHIVE_TIMESTAMP_HORIZON_DAYS, so that each keeps verifying offline.
+ARCHIVE_TIMESTAMP_SECONDS = _int("ARCHIVE_TIMESTAMP_SECONDS", 3600)
+ARCHIVE_TIMESTAMP_BATCH = _int("ARCHIVE_TIMESTAMP_BATCH", 200)
+ARCHIVE_TIMESTAMP_HORIZON_DAYS = _int("ARCHIVE_TIMESTAMP_HORIZON_DAYS", 180)
+
 # Verifiable Credentials (certificates/credential_keys.py): one ECDSA P-256 key per agency, apart
 # from its PDF signing key. Production: SIGNING_VC_KEY_<AGENCY> names a PEM (PKCS#8) file and
 # SIGNING_VC_KEY_PASSWORD_<AGENCY> (or ..._FILE) its password, if it has one. Development keys

@@ -11,6 +11,7 @@ Published (all public, all derived from the register and the agencies' credentia
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import gzip
 import hashlib
@@ -234,6 +235,14 @@ def verification_check_credential(*, token: str, client_address: str) -> Credent
     answer = CredentialAnswer(check)
     if check.signature_valid:
         answer = _with_register(check)
+    certificate = answer.certificate
+    if (
+        check.reason == "revoked"
+        and certificate is not None
+        and certificate.status == Certificate.Status.SUPERSEDED
+    ):
+        # The list's one bit says "no longer in force"; the register says why.
+        answer = dataclasses.replace(answer, check=dataclasses.replace(check, reason="superseded"))
     outcome = VerificationLog.Outcome.AUTHENTIC if check.ok else VerificationLog.Outcome.REFUSED
     row = _log_row(
         channel=VerificationLog.Channel.CREDENTIAL,

@@ -57,6 +57,11 @@ REASONS = {
         "current one, as a revocation may have come since."
     ),
     "revoked": "The issuer has revoked this credential: its bit on the status list is set.",
+    # Only where the register is at hand (the portal's page): the status list has one bit.
+    "superseded": (
+        "The certificate was replaced by another issued in lieu of it: this credential is no "
+        "longer in force (its bit on the status list is set). Check the replacement."
+    ),
 }
 
 

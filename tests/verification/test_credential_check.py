@@ -22,11 +22,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from jwcrypto import jwk, jws
 
+from applications.models import Application
 from certificates import credential_keys, keys
 from certificates.models import Certificate
-from certificates.services import certificate_revoke
+from certificates.services import certificate_request_replacement, certificate_revoke
 from tests import credentials as vc
-from tests.certificates.factories import application_under_review, issued_certificate
+from tests.certificates.factories import application_under_review, approve, issued_certificate
 from verification.models import VerificationLog
 from verification.vc_check import REASONS
 
@@ -133,6 +134,21 @@ def test_a_revoked_credential_is_refused_with_the_reason(client, certificate, ge
     assert "Refused" in page
     assert REASONS["revoked"] in page.replace("&#x27;", "'")
     assert "Revoked (the bit is set)" in page
+
+
+def test_a_superseded_certificates_credential_reads_superseded_not_revoked(
+    client, certificate, genuine, alice, olivia, django_capture_on_commit_callbacks
+):
+    draft = certificate_request_replacement(certificate_id=certificate.pk, exporter=alice)
+    Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
+    draft.refresh_from_db()
+    approve(draft, django_capture_on_commit_callbacks)
+
+    page = check_on_page(client, genuine).replace("&#x27;", "'")
+
+    assert "Refused" in page
+    assert REASONS["superseded"] in page
+    assert REASONS["revoked"] not in page
 
 
 def test_a_credential_under_an_unknown_kid_is_refused(client, genuine):

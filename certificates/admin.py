@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from accounts.admin_scope import AgencyScopedAdminMixin, agency_id_of
 from accounts.permissions import may_revoke, officer_agency_id
 
+from .archive import certificates_archive_due
 from .forms import RevokeForm
 from .models import Certificate, IssuanceAttempt
 from .selectors import user_may_revoke
@@ -27,11 +28,37 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
+class ArchiveDueFilter(admin.SimpleListFilter):
+    """The archive task's progress: which certificates still wait for an archive timestamp."""
+
+    title = "archive timestamp"
+    parameter_name = "archive"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("due", "Due (within the horizon)"), ("current", "Not due")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        due = certificates_archive_due().values("pk")
+        if self.value() == "due":
+            return queryset.filter(pk__in=due)
+        if self.value() == "current":
+            return queryset.exclude(pk__in=due)
+        return queryset
+
+
 @admin.register(Certificate)
 class CertificateAdmin(AgencyScopedAdminMixin, _ReadOnly):
     agency_field = "application__agency"
-    list_display = ("number", "application", "office", "status", "issued_at", "signing_officer")
-    list_filter = ("status", "office", "year")
+    list_display = (
+        "number",
+        "application",
+        "office",
+        "status",
+        "issued_at",
+        "signing_officer",
+        "offline_until",
+    )
+    list_filter = ("status", ArchiveDueFilter, "office", "year")
     search_fields = ("number", "application__reference")
     date_hierarchy = "issued_at"
     list_select_related = ("application", "office__agency", "signing_officer")

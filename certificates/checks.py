@@ -104,3 +104,25 @@ def credential_key_per_agency_check(app_configs: Any = None, **kwargs: Any) -> l
             id="certificates.E013",
         )
     ]
+
+
+@register()
+def archive_timestamps_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """The archive task (certificates/archive.py) must run, take some certificates each time,
+    and look ahead far enough to renew a timestamp before its TSA's certificate ends."""
+    errors = []
+    for name, minimum in (
+        ("ARCHIVE_TIMESTAMP_SECONDS", 60),
+        ("ARCHIVE_TIMESTAMP_BATCH", 1),
+        ("ARCHIVE_TIMESTAMP_HORIZON_DAYS", 7),
+    ):
+        value = getattr(settings, name)
+        if value < minimum:
+            errors.append(
+                Error(
+                    f"{name} is {value}; it must be at least {minimum}.",
+                    hint="See docs/long-term-validation.md (archive timestamps).",
+                    id="certificates.E020",
+                )
+            )
+    return errors

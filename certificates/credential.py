@@ -23,6 +23,7 @@ transaction that changes the certificate's status; verification/status_list.py s
 
 from __future__ import annotations
 
+import calendar
 import io
 import json
 import secrets
@@ -245,6 +246,23 @@ def _item(line: Any, printed: Any, *, preferential: bool) -> dict[str, Any]:
     }
 
 
+# How long a certificate is in force from its issue, in months, by agreement code: twelve, as
+# AIFTA's Operational Certification Procedures (Rule 13) say, for every certificate until the
+# reference data carries each agreement's own period (an entry here overrides it).
+DEFAULT_VALIDITY_MONTHS = 12
+VALIDITY_MONTHS: dict[str, int] = {}
+
+
+def valid_until(*, issued_at: datetime, agreement_code: str) -> datetime:
+    """The end of a certificate's validity: the same day and time, that many months on (the
+    month's last day where it is shorter)."""
+    months = VALIDITY_MONTHS.get(agreement_code, DEFAULT_VALIDITY_MONTHS)
+    month_index = issued_at.month - 1 + months
+    year, month = issued_at.year + month_index // 12, month_index % 12 + 1
+    day = min(issued_at.day, calendar.monthrange(year, month)[1])
+    return issued_at.replace(year=year, month=month, day=day)
+
+
 def credential_document(
     *,
     credential_id: str,
@@ -252,6 +270,7 @@ def credential_document(
     issued_at: datetime,
     subject: dict[str, Any],
     entry: Credential,
+    agreement_code: str = "",
 ) -> dict[str, Any]:
     list_url = status_list_url(agency.code, entry.list_number)
     return {
@@ -260,6 +279,9 @@ def credential_document(
         "type": ["VerifiableCredential", CREDENTIAL_TYPE],
         "issuer": {"id": agency_did(agency.code), "name": agency.name},
         "validFrom": issued_at.isoformat(timespec="seconds"),
+        "validUntil": valid_until(issued_at=issued_at, agreement_code=agreement_code).isoformat(
+            timespec="seconds"
+        ),
         "name": subject["title"],
         "credentialSubject": subject,
         "credentialStatus": {
@@ -368,6 +390,7 @@ def credential_prepare(
         issued_at=issued_at,
         subject=credential_subject(application=application, data=data, pdf_sha256=None),
         entry=entry,
+        agreement_code=data.agreement_code,
     )
     token = credential_sign(document, agency_code=agency.code)
     return PreparedCredential(entry=entry, document=document, pdf=credential_attach(pdf, token))

@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 from django.conf import settings
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko.sign.timestamps import TimeStamper
@@ -248,6 +249,22 @@ def ensure_agency_key(agency_code: str, agency_name: str, *, rsa_key: bool = Fal
     _write_p12(p12_path, agency_code, key, cert, ca_cert)
     get_signer.cache_clear()
     return True
+
+
+def retire_development_key(agency_code: str) -> x509.Certificate:
+    """Stop using an agency's development key without revoking it (a routine rotation): its
+    file is kept beside the others as `<CODE>.retired-<serial>.p12`, so that nothing signs
+    with it again, and a new key is made. Certificates it signed stay valid everywhere, in
+    pdfsig too, which judges any revoked certificate revoked whenever it signed. Returns
+    the retired certificate."""
+    _refuse_outside_development()
+    retired = signing_certificate(agency_code)
+    path = pki.keys_dir() / f"{agency_code}.p12"
+    path.rename(path.with_name(f"{agency_code}.retired-{retired.serial_number:x}.p12"))
+    get_signer.cache_clear()
+    organisation = retired.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    ensure_agency_key(agency_code, str(organisation[0].value) if organisation else agency_code)
+    return retired
 
 
 def development_tsa_key() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate, x509.Certificate]:

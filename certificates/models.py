@@ -100,6 +100,11 @@ class Certificate(TimeStampedModel):
     superseded_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
     )
+    # Until when the newest revision (pdf, sha256) verifies offline: the end of its newest
+    # timestamp's TSA certificate. The archive task re-timestamps the file before then.
+    offline_until = models.DateTimeField(
+        "verifies offline until", null=True, blank=True, db_index=True
+    )
 
     class Meta:
         ordering = ["-issued_at"]
@@ -120,6 +125,35 @@ class Certificate(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+
+class CertificateRevision(models.Model):
+    """One revision of a certificate's PDF, by the SHA-256 of the file as it stood then.
+
+    A PAdES B-LTA file grows by incremental updates, each keeping the bytes before it: the
+    signed revision, the DSS and document timestamp added at issuance, and each archive
+    timestamp (certificates/archive.py). A verifier may hold any of them, so the upload check
+    takes each as this certificate (verification.selectors.certificate_by_sha256). The
+    certificate's `pdf` and `sha256` are the newest; older ones are prefixes of it (`size`).
+    """
+
+    class Kind(models.TextChoices):
+        SIGNED = "signed", "Signed (PAdES B-LT)"
+        ISSUED = "issued", "Issued (PAdES B-LTA)"
+        ARCHIVED = "archived", "Archive timestamp"
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="revisions")
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    offline_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["certificate", "size"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id}: {self.get_kind_display()} ({self.sha256[:12]})"
 
 
 class IssuanceAttempt(models.Model):

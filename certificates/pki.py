@@ -256,7 +256,7 @@ def dev_issue_certificate(
 # ---------------------------------------------------------------------------------------------
 
 
-def _issue_dev_crl(*, revoked: list[x509.RevokedCertificate]) -> bytes:
+def _issue_dev_crl(*, revoked: list[x509.RevokedCertificate], backdate: bool = True) -> bytes:
     ca_cert, ca_key = _dev_ca()
     previous = _read_dev_crl()
     number = 1
@@ -266,7 +266,9 @@ def _issue_dev_crl(*, revoked: list[x509.RevokedCertificate]) -> bytes:
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca_cert.subject)
-        .last_update(now - dt.timedelta(minutes=5))
+        # Backdated a little for clocks that lag, except where the CRL must be issued after a
+        # timestamp (crl_ders_issued_after).
+        .last_update(now - dt.timedelta(minutes=5) if backdate else now)
         .next_update(now + CRL_VALIDITY)
         .add_extension(x509.CRLNumber(number), critical=False)
         .add_extension(
@@ -300,10 +302,17 @@ def dev_crl() -> bytes:
     return current.public_bytes(serialization.Encoding.DER)
 
 
-def dev_revoke(certificate: x509.Certificate, *, reason: x509.ReasonFlags) -> bool:
+def dev_revoke(
+    certificate: x509.Certificate,
+    *,
+    reason: x509.ReasonFlags,
+    invalid_since: dt.datetime | None = None,
+) -> bool:
     """Put a certificate of the development CA on its CRL and re-issue the CRL at once.
 
-    Returns False if it was already on it.
+    `invalid_since` (a key compromise: when the key is known or suspected to have been
+    compromised, RFC 5280's invalidity date) may lie before the revocation itself; signatures
+    timestamped after it are refused. Returns False if it was already on it.
     """
     current = _read_dev_crl()
     entries = list(current or [])
@@ -312,14 +321,15 @@ def dev_revoke(certificate: x509.Certificate, *, reason: x509.ReasonFlags) -> bo
     ca_cert = dev_ca_certificate()
     if ca_cert is None or certificate.issuer != ca_cert.subject:
         raise PkiError("That certificate was not issued by the development CA.")
-    entry = (
+    builder = (
         x509.RevokedCertificateBuilder()
         .serial_number(certificate.serial_number)
         .revocation_date(dt.datetime.now(dt.UTC))
         .add_extension(x509.CRLReason(reason), critical=False)
-        .build()
     )
-    _issue_dev_crl(revoked=[*entries, entry])
+    if invalid_since is not None:
+        builder = builder.add_extension(x509.InvalidityDate(invalid_since), critical=False)
+    _issue_dev_crl(revoked=[*entries, builder.build()])
     return True
 
 
@@ -371,6 +381,35 @@ def all_crl_ders() -> list[bytes]:
         found[_crl_file(path)] = None
     if development_keys_allowed() and (dev_ca_dir() / CA_CERT_FILE).exists():
         found[dev_crl()] = None
+    return list(found)
+
+
+def crl_ders_issued_after(moment: dt.datetime) -> list[bytes]:
+    """Every CRL the portal holds, each issued at or after `moment` (to the second, as CRLs
+    state time): the revocation data that long-term validation needs for a signature or
+    timestamp made at `moment` (ETSI EN 319 102-1's freshness rule: data issued before a
+    signature cannot show that the key was not revoked when it signed).
+
+    The development CA's CRL is re-issued when it is older. A configured CA's CRL that is
+    older raises PkiError: its CA has not published one since, and the caller tries later.
+    """
+    floor = moment.astimezone(dt.UTC).replace(microsecond=0)
+    found: dict[bytes, None] = {}
+    for path in [*settings.SIGNING_CRL.values(), *settings.SIGNING_EXTRA_CRLS]:
+        der = _crl_file(path)
+        if x509.load_der_x509_crl(der).last_update_utc < floor:
+            raise PkiError(f"The CRL {path} was issued before {floor:%Y-%m-%d %H:%M:%S} UTC.")
+        found[der] = None
+    if development_keys_allowed() and (dev_ca_dir() / CA_CERT_FILE).exists():
+        current = _read_dev_crl()
+        if (
+            current is None
+            or current.last_update_utc < floor
+            or (current.next_update_utc - CRL_RENEW_BEFORE < dt.datetime.now(dt.UTC))
+        ):
+            found[_issue_dev_crl(revoked=list(current or []), backdate=False)] = None
+        else:
+            found[current.public_bytes(serialization.Encoding.DER)] = None
     return list(found)
 
 

@@ -23,8 +23,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -46,6 +44,7 @@ from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
 from reference.certificate_forms import form_for
 
+from .archive import offline_until, revisions_record, store_pdf
 from .credential import (
     PreparedCredential,
     credential_discard,
@@ -53,7 +52,7 @@ from .credential import (
     credential_register,
     credential_revoke,
 )
-from .models import Certificate, CertificateReservation, IssuanceAttempt, certificate_upload_to
+from .models import Certificate, CertificateReservation, CertificateRevision, IssuanceAttempt
 from .numbering import certificate_number_reserve
 from .pdf import (
     CertificateData,
@@ -252,18 +251,6 @@ def _designation(officer: User) -> str:
     return profile.designation if profile is not None else "Certifying Officer"
 
 
-def _store(*, year: int, sha256: str, content: bytes) -> str:
-    """Save the signed bytes under a content-addressed name; returns the stored name.
-
-    A rolled-back attempt leaves at most an orphan file under its own hash, never a file
-    that a certificate row points to with the wrong content.
-    """
-    name = certificate_upload_to(Certificate(year=year, sha256=sha256), "")
-    if default_storage.exists(name):
-        return name
-    return default_storage.save(name, ContentFile(content))
-
-
 # ---------------------------------------------------------------------------------------------
 # Issuance
 # ---------------------------------------------------------------------------------------------
@@ -379,9 +366,10 @@ def issuance_finish(
     credential: PreparedCredential,
 ) -> Certificate:
     """Step 4, in one transaction: stores the signed bytes (content-addressed, the only write
-    outside the database), creates the Certificate under the reserved number and drops the
-    reservation, binds the credential's status entry to it and signs the downloadable
-    credential with the signed PDF's hash, marks the predecessor of an in-lieu replacement
+    outside the database), creates the Certificate under the reserved number with the
+    SHA-256 of each of its revisions (archive.revisions_record) and drops the reservation,
+    binds the credential's status entry to it and signs the downloadable credential with the
+    signed PDF's hash, marks the predecessor of an in-lieu replacement
     SUPERSEDED, moves the application to ISSUED, tells verification to forget any answer it
     keeps for either number (verification.store); after commit, emails and texts the
     exporter. If another run of the same issuance finished first, its certificate is returned,
@@ -400,10 +388,14 @@ def issuance_finish(
         office_id=reservation.office_id,
         year=reservation.year,
         sequence=reservation.sequence,
-        pdf=_store(year=reservation.year, sha256=sha256, content=signed),
+        pdf=store_pdf(year=reservation.year, sha256=sha256, content=signed),
         sha256=sha256,
         issued_at=issued_at,
         signing_officer=_officer_of(application),
+        offline_until=offline_until(signed),
+    )
+    revisions_record(
+        certificate=certificate, pdf=signed, newest_kind=CertificateRevision.Kind.ISSUED
     )
     CertificateReservation.objects.filter(pk=reservation.pk).delete()
     credential_register(prepared=credential, certificate=certificate)

@@ -6,8 +6,12 @@ timestamp (keys.get_timestamper), and the Document Security Store written in the
 revision itself holds the certificates and current CRLs of the signer's and the TSA's chains,
 so that the signature validates from the file alone, with revocation checking required. The
 DSS is written before signing (not in a revision appended after it), so that pdfsig reports
-"Total document signed"; pyHanko's DocMDP rules still allow a later DSS update and document
-timestamp, which is all that B-LTA adds.
+"Total document signed" for that revision.
+
+A certificate then becomes B-LTA before anyone has it (add_archive_timestamp): one more
+incremental update with CRLs issued after the signature's timestamp and a document timestamp,
+which DocMDP P=1 allows. certificates/archive.py adds the same later, before the newest
+timestamp's TSA certificate expires (docs/long-term-validation.md).
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ import threading
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
+from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper, SimpleSigner
 from pyhanko.sign.signers.pdf_signer import (
     DSSContentSettings,
     PdfSigningSession,
@@ -33,6 +40,8 @@ from pyhanko.sign.signers.pdf_signer import (
     SigDSSPlacementPreference,
 )
 from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.validation import DocumentSecurityStore
+from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.stamp import BaseStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
@@ -40,6 +49,8 @@ from . import pki
 from .keys import SigningKeyError, get_signer, get_timestamper, trust_roots
 from .pdf import IST, SIGNATURE_RECT, STAMP_CHARACTERS
 from .stamp_font import PreparedFontFactory, characters_for
+
+logger = logging.getLogger(__name__)
 
 FIELD_NAME = "CertificationSignature"
 # Margin added to the measured size of the signature container. PAdES containers hold the
@@ -69,6 +80,12 @@ class SigningRefusedError(Exception):
 
     Retrying does not help until an operator acts; the message says what is wrong.
     """
+
+
+class NotYetError(SigningRefusedError):
+    """No archive timestamp yet: no CRL issued after the newest timestamp is at hand (a
+    production CA publishes on its own schedule), or no time-stamping authority. The archive
+    task tries again at its next run."""
 
 
 STAMP_TEXT = "Digitally signed by %(officer)s\n%(designation)s\n%(agency)s\nDate: %(signed_at)s"
@@ -162,10 +179,7 @@ def signing_validation_context() -> ValidationContext:
     """
     roots = trust_roots()
     crl_ders = pki.all_crl_ders()
-    key = (
-        tuple(root.dump() for root in roots),
-        tuple(hashlib.sha256(der).digest() for der in crl_ders),
-    )
+    key = (tuple(root.dump() for root in roots), tuple(_revocations(der) for der in crl_ders))
     now = datetime.now(UTC)
     cached = getattr(_contexts, "entry", None)
     if cached is not None and cached[0] == key and now < cached[1]:
@@ -179,6 +193,14 @@ def signing_validation_context() -> ValidationContext:
     ]
     _contexts.entry = (key, min([now + CONTEXT_REUSE, *next_updates]), context, {})
     return context
+
+
+def _revocations(crl_der: bytes) -> bytes:
+    """What a CRL says (its issuer and revoked entries), without when it was issued: B-LTA
+    re-issues the development CRL after every signature's timestamp (pki.crl_ders_issued_after),
+    which must not throw away the pre-signing checks of a context whose CRLs say the same."""
+    tbs = asn1_crl.CertificateList.load(crl_der)["tbs_cert_list"]
+    return hashlib.sha256(tbs["issuer"].dump() + tbs["revoked_certificates"].dump()).digest()
 
 
 def _presign_results(context: ValidationContext) -> dict:
@@ -286,6 +308,84 @@ def sign_pdf(
     return output.getvalue()
 
 
+def newest_timestamp(pdf: PdfFileReader) -> tuple[datetime, asn1_x509.Certificate] | None:
+    """When the newest timestamp in the file was made, and the TSA certificate that made it:
+    the last document timestamp's, else the latest signature timestamp's (not validated)."""
+    found: list[tuple[datetime, asn1_x509.Certificate]] = []
+    for timestamp in pdf.embedded_timestamp_signatures:
+        found.append((_token_time(timestamp.signed_data), timestamp.signer_cert))
+    if found:
+        return found[-1]
+    for signature in pdf.embedded_regular_signatures:
+        for token in extract_tst_data_iter(signature.signer_info, signed=False):
+            found.append((_token_time(token), _token_signer(token)))
+    return max(found, key=lambda entry: entry[0]) if found else None
+
+
+def _token_time(token: cms.SignedData) -> datetime:
+    return token["encap_content_info"]["content"].parsed["gen_time"].native
+
+
+def _token_signer(token: cms.SignedData) -> asn1_x509.Certificate:
+    sid = token["signer_infos"][0]["sid"]
+    for choice in token["certificates"]:
+        cert = choice.chosen
+        if (
+            sid.name == "issuer_and_serial_number"
+            and cert.issuer == sid.chosen["issuer"]
+            and cert.serial_number == sid.chosen["serial_number"].native
+        ) or (sid.name == "subject_key_identifier" and cert.key_identifier == sid.native):
+            return cert
+    raise SigningError("A timestamp token does not hold its TSA's certificate.")
+
+
+def add_archive_timestamp(pdf_bytes: bytes) -> bytes:
+    """PAdES B-LTA: append one incremental update that adds to the DSS the CRLs of every CA we
+    hold, issued after the newest timestamp in the file (pki.crl_ders_issued_after), with
+    the certificates of the timestamp tokens' chains, then a document timestamp over it all.
+
+    At issuance this follows the signature (whose own timestamp the CRLs post-date); later
+    (certificates/archive.py) it renews a file whose newest timestamp's TSA certificate or
+    algorithms near their end. The certification signature's DocMDP rules allow exactly this
+    (a DSS update and document timestamps). Raises NotYetError when no CRL issued after that
+    timestamp is at hand yet, or there is no time-stamping authority.
+    """
+    reader = PdfFileReader(io.BytesIO(pdf_bytes))
+    newest = newest_timestamp(reader)
+    try:
+        timestamper = get_timestamper()
+        crls = pki.crl_ders_issued_after(newest[0] if newest else datetime.now(UTC))
+    except (SigningKeyError, pki.PkiError) as exc:
+        raise NotYetError(str(exc)) from exc
+    if timestamper is None:
+        raise NotYetError("No time-stamping authority is configured (TSA_DISABLED).")
+    certs = _token_certificates(reader)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer,
+        sig_contents=None,
+        certs=certs,
+        crls=[asn1_crl.CertificateList.load(der) for der in crls],
+    )
+    output = PdfTimeStamper(timestamper).timestamp_pdf(
+        writer, md_algorithm="sha256", bytes_reserved=2 * TIMESTAMP_MARGIN, in_place=True
+    )
+    return output.getvalue()
+
+
+def _token_certificates(reader: PdfFileReader) -> list[asn1_x509.Certificate]:
+    """The certificates inside every timestamp token and signature in the file."""
+    found: dict[bytes, asn1_x509.Certificate] = {}
+    for signature in reader.embedded_signatures:
+        tokens = [signature.signed_data]
+        tokens += list(extract_tst_data_iter(signature.signer_info, signed=False))
+        for token in tokens:
+            for choice in token["certificates"] or []:
+                if choice.name == "certificate":
+                    found[choice.chosen.sha256] = choice.chosen
+    return list(found.values())
+
+
 def signing_ready(*, agency_code: str) -> None:
     """Raise SigningRefusedError unless the agency has a usable key (loaded once per process).
     Issuance asks before it reserves a certificate number, so that an agency without a key
@@ -308,7 +408,8 @@ def sign_certificate_pdf(
 ) -> bytes:
     """Sign a rendered certificate as the agency, with a visible stamp in box 12 of page
     `on_page` (negative: counted from the end; pdf.certification_page says which, since Form
-    AI's notes page follows the certificate). See sign_pdf for the signature itself."""
+    AI's notes page follows the certificate). See sign_pdf for the signature itself (B-LT),
+    and add_archive_timestamp for the revision that makes it B-LTA before anyone has it."""
     if signed_at.tzinfo is None:
         raise ValueError("signed_at must be timezone-aware.")
     params = stamp_parameters(
@@ -323,7 +424,7 @@ def sign_certificate_pdf(
         box=SIGNATURE_RECT,
         readable_field_name="Certification by the issuing agency",
     )
-    return sign_pdf(
+    signed = sign_pdf(
         pdf_bytes,
         agency_code=agency_code,
         field=field,
@@ -332,3 +433,10 @@ def sign_certificate_pdf(
         style=stamp_style(characters_for([STAMP_TEXT, *params.values()])),
         text_params=params,
     )
+    try:
+        return add_archive_timestamp(signed)
+    except NotYetError as exc:
+        # Issued B-LT: the archive task makes it B-LTA once its CA has published a CRL
+        # after this signature (Certificate.offline_until stays empty until then).
+        logger.warning("Certificate issued without its B-LTA update for now: %s", exc)
+        return signed

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from durable.outbox import outbox_enqueue
 
+from .archive import archive_timestamps_run
 from .services import (
     CertificateError,
     certificate_issue,
@@ -99,3 +100,18 @@ def issuance_sweep_task() -> list[int]:
     if queued:
         logger.warning("Issuance queued again for stuck applications %s", queued)
     return queued
+
+
+@shared_task(name="certificates.archive_timestamps", ignore_result=True)
+def archive_timestamps_task() -> list[str]:
+    """Periodic (coo_portal/celery.py): one batch of archive timestamps (certificates/archive.py);
+    idempotent, so an overlapping or repeated run renews nothing twice."""
+    run = archive_timestamps_run()
+    if run.renewed or run.failed:
+        logger.info(
+            "Archive timestamps: %d renewed, %d failed, %d still due",
+            len(run.renewed),
+            len(run.failed),
+            run.remaining,
+        )
+    return run.renewed

@@ -27,8 +27,9 @@ from pyhanko.sign.timestamps.common_utils import get_nonce
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-# An OID arc for private use; the development TSA's tokens assert no real policy.
-DEVELOPMENT_TSA_POLICY = "1.3.6.1.4.1.4146.2.2"
+# Under 2.999, the arc ITU-T X.660 reserves for examples: the development TSA's tokens assert
+# no real policy, and must not borrow another organisation's.
+DEVELOPMENT_TSA_POLICY = "2.999.1.1"
 
 
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:

@@ -36,6 +36,12 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
         sender.signature("certificates.issuance_sweep", expires=sweep),
         name="stuck issuance sweep",
     )
+    archive = settings.ARCHIVE_TIMESTAMP_SECONDS
+    sender.add_periodic_task(
+        archive,
+        sender.signature("certificates.archive_timestamps", expires=archive),
+        name="archive timestamps",
+    )
     # Lookups schedule the log flush themselves; this one writes what a dead flusher left.
     sender.add_periodic_task(
         log_sweep,

@@ -170,6 +170,7 @@ def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "get_status_display": _STATUS.get(row["status"], row["status"]),
         "issued_at": row["issued_at"],
+        "offline_until": row["offline_until"],
         "revoked_at": row["revoked_at"],
         "revocation_reason": row["revocation_reason"],
         "exporter_name": row["exporter_name"],
@@ -209,6 +210,7 @@ def _facts_of(
         "sha256": c.sha256,
         "status": c.status,
         "issued_at": c.issued_at,
+        "offline_until": c.offline_until,
         "revoked_at": c.revoked_at,
         "revocation_reason": c.revocation_reason,
         "superseded_by__number": replacement.number if replacement else None,
@@ -343,6 +345,10 @@ def facts_document(facts: dict[str, Any]) -> dict[str, Any]:
         "issued_at": c["issued_at"].isoformat(),
         "revoked_at": c["revoked_at"].isoformat() if c["revoked_at"] else None,
         "revocation_reason": c["revocation_reason"] or None,
+        # Until when the PDF (pdf_url) verifies offline, from what it embeds (PAdES B-LTA).
+        "pdf_verifies_offline_until": (
+            c["offline_until"].isoformat() if c.get("offline_until") else None
+        ),
         "superseded_by": (
             {
                 "number": replacement["number"],

@@ -11,6 +11,8 @@ Published (all public, all derived from the register and the agencies' credentia
 from __future__ import annotations
 
 import base64
+import dataclasses
+import datetime as dt
 import gzip
 import hashlib
 import logging
@@ -45,7 +47,12 @@ from .vc_check import CredentialCheck, check_credential
 
 logger = logging.getLogger(__name__)
 
-STATUS_LIST_CACHE_SECONDS = 24 * 3600
+# A signed status list is valid (validFrom .. validUntil) for STATUS_LIST_VALIDITY and served
+# from the cache for at most STATUS_LIST_CACHE_SECONDS of that, so every list handed out has
+# most of a day left; a verifier refuses one past its validUntil (an old list replayed after a
+# revocation).
+STATUS_LIST_VALIDITY = dt.timedelta(hours=24)
+STATUS_LIST_CACHE_SECONDS = 3600
 # How long a verifier may keep the list (also its Cache-Control max-age), in seconds.
 STATUS_LIST_MAX_AGE = 60
 
@@ -168,12 +175,14 @@ def status_list_get(*, agency_code: str, list_number: int) -> StatusList | None:
     token = cache.get(key)
     if token is None:
         url = status_list_url(agency.code, list_number)
+        now = timezone.now()
         document = {
             "@context": [VC_CONTEXT],
             "id": url,
             "type": ["VerifiableCredential", "BitstringStatusListCredential"],
             "issuer": {"id": agency_did(agency.code), "name": agency.name},
-            "validFrom": timezone.now().isoformat(timespec="seconds"),
+            "validFrom": now.isoformat(timespec="seconds"),
+            "validUntil": (now + STATUS_LIST_VALIDITY).isoformat(timespec="seconds"),
             "credentialSubject": {
                 "id": f"{url}#list",
                 "type": "BitstringStatusList",
@@ -226,6 +235,14 @@ def verification_check_credential(*, token: str, client_address: str) -> Credent
     answer = CredentialAnswer(check)
     if check.signature_valid:
         answer = _with_register(check)
+    certificate = answer.certificate
+    if (
+        check.reason == "revoked"
+        and certificate is not None
+        and certificate.status == Certificate.Status.SUPERSEDED
+    ):
+        # The list's one bit says "no longer in force"; the register says why.
+        answer = dataclasses.replace(answer, check=dataclasses.replace(check, reason="superseded"))
     outcome = VerificationLog.Outcome.AUTHENTIC if check.ok else VerificationLog.Outcome.REFUSED
     row = _log_row(
         channel=VerificationLog.Channel.CREDENTIAL,

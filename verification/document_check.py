@@ -13,9 +13,11 @@ import hashlib
 import io
 import logging
 import warnings
+from datetime import datetime
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
+from django.utils import timezone
 from pypdf import PdfReader
 
 from applications import pdf_safety, sandbox
@@ -42,14 +44,20 @@ def document_check(data: bytes) -> PdfCheck:
         logger.exception("The trust roots or CRLs could not be read for an upload check")
         return PdfCheck(False, "unchecked", sha256)
     try:
-        return sandbox.run(certificate_check, data, roots, crls, budget=upload_budget()).value
+        return sandbox.run(
+            certificate_check, data, roots, crls, timezone.now(), budget=upload_budget()
+        ).value
     except sandbox.Unchecked as exc:
         logger.info("An uploaded PDF could not be checked (%s)", exc.why)
         return PdfCheck(False, "unchecked", sha256)
 
 
-def certificate_check(data: bytes, roots: list[bytes], crls: list[bytes]) -> PdfCheck:
-    """In the child: the structural limits and the walk first, then the signatures."""
+def certificate_check(
+    data: bytes, roots: list[bytes], crls: list[bytes], now: datetime | None = None
+) -> PdfCheck:
+    """In the child: the structural limits and the walk first, then the signatures, validated
+    at `now`, the parent's time (the child has no settings, and a test's moved clock stays
+    in the parent)."""
     sha256 = hashlib.sha256(data).hexdigest()
     limits = pdf_safety.CERTIFICATE_LIMITS
     try:
@@ -68,4 +76,5 @@ def certificate_check(data: bytes, roots: list[bytes], crls: list[bytes]) -> Pdf
         data,
         roots=[asn1_x509.Certificate.load(der) for der in roots],
         crls=[asn1_crl.CertificateList.load(der) for der in crls],
+        now=now,
     )

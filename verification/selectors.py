@@ -26,13 +26,14 @@ from django.db.models import (
     JSONField,
     Max,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
 from django.db.models.functions import Cast, JSONObject
 
 from applications.models import Invoice, LineItem
-from certificates.models import Certificate
+from certificates.models import Certificate, CertificateRevision
 
 from .models import VerificationLog
 
@@ -66,8 +67,10 @@ def certificate_by_number(number: str) -> Certificate | None:
 
 
 def certificate_by_sha256(sha256: str) -> Certificate | None:
-    """The registered certificate whose signed PDF has this SHA-256 (lower-case hex)."""
-    return _one(_certificates().filter(sha256=sha256))
+    """The registered certificate one of whose PDF revisions (the signed one, the one issued,
+    each archive timestamp's: certificates.archive) has this SHA-256 (lower-case hex)."""
+    revisions = CertificateRevision.objects.filter(sha256=sha256).values("certificate_id")
+    return _one(_certificates().filter(Q(sha256=sha256) | Q(pk__in=revisions)))
 
 
 def certificate_items(certificate: Certificate) -> list[LineItem]:
@@ -140,6 +143,7 @@ ANSWER_COLUMNS = (
     "sha256",
     "status",
     "issued_at",
+    "offline_until",
     "revoked_at",
     "revocation_reason",
     "superseded_by__number",

@@ -398,6 +398,9 @@ def verification_check_document(
 
     Both must hold: a valid signature by our key on a file that is not in the register (a
     test print, a file signed by a stolen or retired key) is refused as an unknown document.
+    Any revision of a certificate's PDF counts (certificates.archive); one whose signature is
+    intact but no longer validates on its own (an old revision, after its newest TSA
+    certificate ended) is still authentic when its exact bytes are in the register.
     With `expected_number`, a genuine file of another certificate is flagged as such (a valid
     certificate passed off for a different shipment).
     """
@@ -409,9 +412,15 @@ def verification_check_document(
     reason: str = check.reason
     sha256 = hashlib.sha256(data).hexdigest()
     expected = normalise_number(expected_number) if expected_number.strip() else ""
-    if check.ok:
+    if check.ok or check.reason == "unknown_key":
+        # A file whose bytes are a revision in the register is one we issued, even when its
+        # own timestamps no longer carry it (an old revision, after its TSA's certificate
+        # ended: the archive timestamps are in the newer ones).
         certificate = selectors.certificate_by_sha256(sha256)
-        reason = "ok" if certificate is not None else "unknown_document"
+        if certificate is not None:
+            reason = "ok"
+        elif check.ok:
+            reason = "unknown_document"
     outcome = VerificationLog.Outcome.AUTHENTIC if certificate else VerificationLog.Outcome.REFUSED
     _log(
         certificate.pk if certificate else None,

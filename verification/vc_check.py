@@ -52,7 +52,16 @@ REASONS = {
         "The status list is not signed by the credential's issuer, or is not the list the "
         "credential names."
     ),
+    "status_list_stale": (
+        "The status list is out of date (past its validUntil, or it has none): fetch the "
+        "current one, as a revocation may have come since."
+    ),
     "revoked": "The issuer has revoked this credential: its bit on the status list is set.",
+    # Only where the register is at hand (the portal's page): the status list has one bit.
+    "superseded": (
+        "The certificate was replaced by another issued in lieu of it: this credential is no "
+        "longer in force (its bit on the status list is set). Check the replacement."
+    ),
 }
 
 
@@ -180,6 +189,7 @@ def _status(
     claims: Mapping[str, Any],
     jwks: Mapping[str, Any],
     status_list: Callable[[str], str | None],
+    now: datetime,
 ) -> bool:
     """Whether the credential's revocation bit is set, read from its verified status list."""
     entries = claims.get("credentialStatus")
@@ -216,6 +226,13 @@ def _status(
         or subject.get("statusPurpose") != "revocation"
     ):
         raise CheckError("status_list_invalid")
+    try:
+        list_from = _instant(list_claims.get("validFrom"))
+        list_until = _instant(list_claims.get("validUntil"))
+    except ValueError as exc:
+        raise CheckError("status_list_invalid") from exc
+    if list_until is None or list_until < now or (list_from is not None and list_from > now):
+        raise CheckError("status_list_stale")
     try:
         return bit_is_set(decode_status_list(subject["encodedList"]), index)
     except (KeyError, ValueError, OSError, IndexError, binascii.Error) as exc:
@@ -260,7 +277,7 @@ def check_credential(
     if valid_until is not None and valid_until < now:
         return CredentialCheck("expired", header, claims, signature_valid=True)
     try:
-        revoked = _status(claims, jwks, status_list)
+        revoked = _status(claims, jwks, status_list, now)
     except CheckError as failed:
         return CredentialCheck(failed.reason, header, claims, signature_valid=True)
     reason = "revoked" if revoked else "ok"

@@ -5,6 +5,7 @@ here by hand."""
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -361,7 +362,9 @@ def test_the_credential_is_attached_and_pyhanko_finds_the_signature_intact(certi
     assert status.intact
     assert status.valid
     assert status.trusted
-    assert status.coverage.name == "ENTIRE_FILE"
+    # what follows the signed revision is only the B-LTA update (DSS, document timestamp)
+    assert status.coverage.name == "ENTIRE_REVISION"
+    assert status.modification_level.name == "LTA_UPDATES"
 
 
 def test_the_exporters_certificate_panel_offers_the_credential(certificate, alice):
@@ -404,3 +407,26 @@ def test_poppler_lists_and_saves_the_attached_credential(certificate, tmp_path: 
 
     assert "credential.jwt" in listing
     assert saved.read_text() == vc.embedded_credential(content)
+
+
+def test_the_credential_is_in_force_for_its_agreements_validity(certificate, alice, client):
+    token = downloaded(exporter_client(alice), certificate)
+    credential = vc.verify_published(client, token)  # jwcrypto, the key from the DID document
+    embedded = vc.payload_of(vc.embedded_credential(certificate.pdf.read()))
+
+    valid_from = datetime.fromisoformat(credential["validFrom"])
+    valid_until = datetime.fromisoformat(credential["validUntil"])
+
+    assert (valid_until.year - valid_from.year) * 12 + valid_until.month - valid_from.month == 12
+    assert (valid_until.day, valid_until.time()) == (valid_from.day, valid_from.time())
+    assert embedded["validUntil"] == credential["validUntil"]
+
+
+def test_validity_ends_on_the_last_day_of_a_shorter_month() -> None:
+    from certificates.credential import valid_until
+
+    start = datetime(2028, 2, 29, 10, 0, tzinfo=UTC)
+
+    assert valid_until(issued_at=start, agreement_code="AIFTA") == datetime(
+        2029, 2, 28, 10, 0, tzinfo=UTC
+    )

@@ -66,20 +66,28 @@ def test_a_new_certificate_is_b_lt_and_validates_from_what_it_embeds() -> None:
     assert status.timestamp_validity.intact
     assert status.timestamp_validity.valid
     assert status.timestamp_validity.trusted
-    # B-LT: the DSS holds the chains and a CRL of their CA (revocation was required above)
+    # B-LT: the DSS holds the chains and CRLs of their CA (revocation was required above):
+    # the one of the signed revision and the one issued after the timestamp (B-LTA)
     assert signature.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
-    assert len(dss.crls) == 1
+    assert len(dss.crls) == 2
     dss_subjects = {c.subject.human_friendly for c in dss.load_certs()}
     assert any("Time-Stamping Authority" in s for s in dss_subjects)
     assert any("Export Inspection Council (development)" in s for s in dss_subjects)
 
 
 def test_the_dss_is_inside_the_signed_revision() -> None:
+    """So that pdfsig calls the signed revision "Total document signed"; what follows it is
+    only the B-LTA update (a DSS and a document timestamp)."""
     signed = issue(samples.certificate())
+    signature = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    signed_revision = signed[: signature.byte_range[-2] + signature.byte_range[-1]]
 
     status = embedded_only_validation(signed)[2]
+    first = embedded_only_validation(signed_revision)[2]
 
-    assert status.coverage.name == "ENTIRE_FILE"
+    assert first.coverage.name == "ENTIRE_FILE"
+    assert status.coverage.name == "ENTIRE_REVISION"
+    assert status.modification_level == ModificationLevel.LTA_UPDATES
 
 
 def test_without_the_embedded_crl_revocation_checking_cannot_pass() -> None:

@@ -86,8 +86,8 @@ def _stamp_font_files(signed: bytes) -> list[bytes]:
     for page in reader.pages:
         for annotation in page.get("/Annots") or []:
             widget = annotation.get_object()
-            if widget.get("/FT") != "/Sig":
-                continue
+            if widget.get("/FT") != "/Sig" or "/AP" not in widget:
+                continue  # the document timestamp's widget (B-LTA) shows nothing
             appearance = widget["/AP"]["/N"].get_object()
             for font in appearance["/Resources"]["/Font"].values():
                 descendant = font.get_object()["/DescendantFonts"][0].get_object()

@@ -22,11 +22,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from jwcrypto import jwk, jws
 
+from applications.models import Application
 from certificates import credential_keys, keys
 from certificates.models import Certificate
-from certificates.services import certificate_revoke
+from certificates.services import certificate_request_replacement, certificate_revoke
 from tests import credentials as vc
-from tests.certificates.factories import application_under_review, issued_certificate
+from tests.certificates.factories import application_under_review, approve, issued_certificate
 from verification.models import VerificationLog
 from verification.vc_check import REASONS
 
@@ -133,6 +134,21 @@ def test_a_revoked_credential_is_refused_with_the_reason(client, certificate, ge
     assert "Refused" in page
     assert REASONS["revoked"] in page.replace("&#x27;", "'")
     assert "Revoked (the bit is set)" in page
+
+
+def test_a_superseded_certificates_credential_reads_superseded_not_revoked(
+    client, certificate, genuine, alice, olivia, django_capture_on_commit_callbacks
+):
+    draft = certificate_request_replacement(certificate_id=certificate.pk, exporter=alice)
+    Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
+    draft.refresh_from_db()
+    approve(draft, django_capture_on_commit_callbacks)
+
+    page = check_on_page(client, genuine).replace("&#x27;", "'")
+
+    assert "Refused" in page
+    assert REASONS["superseded"] in page
+    assert REASONS["revoked"] not in page
 
 
 def test_a_credential_under_an_unknown_kid_is_refused(client, genuine):
@@ -293,3 +309,78 @@ def test_a_deeply_nested_forgery_is_refused_as_malformed_not_an_error(client):
     page = check_on_page(client, f"{nested}.{nested}.c2ln")
 
     assert REASONS["malformed"] in page
+
+
+# -- status lists that go stale, and the checker run as the README says ------------------------
+
+
+def test_a_status_list_carries_a_short_life(published):
+    claims = vc.payload_of(published["list"].read_text())
+
+    valid_from = dt.datetime.fromisoformat(claims["validFrom"])
+    valid_until = dt.datetime.fromisoformat(claims["validUntil"])
+
+    assert dt.timedelta(hours=1) < valid_until - valid_from <= dt.timedelta(days=1)
+
+
+def test_the_checker_refuses_a_stale_status_list(tmp_path, genuine, published):
+    """A list kept past its validUntil (one from before a revocation, say) is refused, even
+    though its bit is clear."""
+    credential = tmp_path / "credential.jwt"
+    credential.write_text(genuine)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    # in this process: the moved clock does not reach a subprocess
+    from verification.vc_check import main
+
+    with time_machine.travel(later, tick=False):
+        code = main(
+            [
+                *(str(credential), "--jwks", str(published["jwks"])),
+                *("--status-list", str(published["list"])),
+            ]
+        )
+
+    assert code == 1
+
+
+def test_the_check_the_page_runs_refuses_a_stale_list(client, genuine, published):
+    """The page and the API call the same check_credential, with the list they serve (never
+    older than an hour: STATUS_LIST_CACHE_SECONDS); kept two days, that list is refused."""
+    from verification.vc_check import check_credential
+
+    kept = published["list"].read_text()
+    jwks = json.loads(published["jwks"].read_text())
+
+    fresh = check_credential(genuine, jwks=jwks, status_list=lambda url: kept)
+    stale = check_credential(
+        genuine,
+        jwks=jwks,
+        status_list=lambda url: kept,
+        now=dt.datetime.now(dt.UTC) + dt.timedelta(days=2),
+    )
+
+    assert fresh.ok
+    assert stale.reason == "status_list_stale"
+
+
+def test_bin_vc_check_runs_in_place(tmp_path, genuine, published):
+    credential = tmp_path / "credential.jwt"
+    credential.write_text(genuine)
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHON"] = sys.executable
+    script = Path(django_settings.BASE_DIR) / "bin" / "vc-check"
+
+    result = subprocess.run(  # noqa: S603 - the checkout's own script, fixed arguments
+        [
+            *(str(script), str(credential)),
+            *("--jwks", str(published["jwks"]), "--status-list", str(published["list"])),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["valid"] is True

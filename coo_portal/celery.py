@@ -39,6 +39,12 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
         sender.signature("verification.tasks.verification_log_flush", expires=log_sweep),
         name="verification log sweep",
     )
+    heads = settings.TRANSPARENCY_HEAD_SECONDS
+    sender.add_periodic_task(
+        heads,
+        sender.signature("verification.tasks.transparency_heads_publish", expires=heads),
+        name="transparency log heads",
+    )
 
 
 @app.task(name="coo_portal.ping", ignore_result=False)

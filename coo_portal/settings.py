@@ -648,6 +648,16 @@ VERIFY_PREPARE = _bool("VERIFY_PREPARE", default=True)
 VERIFICATION_LOG_SALT = _secret("VERIFICATION_LOG_SALT") or SECRET_KEY
 
 # ---------------------------------------------------------------------------------------------
+# Verifiers as partners (issue 32): transparency log, utilisation, requests, subscriptions
+# ---------------------------------------------------------------------------------------------
+
+# How often celery beat signs a tree head for each agency's transparency log that grew
+# (verification/transparency.py); an inclusion proof shows up in the API within this time.
+TRANSPARENCY_HEAD_SECONDS = _int("TRANSPARENCY_HEAD_SECONDS", 300)
+if TRANSPARENCY_HEAD_SECONDS < 1:
+    raise ImproperlyConfigured("TRANSPARENCY_HEAD_SECONDS must be at least 1.")
+
+# ---------------------------------------------------------------------------------------------
 # Logging
 # ---------------------------------------------------------------------------------------------
 

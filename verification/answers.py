@@ -370,4 +370,7 @@ def facts_document(facts: dict[str, Any]) -> dict[str, Any]:
         + _path("verification:credential-download", number, code),
         "verification_url": settings.SITE_URL
         + _path("verification:verify-certificate", number, code),
+        # The certificate's leaves in its agency's transparency log, each with its inclusion
+        # proof against the latest signed tree head (verification/transparency.py).
+        "transparency": c.get("transparency"),
     }

@@ -39,3 +39,95 @@ class VerificationLog(models.Model):
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M}" if self.created_at else ""
         return f"{self.get_channel_display()} {self.get_outcome_display()} {when}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The transparency log (verification/transparency.py)
+# ---------------------------------------------------------------------------------------------
+
+
+class TransparencyLog(models.Model):
+    """One issuing agency's append-only log. Its row is locked while a leaf is appended, so the
+    agency's leaves have one total order and `size` is always the number of leaves."""
+
+    agency = models.OneToOneField(
+        "reference.IssuingAgency", on_delete=models.PROTECT, related_name="transparency_log"
+    )
+    size = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Transparency log {self.agency_id} ({self.size} leaves)"
+
+
+class LogLeaf(models.Model):
+    """One event of a certificate, as the log hashed it: `entry` is the exact leaf (canonical
+    JSON), `leaf_hash` is SHA-256(0x00 || entry) in hex."""
+
+    class Event(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        REPLACEMENT = "replacement", "Issued in lieu of another"
+        SUPERSEDED = "superseded", "Superseded"
+        REVOKED = "revoked", "Revoked"
+
+    log = models.ForeignKey(TransparencyLog, on_delete=models.PROTECT, related_name="leaves")
+    index = models.PositiveBigIntegerField()
+    certificate = models.ForeignKey(
+        "certificates.Certificate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="log_leaves",
+    )
+    event = models.CharField(max_length=12, choices=Event.choices)
+    entry = models.TextField()
+    leaf_hash = models.CharField(max_length=64)
+    logged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["log", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["log", "index"], name="logleaf_log_index"),
+            models.UniqueConstraint(
+                fields=["certificate", "event"], name="logleaf_certificate_event"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_id}#{self.index} {self.event}"
+
+
+class LogNode(models.Model):
+    """The hash of an aligned perfect subtree of two or more leaves: leaves
+    [index * 2**level, (index + 1) * 2**level). Written once, when its last leaf is appended."""
+
+    log = models.ForeignKey(TransparencyLog, on_delete=models.PROTECT, related_name="nodes")
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["log", "level", "index"], name="lognode_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log_id} level {self.level} #{self.index}"
+
+
+class SignedTreeHead(models.Model):
+    """A tree head the agency signed: `jws` is the compact JWS (ES256, the agency's credential
+    key) of {agency, tree_size, timestamp, sha256_root_hash}; the other fields repeat it."""
+
+    log = models.ForeignKey(TransparencyLog, on_delete=models.PROTECT, related_name="heads")
+    tree_size = models.PositiveBigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    timestamp = models.DateTimeField()
+    jws = models.TextField()
+
+    class Meta:
+        ordering = ["log", "-tree_size"]
+        get_latest_by = "tree_size"
+        constraints = [models.UniqueConstraint(fields=["log", "tree_size"], name="sth_log_size")]
+
+    def __str__(self) -> str:
+        return f"{self.log_id} head at {self.tree_size}"

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from redis.exceptions import RedisError
 
-from . import store
+from . import store, transparency
 from .models import VerificationLog
 
 FLUSH_BATCH = 1000
@@ -95,3 +95,9 @@ def _insert(rows: list[dict[str, Any]]) -> None:
     values = ", ".join([one] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3, ignore_result=True)
+def transparency_heads_publish() -> int:
+    """Sign a tree head for every agency log that grew (celery beat); how many were signed."""
+    return len(transparency.heads_publish())

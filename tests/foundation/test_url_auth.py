@@ -68,6 +68,12 @@ PUBLIC = {
     "verification:jwks",
     "verification:credential-context",
     "verification:status-list",
+    # the agencies' transparency logs: signed heads, proofs and leaves
+    "verification:log-head",
+    "verification:log-head-at",
+    "verification:log-consistency",
+    "verification:log-inclusion",
+    "verification:log-leaves",
 }
 
 SAMPLE_ARGS = {

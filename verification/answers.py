@@ -159,6 +159,16 @@ def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
         for i in row["invoice_rows"] or ()
     ]
     invoices.sort(key=lambda i: (i["date"], i["id"]))
+    imports = [
+        {
+            **u,
+            "entry_date": dt.date.fromisoformat(u["entry_date"][:10]),
+            "quantity": _scaled(u["quantity"], _QUANTITY),
+            "country": _country(u["country"]),
+        }
+        for u in row.get("utilisation_rows") or ()
+    ]
+    imports.sort(key=lambda u: u["id"])
     certificate_type = row["application__certificate_type"]
     return {
         "pk": row["id"],
@@ -191,6 +201,10 @@ def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
         },
         "items": items,
         "invoices": invoices,
+        "utilisation": {
+            "single_import": bool(row.get("application__agreement__single_import")),
+            "imports": imports,
+        },
     }
 
 
@@ -226,6 +240,22 @@ def _facts_of(
         "application__agreement__name": application.agreement.name
         if application.agreement
         else None,
+        "application__agreement__single_import": application.agreement.single_import
+        if application.agreement
+        else False,
+        "utilisation_rows": [
+            {
+                "id": u.pk,
+                "entry_number": u.entry_number,
+                "entry_date": u.entry_date.isoformat(),
+                "port": u.port,
+                "item_position": u.item_position,
+                "quantity": str(u.quantity),
+                "organisation": u.organisation.name,
+                "country": u.organisation.country.code,
+            }
+            for u in c.utilisations.filter(outcome="recorded").select_related("organisation")
+        ],
         "exporter_name": getattr(c, "exporter_name", ""),
         "goods": [
             {
@@ -370,6 +400,23 @@ def facts_document(facts: dict[str, Any]) -> dict[str, Any]:
         + _path("verification:credential-download", number, code),
         "verification_url": settings.SITE_URL
         + _path("verification:verify-certificate", number, code),
+        # The imports confirmed verifiers recorded (verification/utilisation.py): under a
+        # one-import agreement, a certificate with one is used up.
+        "utilisation": {
+            "single_import": c["utilisation"]["single_import"],
+            "used_up": c["utilisation"]["single_import"] and bool(c["utilisation"]["imports"]),
+            "imports": [
+                {
+                    "entry_number": u["entry_number"],
+                    "entry_date": u["entry_date"].isoformat(),
+                    "port": u["port"],
+                    "item": u["item_position"],
+                    "quantity": str(u["quantity"]),
+                    "recorded_by": {"name": u["organisation"], "country": u["country"]},
+                }
+                for u in c["utilisation"]["imports"]
+            ],
+        },
         # The certificate's leaves in its agency's transparency log, each with its inclusion
         # proof against the latest signed tree head (verification/transparency.py).
         "transparency": c.get("transparency"),

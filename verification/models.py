@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_countries.fields import CountryField
+
+from coo_portal.models import TimeStampedModel
 
 
 class VerificationLog(models.Model):
@@ -131,3 +135,103 @@ class SignedTreeHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.log_id} head at {self.tree_size}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifier organisations and utilisation (verification/utilisation.py)
+# ---------------------------------------------------------------------------------------------
+
+
+class VerifierOrganisation(TimeStampedModel):
+    """A customs authority or a bank that verifies certificates as a partner. It acts (records
+    utilisation, files requests) only once platform staff have confirmed it."""
+
+    class Kind(models.TextChoices):
+        CUSTOMS = "customs", "Customs authority"
+        BANK = "bank", "Bank"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    country = CountryField()
+    contact_email = models.EmailField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="verifierorg_kind_valid", condition=models.Q(kind__in=["customs", "bank"])
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()}, {self.country.code})"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class VerifierMember(models.Model):
+    """A person who acts for a verifier organisation (one organisation each)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verifier_membership"
+    )
+    organisation = models.ForeignKey(
+        VerifierOrganisation, on_delete=models.CASCADE, related_name="members"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} of {self.organisation}"
+
+
+class Utilisation(models.Model):
+    """An import that a confirmed verifier says a certificate was used for, or a claim refused
+    (a second import under a one-import agreement, more than the certificate covers): refused
+    claims are kept, since the agency is alerted and must be able to see what was tried."""
+
+    class Outcome(models.TextChoices):
+        RECORDED = "recorded", "Recorded"
+        REFUSED = "refused", "Refused"
+
+    certificate = models.ForeignKey(
+        "certificates.Certificate", on_delete=models.PROTECT, related_name="utilisations"
+    )
+    organisation = models.ForeignKey(
+        VerifierOrganisation, on_delete=models.PROTECT, related_name="utilisations"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entry_number = models.CharField("bill of entry number", max_length=40)
+    entry_date = models.DateField()
+    port = models.CharField("port of import", max_length=100)
+    item_position = models.PositiveSmallIntegerField(default=1)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    refusal_reason = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="utilisation_outcome_valid",
+                condition=models.Q(outcome__in=["recorded", "refused"]),
+            ),
+            models.CheckConstraint(
+                name="utilisation_quantity_positive", condition=models.Q(quantity__gt=0)
+            ),
+            models.UniqueConstraint(
+                fields=["certificate", "organisation", "entry_number"],
+                condition=models.Q(outcome="recorded"),
+                name="utilisation_entry_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_number} at {self.port} ({self.get_outcome_display()})"

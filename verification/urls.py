@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import log_views, views
+from . import log_views, verifier_views, views
 
 app_name = "verification"
 # Certificate numbers contain slashes (EIC/2026/MUM/0000123), hence the path converter; the
@@ -16,6 +16,8 @@ urlpatterns = [
     path("verify/pdf/<path:number>", views.pdf, name="pdf"),
     path("verify/credential/", views.credential, name="credential"),
     path("verify/vc/<path:number>", views.credential_download, name="credential-download"),
+    # Verifier organisations (login required): recording an import on a certificate.
+    path("verifiers/imports/<path:number>", verifier_views.record_import, name="record-import"),
     path("verify/<path:number>/", views.verify_certificate, name="verify-certificate"),
     # Verifiable Credentials: keys (did:web, JWKS), the JSON-LD context and the status lists.
     path(".well-known/did.json", views.portal_did, name="did-portal"),

@@ -29,6 +29,9 @@ HS_CSV = Path(__file__).resolve().parents[2] / "data" / "hs2022" / "harmonized-s
 ASEAN = ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"]
 
 # code, name, form title, partner ISO codes, origin criteria vocabulary
+# Agreements whose certificate covers one import only (CEPA's operational certification
+# procedures); the migration reference/0002 sets the same flag on existing databases.
+SINGLE_IMPORT = frozenset({"IUAECEPA"})
 AGREEMENTS: list[tuple[str, str, str, list[str], list[str]]] = [
     (
         "AIFTA",
@@ -180,6 +183,7 @@ class Command(BaseCommand):
                     "partner_countries": partners,
                     "origin_criteria": criteria,
                     "is_active": True,
+                    "single_import": code in SINGLE_IMPORT,
                 },
             )
             result[code] = agreement

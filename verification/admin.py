@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin_scope import AgencyScopedAdminMixin
+from accounts.admin_scope import AgencyScopedAdminMixin, PlatformStaffOnlyAdminMixin
 from accounts.models import User
 
 from .models import Utilisation, VerificationLog, VerifierMember, VerifierOrganisation
@@ -44,8 +44,8 @@ class VerifierMemberInline(admin.TabularInline):
 
 
 @admin.register(VerifierOrganisation)
-class VerifierOrganisationAdmin(admin.ModelAdmin):
-    """Customs authorities and banks (platform staff only: the default model permissions).
+class VerifierOrganisationAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
+    """Customs authorities and banks (platform staff only).
     Confirming one lets its members record imports (verification/utilisation.py)."""
 
     list_display = ["name", "kind", "country", "contact_email", "confirmed_at"]

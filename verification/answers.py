@@ -296,6 +296,7 @@ def answer_from_facts(facts: dict[str, Any], kinds: frozenset[str] = KINDS) -> A
             "invoices": facts["invoices"],
             "pdf_url": _path("verification:pdf", facts["number"], code),
             "credential_url": _path("verification:credential-download", facts["number"], code),
+            "subscribe_url": _path("verification:subscribe", facts["number"], code),
             "replacement_url": (
                 _path("verification:verify-certificate", replacement["number"], replacement["code"])
                 if replacement

@@ -138,3 +138,21 @@ class UtilisationForm(forms.Form):
             "min_value": "Enter a quantity above zero",
         },
     )
+
+
+class SubscribeForm(forms.Form):
+    """Hear of a certificate's changes: by email, or by a signed webhook."""
+
+    channel = forms.ChoiceField(
+        label="How should we tell you?",
+        choices=[("email", "By email"), ("webhook", "By a webhook (for customs and bank systems)")],
+        initial="email",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose email or webhook"},
+    )
+    target = forms.CharField(
+        label="Email address or webhook URL",
+        max_length=500,
+        help_text="A webhook URL must start with https://.",
+        error_messages={"required": "Enter an email address or a webhook URL"},
+    )

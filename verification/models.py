@@ -235,3 +235,42 @@ class Utilisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_number} at {self.port} ({self.get_outcome_display()})"
+
+
+# ---------------------------------------------------------------------------------------------
+# Status subscriptions (verification/subscriptions.py)
+# ---------------------------------------------------------------------------------------------
+
+
+class StatusSubscription(models.Model):
+    """Someone who verified a certificate (with its code) asked to hear of its changes, by
+    email or by a signed webhook. `token` is the one-click unsubscribe link's secret."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    certificate = models.ForeignKey(
+        "certificates.Certificate", on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    email = models.EmailField(blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    secret = models.CharField(max_length=80, blank=True)  # whsec_..., webhooks only
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="subscription_channel_target",
+                condition=(
+                    models.Q(channel="email", url="") & ~models.Q(email="")
+                    | models.Q(channel="webhook", email="") & ~models.Q(url="")
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} on {self.certificate_id}: {self.email or self.url}"

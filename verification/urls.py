@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import log_views, verifier_views, views
+from . import log_views, subscription_views, verifier_views, views
 
 app_name = "verification"
 # Certificate numbers contain slashes (EIC/2026/MUM/0000123), hence the path converter; the
@@ -18,6 +18,9 @@ urlpatterns = [
     path("verify/vc/<path:number>", views.credential_download, name="credential-download"),
     # Verifier organisations (login required): recording an import on a certificate.
     path("verifiers/imports/<path:number>", verifier_views.record_import, name="record-import"),
+    # Status subscriptions (public, number + code; one-click unsubscribe by token).
+    path("subscriptions/new/<path:number>", subscription_views.subscribe, name="subscribe"),
+    path("subscriptions/cancel/<str:token>", subscription_views.unsubscribe, name="unsubscribe"),
     path("verify/<path:number>/", views.verify_certificate, name="verify-certificate"),
     # Verifiable Credentials: keys (did:web, JWKS), the JSON-LD context and the status lists.
     path(".well-known/did.json", views.portal_did, name="did-portal"),

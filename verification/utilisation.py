@@ -30,6 +30,7 @@ from certificates.models import Certificate
 from .answers import verify_path
 from .models import Utilisation, VerifierMember, VerifierOrganisation
 from .services import verification_answer_forget
+from .subscriptions import subscriptions_notify
 
 
 class UtilisationError(Exception):
@@ -169,6 +170,7 @@ def utilisation_record(
         # The next verifier must see this import: the kept answer is forgotten (Redis down:
         # the claim rolls back rather than be hidden behind a stale answer).
         verification_answer_forget(number=certificate.number)
+        subscriptions_notify(certificate_id=certificate.pk, event="utilised")
     return claim
 
 

@@ -74,6 +74,9 @@ PUBLIC = {
     "verification:log-consistency",
     "verification:log-inclusion",
     "verification:log-leaves",
+    # status subscriptions: subscribe with number + code, unsubscribe by the link's token
+    "verification:subscribe",
+    "verification:unsubscribe",
 }
 
 SAMPLE_ARGS = {

@@ -114,7 +114,7 @@ def utilisation_record(
     if organisation is None:
         raise UtilisationError("Only a confirmed verifier organisation may record an import.")
     certificate = (
-        Certificate.objects.select_for_update()
+        Certificate.objects.select_for_update(of=("self",))
         .select_related("application__agreement", "application__agency")
         .get(pk=certificate_id)
     )

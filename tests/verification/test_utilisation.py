@@ -224,3 +224,12 @@ def test_the_reference_data_makes_india_uae_cepa_a_one_import_agreement(db):
 def test_the_record_form_carries_a_csrf_token(certificate, dubai):
     page = exporter_client(dubai).get(record_url()).content.decode()
     assert 'name="csrfmiddlewaretoken"' in page
+
+
+def test_an_answer_kept_before_the_import_is_not_served_after_it(certificate, dubai, client):
+    """With Redis the first lookup's answer is kept; recording the import forgets it."""
+    assert look_up(client, "api", NUMBER, CODE).json()["utilisation"]["imports"] == []
+    look_up(client, "page", NUMBER, CODE)
+    record(dubai)
+    assert len(look_up(client, "api", NUMBER, CODE).json()["utilisation"]["imports"]) == 1
+    assert "USED FOR 1 IMPORT" in look_up(client, "page", NUMBER, CODE).content.decode()

@@ -378,3 +378,11 @@ def test_concurrent_issuances_append_in_one_total_order(
     level1 = [merkle.node_hash(hashes[i], hashes[i + 1]) for i in range(0, 8, 2)]
     level2 = [merkle.node_hash(level1[0], level1[1]), merkle.node_hash(level1[2], level1[3])]
     assert transparency.log_root(log, 8) == merkle.node_hash(*level2)
+
+
+def test_celery_beat_signs_the_heads_on_a_schedule():
+    from coo_portal.celery import app as celery_app
+
+    schedule = celery_app.conf.beat_schedule["transparency log heads"]
+    assert schedule["task"] == "verification.tasks.transparency_heads_publish"
+    assert schedule["schedule"] == settings.TRANSPARENCY_HEAD_SECONDS

@@ -44,6 +44,7 @@ class User(AbstractUser):
         AGENCY_ADMIN = "agency_admin", "Agency administrator"
         OPERATOR = "operator", "Operator"
         AGENT = "agent", "Agent's staff"
+        VERIFIER = "verifier", "Verifier (customs or bank)"
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.EXPORTER)
     mobile = models.CharField(max_length=13, blank=True, validators=[mobile_validator])
@@ -55,7 +56,14 @@ class User(AbstractUser):
             models.CheckConstraint(
                 name="user_role_valid",
                 condition=models.Q(
-                    role__in=["exporter", "officer", "agency_admin", "operator", "agent"]
+                    role__in=[
+                        "exporter",
+                        "officer",
+                        "agency_admin",
+                        "operator",
+                        "agent",
+                        "verifier",
+                    ]
                 ),
             )
         ]

@@ -55,6 +55,12 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
         sender.signature("applications.payments_reconcile", expires=reconcile),
         name="payment reconciler",
     )
+    heads = settings.TRANSPARENCY_HEAD_SECONDS
+    sender.add_periodic_task(
+        heads,
+        sender.signature("verification.tasks.transparency_heads_publish", expires=heads),
+        name="transparency log heads",
+    )
 
 
 @app.task(name="coo_portal.ping", ignore_result=False)

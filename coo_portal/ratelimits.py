@@ -15,6 +15,8 @@ changes it there):
 - `verification-lookup`: lookups per client, VERIFY_RATE. With Redis, verification's Lua
   script (verification/store.py) counts them in the same round trip that reads the kept
   answer; this policy gives it its rate.
+- `status-subscription`: new status subscriptions (verification/subscriptions.py) per client,
+  SUBSCRIBE_RATE, counted in the cache by `hits`.
 """
 
 from __future__ import annotations
@@ -73,7 +75,13 @@ VERIFICATION_LOOKUP = Policy(
     "verification-lookup", "VERIFY_RATE", lambda: str(settings.VERIFY_RATE)
 )
 
-POLICIES = {p.name: p for p in (LOGIN_PER_IEC, LOGIN_PER_ADDRESS, VERIFICATION_LOOKUP)}
+STATUS_SUBSCRIPTION = Policy(
+    "status-subscription", "SUBSCRIBE_RATE", lambda: str(settings.SUBSCRIBE_RATE)
+)
+
+POLICIES = {
+    p.name: p for p in (LOGIN_PER_IEC, LOGIN_PER_ADDRESS, VERIFICATION_LOOKUP, STATUS_SUBSCRIPTION)
+}
 
 
 def policy(name: str) -> Policy:

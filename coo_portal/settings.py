@@ -735,6 +735,23 @@ if SENTRY_DSN:
     errors.init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
 # ---------------------------------------------------------------------------------------------
+# Verifiers as partners (issue 32): transparency log, utilisation, requests, subscriptions
+# ---------------------------------------------------------------------------------------------
+
+# How often celery beat signs a tree head for each agency's transparency log that grew
+# (verification/transparency.py); an inclusion proof shows up in the API within this time.
+TRANSPARENCY_HEAD_SECONDS = _int("TRANSPARENCY_HEAD_SECONDS", 300)
+if TRANSPARENCY_HEAD_SECONDS < 1:
+    raise ImproperlyConfigured("TRANSPARENCY_HEAD_SECONDS must be at least 1.")
+# Status subscriptions (verification/subscriptions.py): new subscriptions per client address
+# (the `status-subscription` policy in coo_portal/ratelimits.py), and whether a webhook may be
+# plain http (never in production: a signed body over http can still be read on the way).
+SUBSCRIBE_RATE = _str("SUBSCRIBE_RATE", "10/h")
+SUBSCRIPTION_WEBHOOK_HTTP = _bool("SUBSCRIPTION_WEBHOOK_HTTP", default=DEBUG)
+if SUBSCRIPTION_WEBHOOK_HTTP and not (DEBUG or TESTING):
+    raise ImproperlyConfigured("SUBSCRIPTION_WEBHOOK_HTTP=1 is for development only (DEBUG=1).")
+
+# ---------------------------------------------------------------------------------------------
 # Logging
 # ---------------------------------------------------------------------------------------------
 

@@ -32,6 +32,9 @@ class TradeAgreement(models.Model):
     # Criterion codes this agreement's certificates may print, e.g. ["WO", "RVC", "CTSH", ...].
     origin_criteria = models.JSONField(default=list)
     is_active = models.BooleanField(default=True)
+    # One certificate covers one import only (India-UAE CEPA): importing customs may record a
+    # single utilisation (verification/utilisation.py); otherwise several, up to the quantity.
+    single_import = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         db_table = "applications_tradeagreement"  # the table made before the move to reference/

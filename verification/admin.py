@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from accounts.admin_scope import AgencyScopedAdminMixin
+from accounts.admin_scope import AgencyScopedAdminMixin, PlatformStaffOnlyAdminMixin
+from accounts.models import User
 
-from .models import VerificationLog
+from .models import Utilisation, VerificationLog, VerifierMember, VerifierOrganisation
+from .utilisation import verifier_organisation_confirm
 
 # The log grows by every lookup: the list counts at most this many rows (then pages stop:
 # narrow by date, channel or certificate), so neither a page nor a search reads it whole.
@@ -52,6 +56,54 @@ class VerificationLogAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(certificate__number=term), False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class VerifierMemberInline(admin.TabularInline):
+    model = VerifierMember
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(VerifierOrganisation)
+class VerifierOrganisationAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
+    """Customs authorities and banks (platform staff only).
+    Confirming one lets its members record imports (verification/utilisation.py)."""
+
+    list_display = ["name", "kind", "country", "contact_email", "confirmed_at"]
+    list_filter = ["kind", "confirmed_at"]
+    search_fields = ["name", "contact_email"]
+    readonly_fields = ["confirmed_at", "confirmed_by"]
+    inlines = [VerifierMemberInline]
+    actions = ["confirm"]
+
+    @admin.action(description="Confirm the selected organisations")
+    def confirm(self, request: HttpRequest, queryset: QuerySet[VerifierOrganisation]) -> None:
+        staff = cast(User, request.user)
+        for organisation in queryset:
+            verifier_organisation_confirm(organisation_id=organisation.pk, staff=staff)
+        self.message_user(request, f"{queryset.count()} organisation(s) confirmed.")
+
+
+@admin.register(Utilisation)
+class UtilisationAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+    """Imports recorded on certificates and refused claims, read-only: an agency administrator
+    sees those on their own agency's certificates."""
+
+    agency_field = "certificate__application__agency"
+
+    list_display = ["recorded_at", "certificate", "organisation", "entry_number", "port", "outcome"]
+    list_filter = ["outcome"]
+    list_select_related = ["certificate", "organisation"]
+    search_fields = ["certificate__number", "entry_number"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

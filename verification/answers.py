@@ -161,6 +161,16 @@ def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
         for i in row["invoice_rows"] or ()
     ]
     invoices.sort(key=lambda i: (i["date"], i["id"]))
+    imports = [
+        {
+            **u,
+            "entry_date": dt.date.fromisoformat(u["entry_date"][:10]),
+            "quantity": _scaled(u["quantity"], _QUANTITY),
+            "country": _country(u["country"]),
+        }
+        for u in row.get("utilisation_rows") or ()
+    ]
+    imports.sort(key=lambda u: u["id"])
     certificate_type = row["application__certificate_type"]
     return {
         "pk": row["id"],
@@ -194,6 +204,10 @@ def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
         },
         "items": items,
         "invoices": invoices,
+        "utilisation": {
+            "single_import": bool(row.get("application__agreement__single_import")),
+            "imports": imports,
+        },
     }
 
 
@@ -230,6 +244,22 @@ def _facts_of(
         "application__agreement__name": application.agreement.name
         if application.agreement
         else None,
+        "application__agreement__single_import": application.agreement.single_import
+        if application.agreement
+        else False,
+        "utilisation_rows": [
+            {
+                "id": u.pk,
+                "entry_number": u.entry_number,
+                "entry_date": u.entry_date.isoformat(),
+                "port": u.port,
+                "item_position": u.item_position,
+                "quantity": str(u.quantity),
+                "organisation": u.organisation.name,
+                "country": u.organisation.country.code,
+            }
+            for u in c.utilisations.filter(outcome="recorded").select_related("organisation")
+        ],
         "exporter_name": getattr(c, "exporter_name", ""),
         "goods": [
             {
@@ -270,6 +300,7 @@ def answer_from_facts(facts: dict[str, Any], kinds: frozenset[str] = KINDS) -> A
             "invoices": facts["invoices"],
             "pdf_url": _path("verification:pdf", facts["number"], code),
             "credential_url": _path("verification:credential-download", facts["number"], code),
+            "subscribe_url": _path("verification:subscribe", facts["number"], code),
             "replacement_url": (
                 _path("verification:verify-certificate", replacement["number"], replacement["code"])
                 if replacement
@@ -388,4 +419,24 @@ def facts_document(facts: dict[str, Any]) -> dict[str, Any]:
         + _path("verification:credential-download", number, code),
         "verification_url": settings.SITE_URL
         + _path("verification:verify-certificate", number, code),
+        # The imports confirmed verifiers recorded (verification/utilisation.py): under a
+        # one-import agreement, a certificate with one is used up.
+        "utilisation": {
+            "single_import": c["utilisation"]["single_import"],
+            "used_up": c["utilisation"]["single_import"] and bool(c["utilisation"]["imports"]),
+            "imports": [
+                {
+                    "entry_number": u["entry_number"],
+                    "entry_date": u["entry_date"].isoformat(),
+                    "port": u["port"],
+                    "item": u["item_position"],
+                    "quantity": str(u["quantity"]),
+                    "recorded_by": {"name": u["organisation"], "country": u["country"]},
+                }
+                for u in c["utilisation"]["imports"]
+            ],
+        },
+        # The certificate's leaves in its agency's transparency log, each with its inclusion
+        # proof against the latest signed tree head (verification/transparency.py).
+        "transparency": c.get("transparency"),
     }

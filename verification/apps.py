@@ -13,8 +13,17 @@ class VerificationConfig(AppConfig):
         # Imported once by the upload check's forkserver, not by every child it forks.
         sandbox.preload("verification.document_check")
         # Kept answers are forgotten inside the certificate's transaction; a failure rolls it back.
-        from . import services
+        from . import services, subscriptions, transparency
 
         certificate_changed.connect(
             services.answer_forget_on_certificate_changed, dispatch_uid="verification-forget"
+        )
+        # Every change is a leaf of the agency's transparency log, in the same transaction.
+        certificate_changed.connect(
+            transparency.transparency_on_certificate_changed, dispatch_uid="verification-log"
+        )
+        # Subscribers hear of a revocation or replacement through the outbox, after commit.
+        certificate_changed.connect(
+            subscriptions.subscriptions_on_certificate_changed,
+            dispatch_uid="verification-subscriptions",
         )

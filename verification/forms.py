@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -98,3 +100,59 @@ class CredentialForm(forms.Form):
             raise forms.ValidationError("Paste the credential or choose its file")
         cleaned["token"] = pasted
         return cleaned
+
+
+class UtilisationForm(forms.Form):
+    """An import a confirmed verifier records on a certificate (verification/utilisation.py)."""
+
+    entry_number = forms.CharField(
+        label="Bill of entry number",
+        max_length=40,
+        error_messages={"required": "Enter the bill of entry number"},
+    )
+    entry_date = forms.DateField(
+        label="Date of the entry",
+        help_text="For example 2026-12-07.",
+        error_messages={"required": "Enter the date of the entry", "invalid": "Enter a real date"},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    port = forms.CharField(
+        label="Port of import",
+        max_length=100,
+        error_messages={"required": "Enter the port of import"},
+    )
+    item_position = forms.IntegerField(
+        label="Item on the certificate",
+        min_value=1,
+        initial=1,
+        error_messages={"required": "Enter the item number", "min_value": "Items start at 1"},
+    )
+    quantity = forms.DecimalField(
+        label="Quantity imported",
+        max_digits=14,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        help_text="In the unit the certificate gives for that item.",
+        error_messages={
+            "required": "Enter the quantity imported",
+            "min_value": "Enter a quantity above zero",
+        },
+    )
+
+
+class SubscribeForm(forms.Form):
+    """Hear of a certificate's changes: by email, or by a signed webhook."""
+
+    channel = forms.ChoiceField(
+        label="How should we tell you?",
+        choices=[("email", "By email"), ("webhook", "By a webhook (for customs and bank systems)")],
+        initial="email",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose email or webhook"},
+    )
+    target = forms.CharField(
+        label="Email address or webhook URL",
+        max_length=500,
+        help_text="A webhook URL must start with https://.",
+        error_messages={"required": "Enter an email address or a webhook URL"},
+    )

@@ -35,7 +35,7 @@ from django.db.models.functions import Cast, JSONObject
 from applications.models import Invoice, LineItem
 from certificates.models import Certificate, CertificateRevision
 
-from .models import VerificationLog
+from .models import Utilisation, VerificationLog
 
 _RELATED = (
     "application__agency",
@@ -134,6 +134,20 @@ def _json_rows(model: type, fields: dict[str, Any]) -> Subquery:
     return Subquery(rows, output_field=JSONField())
 
 
+def _json_utilisations(fields: dict[str, Any]) -> Subquery:
+    """The imports recorded on the certificate (verification/utilisation.py), as _json_rows."""
+    rows = (
+        Utilisation.objects.filter(
+            certificate_id=OuterRef("id"), outcome=Utilisation.Outcome.RECORDED
+        )
+        .order_by()
+        .values("certificate_id")
+        .annotate(rows=_JSONArray(JSONObject(**fields)))
+        .values("rows")
+    )
+    return Subquery(rows, output_field=JSONField())
+
+
 # Every column the answer (page and API) shows, and nothing else. Decimals travel as text so
 # that no float ever holds a quantity or a value; answers.py restores their scale.
 ANSWER_COLUMNS = (
@@ -159,6 +173,7 @@ ANSWER_COLUMNS = (
     "application__office__city",
     "application__agreement__code",
     "application__agreement__name",
+    "application__agreement__single_import",
 )
 
 
@@ -175,6 +190,16 @@ def _answer_rows(number: str) -> QuerySet[Any, dict[str, Any]]:  # rows of .valu
         "fob_currency": F("fob_currency"),
     }
     invoices = {"id": F("id"), "number": F("number"), "date": Cast("date", text)}
+    imports = {
+        "id": F("id"),
+        "entry_number": F("entry_number"),
+        "entry_date": Cast("entry_date", text),
+        "port": F("port"),
+        "item_position": F("item_position"),
+        "quantity": Cast("quantity", text),
+        "organisation": F("organisation__name"),
+        "country": F("organisation__country"),
+    }
     return (
         Certificate.objects.filter(number=number)
         .order_by()
@@ -182,8 +207,9 @@ def _answer_rows(number: str) -> QuerySet[Any, dict[str, Any]]:  # rows of .valu
             exporter_name=F("application__firm__firm_name"),
             goods=_json_rows(LineItem, goods),
             invoice_rows=_json_rows(Invoice, invoices),
+            utilisation_rows=_json_utilisations(imports),
         )
-        .values(*ANSWER_COLUMNS, "exporter_name", "goods", "invoice_rows")
+        .values(*ANSWER_COLUMNS, "exporter_name", "goods", "invoice_rows", "utilisation_rows")
     )
 
 

@@ -29,8 +29,9 @@ from coo_portal.ratelimits import VERIFICATION_LOOKUP
 from durable.ratelimit import rate_counter_hit
 
 from . import selectors, store, tasks
-from .answers import KINDS, Answer, answer_facts, answer_from_facts
+from .answers import DOCUMENT, KINDS, Answer, answer_facts, answer_from_facts
 from .models import VerificationLog
+from .transparency import certificate_transparency
 
 logger = logging.getLogger(__name__)
 
@@ -87,13 +88,18 @@ def _flush_soon(queued: int) -> None:
 
 def _answer_from_database(number: str, code: str, kinds: frozenset[str] = KINDS) -> Answer | None:
     """One query (selectors.certificate_answer_row: the certificate, its goods and invoices),
-    then the kinds of the answer asked for, each built once."""
+    then the kinds of the answer asked for, each built once. The API's document also carries
+    the certificate's transparency log leaves with their inclusion proofs (a few more queries,
+    made only when an answer is built, not when a kept one is served)."""
     row = selectors.certificate_answer_row(number)
     expected = row["verification_code"] if row is not None else _DUMMY_CODE
     code_matches = hmac.compare_digest(expected.encode(), code.encode())
     if row is None or not code_matches:
         return None
-    return answer_from_facts(answer_facts(row), kinds)
+    facts = answer_facts(row)
+    if DOCUMENT in kinds:
+        facts["transparency"] = certificate_transparency(facts["pk"])
+    return answer_from_facts(facts, kinds)
 
 
 def _fetch(

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from redis.exceptions import RedisError
 
-from . import store
+from . import store, subscriptions, transparency
 from .models import VerificationLog
+from .webhooks import WebhookDeliveryError
 
 FLUSH_BATCH = 1000
 _COLUMNS = ("certificate_id", "channel", "outcome", "client_hash", "created_at")
@@ -95,3 +96,22 @@ def _insert(rows: list[dict[str, Any]]) -> None:
     values = ", ".join([one] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3, ignore_result=True)
+def transparency_heads_publish() -> int:
+    """Sign a tree head for every agency log that grew (celery beat); how many were signed."""
+    return len(transparency.heads_publish())
+
+
+@shared_task(
+    name="verification.deliver_status_change",
+    autoretry_for=(WebhookDeliveryError, DatabaseError),
+    retry_backoff=True,
+    retry_backoff_max=3600,
+    max_retries=8,
+    ignore_result=True,
+)
+def deliver_status_change(subscription_id: int, event: str, at: str) -> bool:
+    """Send one certificate change to one subscriber (verification/subscriptions.py)."""
+    return subscriptions.delivery_send(subscription_id=subscription_id, event=event, at=at)

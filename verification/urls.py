@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import log_views, subscription_views, verifier_views, views
 
 app_name = "verification"
 # Certificate numbers contain slashes (EIC/2026/MUM/0000123), hence the path converter; the
@@ -16,6 +16,11 @@ urlpatterns = [
     path("verify/pdf/<path:number>", views.pdf, name="pdf"),
     path("verify/credential/", views.credential, name="credential"),
     path("verify/vc/<path:number>", views.credential_download, name="credential-download"),
+    # Verifier organisations (login required): recording an import on a certificate.
+    path("verifiers/imports/<path:number>", verifier_views.record_import, name="record-import"),
+    # Status subscriptions (public, number + code; one-click unsubscribe by token).
+    path("subscriptions/new/<path:number>", subscription_views.subscribe, name="subscribe"),
+    path("subscriptions/cancel/<str:token>", subscription_views.unsubscribe, name="unsubscribe"),
     path("verify/<path:number>/", views.verify_certificate, name="verify-certificate"),
     # Verifiable Credentials: keys (did:web, JWKS), the JSON-LD context and the status lists.
     path(".well-known/did.json", views.portal_did, name="did-portal"),
@@ -23,4 +28,10 @@ urlpatterns = [
     path("agencies/<str:agency>/did.json", views.agency_did, name="did-agency"),
     path("agencies/<str:agency>/status/<int:list_number>", views.status_list, name="status-list"),
     path("credentials/v1", views.credential_context, name="credential-context"),
+    # The agencies' transparency logs (verification/transparency.py): stable public addresses.
+    path("transparency/<str:agency>/", log_views.head, name="log-head"),
+    path("transparency/<str:agency>/heads/<int:tree_size>", log_views.head_at, name="log-head-at"),
+    path("transparency/<str:agency>/consistency", log_views.consistency, name="log-consistency"),
+    path("transparency/<str:agency>/inclusion", log_views.inclusion, name="log-inclusion"),
+    path("transparency/<str:agency>/leaves", log_views.leaves, name="log-leaves"),
 ]

@@ -46,6 +46,17 @@ REVIEWED: dict[str, str] = {
         "the new NOT NULL columns of Application have database defaults ('' and false) for "
         "the previous release's inserts; the document kind's choices only grow."
     ),
+    "accounts.0010_user_role_verifier": (
+        "the role check is replaced by a wider one: every row the previous release writes "
+        "passes it; adding it reads the users table once under its lock (100,000 people: "
+        "well under a second)."
+    ),
+    "reference.0004_agreement_single_import": (
+        "a boolean with a database default (false) for the previous release's inserts."
+    ),
+    "verification.0007_verifier_organisations_and_utilisation": (
+        "new tables and their constraints: nothing the previous release reads or writes."
+    ),
     "reference.0002_agency_tax_profile": (
         "two new tables and a check constraint on one of them: nothing the previous release "
         "reads or writes."

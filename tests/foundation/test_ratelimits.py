@@ -22,7 +22,14 @@ def test_the_policies_are_named_and_read_their_settings_when_used(settings):
     settings.VERIFY_RATE = "7/m"
     settings.LOGIN_FAILURES_PER_IP_PER_HOUR = 12
     settings.AXES_FAILURE_LIMIT = 4
-    assert set(ratelimits.POLICIES) == {"login-per-iec", "login-per-address", "verification-lookup"}
+    settings.SUBSCRIBE_RATE = "3/h"
+    assert set(ratelimits.POLICIES) == {
+        "login-per-iec",
+        "login-per-address",
+        "verification-lookup",
+        "status-subscription",
+    }
+    assert ratelimits.policy("status-subscription").limit_and_period() == (3, 3600)
     assert ratelimits.policy("verification-lookup").limit_and_period() == (7, 60)
     assert ratelimits.policy("login-per-address").limit_and_period() == (12, 3600)
     assert ratelimits.policy("login-per-iec").limit_and_period() == (4, 30 * 60)

@@ -70,6 +70,15 @@ PUBLIC = {
     "verification:jwks",
     "verification:credential-context",
     "verification:status-list",
+    # the agencies' transparency logs: signed heads, proofs and leaves
+    "verification:log-head",
+    "verification:log-head-at",
+    "verification:log-consistency",
+    "verification:log-inclusion",
+    "verification:log-leaves",
+    # status subscriptions: subscribe with number + code, unsubscribe by the link's token
+    "verification:subscribe",
+    "verification:unsubscribe",
 }
 
 SAMPLE_ARGS = {

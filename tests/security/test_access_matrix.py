@@ -192,6 +192,18 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verification:jwks": EVERYONE_OK,
     "verification:credential-context": EVERYONE_OK,
     "verification:status-list": EVERYONE_OK,
+    # The transparency log: the world's certificate was made without the workflow, so its
+    # agency has no log yet; every endpoint says so alike.
+    "verification:log-head": cells("404 404 404 404 404 404"),
+    "verification:log-head-at": cells("404 404 404 404 404 404"),
+    "verification:log-consistency": cells("404 404 404 404 404 404"),
+    "verification:log-inclusion": cells("404 404 404 404 404 404"),
+    "verification:log-leaves": cells("404 404 404 404 404 404"),
+    # Status subscriptions: anyone with number and code; a made-up unsubscribe token is 404.
+    "verification:subscribe": EVERYONE_OK,
+    "verification:unsubscribe": cells("404 404 404 404 404 404"),
+    # Recording an import: confirmed verifier organisations only (tests/verification).
+    "verification:record-import": cells("login 403 403 403 403 403"),
 }
 
 

@@ -55,6 +55,7 @@ def url_kwargs(world: World) -> dict[str, str]:
         "month": "12",
         "section": "b2b",
         "day": "2026-12-07",
+        "tree_size": "1",  # the transparency log's heads (none in the world: 404)
         # The fee wallet: Alice's top-up and its receipt.
         "topup_order_id": world_top_up(world.alice).order_id,
         "tax_invoice_id": str(world_top_up(world.alice).tax_invoice.pk),
@@ -101,6 +102,8 @@ def _query(name: str, world: World) -> dict[str, str]:
         "verification:pdf": {"code": code},
         "verification:api-certificate": {"code": code},
         "verification:credential-download": {"code": code},
+        "verification:subscribe": {"code": code},
+        "verification:record-import": {"code": code},
         # An unsigned return from the gateway: refused, but only the payer learns that.
         "applications:payment-return": {"order_id": world.payment.order_id, "status": "captured"},
         "applications:wallet-top-up-return": {"order_id": "TOP-WORLD", "status": "captured"},

@@ -31,6 +31,9 @@ ASEAN = ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"]
 
 # code, name, form title, partner ISO codes; the origin criteria come from each agreement's
 # form (reference/certificate_forms.py)
+# Agreements whose certificate covers one import only (CEPA's operational certification
+# procedures); the migration reference/0004 sets the same flag on existing databases.
+SINGLE_IMPORT = frozenset({"IUAECEPA"})
 AGREEMENTS: list[tuple[str, str, str, list[str]]] = [
     (
         "AIFTA",
@@ -171,6 +174,7 @@ class Command(BaseCommand):
                     "partner_countries": partners,
                     "origin_criteria": list(form_for(code).criteria),
                     "is_active": True,
+                    "single_import": code in SINGLE_IMPORT,
                 },
             )
             result[code] = agreement

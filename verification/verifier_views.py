@@ -1,0 +1,66 @@
+"""Pages of verifier organisations (customs authorities, banks): recording an import.
+
+Login required (the default); the person must act for a confirmed organisation
+(utilisation.verifier_organisation_of) and know the certificate's verification code, as
+every verifier does: a wrong number or code is the same 404 as on the public page.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import cast
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import User
+from certificates.models import Certificate
+
+from .answers import verify_path
+from .forms import UtilisationForm
+from .models import Utilisation
+from .utilisation import UtilisationError, utilisation_record, verifier_organisation_of
+
+
+def _certificate(number: str, code: str) -> Certificate:
+    certificate = Certificate.objects.filter(number=number).first()
+    expected = certificate.verification_code if certificate else "-" * 12
+    if certificate is None or not hmac.compare_digest(expected.encode(), code.encode()):
+        raise Http404("No certificate matches this number and code.")
+    return certificate
+
+
+@require_http_methods(["GET", "POST"])
+def record_import(request: HttpRequest, number: str) -> HttpResponse:
+    user = cast(User, request.user)  # login is required: never anonymous here
+    organisation = verifier_organisation_of(user)
+    if organisation is None:
+        return render(request, "verification/not_a_verifier.html", status=403)
+    code = request.GET.get("code", "")
+    certificate = _certificate(number, code)
+    form = UtilisationForm(request.POST or None)
+    error = ""
+    if form.is_valid():
+        try:
+            claim = utilisation_record(
+                certificate_id=certificate.pk,
+                user=user,
+                **form.cleaned_data,
+            )
+        except UtilisationError as exc:
+            error = str(exc)
+        else:
+            if claim.outcome == Utilisation.Outcome.RECORDED:
+                messages.success(request, f"Import {claim.entry_number} recorded on {number}.")
+                return redirect(verify_path(certificate))
+            error = f"Refused: {claim.refusal_reason} The issuing agency has been told."
+    context = {
+        "form": form,
+        "certificate": certificate,
+        "organisation": organisation,
+        "error": error,
+        "code": code,
+    }
+    return render(request, "verification/record_import.html", context, status=400 if error else 200)

@@ -129,6 +129,11 @@ class Application(TimeStampedModel):
 
     remarks = models.CharField(max_length=REMARKS_MAX_LENGTH, blank=True)
 
+    # The filer's own references (a broker's job number, the buyer's purchase order): shown to
+    # the officer, searchable, given back by the filing API.
+    client_reference = models.CharField(max_length=100, blank=True, db_index=True)
+    purchase_order_number = models.CharField(max_length=100, blank=True)
+
     # Exporter's declaration
     declaration_name = models.CharField(max_length=200, blank=True)
     declaration_designation = models.CharField(max_length=100, blank=True)
@@ -429,6 +434,8 @@ class ApplicationEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.TextField(blank=True)
+    # Done through the filing API (api/) with the actor's token, not on the portal's pages.
+    via_api = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -145,6 +145,7 @@ def applications_for_exporter(
             .values("pk")
             .union(
                 mine.filter(consignee_name__icontains=query).values("pk"),
+                mine.filter(client_reference__icontains=query).values("pk"),
                 mine.filter(certificate__number__icontains=query).values("pk"),
                 Invoice.objects.filter(
                     **{f"application__{k}": v for k, v in scope.items()},

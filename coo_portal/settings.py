@@ -153,6 +153,7 @@ INSTALLED_APPS = [
     "certificates",
     "verification",
     "review",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -646,6 +647,19 @@ if VERIFY_LOG_FLUSH_BUDGET >= CELERY_TASK_SOFT_TIME_LIMIT:
 # selectors.py); off behind a pooler that shares sessions (PgBouncer in transaction mode).
 VERIFY_PREPARE = _bool("VERIFY_PREPARE", default=True)
 VERIFICATION_LOG_SALT = _secret("VERIFICATION_LOG_SALT") or SECRET_KEY
+
+# ---------------------------------------------------------------------------------------------
+# The filing API and its webhooks (api/, issue 30)
+# ---------------------------------------------------------------------------------------------
+
+# Calls per token (coo_portal/ratelimits.py policies api-read and api-write).
+API_RATE_READ = _str("API_RATE_READ", "600/m")
+API_RATE_WRITE = _str("API_RATE_WRITE", "120/m")
+# Webhooks go to https addresses on public networks only; the tests' local receiver needs
+# WEBHOOK_ALLOW_PRIVATE_URLS=1 (never in production: a check refuses it with DEBUG off).
+WEBHOOK_ALLOW_PRIVATE_URLS = _bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = _int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8)
 
 # ---------------------------------------------------------------------------------------------
 # Logging

@@ -1,0 +1,95 @@
+"""The portal's page for the API: one's own tokens, the webhook endpoints and their log."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import api_tokens, firms
+from accounts.models import ApiToken
+
+from . import services, webhooks
+from .models import WebhookDelivery
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label="Name (what uses it)", max_length=100)
+    scopes = forms.MultipleChoiceField(
+        choices=ApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
+    days = forms.IntegerField(label="Lives for (days)", min_value=1, max_value=365, initial=90)
+
+
+class EndpointForm(forms.Form):
+    url = forms.URLField(label="Endpoint address (https)", max_length=500)
+    event_types = forms.MultipleChoiceField(
+        label="Events (none ticked: all)",
+        choices=[(e, e) for e in webhooks.EVENT_TYPES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+def _files_or_404(request: HttpRequest) -> None:
+    if not firms.files_for_firms(request.user):
+        raise Http404("Only a firm's members and agents' staff use the API.")
+
+
+@require_http_methods(["GET", "POST"])
+def access(request: HttpRequest) -> HttpResponse:
+    """Tokens (create, revoke) and webhook endpoints (register), with the delivery log."""
+    _files_or_404(request)
+    token_form = TokenForm(request.POST if "create_token" in request.POST else None)
+    endpoint_form = EndpointForm(request.POST if "add_endpoint" in request.POST else None)
+    secret = ""
+    if token_form.is_bound and token_form.is_valid():
+        try:
+            _, secret = api_tokens.api_token_create(user=request.user, **token_form.cleaned_data)
+        except api_tokens.TokenRefused as exc:
+            token_form.add_error(None, str(exc))
+    if endpoint_form.is_bound and endpoint_form.is_valid():
+        try:
+            services.webhook_endpoint_register(user=request.user, **endpoint_form.cleaned_data)
+            messages.success(request, "Endpoint registered.")
+            return redirect("api:access")
+        except webhooks.WebhookRefused as exc:
+            endpoint_form.add_error("url", str(exc))
+    endpoints = services.endpoints_of(request.user)
+    deliveries = WebhookDelivery.objects.filter(endpoint__in=endpoints).select_related("endpoint")[
+        :50
+    ]
+    return render(
+        request,
+        "api/access.html",
+        {
+            "token_form": token_form,
+            "endpoint_form": endpoint_form,
+            "secret": secret,  # shown once, on this answer only
+            "tokens": api_tokens.api_tokens_of(request.user),
+            "allowed_scopes": api_tokens.scopes_allowed(request.user),
+            "endpoints": endpoints,
+            "deliveries": deliveries,
+        },
+    )
+
+
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    _files_or_404(request)
+    if api_tokens.api_token_revoke(user=request.user, token_id=token_id):
+        messages.success(request, "Token revoked: it no longer works.")
+    return redirect("api:access")
+
+
+@require_POST
+def delivery_replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    _files_or_404(request)
+    try:
+        services.webhook_delivery_replay(user=request.user, delivery_id=delivery_id)
+    except WebhookDelivery.DoesNotExist:
+        raise Http404("No such delivery") from None
+    messages.success(request, "The event is being sent again.")
+    return redirect("api:access")

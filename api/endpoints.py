@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import File, Form, Header, NinjaAPI, Query
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -42,7 +43,7 @@ from certificates.selectors import certificate_get_for_viewer, certificate_pdf_b
 from . import schemas
 from .auth import TokenAuth, require_capability, require_scope
 from .idempotency import idempotent
-from .problems import ApiProblem, Problem, form_errors, not_found, problem_response
+from .problems import MEDIA_TYPE, ApiProblem, Problem, form_errors, not_found, problem_response
 
 Read, Draft, Submit = ApiToken.Scope.READ, ApiToken.Scope.DRAFT, ApiToken.Scope.SUBMIT
 PROBLEMS: dict[int, Any] = dict.fromkeys((401, 403, 404, 409, 422, 429), Problem)
@@ -51,7 +52,21 @@ KIND_FIELD = Form(..., max_length=30)
 FILE_FIELD = File(...)
 PDF = {"200": {"description": "A PDF", "content": {"application/pdf": {}}}}
 
-api = NinjaAPI(
+
+class FilingApi(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Ninja's document, with the errors declared as what they are: problem+json."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for code, answer in operation["responses"].items():
+                    content = answer.get("content", {})
+                    if int(code) >= 400 and "application/json" in content:
+                        answer["content"] = {MEDIA_TYPE: content["application/json"]}
+        return schema
+
+
+api = FilingApi(
     title="COO Portal filing API",
     version="1",
     description="File, pay for and follow Certificates of Origin. See docs/api.md.",
@@ -81,6 +96,12 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
         kind="unauthorized",
         headers={"WWW-Authenticate": "Bearer"},
     )
+    return problem_response(request, problem)
+
+
+@api.exception_handler(MultiPartParserError)
+def _malformed(request: HttpRequest, exc: Exception) -> HttpResponse:
+    problem = ApiProblem(400, "Bad request", "The multipart body is malformed.", kind="malformed")
     return problem_response(request, problem)
 
 

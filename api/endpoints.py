@@ -12,14 +12,18 @@ else's), forms (every field rule) and services (every write) as the portal's pag
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from ninja import File, Form, Header, NinjaAPI, Query
+from django.utils.datastructures import MultiValueDict
+from ninja import NinjaAPI
+from ninja import Status as Answer
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
+from ninja.params import functions as param
 
 from accounts import firms
 from accounts.models import ApiToken, IECRecord
@@ -41,15 +45,15 @@ from certificates.models import Credential
 from certificates.selectors import certificate_get_for_viewer, certificate_pdf_bytes
 
 from . import schemas
-from .auth import TokenAuth, require_capability, require_scope
+from .auth import TokenAuth, require_capability, require_scope, user_of
 from .idempotency import idempotent
 from .problems import MEDIA_TYPE, ApiProblem, Problem, form_errors, not_found, problem_response
 
 Read, Draft, Submit = ApiToken.Scope.READ, ApiToken.Scope.DRAFT, ApiToken.Scope.SUBMIT
 PROBLEMS: dict[int, Any] = dict.fromkeys((401, 403, 404, 409, 422, 429), Problem)
-KEY = Header(None, alias="Idempotency-Key", max_length=255)
-KIND_FIELD = Form(..., max_length=30)
-FILE_FIELD = File(...)
+KEY = param.Header(None, alias="Idempotency-Key", max_length=255)
+KIND_FIELD = param.Form(..., max_length=30)
+FILE_FIELD = param.File(...)
 PDF = {"200": {"description": "A PDF", "content": {"application/pdf": {}}}}
 
 
@@ -142,7 +146,7 @@ def _wallet_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _application(request: HttpRequest, reference: str) -> Application:
     """The application if the token's person may see it now (an agent whose authorisation
     was withdrawn gets the same 404 as for a reference that does not exist)."""
-    return selectors.application_get_for_exporter(reference=reference, user=request.user)
+    return selectors.application_get_for_exporter(reference=reference, user=user_of(request))
 
 
 def _summary(app: Application) -> dict[str, Any]:
@@ -221,7 +225,7 @@ def _prefixed(problem: ApiProblem, prefix: str) -> ApiProblem:
 def _apply(request: HttpRequest, app: Application, body: schemas.ApplicationUpdate) -> None:
     """Write the parts of `body` that are given, each through its portal form and service,
     all or nothing (the caller's transaction)."""
-    user = request.user
+    user = user_of(request)
     sections: list[tuple[str, Any, dict[str, Any]]] = []
     if body.parties is not None:
         sections.append(("parties", forms.PartiesForm, body.parties.model_dump()))
@@ -294,7 +298,7 @@ def _start_data(request: HttpRequest, body: schemas.ApplicationCreate) -> dict[s
 
 
 def _firm_id(request: HttpRequest, iec: str | None) -> int:
-    mine = firms.firm_ids_for(request.user)
+    mine = firms.firm_ids_for(user_of(request))
     if iec:
         firm = IECRecord.objects.filter(iec=iec.upper(), pk__in=mine).first()
         if firm is None:
@@ -319,16 +323,16 @@ def _firm_id(request: HttpRequest, iec: str | None) -> int:
 def application_list(
     request: HttpRequest,
     status: Status | None = None,
-    client_reference: str = Query("", max_length=100),
-    invoice_number: str = Query("", max_length=50),
+    client_reference: str = param.Query("", max_length=100),
+    invoice_number: str = param.Query("", max_length=50),
     updated_after: datetime | None = None,
     updated_before: datetime | None = None,
-    cursor: str = Query("", max_length=200),
-    limit: int = Query(25, ge=1, le=100),
+    cursor: str = param.Query("", max_length=200),
+    limit: int = param.Query(25, ge=1, le=100),
 ) -> dict[str, Any]:
     """Your firms' applications, most recently updated first, a page at a time."""
     require_scope(request, Read)
-    qs = selectors.applications_for_exporter(user=request.user, status=status or "")
+    qs = selectors.applications_for_exporter(user=user_of(request), status=status or "")
     if client_reference:
         qs = qs.filter(client_reference=client_reference)
     if invoice_number:
@@ -347,7 +351,7 @@ def application_list(
 @idempotent
 def application_create(
     request: HttpRequest, body: schemas.ApplicationCreate, idempotency_key: str | None = KEY
-) -> tuple[int, dict[str, Any]]:
+) -> Answer[dict[str, Any]]:
     """A new draft, with whatever parts are given (each checked as the portal's forms do)."""
     require_scope(request, Draft)
     firm_id = _firm_id(request, body.iec)
@@ -355,7 +359,7 @@ def application_create(
     start = _bound(forms.ApplicationStartForm(data=_start_data(request, body)))
     with via_api():
         app = services.application_create(
-            exporter=request.user,
+            exporter=user_of(request),
             firm_id=firm_id,
             certificate_type=start["certificate_type"],
             agreement=start["agreement"],
@@ -364,7 +368,7 @@ def application_create(
             office=start["office"],
         )
         _apply(request, app, body)
-    return 201, _detail(_application(request, app.reference))
+    return Answer(201, _detail(_application(request, app.reference)))
 
 
 @api.get(
@@ -421,7 +425,7 @@ def application_submit(
     app = _application(request, reference)
     require_capability(request, app.firm_id, firms.Capability.SUBMIT)
     with via_api():
-        workflow.application_submit(application_id=app.pk, exporter=request.user)
+        workflow.application_submit(application_id=app.pk, exporter=user_of(request))
     return _detail(_application(request, reference))
 
 
@@ -438,7 +442,7 @@ def application_withdraw(
     app = _application(request, reference)
     require_capability(request, app.firm_id, firms.Capability.SUBMIT)
     with via_api():
-        workflow.application_withdraw(application_id=app.pk, exporter=request.user)
+        workflow.application_withdraw(application_id=app.pk, exporter=user_of(request))
     return _detail(_application(request, reference))
 
 
@@ -469,16 +473,16 @@ def document_upload(
     kind: str = KIND_FIELD,
     file: UploadedFile = FILE_FIELD,
     idempotency_key: str | None = KEY,
-) -> tuple[int, dict[str, Any]]:
+) -> Answer[dict[str, Any]]:
     """Upload a commercial invoice, packing list, bill of lading or other document (PDF, JPEG
     or PNG, checked by content as on the portal)."""
     require_scope(request, Draft)
     app = _application(request, reference)
-    _bound(forms.DocumentUploadForm(data={"kind": kind}, files={"file": file}))
+    _bound(forms.DocumentUploadForm(data={"kind": kind}, files=MultiValueDict({"file": [file]})))
     try:
         with via_api():
             document = services.document_upload(
-                application_id=app.pk, exporter=request.user, kind=kind, upload=file
+                application_id=app.pk, exporter=user_of(request), kind=kind, upload=file
             )
     except ValidationError as exc:
         raise ApiProblem(
@@ -487,7 +491,7 @@ def document_upload(
             kind="invalid",
             errors=[{"field": "file", "message": m} for m in exc.messages],
         ) from None
-    return 201, _document(document)
+    return Answer(201, _document(document))
 
 
 @api.delete(
@@ -495,16 +499,16 @@ def document_upload(
     response={204: None, **PROBLEMS},
     tags=["documents"],
 )
-def document_delete(request: HttpRequest, reference: str, document_id: int) -> tuple[int, None]:
+def document_delete(request: HttpRequest, reference: str, document_id: int) -> Answer[None]:
     require_scope(request, Draft)
     app = _application(request, reference)
     with via_api():
         removed = services.document_remove(
-            application_id=app.pk, exporter=request.user, document_id=document_id
+            application_id=app.pk, exporter=user_of(request), document_id=document_id
         )
     if not removed:
         raise not_found("No such document on this application.")
-    return 204, None
+    return Answer(204, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,7 +547,7 @@ def fee_pay_from_wallet(
     app = _application(request, reference)
     require_capability(request, app.firm_id, firms.Capability.SUBMIT)
     with via_api():
-        wallet.wallet_pay_fee(application_id=app.pk, user=request.user)
+        wallet.wallet_pay_fee(application_id=app.pk, user=user_of(request))
     return fee_get(request, reference)
 
 
@@ -555,19 +559,22 @@ def fee_pay_from_wallet(
 @idempotent
 def fee_card_link(
     request: HttpRequest, reference: str, idempotency_key: str | None = KEY
-) -> tuple[int, dict[str, Any]]:
+) -> Answer[dict[str, Any]]:
     """A card-payment link for a person to open in a browser (the gateway's checkout)."""
     require_scope(request, Submit)
     app = _application(request, reference)
     require_capability(request, app.firm_id, firms.Capability.SUBMIT)
-    payment: Payment = services.payment_start(application_id=app.pk, exporter=request.user)
+    payment: Payment = services.payment_start(application_id=app.pk, exporter=user_of(request))
     url = request.build_absolute_uri(gateway_get().checkout_url(payment))
-    return 201, {
-        "order_id": payment.order_id,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "checkout_url": url,
-    }
+    return Answer(
+        201,
+        {
+            "order_id": payment.order_id,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "checkout_url": url,
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -613,7 +620,7 @@ def clarification_reply(
     require_capability(request, app.firm_id, firms.Capability.SUBMIT)
     reply = _bound(forms.ReplyForm(data={"reply": body.reply}))["reply"]
     with via_api():
-        workflow.application_resubmit(application_id=app.pk, exporter=request.user, reply=reply)
+        workflow.application_resubmit(application_id=app.pk, exporter=user_of(request), reply=reply)
     return _detail(_application(request, reference))
 
 
@@ -639,7 +646,7 @@ def certificate_pdf(request: HttpRequest, reference: str) -> HttpResponse:
     """The signed certificate, exactly as stored at issuance."""
     require_scope(request, Read)
     app = _application(request, reference)
-    certificate = certificate_get_for_viewer(key=app.reference, user=request.user)
+    certificate = certificate_get_for_viewer(key=app.reference, user=user_of(request))
     filename = certificate.number.replace("/", "-") + ".pdf"
     return _file(certificate_pdf_bytes(certificate), "application/pdf", filename)
 
@@ -656,7 +663,7 @@ def certificate_credential(request: HttpRequest, reference: str) -> HttpResponse
     """The certificate's Verifiable Credential (vc+jwt)."""
     require_scope(request, Read)
     app = _application(request, reference)
-    certificate = certificate_get_for_viewer(key=app.reference, user=request.user)
+    certificate = certificate_get_for_viewer(key=app.reference, user=user_of(request))
     issued = Credential.objects.filter(certificate=certificate).exclude(jwt="").first()
     if issued is None:
         raise not_found("No credential was issued with this certificate.")
@@ -702,5 +709,6 @@ def urls() -> tuple[list[Any], str, str]:
     page are public like any API reference."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        pattern.callback.login_required = False
+        if pattern.callback is not None:
+            login_not_required(pattern.callback)
     return patterns, app_name, namespace

@@ -14,8 +14,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from ninja import Status
 from pydantic import BaseModel
 
 from .auth import token_of
@@ -31,6 +33,7 @@ def _fingerprint(request: HttpRequest) -> str:
     digest.update(request.body if request.content_type != "multipart/form-data" else b"")
     if request.FILES:
         for name, upload in sorted(request.FILES.items()):
+            assert isinstance(upload, UploadedFile)  # noqa: S101 - a narrowing, for mypy
             digest.update(name.encode())
             for chunk in upload.chunks():
                 digest.update(chunk)
@@ -39,7 +42,9 @@ def _fingerprint(request: HttpRequest) -> str:
 
 
 def _jsonable(result: Any) -> tuple[int, Any]:
-    status, body = result if isinstance(result, tuple) else (200, result)
+    status, body = (
+        (result.status_code, result.value) if isinstance(result, Status) else (200, result)
+    )
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json")
     return status, json.loads(json.dumps(body, default=str))
@@ -75,10 +80,10 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                         f"This {HEADER} was used for a different request.",
                         kind="idempotency-key-reused",
                     ) from None
-                return record.status_code, record.body
+                return Status(record.status_code, record.body)
             status, body = _jsonable(view(request, *args, **kwargs))
             record.status_code, record.body = status, body
             record.save(update_fields=["status_code", "body"])
-            return status, body
+            return Status(status, body)
 
     return wrapper

@@ -11,7 +11,7 @@ from . import services, webhooks
 from .models import WebhookDelivery
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=None)
+@shared_task(bind=True, ignore_result=True, max_retries=None)  # type: ignore[untyped-decorator]  # Celery's decorator is untyped
 def webhook_deliver(self: Any, delivery_id: int) -> None:
     """Send one event; on failure retry with exponential backoff (30 s, 60 s, ... capped at an
     hour) until WEBHOOK_MAX_ATTEMPTS, then mark it failed (the replay button sends it again)."""

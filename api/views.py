@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import api_tokens, firms
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 
 from . import services, webhooks
 from .models import WebhookDelivery
@@ -24,7 +26,7 @@ class TokenForm(forms.Form):
 
 
 class EndpointForm(forms.Form):
-    url = forms.URLField(label="Endpoint address (https)", max_length=500)
+    url = forms.URLField(label="Endpoint address (https)", max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         label="Events (none ticked: all)",
         choices=[(e, e) for e in webhooks.EVENT_TYPES],
@@ -33,8 +35,13 @@ class EndpointForm(forms.Form):
     )
 
 
+def user_of(request: HttpRequest) -> User:
+    """The signed-in person (LoginRequiredMiddleware keeps the anonymous out)."""
+    return cast(User, request.user)
+
+
 def _files_or_404(request: HttpRequest) -> None:
-    if not firms.files_for_firms(request.user):
+    if not firms.files_for_firms(user_of(request)):
         raise Http404("Only a firm's members and agents' staff use the API.")
 
 
@@ -47,17 +54,19 @@ def access(request: HttpRequest) -> HttpResponse:
     secret = ""
     if token_form.is_bound and token_form.is_valid():
         try:
-            _, secret = api_tokens.api_token_create(user=request.user, **token_form.cleaned_data)
+            _, secret = api_tokens.api_token_create(
+                user=user_of(request), **token_form.cleaned_data
+            )
         except api_tokens.TokenRefused as exc:
             token_form.add_error(None, str(exc))
     if endpoint_form.is_bound and endpoint_form.is_valid():
         try:
-            services.webhook_endpoint_register(user=request.user, **endpoint_form.cleaned_data)
+            services.webhook_endpoint_register(user=user_of(request), **endpoint_form.cleaned_data)
             messages.success(request, "Endpoint registered.")
             return redirect("api:access")
         except webhooks.WebhookRefused as exc:
             endpoint_form.add_error("url", str(exc))
-    endpoints = services.endpoints_of(request.user)
+    endpoints = services.endpoints_of(user_of(request))
     deliveries = WebhookDelivery.objects.filter(endpoint__in=endpoints).select_related("endpoint")[
         :50
     ]
@@ -68,8 +77,8 @@ def access(request: HttpRequest) -> HttpResponse:
             "token_form": token_form,
             "endpoint_form": endpoint_form,
             "secret": secret,  # shown once, on this answer only
-            "tokens": api_tokens.api_tokens_of(request.user),
-            "allowed_scopes": api_tokens.scopes_allowed(request.user),
+            "tokens": api_tokens.api_tokens_of(user_of(request)),
+            "allowed_scopes": api_tokens.scopes_allowed(user_of(request)),
             "endpoints": endpoints,
             "deliveries": deliveries,
         },
@@ -79,7 +88,7 @@ def access(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     _files_or_404(request)
-    if api_tokens.api_token_revoke(user=request.user, token_id=token_id):
+    if api_tokens.api_token_revoke(user=user_of(request), token_id=token_id):
         messages.success(request, "Token revoked: it no longer works.")
     return redirect("api:access")
 
@@ -88,7 +97,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 def delivery_replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
     _files_or_404(request)
     try:
-        services.webhook_delivery_replay(user=request.user, delivery_id=delivery_id)
+        services.webhook_delivery_replay(user=user_of(request), delivery_id=delivery_id)
     except WebhookDelivery.DoesNotExist:
         raise Http404("No such delivery") from None
     messages.success(request, "The event is being sent again.")

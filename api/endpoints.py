@@ -26,17 +26,15 @@ from ninja.files import UploadedFile
 from ninja.params import functions as param
 
 from accounts import firms
-from accounts.models import ApiToken, IECRecord
+from accounts.models import ApiToken
 from applications import forms, selectors, services, wallet, workflow
 from applications.acknowledgement import acknowledgement_pdf
 from applications.events import via_api
 from applications.models import (
-    AgencyOffice,
     Application,
     Payment,
     Status,
     TaxInvoice,
-    TradeAgreement,
 )
 from applications.pagination import keyset_page
 from applications.payments import gateway_get
@@ -44,10 +42,10 @@ from applications.tax import document_pdf
 from certificates.models import Credential
 from certificates.selectors import certificate_get_for_viewer, certificate_pdf_bytes
 
-from . import schemas
+from . import filing, schemas
 from .auth import TokenAuth, require_capability, require_scope, user_of
 from .idempotency import idempotent
-from .problems import MEDIA_TYPE, ApiProblem, Problem, form_errors, not_found, problem_response
+from .problems import MEDIA_TYPE, ApiProblem, Problem, not_found, problem_response
 
 Read, Draft, Submit = ApiToken.Scope.READ, ApiToken.Scope.DRAFT, ApiToken.Scope.SUBMIT
 PROBLEMS: dict[int, Any] = dict.fromkeys((401, 403, 404, 409, 422, 429), Problem)
@@ -210,110 +208,6 @@ def _document(d: Any) -> dict[str, Any]:
     }
 
 
-def _bound(form: Any) -> Any:
-    if not form.is_valid():
-        raise form_errors(form)
-    return form.cleaned_data
-
-
-def _prefixed(problem: ApiProblem, prefix: str) -> ApiProblem:
-    for error in problem.errors:
-        error["field"] = f"{prefix}.{error['field']}" if error["field"] else prefix
-    return problem
-
-
-def _apply(request: HttpRequest, app: Application, body: schemas.ApplicationUpdate) -> None:
-    """Write the parts of `body` that are given, each through its portal form and service,
-    all or nothing (the caller's transaction)."""
-    user = user_of(request)
-    sections: list[tuple[str, Any, dict[str, Any]]] = []
-    if body.parties is not None:
-        sections.append(("parties", forms.PartiesForm, body.parties.model_dump()))
-    if body.transport is not None:
-        sections.append(("transport", forms.TransportForm, body.transport.model_dump()))
-    if body.declaration is not None:
-        sections.append(("declaration", forms.DeclarationForm, body.declaration.model_dump()))
-    for prefix, form_class, data in sections:
-        data = {k: v for k, v in data.items() if v is not None and v is not False}
-        form = form_class(data=data, instance=app, partial=True)
-        try:
-            cleaned = _bound(form)
-        except ApiProblem as problem:
-            raise _prefixed(problem, prefix) from None
-        services.application_update(application_id=app.pk, exporter=user, data=cleaned)
-    plain = {
-        k: v
-        for k, v in {
-            "client_reference": body.client_reference,
-            "purchase_order_number": body.purchase_order_number,
-            "remarks": body.remarks,
-        }.items()
-        if v is not None
-    }
-    if plain:
-        services.application_update(application_id=app.pk, exporter=user, data=plain)
-    if body.invoices is not None:
-        for invoice in app.invoices.all():
-            services.invoice_remove(application_id=app.pk, exporter=user, invoice_id=invoice.pk)
-        for n, invoice_in in enumerate(body.invoices):
-            try:
-                cleaned = _bound(forms.InvoiceForm(data=invoice_in.model_dump()))
-            except ApiProblem as problem:
-                raise _prefixed(problem, f"invoices[{n}]") from None
-            services.invoice_add(application_id=app.pk, exporter=user, data=cleaned)
-    if body.goods is not None:
-        for item in app.items.all():
-            services.line_item_remove(application_id=app.pk, exporter=user, item_id=item.pk)
-        app.refresh_from_db()
-        for n, item_in in enumerate(body.goods):
-            data = {k: v for k, v in item_in.model_dump().items() if v is not None}
-            form = forms.LineItemForm(data=data, application=app)
-            try:
-                _bound(form)
-            except ApiProblem as problem:
-                raise _prefixed(problem, f"goods[{n}]") from None
-            services.line_item_add(application_id=app.pk, exporter=user, data=form.save_data())
-
-
-def _start_data(request: HttpRequest, body: schemas.ApplicationCreate) -> dict[str, Any]:
-    """The start form's data from codes: the office as AGENCY/OFFICE, the agreement by code."""
-    agency_code, _, office_code = body.office.partition("/")
-    office = AgencyOffice.objects.filter(agency__code=agency_code, code=office_code).first()
-    agreement = (
-        TradeAgreement.objects.filter(code=body.agreement).first() if body.agreement else None
-    )
-    if body.agreement and agreement is None:
-        raise ApiProblem(
-            422,
-            "Invalid request",
-            kind="invalid",
-            errors=[{"field": "agreement", "message": "No such trade agreement."}],
-        )
-    return {
-        "certificate_type": body.certificate_type,
-        "agreement": agreement.pk if agreement else "",
-        "destination_country": body.destination_country,
-        "office": office.pk if office else "0",
-    }
-
-
-def _firm_id(request: HttpRequest, iec: str | None) -> int:
-    mine = firms.firm_ids_for(user_of(request))
-    if iec:
-        firm = IECRecord.objects.filter(iec=iec.upper(), pk__in=mine).first()
-        if firm is None:
-            raise not_found("No firm with this IEC authorises you to file for it.")
-        return firm.pk
-    if len(mine) != 1:
-        raise ApiProblem(
-            422,
-            "Invalid request",
-            kind="invalid",
-            errors=[{"field": "iec", "message": "Name the IEC you file for."}],
-        )
-    return next(iter(mine))
-
-
 # ---------------------------------------------------------------------------------------------
 # Applications
 # ---------------------------------------------------------------------------------------------
@@ -354,20 +248,8 @@ def application_create(
 ) -> Answer[dict[str, Any]]:
     """A new draft, with whatever parts are given (each checked as the portal's forms do)."""
     require_scope(request, Draft)
-    firm_id = _firm_id(request, body.iec)
-    require_capability(request, firm_id, firms.Capability.DRAFT)
-    start = _bound(forms.ApplicationStartForm(data=_start_data(request, body)))
     with via_api():
-        app = services.application_create(
-            exporter=user_of(request),
-            firm_id=firm_id,
-            certificate_type=start["certificate_type"],
-            agreement=start["agreement"],
-            destination_country=start["destination_country"],
-            agency=start["office"].agency,
-            office=start["office"],
-        )
-        _apply(request, app, body)
+        app = filing.draft_create(user=user_of(request), body=body)
     return Answer(201, _detail(_application(request, app.reference)))
 
 
@@ -394,7 +276,7 @@ def application_update(
     require_scope(request, Draft)
     app = _application(request, reference)
     with transaction.atomic(), via_api():
-        _apply(request, app, body)
+        filing.draft_apply(user=user_of(request), application=app, body=body)
     return _detail(_application(request, reference))
 
 
@@ -478,7 +360,9 @@ def document_upload(
     or PNG, checked by content as on the portal)."""
     require_scope(request, Draft)
     app = _application(request, reference)
-    _bound(forms.DocumentUploadForm(data={"kind": kind}, files=MultiValueDict({"file": [file]})))
+    filing.bound(
+        forms.DocumentUploadForm(data={"kind": kind}, files=MultiValueDict({"file": [file]}))
+    )
     try:
         with via_api():
             document = services.document_upload(
@@ -618,7 +502,7 @@ def clarification_reply(
     require_scope(request, Submit)
     app = _application(request, reference)
     require_capability(request, app.firm_id, firms.Capability.SUBMIT)
-    reply = _bound(forms.ReplyForm(data={"reply": body.reply}))["reply"]
+    reply = filing.bound(forms.ReplyForm(data={"reply": body.reply}))["reply"]
     with via_api():
         workflow.application_resubmit(application_id=app.pk, exporter=user_of(request), reply=reply)
     return _detail(_application(request, reference))

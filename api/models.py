@@ -91,3 +91,33 @@ class WebhookDelivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.event_type} to {self.endpoint_id} ({self.state})"
+
+
+class BulkFiling(TimeStampedModel):
+    """One spreadsheet of applications (CSV or XLSX, a row each), filed as drafts by a task:
+    `rows` holds the parsed rows; every row handled adds to `done` in the transaction that
+    makes its draft (or records its message), so a retried task goes on where it stopped."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    rows = models.JSONField(default=list)
+    done = models.PositiveIntegerField(default=0)
+    references = models.JSONField(default=list)  # the drafts made, in row order
+    messages = models.JSONField(default=list)  # [{"row": 3, "message": "..."}]
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.done}/{len(self.rows)})"
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.rows else round(100 * self.done / len(self.rows))

@@ -7,7 +7,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from . import services, webhooks
+from . import bulk, services, webhooks
 from .models import WebhookDelivery
 
 
@@ -37,3 +37,13 @@ def webhook_deliver(self: Any, delivery_id: int) -> None:
     services.webhook_delivery_record(
         delivery_id=delivery.pk, status_code=code, error="", final=True
     )
+
+
+@shared_task(ignore_result=True)  # type: ignore[untyped-decorator]  # Celery's decorator is untyped
+def bulk_filing_run(bulk_id: int) -> int:
+    """File a bulk upload's rows, one transaction each, from where it stopped; returns how
+    many rows this run handled."""
+    handled = 0
+    while bulk.bulk_filing_step(bulk_id=bulk_id):
+        handled += 1
+    return handled

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import api_tokens, firms
 from accounts.models import ApiToken, User
 
-from . import services, webhooks
-from .models import WebhookDelivery
+from . import bulk, services, webhooks
+from .models import BulkFiling, WebhookDelivery
 
 
 class TokenForm(forms.Form):
@@ -102,3 +102,37 @@ def delivery_replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
         raise Http404("No such delivery") from None
     messages.success(request, "The event is being sent again.")
     return redirect("api:access")
+
+
+class BulkForm(forms.Form):
+    file = forms.FileField(
+        label="Spreadsheet (.csv or .xlsx), one application a row",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def bulk_new(request: HttpRequest) -> HttpResponse:
+    """Upload a spreadsheet; its rows become drafts in the background (the progress page)."""
+    _files_or_404(request)
+    form = BulkForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            filing = bulk.bulk_filing_start(
+                user=user_of(request), name=upload.name or "upload", content=upload.read()
+            )
+        except bulk.BulkRefused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("api:bulk-progress", filing.pk)
+    return render(request, "api/bulk_new.html", {"form": form, "columns": bulk.HEADER_COLUMNS})
+
+
+def bulk_progress(request: HttpRequest, bulk_id: int) -> HttpResponse:
+    """How far the filing got: a progress bar, the drafts made, a message for each bad row."""
+    _files_or_404(request)
+    filing = BulkFiling.objects.filter(pk=bulk_id, created_by=user_of(request)).first()
+    if filing is None:
+        raise Http404("No such upload")
+    return render(request, "api/bulk_progress.html", {"filing": filing})

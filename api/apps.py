@@ -14,7 +14,7 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from applications.models import ApplicationEvent
 
-        from . import webhooks
+        from . import checks, webhooks  # noqa: F401 - checks registers itself
 
         post_save.connect(
             webhooks.events_on_application_event,

@@ -118,3 +118,20 @@ def test_lists_filter_by_client_reference_and_invoice_number(kiran_api, alice, r
 def test_events_of_the_portal_are_not_marked_via_the_api(alice_api, alice, reference_data):
     reference = alice_api.post("/applications", new_application(_iec(alice))).json()["reference"]
     assert ApplicationEvent.objects.filter(application__reference=reference, via_api=True).exists()
+
+
+def test_a_body_past_the_limit_is_refused_before_it_is_read(kiran_api, alice, reference_data):
+    huge = "x" * (3 * 1024 * 1024)
+    answer = kiran_api.post("/applications", {"remarks": huge})
+    assert answer.status_code == 413
+
+
+def test_a_document_larger_than_a_form_reaches_the_content_check(kiran_api, alice, reference_data):
+    reference = kiran_api.post("/applications", new_application(_iec(alice))).json()["reference"]
+    junk = SimpleUploadedFile("big.pdf", b"%PDF-1.7\n" + b"0" * (3 * 1024 * 1024))
+    answer = kiran_api.post(
+        f"/applications/{reference}/documents",
+        files={"kind": "commercial_invoice", "file": junk},
+    )
+    assert answer.status_code == 422  # not 413: the upload allowance applies
+    assert answer.json()["errors"][0]["field"] == "file"

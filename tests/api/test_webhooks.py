@@ -165,3 +165,13 @@ def test_an_address_on_a_private_network_is_refused_in_production(kiran, setting
         services.webhook_endpoint_register(user=kiran, url="http://example.com/", event_types=[])
     with pytest.raises(WebhookRefused, match="private"):
         services.webhook_endpoint_register(user=kiran, url="https://127.0.0.1/", event_types=[])
+
+
+def test_private_webhook_addresses_are_refused_by_a_check_in_production(settings):
+    from api.checks import webhook_addresses_check
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    settings.DEBUG, settings.TESTING = False, False
+    assert [e.id for e in webhook_addresses_check()] == ["api.E001"]
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    assert webhook_addresses_check() == []

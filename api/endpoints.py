@@ -20,7 +20,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
 from ninja import Status as Answer
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.params import functions as param
@@ -49,7 +49,7 @@ from .idempotency import idempotent
 from .problems import MEDIA_TYPE, ApiProblem, Problem, not_found, problem_response
 
 Read, Draft, Submit = ApiToken.Scope.READ, ApiToken.Scope.DRAFT, ApiToken.Scope.SUBMIT
-PROBLEMS: dict[int, Any] = dict.fromkeys((401, 403, 404, 409, 422, 429), Problem)
+PROBLEMS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422, 429), Problem)
 KEY = param.Header(None, alias="Idempotency-Key", max_length=255)
 KIND_FIELD = param.Form(..., max_length=30)
 FILE_FIELD = param.File(...)
@@ -105,6 +105,14 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(MultiPartParserError)
 def _malformed(request: HttpRequest, exc: Exception) -> HttpResponse:
     problem = ApiProblem(400, "Bad request", "The multipart body is malformed.", kind="malformed")
+    return problem_response(request, problem)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own refusals (a body that is not JSON) as problem details too."""
+    title = "Bad request" if exc.status_code == 400 else "Error"
+    problem = ApiProblem(exc.status_code, title, str(exc), kind="malformed")
     return problem_response(request, problem)
 
 

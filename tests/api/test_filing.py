@@ -135,3 +135,14 @@ def test_a_document_larger_than_a_form_reaches_the_content_check(kiran_api, alic
     )
     assert answer.status_code == 422  # not 413: the upload allowance applies
     assert answer.json()["errors"][0]["field"] == "file"
+
+
+def test_a_body_that_is_not_json_is_a_400_problem(kiran_api, reference_data):
+    answer = kiran_api.client.post(
+        "/api/v1/applications",
+        "{not json",
+        content_type="application/json",
+        headers=kiran_api.headers,
+    )
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/problem+json"

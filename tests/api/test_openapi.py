@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -41,6 +43,18 @@ WSGI = get_wsgi_application()
 
 
 @pytest.fixture
+def wsgi_keeps_the_test_connection():
+    """As Django's test client does: a request through the WSGI handler must not close the
+    test's database connection (its transaction holds the seeded rows). Asked for after
+    `seeded`, whose test client connects the signals again when it is done."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def seeded(db, alice, reference_data):
     """Alice's firm with one draft filed by its agent Kiran; Kiran's token for the calls."""
     firm = FirmMember.objects.get(user=alice).firm
@@ -59,7 +73,7 @@ def seeded(db, alice, reference_data):
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-def test_the_api_keeps_to_its_document(case, seeded):
+def test_the_api_keeps_to_its_document(case, seeded, wsgi_keeps_the_test_connection):
     """No 5xx, and every answer fits the document (status and body)."""
     response = case.call(app=WSGI, headers={"Authorization": f"Bearer {seeded}"})
     case.validate_response(

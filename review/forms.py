@@ -22,7 +22,7 @@ class QueueFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=100,
-        help_text="Reference, IEC, firm name or invoice number",
+        help_text="Reference, IEC, firm name, invoice number or the filer's reference",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     agreement = forms.ChoiceField(label="Agreement", required=False)

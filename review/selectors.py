@@ -119,6 +119,7 @@ def _queue_base(
             Q(reference__icontains=query)
             | Q(exporter__username__iexact=query)
             | Q(firm__firm_name__icontains=query)
+            | Q(client_reference__iexact=query)  # the filer's own reference (issue 30)
             | Exists(invoices)
         )
     return qs

@@ -146,3 +146,27 @@ def test_a_body_that_is_not_json_is_a_400_problem(kiran_api, reference_data):
     )
     assert answer.status_code == 400
     assert answer["Content-Type"] == "application/problem+json"
+
+
+def test_the_filers_reference_is_searchable_by_the_exporter_and_the_officer(
+    kiran_api, alice, olivia, reference_data
+):
+    from tests.applications.conftest import signed_in
+    from tests.clients import verified_client
+
+    fund(alice, 1000)
+    reference = kiran_api.post("/applications", new_application(_iec(alice))).json()["reference"]
+    for kind in ("commercial_invoice", "packing_list"):
+        upload = SimpleUploadedFile(f"{kind}.pdf", tiny_pdf(), content_type="application/pdf")
+        kiran_api.post(f"/applications/{reference}/documents", files={"kind": kind, "file": upload})
+    kiran_api.post(f"/applications/{reference}/fee/wallet")
+    assert kiran_api.post(f"/applications/{reference}/submit").status_code == 200
+    listed = signed_in(alice).get("/applications/", {"q": "JOB-4711"}).content.decode()
+    assert reference in listed
+    assert reference not in signed_in(alice).get("/applications/", {"q": "JOB-0"}).content.decode()
+    officer = verified_client(olivia)
+    assert reference in officer.get("/officer/", {"q": "JOB-4711"}).content.decode()
+    assert reference not in officer.get("/officer/", {"q": "JOB-0"}).content.decode()
+    review = officer.get(f"/officer/applications/{reference}/").content.decode()
+    assert "JOB-4711" in review
+    assert "PO-99" in review

@@ -431,3 +431,29 @@ class AgentAuthorisation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.agent.name} for {self.firm.iec}"
+
+
+class ApiToken(TimeStampedModel):
+    """A person's key to the filing API (api/): it acts as that person, within its scopes,
+    and never beyond what the person may do at the moment of each call (accounts.firms).
+    Only a SHA-256 of the secret is kept: the secret is shown once, when it is created."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        DRAFT = "draft", "Draft"
+        SUBMIT = "submit", "Submit"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)  # shown in lists: "coo_1a2b3c4d"
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.name})"

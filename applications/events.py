@@ -1,14 +1,30 @@
 """The one writer of an application's audit trail (ApplicationEvent is append-only).
 
 Every event, whoever causes it (the workflow, payments, certificate issuance and revocation),
-is written by `application_event_record`, in the caller's transaction.
+is written by `application_event_record`, in the caller's transaction. Inside `via_api()` (the
+filing API wraps each call in it) the events say they were done through the API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from .models import ApplicationEvent, Status
+
+_VIA_API: ContextVar[bool] = ContextVar("coo_via_api", default=False)
+
+
+@contextmanager
+def via_api() -> Iterator[None]:
+    """Mark every event written inside the block as done through the filing API."""
+    token = _VIA_API.set(True)
+    try:
+        yield
+    finally:
+        _VIA_API.reset(token)
 
 
 def application_event_record(
@@ -28,4 +44,5 @@ def application_event_record(
         note=note,
         from_status=from_status,
         to_status=to_status,
+        via_api=_VIA_API.get() and actor is not None,
     )

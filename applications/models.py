@@ -146,6 +146,11 @@ class Application(TimeStampedModel):
 
     remarks = models.CharField(max_length=REMARKS_MAX_LENGTH, blank=True)
 
+    # The filer's own references (a broker's job number, the buyer's purchase order): shown to
+    # the officer, searchable, given back by the filing API.
+    client_reference = models.CharField(max_length=100, blank=True, default="", db_default="")
+    purchase_order_number = models.CharField(max_length=100, blank=True, default="", db_default="")
+
     # Exporter's declaration
     declaration_name = models.CharField(max_length=200, blank=True)
     declaration_designation = models.CharField(max_length=100, blank=True)
@@ -181,6 +186,8 @@ class Application(TimeStampedModel):
         # Each list's filter and order has an index that serves it at a million rows, so a
         # page is an index range read, never a sort of the whole set (bench/queues.py).
         indexes = [
+            # The filer's own reference, searched exactly (built concurrently: 0024).
+            models.Index(fields=["client_reference"], name="app_client_reference"),
             # The firm's applications: all, or one status; most recently updated first.
             models.Index(fields=["firm", "-updated_at", "-id"], name="app_firm_updated"),
             models.Index(fields=["firm", "status", "-updated_at", "-id"], name="app_firm_status"),
@@ -561,6 +568,8 @@ class ApplicationEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.TextField(blank=True)
+    # Done through the filing API (api/) with the actor's token, not on the portal's pages.
+    via_api = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -183,12 +183,14 @@ def _exporter_search(
     else:
         branches = [
             mine.filter(reference__icontains=query).values("pk"),
+            mine.filter(client_reference=query).values("pk"),  # the filer's own
             mine.filter(consignee_name__icontains=query).values("pk"),
             mine.filter(certificate__number__icontains=query).values("pk"),
             invoices.filter(number__icontains=query).values("application_id"),
         ]
         wide = (
             Q(reference__icontains=query)
+            | Q(client_reference=query)
             | Q(consignee_name__icontains=query)
             | Q(certificate__number__icontains=query)
             | Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query))

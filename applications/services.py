@@ -79,8 +79,10 @@ DECLARATION_FIELDS = frozenset(
         "declaration_accepted",
     }
 )
+# The filer's own references (the filing API and bulk filing set them).
+CLIENT_REFERENCE_FIELDS = frozenset({"client_reference", "purchase_order_number"})
 # Fields a section form may write; anything else in `data` is a programming error.
-SECTION_FIELDS = frozenset(COPIED_FIELDS) | DECLARATION_FIELDS
+SECTION_FIELDS = frozenset(COPIED_FIELDS) | DECLARATION_FIELDS | CLIENT_REFERENCE_FIELDS
 
 
 def _locked_editable(application_id: int, exporter: User) -> Application:

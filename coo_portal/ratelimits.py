@@ -12,6 +12,8 @@ changes it there):
   account.
 - `login-per-address`: wrong passwords from one address across all accounts,
   LOGIN_FAILURES_PER_IP_PER_HOUR an hour, counted in the cache by `hits`.
+- `api-read` and `api-write`: filing API calls per token (GET, and everything else),
+  API_RATE_READ and API_RATE_WRITE, counted in the cache by `hits`.
 - `verification-lookup`: lookups per client, VERIFY_RATE. With Redis, verification's Lua
   script (verification/store.py) counts them in the same round trip that reads the kept
   answer; this policy gives it its rate.
@@ -78,9 +80,20 @@ VERIFICATION_LOOKUP = Policy(
 STATUS_SUBSCRIPTION = Policy(
     "status-subscription", "SUBSCRIBE_RATE", lambda: str(settings.SUBSCRIBE_RATE)
 )
+# The filing API (api/auth.py), per token: reads and writes counted apart.
+API_READ = Policy("api-read", "API_RATE_READ", lambda: str(settings.API_RATE_READ))
+API_WRITE = Policy("api-write", "API_RATE_WRITE", lambda: str(settings.API_RATE_WRITE))
 
 POLICIES = {
-    p.name: p for p in (LOGIN_PER_IEC, LOGIN_PER_ADDRESS, VERIFICATION_LOOKUP, STATUS_SUBSCRIPTION)
+    p.name: p
+    for p in (
+        LOGIN_PER_IEC,
+        LOGIN_PER_ADDRESS,
+        VERIFICATION_LOOKUP,
+        STATUS_SUBSCRIPTION,
+        API_READ,
+        API_WRITE,
+    )
 }
 
 

@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "review",
     # Operations: system checks, metrics and request-id wiring, create_bucket (coo_portal/apps.py).
     "coo_portal.apps.OperationsConfig",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -750,6 +751,19 @@ SUBSCRIBE_RATE = _str("SUBSCRIBE_RATE", "10/h")
 SUBSCRIPTION_WEBHOOK_HTTP = _bool("SUBSCRIPTION_WEBHOOK_HTTP", default=DEBUG)
 if SUBSCRIPTION_WEBHOOK_HTTP and not (DEBUG or TESTING):
     raise ImproperlyConfigured("SUBSCRIPTION_WEBHOOK_HTTP=1 is for development only (DEBUG=1).")
+
+# ---------------------------------------------------------------------------------------------
+# The filing API and its webhooks (api/, issue 30)
+# ---------------------------------------------------------------------------------------------
+
+# Calls per token (coo_portal/ratelimits.py policies api-read and api-write).
+API_RATE_READ = _str("API_RATE_READ", "600/m")
+API_RATE_WRITE = _str("API_RATE_WRITE", "120/m")
+# Webhooks go to https addresses on public networks only; the tests' local receiver needs
+# WEBHOOK_ALLOW_PRIVATE_URLS=1 (never in production: a check refuses it with DEBUG off).
+WEBHOOK_ALLOW_PRIVATE_URLS = _bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = _int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8)
 
 # ---------------------------------------------------------------------------------------------
 # Logging

@@ -14,5 +14,8 @@ os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="coo-test-var-"))
 # Tests speak plain http to the test client and the live server.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-
 from .settings import *  # noqa: F403
+
+# The webhook tests' receiver listens on 127.0.0.1. Set here, not in the environment, which
+# subprocesses (`check --deploy` under production settings) would inherit.
+WEBHOOK_ALLOW_PRIVATE_URLS = True

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
+from api import endpoints as api_endpoints
 from certificates import views as certificate_views
 
 from . import views
@@ -49,6 +50,9 @@ urlpatterns = [
     path("pki/<slug:agency>.crl", certificate_views.crl, name="pki-crl"),
     path("captcha/", include(captcha_patterns)),
     path("admin/", admin.site.urls),
+    # The filing API (issue 30): /api/v1/ with its OpenAPI document; the portal's API pages.
+    path("api/v1/", api_endpoints.urls()),
+    path("api-access/", include("api.urls")),
 ]
 
 handler400 = "coo_portal.views.bad_request"

@@ -24,8 +24,9 @@ class QueueFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=100,
-        help_text="Reference, IEC, firm name or invoice number: part of one, 3 characters or "
-        "more; a shorter search matches a whole reference or invoice number.",
+        help_text="Reference, IEC, firm name, invoice number or the filer's reference: part of "
+        "one, 3 characters or more; a shorter search matches a whole reference or invoice "
+        "number.",
         widget=forms.TextInput(attrs={"type": "search"}),
     )
     agreement = forms.ChoiceField(label="Agreement", required=False)

@@ -148,12 +148,14 @@ def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySe
         branches = [
             mine.filter(reference__icontains=query).values("pk"),
             mine.filter(firm__iec=query.upper()).values("pk"),
+            mine.filter(client_reference=query).values("pk"),  # the filer's own
             mine.filter(firm_id__in=firms).values("pk"),
             invoices.filter(number__icontains=query).values("application_id"),
         ]
         wide = (
             Q(reference__icontains=query)
             | Q(firm__iec=query.upper())
+            | Q(client_reference=query)
             | Q(firm__firm_name__icontains=query)
             | Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query))
         )

@@ -12,7 +12,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-APPS = ["core", "reference", "accounts", "applications", "certificates", "verification", "review"]
+APPS = [
+    "core",
+    "reference",
+    "accounts",
+    "applications",
+    "certificates",
+    "verification",
+    "review",
+    "api",
+]
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -50,6 +59,8 @@ def test_the_tree_keeps_the_layers_contract() -> None:
         ("applications/upward.py", "from certificates import tasks\n"),
         ("certificates/upward.py", "import verification.services\n"),
         ("verification/upward.py", "from review import orchestration\n"),
+        ("certificates/upward.py", "from api import webhooks\n"),
+        ("review/upward.py", "from api import endpoints\n"),  # siblings stay independent
     ],
 )
 def test_an_upward_import_breaks_the_contract(tmp_path: Path, module: str, upward: str) -> None:

@@ -57,6 +57,13 @@ REVIEWED: dict[str, str] = {
     "verification.0007_verifier_organisations_and_utilisation": (
         "new tables and their constraints: nothing the previous release reads or writes."
     ),
+    "applications.0023_client_reference_and_events_via_api": (
+        "text and boolean columns with database defaults ('' and false) for the previous "
+        "release's inserts; their index is built concurrently by 0024."
+    ),
+    "api.0001_filing_api": (
+        "the filing API's new tables: nothing the previous release reads or writes."
+    ),
     "reference.0002_agency_tax_profile": (
         "two new tables and a check constraint on one of them: nothing the previous release "
         "reads or writes."

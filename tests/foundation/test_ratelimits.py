@@ -23,13 +23,18 @@ def test_the_policies_are_named_and_read_their_settings_when_used(settings):
     settings.LOGIN_FAILURES_PER_IP_PER_HOUR = 12
     settings.AXES_FAILURE_LIMIT = 4
     settings.SUBSCRIBE_RATE = "3/h"
+    settings.API_RATE_READ, settings.API_RATE_WRITE = "9/m", "3/h"
     assert set(ratelimits.POLICIES) == {
         "login-per-iec",
         "login-per-address",
         "verification-lookup",
         "status-subscription",
+        "api-read",
+        "api-write",
     }
     assert ratelimits.policy("status-subscription").limit_and_period() == (3, 3600)
+    assert ratelimits.policy("api-read").limit_and_period() == (9, 60)
+    assert ratelimits.policy("api-write").limit_and_period() == (3, 3600)
     assert ratelimits.policy("verification-lookup").limit_and_period() == (7, 60)
     assert ratelimits.policy("login-per-address").limit_and_period() == (12, 3600)
     assert ratelimits.policy("login-per-iec").limit_and_period() == (4, 30 * 60)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import PERSONAS, persona_client
-from .urls import named_urls, unexpected_answers
+from .urls import api_v1_rows, named_urls, unexpected_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +174,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     # Olivia sees the certificate but may not revoke it; only the agency administrator may.
     "certificates:revoke": cells("login 404 404 403 404 ok"),
     "certificates:request-replacement": POST_ONLY_SIGNED_IN,
+    # -- the filing API's pages (issue 30): whoever files (a firm's member, an agent's staff)
+    "api:access": ANY_EXPORTER,
+    "api:bulk-new": ANY_EXPORTER,
+    "api:bulk-progress": cells("login 404 404 404 404 404"),  # nobody's upload (its owner's only)
+    "api:token-revoke": POST_ONLY_SIGNED_IN,
+    "api:delivery-replay": POST_ONLY_SIGNED_IN,
+    **api_v1_rows(PERSONAS),
     # -- public verification --------------------------------------------------------------------
     "verification:verify": EVERYONE_OK,
     "verification:verify-certificate": EVERYONE_OK,

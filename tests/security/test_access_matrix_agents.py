@@ -22,7 +22,7 @@ from tests.accounts.agent_factories import kiran_logistics, kurt_forwarding
 
 from .conftest import persona_client
 from .test_access_matrix import EXPECTED as SIX_PERSONAS
-from .urls import answer, named_urls, unexpected_answers, url_for
+from .urls import answer, api_v1_rows, named_urls, unexpected_answers, url_for
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +185,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verification:record-import": cells("403 403"),
     "verification:verify": BOTH_OK,
     "verification:verify-certificate": BOTH_OK,
+    # The filing API's pages: an agent's staff files, authorised or not (its own tokens).
+    "api:access": BOTH_OK,
+    "api:bulk-new": BOTH_OK,
+    "api:bulk-progress": BOTH_404,
+    "api:token-revoke": BOTH_405,
+    "api:delivery-replay": BOTH_405,
+    **api_v1_rows(AGENT_PERSONAS),
 }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import persona_client
-from .urls import named_urls, unexpected_answers
+from .urls import api_v1_rows, named_urls, unexpected_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +176,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verification:record-import": trio("403 403 403"),
     "verification:verify": trio("ok ok ok"),
     "verification:verify-certificate": trio("ok ok ok"),
+    # The filing API's pages: every member files (their own tokens, scopes by role).
+    "api:access": trio("ok ok ok"),
+    "api:bulk-new": trio("ok ok ok"),
+    "api:bulk-progress": trio("404 404 404"),
+    "api:token-revoke": trio("405 405 405"),
+    "api:delivery-replay": trio("405 405 405"),
+    **api_v1_rows(MEMBERS),
 }
 
 

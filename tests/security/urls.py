@@ -68,6 +68,10 @@ def url_kwargs(world: World) -> dict[str, str]:
         "officer_id": str(world.certificate.signing_officer_id),
         "report": "received",
         "export_id": "00000000-0000-4000-8000-000000000031",
+        # The API access pages (issue 30): ids of nothing (a POST-only view, or nobody's).
+        "token_id": "999999",
+        "delivery_id": "999999",
+        "bulk_id": "999999",
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",
@@ -144,3 +148,37 @@ def unexpected_answers(
                 f"({response.status_code}{' -> ' + where if where else ''})  GET {url}"
             )
     return unexpected
+
+
+# The filing API (/api/v1/, issue 30) takes no session: whoever the persona, a GET without a
+# token is a 401 problem, a path that takes only POST or DELETE a 405, and the OpenAPI
+# document and its page are public. The same answer for every persona of every matrix.
+API_V1_ANSWERS = {
+    "api-v1:openapi-json": "ok",
+    "api-v1:openapi-view": "ok",
+    "api-v1:api-root": "404",
+    # Ninja names a pattern per operation; those sharing a path answer as its GET does.
+    "api-v1:application_list": "401",
+    "api-v1:application_create": "401",
+    "api-v1:application_update": "401",
+    "api-v1:document_upload": "401",
+    "api-v1:application_get": "401",
+    "api-v1:application_validate": "401",
+    "api-v1:application_submit": "405",
+    "api-v1:application_withdraw": "405",
+    "api-v1:document_list": "401",
+    "api-v1:document_delete": "405",
+    "api-v1:fee_get": "401",
+    "api-v1:fee_pay_from_wallet": "405",
+    "api-v1:fee_card_link": "405",
+    "api-v1:clarification_get": "401",
+    "api-v1:clarification_reply": "405",
+    "api-v1:certificate_pdf": "401",
+    "api-v1:certificate_credential": "401",
+    "api-v1:acknowledgement": "401",
+    "api-v1:tax_invoice": "401",
+}
+
+
+def api_v1_rows(personas: tuple[str, ...] | list[str]) -> dict[str, dict[str, str]]:
+    return {name: dict.fromkeys(personas, got) for name, got in API_V1_ANSWERS.items()}

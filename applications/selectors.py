@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +136,44 @@ def few_matches(branches: Sequence[QuerySet[Any]]) -> bool:
     return first.union(*rest, all=True)[: FEW_MATCHES + 1].count() <= FEW_MATCHES
 
 
+# A search's matches: separate index-served querysets of application ids, and the same test
+# as one filter.
+Matches = tuple[list[QuerySet[Any]], Q]
+
+
+def search_by_plan(
+    qs: QuerySet[Application],
+    *,
+    mine: QuerySet[Application],
+    invoices: QuerySet[Invoice],
+    query: str,
+    substring: Callable[[], Matches],
+) -> QuerySet[Application]:
+    """The applications of `qs` that a search matches, by the cheaper of two plans.
+
+    Few matches (a reference, an invoice number, a small firm): one set of ids from the
+    separate index-served matches (a UNION), a few index lookups however long the list.
+    Many (a common substring, a firm of a hundred thousand applications): one OR filter, so
+    that the list's own index, read in the page's order, meets the page and the counts'
+    bound after a few rows, where the set would hold a million ids. A bounded probe
+    (few_matches) tells which. Under three characters a query matches whole references and
+    invoice numbers only (no trigram index finds a shorter substring); `substring` gives
+    the matches of a longer one. `mine` and `invoices` are the scope's rows, unordered."""
+    if len(query) < SUBSTRING_MIN_LENGTH:
+        branches = [
+            mine.filter(reference=query.upper()).values("pk"),
+            invoices.filter(number__iexact=query).values("application_id"),
+        ]
+        wide = Q(reference=query.upper()) | Q(
+            Exists(Invoice.objects.filter(application=OuterRef("pk"), number__iexact=query))
+        )
+    else:
+        branches, wide = substring()
+    if few_matches(branches):
+        return qs.filter(pk__in=branches[0].union(*branches[1:]))
+    return qs.filter(wide)
+
+
 def applications_for_exporter(
     *, user: User, firm_id: int | None = None, status: str = "", query: str = ""
 ) -> QuerySet[Application]:
@@ -163,41 +201,32 @@ def applications_for_exporter(
 def _exporter_search(
     qs: QuerySet[Application], *, scope: dict[str, Any], query: str
 ) -> QuerySet[Application]:
-    """The applications of `qs` that the search matches, by the cheaper of two plans (as the
-    officers' queue: review.selectors._search). Few matches: one set of ids from separate
-    index-served matches (trigram indexes that lead with the firm: migrations 0009 and 0016
-    here, 0004 in certificates). Many: an OR filter, so that the list's own index, read in
-    the page's order, meets the page after a few rows. Under three characters, whole
-    references and invoice numbers only."""
+    """The exporter's search (search_by_plan): reference, the filer's own reference,
+    consignee, certificate number, invoice number (trigram indexes that lead with the firm:
+    migrations 0009 and 0017 here, 0004 in certificates)."""
     mine = Application.objects.filter(**scope).order_by()  # no ORDER BY in a UNION
     invoices = Invoice.objects.filter(**{f"application__{k}": v for k, v in scope.items()})
-    invoices = invoices.order_by()
-    if len(query) < SUBSTRING_MIN_LENGTH:
-        branches = [
-            mine.filter(reference=query.upper()).values("pk"),
-            invoices.filter(number__iexact=query).values("application_id"),
-        ]
-        wide = Q(reference=query.upper()) | Exists(
-            Invoice.objects.filter(application=OuterRef("pk"), number__iexact=query)
-        )
-    else:
+
+    def substring() -> Matches:
         branches = [
             mine.filter(reference__icontains=query).values("pk"),
             mine.filter(client_reference=query).values("pk"),  # the filer's own
             mine.filter(consignee_name__icontains=query).values("pk"),
             mine.filter(certificate__number__icontains=query).values("pk"),
-            invoices.filter(number__icontains=query).values("application_id"),
+            invoices.order_by().filter(number__icontains=query).values("application_id"),
         ]
         wide = (
             Q(reference__icontains=query)
             | Q(client_reference=query)
             | Q(consignee_name__icontains=query)
             | Q(certificate__number__icontains=query)
-            | Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query))
+            | Q(Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)))
         )
-    if few_matches(branches):
-        return qs.filter(pk__in=branches[0].union(*branches[1:]))
-    return qs.filter(wide)
+        return branches, wide
+
+    return search_by_plan(
+        qs, mine=mine, invoices=invoices.order_by(), query=query, substring=substring
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from applications.models import (
     TradeAgreement,
 )
 from applications.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
-from applications.selectors import SUBSTRING_MIN_LENGTH, few_matches
+from applications.selectors import Matches, search_by_plan
 from applications.worksheet import ItemWorksheet, item_worksheet
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
@@ -123,27 +123,12 @@ def _queue_base(
 
 
 def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySet[Application]:
-    """The applications of `qs` that the search matches, by the cheaper of two plans.
-
-    A search that matches few applications (a reference, an invoice number, a small firm)
-    becomes one set of ids from separate index-served matches (a UNION): a few index lookups,
-    however many applications a tab holds. One that matches many (a common substring, a firm
-    with a hundred thousand applications) is an OR filter instead: the tab's index, read in
-    the page's order, meets the page and the counts' bound after a few rows, where the set
-    would have held a million ids. A bounded probe (search.few_matches) tells which.
-    A query under three characters matches whole values only (no trigram index finds a
-    shorter substring)."""
+    """The officers' search (applications.selectors.search_by_plan): reference, IEC, firm
+    name, the filer's own reference, invoice number."""
     mine = Application.objects.filter(agency_id=agency_id).order_by()  # no ORDER BY in a UNION
     invoices = Invoice.objects.filter(application__agency_id=agency_id).order_by()
-    if len(query) < SUBSTRING_MIN_LENGTH:
-        branches = [
-            mine.filter(reference=query.upper()).values("pk"),
-            invoices.filter(number__iexact=query).values("application_id"),
-        ]
-        wide = Q(reference=query.upper()) | Exists(
-            Invoice.objects.filter(application=OuterRef("pk"), number__iexact=query)
-        )
-    else:
+
+    def substring() -> Matches:
         firms = IECRecord.objects.filter(firm_name__icontains=query).values("pk")
         branches = [
             mine.filter(reference__icontains=query).values("pk"),
@@ -157,11 +142,11 @@ def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySe
             | Q(firm__iec=query.upper())
             | Q(client_reference=query)
             | Q(firm__firm_name__icontains=query)
-            | Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query))
+            | Q(Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)))
         )
-    if few_matches(branches):
-        return qs.filter(pk__in=branches[0].union(*branches[1:]))
-    return qs.filter(wide)
+        return branches, wide
+
+    return search_by_plan(qs, mine=mine, invoices=invoices, query=query, substring=substring)
 
 
 def queue_counts(*, profile: OfficerProfile, user: User, filters: QueueFilters) -> dict[str, int]:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts import firms
 from accounts.models import User
 from durable.outbox import outbox_enqueue
+from verification.webhooks import webhook_url_problem
 
 from . import webhooks
 from .models import WebhookDelivery, WebhookEndpoint
@@ -19,7 +20,7 @@ def webhook_endpoint_register(
 ) -> WebhookEndpoint:
     """An endpoint for the agent `user` files for (agent's staff), or for their firm (a
     firm's administrator, who holds the firm's settings). The secret is made here."""
-    problem = webhooks.url_problem(url)
+    problem = webhook_url_problem(url)
     if problem:
         raise webhooks.WebhookRefused(problem)
     unknown = set(event_types) - set(webhooks.EVENT_TYPES)

@@ -11,17 +11,14 @@ The signing and sending are `sign_headers` and `send`: small on purpose, for oth
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import secrets
-import socket
 import urllib.error
 import urllib.request
 import uuid
 from base64 import b64encode
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Q
@@ -32,6 +29,7 @@ from accounts import firms
 from accounts.models import AgentAuthorisation
 from applications.models import Application, ApplicationEvent, Status
 from durable.outbox import outbox_enqueue
+from verification.webhooks import webhook_url_problem as url_problem
 
 from .models import WebhookDelivery, WebhookEndpoint
 
@@ -141,29 +139,6 @@ def sign_headers(*, secret: str, message_id: str, body: str, at: datetime) -> di
         "webhook-signature": Webhook(secret).sign(message_id, at, body),
         "content-type": "application/json",
     }
-
-
-def url_problem(url: str) -> str | None:
-    """Why a webhook may not be sent to `url` (None when it may): https only, and never to
-    this machine's or a private network's addresses, unless WEBHOOK_ALLOW_PRIVATE_URLS (the
-    tests' local receiver)."""
-    parts = urlsplit(url)
-    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_URLS
-    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
-        return "The address must start with https://."
-    if not parts.hostname:
-        return "The address has no host."
-    if allow_private:
-        return None
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return "The address's host does not resolve."
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return "The address points to a private network."
-    return None
 
 
 class SendFailed(Exception):  # noqa: N818 - reads as the outcome

@@ -32,7 +32,7 @@ from durable.outbox import outbox_enqueue
 from . import services
 from .answers import verify_path
 from .models import StatusSubscription
-from .webhooks import secret_generate, webhook_send
+from .webhooks import secret_generate, webhook_send, webhook_url_problem
 
 DELIVER_TASK = "verification.deliver_status_change"
 EVENTS = ("revoked", "superseded", "utilised")
@@ -59,6 +59,9 @@ def _target_check(channel: str, target: str) -> None:
     allowed = {"https", "http"} if settings.SUBSCRIPTION_WEBHOOK_HTTP else {"https"}
     if parts.scheme not in allowed or not parts.hostname:
         raise SubscriptionError("Give the webhook's full https:// address.")
+    problem = webhook_url_problem(target)
+    if problem:
+        raise SubscriptionError(problem)
 
 
 @transaction.atomic

@@ -11,15 +11,43 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import ipaddress
 import json
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
 USER_AGENT = "COO-Portal-Webhooks/1"
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why a webhook may not be sent to `url` (None when it may): https only, and never to
+    this machine's or a private network's addresses (the portal must not be made to call
+    its own internal services), unless WEBHOOK_ALLOW_PRIVATE_URLS (the tests' local
+    receiver; a system check refuses it with DEBUG off). Checked when an address is given
+    and again before every send."""
+    parts = urlsplit(url)
+    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_URLS
+    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
+        return "The address must start with https://."
+    if not parts.hostname:
+        return "The address has no host."
+    if allow_private:
+        return None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return "The address's host does not resolve."
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_global:
+            return "The address points to a private network."
+    return None
 
 
 class WebhookDeliveryError(Exception):
@@ -49,6 +77,9 @@ def webhook_send(
 ) -> int:
     """POST the payload, signed; the answer's status. Raises WebhookDeliveryError unless 2xx.
     Redirects are not followed (a redirect could point the signed body anywhere)."""
+    problem = webhook_url_problem(url)
+    if problem:
+        raise WebhookDeliveryError(f"{url} refused: {problem}")
     body = webhook_body(payload)
     at = dt.datetime.now(tz=dt.UTC)
     request = urllib.request.Request(  # noqa: S310 (the caller allows https only, or http in tests)

@@ -176,3 +176,28 @@ def test_a_subscriber_hears_that_the_certificate_was_used_for_an_import(
     document = Webhook(StatusSubscription.objects.get().secret).verify(body, headers)
     assert document["type"] == "certificate.utilised"
     assert document["data"]["status"] == "valid"
+
+
+@pytest.mark.parametrize(
+    "address", ["https://127.0.0.1/hook", "https://10.0.0.7/hook", "https://[::1]/hook"]
+)
+def test_a_webhook_to_this_machine_or_a_private_network_is_refused(
+    certificate, client, settings, address
+):
+    """The portal must not be made to call its own internal services (as the filing API's
+    webhooks: one check, verification.webhooks.webhook_url_problem)."""
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    response = subscribe(client, "webhook", address)
+    assert response.status_code == 400
+    assert "private network" in response.content.decode()
+    assert StatusSubscription.objects.count() == 0
+
+
+def test_a_delivery_is_not_sent_to_an_address_that_turned_private(settings):
+    from verification.webhooks import WebhookDeliveryError, webhook_send
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    with pytest.raises(WebhookDeliveryError, match="private network"):
+        webhook_send(
+            url="https://127.0.0.1/hook", secret="whsec_" + "A" * 44, msg_id="m", payload={}
+        )

@@ -47,6 +47,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.api_tokens import api_token_create  # noqa: E402
 from accounts.models import FirmMember  # noqa: E402
+from bench import sitting  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.applications.conftest import tiny_pdf  # noqa: E402
 from tests.applications.wallet_helpers import fund  # noqa: E402
@@ -124,6 +125,16 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="3 filings, to check it runs")
     args = parser.parse_args()
     n = 3 if args.smoke else args.n
+    database = os.environ.get("DATABASE_URL", "")
+    state = [
+        f"database {database.rpartition('/')[2]} (earlier filings kept)"
+        if database
+        else "a new SQLite database in a temporary folder"
+    ]
+    if os.environ.get("REDIS_URL"):
+        state.append(sitting.fresh_redis(os.environ["REDIS_URL"]))
+    sitting.begin("; ".join(state))
+    sitting.ensure_database(database)
     iec, raw = seed(n)
     client = Client()
     auth = {"Authorization": f"Bearer {raw}"}
@@ -168,6 +179,7 @@ def main() -> None:
             f"{name:>7}: p50 {statistics.median(ms):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms"
             f"  p99 {percentile(ms, 99):7.1f} ms"
         )
+    sitting.end()
 
 
 if __name__ == "__main__":

@@ -117,3 +117,24 @@ def test_verification_load_bench_runs_cold_from_an_emptied_redis():
     )
     assert "Redis db 15 emptied" in out
     assert "errors: 0" in out
+
+
+def test_filing_api_bench_runs_on_sqlite():
+    out = run_bench("api.py")
+    assert "3 filings on sqlite" in out
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_filing_api_bench_runs_on_postgresql_and_an_emptied_redis():
+    out = run_bench(
+        "api.py", DATABASE_URL=_postgres_url("coo_bench_smoke_api"), REDIS_URL=_redis_url()
+    )
+    assert "3 filings on postgresql with Redis" in out
+    assert "Redis db 15 emptied" in out
+
+
+@pytest.mark.postgres
+def test_reports_bench_runs():
+    out = run_bench("reports.py", BENCH_DATABASE_URL=_postgres_url("coo_bench_smoke_reports"))
+    assert "report" in out

@@ -187,13 +187,14 @@ def main() -> None:
         args.n, args.runs = 2, 1
 
     _environment(args.database_url)
-    sitting.ensure_database(args.database_url)
+    # Its own database, made afresh (numbers, the transparency log and keys start empty).
+    made = sitting.fresh_database(args.database_url)
     import django
 
     django.setup()
     office, people = _setup()
     name = args.database_url.rpartition("/")[2]
-    sitting.begin(f"{name} migrated, its certificates and applications deleted; fresh keys")
+    sitting.begin(f"{made}, migrated; fresh keys ({name})")
     print(f"{'run':>3} {'1 worker/s':>11} {'2 workers/s':>12} {'ratio':>6}  load average")
     ones, twos, ratios = [], [], []
     for run in range(1, args.runs + 1):

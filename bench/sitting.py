@@ -102,3 +102,23 @@ def ensure_database(url: str) -> None:
         if cursor.fetchone() is None:
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     connection.close()
+
+
+def fresh_database(url: str) -> str:
+    """Drop and create the bench's own PostgreSQL database (a bench that files or issues must
+    not start from an earlier run's rows); SQLite needs nothing. Returns what it did."""
+    if not url.startswith("postgres"):
+        return "a new SQLite database"
+    import psycopg2
+    from psycopg2 import sql
+
+    base, _, name = url.rpartition("/")
+    connection = psycopg2.connect(f"{base}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+    return f"PostgreSQL database {name} dropped and created afresh"

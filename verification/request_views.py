@@ -44,10 +44,12 @@ def verifier_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
-        if not user.is_authenticated or not has_second_factor(user):
+        if not user.is_authenticated or (
+            user.role == User.Role.VERIFIER and not has_second_factor(user)
+        ):
             query = urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(f"{reverse('accounts:verifier-login')}?{query}")
-        if verifier_organisation_of(user) is None:
+        if verifier_organisation_of(user) is None:  # every other persona, or not confirmed
             return render(request, "verification/not_a_verifier.html", status=403)
         return view(request, *args, **kwargs)
 

@@ -45,6 +45,10 @@ PUBLIC = {
     # accepting a firm's invitation, by the emailed link
     "accounts:invitation-open",
     "accounts:officer-invitation",
+    # the verifiers' sign-in (customs authorities, banks)
+    "accounts:verifier-login",
+    "accounts:verifier-otp",
+    "accounts:verifier-enrol",
     "accounts:invitation-details",
     "accounts:invitation-otp",
     "accounts:invitation-otp-resend",

@@ -123,7 +123,7 @@ def request_new(request: HttpRequest, number: str) -> HttpResponse:
         "error": error,
         "days": service.response_days(certificate),
     }
-    status = 400 if request.method == "POST" else 200
+    status = 400 if error else 200
     return render(request, "verification/request_new.html", context, status=status)
 
 
@@ -189,7 +189,7 @@ def exporter_request(request: HttpRequest, request_id: int) -> HttpResponse:
         "may_answer": found.status
         in {VerificationRequest.Status.ASSIGNED, VerificationRequest.Status.ANSWERED},
     }
-    status = 400 if request.method == "POST" else 200
+    status = 400 if error else 200
     return render(request, "verification/exporter_request.html", context, status=status)
 
 

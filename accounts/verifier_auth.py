@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from coo_portal.clientip import client_ip
+from core.clientip import client_ip
 
 from . import forms
 from .lockout import lockout_response, password_check

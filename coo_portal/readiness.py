@@ -21,10 +21,10 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 
 from certificates.timestamps import http_timestamper
+from core.cache import redis_reachable
 from verification.transparency import log_problems
 
 from . import heartbeat
-from .cache import redis_reachable
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def checks() -> dict[str, Callable[[], str]]:
 
 def report() -> dict[str, str]:
     """{part: "ok" or what is wrong}. An exception is the part's failure, named by its type."""
-    answers = {}
+    answers: dict[str, str] = {}
     for name, check in checks().items():
         if name in _READ_FROM_DATABASE and answers.get("database") != OK:
             continue

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class VerificationLog(models.Model):
@@ -381,7 +381,7 @@ def request_attachment_upload_to(instance: RequestAttachment, filename: str) -> 
 
 class RequestAttachment(models.Model):
     """A document the verifier sent with its request, or evidence the exporter answered with;
-    checked by content (applications.uploads) before it is kept."""
+    checked by content (core.uploads) before it is kept."""
 
     class Party(models.TextChoices):
         VERIFIER = "verifier", "Verifier"

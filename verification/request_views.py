@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import exporter_required
 from accounts.models import User
 from accounts.permissions import has_second_factor, is_agency_officer
-from applications.uploads import EXTENSIONS
-from coo_portal.body_limit import accepts_upload
-from coo_portal.storage import open_verified
+from core.body_limit import accepts_upload
+from core.storage import open_verified
+from core.uploads import EXTENSIONS
 
 from . import requests as service
 from .forms import RequestAnswerForm, VerificationRequestForm, VerifierTokenForm

@@ -16,7 +16,7 @@ answer. Here:
    (`request_decide`), which the verifier reads on its page and through the API.
 
 Every step appends a RequestEvent (and an event on the certificate's application); every
-document is checked by content (applications.uploads) before it is kept. A beat task
+document is checked by content (core.uploads) before it is kept. A beat task
 (`requests_remind`) emails the agency, and the exporter while evidence is awaited, when a
 request nears or passes its deadline, at most once a day.
 """
@@ -41,8 +41,8 @@ from accounts.models import ApiToken, FirmMember, OfficerProfile, User
 from accounts.notifications import email_send
 from accounts.permissions import has_second_factor, is_agency_admin, is_agency_officer
 from applications.events import application_event_record
-from applications.uploads import name_for_content, upload_check
 from certificates.models import Certificate
+from core.uploads import name_for_content, upload_check
 
 from .models import RequestAttachment, RequestEvent, VerificationRequest, VerifierOrganisation
 from .verifiers import verifier_organisation_of

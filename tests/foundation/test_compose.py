@@ -154,7 +154,8 @@ def test_every_setting_of_the_runbooks_newer_settings_table_is_set_in_the_compos
         for row in rows
         for name in re.findall(r"`([A-Z][A-Z0-9_]+)(?:=[^`]*)?`", row.split("|")[1])
     }
-    assert "CONN_MAX_AGE" in names and "API_RATE_READ" in names
+    assert "CONN_MAX_AGE" in names
+    assert "API_RATE_READ" in names
     environment = compose()["x-app"]["environment"]
     for name in sorted(names):
         assert name in environment, f"docker-compose.yml does not set {name}"

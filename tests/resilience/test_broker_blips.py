@@ -59,6 +59,9 @@ def survive_outages(
     own_redis.persistent = True  # appendonly, as docker-compose.yml runs Redis
     own_redis.start()
     worker = workers.start(own_redis.url, ISSUANCE_STUCK_SECONDS="20", HEARTBEAT_SECONDS="2")
+    # The outages come under a running worker (its banner printed), not one still starting:
+    # on a busy machine starting takes longer than the first outage.
+    wait_for(lambda: "[queues]" in workers.logs(), seconds=180, what="the worker started")
     applications = []
 
     def all_issued(when: str) -> None:

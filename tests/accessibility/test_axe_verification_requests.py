@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from applications.workflow import application_approve
 from certificates.models import Certificate
+from review.services import application_approve
 from tests.accessibility.test_axe_audit import Audit
 from tests.accessibility.test_axe_audit import signing as signing  # the fixture
 from tests.applications.conftest import tiny_pdf

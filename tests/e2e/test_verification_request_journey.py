@@ -23,11 +23,11 @@ from django.utils import timezone
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD, REGISTERED_IEC
 from accounts.models import User
-from applications.workflow import application_approve
 from certificates import keys
 from certificates.models import Certificate
 from certificates.services import verify_url_for
 from reference.models import AgencyOffice
+from review.services import application_approve
 from tests.applications.conftest import tiny_pdf, tiny_png
 from tests.browser import sign_in_exporter, watch_failures
 from tests.certificates.factories import application_under_review

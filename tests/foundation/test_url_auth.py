@@ -156,6 +156,7 @@ def login_pages() -> tuple[str, ...]:
     return (
         reverse("accounts:login"),
         reverse("accounts:officer-login"),
+        reverse("accounts:verifier-login"),
     )
 
 

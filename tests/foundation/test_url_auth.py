@@ -45,10 +45,8 @@ PUBLIC = {
     # accepting a firm's invitation, by the emailed link
     "accounts:invitation-open",
     "accounts:officer-invitation",
-    # the verifiers' sign-in (customs authorities, banks)
+    # the verifiers' sign-in (customs authorities, banks); its code steps go back to it
     "accounts:verifier-login",
-    "accounts:verifier-otp",
-    "accounts:verifier-enrol",
     "accounts:invitation-details",
     "accounts:invitation-otp",
     "accounts:invitation-otp-resend",

@@ -84,6 +84,8 @@ class CertificateData:
     third_party_invoicing: str = ""
     remarks: str = ""
     in_lieu_of: str = ""
+    # A certified true copy of a lost, stolen or destroyed certificate: "No. X issued on D".
+    certified_copy_of: str = ""
     agreement_code: str = ""  # "AIFTA"; chooses the layout
     issued_at: datetime | None = None  # the PDF's creation date, printed in India's time
     # Box 13 of Form AI.

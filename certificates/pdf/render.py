@@ -342,24 +342,31 @@ class _Renderer:
         c.drawString(x + 2, TOP - 57, marker)
         below = TOP - 64
         rule = layout.form.retroactive
-        marking = ""
+        markings = []
+        if d.certified_copy_of:
+            markings.append("CERTIFIED TRUE COPY")
         if self.retroactive and rule is not None and not rule.box:
-            marking = rule.marking
+            markings.append(rule.marking)
         elif d.foreign_certificate:
-            marking = "BACK-TO-BACK (RE-EXPORT)"
-        if marking:
+            markings.append("BACK-TO-BACK (RE-EXPORT)")
+        for index, marking in enumerate(markings):  # each boxed, one under the other
             mw = c.stringWidth(marking, FONT_BOLD, 7)
-            c.rect(x - 1, TOP - 75, mw + 6, 11)
-            c.drawString(x + 2, TOP - 72, marking)
-            below = TOP - 79
+            c.rect(x - 1, TOP - 75 - 15 * index, mw + 6, 11)
+            c.drawString(x + 2, TOP - 72 - 15 * index, marking)
+            below = TOP - 79 - 15 * index
+        notes = []
+        if d.certified_copy_of:
+            notes.append(f"<b>Certified true copy of certificate {markup(d.certified_copy_of)}</b>")
         if d.in_lieu_of:
-            p = para(
+            notes.append(
                 f"<b>Issued in lieu of certificate No. {markup(d.in_lieu_of)}</b>, "
-                "which is cancelled.",
-                SMALL,
+                "which is cancelled."
             )
+        for note in notes:
+            p = para(note, SMALL)
             _, h = p.wrap(RIGHT - QR_SIZE - x - 6, 40)
             p.drawOn(c, x, below - h)
+            below -= h + 2
         self.qr(RIGHT - QR_SIZE - 1, TOP - QR_SIZE - 1)
 
         width = RIGHT - SPLIT - 2 * PAD
@@ -520,6 +527,11 @@ class _Renderer:
             f"for {markup(d.exporter.name)}<br/><br/>"
             "(Declared electronically by the exporter on the COO Portal)"
         )
+        if d.certified_copy_of:  # the endorsement in box 12 (AIFTA OCP rule 17)
+            certified = (
+                f"<b>CERTIFIED TRUE COPY</b> of certificate {markup(d.certified_copy_of)}, "
+                "its original lost, stolen or destroyed. " + certified
+            )
         right = (
             f"{certified}<br/>"
             f"<b>{markup(d.agency_name)}</b>, {markup(d.office_name)}<br/>"

@@ -22,7 +22,7 @@ from certificates.services import (
     certified_copy_deadline,
 )
 from tests import credentials as vc
-from tests.clients import exporter_client
+from tests.clients import exporter_client, verified_client
 
 from .conftest import pdf_text
 from .factories import application_under_review, approve, issued_certificate
@@ -191,3 +191,22 @@ def test_the_credential_and_the_register_link_copy_and_original(
     )
     assert "Certified true copies" in html
     assert copy.number in html
+
+
+def test_the_request_says_what_it_asks_for_to_exporter_and_officer(original, alice, olivia):
+    draft = certificate_request_certified_copy(
+        certificate_id=original.pk, exporter=alice, reason="destroyed"
+    )
+    Application.objects.filter(pk=draft.pk).update(
+        status="under_review", assigned_officer=olivia, first_submitted_at=timezone.now()
+    )
+    said = f"Asks for a certified true copy of certificate {original.number}"
+
+    exporter_page = exporter_client(alice).get(
+        reverse("applications:detail", args=[draft.reference])
+    )
+    officer_page = verified_client(olivia).get(reverse("officer:review", args=[draft.reference]))
+
+    assert said in exporter_page.content.decode()
+    assert said in officer_page.content.decode()
+    assert "(the original was destroyed)" in officer_page.content.decode()

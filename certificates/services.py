@@ -644,11 +644,8 @@ def certificate_request_certified_copy(
         raise CertificateError("You cannot start an application for this IEC.")
     if reason not in CopyReason.values:
         raise CertificateError("Say whether the original was lost, stolen or destroyed.")
-    if certificate.status != Certificate.Status.VALID:
-        raise CertificateError(
-            f"Certificate {certificate.number} is {certificate.get_status_display().lower()}; "
-            "a certified true copy is made of a valid certificate only."
-        )
+    if refused := refusal(certificate, CertificateAction.COPY):
+        raise CertificateError(refused)
     if certificate.application.certified_copy_of_id:
         raise CertificateError(
             f"Certificate {certificate.number} is a certified true copy itself: ask for a "

@@ -53,6 +53,14 @@ DECIDED_STATUSES = (Status.APPROVED, Status.ISSUED, Status.REJECTED)
 OVERDUE_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
 
 
+class CopyReason(models.TextChoices):
+    """Why an exporter asks for a certified true copy (AIFTA OCP rule 17 and the like)."""
+
+    LOST = "lost", "The original was lost"
+    STOLEN = "stolen", "The original was stolen"
+    DESTROYED = "destroyed", "The original was destroyed"
+
+
 class TransportMode(models.TextChoices):
     SEA = "sea", "Sea"
     AIR = "air", "Air"
@@ -109,6 +117,19 @@ class Application(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="replacement_applications",
+    )
+    # Set when this application asks for a certified true copy of an issued certificate whose
+    # original was lost, stolen or destroyed: the copy prints the original's particulars,
+    # number and date, marked "CERTIFIED TRUE COPY"; the original stays valid.
+    certified_copy_of = models.ForeignKey(
+        "certificates.Certificate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certified_copy_applications",
+    )
+    copy_reason = models.CharField(
+        max_length=12, choices=CopyReason.choices, blank=True, default="", db_default=""
     )
 
     # Parties

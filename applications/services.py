@@ -85,11 +85,21 @@ CLIENT_REFERENCE_FIELDS = frozenset({"client_reference", "purchase_order_number"
 SECTION_FIELDS = frozenset(COPIED_FIELDS) | DECLARATION_FIELDS | CLIENT_REFERENCE_FIELDS
 
 
-def _locked_editable(application_id: int, exporter: User) -> Application:
+def _locked_editable(
+    application_id: int, exporter: User, *, particulars: bool = True
+) -> Application:
+    """The application locked for an edit by `exporter`; `particulars`: the edit changes what
+    the certificate prints, which a request for a certified true copy may not (it prints its
+    original's)."""
     application = Application.objects.select_for_update().get(pk=application_id)
     reason = refusal(application, Action.EDIT, exporter)
     if reason:
         raise WorkflowError(reason)
+    if particulars and application.certified_copy_of_id:
+        raise WorkflowError(
+            f"{application.reference} asks for a certified true copy: it repeats the original "
+            "certificate's particulars, which cannot be changed here."
+        )
     return application
 
 
@@ -154,7 +164,10 @@ def application_update(*, application_id: int, exporter: User, data: dict[str, A
     unknown = set(data) - SECTION_FIELDS
     if unknown:
         raise ValueError(f"Not section fields: {sorted(unknown)}")
-    application = _locked_editable(application_id, exporter)
+    application = _locked_editable(application_id, exporter, particulars=False)
+    changed = {field for field, value in data.items() if getattr(application, field) != value}
+    if changed - DECLARATION_FIELDS - CLIENT_REFERENCE_FIELDS:
+        _locked_editable(application_id, exporter)  # refuses a certified copy's particulars
     # The declaration is the signatory's: a preparer drafts everything else.
     if set(data) & DECLARATION_FIELDS and not firms.may(
         exporter, application.firm_id, firms.Capability.SUBMIT
@@ -213,6 +226,32 @@ def application_copy_in_lieu(
         note=f"Requested in lieu of certificate {certificate_number}.",
     )
     return replacement
+
+
+@transaction.atomic
+def application_copy_certified(
+    *,
+    application_id: int,
+    exporter: User,
+    certificate_id: int,
+    certificate_number: str,
+    reason: str,
+) -> Application:
+    """A request for a certified true copy of an issued certificate whose original was lost,
+    stolen or destroyed: a copy of its application (the particulars the copy will print are
+    the original's, whatever this draft says) that records which certificate and why, and
+    says so in its trail."""
+    request = application_copy(application_id=application_id, exporter=exporter)
+    request.certified_copy_of_id = certificate_id
+    request.copy_reason = reason
+    request.save(update_fields=["certified_copy_of", "copy_reason", "updated_at"])
+    application_event_record(
+        application_id=request.pk,
+        actor=exporter,
+        note=f"Requested a certified true copy of certificate {certificate_number} "
+        f"({request.get_copy_reason_display().lower()}).",
+    )
+    return request
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,7 +362,7 @@ def document_upload(
 ) -> Document:
     """Store a checked upload privately. A new invoice, packing list or bill of lading replaces
     the one already there; "other" documents accumulate."""
-    application = _locked_editable(application_id, exporter)
+    application = _locked_editable(application_id, exporter, particulars=False)
     checked = upload_check(upload)  # raises ValidationError; the draft is untouched
     if kind != DocumentKind.OTHER:
         for old in application.documents.filter(kind=kind):
@@ -353,7 +392,7 @@ def _document_delete(document: Document) -> None:
 @transaction.atomic
 def document_remove(*, application_id: int, exporter: User, document_id: int) -> bool:
     """Delete an uploaded document; False if the application has no such document."""
-    application = _locked_editable(application_id, exporter)
+    application = _locked_editable(application_id, exporter, particulars=False)
     document = application.documents.filter(pk=document_id).first()
     if document is None:
         return False

@@ -486,6 +486,15 @@ class Payment(TimeStampedModel):
     )
     gateway_reference = models.CharField(max_length=100, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
+    # Who opened the checkout (or paid from the wallet): the payer the timeline names. Empty
+    # on payments made before it was recorded.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -421,6 +421,7 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
         amount=fee.amount,
         currency=fee.currency,
         gateway=gateway.name,
+        started_by=exporter,
     )
     try:
         payment.gateway_order_id = gateway.open(payment)
@@ -501,7 +502,7 @@ def _payment_apply(*, payload: dict[str, Any], source: str) -> PaymentOutcome:
             refused="The amount paid is not the fee that was asked.",
         )
     with transaction.atomic():
-        event.applied = _apply(payment, kind, payload)
+        event.applied = _apply(payment, kind, payload, source)
         try:
             _record(event)
         except IntegrityError:
@@ -563,7 +564,20 @@ def _record(event: PaymentEvent) -> None:
         event.save()
 
 
-def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
+def _paid_by(payment: Payment, source: str) -> tuple[User | None, str]:
+    """Who the timeline says paid, and how the capture was learnt: the payer themselves when
+    their browser came back from the gateway; the gateway's own confirmation (its webhook, or
+    its answer to the reconciler's query) otherwise, naming who opened the checkout."""
+    payer = payment.started_by
+    if source == "return" and payer is not None:
+        return payer, ""
+    how = "on the payment gateway's confirmation"
+    if payer is not None:
+        how = f"checkout opened by {payer.get_full_name() or payer.username}; recorded {how}"
+    return None, f"; {how}"
+
+
+def _apply(payment: Payment, kind: str, payload: dict[str, Any], source: str) -> bool:
     if payment.state in (Payment.State.CAPTURED, Payment.State.UNAPPLIED):
         return False  # taken is final
     if kind == "captured":
@@ -574,11 +588,13 @@ def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
             why = f"the application is {application.get_status_display().lower()}"
             return _capture_unapplied(payment, payload, why)
         _taken(payment, Payment.State.CAPTURED, payload)
+        payer, how = _paid_by(payment, source)
         application_event_record(
             application_id=payment.application_id,
             kind=ApplicationEvent.Kind.PAYMENT,
-            note=f"Fee of {payment.currency} {payment.amount} paid "
-            f"(transaction {payment.gateway_reference}).",
+            actor=payer,
+            note=f"Fee of {payment.currency} {payment.amount} paid by card "
+            f"(transaction {payment.gateway_reference}{how}).",
         )
         wallet_fee_captured(payment=payment)  # the GST tax invoice
         return True

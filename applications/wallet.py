@@ -285,6 +285,7 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
         gateway=WALLET_GATEWAY,
         state=Payment.State.CAPTURED,
         captured_at=timezone.now(),
+        started_by=user,
     )
     entry = _append(  # raises BalanceShort, which rolls the payment back
         wallet,

@@ -560,6 +560,13 @@ def _check_page(
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
             "wallet_balance": wallet_balance_for(request.user, application.firm_id),  # or None
+            # Only the firm's administrators open the wallet's page; others see no link to it.
+            "keeps_firm_wallet": firms.may(
+                request.user, application.firm_id, firms.Capability.WALLET
+            ),
+            "agent_wallet_refused": firms.role_in(request.user, application.firm_id)
+            == firms.AGENT
+            and not firms.may_pay_from_wallet(request.user, application.firm_id),
             "reply_form": reply_form,
             **_submit_context(request, application),
         },

@@ -267,6 +267,8 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
         raise WalletError(firms.NOT_YOURS)
     if not firms.may(user, application.firm_id, firms.Capability.SUBMIT):
         raise WalletError(firms.SUBMIT_REFUSAL)
+    if not firms.may_pay_from_wallet(user, application.firm_id):
+        raise WalletError(firms.AGENT_WALLET_REFUSAL)
     if application.status != Status.DRAFT:
         raise WalletError("The fee is paid before the application is first submitted.")
     if application.payments.filter(state=Payment.State.CAPTURED).exists():
@@ -424,8 +426,8 @@ def wallet_fee_captured(*, payment: Payment) -> None:
 
 def wallet_balance_for(user: User, firm_id: int) -> int | None:
     """The balance of that firm's wallet in paise, for someone who may pay its fees from it
-    (None for anyone else)."""
-    if not firms.may(user, firm_id, firms.Capability.SUBMIT):
+    (None for anyone else: a preparer, or an agent the firm does not let pay from it)."""
+    if not firms.may_pay_from_wallet(user, firm_id):
         return None
     # The wallet's id as a subquery, not a join: the planner then reads the last entry from
     # the (wallet, sequence) index instead of joining every entry of the ledger.

@@ -78,6 +78,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     # A firm's administrator manages its own agents; the authorisation is Alice's firm's.
     "accounts:firm-agents": ANY_EXPORTER,
     "accounts:firm-agents-check": ANY_EXPORTER,  # nothing to check: back to the Agents page
+    "accounts:firm-agents-wallet": cells("login 405 405 404 404 404"),
     "accounts:firm-agent-withdraw": ALICE_ONLY,
     # -- accounts: the firm's people (each administrator their own firm's) ----------------------
     "accounts:members": ANY_EXPORTER,

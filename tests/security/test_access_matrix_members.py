@@ -55,6 +55,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:agent-verify-email": trio("400 400 400"),
     "accounts:firm-agents": trio("404 404 ok"),
     "accounts:firm-agents-check": trio("404 404 ok"),
+    "accounts:firm-agents-wallet": trio("405 405 405"),
     "accounts:firm-agent-withdraw": trio("404 404 ok"),
     "accounts:logout": trio("405 405 405"),
     "accounts:member-invite": trio("403 403 ok"),

@@ -168,6 +168,16 @@ class Application(TimeStampedModel):
         related_name="+",
     )
     submitted_as = models.CharField(max_length=200, blank=True)
+    # A preparer's "ready for signature": who asked the firm's signatories to declare, pay and
+    # submit this draft, and when (shown on the signatories' list until it leaves DRAFT).
+    signature_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signature_requested_at = models.DateTimeField(null=True, blank=True)
 
     # Workflow
     assigned_officer = models.ForeignKey(
@@ -617,6 +627,8 @@ class ApplicationEvent(models.Model):
             return "Certificate superseded"
         if self.note.startswith("Requested in lieu of certificate"):
             return "Correction requested"
+        if self.note.startswith("Ready for signature"):
+            return "Ready for signature"
         return "Message"
 
 

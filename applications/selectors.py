@@ -348,6 +348,34 @@ def submission_problems(application: Application) -> list[str]:
     return problems
 
 
+SIGNATORYS_PART = ("complete the section \u201cExporter's declaration\u201d", "pay the fee")
+
+
+def preparer_problems(application: Application) -> list[str]:
+    """What still stops the draft being ready for a signatory: everything but the signatory's
+    own part (the declaration and the fee)."""
+    return [p for p in submission_problems(application) if p not in SIGNATORYS_PART]
+
+
+def drafts_awaiting_signature(user: Any) -> list[Application]:
+    """Drafts a preparer has said are ready, in the firms where `user` may sign (declare, pay
+    and submit) them: their dashboard's "Ready for your signature"."""
+    firm_ids = [
+        f for f in firms.firm_ids_for(user) if firms.may(user, f, firms.Capability.SUBMIT)
+    ]
+    if not firm_ids:
+        return []
+    return list(
+        Application.objects.filter(
+            firm_id__in=firm_ids,
+            status=Status.DRAFT,
+            signature_requested_at__isnull=False,
+        )
+        .select_related("signature_requested_by")
+        .order_by("signature_requested_at")[:20]
+    )
+
+
 def item_worksheets(application: Application) -> list[tuple[LineItem, ItemWorksheet]]:
     """Each preferential item with what its cost sheet says of its criterion (two queries:
     the items with their cost sheets, and the materials with their evidence)."""

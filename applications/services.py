@@ -40,7 +40,7 @@ from .models import (
 )
 from .notifications import Sent, notify
 from .payments import GatewayEvent, GatewayUnavailable, cancel_open_payments, gateway_get
-from .selectors import fee_for
+from .selectors import fee_for, preparer_problems
 from .uploads import name_for_content, upload_check
 from .wallet import wallet_fee_captured
 from .workflow import Action, WorkflowError, refusal
@@ -213,6 +213,35 @@ def application_copy_in_lieu(
         note=f"Requested in lieu of certificate {certificate_number}.",
     )
     return replacement
+
+
+@transaction.atomic
+def application_request_signature(*, application_id: int, preparer: User) -> Application:
+    """A preparer says their draft is ready: every signatory and administrator of the firm is
+    told (email, and SMS to a verified mobile, through the outbox) and sees it on their list
+    until it leaves DRAFT. Refused while the preparer's own part is incomplete, and to anyone
+    who may sign it themselves. Side effects: a timeline event; `notified` on the result."""
+    application = _locked_editable(application_id, preparer)
+    if application.status != Status.DRAFT:
+        raise WorkflowError("Only a draft waits for a signature.")
+    if firms.may(preparer, application.firm_id, firms.Capability.SUBMIT):
+        raise WorkflowError("You may declare, pay and submit this application yourself.")
+    problems = preparer_problems(application)
+    if problems:
+        raise WorkflowError("It is not ready for signature yet: " + "; ".join(problems) + ".")
+    application.signature_requested_by = preparer
+    application.signature_requested_at = timezone.now()
+    application.save(
+        update_fields=["signature_requested_by", "signature_requested_at", "updated_at"]
+    )
+    name = preparer.get_full_name() or preparer.username
+    application_event_record(
+        application_id=application.pk,
+        actor=preparer,
+        note="Ready for signature: a signatory is asked to check it, declare, pay and submit.",
+    )
+    application.notified = notify("ready_for_signature", application, preparer_name=name)
+    return application
 
 
 # ---------------------------------------------------------------------------------------------

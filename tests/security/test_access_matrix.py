@@ -133,6 +133,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:pay": cells("login 405 405 404 404 404"),
     "applications:receipt": ALICE_ONLY,
     "applications:submit": cells("login 405 405 404 404 404"),
+    "applications:request-signature": cells("login 405 405 404 404 404"),
     "applications:confirmation": ALICE_ONLY,
     "applications:withdraw": ALICE_ONLY,
     "applications:copy": cells("login 405 405 404 404 404"),

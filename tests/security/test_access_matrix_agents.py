@@ -125,6 +125,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:payment-sandbox": KIRAN_ONLY,
     "applications:receipt": KIRAN_ONLY,
     "applications:submit": BOTH_405,
+    "applications:request-signature": BOTH_405,
     "applications:tasks": KIRAN_ONLY,
     "applications:tax-invoice": BOTH_404,  # the world's is a top-up receipt: the wallet's
     "applications:transport": KIRAN_ONLY,

@@ -116,6 +116,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:payment-sandbox": trio("ok ok ok"),
     "applications:receipt": trio("ok ok ok"),
     "applications:submit": trio("405 405 405"),
+    "applications:request-signature": trio("405 405 405"),
     "applications:tasks": trio("ok ok ok"),
     "applications:tax-invoice": trio("404 404 ok"),
     "applications:transport": trio("ok ok ok"),

@@ -265,7 +265,8 @@ def firm_agents_wallet(request: HttpRequest) -> HttpResponse:
         request,
         "Your authorised agents may now pay fees from your fee wallet."
         if allowed
-        else "Your authorised agents can no longer pay fees from your fee wallet; they pay by card.",
+        else "Your authorised agents can no longer pay fees from your fee wallet: they pay by "
+        "card.",
     )
     return redirect("accounts:firm-agents")
 

@@ -260,7 +260,9 @@ def notify(event: str, application: Application, **extra: Any) -> Sent:
             for person in _signatories(application, exclude=told):
                 told.add(person.pk)
                 deliveries += _send(
-                    rule, f"{_name(person)}, {_role_words(person)}", [person],
+                    rule,
+                    f"{_name(person)}, {_role_words(person)}",
+                    [person],
                     {**context, "firm_name": _name(person)},
                 )
             continue

@@ -360,9 +360,7 @@ def preparer_problems(application: Application) -> list[str]:
 def drafts_awaiting_signature(user: Any) -> list[Application]:
     """Drafts a preparer has said are ready, in the firms where `user` may sign (declare, pay
     and submit) them: their dashboard's "Ready for your signature"."""
-    firm_ids = [
-        f for f in firms.firm_ids_for(user) if firms.may(user, f, firms.Capability.SUBMIT)
-    ]
+    firm_ids = [f for f in firms.firm_ids_for(user) if firms.may(user, f, firms.Capability.SUBMIT)]
     if not firm_ids:
         return []
     return list(

@@ -565,8 +565,7 @@ def _check_page(
             "keeps_firm_wallet": firms.may(
                 request.user, application.firm_id, firms.Capability.WALLET
             ),
-            "agent_wallet_refused": firms.role_in(request.user, application.firm_id)
-            == firms.AGENT
+            "agent_wallet_refused": firms.role_in(request.user, application.firm_id) == firms.AGENT
             and not firms.may_pay_from_wallet(request.user, application.firm_id),
             "reply_form": reply_form,
             "preparer_problems": selectors.preparer_problems(application),

@@ -80,7 +80,8 @@ def test_a_wallet_change_by_someone_who_does_not_keep_it_is_a_403_that_says_why(
     data = {"gstin": "29ABCDE1234F1Z5"} if what == "wallet-gstin" else {"amount": "500"}
     response = client.post(reverse(f"applications:{what}"), data)
     assert response.status_code == 403
-    assert "Only an administrator of the firm can manage its fee wallet" in response.content.decode()
+    page = response.content.decode()
+    assert "Only an administrator of the firm can manage its fee wallet" in page
     assert not Wallet.objects.filter(gstin="29ABCDE1234F1Z5").exists()
 
 

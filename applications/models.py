@@ -110,6 +110,15 @@ class Application(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="replacement_applications",
     )
+    # Why the exporter asked for the certificate in lieu (required then): shown to the officer
+    # and on the timeline. Database default: the previous release inserts without it.
+    in_lieu_reason = models.CharField(
+        "reason for the certificate in lieu",
+        max_length=1000,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
     # Parties
     consignee_name = models.CharField(max_length=200, blank=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -198,21 +199,60 @@ def application_copy(*, application_id: int, exporter: User) -> Application:
     return copy
 
 
+IN_LIEU_REASON_MAX = 1000
+
+
 @transaction.atomic
 def application_copy_in_lieu(
-    *, application_id: int, exporter: User, certificate_id: int, certificate_number: str
+    *,
+    application_id: int,
+    exporter: User,
+    certificate_id: int,
+    certificate_number: str,
+    reason: str,
 ) -> Application:
     """A copy of the application that will correct its certificate ("in lieu"): it records
-    which certificate it replaces and says so in its trail."""
+    which certificate it replaces and why, carries the original's documents over (each a copy
+    of the stored file, replaceable like any upload) and says so in its trail."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("Say why the certificate needs to be corrected.")
+    if len(reason) > IN_LIEU_REASON_MAX:
+        raise WorkflowError(f"Say why in at most {IN_LIEU_REASON_MAX} characters.")
     replacement = application_copy(application_id=application_id, exporter=exporter)
     replacement.replaces_id = certificate_id
-    replacement.save(update_fields=["replaces", "updated_at"])
+    replacement.in_lieu_reason = reason
+    replacement.save(update_fields=["replaces", "in_lieu_reason", "updated_at"])
+    carried = _documents_carry_over(source_id=application_id, to=replacement)
+    documents = f" {carried} document{'s' if carried != 1 else ''} carried over." if carried else ""
     application_event_record(
         application_id=replacement.pk,
         actor=exporter,
-        note=f"Requested in lieu of certificate {certificate_number}.",
+        note=f"Requested in lieu of certificate {certificate_number}. Reason: {reason}{documents}",
     )
     return replacement
+
+
+def _documents_carry_over(*, source_id: int, to: Application) -> int:
+    """Copy each of the source's documents, stored file included, onto `to`: a file of its
+    own, so replacing or deleting it on one application leaves the other's intact."""
+    count = 0
+    for original in Document.objects.filter(application_id=source_id).order_by("pk"):
+        with original.file.open("rb") as stored:
+            content = ContentFile(stored.read())
+        copy = Document(
+            application=to,
+            kind=original.kind,
+            original_name=original.original_name,
+            content_type=original.content_type,
+            size=original.size,
+            sha256=original.sha256,
+            uploaded_by=original.uploaded_by,
+        )
+        copy.file.save(original.sha256, content, save=False)
+        copy.save()
+        count += 1
+    return count
 
 
 @transaction.atomic
@@ -427,6 +467,8 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
     fee = fee_for(application)
     if fee is None:
         raise WorkflowError("No fee is set for this kind of certificate; contact support.")
+    if fee.waived:
+        raise WorkflowError(f"No fee is due. {fee.explanation}")
     try:  # asked for an open checkout too: its page is the gateway's
         gateway = gateway_get()
     except GatewayUnavailable as exc:

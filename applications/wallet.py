@@ -276,6 +276,8 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
     fee = fee_for(application)
     if fee is None or fee.currency != "INR":
         raise WalletError("No fee in rupees is set for this kind of certificate; contact support.")
+    if fee.waived:
+        raise WalletError(f"No fee is due. {fee.explanation}")
     wallet = _locked(firm)
     amount = int(fee.amount * 100)
     cancel_open_payments(application)  # a card checkout left open is not to be paid now

@@ -15,13 +15,17 @@ import ipaddress
 import os
 import shutil
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
+import django_stubs_ext
 import environ
 import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
 from coo_portal import errors
+
+# admin.ModelAdmin[Model] and the like at run time, as django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -452,7 +456,7 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_SECRET_ACCESS_KEY = _secret("S3_SECRET_ACCESS_KEY")
     AWS_S3_ADDRESSING_STYLE = _str("S3_ADDRESSING_STYLE") or None
     # Private, write-once, checksummed (core/s3.py); reads checked (core/storage.py).
-    _private_storage = {"BACKEND": "core.s3.PrivateS3Storage"}
+    _private_storage: dict[str, Any] = {"BACKEND": "core.s3.PrivateS3Storage"}
 else:
     _private_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -677,6 +681,11 @@ VERIFY_RATE = _str("VERIFY_RATE", "30/m")
 # stay in Redis).
 VERIFY_CACHE_SECONDS = _int("VERIFY_CACHE_SECONDS", 3600)
 VERIFY_LOG_FLUSH_SECONDS = _int("VERIFY_LOG_FLUSH_SECONDS", 5)
+# Without Redis (or while it is down) lookup log rows are kept in the process and written after
+# the response, in one INSERT once VERIFY_LOG_BUFFER_ROWS are kept or the oldest is
+# VERIFY_LOG_BUFFER_SECONDS old (verification/logbuffer.py); 0 rows: each written at once.
+VERIFY_LOG_BUFFER_ROWS = _int("VERIFY_LOG_BUFFER_ROWS", 100)
+VERIFY_LOG_BUFFER_SECONDS = _int("VERIFY_LOG_BUFFER_SECONDS", 2)
 # One flush task writes for at most this long (a third of the soft time limit: 20 s), then
 # queues the next (a steady load may never empty the queue, and a task past
 # CELERY_TASK_SOFT_TIME_LIMIT is interrupted); celery beat also sends one every
@@ -809,7 +818,7 @@ if TESTING:
     CAPTCHA_TEST_MODE = True
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     SMS_BACKEND = "accounts.sms.MemorySMSBackend"
-    LOGGING["root"]["level"] = "WARNING"
+    LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # LOGGING is the dictConfig literal above
     # Tasks run in-process even where REDIS_URL is set; the one test that drives a real
     # worker switches this off for itself.
     CELERY_TASK_ALWAYS_EAGER = True
@@ -819,4 +828,4 @@ if TESTING:
 # ---------------------------------------------------------------------------------------------
 # django-countries 9.1 names a few countries in their own language ("Naoero" for Nauru) or in
 # ISO's inverted style; those few take their English name from pycountry (ISO 3166-1).
-COUNTRIES_OVERRIDE = {code: pycountry.countries.get(alpha_2=code).name for code in ("NR", "BS")}
+COUNTRIES_OVERRIDE = {code: pycountry.countries.lookup(code).name for code in ("NR", "BS")}

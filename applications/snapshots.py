@@ -209,7 +209,7 @@ def in_lieu_changes(application: Application) -> InLieu | None:
         k: v for k, v in before["fields"].items() if not k.startswith("declaration_")
     }
     return InLieu(
-        number=original.certificate.number,  # type: ignore[attr-defined]  # the reverse one-to-one
+        number=original.certificate.number,
         original_reference=original.reference,
         reason=application.in_lieu_reason,
         changes=changes_between(before, application),

@@ -131,6 +131,15 @@ class Application(TimeStampedModel):
     copy_reason = models.CharField(
         max_length=12, choices=CopyReason.choices, blank=True, default="", db_default=""
     )
+    # Why the exporter asked for the certificate in lieu (required then): shown to the officer
+    # and on the timeline. Database default: the previous release inserts without it.
+    in_lieu_reason = models.CharField(
+        "reason for the certificate in lieu",
+        max_length=1000,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
     # Parties
     consignee_name = models.CharField(max_length=200, blank=True)
@@ -189,6 +198,16 @@ class Application(TimeStampedModel):
         related_name="+",
     )
     submitted_as = models.CharField(max_length=200, blank=True)
+    # A preparer's "ready for signature": who asked the firm's signatories to declare, pay and
+    # submit this draft, and when (shown on the signatories' list until it leaves DRAFT).
+    signature_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signature_requested_at = models.DateTimeField(null=True, blank=True)
 
     # Workflow
     assigned_officer = models.ForeignKey(
@@ -509,6 +528,15 @@ class Payment(TimeStampedModel):
     )
     gateway_reference = models.CharField(max_length=100, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
+    # Who opened the checkout (or paid from the wallet): the payer the timeline names. Empty
+    # on payments made before it was recorded.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -631,6 +659,8 @@ class ApplicationEvent(models.Model):
             return "Certificate superseded"
         if self.note.startswith("Requested in lieu of certificate"):
             return "Correction requested"
+        if self.note.startswith("Ready for signature"):
+            return "Ready for signature"
         return "Message"
 
 

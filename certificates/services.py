@@ -41,7 +41,7 @@ from applications.models import (
 )
 from applications.notifications import Sent, notify
 from applications.services import application_copy_certified, application_copy_in_lieu
-from applications.workflow import UNFINISHED, application_mark_issued
+from applications.workflow import UNFINISHED, WorkflowError, application_mark_issued
 from applications.worksheet import item_worksheet
 from core.durable.models import OutboxMessage
 from core.durable.outbox import outbox_enqueue
@@ -578,11 +578,14 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
 
 
 @transaction.atomic
-def certificate_request_replacement(*, certificate_id: int, exporter: User) -> Application:
+def certificate_request_replacement(
+    *, certificate_id: int, exporter: User, reason: str
+) -> Application:
     """A DRAFT correcting an issued certificate ("in lieu"), prefilled from its application
-    (parties, transport, invoices, goods) and bound to the same agency, office, agreement and
-    type. Asking twice returns the open draft instead of a second one. Side effects: a new
-    reference number and creation events."""
+    (parties, transport, invoices, goods, documents) and bound to the same agency, office,
+    agreement and type, with the exporter's reason (required). Asking twice returns the open
+    draft instead of a second one. Side effects: a new reference number, copies of the
+    documents' files and creation events."""
     certificate = (
         Certificate.objects.select_for_update().select_related("application").get(pk=certificate_id)
     )
@@ -599,12 +602,16 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
     )
     if open_request is not None:
         return open_request
-    return application_copy_in_lieu(
-        application_id=certificate.application_id,
-        exporter=exporter,
-        certificate_id=certificate.pk,
-        certificate_number=certificate.number,
-    )
+    try:
+        return application_copy_in_lieu(
+            application_id=certificate.application_id,
+            exporter=exporter,
+            certificate_id=certificate.pk,
+            certificate_number=certificate.number,
+            reason=reason,
+        )
+    except WorkflowError as exc:
+        raise CertificateError(str(exc)) from exc
 
 
 def certified_copy_deadline(certificate: Certificate) -> date:

@@ -96,15 +96,17 @@ def request_replacement(request: HttpRequest, number: str) -> HttpResponse:
     certificate = certificate_get_for_exporter(number=number, user=_user(request))
     try:
         replacement = certificate_request_replacement(
-            certificate_id=certificate.pk, exporter=_user(request)
+            certificate_id=certificate.pk,
+            exporter=_user(request),
+            reason=request.POST.get("reason", ""),
         )
     except CertificateError as exc:
         messages.error(request, str(exc))
         return redirect(application_page_path(certificate.application.reference))
     messages.success(
         request,
-        f"{replacement.reference} is a copy of your application, to correct and submit. "
-        f"Once issued, it replaces certificate {certificate.number}.",
+        f"{replacement.reference} is a copy of your application, with its documents, to "
+        f"correct and submit. Once issued, it replaces certificate {certificate.number}.",
     )
     return redirect(application_page_path(replacement.reference))
 

@@ -93,11 +93,24 @@ def vocabulary_url() -> str:
     return context_url() + "#"
 
 
-def status_list_url(agency_code: str, list_number: int) -> str:
-    path = reverse(
-        "verification:status-list", kwargs={"agency": agency_code, "list_number": list_number}
-    )
+def status_list_url(agency_code: str, list_number: int, *, purpose: str = "revocation") -> str:
+    """The URL of an agency's status list: its revocation list (one bit per credential) or
+    its message list (STATUS_MESSAGE_SIZE bits: valid, revoked or superseded)."""
+    name = "verification:status-list" if purpose == "revocation" else "verification:status-messages"
+    path = reverse(name, kwargs={"agency": agency_code, "list_number": list_number})
     return settings.SITE_URL + path
+
+
+# The message list (Bitstring Status List, statusPurpose "message"): two bits a credential, so
+# that a verifier without the register can tell a superseded certificate from a revoked one
+# (the revocation list has one bit: "no longer in force").
+STATUS_MESSAGE_SIZE = 2
+STATUS_VALID, STATUS_REVOKED, STATUS_SUPERSEDED = 0, 1, 2
+STATUS_MESSAGES = [
+    {"status": "0x0", "message": "valid"},
+    {"status": "0x1", "message": "revoked"},
+    {"status": "0x2", "message": "superseded"},
+]
 
 
 def context_document() -> dict[str, Any]:
@@ -273,6 +286,7 @@ def credential_document(
     agreement_code: str = "",
 ) -> dict[str, Any]:
     list_url = status_list_url(agency.code, entry.list_number)
+    messages_url = status_list_url(agency.code, entry.list_number, purpose="message")
     return {
         "@context": [VC_CONTEXT, context_url()],
         "id": credential_id,
@@ -284,13 +298,26 @@ def credential_document(
         ),
         "name": subject["title"],
         "credentialSubject": subject,
-        "credentialStatus": {
-            "id": f"{list_url}#{entry.status_index}",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
-            "statusListIndex": str(entry.status_index),
-            "statusListCredential": list_url,
-        },
+        # Two entries at the same index: the revocation bit every verifier reads, and the
+        # message (valid, revoked, superseded) for one that wants to know why.
+        "credentialStatus": [
+            {
+                "id": f"{list_url}#{entry.status_index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": str(entry.status_index),
+                "statusListCredential": list_url,
+            },
+            {
+                "id": f"{messages_url}#{entry.status_index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "message",
+                "statusListIndex": str(entry.status_index),
+                "statusListCredential": messages_url,
+                "statusSize": STATUS_MESSAGE_SIZE,
+                "statusMessage": STATUS_MESSAGES,
+            },
+        ],
     }
 
 

@@ -28,6 +28,9 @@ from django.utils import timezone
 
 from applications.models import IssuingAgency, LineItem
 from certificates.credential import (
+    STATUS_MESSAGE_SIZE,
+    STATUS_REVOKED,
+    STATUS_SUPERSEDED,
     VC_CONTEXT,
     agency_did,
     agency_kid,
@@ -133,13 +136,21 @@ def portal_did_document() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-def status_list_encode(revoked: Iterable[int], size: int = STATUS_LIST_SIZE) -> str:
-    """encodedList: multibase base64url ("u") of the GZIP-compressed bitstring, index 0 the
-    most significant bit of the first byte. mtime=0 keeps equal lists byte-equal."""
-    bits = bytearray(size // 8)
-    for index in revoked:
-        bits[index // 8] |= 0x80 >> (index % 8)
-    packed = gzip.compress(bytes(bits), mtime=0)
+def status_list_encode(
+    statuses: Iterable[int] | dict[int, int], size: int = STATUS_LIST_SIZE, *, bits: int = 1
+) -> str:
+    """encodedList: multibase base64url ("u") of the GZIP-compressed bitstring, `bits` bits an
+    entry, index 0 the most significant bit(s) of the first byte. `statuses`: the indexes whose
+    (one-bit) status is set, or {index: value} for wider entries. mtime=0 keeps equal lists
+    byte-equal."""
+    values = statuses if isinstance(statuses, dict) else dict.fromkeys(statuses, 1)
+    packed_bits = bytearray(size * bits // 8)
+    for index, value in values.items():
+        for bit in range(bits):  # the value's most significant bit first
+            if value >> (bits - 1 - bit) & 1:
+                position = index * bits + bit
+                packed_bits[position // 8] |= 0x80 >> (position % 8)
+    packed = gzip.compress(bytes(packed_bits), mtime=0)
     return "u" + base64.urlsafe_b64encode(packed).rstrip(b"=").decode("ascii")
 
 
@@ -149,33 +160,55 @@ class StatusList:
     etag: str
 
 
-def status_list_etag(agency: IssuingAgency, list_number: int) -> tuple[str, str] | None:
+PURPOSES = ("revocation", "message")
+
+
+def status_list_etag(
+    agency: IssuingAgency, list_number: int, purpose: str = "revocation"
+) -> tuple[str, str] | None:
     """(encodedList, weak ETag) of an agency's list as the register has it now; None if the
-    list has never held a credential."""
+    list has never held a credential. The message list holds, for each revoked entry,
+    "superseded" where its certificate was superseded and "revoked" otherwise."""
     entries = Credential.objects.filter(agency=agency, list_number=list_number)
     if list_number > 0 and not entries.exists():
         return None
-    revoked = entries.filter(revoked=True).values_list("status_index", flat=True)
-    encoded = status_list_encode(revoked)
-    digest = hashlib.sha256(f"{agency.code}/{list_number}/{encoded}".encode()).hexdigest()
+    revoked = entries.filter(revoked=True)
+    if purpose == "message":
+        values = {
+            index: STATUS_SUPERSEDED if status == Certificate.Status.SUPERSEDED else STATUS_REVOKED
+            for index, status in revoked.values_list("status_index", "certificate__status")
+        }
+        encoded = status_list_encode(values, bits=STATUS_MESSAGE_SIZE)
+    else:
+        encoded = status_list_encode(revoked.values_list("status_index", flat=True))
+    digest = hashlib.sha256(f"{agency.code}/{list_number}/{purpose}/{encoded}".encode()).hexdigest()
     # Weak: two nodes sign the same bits with different (ECDSA) signatures.
     return encoded, f'W/"{digest[:32]}"'
 
 
-def status_list_get(*, agency_code: str, list_number: int) -> StatusList | None:
+def status_list_get(
+    *, agency_code: str, list_number: int, purpose: str = "revocation"
+) -> StatusList | None:
     agency = IssuingAgency.objects.filter(code=agency_code).first()
     if agency is None:
         return None
-    current = status_list_etag(agency, list_number)
+    current = status_list_etag(agency, list_number, purpose)
     if current is None:
         return None
     encoded, etag = current
     # The signing key's id is part of the key: after a rotation the list is signed anew.
-    key = f"vc-status:{agency_kid(agency.code)}:{list_number}:{etag}"
+    key = f"vc-status:{agency_kid(agency.code)}:{list_number}:{purpose}:{etag}"
     token = cache.get(key)
     if token is None:
-        url = status_list_url(agency.code, list_number)
+        url = status_list_url(agency.code, list_number, purpose=purpose)
         now = timezone.now()
+        subject: dict[str, Any] = {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "ttl": STATUS_LIST_MAX_AGE * 1000,
+            "encodedList": encoded,
+        }
         document = {
             "@context": [VC_CONTEXT],
             "id": url,
@@ -183,13 +216,7 @@ def status_list_get(*, agency_code: str, list_number: int) -> StatusList | None:
             "issuer": {"id": agency_did(agency.code), "name": agency.name},
             "validFrom": now.isoformat(timespec="seconds"),
             "validUntil": (now + STATUS_LIST_VALIDITY).isoformat(timespec="seconds"),
-            "credentialSubject": {
-                "id": f"{url}#list",
-                "type": "BitstringStatusList",
-                "statusPurpose": "revocation",
-                "ttl": STATUS_LIST_MAX_AGE * 1000,
-                "encodedList": encoded,
-            },
+            "credentialSubject": subject,
         }
         token = credential_sign(document, agency_code=agency.code)
         cache.set(key, token, STATUS_LIST_CACHE_SECONDS)
@@ -206,10 +233,13 @@ def status_list_for_url(url: str) -> str | None:
         match = resolve(parts.path)
     except Resolver404:
         return None
-    if match.view_name != "verification:status-list":
+    purposes = {"verification:status-list": "revocation", "verification:status-messages": "message"}
+    if match.view_name not in purposes:
         return None
     found = status_list_get(
-        agency_code=match.kwargs["agency"], list_number=match.kwargs["list_number"]
+        agency_code=match.kwargs["agency"],
+        list_number=match.kwargs["list_number"],
+        purpose=purposes[match.view_name],
     )
     return found.token if found else None
 

@@ -315,9 +315,12 @@ def credential_context(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def status_list(request: HttpRequest, agency: str, list_number: int) -> HttpResponse:
-    """The agency's status list credential, as the register is now (see credentials.py)."""
-    found = status_list_get(agency_code=agency, list_number=list_number)
+def status_list(
+    request: HttpRequest, agency: str, list_number: int, purpose: str = "revocation"
+) -> HttpResponse:
+    """The agency's status list credential (revocation, or with `purpose="message"` the
+    valid/revoked/superseded list), as the register is now (see credentials.py)."""
+    found = status_list_get(agency_code=agency, list_number=list_number, purpose=purpose)
     if found is None:
         raise Http404("No such status list")
     cache_control = f"public, max-age={STATUS_LIST_MAX_AGE}"

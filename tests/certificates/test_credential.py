@@ -296,7 +296,7 @@ def test_the_status_list_has_caching_headers_and_answers_304_while_unchanged(
     certificate, alice, ada, client
 ):
     credential = vc.payload_of(downloaded(exporter_client(alice), certificate))
-    path = vc.urlsplit(credential["credentialStatus"]["statusListCredential"]).path
+    path = vc.urlsplit(vc.status_entry(credential)["statusListCredential"]).path
     first = client.get(path)
     assert first["Cache-Control"] == "public, max-age=60"
 

@@ -42,6 +42,7 @@ from certificates.credential_keys import CredentialKeyError, published_jwks
 from certificates.models import STATUS_LIST_SIZE, Certificate, Credential
 
 from . import selectors
+from .binding import credential_binds, embedded_token
 from .models import VerificationLog
 
 # The log's writers (queued in Redis or written at once) are shared with the other channels.
@@ -256,24 +257,30 @@ class CredentialAnswer:
     items: list[LineItem] = field(default_factory=list)
 
 
-def verification_check_credential(*, token: str, client_address: str) -> CredentialAnswer:
-    """Check a pasted or uploaded credential as an offline verifier would (verification.vc_check,
-    with the portal's published keys and current status list), then find its certificate in
-    the register (by credential id) to show the register's facts beside the credential's.
-    Logged like every verification (channel "credential")."""
+def _check(token: str) -> CredentialAnswer:
+    """The credential checked as an offline verifier would, then found in the register (by
+    its id) and bound to it: a genuine credential whose facts are not its certificate's is
+    refused."""
     check = check_credential(token, jwks=jwks_document(), status_list=status_list_for_url)
     answer = CredentialAnswer(check)
     if check.signature_valid:
         answer = _with_register(check)
     certificate = answer.certificate
+    if certificate is not None and not credential_binds(check.claims, certificate):
+        return dataclasses.replace(answer, check=dataclasses.replace(check, reason="pdf_mismatch"))
     if (
         check.reason == "revoked"
         and certificate is not None
         and certificate.status == Certificate.Status.SUPERSEDED
     ):
-        # The list's one bit says "no longer in force"; the register says why.
+        # A credential without a message entry (issued before it): the register says why.
         answer = dataclasses.replace(answer, check=dataclasses.replace(check, reason="superseded"))
-    outcome = VerificationLog.Outcome.AUTHENTIC if check.ok else VerificationLog.Outcome.REFUSED
+    return answer
+
+
+def _logged(answer: CredentialAnswer, client_address: str) -> CredentialAnswer:
+    ok = answer.check.ok
+    outcome = VerificationLog.Outcome.AUTHENTIC if ok else VerificationLog.Outcome.REFUSED
     row = _log_row(
         channel=VerificationLog.Channel.CREDENTIAL,
         outcome=outcome,
@@ -281,6 +288,39 @@ def verification_check_credential(*, token: str, client_address: str) -> Credent
     )
     _log(answer.certificate.pk if answer.certificate else None, row)
     return answer
+
+
+def verification_check_credential(*, token: str, client_address: str) -> CredentialAnswer:
+    """Check a pasted or uploaded credential as an offline verifier would (verification.vc_check,
+    with the portal's published keys and current status list), then find its certificate in
+    the register (by credential id) to show the register's facts beside the credential's.
+    Logged like every verification (channel "credential")."""
+    return _logged(_check(token), client_address)
+
+
+def verification_check_credential_pdf(*, data: bytes, client_address: str) -> CredentialAnswer:
+    """Check the credential inside a certificate PDF, bound to that PDF: the PDF must be a
+    revision the register holds (signature checked in the upload sandbox, bytes found by
+    hash), and its credential must be that certificate's, fact for fact. A genuine credential
+    of another certificate inside it is refused."""
+    from .document_check import document_check  # loads pyHanko: only this path needs it
+
+    pdf = document_check(data)
+    certificate = None
+    if pdf.ok or pdf.reason == "unknown_key":
+        certificate = selectors.certificate_by_sha256(hashlib.sha256(data).hexdigest())
+    if certificate is None:
+        return _logged(CredentialAnswer(CredentialCheck("pdf_not_authentic")), client_address)
+    token = embedded_token(data)  # the bytes are a register revision: ours, safe to read
+    if token is None:
+        return _logged(CredentialAnswer(CredentialCheck("no_credential")), client_address)
+    answer = _check(token)
+    if answer.certificate is None or answer.certificate.pk != certificate.pk:
+        check = answer.check
+        if check.signature_valid:  # a genuine credential, but another certificate's
+            check = dataclasses.replace(check, reason="pdf_mismatch")
+        answer = CredentialAnswer(check, certificate, selectors.certificate_items(certificate))
+    return _logged(answer, client_address)
 
 
 def _with_register(check: CredentialCheck) -> CredentialAnswer:

@@ -59,6 +59,16 @@ REASONS = {
         "current one, as a revocation may have come since."
     ),
     "revoked": "The issuer has revoked this credential: its bit on the status list is set.",
+    # The portal's page only, where a PDF or the register is at hand (verification/binding.py).
+    "pdf_not_authentic": (
+        "The PDF is not a certificate this portal issued, so its credential proves nothing: "
+        "check the PDF on the document check page for the reason."
+    ),
+    "no_credential": "The PDF carries no credential.",
+    "pdf_mismatch": (
+        "The credential is not the certificate's it came with: its number, facts or PDF hash "
+        "differ from the certificate's in the register. Do not rely on it."
+    ),
     # Read from the message list (statusPurpose "message"): given it, the offline check too.
     "superseded": (
         "The certificate was replaced by another issued in lieu of it: this credential is no "

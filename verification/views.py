@@ -42,6 +42,7 @@ from .credentials import (
     portal_did_document,
     status_list_get,
     verification_check_credential,
+    verification_check_credential_pdf,
 )
 from .forms import CredentialForm, DocumentForm, VerifyForm
 from .models import VerificationLog
@@ -240,9 +241,14 @@ def credential(request: HttpRequest) -> HttpResponse:
     form = CredentialForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "verification/credential.html", {"form": form}, status=400)
-    answer = verification_check_credential(
-        token=form.cleaned_data["token"], client_address=client_ip(request)
-    )
+    if form.cleaned_data.get("pdf"):
+        answer = verification_check_credential_pdf(
+            data=form.cleaned_data["pdf"], client_address=client_ip(request)
+        )
+    else:
+        answer = verification_check_credential(
+            token=form.cleaned_data["token"], client_address=client_ip(request)
+        )
     context = {"form": CredentialForm(), "answer": answer, "check": answer.check}
     return render(request, "verification/credential.html", context)
 

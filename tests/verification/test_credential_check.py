@@ -24,6 +24,7 @@ from jwcrypto import jwk, jws
 
 from applications.models import Application
 from certificates import credential_keys, keys
+from certificates.credential import credential_sign
 from certificates.models import Certificate, Credential
 from certificates.services import certificate_request_replacement, certificate_revoke
 from tests import credentials as vc
@@ -149,6 +150,21 @@ def test_a_superseded_certificates_credential_reads_superseded_not_revoked(
     assert "Refused" in page
     assert REASONS["superseded"] in page
     assert REASONS["revoked"] not in page
+
+
+def test_a_credential_signed_by_the_agency_but_with_other_facts_than_the_register_is_refused(
+    client, certificate, genuine
+):
+    """Signed with the agency's own key (an insider, a fault), so the signature holds; the
+    facts are not the register's, so it does not stand for the certificate."""
+    claims = vc.payload_of(genuine)
+    claims["credentialSubject"]["items"][0]["quantity"]["value"] = "5000"
+    forged = credential_sign(claims, agency_code="EIC")
+
+    page = check_on_page(client, forged).replace("&#x27;", "'")
+
+    assert "Refused" in page
+    assert REASONS["pdf_mismatch"] in page
 
 
 def test_a_credential_under_an_unknown_kid_is_refused(client, genuine):

@@ -23,7 +23,6 @@ transaction that changes the certificate's status; verification/status_list.py s
 
 from __future__ import annotations
 
-import calendar
 import io
 import json
 import secrets
@@ -44,6 +43,7 @@ from pyhanko.pdf_utils.generic import NameObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from applications.models import Application, CertificateType, IssuingAgency
+from reference.validity import valid_until
 
 from .credential_keys import ALGORITHM, credential_key, key_thumbprint
 from .models import STATUS_LIST_FILL, STATUS_LIST_SIZE, Certificate, Credential
@@ -257,23 +257,6 @@ def _item(line: Any, printed: Any, *, preferential: bool) -> dict[str, Any]:
             "currency": line.fob_currency,
         },
     }
-
-
-# How long a certificate is in force from its issue, in months, by agreement code: twelve, as
-# AIFTA's Operational Certification Procedures (Rule 13) say, for every certificate until the
-# reference data carries each agreement's own period (an entry here overrides it).
-DEFAULT_VALIDITY_MONTHS = 12
-VALIDITY_MONTHS: dict[str, int] = {}
-
-
-def valid_until(*, issued_at: datetime, agreement_code: str) -> datetime:
-    """The end of a certificate's validity: the same day and time, that many months on (the
-    month's last day where it is shorter)."""
-    months = VALIDITY_MONTHS.get(agreement_code, DEFAULT_VALIDITY_MONTHS)
-    month_index = issued_at.month - 1 + months
-    year, month = issued_at.year + month_index // 12, month_index % 12 + 1
-    day = min(issued_at.day, calendar.monthrange(year, month)[1])
-    return issued_at.replace(year=year, month=month, day=day)
 
 
 def credential_document(

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 from applications.signals import application_approved
 
@@ -16,3 +19,15 @@ class ReviewConfig(AppConfig):
         application_approved.connect(
             orchestration.issuance_enqueue_on_approved, dispatch_uid="review-approve-issue"
         )
+        from applications.models import Application
+
+        post_save.connect(_rollup_on_save, sender=Application, dispatch_uid="review-rollup")
+
+
+def _rollup_on_save(sender: type, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Keep the reports' daily roll-up (review/rollups.py) as applications change."""
+    if raw:  # loaddata
+        return
+    from .rollups import rollup_refresh_application
+
+    rollup_refresh_application(instance)

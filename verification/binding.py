@@ -49,7 +49,9 @@ def embedded_token(pdf: bytes) -> str | None:
 
 def _facts(claims: dict[str, Any]) -> dict[str, Any]:
     """The credential without the one claim its two copies differ in (pdfDocument)."""
-    subject = {k: v for k, v in (claims.get("credentialSubject") or {}).items() if k != "pdfDocument"}
+    subject = {
+        k: v for k, v in (claims.get("credentialSubject") or {}).items() if k != "pdfDocument"
+    }
     return {**claims, "credentialSubject": subject}
 
 
@@ -69,7 +71,8 @@ def credential_binds(claims: dict[str, Any], certificate: Certificate) -> bool:
     if (
         claims.get("id") != register.credential_id
         or subject.get("certificateNumber") != certificate.number
-        or json.dumps(_facts(claims), sort_keys=True) != json.dumps(_facts(registered), sort_keys=True)
+        or json.dumps(_facts(claims), sort_keys=True)
+        != json.dumps(_facts(registered), sort_keys=True)
     ):
         return False
     pdf = subject.get("pdfDocument")

@@ -29,8 +29,8 @@ from coo_portal.ratelimits import VERIFICATION_LOOKUP
 from durable.ratelimit import rate_counter_hit
 
 from . import selectors, store, tasks
-from .binding import pdf_credential_binds
 from .answers import DOCUMENT, KINDS, Answer, answer_facts, answer_from_facts
+from .binding import pdf_credential_binds
 from .models import VerificationLog
 from .transparency import certificate_transparency
 

@@ -452,7 +452,8 @@ def test_every_agreement_has_a_validity_entry_with_its_source() -> None:
 
     assert set(FORMS) - {"non_preferential"} <= set(agreements)
     for entry in (*agreements.values(), non_preferential):
-        assert entry.months > 0 and entry.source
+        assert entry.months > 0
+        assert entry.source
     confirmed = {code for code, entry in agreements.items() if entry.confirmed}
     assert {"AIFTA", "IAECTA"} <= confirmed
     assert all("(not read)" not in agreements[code].rule for code in confirmed)

@@ -312,7 +312,13 @@ def test_the_message_list_tells_valid_revoked_and_superseded_apart(
 
 
 def test_the_checker_reads_superseded_offline_from_the_message_list(
-    tmp_path, client, certificate, genuine, published, alice, olivia,
+    tmp_path,
+    client,
+    certificate,
+    genuine,
+    published,
+    alice,
+    olivia,
     django_capture_on_commit_callbacks,
 ):
     supersede(certificate, alice, olivia, django_capture_on_commit_callbacks)

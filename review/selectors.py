@@ -109,7 +109,11 @@ def _queue_base(
     if filters.office is not None:
         qs = qs.filter(office=filters.office)
     elif not filters.all_offices:
-        qs = qs.filter(office_id=profile.office_id)
+        # The offices the officer serves: their own and those added (a subquery, no round trip).
+        served = profile.other_offices.through.objects.filter(officerprofile_id=profile.pk)
+        qs = qs.filter(
+            Q(office_id=profile.office_id) | Q(office_id__in=served.values("agencyoffice_id"))
+        )
     if filters.agreement is not None:
         qs = qs.filter(agreement=filters.agreement)
     elif filters.non_preferential:

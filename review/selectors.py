@@ -48,7 +48,10 @@ def officer_profile_for(user: User) -> OfficerProfile:
     """The officer's profile (agency and office). Anyone without one gets a 404: the officer
     pages do not exist for them."""
     profile = (
-        OfficerProfile.objects.select_related("agency", "office").filter(user=user).first()
+        OfficerProfile.objects.select_related("agency", "office")
+        .annotate(other_office_count=Count("other_offices"))  # the queue's hint, same query
+        .filter(user=user)
+        .first()
         if user.is_officer
         else None
     )

@@ -243,6 +243,7 @@ def test_an_officer_serves_the_offices_the_administrator_adds_and_their_queue_fo
     assert at["MUM"].reference in after
     assert at["DEL"].reference in after
     assert at["CHE"].reference not in after  # not an office she serves
+    assert "MUM office and the 1 other office you serve" in after
     event = OfficerEvent.objects.get(officer=olivia)
     assert (event.action, event.detail) == (OfficerEvent.Action.OFFICES_CHANGED, "none -> DEL")
     listing = ada_client.get(reverse("officer:officers")).content.decode()

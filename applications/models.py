@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django_countries.fields import CountryField
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 if TYPE_CHECKING:
     from .notifications import Sent

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 if TYPE_CHECKING:
     from applications.notifications import Sent

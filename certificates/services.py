@@ -40,8 +40,8 @@ from applications.notifications import Sent, notify
 from applications.services import application_copy_in_lieu
 from applications.workflow import UNFINISHED, application_mark_issued
 from applications.worksheet import item_worksheet
-from durable.models import OutboxMessage
-from durable.outbox import outbox_enqueue
+from core.durable.models import OutboxMessage
+from core.durable.outbox import outbox_enqueue
 from reference.certificate_forms import form_for
 
 from .archive import offline_until, revisions_record, store_pdf

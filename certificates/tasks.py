@@ -9,7 +9,7 @@ from celery.exceptions import Reject, Retry
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
-from durable.outbox import outbox_enqueue
+from core.durable.outbox import outbox_enqueue
 
 from .archive import archive_timestamps_run
 from .services import (

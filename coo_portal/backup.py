@@ -275,7 +275,7 @@ def _register_check() -> None:
     """Every document and certificate the restored register names is there, byte for byte."""
     from applications.models import Document
     from certificates.models import Certificate
-    from coo_portal.storage import open_verified
+    from core.storage import open_verified
 
     for model, field in ((Document, "file"), (Certificate, "pdf")):
         for row in model.objects.only(field, "sha256").iterator():

@@ -5,8 +5,6 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_save
 
-from applications.signals import application_approved
-
 
 class ReviewConfig(AppConfig):
     """The officers' side, on top: queues, review, decisions (approve -> issue), dashboard."""
@@ -14,13 +12,10 @@ class ReviewConfig(AppConfig):
     name = "review"
 
     def ready(self) -> None:
-        from . import orchestration
-
-        application_approved.connect(
-            orchestration.issuance_enqueue_on_approved, dispatch_uid="review-approve-issue"
-        )
         from applications.models import Application
 
+        # Every save, wherever it comes from (workflow, API, admin): the roll-up cannot miss
+        # a transition that some caller forgot to report.
         post_save.connect(_rollup_on_save, sender=Application, dispatch_uid="review-rollup")
 
 

@@ -2,7 +2,7 @@
 
 Anyone may upload a file to /verify/document/, so the whole reading of it (the structural
 limits, the active-content walk, then the signature check of certificates/validation.py) runs
-in a child process with a CPU and memory budget (applications/sandbox.py). Beyond the limits or
+in a child process with a CPU and memory budget (core/sandbox.py). Beyond the limits or
 the budget, the answer is "unchecked"; active content or an action that leaves the document
 is "unsafe": the view answers both with 422, never 500.
 """
@@ -20,11 +20,11 @@ from asn1crypto import x509 as asn1_x509
 from django.utils import timezone
 from pypdf import PdfReader
 
-from applications import pdf_safety, sandbox
-from applications.uploads import upload_budget
 from certificates import pki
 from certificates.keys import SigningKeyError, trust_roots
 from certificates.validation import PdfCheck, check_signed_pdf
+from core import pdf_safety, sandbox
+from core.uploads import upload_budget
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Public verification: the page, the QR link, the PDF upload check and the JSON API.
 
 Every view here is public (login_not_required) and every lookup is rate-limited per client
-address (coo_portal.clientip: X-Forwarded-For only from TRUSTED_PROXIES), in one count for
+address (core.clientip: X-Forwarded-For only from TRUSTED_PROXIES), in one count for
 page, QR link, PDF download, API, credential check and upload together:
 services.verification_lookup and services.verification_rate_count.
 """
@@ -23,8 +23,8 @@ from certificates.credential import MEDIA_TYPE, context_document
 from certificates.keys import SigningKeyError, ca_certificate_pem
 from certificates.models import Certificate, Credential
 from certificates.selectors import certificate_pdf_bytes
-from coo_portal.body_limit import accepts_upload
-from coo_portal.clientip import client_ip
+from core.body_limit import accepts_upload
+from core.clientip import client_ip
 
 from .answers import (
     DOCUMENT,

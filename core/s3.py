@@ -3,7 +3,7 @@
 Private ACL; never an overwrite: a conditional PUT (`If-None-Match: *`), so that two nodes saving
 the same name at the same moment cannot replace each other's object (the loser takes a new
 name); and the SHA-256 sent with each PUT, so that the object store checks the bytes it received
-and keeps the checksum. Reads are checked against the register by coo_portal.storage.
+and keeps the checksum. Reads are checked against the register by core.storage.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Structural safety of an untrusted PDF: bounded before it is parsed, inert once it is.
 
-Two steps, both run inside the upload check's child process (applications/sandbox.py):
+Two steps, both run inside the upload check's child process (core/sandbox.py):
 
 1. prescan(data, limits), on the raw bytes before any parser sees them, with C-speed counts
    only (bytes.count, one regular-expression search, zlib with an output cap): how many

@@ -7,7 +7,7 @@ Every stored file has its SHA-256 in the database (recorded when it was checked 
 of a file that no longer matches.
 
 Where they are kept: FileSystemStorage under MEDIA_ROOT on the embedded default, or with
-S3_BUCKET set coo_portal.s3.PrivateS3Storage (private, write-once, checksummed).
+S3_BUCKET set core.s3.PrivateS3Storage (private, write-once, checksummed).
 """
 
 from __future__ import annotations

@@ -126,6 +126,19 @@ class Certificate(TimeStampedModel):
     def __str__(self) -> str:
         return self.number
 
+    # For templates: the state table is certificates/states.py; no page compares literals.
+    @property
+    def is_valid(self) -> bool:
+        return self.status == self.Status.VALID
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == self.Status.REVOKED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == self.Status.SUPERSEDED
+
 
 class CertificateRevision(models.Model):
     """One revision of a certificate's PDF, by the SHA-256 of the file as it stood then.

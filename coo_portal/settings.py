@@ -15,13 +15,17 @@ import ipaddress
 import os
 import shutil
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
+import django_stubs_ext
 import environ
 import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
 from coo_portal import errors
+
+# admin.ModelAdmin[Model] and the like at run time, as django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -452,7 +456,7 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_SECRET_ACCESS_KEY = _secret("S3_SECRET_ACCESS_KEY")
     AWS_S3_ADDRESSING_STYLE = _str("S3_ADDRESSING_STYLE") or None
     # Private, write-once, checksummed (core/s3.py); reads checked (core/storage.py).
-    _private_storage = {"BACKEND": "core.s3.PrivateS3Storage"}
+    _private_storage: dict[str, Any] = {"BACKEND": "core.s3.PrivateS3Storage"}
 else:
     _private_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -809,7 +813,7 @@ if TESTING:
     CAPTCHA_TEST_MODE = True
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     SMS_BACKEND = "accounts.sms.MemorySMSBackend"
-    LOGGING["root"]["level"] = "WARNING"
+    LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # LOGGING is the dictConfig literal above
     # Tasks run in-process even where REDIS_URL is set; the one test that drives a real
     # worker switches this off for itself.
     CELERY_TASK_ALWAYS_EAGER = True
@@ -819,4 +823,4 @@ if TESTING:
 # ---------------------------------------------------------------------------------------------
 # django-countries 9.1 names a few countries in their own language ("Naoero" for Nauru) or in
 # ISO's inverted style; those few take their English name from pycountry (ISO 3166-1).
-COUNTRIES_OVERRIDE = {code: pycountry.countries.get(alpha_2=code).name for code in ("NR", "BS")}
+COUNTRIES_OVERRIDE = {code: pycountry.countries.lookup(code).name for code in ("NR", "BS")}

@@ -287,7 +287,7 @@ def _unsafe(obj: DictionaryObject, limits: Limits) -> str | None:
         reason = _attachment_refused(obj, limits) if "/EF" in obj else None
         if reason is not None:
             return reason
-        keys = set()
+        keys = frozenset()
     if keys:
         return f"the key {min(keys)}"
     action = _value(obj, "/S")
@@ -324,7 +324,8 @@ def inspect(reader: PdfReader, limits: Limits) -> None:
             elif isinstance(obj, ArrayObject):
                 _too_many("items in an array", len(obj), limits.array_items)
                 stack.extend(v for v in obj if not isinstance(v, IndirectObject))
-    form = reader.trailer["/Root"].get_object().get("/AcroForm")
+    root = reader.trailer["/Root"].get_object()
+    form = root.get("/AcroForm") if isinstance(root, DictionaryObject) else None
     if form is not None:
         fields = form.get_object().get("/Fields")
         if fields is not None:

@@ -31,7 +31,7 @@ def _sha256_base64(content: Any) -> tuple[bytes, str]:
     return data, base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-class PrivateS3Storage(S3Storage):
+class PrivateS3Storage(S3Storage):  # type: ignore[misc]  # django-storages ships no types
     """django-storages' S3 backend, private and write-once (see the module docstring)."""
 
     default_acl = "private"
@@ -65,7 +65,7 @@ class PrivateS3Storage(S3Storage):
                 name = self.get_alternative_name(*self._split(cleaned))
                 name = self.get_available_name(name)
                 continue
-            return cleaned
+            return str(cleaned)
         raise FileExistsError(f"no free name for {name} after {SAVE_ATTEMPTS} attempts")
 
     @staticmethod

@@ -39,7 +39,7 @@ def open_verified(file: FieldFile, *, sha256: str) -> IO[bytes]:
     copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - returned
     digest = hashlib.sha256()
     try:
-        with file.storage.open(file.name, "rb") as stored:
+        with file.storage.open(str(file.name), "rb") as stored:
             while chunk := stored.read(CHUNK):
                 digest.update(chunk)
                 copy.write(chunk)

@@ -113,7 +113,10 @@ def upload_budget() -> sandbox.Budget:
 
 def _checked_in_child(data: bytes, content_type: str) -> tuple[str, str] | None:
     try:
-        return sandbox.run(content_check, data, content_type, budget=upload_budget()).value
+        found: tuple[str, str] | None = sandbox.run(
+            content_check, data, content_type, budget=upload_budget()
+        ).value
+        return found
     except sandbox.Unchecked:
         return UNCHECKED_MESSAGE, "unchecked"
 

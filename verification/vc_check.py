@@ -224,8 +224,8 @@ def _read_entry(
     verified, current status list the entry names."""
     url = entry.get("statusListCredential")
     try:
-        index = int(entry.get("statusListIndex"))
-    except (TypeError, ValueError) as exc:
+        index = int(entry["statusListIndex"])
+    except (KeyError, TypeError, ValueError) as exc:
         raise CheckError("no_status") from exc
     token = status_list(url) if isinstance(url, str) else None
     if not token:

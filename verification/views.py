@@ -56,7 +56,8 @@ NOT_FOUND_MESSAGE = "No certificate matches this number and code."
 
 
 # The forms of an answer each view shows (services.verification_lookup builds only those).
-_PAGE, _DOCUMENT, _NOTHING = frozenset({PAGE}), frozenset({DOCUMENT}), frozenset()
+_PAGE, _DOCUMENT = frozenset({PAGE}), frozenset({DOCUMENT})
+_NOTHING: frozenset[str] = frozenset()
 
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
@@ -214,7 +215,7 @@ def document(request: HttpRequest) -> HttpResponse:
         expected_number=form.cleaned_data["expected_number"],
     )
     context: dict[str, Any] = {"form": DocumentForm(), "result": result}
-    if result.authentic:
+    if result.authentic and result.certificate is not None:
         context["certificate"] = result.certificate
         context["items"] = result.items
         context["invoices"] = result.invoices

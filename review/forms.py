@@ -211,13 +211,17 @@ class OfficerOtherOfficesForm(forms.Form):
         self, *args: Any, profile: OfficerProfile, officer_profile: OfficerProfile, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["other_offices"]
+        field = cast("forms.ModelMultipleChoiceField[AgencyOffice]", self.fields["other_offices"])
         field.queryset = (
             AgencyOffice.objects.filter(agency_id=profile.agency_id)
             .exclude(pk=officer_profile.office_id)
             .order_by("code")
         )
-        field.label_from_instance = lambda o: f"{o.code} {o.name}"
+        field.label_from_instance = _office_label  # type: ignore[method-assign,assignment]  # Django's documented way to label a ModelChoiceField's options
+
+
+def _office_label(office: AgencyOffice) -> str:
+    return f"{office.code} {office.name}"
 
 
 class ReportFilterForm(forms.Form):

@@ -144,7 +144,8 @@ class ExporterProfile(TimeStampedModel):
 
 
 class OfficerProfile(TimeStampedModel):
-    """An officer (or agency administrator) of an issuing agency, posted at one office."""
+    """An officer (or agency administrator) of an issuing agency, posted at one office and
+    serving any others of the agency an administrator adds."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="officer_profile")
     agency = models.ForeignKey(
@@ -152,6 +153,11 @@ class OfficerProfile(TimeStampedModel):
     )
     office = models.ForeignKey(
         "reference.AgencyOffice", on_delete=models.PROTECT, related_name="officers"
+    )
+    # Offices of the same agency the officer also serves (their queue and notifications
+    # cover these too); `office` is where they are posted.
+    other_offices = models.ManyToManyField(
+        "reference.AgencyOffice", blank=True, related_name="visiting_officers"
     )
     designation = models.CharField(max_length=100, default="Certifying Officer")
     # Set when an administrator invites the officer or resets their authenticator: their next
@@ -174,6 +180,7 @@ class OfficerEvent(models.Model):
         ACCEPTED = "accepted", "Invitation accepted (password set)"
         ENROLLED = "enrolled", "Authenticator set up"
         OFFICE_CHANGED = "office_changed", "Office changed"
+        OFFICES_CHANGED = "offices_changed", "Other offices served changed"
         DEACTIVATED = "deactivated", "Deactivated"
         REACTIVATED = "reactivated", "Reactivated"
         AUTHENTICATOR_RESET = "authenticator_reset", "Authenticator reset"

@@ -31,6 +31,7 @@ from enum import Enum
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import FirmRole, User
@@ -195,12 +196,15 @@ def _officers(application: Application, to: To) -> tuple[str, list[User]]:
         return f"{_name(holder)}, the officer reviewing it", [holder]
     if to is To.HOLDER:
         return "", []
+    serving = Q(officer_profile__office_id=application.office_id) | Q(
+        officer_profile__other_offices=application.office_id
+    )
     queue = list(
         User.objects.filter(
-            is_active=True,
-            role__in=[User.Role.OFFICER, User.Role.AGENCY_ADMIN],
-            officer_profile__office_id=application.office_id,
-        ).order_by("pk")
+            serving, is_active=True, role__in=[User.Role.OFFICER, User.Role.AGENCY_ADMIN]
+        )
+        .distinct()
+        .order_by("pk")
     )
     return f"the officers of {application.office.name}", queue
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0011_api_tokens'),
+        ('accounts', '0012_firm_settings_agents_pay_from_wallet'),
         ('reference', '0004_agreement_single_import'),
     ]
 

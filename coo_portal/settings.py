@@ -329,6 +329,13 @@ OUTBOX_KEEP_DAYS = _int("OUTBOX_KEEP_DAYS", 7)
 # began (or its approval) is flagged on the officer dashboard and queued again by the sweep,
 # which celery beat runs every ISSUANCE_SWEEP_SECONDS.
 ISSUANCE_STUCK_SECONDS = _int("ISSUANCE_STUCK_SECONDS", 120)
+# The sweep also marks abandoned an attempt that has not finished this long after it began:
+# only true if no worker can still be running it, i.e. past the hard time limit.
+if ISSUANCE_STUCK_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "ISSUANCE_STUCK_SECONDS must be longer than CELERY_TASK_TIME_LIMIT: the sweep marks "
+        "an unfinished issuance attempt abandoned after ISSUANCE_STUCK_SECONDS."
+    )
 ISSUANCE_SWEEP_SECONDS = _int("ISSUANCE_SWEEP_SECONDS", 60)
 # Certificate issuance retries with exponential backoff this many times before the application
 # is flagged as delayed in the officer queue.

@@ -394,6 +394,9 @@ AXES_VERBOSE = True
 # Failures from one address across many accounts: at most this many an hour; past it, only
 # accounts that have signed in from that address before may still try (accounts/lockout.py).
 LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
+# A registration in progress may be voided by a new request for the same IEC (its owner lost
+# the email, say) at most this many times a day; the owner is emailed each time.
+REGISTRATION_RESTARTS_PER_DAY = _int("REGISTRATION_RESTARTS_PER_DAY", 3)
 # `manage.py create_officer` takes the new officer's password from here (or OFFICER_PASSWORD_FILE)
 # instead of asking for it: for scripted set-ups.
 OFFICER_PASSWORD = _secret("OFFICER_PASSWORD") or ""

@@ -29,6 +29,7 @@ from .models import (
     Payment,
     Status,
     TradeAgreement,
+    UploadCheck,
 )
 from .pagination import Order
 from .worksheet import ItemWorksheet, item_worksheet
@@ -400,3 +401,14 @@ def submitter_capacity(user: User, application: Application) -> str:
     if agent is not None:
         return f"agent's staff, {agent.name}"
     return ""
+
+
+def upload_checks_to_show(application: Application) -> list[UploadCheck]:
+    """The application's uploads being checked, and those checked whose result the uploader's
+    page has not shown yet (services.upload_checks_told)."""
+    return list(
+        UploadCheck.objects.filter(application=application)
+        .filter(Q(state=UploadCheck.State.CHECKING) | Q(told_at__isnull=True))
+        .select_related("document")
+        .order_by("created_at", "pk")
+    )

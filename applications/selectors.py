@@ -409,6 +409,23 @@ def upload_checks_to_show(application: Application) -> list[UploadCheck]:
     return list(
         UploadCheck.objects.filter(application=application)
         .filter(Q(state=UploadCheck.State.CHECKING) | Q(told_at__isnull=True))
-        .select_related("document")
+        .select_related("document", "application")
         .order_by("created_at", "pk")
     )
+
+
+def upload_check_get_for_exporter(*, reference: str, check_id: int, user: User) -> UploadCheck:
+    """An upload being checked, for the people of the application's firm (polled every
+    second: two light queries). Anyone else's is a 404."""
+    check = (
+        UploadCheck.objects.select_related("application")
+        .filter(
+            pk=check_id,
+            application__reference=reference,
+            application__firm_id__in=firms.firm_ids_for(user),
+        )
+        .first()
+    )
+    if check is None:
+        raise Http404("No such upload")
+    return check

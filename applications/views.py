@@ -505,8 +505,9 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
 def upload_check_status(request: HttpRequest, reference: str, check_id: int) -> HttpResponse:
     """htmx, every second while a file is being checked: the progress row; once the check has
     finished, the whole page is reloaded (HX-Refresh), which tells the result."""
-    application = _app(request, reference)
-    check = get_object_or_404(application.upload_checks, pk=check_id)
+    check = selectors.upload_check_get_for_exporter(
+        reference=reference, check_id=check_id, user=request.user
+    )
     if check.state != check.State.CHECKING:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"

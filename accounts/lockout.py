@@ -116,9 +116,10 @@ def device_remember(request: HttpRequest, response: HttpResponse, user: User) ->
 
 
 def _has_second_factor(username: str) -> bool:
-    return TOTPDevice.objects.filter(
+    devices = TOTPDevice.objects.filter(
         user__username__iexact=username, user__is_active=True, confirmed=True
-    ).exists()
+    )
+    return bool(devices.exists())  # django-otp's managers are untyped
 
 
 def ip_is_blocked(request: HttpRequest, username: str) -> bool:

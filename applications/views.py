@@ -479,7 +479,10 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
         else:
             return redirect("applications:documents", reference)
     checks = selectors.upload_checks_to_show(application)
-    finished = [c for c in checks if c.state != c.State.CHECKING]
+    # Each uploader is told of their own files' results (a colleague's appear as documents).
+    finished = [
+        c for c in checks if c.state != c.State.CHECKING and c.uploaded_by_id == request.user.pk
+    ]
     for check in finished:
         if check.state == check.State.REFUSED and request.method == "GET":
             form.refused_after_check(f"{check.original_name}: {check.message}")

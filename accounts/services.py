@@ -27,7 +27,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from coo_portal import ratelimits
+from core import ratelimits
 from reference.models import AgencyOffice
 
 from .models import (

@@ -11,10 +11,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from applications import sandbox
 from applications.models import UploadCheck
 from applications.tasks import upload_check_task
-from durable.models import OutboxMessage
+from core import sandbox
+from core.durable.models import OutboxMessage
 from tests.applications.conftest import tiny_pdf
 from tests.security import hostile_pdfs
 

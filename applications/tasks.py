@@ -20,8 +20,7 @@ def payments_reconcile_task() -> None:
     payments_reconcile()
 
 
-# celery has no types
-@shared_task(name="applications.upload_check", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="applications.upload_check", ignore_result=True)
 def upload_check_task(check_id: int) -> None:
     """An uploaded document's content check, off the web threads (services.upload_check_run;
     the check itself runs in a limited child process, core/sandbox.py)."""

@@ -36,6 +36,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _PRELOAD: list[str] = []
+_MP_PROCESS: Any = multiprocessing.process  # its AuthenticationString is not in the stubs
 _START_LOCK = threading.Lock()
 
 
@@ -77,7 +78,7 @@ def _forget_the_parents_forkserver() -> None:
     """In a forked process (a Celery pool child, a gunicorn worker) the forkserver its parent
     may have started is not its own: multiprocessing would wait on another's child and fail.
     It starts one of its own on its first check instead."""
-    server = forkserver._forkserver  # type: ignore[attr-defined]  # the module's one server
+    server: Any = forkserver._forkserver  # the module's one server (private, untyped)
     if server._forkserver_alive_fd is not None:
         with contextlib.suppress(OSError):
             os.close(server._forkserver_alive_fd)  # the parent's copy keeps it alive
@@ -112,7 +113,7 @@ class _Popen(popen_forkserver.Popen):
         prep_data.pop("init_main_from_name", None)
         if "authkey" in prep_data:  # billiard's in a Celery worker: see _Process
             key = bytes(prep_data["authkey"])
-            prep_data["authkey"] = multiprocessing.process.AuthenticationString(key)
+            prep_data["authkey"] = _MP_PROCESS.AuthenticationString(key)
         buf = io.BytesIO()
         set_spawning_popen(self)
         try:
@@ -133,8 +134,8 @@ class _Process(ForkServerProcess):
         super().__init__(*args, **kwargs)
         # In a Celery worker the current process is billiard's, and so is the key this one
         # copied from it: a type the standard library's pickler refuses to send to the child.
-        key = bytes(self._config["authkey"])
-        self._config["authkey"] = multiprocessing.process.AuthenticationString(key)
+        config = vars(self)["_config"]
+        config["authkey"] = _MP_PROCESS.AuthenticationString(bytes(config["authkey"]))
 
     @staticmethod
     def _Popen(process_obj: Any) -> _Popen:  # noqa: N802 - multiprocessing's name
@@ -187,7 +188,7 @@ def _parent_allowed() -> Iterator[None]:
     daemon lest they outlive it; the check's child cannot: it is killed at its deadline and
     joined before run() returns. Celery's pool children run one task at a time (no thread sees
     the flag lifted)."""
-    current = multiprocessing.current_process()
+    current: Any = multiprocessing.current_process()
     daemonic = bool(current._config.get("daemon"))
     current._config["daemon"] = False
     try:

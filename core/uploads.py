@@ -75,7 +75,8 @@ def upload_check(upload: UploadedFile) -> CheckedUpload:
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    return CheckedUpload(content_type=content_type, size=upload.size, sha256=digest.hexdigest())
+    size = upload.size or 0  # upload_precheck refused a file without one
+    return CheckedUpload(content_type=content_type, size=size, sha256=digest.hexdigest())
 
 
 def upload_precheck(upload: UploadedFile) -> str:

@@ -449,6 +449,25 @@ class AgentAuthorisation(TimeStampedModel):
         return f"{self.agent.name} for {self.firm.iec}"
 
 
+class FirmSettings(TimeStampedModel):
+    """What a firm's administrators decide for it (its IEC record is DGFT's and stays as it
+    came). A firm without a row has every default."""
+
+    firm = models.OneToOneField(IECRecord, on_delete=models.CASCADE, related_name="settings")
+    # Off by default: an agent's staff pays fees by card unless the firm lets them spend its
+    # prepaid balance (accounts.firms.may_pay_from_wallet).
+    agents_pay_from_wallet = models.BooleanField(
+        "authorised agents may pay fees from the firm's wallet", default=False, db_default=False
+    )
+
+    class Meta:
+        verbose_name = "firm settings"
+        verbose_name_plural = "firm settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.firm_id}"
+
+
 class ApiToken(TimeStampedModel):
     """A person's key to the filing API (api/): it acts as that person, within its scopes,
     and never beyond what the person may do at the moment of each call (accounts.firms).

@@ -53,6 +53,14 @@ DECIDED_STATUSES = (Status.APPROVED, Status.ISSUED, Status.REJECTED)
 OVERDUE_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
 
 
+class CopyReason(models.TextChoices):
+    """Why an exporter asks for a certified true copy (AIFTA OCP rule 17 and the like)."""
+
+    LOST = "lost", "The original was lost"
+    STOLEN = "stolen", "The original was stolen"
+    DESTROYED = "destroyed", "The original was destroyed"
+
+
 class TransportMode(models.TextChoices):
     SEA = "sea", "Sea"
     AIR = "air", "Air"
@@ -109,6 +117,28 @@ class Application(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="replacement_applications",
+    )
+    # Set when this application asks for a certified true copy of an issued certificate whose
+    # original was lost, stolen or destroyed: the copy prints the original's particulars,
+    # number and date, marked "CERTIFIED TRUE COPY"; the original stays valid.
+    certified_copy_of = models.ForeignKey(
+        "certificates.Certificate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certified_copy_applications",
+    )
+    copy_reason = models.CharField(
+        max_length=12, choices=CopyReason.choices, blank=True, default="", db_default=""
+    )
+    # Why the exporter asked for the certificate in lieu (required then): shown to the officer
+    # and on the timeline. Database default: the previous release inserts without it.
+    in_lieu_reason = models.CharField(
+        "reason for the certificate in lieu",
+        max_length=1000,
+        blank=True,
+        default="",
+        db_default="",
     )
 
     # Parties
@@ -168,6 +198,16 @@ class Application(TimeStampedModel):
         related_name="+",
     )
     submitted_as = models.CharField(max_length=200, blank=True)
+    # A preparer's "ready for signature": who asked the firm's signatories to declare, pay and
+    # submit this draft, and when (shown on the signatories' list until it leaves DRAFT).
+    signature_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signature_requested_at = models.DateTimeField(null=True, blank=True)
 
     # Workflow
     assigned_officer = models.ForeignKey(
@@ -537,6 +577,15 @@ class Payment(TimeStampedModel):
     )
     gateway_reference = models.CharField(max_length=100, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
+    # Who opened the checkout (or paid from the wallet): the payer the timeline names. Empty
+    # on payments made before it was recorded.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -659,6 +708,8 @@ class ApplicationEvent(models.Model):
             return "Certificate superseded"
         if self.note.startswith("Requested in lieu of certificate"):
             return "Correction requested"
+        if self.note.startswith("Ready for signature"):
+            return "Ready for signature"
         return "Message"
 
 

@@ -96,6 +96,11 @@ urlpatterns = [
     path(ref + "receipt/", views.payment_receipt, name="receipt"),
     path(ref + "pay/wallet/", wallet_views.pay_from_wallet, name="pay-wallet"),
     path(ref + "submit/", views.application_submit, name="submit"),
+    path(
+        ref + "ready-for-signature/",
+        views.application_request_signature,
+        name="request-signature",
+    ),
     path(ref + "acknowledgement/", wallet_views.acknowledgement, name="acknowledgement"),
     path(
         ref + "acknowledgement.pdf",

@@ -107,6 +107,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page_obj": page,
+            "awaiting_signature": selectors.drafts_awaiting_signature(request.user),
             "keep": urlencode(keep),
             "filtered": bool(status or query),
             "scope_firm": firms.firms_for(request.user).filter(pk=firm_id).first()
@@ -589,7 +590,14 @@ def _check_page(
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
             "wallet_balance": wallet_balance_for(request.user, application.firm_id),  # or None
+            # Only the firm's administrators open the wallet's page; others see no link to it.
+            "keeps_firm_wallet": firms.may(
+                request.user, application.firm_id, firms.Capability.WALLET
+            ),
+            "agent_wallet_refused": firms.role_in(request.user, application.firm_id) == firms.AGENT
+            and not firms.may_pay_from_wallet(request.user, application.firm_id),
             "reply_form": reply_form,
+            "preparer_problems": selectors.preparer_problems(application),
             **_submit_context(request, application),
         },
         status=status,
@@ -687,6 +695,25 @@ def payment_receipt(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request, "applications/receipt.html", {"application": application, "payment": payment}
     )
+
+
+@_guarded
+@require_POST
+def application_request_signature(request: HttpRequest, reference: str) -> HttpResponse:
+    """A preparer tells the firm's signatories that the draft is ready for them."""
+    application = _app(request, reference)
+    done = services.application_request_signature(
+        application_id=application.pk, preparer=request.user
+    )
+    if done.notified is not None and done.notified.deliveries:
+        _tell(request, done.notified)
+    else:
+        messages.info(
+            request,
+            "The firm has no signatory or administrator with an email address to tell: it is "
+            "on their list of applications ready for signature.",
+        )
+    return redirect("applications:check", reference)
 
 
 @_guarded

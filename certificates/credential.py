@@ -212,6 +212,7 @@ def credential_subject(
         },
         "remarks": data.remarks,
         "inLieuOf": data.in_lieu_of or None,
+        "certifiedTrueCopyOf": data.certified_copy_of or None,
     }
     if pdf_sha256 is not None:
         subject["pdfDocument"] = {"mediaType": "application/pdf", "sha256": pdf_sha256}

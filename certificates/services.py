@@ -15,6 +15,8 @@ half-issued application; the next attempt continues from it.
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
@@ -33,12 +35,13 @@ from applications.events import application_event_record
 from applications.models import (
     Application,
     CertificateType,
+    CopyReason,
     LineItem,
     Status,
 )
 from applications.notifications import Sent, notify
-from applications.services import application_copy_in_lieu
-from applications.workflow import UNFINISHED, application_mark_issued
+from applications.services import application_copy_certified, application_copy_in_lieu
+from applications.workflow import UNFINISHED, WorkflowError, application_mark_issued
 from applications.worksheet import item_worksheet
 from core.durable.models import OutboxMessage
 from core.durable.outbox import outbox_enqueue
@@ -120,7 +123,27 @@ def certificate_data_build(
     *, application: Application, number: str, code: str, issued_at: datetime
 ) -> CertificateData:
     """The printed content of an application's certificate. `application` must come from
-    selectors.application_for_certificate (everything it reads is loaded there)."""
+    selectors.application_for_certificate (everything it reads is loaded there).
+
+    A certified true copy prints its original's particulars, box 12's date and any marking
+    as the original has them (AIFTA OCP rule 17: "This copy shall bear the date of issuance
+    of the original"), with its own number, code and officer, marked CERTIFIED TRUE COPY
+    with the original's number and date."""
+    original = application.certified_copy_of
+    if original is not None:
+        source = application_for_certificate(application_id=original.application_id)
+        data = certificate_data_build(
+            application=source, number=number, code=code, issued_at=original.issued_at
+        )
+        officer = _officer_of(application)
+        original_date = timezone.localdate(original.issued_at)
+        return dataclasses.replace(
+            data,
+            officer_name=officer.get_full_name() or officer.username,
+            officer_designation=_designation(officer),
+            issued_at=issued_at,
+            certified_copy_of=f"No. {original.number} issued on {original_date:%d %b %Y}",
+        )
     officer = _officer_of(application)
     firm = application.firm
     agreement = application.agreement
@@ -578,11 +601,14 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
 
 
 @transaction.atomic
-def certificate_request_replacement(*, certificate_id: int, exporter: User) -> Application:
+def certificate_request_replacement(
+    *, certificate_id: int, exporter: User, reason: str
+) -> Application:
     """A DRAFT correcting an issued certificate ("in lieu"), prefilled from its application
-    (parties, transport, invoices, goods) and bound to the same agency, office, agreement and
-    type. Asking twice returns the open draft instead of a second one. Side effects: a new
-    reference number and creation events."""
+    (parties, transport, invoices, goods, documents) and bound to the same agency, office,
+    agreement and type, with the exporter's reason (required). Asking twice returns the open
+    draft instead of a second one. Side effects: a new reference number, copies of the
+    documents' files and creation events."""
     certificate = (
         Certificate.objects.select_for_update().select_related("application").get(pk=certificate_id)
     )
@@ -599,11 +625,81 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
     )
     if open_request is not None:
         return open_request
-    return application_copy_in_lieu(
+    try:
+        return application_copy_in_lieu(
+            application_id=certificate.application_id,
+            exporter=exporter,
+            certificate_id=certificate.pk,
+            certificate_number=certificate.number,
+            reason=reason,
+        )
+    except WorkflowError as exc:
+        raise CertificateError(str(exc)) from exc
+
+
+def certified_copy_deadline(certificate: Certificate) -> date:
+    """The last day a certified true copy of `certificate` may be issued: the end of the
+    original's validity under its form (reference/certificate_forms.py; AIFTA: one year from
+    the original's issue, as OCP rule 17 says)."""
+    agreement = certificate.application.agreement
+    code = (
+        agreement.code
+        if agreement and certificate.application.certificate_type == (CertificateType.PREFERENTIAL)
+        else ""
+    )
+    months = form_for(code).validity_months
+    issued = timezone.localdate(certificate.issued_at)
+    month = issued.month - 1 + months
+    year, month = issued.year + month // 12, month % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    return date(year, month, min(issued.day, last_day)) - timedelta(days=1)
+
+
+@transaction.atomic
+def certificate_request_certified_copy(
+    *, certificate_id: int, exporter: User, reason: str
+) -> Application:
+    """A DRAFT asking for a certified true copy of an issued certificate whose original was
+    lost, stolen or destroyed, bound to the same agency, office, agreement and type. Only a
+    valid certificate, only within its validity; asking twice returns the open request.
+    Side effects: a new reference number and creation events."""
+    certificate = (
+        Certificate.objects.select_for_update()
+        .select_related("application__agreement")
+        .get(pk=certificate_id)
+    )
+    if not firms.may(exporter, certificate.application.firm_id, firms.Capability.VIEW):
+        raise CertificateError("This certificate is not yours.")
+    if not firms.may(exporter, certificate.application.firm_id, firms.Capability.DRAFT):
+        raise CertificateError("You cannot start an application for this IEC.")
+    if reason not in CopyReason.values:
+        raise CertificateError("Say whether the original was lost, stolen or destroyed.")
+    if refused := refusal(certificate, CertificateAction.COPY):
+        raise CertificateError(refused)
+    if certificate.application.certified_copy_of_id:
+        raise CertificateError(
+            f"Certificate {certificate.number} is a certified true copy itself: ask for a "
+            "copy of its original."
+        )
+    deadline = certified_copy_deadline(certificate)
+    if timezone.localdate() > deadline:
+        raise CertificateError(
+            f"Certificate {certificate.number} was valid until {deadline:%d %b %Y}; a certified "
+            "true copy can only be issued within the original's validity."
+        )
+    open_request = (
+        Application.objects.filter(certified_copy_of=certificate, status__in=UNFINISHED)
+        .order_by("-created_at")
+        .first()
+    )
+    if open_request is not None:
+        return open_request
+    return application_copy_certified(
         application_id=certificate.application_id,
         exporter=exporter,
         certificate_id=certificate.pk,
         certificate_number=certificate.number,
+        reason=reason,
     )
 
 

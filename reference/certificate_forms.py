@@ -2,12 +2,12 @@
 where it sits), its origin criteria, the HS digits it expects, its validity and its rule for
 certificates issued retroactively.
 
-The renderer (certificates/pdf.py) draws a form from its definition; the application forms,
+The renderer (certificates/pdf/) draws a form from its definition; the application forms,
 the reference data (seed_reference) and the cost-sheet worksheet read the criteria and the
 rules from here. Where a definition was not taken from the official text, `provisional` says
 why (docs/certificate-forms.md lists them).
 
-A header box's `slot` names a place on page 1 (see certificates/pdf.py, _SLOTS): L1, L2, L3
+A header box's `slot` names a place on page 1 (see certificates/pdf/layout.py, SLOTS): L1, L2, L3
 and L4 are the left column's rows from the top, R3 and R4 the right column's (under the title
 block), C2 the right column's foot above R3 (the non-preferential form's country of origin),
 W3 a row across the whole width. Table columns carry their width in points (None: the rest).

@@ -360,6 +360,9 @@ def api_certificate(request: HttpRequest, number: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
+RETRY_AFTER_SECONDS = 60  # the limits count per minute
+
+
 @login_not_required
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     message = "Too many requests from your address. Wait a minute, then try again."
@@ -368,6 +371,8 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
             {"error": "rate_limited", "detail": message}, status=429
         )
     else:
-        response = HttpResponse(message + "\n", status=429, content_type="text/plain")
-    response["Retry-After"] = "60"
+        # The site's own page, so that a verifier knows where they are and what to do next.
+        context = {"message": message, "retry_after": RETRY_AFTER_SECONDS}
+        response = render(request, "errors/429.html", context, status=429)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

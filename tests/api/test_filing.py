@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import FirmMember
+from accounts.models import FirmMember, FirmSettings
 from applications.models import Application, ApplicationEvent, Status
 from tests.applications.conftest import tiny_pdf
 from tests.applications.wallet_helpers import fund
@@ -36,6 +36,11 @@ def test_an_agents_token_files_uploads_pays_from_the_wallet_and_submits(
         assert answer.status_code == 201, answer.json()["errors"]
     check = kiran_api.get(f"/applications/{reference}/validation").json()
     assert check == {"ready": False, "problems": ["pay the fee"]}
+    # Agents pay from a firm's wallet only when the firm allows it (off by default, issue 33).
+    refused = kiran_api.post(f"/applications/{reference}/fee/wallet", key="pay-0")
+    assert refused.status_code != 200
+    assert "does not let its agents pay" in str(refused.json())
+    FirmSettings.objects.create(firm=alice.exporter_profile.iec_record, agents_pay_from_wallet=True)
     answer = kiran_api.post(f"/applications/{reference}/fee/wallet", key="pay-1")
     assert answer.status_code == 200, answer.json()
     assert answer.json()["paid"] is True

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from applications.models import Application, HSCode
 from tests import factories
+from tests.members_helpers import invite_and_join
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -147,3 +148,50 @@ def upload_document(
     with TestCase.captureOnCommitCallbacks(execute=True):
         page = client.get(response["Location"])
     return page if page.status_code == 422 else response
+
+
+@pytest.fixture
+def team(alice, reference_data, sms_outbox, django_capture_on_commit_callbacks):
+    """Alice's firm with Priya (preparer) and Sam (signatory), both joined by invitation."""
+    admin = signed_in(alice)
+    people = {}
+    for name, username, role, mobile in (
+        ("Priya Nair", "priya", "preparer", "9820012345"),
+        ("Sam Iyer", "sam", "signatory", "9820054321"),
+    ):
+        people[username] = invite_and_join(
+            admin,
+            name=name,
+            email=f"{username}@alice.example",
+            role=role,
+            username=username,
+            mobile=mobile,
+            sms_outbox=sms_outbox,
+            capture=django_capture_on_commit_callbacks,
+        )
+    return admin, people
+
+
+@pytest.fixture
+def priyas_draft(alice, team, reference_data) -> Application:
+    """A draft Priya prepared: every section but the declaration, documents uploaded."""
+    priya = team[1]["priya"]
+    application = factories.ApplicationFactory(
+        complete=True,
+        exporter=priya,
+        firm=alice.exporter_profile.iec_record,
+        certificate_type="preferential",
+        agreement=reference_data["aifta"],
+        destination_country="ID",
+        office=reference_data["eic_mumbai"],
+        declaration_name="",
+        declaration_designation="",
+        declaration_place="",
+        declaration_date=None,
+        declaration_accepted=False,
+    )
+    factories.InvoiceFactory(application=application)
+    factories.LineItemFactory(application=application, origin_criterion="WO")
+    factories.DocumentFactory(application=application, kind="commercial_invoice")
+    factories.DocumentFactory(application=application, kind="packing_list")
+    return application

@@ -14,10 +14,9 @@ from applications.models import Application, Payment, Status
 from applications.notifications import notify
 from tests import factories
 from tests.clients import verified_client
-from tests.members_helpers import invite_and_join, signed_in
+from tests.members_helpers import signed_in
 from tests.verification.factories import notification_extra
 
-from .conftest import signed_in as force_signed_in
 from .test_acknowledgement import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -25,53 +24,6 @@ pytestmark = pytest.mark.django_db
 
 def url(name: str, application: Application) -> str:
     return reverse(f"applications:{name}", args=[application.reference])
-
-
-@pytest.fixture
-def team(alice, reference_data, sms_outbox, django_capture_on_commit_callbacks):
-    """Alice's firm with Priya (preparer) and Sam (signatory), both joined by invitation."""
-    admin = force_signed_in(alice)
-    people = {}
-    for name, username, role, mobile in (
-        ("Priya Nair", "priya", "preparer", "9820012345"),
-        ("Sam Iyer", "sam", "signatory", "9820054321"),
-    ):
-        people[username] = invite_and_join(
-            admin,
-            name=name,
-            email=f"{username}@alice.example",
-            role=role,
-            username=username,
-            mobile=mobile,
-            sms_outbox=sms_outbox,
-            capture=django_capture_on_commit_callbacks,
-        )
-    return admin, people
-
-
-@pytest.fixture
-def priyas_draft(alice, team, reference_data) -> Application:
-    """A draft Priya prepared: every section but the declaration, documents uploaded."""
-    priya = team[1]["priya"]
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=priya,
-        firm=alice.exporter_profile.iec_record,
-        certificate_type="preferential",
-        agreement=reference_data["aifta"],
-        destination_country="ID",
-        office=reference_data["eic_mumbai"],
-        declaration_name="",
-        declaration_designation="",
-        declaration_place="",
-        declaration_date=None,
-        declaration_accepted=False,
-    )
-    factories.InvoiceFactory(application=application)
-    factories.LineItemFactory(application=application, origin_criterion="WO")
-    factories.DocumentFactory(application=application, kind="commercial_invoice")
-    factories.DocumentFactory(application=application, kind="packing_list")
-    return application
 
 
 def test_the_preparer_drafts_but_is_offered_and_allowed_no_pay_submit_or_declaration(

@@ -266,7 +266,9 @@ def test_superseding_sets_the_old_credentials_bit_and_not_the_new_ones(
     certificate, alice, olivia, client, django_capture_on_commit_callbacks
 ):
     old = vc.payload_of(downloaded(exporter_client(alice), certificate))
-    draft = certificate_request_replacement(certificate_id=certificate.pk, exporter=alice)
+    draft = certificate_request_replacement(
+        certificate_id=certificate.pk, exporter=alice, reason="The consignee's address was wrong."
+    )
     Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
     draft.refresh_from_db()
     approve(draft, django_capture_on_commit_callbacks)

@@ -139,7 +139,9 @@ def test_a_revoked_credential_is_refused_with_the_reason(client, certificate, ge
 def test_a_superseded_certificates_credential_reads_superseded_not_revoked(
     client, certificate, genuine, alice, olivia, django_capture_on_commit_callbacks
 ):
-    draft = certificate_request_replacement(certificate_id=certificate.pk, exporter=alice)
+    draft = certificate_request_replacement(
+        certificate_id=certificate.pk, exporter=alice, reason="The consignee's address was wrong."
+    )
     Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
     draft.refresh_from_db()
     approve(draft, django_capture_on_commit_callbacks)

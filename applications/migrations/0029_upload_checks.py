@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0024_client_reference_index'),
+        ('applications', '0028_in_lieu_reason'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

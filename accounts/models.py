@@ -351,6 +351,22 @@ class FirmInvitation(TimeStampedModel):
         return f"{self.email} to {self.firm.iec} as {self.get_role_display()}"
 
 
+class InvitationAttempt(TimeStampedModel):
+    """One holder's attempt to accept an invitation: the inactive account made from the
+    username, password and mobile that holder gave. Several people may hold the link (a
+    forwarded email); each has an attempt of their own, so that no one can change another's
+    answers, and the first whose SMS code is right claims the invitation
+    (accounts.members.invitation_accept); the others' attempts and accounts then go."""
+
+    invitation = models.ForeignKey(
+        FirmInvitation, on_delete=models.CASCADE, related_name="attempts"
+    )
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="invitation_attempt")
+
+    def __str__(self) -> str:
+        return f"{self.user} for invitation {self.invitation_id}"
+
+
 class Agent(TimeStampedModel):
     """A customs broker (CHA) or freight forwarder that files applications for the firms
     that authorise it. Contact details are verified like an exporter's."""

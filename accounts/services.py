@@ -27,6 +27,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import ratelimits
 from reference.models import AgencyOffice
 
 from .models import (
@@ -59,6 +60,11 @@ OTP_SENDS_PER_HOUR = 5
 
 class AccountError(Exception):
     """A refusal the page shows as it is."""
+
+
+class RegistrationRestartRefusedError(AccountError):
+    """The IEC's registration in progress was voided REGISTRATION_RESTARTS_PER_DAY times
+    today already."""
 
 
 def masked_mobile(number: str) -> str:
@@ -209,6 +215,13 @@ def registration_request_match(*, iec: str, email: str, mobile: str) -> User | N
         return None
     try:
         return registration_start(iec_record=record)
+    except RegistrationRestartRefusedError:
+        logger.warning(
+            "registration asked again for %s: its registration in progress was voided "
+            "REGISTRATION_RESTARTS_PER_DAY times today, so it is kept",
+            record.iec,
+        )
+        return None
     except AccountError:
         logger.warning("registration asked for %s, which is not an exporter's", record.iec)
         return None
@@ -221,12 +234,31 @@ def registration_start(*, iec_record: IECRecord) -> User:
 
     A restart ends the earlier attempt: its link dies with the new unusable password, its SMS
     code is cleared, and any browser holding its proofs holds nothing (tokens.registration_attempt).
+    Since the form asks only for what is printed on invoices (IEC, email, mobile), anyone could
+    keep voiding an owner's attempt: an IEC's attempt is voided at most
+    REGISTRATION_RESTARTS_PER_DAY times a day (the `registration-restart` policy; past it,
+    RegistrationRestartRefusedError and the attempt in progress stays), and each time the owner
+    is told by email that the earlier link no longer works.
     """
-    user, _ = User.objects.select_for_update().get_or_create(
+    user, created = User.objects.select_for_update().get_or_create(
         username=iec_record.iec, defaults={"role": User.Role.EXPORTER}
     )
     if user.role != User.Role.EXPORTER:
         raise AccountError("This IEC cannot be registered here. Contact support.")
+    if not created:
+        policy = ratelimits.REGISTRATION_RESTART
+        limit, _ = policy.limit_and_period()
+        if ratelimits.hits(policy.name, key=iec_record.iec) >= limit:
+            raise RegistrationRestartRefusedError(
+                "This IEC's registration was started again too many times today. "
+                "Try again tomorrow, or contact support."
+            )
+        ratelimits.hits(policy.name, key=iec_record.iec, increment=True)
+        email_send(
+            to=iec_record.email,
+            template="registration_replaced",
+            context={"iec": iec_record.iec, "firm_name": iec_record.firm_name},
+        )
     user.email = iec_record.email
     user.mobile = iec_record.mobile
     user.first_name = iec_record.firm_name[:150]

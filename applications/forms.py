@@ -543,6 +543,14 @@ class DocumentUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
+    def refused_after_check(self, message: str) -> None:
+        """A file refused once its content was checked (after this page was left): the
+        reason goes next to the file field, as for a refusal of the upload itself."""
+        if not self.is_bound:
+            self.full_clean()  # an unbound form's empty errors, so that one can be added
+            self.cleaned_data = {}
+        self.add_error("file", message)
+
 
 class ReplyForm(LengthLimitedForm, forms.Form):
     reply = forms.CharField(

@@ -32,6 +32,7 @@ from .models import (
     Payment,
     Status,
     TradeAgreement,
+    UploadCheck,
 )
 from .worksheet import ItemWorksheet, item_worksheet
 
@@ -486,3 +487,31 @@ def submitter_capacity(user: User, application: Application) -> str:
     if agent is not None:
         return f"agent's staff, {agent.name}"
     return ""
+
+
+def upload_checks_to_show(application: Application) -> list[UploadCheck]:
+    """The application's uploads being checked, and those checked whose result the uploader's
+    page has not shown yet (services.upload_checks_told)."""
+    return list(
+        UploadCheck.objects.filter(application=application)
+        .filter(Q(state=UploadCheck.State.CHECKING) | Q(told_at__isnull=True))
+        .select_related("document", "application")
+        .order_by("created_at", "pk")
+    )
+
+
+def upload_check_get_for_exporter(*, reference: str, check_id: int, user: User) -> UploadCheck:
+    """An upload being checked, for the people of the application's firm (polled every
+    second: two light queries). Anyone else's is a 404."""
+    check = (
+        UploadCheck.objects.select_related("application")
+        .filter(
+            pk=check_id,
+            application__reference=reference,
+            application__firm_id__in=firms.firm_ids_for(user),
+        )
+        .first()
+    )
+    if check is None:
+        raise Http404("No such upload")
+    return check

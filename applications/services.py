@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from accounts import firms
 from accounts.models import User
 from core.counters import counter_next
 from core.durable.outbox import outbox_enqueue
-from core.uploads import name_for_content, upload_check
+from core.uploads import content_refusal, name_for_content, upload_check, upload_precheck
 
 from .events import application_event_record
 from .models import (
@@ -39,6 +40,7 @@ from .models import (
     ReferenceCounter,
     Status,
     TradeAgreement,
+    UploadCheck,
 )
 from .notifications import Sent, notify
 from .payments import GatewayEvent, GatewayUnavailable, cancel_open_payments, gateway_get
@@ -449,6 +451,105 @@ def document_upload(
     document.save()
     application.save(update_fields=["updated_at"])
     return document
+
+
+UPLOAD_CHECK_TASK = "applications.upload_check"
+
+
+@transaction.atomic
+def upload_receive(
+    *, application_id: int, exporter: User, kind: str, upload: UploadedFile
+) -> UploadCheck:
+    """Take an upload from the documents page: what can be said at once (empty, too big, not a
+    PDF, JPEG or PNG) raises ValidationError here; the file is then kept apart, unusable, and
+    its content is checked off the web threads by the upload-check task (upload_check_run),
+    queued after commit through the outbox. Nothing of the application changes until then."""
+    application = _locked_editable(application_id, exporter)
+    content_type = upload_precheck(upload)  # raises ValidationError
+    check = UploadCheck(
+        application=application,
+        kind=kind,
+        token=secrets.token_hex(16),
+        original_name=(upload.name or "upload")[-255:],
+        content_type=content_type,
+        size=upload.size or 0,
+        uploaded_by=exporter,
+    )
+    upload.seek(0)
+    check.file.save(check.token, upload, save=False)
+    check.save()
+    outbox_enqueue(task=UPLOAD_CHECK_TASK, args=[check.pk])
+    return check
+
+
+def upload_check_run(*, check_id: int) -> UploadCheck:
+    """The upload-check task's work, idempotent: read the kept file's content in the limited
+    child process (uploads.content_refusal) and, if it passes, make it the application's
+    document (a new invoice, packing list or bill of lading replacing the one there); if not,
+    record why. The kept copy goes either way."""
+    check = UploadCheck.objects.select_related("application").get(pk=check_id)
+    if check.state != UploadCheck.State.CHECKING:
+        return check
+    with check.file.open("rb") as kept:
+        data = kept.read()
+    refusal = content_refusal(data, check.content_type)
+    return _upload_check_finish(check_id=check.pk, data=data, refusal=refusal)
+
+
+@transaction.atomic
+def _upload_check_finish(
+    *, check_id: int, data: bytes, refusal: tuple[str, str] | None
+) -> UploadCheck:
+    check = UploadCheck.objects.select_for_update().get(pk=check_id)
+    if check.state != UploadCheck.State.CHECKING:
+        return check  # a duplicate delivery finished it first
+    check.checked_at = timezone.now()
+    message = refusal[0] if refusal is not None else ""
+    if refusal is None:
+        try:
+            check.document = _document_store(check, data)
+        except WorkflowError as exc:  # submitted or withdrawn meanwhile
+            message = f"The file was not added: {exc}"
+    if message:
+        check.state, check.message = UploadCheck.State.REFUSED, message
+    else:
+        check.state = UploadCheck.State.ACCEPTED
+    name, storage = check.file.name, check.file.storage
+    check.save(update_fields=["state", "message", "document", "checked_at", "updated_at"])
+    transaction.on_commit(lambda: storage.delete(name))
+    return check
+
+
+def _document_store(check: UploadCheck, data: bytes) -> Document:
+    application = _locked_editable(check.application_id, check.uploaded_by)
+    if check.kind != DocumentKind.OTHER:
+        for old in application.documents.filter(kind=check.kind):
+            _document_delete(old)
+    sha256 = hashlib.sha256(data).hexdigest()
+    document = Document(
+        application=application,
+        kind=check.kind,
+        original_name=name_for_content(check.original_name, check.content_type)[-255:],
+        content_type=check.content_type,
+        size=len(data),
+        sha256=sha256,
+        uploaded_by=check.uploaded_by,
+    )
+    document.file.save(sha256, ContentFile(data), save=False)
+    document.save()
+    application.save(update_fields=["updated_at"])
+    return document
+
+
+@transaction.atomic
+def upload_checks_told(*, application_id: int, check_ids: list[int]) -> int:
+    """The uploader's page has shown these finished checks' results: not shown again."""
+    return (
+        UploadCheck.objects.filter(application_id=application_id, pk__in=check_ids)
+        .exclude(state=UploadCheck.State.CHECKING)
+        .filter(told_at__isnull=True)
+        .update(told_at=timezone.now())
+    )
 
 
 def _document_delete(document: Document) -> None:

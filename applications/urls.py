@@ -82,6 +82,11 @@ urlpatterns = [
     path(ref + "goods/upload/", views.goods_upload, name="goods-upload"),
     path(ref + "goods/template.csv", views.goods_template, name="goods-template"),
     path(ref + "documents/", views.documents, name="documents"),
+    path(
+        ref + "documents/checking/<int:check_id>/",
+        views.upload_check_status,
+        name="upload-check",
+    ),
     path(ref + "documents/<int:document_id>/", views.document_view, name="document"),
     path(
         ref + "documents/<int:document_id>/remove/", views.document_remove, name="document-remove"

@@ -460,13 +460,16 @@ def hs_lookup(request: HttpRequest) -> HttpResponse:
 @accepts_upload
 @_guarded
 def documents(request: HttpRequest, reference: str) -> HttpResponse:
+    """Upload: what can be said at once is said at once; the content is checked off the web
+    threads (services.upload_receive) and the page follows the check (upload_check_status),
+    then tells its result once, a refusal next to the file field."""
     application = _editable(request, reference)
     form = forms.DocumentUploadForm(
         request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            document = services.document_upload(
+            services.upload_receive(
                 application_id=application.pk,
                 exporter=request.user,
                 kind=form.cleaned_data["kind"],
@@ -475,8 +478,18 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            messages.success(request, _uploaded_message(document, form.cleaned_data["file"].name))
             return redirect("applications:documents", reference)
+    checks = selectors.upload_checks_to_show(application)
+    # Each uploader is told of their own files' results (a colleague's appear as documents).
+    finished = [
+        c for c in checks if c.state != c.State.CHECKING and c.uploaded_by_id == request.user.pk
+    ]
+    for check in finished:
+        if check.state == check.State.REFUSED and request.method == "GET":
+            form.refused_after_check(f"{check.original_name}: {check.message}")
+        elif check.state == check.State.ACCEPTED and check.document is not None:
+            messages.success(request, _uploaded_message(check.document, check.original_name))
+    services.upload_checks_told(application_id=application.pk, check_ids=[c.pk for c in finished])
     kinds = {d.kind for d in application.documents.all()}
     return render(
         request,
@@ -484,10 +497,26 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "application": application,
             "form": form,
+            "checking": [c for c in checks if c.state == c.State.CHECKING],
             "missing": [k for k in REQUIRED_DOCUMENTS if k not in kinds],
         },
         status=422 if form.errors else 200,  # a refused file: the page again, with the reason
     )
+
+
+@_guarded
+@require_GET
+def upload_check_status(request: HttpRequest, reference: str, check_id: int) -> HttpResponse:
+    """htmx, every second while a file is being checked: the progress row; once the check has
+    finished, the whole page is reloaded (HX-Refresh), which tells the result."""
+    check = selectors.upload_check_get_for_exporter(
+        reference=reference, check_id=check_id, user=request.user
+    )
+    if check.state != check.State.CHECKING:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "applications/_upload_checking.html", {"check": check})
 
 
 def _uploaded_message(document: Any, uploaded_name: str) -> str:

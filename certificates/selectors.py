@@ -150,6 +150,7 @@ def applications_issuance_stuck(
     retry_waiting = attempts.filter(
         succeeded=False,
         final=False,
+        abandoned=False,
         finished_at__gte=cutoff - timedelta(seconds=RETRY_WAIT_SECONDS),
     )
     stuck = Application.objects.filter(

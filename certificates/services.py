@@ -522,12 +522,35 @@ def issuance_sweep() -> list[int]:
         .iterator()
         if args
     }
+    issuance_attempts_abandon()
     stuck = applications_issuance_stuck().values_list("pk", flat=True)[:500]
     ids = [pk for pk in stuck if pk not in waiting]
     with transaction.atomic():
         for application_id in ids:
             outbox_enqueue(task=ISSUE_TASK, args=[application_id])
     return ids
+
+
+def issuance_attempts_abandon(*, now: datetime | None = None) -> int:
+    """Mark abandoned every attempt that never finished and began more than
+    ISSUANCE_STUCK_SECONDS ago: longer than the task's hard time limit
+    (CELERY_TASK_TIME_LIMIT, which settings keep shorter), so no worker is still running it;
+    its worker was killed or lost mid-way. Run by the sweep (issuance_sweep), which then queues
+    the issuance again (an abandoned attempt counts neither as work in progress nor as a retry
+    waiting). Returns how many were marked."""
+    now = now or timezone.now()
+    bound = timedelta(seconds=settings.ISSUANCE_STUCK_SECONDS)
+    marked = IssuanceAttempt.objects.filter(
+        finished_at__isnull=True, started_at__lt=now - bound
+    ).update(
+        finished_at=now,
+        abandoned=True,
+        error=(
+            f"Abandoned: not finished {settings.ISSUANCE_STUCK_SECONDS} s after it began; "
+            "its worker was stopped or lost. The issuance is queued again."
+        ),
+    )
+    return marked
 
 
 # ---------------------------------------------------------------------------------------------

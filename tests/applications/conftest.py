@@ -6,7 +6,9 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, TestCase
+from django.urls import reverse
 
 from applications.models import Application, HSCode
 from tests import factories
@@ -122,6 +124,30 @@ def encrypted_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def upload_document(
+    client: Client,
+    application: Application,
+    data: bytes,
+    name: str = "invoice.pdf",
+    kind: str = "commercial_invoice",
+    content_type: str = "application/pdf",
+):
+    """The documents page as a browser uses it: the upload, its content check (the task runs
+    when the upload commits, eagerly here), and the page that tells the result. Returns the
+    upload's redirect (302) when the file was accepted, else the page that refused it (422:
+    at once, or once checked)."""
+    url = reverse("applications:documents", args=[application.reference])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            url, {"kind": kind, "file": SimpleUploadedFile(name, data, content_type=content_type)}
+        )
+    if response.status_code != 302:
+        return response
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page = client.get(response["Location"])
+    return page if page.status_code == 422 else response
 
 
 @pytest.fixture

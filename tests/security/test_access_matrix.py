@@ -130,6 +130,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:goods-upload": ALICE_ONLY,
     "applications:goods-template": ALICE_ONLY,
     "applications:documents": ALICE_ONLY,
+    "applications:upload-check": cells("login 404 404 404 404 404"),
     "applications:document": ALICE_AND_EIC,
     "applications:document-remove": cells("login 405 405 404 404 404"),
     "applications:check": ALICE_ONLY,

@@ -93,6 +93,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:document": trio("ok ok ok"),
     "applications:document-remove": trio("405 405 405"),
     "applications:documents": trio("ok ok ok"),
+    "applications:upload-check": trio("404 404 404"),  # none being checked in the world
     "applications:goods": trio("ok ok ok"),
     "applications:goods-template": trio("ok ok ok"),
     "applications:goods-upload": trio("ok ok ok"),

@@ -76,6 +76,9 @@ def url_kwargs(world: World) -> dict[str, str]:
         "attachment_id": "999999",
         "delivery_id": "999999",
         "bulk_id": "999999",
+        # An upload being checked: none in the world (test_upload_checked_off_thread.py has
+        # Alice's answer and Bob's 404).
+        "check_id": "999999",
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0012_firm_settings_agents_pay_from_wallet'),
+        ('accounts', '0013_officer_other_offices'),
     ]
 
     operations = [

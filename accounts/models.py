@@ -210,6 +210,7 @@ class SMSDevice(SideChannelDevice):
         PASSWORD_RESET = "password_reset", "Password reset"
         INVITATION = "invitation", "Accepting an invitation"
         AGENT_REGISTRATION = "agent_registration", "Agent registration"
+        DECLARATION = "declaration", "Signing a declaration"
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     number = models.CharField(max_length=13, validators=[mobile_validator])
@@ -230,6 +231,7 @@ class SMSDevice(SideChannelDevice):
                         "password_reset",
                         "invitation",
                         "agent_registration",
+                        "declaration",
                     ]
                 ),
             ),

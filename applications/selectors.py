@@ -14,6 +14,7 @@ from accounts import firms
 from accounts.models import FirmMember, User
 from accounts.permissions import is_verified_officer_of
 
+from .declared import declared_sha256, signature_latest
 from .models import (
     REQUIRED_DOCUMENTS,
     AgencyOffice,
@@ -345,7 +346,24 @@ def submission_problems(application: Application) -> list[str]:
     ]
     if application.status == Status.DRAFT and captured_payment(application) is None:
         problems.append("pay the fee")
+    problem = signature_problem(application)
+    if problem:
+        problems.append(problem)
     return problems
+
+
+def signature_problem(application: Application) -> str:
+    """What the declaration's signature still needs, in words for the exporter; "" when the
+    last signature covers the application as it is now. One query."""
+    latest = signature_latest(application)
+    if latest is None:
+        return "sign the declaration with the code we send to your mobile"
+    if latest.content_sha256 != declared_sha256(application):
+        return (
+            "sign the declaration again: the application changed after "
+            f"{latest.signer_name} signed it"
+        )
+    return ""
 
 
 def item_worksheets(application: Application) -> list[tuple[LineItem, ItemWorksheet]]:

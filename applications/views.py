@@ -21,11 +21,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import firms
 from accounts.decorators import exporter_required
+from accounts.forms import OTPForm
 from coo_portal.body_limit import accepts_upload
 from coo_portal.storage import open_verified
 from reference.hs import hs_descriptions, hs_subheading, hs_suggest
 
-from . import forms, selectors, services, workflow
+from . import declaration, forms, selectors, services, workflow
+from .declared import declared_sha256, masked_number, signature_latest, signed_line
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, sent_for_payment, verified_mobile
 from .pagination import keyset_page
@@ -252,11 +254,53 @@ def application_section(request: HttpRequest, reference: str, section: str) -> H
         )
         if not partial:
             messages.success(request, f"{title}: saved.")
+        if section == "declaration" and not partial:
+            return redirect("applications:declaration-sign", reference)
         return redirect("applications:tasks", reference)
     return render(
         request,
         "applications/section.html",
         {"application": application, "form": form, "title": title, "section": section},
+    )
+
+
+@_guarded
+def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
+    """Sign the declaration with a code sent to the signatory's verified mobile: "send" asks
+    for a code for the application as it is now; a code signs it."""
+    application = _editable(request, reference)
+    if not firms.may(request.user, application.firm_id, firms.Capability.SUBMIT):
+        messages.error(request, firms.SUBMIT_REFUSAL)
+        return redirect("applications:tasks", reference)
+    form = OTPForm(request.POST if "code" in request.POST else None)
+    if request.method == "POST" and "send" in request.POST:
+        started = declaration.declaration_sign_start(
+            application_id=application.pk, signer=request.user
+        )
+        messages.success(request, f"We sent a code to {masked_number(started.mobile)}.")
+        return redirect("applications:declaration-sign", reference)
+    if request.method == "POST" and form.is_valid():
+        outcome = declaration.declaration_sign_confirm(
+            application_id=application.pk, signer=request.user, code=form.cleaned_data["code"]
+        )
+        if outcome.signature is not None:
+            messages.success(request, f"{signed_line(outcome.signature)}.")
+            return redirect("applications:check", reference)
+        form.add_error("code", outcome.refused)
+    pending = declaration.declaration_pending(application=application, signer=request.user)
+    return render(
+        request,
+        "applications/declaration_sign.html",
+        {
+            "application": application,
+            "form": form,
+            "pending": pending,
+            "mobile": masked_number(verified_mobile(request.user)),
+            "latest": signature_latest(application),
+            "problem": selectors.signature_problem(application),
+            "digest": declared_sha256(application),
+        },
+        status=422 if form.errors else 200,
     )
 
 
@@ -557,6 +601,7 @@ def _check_page(
         {
             **_summary_context(application, change_links=True),
             "problems": selectors.submission_problems(application),
+            "signature_problem": selectors.signature_problem(application),
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
             "wallet_balance": wallet_balance_for(request.user, application.firm_id),  # or None

@@ -86,6 +86,9 @@ class Declaration:
     designation: str
     place: str
     date: date
+    # Who declared, in what capacity, for whom and how it was signed ("Signed electronically
+    # by Kiran Rao, Kiran Logistics, customs broker, on behalf of ..."): applications.declared.
+    signed: str = ""
 
 
 @dataclass(frozen=True)
@@ -1740,7 +1743,7 @@ class _Renderer:
             f"Name: <b>{markup(decl.name)}</b><br/>"
             f"Designation: {markup(decl.designation)}<br/>"
             f"for {markup(d.exporter.name)}<br/><br/>"
-            "(Declared electronically by the exporter on the COO Portal)"
+            f"({markup(decl.signed or 'Declared electronically on the COO Portal')})"
         )
         right = (
             f"{certified}<br/>"

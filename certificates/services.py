@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts import firms
 from accounts.models import User
+from applications.declared import declaration_statement
 from applications.events import application_event_record
 from applications.models import (
     Application,
@@ -200,6 +201,7 @@ def certificate_data_build(
             designation=application.declaration_designation,
             place=application.declaration_place,
             date=application.declaration_date or issue_date,
+            signed=declaration_statement(application),
         ),
         agency_name=application.agency.name,
         office_name=application.office.name,

@@ -72,6 +72,7 @@ def file_one(client: Client, firm, office, capture) -> Application:
     factories.DocumentFactory(application=application, kind="commercial_invoice")
     factories.DocumentFactory(application=application, kind="packing_list")
     factories.PaymentFactory(application=application)
+    factories.declaration_sign(application)  # by Kiran, who filed it
     with capture(execute=True):
         response = client.post(reverse("applications:submit", args=[application.reference]))
     assert response["Location"] == reverse(

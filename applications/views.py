@@ -122,17 +122,20 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def application_new(request: HttpRequest) -> HttpResponse:
     """Certificate type, agreement, destination and office. Choosing a type or an agreement
     narrows the other lists: htmx refreshes the form, and without JavaScript the "Update the
-    lists" button does the same with a GET. An agent's staff chooses the IEC first."""
-    if firms.agent_id_of(request.user) is not None and firms.acting_firm_id(request) is None:
-        messages.info(request, "Choose the IEC you are filing for before you start an application.")
-        return redirect(f"{reverse('accounts:acting-for')}?{urlencode({'next': request.path})}")
+    lists" button does the same with a GET. An agent's staff names the firm each time, among
+    those authorising it now (no default: never the last one, never the only one left)."""
+    agent = firms.agent_id_of(request.user) is not None
+    choices = firms.firms_for(request.user) if agent else None
+    if choices is not None and not choices.exists():
+        messages.error(request, "No firm authorises your agency to file for it now.")
+        return redirect("applications:list")
     if request.method == "POST":
-        form = forms.ApplicationStartForm(request.POST)
+        form = forms.ApplicationStartForm(request.POST, firms=choices)
         if form.is_valid():
             d = form.cleaned_data
             application = services.application_create(
                 exporter=request.user,
-                firm_id=firms.acting_firm_id(request),
+                firm_id=d["firm"].pk if agent else firms.acting_firm_id(request),
                 certificate_type=d["certificate_type"],
                 agreement=d["agreement"],
                 destination_country=d["destination_country"],
@@ -143,7 +146,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
             return redirect("applications:tasks", application.reference)
     else:
         form = forms.ApplicationStartForm(
-            initial=request.GET.dict() or {"certificate_type": "non_preferential"}
+            initial=request.GET.dict() or {"certificate_type": "non_preferential"}, firms=choices
         )
     template = "applications/_start_form.html" if request.htmx else "applications/new.html"
     return render(request, template, {"form": form})

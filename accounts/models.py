@@ -345,6 +345,23 @@ class FirmInvitation(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.email} to {self.firm.iec} as {self.get_role_display()}"
 
+    @property
+    def inviter_text(self) -> str:
+        """Who invites, as the invitee reads it: "Alice Shah, an administrator of Shakti
+        Spices LLP"; the firm's own IEC account, named after the firm, is "An administrator
+        of Shakti Spices LLP" (never "Shakti Spices LLP invites you to Shakti Spices LLP")."""
+        firm = self.firm.firm_name
+        name = (self.invited_by.get_full_name() or self.invited_by.username).strip()
+        if not name or name.casefold() == firm.strip().casefold() or name == self.firm.iec:
+            return f"An administrator of {firm}"
+        return f"{name}, an administrator of {firm},"
+
+    @property
+    def role_text(self) -> str:
+        """ "a signatory", "an administrator", "a preparer"."""
+        role = self.get_role_display().lower()
+        return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
+
 
 class Agent(TimeStampedModel):
     """A customs broker (CHA) or freight forwarder that files applications for the firms

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseRedirect
 
 OFFICER_PREFIXES = ("/officer/", "/certificates/revoke/")
 
 
 class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
-    def handle_no_permission(self, request: HttpRequest, view_func: Any) -> HttpResponse:
+    def handle_no_permission(self, request: HttpRequest, view_func: Any) -> HttpResponseRedirect:
         if request.path.startswith(OFFICER_PREFIXES) and not getattr(view_func, "login_url", None):
             view_func = _with_login_url(view_func, "accounts:officer-login")
         return super().handle_no_permission(request, view_func)

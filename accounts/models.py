@@ -8,7 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django_otp.models import SideChannelDevice
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 IEC_RE = re.compile(r"^(?:\d{10}|[A-Z]{5}\d{4}[A-Z])$")
 MOBILE_RE = re.compile(r"^(?:\+91)?(\d{10})$")

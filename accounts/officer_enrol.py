@@ -10,12 +10,14 @@ in the session), and only while the account has no confirmed device.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import OfficerProfile, User
 
 
-def enrolling_user(state: dict | None) -> User | None:
+def enrolling_user(state: dict[str, Any] | None) -> User | None:
     """The administrator this pending sign-in may set up an authenticator for, if any."""
     if not state or not state.get("uid"):
         return None

@@ -8,7 +8,9 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.http import HttpRequest
 
-from .lockout import client_ip, user_locked_out_log
+from core.clientip import client_ip
+
+from .lockout import user_locked_out_log
 from .models import LoginActivity, User
 from .services import activity_record
 

@@ -38,12 +38,12 @@ from applications.models import (
     Status,
     TaxInvoice,
 )
-from applications.pagination import keyset_page
 from applications.payments import gateway_get
 from applications.tax import document_pdf
 from certificates.models import Credential
 from certificates.selectors import certificate_get_for_viewer, certificate_pdf_bytes
-from coo_portal.body_limit import accepts_upload
+from core.body_limit import accepts_upload
+from core.pagination import keyset_page
 
 from . import filing, schemas
 from .auth import TokenAuth, require_capability, require_scope, user_of
@@ -653,7 +653,7 @@ def urls() -> tuple[list[Any], str, str]:
     """The API's URLconf, each view public to the session login (LoginRequiredMiddleware):
     the bearer token authenticates every call (TokenAuth), and the OpenAPI document and its
     page are public like any API reference. Bodies are limited as everywhere
-    (coo_portal/body_limit.py): a document upload to UPLOAD_MAX_BYTES, the rest to
+    (core/body_limit.py): a document upload to UPLOAD_MAX_BYTES, the rest to
     DATA_UPLOAD_MAX_MEMORY_SIZE."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:

@@ -22,17 +22,17 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import firms
 from accounts.decorators import exporter_required
 from accounts.forms import OTPForm
-from coo_portal.body_limit import accepts_upload
-from coo_portal.storage import open_verified
+from core.body_limit import accepts_upload
+from core.pagination import keyset_page
+from core.storage import open_verified
+from core.uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from reference.hs import hs_descriptions, hs_subheading, hs_suggest
 
 from . import declaration, forms, selectors, services, workflow
 from .declared import declared_sha256, masked_number, signature_latest, signed_line
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, sent_for_payment, verified_mobile
-from .pagination import keyset_page
 from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
-from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from .wallet import refund_on_withdrawal, refund_told, wallet_balance_for
 from .worksheet import item_worksheet
 

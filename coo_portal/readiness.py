@@ -21,9 +21,9 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 
 from certificates.timestamps import http_timestamper
+from core.cache import redis_reachable
 
 from . import heartbeat
-from .cache import redis_reachable
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-from applications import sandbox
 from certificates.signals import certificate_changed
+from core import sandbox
 
 
 class VerificationConfig(AppConfig):

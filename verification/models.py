@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class VerificationLog(models.Model):

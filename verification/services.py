@@ -25,8 +25,8 @@ from redis.exceptions import RedisError
 from applications.models import Invoice, LineItem
 from certificates.models import Certificate
 from certificates.signals import CertificateChangeRefusedError
-from coo_portal.ratelimits import VERIFICATION_LOOKUP
-from durable.ratelimit import rate_counter_hit
+from core.durable.ratelimit import rate_counter_hit
+from core.ratelimits import VERIFICATION_LOOKUP
 
 from . import selectors, store, tasks
 from .answers import DOCUMENT, KINDS, Answer, answer_facts, answer_from_facts

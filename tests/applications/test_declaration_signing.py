@@ -23,7 +23,7 @@ from applications.workflow import WorkflowError
 from certificates.pdf import render_certificate
 from certificates.selectors import application_for_certificate
 from certificates.services import certificate_data_build
-from durable.models import OutboxMessage
+from core.durable.models import OutboxMessage
 from tests import factories
 from tests.accounts.agent_factories import kiran_logistics
 from tests.accounts.conftest import code_from_sms

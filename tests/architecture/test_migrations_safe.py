@@ -18,6 +18,11 @@ from core.migration_operations import AddIndexConcurrentlyWherePossible
 BASELINE = Path(__file__).with_name("migrations_baseline.txt")
 # Migrations that the linter flags but that were reviewed as safe, with the reason.
 REVIEWED: dict[str, str] = {
+    "accounts.0012_sms_device_declaration_purpose": (
+        "purpose's AlterField only adds a choice (the column was NOT NULL before and stays so; "
+        "Django writes no SQL for choices), and the check constraint is widened to admit "
+        "'declaration': every row the previous release writes still passes it."
+    ),
     "accounts.0008_officer_invitations_and_events": (
         "must_enrol is NOT NULL with a database default (db_default=False): the previous "
         "release, which does not know the column, inserts officer profiles that get it; "

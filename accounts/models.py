@@ -461,6 +461,8 @@ class ApiToken(TimeStampedModel):
         READ = "read", "Read"
         DRAFT = "draft", "Draft"
         SUBMIT = "submit", "Submit"
+        # A verifier organisation's person reading its verification requests (verification/).
+        VERIFICATION = "verification", "Verification requests"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -84,17 +85,19 @@ def officer_login(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _pending(request: HttpRequest) -> dict[str, Any] | None:
-    state = request.session.get(PENDING_KEY)
+def _pending(request: HttpRequest, key: str = PENDING_KEY) -> dict[str, Any] | None:
+    state = request.session.get(key)
     if not isinstance(state, dict) or time.time() - state.get("at", 0) > PENDING_SECONDS:
         return None
     return state
 
 
-def _code_accepted(state: dict[str, Any], code: str) -> tuple[User, TOTPDevice] | None:
+def _code_accepted(
+    state: dict[str, Any], code: str, may: Callable[[User | None], bool] = may_sign_in_here
+) -> tuple[User, TOTPDevice] | None:
     """The user and device if the password step was right and `code` is their TOTP now."""
     user = User.objects.filter(pk=state["uid"]).first() if state.get("uid") else None
-    if user is None or not may_sign_in_here(user):
+    if user is None or not may(user):
         return None
     device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
     if device is None:

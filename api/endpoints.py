@@ -44,6 +44,12 @@ from certificates.models import Credential
 from certificates.selectors import certificate_get_for_viewer, certificate_pdf_bytes
 from core.body_limit import accepts_upload
 from core.pagination import keyset_page
+from verification.models import VerificationRequest
+from verification.requests import (
+    request_for_verifier,
+    requests_of_organisation,
+)
+from verification.utilisation import verifier_organisation_of
 
 from . import filing, schemas
 from .auth import TokenAuth, require_capability, require_scope, user_of
@@ -647,6 +653,70 @@ def tax_invoice(request: HttpRequest, reference: str) -> HttpResponse:
         raise not_found("No tax invoice: the fee has not been paid.")
     filename = f"tax-invoice-{invoice.number.replace('/', '-')}.pdf"
     return _file(document_pdf(invoice), "application/pdf", filename)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification requests (issue 32): a customs authority's own, with the agency's finding
+# ---------------------------------------------------------------------------------------------
+
+
+def _verification_request(vr: VerificationRequest) -> dict[str, Any]:
+    decided = vr.status == VerificationRequest.Status.DECIDED
+    return {
+        "id": vr.pk,
+        "reference": vr.reference,
+        "certificate_number": vr.certificate.number,
+        "agency": vr.agency.code,
+        "your_reference": vr.their_reference,
+        "reasons": vr.reasons,
+        "questions": vr.questions,
+        "status": vr.status,
+        "filed_at": vr.filed_at,
+        "due_at": vr.due_at,
+        "finding": vr.finding if decided else None,
+        "finding_reasons": vr.finding_reasons if decided else None,
+        "decided_at": vr.decided_at,
+    }
+
+
+def _verifier_organisation(request: HttpRequest) -> Any:
+    require_scope(request, ApiToken.Scope.VERIFICATION)
+    organisation = verifier_organisation_of(user_of(request))
+    if organisation is None:
+        raise ApiProblem(
+            403,
+            "Forbidden",
+            "Only a confirmed verifier organisation's people may read verification requests.",
+            kind="role",
+        )
+    return organisation
+
+
+@api.get(
+    "/verification-requests",
+    response={200: list[schemas.VerificationRequest], **PROBLEMS},
+    tags=["verification requests"],
+)
+def verification_request_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Your organisation's verification requests, the latest filed first (at most 200)."""
+    organisation = _verifier_organisation(request)
+    found = requests_of_organisation(organisation)[:200]
+    return [_verification_request(vr) for vr in found]
+
+
+@api.get(
+    "/verification-requests/{request_id}",
+    response={200: schemas.VerificationRequest, **PROBLEMS},
+    tags=["verification requests"],
+)
+def verification_request_get(request: HttpRequest, request_id: int) -> dict[str, Any]:
+    """One of your organisation's requests: its state and, once decided, the finding."""
+    _verifier_organisation(request)
+    try:
+        vr = request_for_verifier(user_of(request), request_id)
+    except VerificationRequest.DoesNotExist:
+        raise not_found("No such verification request.") from None
+    return _verification_request(vr)
 
 
 def urls() -> tuple[list[Any], str, str]:

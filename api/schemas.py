@@ -219,3 +219,21 @@ class DeclarationSigned(Schema):
     signed: str  # "Signed electronically by ..., with a code sent to +91 ******1234 on ..."
     sha256: str
     signed_at: datetime
+
+
+class VerificationRequest(Schema):
+    """A verification request of the token's customs authority, and the agency's finding."""
+
+    id: int
+    reference: str
+    certificate_number: str
+    agency: str
+    your_reference: str
+    reasons: list[str]
+    questions: str
+    status: str = Field(description="filed, assigned, answered (evidence received) or decided")
+    filed_at: datetime
+    due_at: datetime
+    finding: str | None = Field(description="confirmed, not_confirmed or partly, once decided")
+    finding_reasons: str | None
+    decided_at: datetime | None

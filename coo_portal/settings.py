@@ -681,6 +681,11 @@ VERIFY_RATE = _str("VERIFY_RATE", "30/m")
 # stay in Redis).
 VERIFY_CACHE_SECONDS = _int("VERIFY_CACHE_SECONDS", 3600)
 VERIFY_LOG_FLUSH_SECONDS = _int("VERIFY_LOG_FLUSH_SECONDS", 5)
+# Without Redis (or while it is down) lookup log rows are kept in the process and written after
+# the response, in one INSERT once VERIFY_LOG_BUFFER_ROWS are kept or the oldest is
+# VERIFY_LOG_BUFFER_SECONDS old (verification/logbuffer.py); 0 rows: each written at once.
+VERIFY_LOG_BUFFER_ROWS = _int("VERIFY_LOG_BUFFER_ROWS", 100)
+VERIFY_LOG_BUFFER_SECONDS = _int("VERIFY_LOG_BUFFER_SECONDS", 2)
 # One flush task writes for at most this long (a third of the soft time limit: 20 s), then
 # queues the next (a steady load may never empty the queue, and a task past
 # CELERY_TASK_SOFT_TIME_LIMIT is interrupted); celery beat also sends one every

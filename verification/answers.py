@@ -305,6 +305,7 @@ def answer_from_facts(facts: dict[str, Any], kinds: frozenset[str] = KINDS) -> A
             "pdf_url": _path("verification:pdf", facts["number"], code),
             "credential_url": _path("verification:credential-download", facts["number"], code),
             "subscribe_url": _path("verification:subscribe", facts["number"], code),
+            "request_url": _path("verification:request-new", facts["number"], code),
             "replacement_url": (
                 _path("verification:verify-certificate", replacement["number"], replacement["code"])
                 if replacement

@@ -13,7 +13,10 @@ class VerificationConfig(AppConfig):
         # Imported once by the upload check's forkserver, not by every child it forks.
         sandbox.preload("verification.document_check")
         # Kept answers are forgotten inside the certificate's transaction; a failure rolls it back.
-        from . import services, subscriptions, transparency
+        from . import checks, logbuffer, services, subscriptions, transparency  # noqa: F401 - checks
+
+        # Without Redis, lookup log rows are written after the response, in batches.
+        logbuffer.connect()
 
         certificate_changed.connect(
             services.answer_forget_on_certificate_changed, dispatch_uid="verification-forget"

@@ -33,7 +33,9 @@ def test_alice_applies_for_an_aifta_certificate_in_the_browser(
         office_label=reference_data["eic_mumbai"].name,
         work_dir=tmp_path,
         items=ITEMS,
-        signing_code=lambda: code_from_sms(MemorySMSBackend.outbox),
+        signing_code=lambda: code_from_sms(
+            [m for m in MemorySMSBackend.outbox if "sign the declaration" in m.body]
+        ),
     )
 
     application = Application.objects.get(exporter=alice)

@@ -120,7 +120,9 @@ def test_invite_authorise_file_on_behalf_pay_from_the_wallet_and_download(
         work_dir=tmp_path,
         pay="wallet",
         firm_label=f"{firm.firm_name} (IEC {firm.iec})",
-        signing_code=lambda: code_from_sms(MemorySMSBackend.outbox),
+        signing_code=lambda: code_from_sms(
+            [m for m in MemorySMSBackend.outbox if "sign the declaration" in m.body]
+        ),
     )
     application = Application.objects.get(reference=reference)
     assert (application.firm_id, application.filed_by_agent_id) == (firm.pk, kiran.agent_id)

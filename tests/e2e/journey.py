@@ -367,6 +367,7 @@ def apply_for_aifta(
     page.get_by_role("button", name="Save and continue").click()
     # The declaration is signed with a code sent to the signatory's mobile.
     page.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_label("Code from the SMS")).to_be_visible()  # the code was sent
     page.get_by_label("Code from the SMS").fill(signing_code())
     page.get_by_role("button", name="Sign the declaration").click()
     page.wait_for_url("**/check/")

@@ -217,6 +217,7 @@ class SMSDevice(SideChannelDevice):
         PASSWORD_RESET = "password_reset", "Password reset"
         INVITATION = "invitation", "Accepting an invitation"
         AGENT_REGISTRATION = "agent_registration", "Agent registration"
+        DECLARATION = "declaration", "Signing a declaration"
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     number = models.CharField(max_length=13, validators=[mobile_validator])
@@ -237,6 +238,7 @@ class SMSDevice(SideChannelDevice):
                         "password_reset",
                         "invitation",
                         "agent_registration",
+                        "declaration",
                     ]
                 ),
             ),
@@ -349,6 +351,23 @@ class FirmInvitation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.email} to {self.firm.iec} as {self.get_role_display()}"
+
+    @property
+    def inviter_text(self) -> str:
+        """Who invites, as the invitee reads it: "Alice Shah, an administrator of Shakti
+        Spices LLP"; the firm's own IEC account, named after the firm, is "An administrator
+        of Shakti Spices LLP" (never "Shakti Spices LLP invites you to Shakti Spices LLP")."""
+        firm = self.firm.firm_name
+        name = (self.invited_by.get_full_name() or self.invited_by.username).strip()
+        if not name or name.casefold() == firm.strip().casefold() or name == self.firm.iec:
+            return f"An administrator of {firm}"
+        return f"{name}, an administrator of {firm},"
+
+    @property
+    def role_text(self) -> str:
+        """ "a signatory", "an administrator", "a preparer"."""
+        role = self.get_role_display().lower()
+        return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
 
 
 class InvitationAttempt(TimeStampedModel):

@@ -13,7 +13,8 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -101,9 +102,34 @@ def _device_for(*, user: User, purpose: str) -> SMSDevice:
     return device  # type: ignore[no-any-return]  # django-otp is untyped: its manager gives Any
 
 
+@dataclass(frozen=True)
+class OTPSent:
+    """A code handed to the SMS gateway: the device that holds it, and the outbox row that
+    carries the SMS (its delivery record), the number and the time it was sent to."""
+
+    device: SMSDevice
+    outbox_id: int
+    number: str
+    at: datetime
+
+
 @transaction.atomic
 def otp_send(*, user: User, purpose: str, template: str, restart: bool = False) -> SMSDevice:
+    """Send a fresh 6-digit code to the user's mobile (otp_issue), returning its device."""
+    return otp_issue(user=user, purpose=purpose, template=template, restart=restart).device
+
+
+@transaction.atomic
+def otp_issue(
+    *,
+    user: User,
+    purpose: str,
+    template: str,
+    restart: bool = False,
+    context: dict[str, Any] | None = None,
+) -> OTPSent:
     """Send a fresh 6-digit code to the user's mobile, if the resend limits allow it.
+    `context` adds to the SMS template's (which always has `code` and `minutes`).
 
     Raises AccountError when asked again within OTP_RESEND_SECONDS (unless `restart`: a new
     registration attempt, which has voided the old code and cost a CAPTCHA), or more than
@@ -137,13 +163,13 @@ def otp_send(*, user: User, purpose: str, template: str, restart: bool = False) 
     device.last_sent_at = now
     device.sends_in_window += 1
     device.save()
-    sms_send(
+    message = sms_send(
         to=user.mobile,
         template=template,
-        context={"code": device.token, "minutes": OTP_VALID_SECONDS // 60},
+        context={**(context or {}), "code": device.token, "minutes": OTP_VALID_SECONDS // 60},
     )
     logger.info("otp sent: %s for %s to %s", purpose, user.username, masked_mobile(user.mobile))
-    return device
+    return OTPSent(device=device, outbox_id=message.pk, number=user.mobile, at=now)
 
 
 @transaction.atomic

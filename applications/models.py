@@ -727,6 +727,54 @@ class ApplicationSnapshot(models.Model):
         return f"snapshot of event {self.event_id}"
 
 
+class DeclarationSignature(models.Model):
+    """The exporter's declaration, signed: who signed, in what capacity and for whom, when,
+    how (a one-time code sent to their verified mobile, or an eSign service provider), and the
+    SHA-256 of exactly what was declared (applications/declaration.py's canonical text).
+
+    A row is written when the code is sent (`signed_at` empty) and completed when the right
+    code comes back; a newer row replaces an unfinished one. A signature counts only while the
+    application's canonical text still has its hash: any change after signing asks for a new
+    signature. Append-only evidence: rows are never edited once signed, nor deleted."""
+
+    class Method(models.TextChoices):
+        SMS_OTP = "sms_otp", "One-time code by SMS"
+        ESIGN = "esign", "eSign service provider"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="declaration_signatures"
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # As they were when signing: a later change of name or role does not change who signed.
+    signer_name = models.CharField(max_length=200)
+    capacity = models.CharField(max_length=300)  # "signatory of Shakti Spices LLP"
+    on_behalf_of = models.CharField(max_length=200)  # the firm (the IEC holder)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    mobile = models.CharField(max_length=13, blank=True)  # where the code went
+    code_sent_at = models.DateTimeField()
+    # The delivery record: the outbox row (durable.OutboxMessage) that carried the SMS.
+    # Kept as a number, not a key: sent rows are forgotten after OUTBOX_KEEP_DAYS.
+    delivery_outbox_id = models.BigIntegerField(null=True, blank=True)
+    content_sha256 = models.CharField(max_length=64)
+    content = models.TextField()  # the canonical text that was hashed, for anyone to re-hash
+    signed_at = models.DateTimeField(null=True, blank=True)
+    # The ESP's answer (its response code and the signed CMS, base64), for the eSign route.
+    esp_response = models.TextField(blank=True, default="", db_default="")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="declaration_signature_method_valid",
+                condition=models.Q(method__in=["sms_otp", "esign"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "signed" if self.signed_at else "code sent"
+        return f"declaration of {self.application_id} by {self.signer_name} ({state})"
+
+
 # ---------------------------------------------------------------------------------------------
 # The fee wallet and GST tax invoices (applications/wallet.py, applications/tax.py)
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from accounts.permissions import is_verified_officer_of
 from core.pagination import Order
 from reference.models import InLieuFee
 
+from .declared import declared_sha256, signature_latest
 from .models import (
     REQUIRED_DOCUMENTS,
     AgencyOffice,
@@ -406,6 +407,9 @@ def submission_problems(application: Application) -> list[str]:
         and not fee_waived(application)
     ):
         problems.append("pay the fee")
+    problem = signature_problem(application)
+    if problem:
+        problems.append(problem)
     return problems
 
 
@@ -414,8 +418,9 @@ SIGNATORYS_PART = ("complete the section \u201cExporter's declaration\u201d", "p
 
 def preparer_problems(application: Application) -> list[str]:
     """What still stops the draft being ready for a signatory: everything but the signatory's
-    own part (the declaration and the fee)."""
-    return [p for p in submission_problems(application) if p not in SIGNATORYS_PART]
+    own part (the declaration, its signature and the fee)."""
+    theirs = {*SIGNATORYS_PART, signature_problem(application)}
+    return [p for p in submission_problems(application) if p not in theirs]
 
 
 def drafts_awaiting_signature(user: Any) -> list[Application]:
@@ -433,6 +438,20 @@ def drafts_awaiting_signature(user: Any) -> list[Application]:
         .select_related("signature_requested_by")
         .order_by("signature_requested_at")[:20]
     )
+
+
+def signature_problem(application: Application) -> str:
+    """What the declaration's signature still needs, in words for the exporter; "" when the
+    last signature covers the application as it is now. One query."""
+    latest = signature_latest(application)
+    if latest is None:
+        return "sign the declaration with the code we send to your mobile"
+    if latest.content_sha256 != declared_sha256(application):
+        return (
+            "sign the declaration again: the application changed after "
+            f"{latest.signer_name} signed it"
+        )
+    return ""
 
 
 def item_worksheets(application: Application) -> list[tuple[LineItem, ItemWorksheet]]:

@@ -133,7 +133,7 @@ def application_create(
     """A new DRAFT for the firm `firm_id` (by default the only firm `exporter` acts for),
     filed by `exporter`: a member who may draft, or an agent's staff filing on the firm's
     behalf. Writes a creation event."""
-    if firm_id is None:
+    if firm_id is None and firms.agent_id_of(exporter) is None:  # an agent names the firm
         mine = firms.firm_ids_for(exporter)
         firm_id = next(iter(mine)) if len(mine) == 1 else None
     if firm_id is None or not firms.may(exporter, firm_id, firms.Capability.DRAFT):

@@ -72,6 +72,7 @@ urlpatterns = [
         {"section": "declaration"},
         name="declaration",
     ),
+    path(ref + "declaration/sign/", views.declaration_sign, name="declaration-sign"),
     path(ref + "invoices/", views.application_invoices, name="invoices"),
     path(ref + "invoices/<int:invoice_id>/remove/", views.invoice_remove, name="invoice-remove"),
     path(ref + "goods/", views.goods, name="goods"),

@@ -20,13 +20,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import firms
 from accounts.decorators import exporter_required
+from accounts.forms import OTPForm
 from core.body_limit import accepts_upload
 from core.pagination import keyset_page
 from core.storage import open_verified
 from core.uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from reference.hs import hs_descriptions, hs_subheading, hs_suggest
 
-from . import forms, selectors, services, workflow
+from . import declaration, forms, selectors, services, workflow
+from .declared import declared_sha256, masked_number, signature_latest, signed_line
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, verified_mobile
 from .payment_views import payment_outcome_response
@@ -121,17 +123,20 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def application_new(request: HttpRequest) -> HttpResponse:
     """Certificate type, agreement, destination and office. Choosing a type or an agreement
     narrows the other lists: htmx refreshes the form, and without JavaScript the "Update the
-    lists" button does the same with a GET. An agent's staff chooses the IEC first."""
-    if firms.agent_id_of(request.user) is not None and firms.acting_firm_id(request) is None:
-        messages.info(request, "Choose the IEC you are filing for before you start an application.")
-        return redirect(f"{reverse('accounts:acting-for')}?{urlencode({'next': request.path})}")
+    lists" button does the same with a GET. An agent's staff names the firm each time, among
+    those authorising it now (no default: never the last one, never the only one left)."""
+    agent = firms.agent_id_of(request.user) is not None
+    choices = firms.firms_for(request.user) if agent else None
+    if choices is not None and not choices.exists():
+        messages.error(request, "No firm authorises your agency to file for it now.")
+        return redirect("applications:list")
     if request.method == "POST":
-        form = forms.ApplicationStartForm(request.POST)
+        form = forms.ApplicationStartForm(request.POST, firms=choices)
         if form.is_valid():
             d = form.cleaned_data
             application = services.application_create(
                 exporter=request.user,
-                firm_id=firms.acting_firm_id(request),
+                firm_id=d["firm"].pk if agent else firms.acting_firm_id(request),
                 certificate_type=d["certificate_type"],
                 agreement=d["agreement"],
                 destination_country=d["destination_country"],
@@ -142,7 +147,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
             return redirect("applications:tasks", application.reference)
     else:
         form = forms.ApplicationStartForm(
-            initial=request.GET.dict() or {"certificate_type": "non_preferential"}
+            initial=request.GET.dict() or {"certificate_type": "non_preferential"}, firms=choices
         )
     template = "applications/_start_form.html" if request.htmx else "applications/new.html"
     return render(request, template, {"form": form})
@@ -253,11 +258,53 @@ def application_section(request: HttpRequest, reference: str, section: str) -> H
         )
         if not partial:
             messages.success(request, f"{title}: saved.")
+        if section == "declaration" and not partial:
+            return redirect("applications:declaration-sign", reference)
         return redirect("applications:tasks", reference)
     return render(
         request,
         "applications/section.html",
         {"application": application, "form": form, "title": title, "section": section},
+    )
+
+
+@_guarded
+def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
+    """Sign the declaration with a code sent to the signatory's verified mobile: "send" asks
+    for a code for the application as it is now; a code signs it."""
+    application = _editable(request, reference)
+    if not firms.may(request.user, application.firm_id, firms.Capability.SUBMIT):
+        messages.error(request, firms.SUBMIT_REFUSAL)
+        return redirect("applications:tasks", reference)
+    form = OTPForm(request.POST if "code" in request.POST else None)
+    if request.method == "POST" and "send" in request.POST:
+        started = declaration.declaration_sign_start(
+            application_id=application.pk, signer=request.user
+        )
+        messages.success(request, f"We sent a code to {masked_number(started.mobile)}.")
+        return redirect("applications:declaration-sign", reference)
+    if request.method == "POST" and form.is_valid():
+        outcome = declaration.declaration_sign_confirm(
+            application_id=application.pk, signer=request.user, code=form.cleaned_data["code"]
+        )
+        if outcome.signature is not None:
+            messages.success(request, f"{signed_line(outcome.signature)}.")
+            return redirect("applications:check", reference)
+        form.add_error("code", outcome.refused)
+    pending = declaration.declaration_pending(application=application, signer=request.user)
+    return render(
+        request,
+        "applications/declaration_sign.html",
+        {
+            "application": application,
+            "form": form,
+            "pending": pending,
+            "mobile": masked_number(verified_mobile(request.user)),
+            "latest": signature_latest(application),
+            "problem": selectors.signature_problem(application),
+            "digest": declared_sha256(application),
+        },
+        status=422 if form.errors else 200,
     )
 
 
@@ -587,6 +634,7 @@ def _check_page(
         {
             **_summary_context(application, change_links=True),
             "problems": selectors.submission_problems(application),
+            "signature_problem": selectors.signature_problem(application),
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
             "wallet_balance": wallet_balance_for(request.user, application.firm_id),  # or None

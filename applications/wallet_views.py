@@ -23,6 +23,7 @@ from accounts.decorators import exporter_required
 
 from . import selectors, wallet
 from .acknowledgement import acknowledgement_pdf, next_steps
+from .declared import declaration_statement
 from .models import Application, Status, TaxInvoice, WalletEntry, WalletTopUp
 from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .tax import document_pdf, rupees
@@ -284,6 +285,7 @@ def acknowledgement(request: HttpRequest, reference: str) -> HttpResponse:
             "invoice": TaxInvoice.objects.filter(payment=payment).first() if payment else None,
             "withdrawn": application.status == Status.WITHDRAWN,
             "next_steps": next_steps(application),
+            "declaration": declaration_statement(application),
         },
     )
 

@@ -15,7 +15,6 @@ half-issued application; the next attempt continues from it.
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import hashlib
 import secrets
@@ -31,6 +30,7 @@ from django.utils import timezone
 
 from accounts import firms
 from accounts.models import User
+from applications.declared import declaration_statement
 from applications.events import application_event_record
 from applications.models import (
     Application,
@@ -46,6 +46,7 @@ from applications.worksheet import item_worksheet
 from core.durable.models import OutboxMessage
 from core.durable.outbox import outbox_enqueue
 from reference.certificate_forms import form_for
+from reference.validity import valid_until
 
 from .archive import offline_until, revisions_record, store_pdf
 from .credential import (
@@ -224,6 +225,7 @@ def certificate_data_build(
             designation=application.declaration_designation,
             place=application.declaration_place,
             date=application.declaration_date or issue_date,
+            signed=declaration_statement(application),
         ),
         agency_name=application.agency.name,
         office_name=application.office.name,
@@ -639,20 +641,16 @@ def certificate_request_replacement(
 
 def certified_copy_deadline(certificate: Certificate) -> date:
     """The last day a certified true copy of `certificate` may be issued: the end of the
-    original's validity under its form (reference/certificate_forms.py; AIFTA: one year from
-    the original's issue, as OCP rule 17 says)."""
+    original's validity under its agreement (reference/validity.py; AIFTA: one year from the
+    original's issue, as OCP rule 17 says)."""
     agreement = certificate.application.agreement
     code = (
         agreement.code
         if agreement and certificate.application.certificate_type == (CertificateType.PREFERENTIAL)
         else ""
     )
-    months = form_for(code).validity_months
-    issued = timezone.localdate(certificate.issued_at)
-    month = issued.month - 1 + months
-    year, month = issued.year + month // 12, month % 12 + 1
-    last_day = calendar.monthrange(year, month)[1]
-    return date(year, month, min(issued.day, last_day)) - timedelta(days=1)
+    until = valid_until(issued_at=timezone.localtime(certificate.issued_at), agreement_code=code)
+    return until.date() - timedelta(days=1)
 
 
 @transaction.atomic

@@ -44,6 +44,9 @@ class Declaration:
     designation: str
     place: str
     date: date
+    # Who declared, in what capacity, for whom and how it was signed ("Signed electronically
+    # by Kiran Rao, Kiran Logistics, customs broker, on behalf of ..."): applications.declared.
+    signed: str = ""
 
 
 @dataclass(frozen=True)

@@ -525,7 +525,7 @@ class _Renderer:
             f"Name: <b>{markup(decl.name)}</b><br/>"
             f"Designation: {markup(decl.designation)}<br/>"
             f"for {markup(d.exporter.name)}<br/><br/>"
-            "(Declared electronically by the exporter on the COO Portal)"
+            f"({markup(decl.signed or 'Declared electronically on the COO Portal')})"
         )
         if d.certified_copy_of:  # the endorsement in box 12 (AIFTA OCP rule 17)
             certified = (

@@ -82,7 +82,8 @@ def draft(alice, reference_data) -> Application:
 
 @pytest.fixture
 def ready(alice, reference_data) -> Application:
-    """Alice's AIFTA draft with every section complete and the documents uploaded, fee unpaid."""
+    """Alice's AIFTA draft with every section complete, the documents uploaded and the
+    declaration signed, fee unpaid."""
     application = factories.ApplicationFactory(
         complete=True,
         exporter=alice,
@@ -95,6 +96,7 @@ def ready(alice, reference_data) -> Application:
     factories.LineItemFactory(application=application, origin_criterion="WO")
     factories.DocumentFactory(application=application, kind="commercial_invoice")
     factories.DocumentFactory(application=application, kind="packing_list")
+    factories.declaration_sign(application)
     return application
 
 

@@ -120,6 +120,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:parties": ALICE_ONLY,
     "applications:transport": ALICE_ONLY,
     "applications:declaration": ALICE_ONLY,
+    "applications:declaration-sign": ALICE_ONLY,
     "applications:invoices": ALICE_ONLY,
     "applications:invoice-remove": cells("login 405 405 404 404 404"),
     "applications:goods": ALICE_ONLY,

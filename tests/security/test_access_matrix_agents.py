@@ -98,6 +98,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:confirmation": KIRAN_ONLY,
     "applications:copy": BOTH_405,
     "applications:declaration": KIRAN_ONLY,
+    "applications:declaration-sign": KIRAN_ONLY,
     "applications:detail": KIRAN_ONLY,
     "applications:document": KIRAN_ONLY,
     "applications:document-remove": BOTH_405,

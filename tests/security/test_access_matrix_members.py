@@ -89,6 +89,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:confirmation": trio("ok ok ok"),
     "applications:copy": trio("405 405 405"),
     "applications:declaration": trio("ok ok ok"),
+    "applications:declaration-sign": trio("ok ok ok"),  # a preparer is sent back to the tasks
     "applications:detail": trio("ok ok ok"),
     "applications:document": trio("ok ok ok"),
     "applications:document-remove": trio("405 405 405"),

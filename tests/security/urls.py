@@ -174,6 +174,8 @@ API_V1_ANSWERS = {
     "api-v1:application_get": "401",
     "api-v1:application_validate": "401",
     "api-v1:application_submit": "405",
+    "api-v1:declaration_code": "405",
+    "api-v1:declaration_signature": "405",
     "api-v1:application_withdraw": "405",
     "api-v1:document_list": "401",
     "api-v1:document_delete": "405",

@@ -54,6 +54,7 @@ def test_invite_authorise_file_on_behalf_pay_from_the_wallet_and_download(
         user__first_name="Kiran",
         user__last_name="Rao",
         user__email="kiran@kiran.example.com",
+        user__mobile="+919800000011",  # verified at the agent's registration
     )
     MemorySMSBackend.outbox.clear()
 
@@ -96,6 +97,12 @@ def test_invite_authorise_file_on_behalf_pay_from_the_wallet_and_download(
     both_widths(page, screenshot, "02-authorisation-check")
     page.get_by_role("button", name="Authorise Kiran Logistics").click()
     expect(page.locator("table").first).to_contain_text("CB/MUM/KIRAN")
+    # Off by default: Alice lets her authorised agents pay from the firm's wallet.
+    page.get_by_label("Authorised agents may pay fees from the firm's fee wallet").check()
+    page.locator("form", has=page.get_by_label("Authorised agents may pay")).get_by_role(
+        "button", name="Save"
+    ).click()
+    expect(page.locator("#agents-wallet-now")).to_contain_text("may pay fees")
     page.get_by_role("link", name="Fee wallet").first.click()
     page.get_by_label("Amount to add, in rupees").fill("1000")
     page.get_by_role("button", name="Continue to payment").click()

@@ -10,9 +10,11 @@ from review import urls as officer_urls
 
 REFERENCE_URLS = [p.name for p in officer_urls.urlpatterns if "reference" in str(p.pattern)]
 PLAIN_URLS = [p.name for p in officer_urls.urlpatterns if "<" not in str(p.pattern)]
-# Issue 31's pages of the agency (an officer, a report, an export), with a value for each.
+# Issue 31's pages of the agency (an officer, a report, an export) and issue 32's verification
+# requests, with a value for each.
 OTHER_ARGS = {
     "officer_id": "1",
+    "request_id": "1",
     "report": "received",
     "export_id": "00000000-0000-4000-8000-000000000031",
 }
@@ -26,6 +28,8 @@ POST_ONLY = DECISIONS | {
     "officer-deactivate",
     "officer-reactivate",
     "officer-reset-authenticator",
+    "verification-request-assign",
+    "verification-request-decide",
 }
 
 

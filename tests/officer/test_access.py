@@ -28,6 +28,7 @@ POST_ONLY = DECISIONS | {
     "officer-deactivate",
     "officer-reactivate",
     "officer-reset-authenticator",
+    "officer-offices",
     "verification-request-assign",
     "verification-request-decide",
 }

@@ -8,6 +8,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.http import HttpRequest
 
+from . import language
 from .lockout import client_ip, user_locked_out_log
 from .models import LoginActivity, User
 from .services import activity_record
@@ -32,5 +33,6 @@ def on_logged_out(sender: Any, request: HttpRequest, user: User | None, **kwargs
 
 def connect() -> None:
     user_logged_in.connect(on_logged_in, dispatch_uid="accounts.activity.login")
+    user_logged_in.connect(language.on_logged_in, dispatch_uid="accounts.language.login")
     user_logged_out.connect(on_logged_out, dispatch_uid="accounts.activity.logout")
     user_locked_out.connect(user_locked_out_log, dispatch_uid="accounts.lockout.log")

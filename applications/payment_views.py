@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -62,7 +63,7 @@ def payment_checkout_return(request: HttpRequest, order_id: str) -> HttpResponse
     if outcome.refused:
         messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
     elif payment.state == Payment.State.CAPTURED:
-        messages.success(request, "Payment received.")
+        messages.success(request, gettext("Payment received."))
         return redirect("applications:receipt", reference)
     elif payment.state == Payment.State.UNAPPLIED:
         messages.warning(
@@ -73,7 +74,7 @@ def payment_checkout_return(request: HttpRequest, order_id: str) -> HttpResponse
             f"{payment.order_id}).",
         )
     else:
-        messages.error(request, "The payment failed: nothing was charged. Try again.")
+        messages.error(request, gettext("The payment failed: nothing was charged. Try again."))
     return redirect("applications:tasks", reference)
 
 

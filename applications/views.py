@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -122,7 +123,9 @@ def application_new(request: HttpRequest) -> HttpResponse:
     narrows the other lists: htmx refreshes the form, and without JavaScript the "Update the
     lists" button does the same with a GET. An agent's staff chooses the IEC first."""
     if firms.agent_id_of(request.user) is not None and firms.acting_firm_id(request) is None:
-        messages.info(request, "Choose the IEC you are filing for before you start an application.")
+        messages.info(
+            request, gettext("Choose the IEC you are filing for before you start an application.")
+        )
         return redirect(f"{reverse('accounts:acting-for')}?{urlencode({'next': request.path})}")
     if request.method == "POST":
         form = forms.ApplicationStartForm(request.POST)
@@ -387,9 +390,11 @@ def item_remove(request: HttpRequest, reference: str, item_id: int) -> HttpRespo
     if services.line_item_remove(
         application_id=application.pk, exporter=request.user, item_id=item_id
     ):
-        messages.success(request, "Item removed.")
+        messages.success(request, gettext("Item removed."))
     else:
-        messages.error(request, "That item is not on this application (nothing was removed).")
+        messages.error(
+            request, gettext("That item is not on this application (nothing was removed).")
+        )
     return redirect("applications:goods", reference)
 
 
@@ -506,9 +511,11 @@ def document_remove(request: HttpRequest, reference: str, document_id: int) -> H
     if services.document_remove(
         application_id=application.pk, exporter=request.user, document_id=document_id
     ):
-        messages.success(request, "Document deleted.")
+        messages.success(request, gettext("Document deleted."))
     else:
-        messages.error(request, "That document is not on this application (nothing was deleted).")
+        messages.error(
+            request, gettext("That document is not on this application (nothing was deleted).")
+        )
     return redirect("applications:documents", reference)
 
 

@@ -44,6 +44,7 @@ from pyhanko.pdf_utils.generic import NameObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from applications.models import Application, CertificateType, IssuingAgency
+from core.english import in_english
 
 from .credential_keys import ALGORITHM, credential_key, key_thumbprint
 from .models import STATUS_LIST_FILL, STATUS_LIST_SIZE, Certificate, Credential
@@ -375,6 +376,7 @@ def _status_reserve(agency: IssuingAgency, credential_id: str) -> Credential:
     raise CredentialError(f"No free status list index found for {agency.code}.")
 
 
+@in_english
 def credential_prepare(
     *, application: Application, data: CertificateData, issued_at: datetime, pdf: bytes
 ) -> PreparedCredential:

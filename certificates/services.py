@@ -40,6 +40,7 @@ from applications.notifications import Sent, notify
 from applications.services import application_copy_in_lieu
 from applications.workflow import UNFINISHED, application_mark_issued
 from applications.worksheet import item_worksheet
+from core.english import in_english
 from durable.models import OutboxMessage
 from durable.outbox import outbox_enqueue
 from reference.certificate_forms import form_for
@@ -115,6 +116,7 @@ def _officer_of(application: Application) -> User:
     return officer
 
 
+@in_english
 def certificate_data_build(
     *, application: Application, number: str, code: str, issued_at: datetime
 ) -> CertificateData:
@@ -332,6 +334,7 @@ def issuance_reserve(*, application_id: int) -> Certificate | CertificateReserva
     return certificate_number_reserve(application=locked, code=verification_code_generate())
 
 
+@in_english
 def certificate_render(*, data: CertificateData) -> bytes:
     """Step 2: the unsigned PDF."""
     return render_certificate(data)

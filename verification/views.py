@@ -88,6 +88,7 @@ def _answer(request: HttpRequest, answer: Answer | None, number: str = "") -> Ht
         # Kept answers are English; a reader who chose Hindi gets theirs built afresh (one
         # query; the lookup was counted and logged already).
         answer = answer_in_language(number) or answer
+    if answer is None:
         # One answer for a wrong number, a wrong code or both: same status, same bytes.
         if request.COOKIES:
             context = {"form": VerifyForm(), "not_found": True}

@@ -19,9 +19,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
 
 from .models import User
@@ -101,10 +103,17 @@ class LanguageMiddleware:
 
 
 @login_not_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def choose_language(request: HttpRequest) -> HttpResponse:
-    """The header's switcher: Django's set_language (the cookie, the safe `next`), and the
-    choice kept on the account of a signed-in person."""
+    """The header's switcher. POST: Django's set_language (the cookie, the safe `next`), and
+    the choice kept on the account of a signed-in person. GET (the link a first-time visitor
+    without cookies is shown): a page with the same form, back to `next` or the page before."""
+    if request.method == "GET":
+        next_url = request.GET.get("next") or request.META.get("HTTP_REFERER", "")
+        allowed = {request.get_host()}
+        if not url_has_allowed_host_and_scheme(next_url, allowed, request.is_secure()):
+            next_url = "/"
+        return render(request, "language.html", {"next": next_url})
     response = set_language(request)
     language = supported(request.POST.get("language"))
     user = request.user

@@ -42,14 +42,37 @@ def lang_of(body: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_every_page_offers_the_other_language_as_a_post_with_csrf():
-    body = Client().get("/").content.decode()
+def test_a_signed_in_page_offers_the_other_language_as_a_post_with_csrf():
+    client = Client()
+    client.force_login(ExporterFactory())
+    body = client.get(reverse("applications:list")).content.decode()
     assert lang_of(body) == "en"
     form = re.search(r'<form method="post" action="/language/".*?</form>', body, re.S)
     assert form is not None
     assert "csrfmiddlewaretoken" in form.group(0)
     assert 'name="language" value="hi"' in form.group(0)
     assert 'lang="hi">हिन्दी' in form.group(0)
+
+
+def test_a_first_visitor_without_cookies_gets_a_link_to_the_language_page_and_no_cookie():
+    """Their pages (kept verification answers among them) carry no token:
+    the link leads to a page whose form is the POST with CSRF."""
+    response = Client().get("/verify/")
+    body = response.content.decode()
+    assert "csrfmiddlewaretoken" not in body
+    link = re.search(r'<a href="(/language/\?next=[^"]*)" lang="hi" hreflang="hi">हिन्दी', body)
+    assert link is not None
+    client = Client()
+    page = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert "csrfmiddlewaretoken" in page
+    assert '<input type="hidden" name="next" value="/verify/">' in page
+    switch(client, "hi", "/verify/")
+    assert lang_of(client.get("/verify/").content.decode()) == "hi"
+
+
+def test_the_language_page_sends_no_one_off_site():
+    page = Client().get("/language/?next=https://evil.example/").content.decode()
+    assert '<input type="hidden" name="next" value="/">' in page
 
 
 def test_the_switcher_refuses_a_post_without_its_csrf_token():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gettext
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -195,7 +196,9 @@ def test_the_compiled_catalogue_is_the_committed_one():
     assert catalog == source
 
 
-@pytest.mark.skipif(not Path("/usr/bin/xgettext").exists(), reason="needs gettext's xgettext")
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None, reason="needs gettext (apt-get install gettext; .ci/run does)"
+)
 def test_every_string_of_the_templates_and_code_is_in_the_catalogue(tmp_path, settings):
     """makemessages run afresh (as `make messages` runs it) into a copy of the catalogue:
     a template or message wrapped for translation but missing from the .po shows up as an

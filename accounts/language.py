@@ -47,6 +47,9 @@ CATALOGUE_IGNORE = (
 )
 
 
+ADMIN_PREFIX = "/admin/"
+
+
 def supported(code: str | None) -> str | None:
     """The code if the portal speaks it, else None."""
     return code if code and code in dict(settings.LANGUAGES) else None
@@ -85,7 +88,9 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        language = chosen_language(request)
+        # The admin (agency administrators and operators) is English, as the officers' pages.
+        admin = request.path_info.startswith(ADMIN_PREFIX)
+        language = settings.LANGUAGE_CODE if admin else chosen_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language  # as LocaleMiddleware does
         try:

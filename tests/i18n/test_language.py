@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.accounts.conftest import login_data
-from tests.factories import DEFAULT_PASSWORD, ApplicationFactory, ExporterFactory
+from tests.clients import verified_client
+from tests.factories import DEFAULT_PASSWORD, ApplicationFactory, ExporterFactory, OfficerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -139,6 +140,17 @@ def test_a_choice_made_before_signing_in_moves_to_the_account_at_sign_in():
     client.post("/accounts/login/", login_data(user.username, DEFAULT_PASSWORD))
     user.refresh_from_db()
     assert user.language == "hi"
+
+
+def test_the_admin_stays_english_whatever_was_chosen():
+    officer = OfficerFactory(is_staff=True, is_superuser=True)
+    User.objects.filter(pk=officer.pk).update(language="hi")
+    client = verified_client(officer)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert lang_of(response.content.decode()).startswith("en")
+    # The chrome of the portal's own pages is theirs, in Hindi.
+    assert lang_of(client.get(reverse("verification:verify")).content.decode()) == "hi"
 
 
 def test_an_unknown_language_changes_nothing():

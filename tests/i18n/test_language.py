@@ -353,3 +353,27 @@ def test_the_public_pages_in_hindi_leave_no_english():
         assert response.status_code == 200, url
         left = english_left(response.content.decode(), allowed)
         assert left == [], (url, left)
+
+
+def test_emails_and_sms_are_english_whoever_sends_them():
+    """A Hindi reader's request may send them (a role change, a status): rendered in English."""
+    from django.utils import translation
+
+    from accounts.models import FirmRole
+    from accounts.notifications import email_send, sms_send
+    from durable.models import OutboxMessage
+
+    context = {
+        "name": "Sam",
+        "by": "Alice",
+        "firm_name": "Alice Exports",
+        "iec": "0123456789",
+        "before": FirmRole.PREPARER.label,
+        "role": FirmRole.SIGNATORY.label,
+    }
+    with translation.override("hi"):
+        email_send(to="sam@example.com", template="member_role_changed", context=context)
+        sms_send(to="+919800000000", template="member_role_changed", context=context)
+    texts = " ".join(str(m.args) for m in OutboxMessage.objects.all())
+    assert "from preparer to signatory" in texts
+    assert not re.search("[\u0900-\u097f]", texts)

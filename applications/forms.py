@@ -116,7 +116,7 @@ class ApplicationStartForm(forms.Form):
             choices = [(code, name) for code, name in countries if code in partners]
         else:
             choices = [(code, name) for code, name in countries if code != "IN"]
-        self.fields["destination_country"].choices = [("", "Choose a country"), *choices]
+        self.fields["destination_country"].choices = [("", str(_("Choose a country"))), *choices]
         self.fields["office"].queryset = offices_for(agreement)
         self.fields["office"].label_from_instance = lambda o: (
             f"{o.agency.name} ({o.agency.code}), {o.name}"
@@ -232,12 +232,12 @@ class PartiesForm(SectionForm):
             for name in ("back_to_back", *FOREIGN_CERTIFICATE_FIELDS):
                 del self.fields[name]
         else:
-            placeholder(self, "foreign_certificate_country", "Choose a country")
+            placeholder(self, "foreign_certificate_country", str(_("Choose a country")))
         self.fields[
             "third_party_invoice_number"
         ].help_text = "The third party's own invoice, if it has issued one: printed beside yours."
-        placeholder(self, "consignee_country", "Choose a country")
-        placeholder(self, "third_party_country", "Choose a country")
+        placeholder(self, "consignee_country", str(_("Choose a country")))
+        placeholder(self, "third_party_country", str(_("Choose a country")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

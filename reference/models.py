@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from .gst import STATE_CHOICES
@@ -18,8 +19,8 @@ from .gst import STATE_CHOICES
 
 
 class CertificateType(models.TextChoices):
-    NON_PREFERENTIAL = "non_preferential", "Non-preferential"
-    PREFERENTIAL = "preferential", "Preferential"
+    NON_PREFERENTIAL = "non_preferential", _("Non-preferential")
+    PREFERENTIAL = "preferential", _("Preferential")
 
 
 class TradeAgreement(models.Model):

@@ -330,6 +330,7 @@ def test_the_exporters_pages_in_hindi_leave_no_english(hindi_exporter):
     }
     for url in (
         reverse("applications:list"),
+        reverse("applications:new"),
         reverse("accounts:profile"),
         reverse("verification:verify"),
         "/",

@@ -10,7 +10,7 @@ DEV_ENV := DEBUG=1
 # `make run PORT=8001`: runserver listens there and SITE_URL (links, QR codes) follows unless set.
 PORT ?= 8000
 
-.PHONY: help install run serve demo test lint format messages mutation worker beat worker-beat prod-smoke prod-cluster clean
+.PHONY: help install lock run serve demo test lint format messages mutation worker beat worker-beat prod-smoke prod-cluster upgrade-smoke clean
 
 help:
 	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000 (PORT=8001 for another)"
@@ -23,14 +23,35 @@ help:
 	@echo "             on PostgreSQL and Redis at 127.0.0.1 (database coo_smoke, Redis db 3)"
 	@echo "make prod-cluster  the journey through nginx, two gunicorn nodes, two workers and S3"
 	@echo "             (moto) on loopback (database coo_prod_cluster, Redis db 4)"
+	@echo "make upgrade-smoke  the previous release's journey while and after this release's"
+	@echo "             migrations run on its database (test_coo_upgrade)"
 
-$(STAMP): pyproject.toml
+# The installer: uv (pinned; a wheel from PyPI, installed into .venv by pip) installs the lock
+# in seconds; if uv cannot be installed, pip installs the same lock, hashes checked.
+UV_VERSION := 0.13.8
+LOCK := requirements.lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet '.[dev]'
-	rm -rf build *.egg-info
-	touch $(STAMP)
+	@echo "== [1/3] Python environment $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "== [2/3] The installer: uv $(UV_VERSION)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)' \
+	  || echo "   uv could not be installed: pip installs the lock instead (a few minutes)"
+	@echo "== [3/3] The dependencies in $(LOCK) ($$(grep -c '^[a-z0-9]' $(LOCK)) packages, hashes checked)"
+	@if test -x $(BIN)/uv; then \
+	  $(BIN)/uv pip install --python $(BIN)/python --require-hashes -r $(LOCK); \
+	else \
+	  $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on --require-hashes -r $(LOCK); \
+	fi
+	@touch $(STAMP)
+	@echo "== Installed."
+
+# After changing a pin in pyproject.toml: resolve again, with every file's hash.
+lock: $(STAMP)
+	@{ sed -n '1,3p' $(LOCK); $(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header --quiet; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
 
 install: $(STAMP)
 
@@ -92,8 +113,13 @@ prod-smoke: $(STAMP)
 prod-cluster: $(STAMP)
 	$(BIN)/python -m tests.e2e.prod_cluster
 
+# The previous release (tests/e2e/PREVIOUS_RELEASE) serves its journey while this checkout's
+# migrations run on its database, then again after them (database test_coo_upgrade).
+upgrade-smoke: $(STAMP)
+	$(BIN)/python -m tests.e2e.upgrade_smoke
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV)
 
 # The Hindi catalogue (accounts/language.py CATALOGUE_IGNORE: what it leaves out): extract the
 # strings into locale/hi/LC_MESSAGES/django.po, translate the new ones, then compile the .mo

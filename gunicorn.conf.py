@@ -16,7 +16,7 @@ collection of 80-87 ms of CPU, stalling its every thread meanwhile, and p99 was 
 with it the one full collection took 15 ms and p99 was 145-157 ms.
 
 Request limits: the request line and the headers are bounded here (gunicorn has no limit on a
-request body: coo_portal/body_limit.py refuses a body too large for its URL before it is read,
+request body: core/body_limit.py refuses a body too large for its URL before it is read,
 and the proxy in front should refuse it first, see the README).
 """
 

@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django_otp.admin import OTPAdminSite
 
 
-class PortalAdminSite(OTPAdminSite):
+class PortalAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp ships no types
     # Installed as Django's default site (accounts.apps.PortalAdminConfig), so under the stock
     # name: reverse("admin:...") and every ModelAdmin registered on admin.site keep working.
     name = "admin"
@@ -29,7 +29,7 @@ class PortalAdminSite(OTPAdminSite):
         """Every admin page checks staff and the second factor itself (admin_view's
         has_permission) and sends whoever fails to self.login. LoginRequiredMiddleware would
         send them to the exporters' sign-in first, so the admin's pages are exempt from it."""
-        patterns = super().get_urls()
+        patterns: list[URLPattern | URLResolver] = super().get_urls()
         _exempt_from_login_required(patterns)
         return patterns
 
@@ -52,4 +52,4 @@ def _exempt_from_login_required(patterns: list[URLPattern | URLResolver]) -> Non
         if isinstance(pattern, URLResolver):
             _exempt_from_login_required(pattern.url_patterns)
         elif getattr(pattern.callback, "login_required", True):
-            pattern.callback.login_required = False
+            pattern.callback.login_required = False  # type: ignore[attr-defined]  # the flag LoginRequiredMiddleware reads

@@ -71,6 +71,14 @@ def api_token_create(
     beyond = [s for s in scopes if s not in scopes_allowed(user)]
     if beyond:
         raise TokenRefused(f"Your role does not allow the scope {', '.join(sorted(beyond))}.")
+    return token_issue(
+        user=user, name=name, scopes=sorted(set(scopes), key=list(SCOPE_NEEDS).index), days=days
+    )
+
+
+def token_issue(*, user: User, name: str, scopes: list[str], days: int) -> tuple[ApiToken, str]:
+    """Make the token, once the caller has checked that `user` may hold `scopes` (firms'
+    tokens above; verifier organisations' in verification.requests)."""
     if not 1 <= days <= MAX_DAYS:
         raise TokenRefused(f"A token lives from 1 to {MAX_DAYS} days.")
     name = name.strip()[:100] or "API token"
@@ -80,7 +88,7 @@ def api_token_create(
         name=name,
         prefix=raw[:12],
         key_hash=_hash(raw),
-        scopes=sorted(set(scopes), key=list(SCOPE_NEEDS).index),
+        scopes=scopes,
         expires_at=timezone.now() + timedelta(days=days),
     )
     return token, raw

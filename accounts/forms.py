@@ -23,13 +23,13 @@ IEC_FORMAT_MESSAGE = (
 )
 
 
-class PortalCaptchaInput(CaptchaTextInput):
+class PortalCaptchaInput(CaptchaTextInput):  # type: ignore[misc]  # django-simple-captcha ships no types
     """The image, a refresh button (static/js/captcha.js) and the answer box."""
 
     template_name = "accounts/widgets/captcha.html"
 
 
-class SingleUseCaptchaField(CaptchaField):
+class SingleUseCaptchaField(CaptchaField):  # type: ignore[misc]  # as above
     """django-simple-captcha's field, with the answer used up by one DELETE.
 
     The library reads the challenge and deletes it in two statements, so two requests racing
@@ -146,7 +146,7 @@ class OTPForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        code = self.cleaned_data["code"].strip()
+        code: str = self.cleaned_data["code"].strip()
         if not code.isdigit():
             raise ValidationError("Enter the 6-digit code from the SMS.")
         return code
@@ -174,7 +174,7 @@ class SetPasswordForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "The passwords do not match.")

@@ -9,7 +9,7 @@ reads the count, the password is tested and the failure is written, so parallel 
 check at most AXES_FAILURE_LIMIT passwords.
 
 Separately, one address may fail at most LOGIN_FAILURES_PER_IP_PER_HOUR times an hour across
-all accounts (the `login-per-address` policy of coo_portal/ratelimits.py, counted in the
+all accounts (the `login-per-address` policy of core/ratelimits.py, counted in the
 cache), so nobody sprays one password over many IECs. A noisy
 address does not shut out everyone behind it (an office's NAT, a proxy): an account that has
 signed in from that address within KNOWN_ADDRESS_DAYS still may, as long as the address's own
@@ -33,9 +33,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from coo_portal import ratelimits
-from coo_portal.clientip import client_ip
-from coo_portal.ratelimits import LOGIN_PER_ADDRESS, LOGIN_PER_IEC
+from core import ratelimits
+from core.clientip import client_ip
+from core.ratelimits import LOGIN_PER_ADDRESS, LOGIN_PER_IEC
 
 from .models import LoginActivity, User
 

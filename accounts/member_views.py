@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coo_portal.clientip import client_ip
+from core.clientip import client_ip
 
 from . import firms, member_forms, members, services
 from .decorators import exporter_required

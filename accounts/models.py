@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import SideChannelDevice
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 IEC_RE = re.compile(r"^(?:\d{10}|[A-Z]{5}\d{4}[A-Z])$")
 MOBILE_RE = re.compile(r"^(?:\+91)?(\d{10})$")
@@ -452,6 +452,8 @@ class ApiToken(TimeStampedModel):
         READ = "read", _("Read")
         DRAFT = "draft", _("Draft")
         SUBMIT = "submit", _("Submit")
+        # A verifier organisation's person reading its verification requests (verification/).
+        VERIFICATION = "verification", _("Verification requests")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

@@ -2,7 +2,7 @@
 
 Emails are templates in triplets under templates/emails/: <name>_subject.txt, <name>.txt and
 <name>.html. They are rendered here (so a task carries plain strings) and written to the
-outbox (durable/outbox.py) in the caller's transaction: a transaction that rolls back sends
+outbox (core/durable/outbox.py) in the caller's transaction: a transaction that rolls back sends
 nothing, and one that commits while the broker is down sends when it is back.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from core.durable.models import OutboxMessage
+from core.durable.outbox import outbox_enqueue
 from core.english import in_english
-from durable.models import OutboxMessage
-from durable.outbox import outbox_enqueue
 
 
 def _context(extra: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import segno
@@ -27,8 +29,10 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.clientip import client_ip
+
 from . import forms
-from .lockout import client_ip, lockout_response, password_check
+from .lockout import lockout_response, password_check
 from .models import User
 from .officer_enrol import enrolling_user
 from .officers import officer_enrolment_complete
@@ -81,23 +85,25 @@ def officer_login(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _pending(request: HttpRequest) -> dict | None:
-    state = request.session.get(PENDING_KEY)
+def _pending(request: HttpRequest, key: str = PENDING_KEY) -> dict[str, Any] | None:
+    state = request.session.get(key)
     if not isinstance(state, dict) or time.time() - state.get("at", 0) > PENDING_SECONDS:
         return None
     return state
 
 
-def _code_accepted(state: dict, code: str) -> tuple[User, TOTPDevice] | None:
+def _code_accepted(
+    state: dict[str, Any], code: str, may: Callable[[User | None], bool] = may_sign_in_here
+) -> tuple[User, TOTPDevice] | None:
     """The user and device if the password step was right and `code` is their TOTP now."""
     user = User.objects.filter(pk=state["uid"]).first() if state.get("uid") else None
-    if not may_sign_in_here(user):
+    if user is None or not may(user):
         return None
     device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
     if device is None:
         logger.warning("officer %s has no authenticator device", user.username)
         return None
-    if _device_allows(device) and device.verify_token(code):
+    if _device_allows(device) and bool(device.verify_token(code)):
         return user, device
     logger.warning("officer second factor failed for %s", user.username)
     return None
@@ -111,7 +117,7 @@ def _device_allows(device: TOTPDevice) -> bool:
     if failures < CODE_TRIES or device.throttling_failure_timestamp is None:
         return True
     waited = (timezone.now() - device.throttling_failure_timestamp).total_seconds()
-    return waited >= 2 ** min(failures - CODE_TRIES, 16)
+    return bool(waited >= 2 ** min(failures - CODE_TRIES, 16))
 
 
 @login_not_required
@@ -154,7 +160,7 @@ WRONG_CODE = "That code does not match. Enter the code your app shows now for CO
 def officer_enrol(request: HttpRequest) -> HttpResponse:
     state = _pending(request)
     user = enrolling_user(state)
-    if user is None:
+    if state is None or user is None:
         return redirect("accounts:officer-login")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:

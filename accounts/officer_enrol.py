@@ -10,12 +10,14 @@ in the session), and only while the account has no confirmed device.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import OfficerProfile, User
 
 
-def enrolling_user(state: dict | None) -> User | None:
+def enrolling_user(state: dict[str, Any] | None) -> User | None:
     """The administrator this pending sign-in may set up an authenticator for, if any."""
     if not state or not state.get("uid"):
         return None
@@ -23,7 +25,9 @@ def enrolling_user(state: dict | None) -> User | None:
     if user is None:
         return None
     invited = OfficerProfile.objects.filter(user=user, must_enrol=True).exists()
-    if not (user.role == User.Role.AGENCY_ADMIN or user.is_staff or invited):
+    # A verifier's account is made by platform staff; its person sets up the app on first use.
+    first_use = user.role in {User.Role.AGENCY_ADMIN, User.Role.VERIFIER} or user.is_staff
+    if not (first_use or invited):
         return None
     if TOTPDevice.objects.devices_for_user(user, confirmed=True).exists():
         return None

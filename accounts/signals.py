@@ -8,8 +8,10 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.http import HttpRequest
 
+from core.clientip import client_ip
+
 from . import language
-from .lockout import client_ip, user_locked_out_log
+from .lockout import user_locked_out_log
 from .models import LoginActivity, User
 from .services import activity_record
 

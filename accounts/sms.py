@@ -72,7 +72,8 @@ class HTTPSMSBackend:
 
 @cache
 def _backend(path: str) -> SMSBackend:
-    return import_string(path)()
+    backend: SMSBackend = import_string(path)()
+    return backend
 
 
 def send_sms(*, to: str, body: str) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import agent_views, member_views, officer_auth, officer_invitation, views
+from . import agent_views, member_views, officer_auth, officer_invitation, verifier_auth, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -57,6 +57,9 @@ urlpatterns = [
     path("officer/login/", officer_auth.officer_login, name="officer-login"),
     path("officer/verify/", officer_auth.officer_verify, name="officer-otp"),
     path("officer/set-up-authenticator/", officer_auth.officer_enrol, name="officer-enrol"),
+    path("verifier/login/", verifier_auth.verifier_login, name="verifier-login"),
+    path("verifier/verify/", verifier_auth.verifier_verify, name="verifier-otp"),
+    path("verifier/set-up-authenticator/", verifier_auth.verifier_enrol, name="verifier-enrol"),
     path(
         "officer/invitation/<str:uidb64>/<str:token>/",
         officer_invitation.officer_invitation,

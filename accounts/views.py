@@ -6,6 +6,8 @@ session and redirects to a page whose address holds no token.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -17,9 +19,11 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.clientip import client_ip
+
 from . import enquiries, firms, forms, services
 from .decorators import exporter_required
-from .lockout import client_ip, lockout_response, password_check
+from .lockout import lockout_response, password_check
 from .middleware import forget_signed_in
 from .models import LoginActivity, SMSDevice, User
 from .tokens import (
@@ -141,7 +145,7 @@ def register_verify_email(request: HttpRequest, uidb64: str, token: str) -> Http
     return redirect("accounts:register-otp")
 
 
-def _registration_in_progress(request: HttpRequest) -> tuple[User, dict] | None:
+def _registration_in_progress(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
     return registration_in_progress(
         request.session,
         key=REGISTRATION_KEY,
@@ -280,6 +284,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     """The firm's IEC details and the person's own account: the registrant's and an invited
     member's alike (the firm comes from the membership, accounts.firms)."""
     user = request.user
+    assert isinstance(user, User)  # noqa: S101 - login required
     member = firms.member_of(user)
     profile = getattr(user, "exporter_profile", None)
     activity = LoginActivity.objects.filter(user=user)[:10]
@@ -288,7 +293,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             request,
             "accounts/agent_profile.html",
             {
-                "staff": user.agent_staff,  # type: ignore[union-attr]  # exporter_required: registered
+                "staff": user.agent_staff,
                 "firms": firms.firms_for(user),
                 "activity": activity,
             },

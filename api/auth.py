@@ -10,7 +10,7 @@ from ninja.security import HttpBearer
 from accounts import firms
 from accounts.api_tokens import api_token_authenticate
 from accounts.models import ApiToken, User
-from coo_portal import ratelimits
+from core import ratelimits
 
 from .problems import ApiProblem
 

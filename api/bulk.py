@@ -19,7 +19,7 @@ from accounts.models import User
 from applications.events import via_api
 from applications.models import LINE_ITEM_FIELDS
 from applications.workflow import WorkflowError
-from durable.outbox import outbox_enqueue
+from core.durable.outbox import outbox_enqueue
 
 from . import filing, schemas
 from .models import BulkFiling

@@ -36,12 +36,18 @@ from applications.models import (
     Status,
     TaxInvoice,
 )
-from applications.pagination import keyset_page
 from applications.payments import gateway_get
 from applications.tax import document_pdf
 from certificates.models import Credential
 from certificates.selectors import certificate_get_for_viewer, certificate_pdf_bytes
-from coo_portal.body_limit import accepts_upload
+from core.body_limit import accepts_upload
+from core.pagination import keyset_page
+from verification.models import VerificationRequest
+from verification.requests import (
+    request_for_verifier,
+    requests_of_organisation,
+)
+from verification.utilisation import verifier_organisation_of
 
 from . import filing, schemas
 from .auth import TokenAuth, require_capability, require_scope, user_of
@@ -596,11 +602,75 @@ def tax_invoice(request: HttpRequest, reference: str) -> HttpResponse:
     return _file(document_pdf(invoice), "application/pdf", filename)
 
 
+# ---------------------------------------------------------------------------------------------
+# Verification requests (issue 32): a customs authority's own, with the agency's finding
+# ---------------------------------------------------------------------------------------------
+
+
+def _verification_request(vr: VerificationRequest) -> dict[str, Any]:
+    decided = vr.status == VerificationRequest.Status.DECIDED
+    return {
+        "id": vr.pk,
+        "reference": vr.reference,
+        "certificate_number": vr.certificate.number,
+        "agency": vr.agency.code,
+        "your_reference": vr.their_reference,
+        "reasons": vr.reasons,
+        "questions": vr.questions,
+        "status": vr.status,
+        "filed_at": vr.filed_at,
+        "due_at": vr.due_at,
+        "finding": vr.finding if decided else None,
+        "finding_reasons": vr.finding_reasons if decided else None,
+        "decided_at": vr.decided_at,
+    }
+
+
+def _verifier_organisation(request: HttpRequest) -> Any:
+    require_scope(request, ApiToken.Scope.VERIFICATION)
+    organisation = verifier_organisation_of(user_of(request))
+    if organisation is None:
+        raise ApiProblem(
+            403,
+            "Forbidden",
+            "Only a confirmed verifier organisation's people may read verification requests.",
+            kind="role",
+        )
+    return organisation
+
+
+@api.get(
+    "/verification-requests",
+    response={200: list[schemas.VerificationRequest], **PROBLEMS},
+    tags=["verification requests"],
+)
+def verification_request_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Your organisation's verification requests, the latest filed first (at most 200)."""
+    organisation = _verifier_organisation(request)
+    found = requests_of_organisation(organisation)[:200]
+    return [_verification_request(vr) for vr in found]
+
+
+@api.get(
+    "/verification-requests/{request_id}",
+    response={200: schemas.VerificationRequest, **PROBLEMS},
+    tags=["verification requests"],
+)
+def verification_request_get(request: HttpRequest, request_id: int) -> dict[str, Any]:
+    """One of your organisation's requests: its state and, once decided, the finding."""
+    _verifier_organisation(request)
+    try:
+        vr = request_for_verifier(user_of(request), request_id)
+    except VerificationRequest.DoesNotExist:
+        raise not_found("No such verification request.") from None
+    return _verification_request(vr)
+
+
 def urls() -> tuple[list[Any], str, str]:
     """The API's URLconf, each view public to the session login (LoginRequiredMiddleware):
     the bearer token authenticates every call (TokenAuth), and the OpenAPI document and its
     page are public like any API reference. Bodies are limited as everywhere
-    (coo_portal/body_limit.py): a document upload to UPLOAD_MAX_BYTES, the rest to
+    (core/body_limit.py): a document upload to UPLOAD_MAX_BYTES, the rest to
     DATA_UPLOAD_MAX_MEMORY_SIZE."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class IdempotentRequest(models.Model):

@@ -201,3 +201,21 @@ class Clarification(Schema):
 
 class Reply(Schema):
     reply: Annotated[str, Field(max_length=4000)]
+
+
+class VerificationRequest(Schema):
+    """A verification request of the token's customs authority, and the agency's finding."""
+
+    id: int
+    reference: str
+    certificate_number: str
+    agency: str
+    your_reference: str
+    reasons: list[str]
+    questions: str
+    status: str = Field(description="filed, assigned, answered (evidence received) or decided")
+    filed_at: datetime
+    due_at: datetime
+    finding: str | None = Field(description="confirmed, not_confirmed or partly, once decided")
+    finding_reasons: str | None
+    decided_at: datetime | None

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts import firms
 from accounts.models import User
-from durable.outbox import outbox_enqueue
+from core.durable.outbox import outbox_enqueue
 from verification.webhooks import webhook_url_problem
 
 from . import webhooks

@@ -11,7 +11,7 @@ from . import bulk, services, webhooks
 from .models import WebhookDelivery
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=None)  # type: ignore[untyped-decorator]  # Celery's decorator is untyped
+@shared_task(bind=True, ignore_result=True, max_retries=None)
 def webhook_deliver(self: Any, delivery_id: int) -> None:
     """Send one event; on failure retry with exponential backoff (30 s, 60 s, ... capped at an
     hour) until WEBHOOK_MAX_ATTEMPTS, then mark it failed (the replay button sends it again)."""
@@ -39,7 +39,7 @@ def webhook_deliver(self: Any, delivery_id: int) -> None:
     )
 
 
-@shared_task(ignore_result=True)  # type: ignore[untyped-decorator]  # Celery's decorator is untyped
+@shared_task(ignore_result=True)
 def bulk_filing_run(bulk_id: int) -> int:
     """File a bulk upload's rows, one transaction each, from where it stopped; returns how
     many rows this run handled."""

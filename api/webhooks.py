@@ -28,7 +28,7 @@ from standardwebhooks.webhooks import Webhook
 from accounts import firms
 from accounts.models import AgentAuthorisation
 from applications.models import Application, ApplicationEvent, Status
-from durable.outbox import outbox_enqueue
+from core.durable.outbox import outbox_enqueue
 from verification.webhooks import webhook_url_problem as url_problem
 
 from .models import WebhookDelivery, WebhookEndpoint

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-from applications import sandbox
+from core import sandbox
 
 
 class ApplicationsConfig(AppConfig):
@@ -12,4 +12,4 @@ class ApplicationsConfig(AppConfig):
         from . import checks  # noqa: F401 - registers the payment gateway check
 
         # Imported once by the upload check's forkserver, not by every child it forks.
-        sandbox.preload("applications.uploads")
+        sandbox.preload("core.uploads")

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 if TYPE_CHECKING:
     from .notifications import Sent
@@ -245,7 +245,9 @@ class Application(TimeStampedModel):
         """ "Filed by <agent> for <firm>" when an agent filed it; "" when the firm did."""
         if self.filed_by_agent_id is None:
             return ""
-        return f"Filed by {self.filed_by_agent.name} for {self.firm.firm_name}"
+        agent = self.filed_by_agent
+        assert agent is not None  # noqa: S101 - filed_by_agent_id is set
+        return f"Filed by {agent.name} for {self.firm.firm_name}"
 
     @property
     def is_preferential(self) -> bool:
@@ -582,14 +584,14 @@ class ApplicationEvent(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise ValueError("Application events are append-only.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]  # passed on to Django's save() unchanged
+        super().save(*args, **kwargs)
 
     @property
     def label(self) -> str:
         """What the timeline calls this event: what happened, never a generic "Message"
         for a revocation or a status name for a release."""
         if self.kind == self.Kind.TRANSITION:
-            special = {
+            special: dict[tuple[str, str], str] = {
                 (Status.UNDER_REVIEW, Status.SUBMITTED): "Released to the queue",
                 (Status.CLARIFICATION_REQUESTED, Status.SUBMITTED): "Resubmitted with a reply",
                 (Status.SUBMITTED, Status.UNDER_REVIEW): "Review started",

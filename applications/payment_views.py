@@ -3,6 +3,9 @@ the gateway's script, the browser's return and the gateway's webhook for one age
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,13 +16,49 @@ from django.views.decorators.http import require_POST
 
 from accounts import firms
 from accounts.decorators import exporter_required
+from accounts.models import User
 
 from .gateway_razorpay import RAZORPAY, RazorpayGateway
 from .gateway_services import payment_apply_notification, payment_confirm_return
 from .models import Payment
-from .services import PaymentRefused
+from .notifications import sent_for_payment
+from .services import PaymentOutcome, PaymentRefused
 
 RETURN_FIELDS = ("razorpay_order_id", "razorpay_payment_id", "razorpay_signature")
+
+
+def payment_outcome_response(
+    request: HttpRequest, payment: Payment, outcome: PaymentOutcome
+) -> HttpResponse:
+    """Where the browser goes back to after paying, with what happened, whichever gateway took
+    the card (the sandbox's return and Razorpay's): one wording for both."""
+    reference = payment.application.reference
+    payment.refresh_from_db()
+    if outcome.refused:
+        messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
+    elif payment.state == Payment.State.CAPTURED:
+        # What the capture queued, whichever route applied it (usually the notification,
+        # before the browser came back); nothing is claimed when nothing was queued.
+        sent = sent_for_payment(payment.pk)
+        told = sent.message_for(cast(User, request.user)) if sent.deliveries else ""
+        messages.success(request, f"Payment received. {told}".strip())
+        return redirect("applications:receipt", reference)
+    elif payment.state == Payment.State.UNAPPLIED:
+        messages.warning(
+            request,
+            f"Your card was charged {payment.currency} {payment.amount}, but this application's "
+            "fee had already been paid or the application was withdrawn, so the payment was "
+            "not applied and is being refunded to your card automatically. Quote order "
+            f"{payment.order_id} to {settings.SUPPORT_EMAIL} if it has not reached you within "
+            "a week.",
+        )
+    else:
+        what = "was cancelled" if payment.state == Payment.State.CANCELLED else "failed"
+        messages.error(
+            request,
+            f"The payment {what}: nothing was charged. Your application is saved; try again.",
+        )
+    return redirect("applications:tasks", reference)
 
 
 def _payment(request: HttpRequest, order_id: str) -> Payment:
@@ -59,23 +98,7 @@ def payment_checkout_return(request: HttpRequest, order_id: str) -> HttpResponse
     except PaymentRefused as exc:
         messages.error(request, f"The payment could not be confirmed: {exc}")
         return redirect("applications:tasks", reference)
-    payment.refresh_from_db()
-    if outcome.refused:
-        messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
-    elif payment.state == Payment.State.CAPTURED:
-        messages.success(request, gettext("Payment received."))
-        return redirect("applications:receipt", reference)
-    elif payment.state == Payment.State.UNAPPLIED:
-        messages.warning(
-            request,
-            f"Your card was charged {payment.currency} {payment.amount}, but this application's "
-            "fee had already been paid or the application was withdrawn: the payment was not "
-            "applied and is being refunded to your card automatically (order "
-            f"{payment.order_id}).",
-        )
-    else:
-        messages.error(request, gettext("The payment failed: nothing was charged. Try again."))
-    return redirect("applications:tasks", reference)
+    return payment_outcome_response(request, payment, outcome)
 
 
 @csrf_exempt

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import firms
 from accounts.models import FirmMember, User
 from accounts.permissions import is_verified_officer_of
+from core.pagination import Order
 
 from .models import (
     REQUIRED_DOCUMENTS,
@@ -30,7 +31,6 @@ from .models import (
     Status,
     TradeAgreement,
 )
-from .pagination import Order
 from .worksheet import ItemWorksheet, item_worksheet
 
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"

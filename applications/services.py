@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts import firms
 from accounts.models import User
-from coo_portal.counters import counter_next
-from durable.outbox import outbox_enqueue
+from core.counters import counter_next
+from core.durable.outbox import outbox_enqueue
+from core.uploads import name_for_content, upload_check
 
 from .events import application_event_record
 from .models import (
@@ -41,7 +42,6 @@ from .models import (
 from .notifications import Sent, notify
 from .payments import GatewayEvent, GatewayUnavailable, cancel_open_payments, gateway_get
 from .selectors import fee_for
-from .uploads import name_for_content, upload_check
 from .wallet import wallet_fee_captured
 from .workflow import Action, WorkflowError, refusal
 

@@ -115,7 +115,8 @@ class Changes:
 
 def _label(name: str) -> str:
     try:
-        return str(Application._meta.get_field(name).verbose_name).capitalize()
+        field = Application._meta.get_field(name)
+        return str(getattr(field, "verbose_name", name)).capitalize()
     except FieldDoesNotExist:  # a name no longer on the model is shown as it is
         return name.replace("_", " ").capitalize()
 

@@ -8,12 +8,12 @@ from .gateway_services import payment_refund_unapplied, payments_reconcile
 
 
 # celery has no types
-@shared_task(name="applications.payment_refund_unapplied", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="applications.payment_refund_unapplied", ignore_result=True)
 def payment_refund_unapplied_task(payment_id: int) -> None:
     payment_refund_unapplied(payment_id=payment_id)
 
 
 # celery has no types
-@shared_task(name="applications.payments_reconcile", ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task(name="applications.payments_reconcile", ignore_result=True)
 def payments_reconcile_task() -> None:
     payments_reconcile()

@@ -30,7 +30,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from num2words import num2words
 from reportlab.lib.pagesizes import A4
@@ -38,6 +38,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from accounts.models import IECRecord
+from core.counters import counter_next
 from core.english import in_english
 from core.text import base_font, draw_line, draw_paragraph, wrap
 from reference.gst import state_label
@@ -92,23 +93,6 @@ def tax_figures(*, total_paise: int, rate_percent: Decimal, intra_state: bool) -
     return TaxFigures(taxable=taxable, cgst=0, sgst=0, igst=total_paise - taxable)
 
 
-def _counter_locked(supplier: str, year: int) -> TaxInvoiceCounter:
-    counter = TaxInvoiceCounter.objects.select_for_update().filter(
-        supplier=supplier, financial_year=year
-    )
-    found = counter.first()
-    if found is not None:
-        return found
-    try:
-        # A savepoint: if another transaction created the row first, only this insert is
-        # undone, and the locking read below waits for that transaction to finish.
-        with transaction.atomic():
-            TaxInvoiceCounter.objects.create(supplier=supplier, financial_year=year)
-    except IntegrityError:
-        pass
-    return counter.get()
-
-
 def _number(supplier_code: str, year: int, sequence: int) -> str:
     """EIC/2627/000001: series code, financial year (2026-27), sequence; never more than the
     16 characters GST Rule 46(b) allows (a longer code leaves fewer, at least 4, digits)."""
@@ -124,14 +108,12 @@ def _issue(*, supplier: str, supplier_code: str, **fields: object) -> TaxInvoice
         raise RuntimeError("A tax invoice or receipt is issued inside the payment's transaction.")
     now = timezone.now()
     year = financial_year(timezone.localdate(now))
-    counter = _counter_locked(supplier, year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
+    sequence = counter_next(TaxInvoiceCounter, supplier=supplier, financial_year=year)
     return TaxInvoice.objects.create(
         supplier=supplier,
         financial_year=year,
-        sequence=counter.last,
-        number=_number(supplier_code, year, counter.last),
+        sequence=sequence,
+        number=_number(supplier_code, year, sequence),
         issued_at=now,
         **fields,
     )

@@ -7,7 +7,6 @@ import csv
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -22,16 +21,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import firms
 from accounts.decorators import exporter_required
-from coo_portal.body_limit import accepts_upload
-from coo_portal.storage import open_verified
+from core.body_limit import accepts_upload
+from core.pagination import keyset_page
+from core.storage import open_verified
+from core.uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from reference.hs import hs_descriptions, hs_subheading, hs_suggest
 
 from . import forms, selectors, services, workflow
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
-from .notifications import Sent, sent_for_payment, verified_mobile
-from .pagination import keyset_page
+from .notifications import Sent, verified_mobile
+from .payment_views import payment_outcome_response
 from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
-from .uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from .wallet import refund_on_withdrawal, refund_told, wallet_balance_for
 from .worksheet import item_worksheet
 
@@ -642,32 +642,7 @@ def payment_return(request: HttpRequest) -> HttpResponse:
     except services.PaymentRefused as exc:
         messages.error(request, f"The payment could not be confirmed: {exc}")
         return redirect("applications:tasks", reference)
-    payment.refresh_from_db()
-    if outcome.refused:
-        messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
-    elif payment.state == Payment.State.CAPTURED:
-        # What the capture queued, whichever route applied it (usually the notification,
-        # before the browser came back); nothing is claimed when nothing was queued.
-        sent = sent_for_payment(payment.pk)
-        told = sent.message_for(request.user) if sent.deliveries else ""
-        messages.success(request, f"Payment received. {told}".strip())
-        return redirect("applications:receipt", reference)
-    elif payment.state == Payment.State.UNAPPLIED:
-        messages.warning(
-            request,
-            f"Your card was charged {payment.currency} {payment.amount}, but this application's "
-            "fee had already been paid or the application was withdrawn, so the payment was "
-            "not applied and is being refunded to your card automatically. Quote order "
-            f"{payment.order_id} to {settings.SUPPORT_EMAIL} if it has not reached you within "
-            "a week.",
-        )
-    else:
-        what = "was cancelled" if payment.state == Payment.State.CANCELLED else "failed"
-        messages.error(
-            request,
-            f"The payment {what}: nothing was charged. Your application is saved; try again.",
-        )
-    return redirect("applications:tasks", reference)
+    return payment_outcome_response(request, payment, outcome)
 
 
 @csrf_exempt

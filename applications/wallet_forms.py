@@ -21,6 +21,7 @@ class TopUpForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # Django forms take loosely typed *args/**kwargs
         low, high = settings.WALLET_TOP_UP_MIN, settings.WALLET_TOP_UP_MAX
         field = self.fields["amount"]
+        assert isinstance(field, forms.IntegerField)  # noqa: S101 - declared above
         field.help_text = f"Whole rupees, from {low} to {high}."
         field.min_value, field.max_value = low, high
         field.validators = [
@@ -41,7 +42,7 @@ class GSTINForm(forms.Form):
     )
 
     def clean_gstin(self) -> str:
-        value = self.cleaned_data["gstin"].strip().upper()
+        value: str = self.cleaned_data["gstin"].strip().upper()
         if value and not GSTIN_RE.match(value):
             raise forms.ValidationError(
                 "Enter a GSTIN of 15 characters: 2 digits, 10 of the PAN, then 3 more "

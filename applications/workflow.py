@@ -32,7 +32,6 @@ from .models import Application, ApplicationEvent, Status
 from .notifications import notify
 from .payments import cancel_open_payments
 from .selectors import submission_problems, submitter_capacity
-from .signals import application_approved
 from .snapshots import snapshot_take
 from .wallet import wallet_refund_if_due
 
@@ -379,8 +378,9 @@ def _decide(
 
 @transaction.atomic
 def application_approve(*, application_id: int, officer: User, remark: str = "") -> Application:
-    """UNDER_REVIEW -> APPROVED. Side effects, through the outbox (sent after commit, or when
-    the broker is back): the certificate issuance task, and an email and SMS to the exporter."""
+    """UNDER_REVIEW -> APPROVED, and an email and SMS to the exporter through the outbox. The
+    certificate's issuance is review's to enqueue (review.services.application_approve):
+    applications knows no certificates."""
     application = _decide(
         application_id=application_id,
         officer=officer,
@@ -390,8 +390,6 @@ def application_approve(*, application_id: int, officer: User, remark: str = "")
         event="approved",
         decided_at=timezone.now(),
     )
-    # review/ listens and enqueues the certificate's issuance (applications knows no certificates).
-    application_approved.send(sender=Application, application=application)
     return application
 
 

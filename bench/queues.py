@@ -55,7 +55,6 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from accounts.models import IECRecord, User  # noqa: E402
-from applications import pagination  # noqa: E402
 from applications.models import (  # noqa: E402
     DECIDED_STATUSES,
     OVERDUE_STATUSES,
@@ -64,6 +63,7 @@ from applications.models import (  # noqa: E402
     Status,
 )
 from applications.selectors import EXPORTER_LIST_ORDER, applications_for_exporter  # noqa: E402
+from core import pagination  # noqa: E402
 from review import selectors as officer_selectors  # noqa: E402
 
 # The share of each status at a busy agency: most applications end issued; open work is a few

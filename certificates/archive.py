@@ -27,7 +27,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from coo_portal.storage import open_verified
+from core.storage import open_verified
 
 from .models import Certificate, CertificateRevision, certificate_upload_to
 from .signing import SigningRefusedError, add_archive_timestamp, newest_timestamp

@@ -333,7 +333,7 @@ def credential_attach(pdf: bytes, token: str) -> bytes:
     )
     embed_file(writer, spec)
     out = io.BytesIO()
-    writer.write(out)
+    writer.write(out)  # type: ignore[no-untyped-call]  # pyHanko leaves this one unannotated
     return out.getvalue()
 
 

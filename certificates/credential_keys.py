@@ -165,7 +165,7 @@ def published_jwks(agency_code: str, *, did: str) -> list[dict[str, str]]:
     keys = [credential_key(agency_code), *retired_public_keys(agency_code)]
     return [
         {
-            **key.as_dict(private=False),
+            **key.as_dict(private=False),  # type: ignore[dict-item]  # a public JWK's members are strings
             "kid": f"{did}#{key.thumbprint()}",
             "alg": ALGORITHM,
             "use": "sig",

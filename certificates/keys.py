@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -69,7 +70,7 @@ def load_signer_from_pkcs12(path: Path, password: bytes) -> SimpleSigner:
         for root in trust_roots()
         if root.subject == signing_cert.issuer and root.sha256 not in known
     ]
-    registry = SimpleCertificateStore()
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
     registry.register_multiple(chain)
     signing_key = asn1_keys.PrivateKeyInfo.load(
         key.private_bytes(
@@ -81,7 +82,7 @@ def load_signer_from_pkcs12(path: Path, password: bytes) -> SimpleSigner:
     return SimpleSigner(signing_cert=signing_cert, signing_key=signing_key, cert_registry=registry)
 
 
-def _load_key_and_chain(path: Path, password: bytes) -> tuple:
+def _load_key_and_chain(path: Path, password: bytes) -> tuple[Any, ...]:
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(path.read_bytes(), password)
     except (OSError, ValueError) as exc:
@@ -120,7 +121,10 @@ def get_signer(agency_code: str) -> SimpleSigner:
 
 def signing_certificate(agency_code: str) -> x509.Certificate:
     """The agency's current signing certificate (as pyca/cryptography sees it)."""
-    return x509.load_der_x509_certificate(get_signer(agency_code).signing_cert.dump())
+    cert = get_signer(agency_code).signing_cert
+    if cert is None:
+        raise SigningKeyError(f"{agency_code} has no signing certificate")
+    return x509.load_der_x509_certificate(cert.dump())
 
 
 @functools.cache
@@ -182,7 +186,7 @@ def get_timestamper() -> TimeStamper | None:
         return timestamps.http_timestamper(
             url=settings.TSA_URL,
             username=settings.TSA_USERNAME,
-            password=settings.TSA_PASSWORD,
+            password=settings.TSA_PASSWORD or "",
             timeout=settings.TSA_TIMEOUT,
         )
     if not pki.development_keys_allowed():
@@ -209,7 +213,9 @@ def ensure_development_ca() -> bool:
     return pki.ensure_development_ca()
 
 
-def _write_p12(path: Path, name: str, key, cert: x509.Certificate, ca: x509.Certificate) -> None:
+def _write_p12(
+    path: Path, name: str, key: Any, cert: x509.Certificate, ca: x509.Certificate
+) -> None:
     pki.write_private(
         path,
         pkcs12.serialize_key_and_certificates(

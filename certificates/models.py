@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 if TYPE_CHECKING:
     from applications.notifications import Sent
@@ -126,6 +126,19 @@ class Certificate(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    # For templates: the state table is certificates/states.py; no page compares literals.
+    @property
+    def is_valid(self) -> bool:
+        return self.status == self.Status.VALID
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == self.Status.REVOKED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == self.Status.SUPERSEDED
 
 
 class CertificateRevision(models.Model):

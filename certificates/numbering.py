@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.models import AgencyOffice, Application
-from coo_portal.counters import counter_next
+from core.counters import counter_next
 
 from .models import CertificateCounter, CertificateReservation
 

@@ -297,7 +297,11 @@ def dev_crl() -> bytes:
     if current is None:
         ensure_development_ca()
         current = _read_dev_crl()
-    if current is None or current.next_update_utc - CRL_RENEW_BEFORE < dt.datetime.now(dt.UTC):
+    if (
+        current is None
+        or current.next_update_utc is None
+        or current.next_update_utc - CRL_RENEW_BEFORE < dt.datetime.now(dt.UTC)
+    ):
         return _issue_dev_crl(revoked=list(current or []))
     return current.public_bytes(serialization.Encoding.DER)
 
@@ -405,6 +409,7 @@ def crl_ders_issued_after(moment: dt.datetime) -> list[bytes]:
         if (
             current is None
             or current.last_update_utc < floor
+            or current.next_update_utc is None
             or (current.next_update_utc - CRL_RENEW_BEFORE < dt.datetime.now(dt.UTC))
         ):
             found[_issue_dev_crl(revoked=list(current or []), backdate=False)] = None

@@ -17,7 +17,7 @@ from accounts.models import User
 from accounts.permissions import is_verified_officer_of, may_revoke
 from applications.models import Application, Invoice, LineItem, Status
 from applications.workflow import UNFINISHED
-from coo_portal.storage import open_verified
+from core.storage import open_verified
 
 from .models import Certificate, IssuanceAttempt
 

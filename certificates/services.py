@@ -40,9 +40,9 @@ from applications.notifications import Sent, notify
 from applications.services import application_copy_in_lieu
 from applications.workflow import UNFINISHED, application_mark_issued
 from applications.worksheet import item_worksheet
+from core.durable.models import OutboxMessage
+from core.durable.outbox import outbox_enqueue
 from core.english import in_english
-from durable.models import OutboxMessage
-from durable.outbox import outbox_enqueue
 from reference.certificate_forms import form_for
 
 from .archive import offline_until, revisions_record, store_pdf
@@ -72,6 +72,7 @@ from .selectors import (
 )
 from .signals import CertificateChangeRefusedError, certificate_changed_send
 from .signing import SigningRefusedError, sign_certificate_pdf, signing_ready
+from .states import CertificateAction, refusal
 
 # No 0/O, 1/I/L or U/V look-alikes: 29 symbols, 12 of them carry 58 bits.
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
@@ -434,7 +435,7 @@ def _predecessor_locked(application: Application) -> Certificate | None:
 
 def _supersede(old: Certificate, *, by: Certificate) -> None:
     # A certificate revoked in the meantime stays revoked; it still points to its successor.
-    if old.status == Certificate.Status.VALID:
+    if not refusal(old, CertificateAction.SUPERSEDE):
         old.status = Certificate.Status.SUPERSEDED
     old.superseded_by = by
     old.save(update_fields=["status", "superseded_by", "updated_at"])
@@ -530,11 +531,8 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
     reason = reason.strip()
     if not reason:
         raise CertificateError("Give the reason for revoking the certificate.")
-    if certificate.status != Certificate.Status.VALID:
-        raise CertificateError(
-            f"Certificate {certificate.number} is {certificate.get_status_display().lower()}; "
-            "only a valid certificate can be revoked."
-        )
+    if refused := refusal(certificate, CertificateAction.REVOKE):
+        raise CertificateError(refused)
     certificate.status = Certificate.Status.REVOKED
     certificate.revoked_at = timezone.now()
     certificate.revoked_by = actor
@@ -572,11 +570,8 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
         raise CertificateError("This certificate is not yours.")
     if not firms.may(exporter, certificate.application.firm_id, firms.Capability.DRAFT):
         raise CertificateError("You cannot start an application for this IEC.")
-    if certificate.status != Certificate.Status.VALID:
-        raise CertificateError(
-            f"Certificate {certificate.number} is {certificate.get_status_display().lower()}; "
-            "only a valid certificate can be replaced."
-        )
+    if refused := refusal(certificate, CertificateAction.REPLACE):
+        raise CertificateError(refused)
     open_request = (
         Application.objects.filter(replaces=certificate, status__in=UNFINISHED)
         .order_by("-created_at")

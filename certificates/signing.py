@@ -23,6 +23,7 @@ import logging
 import threading
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
@@ -162,7 +163,9 @@ CONTEXT_REUSE = timedelta(seconds=60)
 _contexts = threading.local()
 
 
-def _new_validation_context(roots: list, crls: list[asn1_crl.CertificateList]) -> ValidationContext:
+def _new_validation_context(
+    roots: list[Any], crls: list[asn1_crl.CertificateList]
+) -> ValidationContext:
     return ValidationContext(
         trust_roots=roots, crls=crls, allow_fetching=False, revocation_mode="require"
     )
@@ -183,7 +186,8 @@ def signing_validation_context() -> ValidationContext:
     now = datetime.now(UTC)
     cached = getattr(_contexts, "entry", None)
     if cached is not None and cached[0] == key and now < cached[1]:
-        return cached[2]
+        context: ValidationContext = cached[2]
+        return context
     crls = [asn1_crl.CertificateList.load(der) for der in crl_ders]
     context = _new_validation_context(roots, crls)
     next_updates = [
@@ -203,7 +207,7 @@ def _revocations(crl_der: bytes) -> bytes:
     return hashlib.sha256(tbs["issuer"].dump() + tbs["revoked_certificates"].dump()).digest()
 
 
-def _presign_results(context: ValidationContext) -> dict:
+def _presign_results(context: ValidationContext) -> dict[Any, Any]:
     """The pre-signing checks done with `context` in this thread (see _ReusingPdfSigner):
     kept with the context, so they go when it goes (a changed CRL, CONTEXT_REUSE)."""
     cached = getattr(_contexts, "entry", None)
@@ -239,8 +243,9 @@ class _ReusingPdfSigner(PdfSigner):
         ) -> PreSignValidationStatus | None:
             kept = results.get(key)
             if kept is not None and kept[0] is timestamper:
-                return kept[1]
-            status = await validate(pdf_out)
+                known: PreSignValidationStatus | None = kept[1]
+                return known
+            status = await validate(pdf_out)  # type: ignore[arg-type]  # pyHanko passes its own writer through
             results[key] = (timestamper, status)
             return status
 
@@ -305,7 +310,7 @@ def sign_pdf(
                 f"expired, untrusted, or its CA's CRL is missing or out of date): {exc.__cause__}"
             ) from exc
         raise
-    return output.getvalue()
+    return bytes(output.getvalue())
 
 
 def newest_timestamp(pdf: PdfFileReader) -> tuple[datetime, asn1_x509.Certificate] | None:
@@ -323,7 +328,8 @@ def newest_timestamp(pdf: PdfFileReader) -> tuple[datetime, asn1_x509.Certificat
 
 
 def _token_time(token: cms.SignedData) -> datetime:
-    return token["encap_content_info"]["content"].parsed["gen_time"].native
+    found: datetime = token["encap_content_info"]["content"].parsed["gen_time"].native
+    return found
 
 
 def _token_signer(token: cms.SignedData) -> asn1_x509.Certificate:
@@ -370,7 +376,7 @@ def add_archive_timestamp(pdf_bytes: bytes) -> bytes:
     output = PdfTimeStamper(timestamper).timestamp_pdf(
         writer, md_algorithm="sha256", bytes_reserved=2 * TIMESTAMP_MARGIN, in_place=True
     )
-    return output.getvalue()
+    return bytes(output.getvalue())
 
 
 def _token_certificates(reader: PdfFileReader) -> list[asn1_x509.Certificate]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import Reject, Retry
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 
-from durable.outbox import outbox_enqueue
+from core.durable.outbox import outbox_enqueue
 
 from .archive import archive_timestamps_run
 from .services import (
@@ -28,7 +29,7 @@ def _max_retries() -> int:
 
 
 @shared_task(bind=True, name="certificates.issue_certificate")
-def issue_certificate_task(self: Task, application_id: int) -> str | Retry | None:
+def issue_certificate_task(self: Task[Any, Any], application_id: int) -> str | Retry | None:
     """Issue the certificate of an approved application; returns its number.
 
     Every run is recorded as an IssuanceAttempt. Any failure other than a refusal

@@ -54,7 +54,7 @@ class DevelopmentTimeStamper(DummyTimeStamper):
                 serialization.NoEncryption(),
             )
         )
-        super().__init__(tsa_cert=_asn1(cert), tsa_key=key_info, certs_to_embed=[_asn1(ca)])
+        super().__init__(tsa_cert=_asn1(cert), tsa_key=key_info, certs_to_embed=[_asn1(ca)])  # type: ignore[arg-type]  # pyHanko iterates it; a list is what its own tests pass
         self._key = key
         self._tsa_name = _Encoded(
             asn1_x509.GeneralName(name="directory_name", value=self.tsa_cert.subject)
@@ -72,7 +72,9 @@ class DevelopmentTimeStamper(DummyTimeStamper):
             )
         )
         self._signing_certificate = _Encoded(
-            simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(self.tsa_cert))
+            simple_cms_attribute(  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
+                "signing_certificate_v2", as_signing_certificate_v2(self.tsa_cert)
+            )
         )
         self._certificates = [_Encoded(c) for c in [self.tsa_cert, *self.certs_to_embed]]
 
@@ -83,7 +85,7 @@ class DevelopmentTimeStamper(DummyTimeStamper):
             "version": "v1",
             "policy": tsp.ObjectIdentifier(DEVELOPMENT_TSA_POLICY),
             "message_imprint": message_imprint,
-            "serial_number": get_nonce(),
+            "serial_number": get_nonce(),  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
             "gen_time": dt,
             "tsa": self._tsa_name.copy(),
         }
@@ -98,10 +100,12 @@ class DevelopmentTimeStamper(DummyTimeStamper):
         digest.update(tst_info_data)
         signed_attrs = cms.CMSAttributes(
             [
-                simple_cms_attribute("content_type", "tst_info"),
-                simple_cms_attribute("signing_time", cms.Time({"utc_time": dt.astimezone(UTC)})),
+                simple_cms_attribute("content_type", "tst_info"),  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
+                simple_cms_attribute(  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
+                    "signing_time", cms.Time({"utc_time": dt.astimezone(UTC)})
+                ),
                 self._signing_certificate.copy(),
-                simple_cms_attribute("message_digest", digest.finalize()),
+                simple_cms_attribute("message_digest", digest.finalize()),  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
             ]
         )
         signature = self._key.sign(
@@ -115,7 +119,7 @@ class DevelopmentTimeStamper(DummyTimeStamper):
         md_algorithm: str,
         signature: bytes,
         signed_attrs: cms.CMSAttributes,
-    ) -> dict:
+    ) -> dict[str, Any]:
         digest_algorithm = algos.DigestAlgorithm({"algorithm": md_algorithm})
         signer_info = cms.SignerInfo(
             {

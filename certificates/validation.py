@@ -68,7 +68,8 @@ def signature_timestamp(signature: EmbeddedPdfSignature) -> datetime | None:
     for attribute in signature.signer_info["unsigned_attrs"] or []:
         if attribute["type"].native == "signature_time_stamp_token":
             token: cms.SignedData = attribute["values"][0]["content"]
-            return token["encap_content_info"]["content"].parsed["gen_time"].native
+            found: datetime = token["encap_content_info"]["content"].parsed["gen_time"].native
+            return found
     return None
 
 
@@ -188,8 +189,8 @@ def _unaltered(status: PdfSignatureStatus, *, is_last: bool) -> bool:
 def check_signed_pdf(
     data: bytes,
     *,
-    roots: list | None = None,
-    crls: list | None = None,
+    roots: list[Any] | None = None,
+    crls: list[Any] | None = None,
     now: datetime | None = None,
 ) -> PdfCheck:
     """Validate every signature in `data` against our trust roots and CRLs (or `roots` and
@@ -277,7 +278,7 @@ def check_signed_pdf(
     return result("ok", subject)
 
 
-def _valid_now(status: PdfSignatureStatus, document_timestamps: list) -> bool:
+def _valid_now(status: PdfSignatureStatus, document_timestamps: list[Any]) -> bool:
     """A file without document timestamps (the signed revision alone, PAdES B-LT) gives no
     proof of existence for pyHanko's past validation, which it then reports as NO_POE even
     when the signature validates now: such a file is valid while its signer and its
@@ -298,7 +299,7 @@ def _document_timestamps_hold(document_timestamps: list[EmbeddedPdfSignature]) -
     each is trusted is AdES validation's part: it makes their chain the proof of existence)."""
     for index, timestamp in enumerate(document_timestamps):
         try:
-            timestamp.compute_integrity_info(skip_diff=True)
+            timestamp.compute_integrity_info(skip_diff=True)  # type: ignore[no-untyped-call]  # pyHanko leaves it unannotated
             tst_info = timestamp.signed_data["encap_content_info"]["content"].parsed
             imprint = tst_info["message_imprint"]
             algorithm = imprint["hash_algorithm"]["algorithm"].native

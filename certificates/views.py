@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
 
 from . import pki
 from .credential import MEDIA_TYPE
@@ -27,11 +30,15 @@ from .services import CertificateError, certificate_request_replacement, certifi
 logger = logging.getLogger(__name__)
 
 
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # LoginRequiredMiddleware: never anonymous here
+
+
 @require_GET
 def download(request: HttpRequest, key: str) -> HttpResponse:
     """The signed PDF exactly as stored at issuance, for its exporter or the agency's
     verified officers (404 for everyone else)."""
-    certificate = certificate_get_for_viewer(key=key, user=request.user)
+    certificate = certificate_get_for_viewer(key=key, user=_user(request))
     content = certificate_pdf_bytes(certificate)
     response = HttpResponse(content, content_type="application/pdf")
     filename = certificate.number.replace("/", "-") + ".pdf"
@@ -44,7 +51,7 @@ def download(request: HttpRequest, key: str) -> HttpResponse:
 def credential(request: HttpRequest, key: str) -> HttpResponse:
     """The certificate's Verifiable Credential (vc+jwt), with the signed PDF's hash, for the
     same people as the PDF."""
-    certificate = certificate_get_for_viewer(key=key, user=request.user)
+    certificate = certificate_get_for_viewer(key=key, user=_user(request))
     issued = Credential.objects.filter(certificate=certificate).exclude(jwt="").first()
     if issued is None:  # issued before credentials were
         raise Http404("No credential was issued with this certificate.")
@@ -57,20 +64,20 @@ def credential(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def revoke(request: HttpRequest, number: str) -> HttpResponse:
-    certificate = certificate_get_for_revoker(number=number, user=request.user)
-    allowed = user_may_revoke(request.user, certificate)
+    certificate = certificate_get_for_revoker(number=number, user=_user(request))
+    allowed = user_may_revoke(_user(request), certificate)
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and allowed and form.is_valid():
         try:
             revoked = certificate_revoke(
                 certificate_id=certificate.pk,
-                actor=request.user,
+                actor=_user(request),
                 reason=form.cleaned_data["reason"],
             )
         except CertificateError as exc:
             form.add_error(None, str(exc))
         else:
-            told = revoked.notified.message_for(request.user) if revoked.notified else ""
+            told = revoked.notified.message_for(_user(request)) if revoked.notified else ""
             messages.success(
                 request, f"Certificate {certificate.number} has been revoked. {told}".strip()
             )
@@ -81,10 +88,10 @@ def revoke(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 def request_replacement(request: HttpRequest, number: str) -> HttpResponse:
-    certificate = certificate_get_for_exporter(number=number, user=request.user)
+    certificate = certificate_get_for_exporter(number=number, user=_user(request))
     try:
         replacement = certificate_request_replacement(
-            certificate_id=certificate.pk, exporter=request.user
+            certificate_id=certificate.pk, exporter=_user(request)
         )
     except CertificateError as exc:
         messages.error(request, str(exc))

@@ -32,7 +32,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.core.files.storage import Storage
 
 MANIFEST = "manifest.json"
 CHUNK = 16 * 1024 * 1024
@@ -162,7 +165,7 @@ def _walk(storage: Any, folder: str = "") -> list[str]:
     return sorted(names)
 
 
-def _storage():
+def _storage() -> Storage:
     from django.core.files.storage import default_storage
 
     return default_storage
@@ -176,7 +179,7 @@ def _bucket_ensure() -> None:
     bucket = getattr(storage, "bucket", None)
     if bucket is None:
         return
-    client = storage.connection.meta.client
+    client = storage.connection.meta.client  # type: ignore[attr-defined]  # an S3 storage (it has a bucket)
     try:
         client.head_bucket(Bucket=bucket.name)
     except ClientError:
@@ -187,7 +190,7 @@ def _bucket_ensure() -> None:
         raise BackupError(f"the bucket {bucket.name} does not keep versions")
 
 
-def backup(destination: Path) -> dict:
+def backup(destination: Path) -> dict[str, Any]:
     from django.conf import settings
 
     fernet = _fernet()
@@ -219,8 +222,8 @@ def backup(destination: Path) -> dict:
     return manifest
 
 
-def restore(source: Path) -> dict:
-    manifest = json.loads((source / MANIFEST).read_text())
+def restore(source: Path) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads((source / MANIFEST).read_text())
     dump = source / manifest["database"]["file"]
     if _sha256(dump) != manifest["database"]["sha256"]:
         raise BackupError(f"{dump} does not match the manifest's SHA-256")
@@ -241,7 +244,7 @@ def restore(source: Path) -> dict:
     return manifest
 
 
-def _restore(source: Path, manifest: dict, dump: Path, work: Path, fernet: Any) -> None:
+def _restore(source: Path, manifest: dict[str, Any], dump: Path, work: Path, fernet: Any) -> None:
     database = Database.from_settings()
     database.ensure_empty()
     database.run(
@@ -275,7 +278,7 @@ def _register_check() -> None:
     """Every document and certificate the restored register names is there, byte for byte."""
     from applications.models import Document
     from certificates.models import Certificate
-    from coo_portal.storage import open_verified
+    from core.storage import open_verified
 
     for model, field in ((Document, "file"), (Certificate, "pdf")):
         for row in model.objects.only(field, "sha256").iterator():

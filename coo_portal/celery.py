@@ -61,6 +61,12 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
         sender.signature("verification.tasks.transparency_heads_publish", expires=heads),
         name="transparency log heads",
     )
+    # Verification requests near or past their deadline (each reminded at most once a day).
+    sender.add_periodic_task(
+        3600,
+        sender.signature("verification.tasks.verification_requests_remind", expires=3600),
+        name="verification request reminders",
+    )
 
 
 @app.task(name="coo_portal.ping", ignore_result=False)

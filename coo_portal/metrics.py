@@ -44,10 +44,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from applications.models import Application, Payment
-from durable.models import OutboxMessage
+from core.clientip import client_ip
+from core.durable.models import OutboxMessage
 
 from . import heartbeat
-from .clientip import client_ip
 
 PATH = "/metrics"
 ISSUE_TASK = "certificates.issue_certificate"

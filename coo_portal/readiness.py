@@ -21,9 +21,10 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 
 from certificates.timestamps import http_timestamper
+from core.cache import redis_reachable
+from verification.transparency import log_problems
 
 from . import heartbeat
-from .cache import redis_reachable
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +117,29 @@ def workers() -> str:
     return "; ".join(problems) or OK
 
 
+def transparency_log() -> str:
+    """Every agency's transparency log still stores what its next append reads: a log whose
+    size points past missing leaves (a partial restore, a cascaded TRUNCATE) refuses every
+    issuance, replacement and revocation until its rows are restored."""
+    problems = log_problems()
+    if problems:
+        for problem in problems:
+            logger.warning("readyz: %s", problem)
+        return f"{len(problems)} log(s) point past missing leaves (see the log)"
+    return OK
+
+
+# Parts read from the database: not asked when the database itself does not answer.
+_READ_FROM_DATABASE = frozenset({"transparency_log"})
+
+
 def checks() -> dict[str, Callable[[], str]]:
     """The parts this installation uses, by name."""
-    parts: dict[str, Callable[[], str]] = {"database": database, "static": static_manifest}
+    parts: dict[str, Callable[[], str]] = {
+        "database": database,
+        "static": static_manifest,
+        "transparency_log": transparency_log,
+    }
     if settings.REDIS_URL:
         parts["redis"] = redis_ping
     if settings.AWS_STORAGE_BUCKET_NAME:
@@ -132,8 +153,10 @@ def checks() -> dict[str, Callable[[], str]]:
 
 def report() -> dict[str, str]:
     """{part: "ok" or what is wrong}. An exception is the part's failure, named by its type."""
-    answers = {}
+    answers: dict[str, str] = {}
     for name, check in checks().items():
+        if name in _READ_FROM_DATABASE and answers.get("database") != OK:
+            continue
         try:
             answers[name] = check()
         except (DatabaseError, redis.RedisError, BotoCoreError) as exc:

@@ -15,13 +15,17 @@ import ipaddress
 import os
 import shutil
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
+import django_stubs_ext
 import environ
 import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
 from coo_portal import errors
+
+# admin.ModelAdmin[Model] and the like at run time, as django-stubs types them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -148,7 +152,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_countries",
     "csp",
-    "durable",
+    "core.durable",
     "reference",
     "accounts",
     "applications",
@@ -168,7 +172,7 @@ MIDDLEWARE = [
     "coo_portal.logs.RequestIdMiddleware",
     "coo_portal.metrics.RequestMetricsMiddleware",
     # First: a body too large for its URL is refused before anything reads it (request.POST).
-    "coo_portal.body_limit.RequestBodyLimitMiddleware",
+    "core.body_limit.RequestBodyLimitMiddleware",
     # A QR link or API lookup whose answer is kept in Redis, from a visitor without cookies, is
     # answered here with the stack's own headers (verification/edge.py); everything else, and
     # every lookup the kept answer does not settle, goes on down the stack.
@@ -242,7 +246,7 @@ REDIS_URL = _str("REDIS_URL", "")
 CACHE_KEY_PREFIX = _str("CACHE_KEY_PREFIX", "coo")
 # Redis calls give up after REDIS_SOCKET_TIMEOUT seconds. While Redis is unreachable the cache
 # answers from a table in the database instead of failing the request
-# (coo_portal/cache.py): sign-in, lockout and rate limits keep working, slower.
+# (core/cache.py): sign-in, lockout and rate limits keep working, slower.
 REDIS_SOCKET_TIMEOUT = _float("REDIS_SOCKET_TIMEOUT", 0.5)
 _FALLBACK_CACHE = {
     "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -252,7 +256,7 @@ _FALLBACK_CACHE = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "coo_portal.cache.FallbackRedisCache",
+            "BACKEND": "core.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {
@@ -323,7 +327,7 @@ CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_RESULT_EXPIRES = 3600
-# The outbox (durable/outbox.py): how often celery beat publishes what waited for the broker,
+# The outbox (core/durable/outbox.py): how often celery beat publishes what waited for the broker,
 # how long a claim to publish one message lasts, and how long sent rows are kept.
 OUTBOX_DRAIN_SECONDS = _int("OUTBOX_DRAIN_SECONDS", 30)
 OUTBOX_CLAIM_SECONDS = _int("OUTBOX_CLAIM_SECONDS", 60)
@@ -384,7 +388,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_from_request"
-AXES_CLIENT_IP_CALLABLE = "coo_portal.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.clientip.client_ip"
 AXES_ENABLE_ADMIN = True
 AXES_VERBOSE = True
 # Failures from one address across many accounts: at most this many an hour; past it, only
@@ -454,8 +458,8 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_ACCESS_KEY_ID = _secret("S3_ACCESS_KEY_ID")
     AWS_SECRET_ACCESS_KEY = _secret("S3_SECRET_ACCESS_KEY")
     AWS_S3_ADDRESSING_STYLE = _str("S3_ADDRESSING_STYLE") or None
-    # Private, write-once, checksummed (coo_portal/s3.py); reads checked (coo_portal/storage.py).
-    _private_storage = {"BACKEND": "coo_portal.s3.PrivateS3Storage"}
+    # Private, write-once, checksummed (core/s3.py); reads checked (core/storage.py).
+    _private_storage: dict[str, Any] = {"BACKEND": "core.s3.PrivateS3Storage"}
 else:
     _private_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -473,7 +477,7 @@ STORAGES = {
 }
 UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Every uploaded file (supporting documents, certificates to check) is read in a child process
-# limited to this much CPU and this much growth of its address space (applications/sandbox.py);
+# limited to this much CPU and this much growth of its address space (core/sandbox.py);
 # a file that needs more is refused as "could not be checked". An ordinary one needs < 0.1 s;
 # a certificate's AdES long-term validation (PAdES B-LTA) up to about 0.3 s, and the wall-clock
 # limit (4x this + 2 s) must hold on a busy host too.
@@ -627,7 +631,7 @@ USE_TZ = True
 # ---------------------------------------------------------------------------------------------
 
 # The reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated;
-# coo_portal/clientip.py). Empty: REMOTE_ADDR is the client, whatever a request claims.
+# core/clientip.py). Empty: REMOTE_ADDR is the client, whatever a request claims.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 for _proxy in TRUSTED_PROXIES:
     try:
@@ -668,7 +672,7 @@ CONTENT_SECURITY_POLICY = {
 
 RATELIMIT_VIEW = "verification.views.rate_limited"
 # django-ratelimit's key="ip" asks the same function as everything else.
-RATELIMIT_IP_META_KEY = "coo_portal.clientip.client_ip"
+RATELIMIT_IP_META_KEY = "core.clientip.client_ip"
 SILENCED_SYSTEM_CHECKS = [
     # Axes locks by IEC alone: an office behind one NAT address must not be locked out by one
     # user's typos. Failures per address across many IECs are limited separately
@@ -688,6 +692,11 @@ VERIFY_RATE = _str("VERIFY_RATE", "30/m")
 # stay in Redis).
 VERIFY_CACHE_SECONDS = _int("VERIFY_CACHE_SECONDS", 3600)
 VERIFY_LOG_FLUSH_SECONDS = _int("VERIFY_LOG_FLUSH_SECONDS", 5)
+# Without Redis (or while it is down) lookup log rows are kept in the process and written after
+# the response, in one INSERT once VERIFY_LOG_BUFFER_ROWS are kept or the oldest is
+# VERIFY_LOG_BUFFER_SECONDS old (verification/logbuffer.py); 0 rows: each written at once.
+VERIFY_LOG_BUFFER_ROWS = _int("VERIFY_LOG_BUFFER_ROWS", 100)
+VERIFY_LOG_BUFFER_SECONDS = _int("VERIFY_LOG_BUFFER_SECONDS", 2)
 # One flush task writes for at most this long (a third of the soft time limit: 20 s), then
 # queues the next (a steady load may never empty the queue, and a task past
 # CELERY_TASK_SOFT_TIME_LIMIT is interrupted); celery beat also sends one every
@@ -756,7 +765,7 @@ TRANSPARENCY_HEAD_SECONDS = _int("TRANSPARENCY_HEAD_SECONDS", 300)
 if TRANSPARENCY_HEAD_SECONDS < 1:
     raise ImproperlyConfigured("TRANSPARENCY_HEAD_SECONDS must be at least 1.")
 # Status subscriptions (verification/subscriptions.py): new subscriptions per client address
-# (the `status-subscription` policy in coo_portal/ratelimits.py), and whether a webhook may be
+# (the `status-subscription` policy in core/ratelimits.py), and whether a webhook may be
 # plain http (never in production: a signed body over http can still be read on the way).
 SUBSCRIBE_RATE = _str("SUBSCRIBE_RATE", "10/h")
 SUBSCRIPTION_WEBHOOK_HTTP = _bool("SUBSCRIPTION_WEBHOOK_HTTP", default=DEBUG)
@@ -767,7 +776,7 @@ if SUBSCRIPTION_WEBHOOK_HTTP and not (DEBUG or TESTING):
 # The filing API and its webhooks (api/, issue 30)
 # ---------------------------------------------------------------------------------------------
 
-# Calls per token (coo_portal/ratelimits.py policies api-read and api-write).
+# Calls per token (core/ratelimits.py policies api-read and api-write).
 API_RATE_READ = _str("API_RATE_READ", "600/m")
 API_RATE_WRITE = _str("API_RATE_WRITE", "120/m")
 # Webhooks go to https addresses on public networks only; the tests' local receiver needs
@@ -820,7 +829,7 @@ if TESTING:
     CAPTCHA_TEST_MODE = True
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     SMS_BACKEND = "accounts.sms.MemorySMSBackend"
-    LOGGING["root"]["level"] = "WARNING"
+    LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # LOGGING is the dictConfig literal above
     # Tasks run in-process even where REDIS_URL is set; the one test that drives a real
     # worker switches this off for itself.
     CELERY_TASK_ALWAYS_EAGER = True
@@ -830,4 +839,4 @@ if TESTING:
 # ---------------------------------------------------------------------------------------------
 # django-countries 9.1 names a few countries in their own language ("Naoero" for Nauru) or in
 # ISO's inverted style; those few take their English name from pycountry (ISO 3166-1).
-COUNTRIES_OVERRIDE = {code: pycountry.countries.get(alpha_2=code).name for code in ("NR", "BS")}
+COUNTRIES_OVERRIDE = {code: pycountry.countries.lookup(code).name for code in ("NR", "BS")}

@@ -19,3 +19,8 @@ from .settings import *  # noqa: F403
 # The webhook tests' receiver listens on 127.0.0.1. Set here, not in the environment, which
 # subprocesses (`check --deploy` under production settings) would inherit.
 WEBHOOK_ALLOW_PRIVATE_URLS = True
+
+# Without Redis, lookup log rows are written after the response (verification/logbuffer.py):
+# here after each request's own response, so a test reads its row when the client returns;
+# tests/verification/test_log_buffer.py runs the batching the default (100 rows, 2 s) does.
+VERIFY_LOG_BUFFER_ROWS = 1

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from accounts.models import User
-from durable.outbox import outbox_enqueue
+from core.durable.outbox import outbox_enqueue
 
 from .models import ReportExport
 from .reports import Report, Scope, report_build

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 
@@ -43,12 +43,12 @@ class QueueFilterForm(forms.Form):
         agreements, offices = queue_filter_choices(profile=profile)
         self._agreements = {str(a.pk): a for a in agreements}
         self._offices = {str(o.pk): o for o in offices}
-        self.fields["agreement"].choices = [
+        cast(forms.ChoiceField, self.fields["agreement"]).choices = [
             ("", "Any"),
             (NON_PREFERENTIAL, "Non-preferential"),
             *((pk, a.code) for pk, a in self._agreements.items()),
         ]
-        self.fields["office"].choices = [
+        cast(forms.ChoiceField, self.fields["office"]).choices = [
             ("", "Any"),
             *((pk, f"{o.code} {o.name}") for pk, o in self._offices.items()),
         ]
@@ -132,9 +132,13 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args: Any, profile: OfficerProfile, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["to_officer"]
+        field = cast("forms.ModelChoiceField[User]", self.fields["to_officer"])
         field.queryset = agency_officers(profile=profile)
-        field.label_from_instance = lambda u: u.get_full_name() or u.username
+        field.label_from_instance = _officer_label  # type: ignore[method-assign,assignment]  # Django's documented way to label a ModelChoiceField's options
+
+
+def _officer_label(officer: User) -> str:
+    return officer.get_full_name() or officer.username
 
 
 class _OfficeChoiceMixin:
@@ -219,7 +223,7 @@ class ReportFilterForm(forms.Form):
     MAX_DAYS = 3 * 366
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", "Enter a date on or after the start date.")

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class ReportExport(TimeStampedModel):

@@ -29,13 +29,13 @@ from applications.models import (
     Status,
     TradeAgreement,
 )
-from applications.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
 from applications.selectors import Matches, search_by_plan
 from applications.worksheet import ItemWorksheet, item_worksheet
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
 )
+from core.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
 from reference.certificate_forms import form_for
 from reference.hs import hs_descriptions
 

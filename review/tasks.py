@@ -7,6 +7,6 @@ from celery import shared_task
 from .exports import report_export_run
 
 
-@shared_task(name="review.report_export_build", ignore_result=True)  # type: ignore[untyped-decorator]  # Celery ships no types
+@shared_task(name="review.report_export_build", ignore_result=True)
 def report_export_build(export_id: str) -> None:
     report_export_run(export_id=export_id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import officer_admin, report_views
+from . import officer_admin, report_views, verification_views
 from . import views as officer_views
 
 app_name = "officer"
@@ -20,6 +20,23 @@ urlpatterns = [
     path("applications/<str:reference>/approve/", officer_views.approve, name="approve"),
     path("applications/<str:reference>/reject/", officer_views.reject, name="reject"),
     path("applications/<str:reference>/clarify/", officer_views.clarify, name="clarify"),
+    # Verification requests from importing customs (issue 32).
+    path("verification-requests/", verification_views.request_queue, name="verification-requests"),
+    path(
+        "verification-requests/<int:request_id>/",
+        verification_views.request_detail,
+        name="verification-request",
+    ),
+    path(
+        "verification-requests/<int:request_id>/assign/",
+        verification_views.request_assign,
+        name="verification-request-assign",
+    ),
+    path(
+        "verification-requests/<int:request_id>/finding/",
+        verification_views.request_decide,
+        name="verification-request-decide",
+    ),
     # Reports (issue 31): agency administrators and platform staff.
     path("reports/", report_views.report_index, name="reports"),
     path("reports/<slug:report>/", report_views.report_page, name="report"),

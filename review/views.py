@@ -24,8 +24,8 @@ from accounts.models import OfficerProfile
 from accounts.permissions import is_agency_admin
 from applications import workflow
 from applications.models import Application
-from applications.pagination import count_label
 from applications.snapshots import reply_and_changes
+from core.pagination import count_label
 
 from . import selectors, services
 from .forms import ApproveForm, ClarifyForm, QueueFilterForm, ReassignForm, RejectForm

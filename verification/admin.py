@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import admin
 from django.core.paginator import Paginator
@@ -19,16 +19,17 @@ from .utilisation import verifier_organisation_confirm
 LOG_LIST_LIMIT = 10_000
 
 
-class BoundedPaginator(Paginator):
+class BoundedPaginator(Paginator):  # type: ignore[type-arg]  # Django instantiates it for any admin list
     """Counts up to LOG_LIST_LIMIT rows (a COUNT over a LIMIT subquery), never the table."""
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list.order_by()[:LOG_LIST_LIMIT].count())
+        rows = cast("QuerySet[Any]", self.object_list)  # the admin pages a queryset
+        return int(rows.order_by()[:LOG_LIST_LIMIT].count())
 
 
 @admin.register(VerificationLog)
-class VerificationLogAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+class VerificationLogAdmin(AgencyScopedAdminMixin, admin.ModelAdmin[VerificationLog]):
     """The verification log, read-only: it is evidence, so nobody edits or deletes entries.
     An agency administrator sees lookups of their own agency's certificates only.
 
@@ -67,14 +68,16 @@ class VerificationLogAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
-class VerifierMemberInline(admin.TabularInline):
+class VerifierMemberInline(admin.TabularInline[VerifierMember, VerifierOrganisation]):
     model = VerifierMember
     extra = 1
     autocomplete_fields = ["user"]
 
 
 @admin.register(VerifierOrganisation)
-class VerifierOrganisationAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
+class VerifierOrganisationAdmin(
+    PlatformStaffOnlyAdminMixin, admin.ModelAdmin[VerifierOrganisation]
+):
     """Customs authorities and banks (platform staff only).
     Confirming one lets its members record imports (verification/utilisation.py)."""
 
@@ -94,7 +97,7 @@ class VerifierOrganisationAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Utilisation)
-class UtilisationAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+class UtilisationAdmin(AgencyScopedAdminMixin, admin.ModelAdmin[Utilisation]):
     """Imports recorded on certificates and refused claims, read-only: an agency administrator
     sees those on their own agency's certificates."""
 

@@ -125,9 +125,9 @@ def _scaled(text: str, places: int) -> Decimal:
     return Decimal(text).quantize(Decimal(1).scaleb(-places))
 
 
-_QUANTITY = LineItem._meta.get_field("quantity").decimal_places  # type: ignore[union-attr]  # these are DecimalFields; get_field returns any field type
-_WEIGHT = LineItem._meta.get_field("gross_weight_kg").decimal_places  # type: ignore[union-attr]  # these are DecimalFields; get_field returns any field type
-_VALUE = LineItem._meta.get_field("fob_value").decimal_places  # type: ignore[union-attr]  # these are DecimalFields; get_field returns any field type
+_QUANTITY = LineItem._meta.get_field("quantity").decimal_places
+_WEIGHT = LineItem._meta.get_field("gross_weight_kg").decimal_places
+_VALUE = LineItem._meta.get_field("fob_value").decimal_places
 _STATUS = dict(Certificate.Status.choices)
 _TYPES = dict(Application._meta.get_field("certificate_type").flatchoices)
 
@@ -182,6 +182,10 @@ def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
         "sha256": row["sha256"],
         "status": row["status"],
         "get_status_display": _STATUS.get(row["status"], row["status"]),
+        # As Certificate.is_valid and its siblings: templates never compare a literal status.
+        "is_valid": row["status"] == Certificate.Status.VALID,
+        "is_revoked": row["status"] == Certificate.Status.REVOKED,
+        "is_superseded": row["status"] == Certificate.Status.SUPERSEDED,
         "issued_at": row["issued_at"],
         "offline_until": row["offline_until"],
         "revoked_at": row["revoked_at"],
@@ -322,6 +326,7 @@ def _answer_from_facts(facts: dict[str, Any], kinds: frozenset[str]) -> Answer:
             "pdf_url": _path("verification:pdf", facts["number"], code),
             "credential_url": _path("verification:credential-download", facts["number"], code),
             "subscribe_url": _path("verification:subscribe", facts["number"], code),
+            "request_url": _path("verification:request-new", facts["number"], code),
             "replacement_url": (
                 _path("verification:verify-certificate", replacement["number"], replacement["code"])
                 if replacement

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
-from applications import sandbox
 from certificates.signals import certificate_changed
+from core import sandbox
 
 
 class VerificationConfig(AppConfig):
@@ -13,7 +13,10 @@ class VerificationConfig(AppConfig):
         # Imported once by the upload check's forkserver, not by every child it forks.
         sandbox.preload("verification.document_check")
         # Kept answers are forgotten inside the certificate's transaction; a failure rolls it back.
-        from . import services, subscriptions, transparency
+        from . import checks, logbuffer, services, subscriptions, transparency  # noqa: F401 - checks
+
+        # Without Redis, lookup log rows are written after the response, in batches.
+        logbuffer.connect()
 
         certificate_changed.connect(
             services.answer_forget_on_certificate_changed, dispatch_uid="verification-forget"

@@ -2,7 +2,7 @@
 
 Anyone may upload a file to /verify/document/, so the whole reading of it (the structural
 limits, the active-content walk, then the signature check of certificates/validation.py) runs
-in a child process with a CPU and memory budget (applications/sandbox.py). Beyond the limits or
+in a child process with a CPU and memory budget (core/sandbox.py). Beyond the limits or
 the budget, the answer is "unchecked"; active content or an action that leaves the document
 is "unsafe": the view answers both with 422, never 500.
 """
@@ -20,11 +20,11 @@ from asn1crypto import x509 as asn1_x509
 from django.utils import timezone
 from pypdf import PdfReader
 
-from applications import pdf_safety, sandbox
-from applications.uploads import upload_budget
 from certificates import pki
 from certificates.keys import SigningKeyError, trust_roots
-from certificates.validation import PdfCheck, check_signed_pdf
+from certificates.validation import CheckReason, PdfCheck, check_signed_pdf
+from core import pdf_safety, sandbox
+from core.uploads import upload_budget
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +44,10 @@ def document_check(data: bytes) -> PdfCheck:
         logger.exception("The trust roots or CRLs could not be read for an upload check")
         return PdfCheck(False, "unchecked", sha256)
     try:
-        return sandbox.run(
+        checked: PdfCheck = sandbox.run(
             certificate_check, data, roots, crls, timezone.now(), budget=upload_budget()
         ).value
+        return checked
     except sandbox.Unchecked as exc:
         logger.info("An uploaded PDF could not be checked (%s)", exc.why)
         return PdfCheck(False, "unchecked", sha256)
@@ -66,7 +67,8 @@ def certificate_check(
             warnings.simplefilter("ignore")
             pdf_safety.inspect(PdfReader(io.BytesIO(data), strict=False), limits)
     except pdf_safety.PdfRefused as exc:
-        reason = {"unsafe": "unsafe", "too_complex": "unchecked"}.get(exc.kind, "not_pdf")
+        reasons: dict[str, CheckReason] = {"unsafe": "unsafe", "too_complex": "unchecked"}
+        reason = reasons.get(exc.kind, "not_pdf")
         return PdfCheck(False, reason, sha256)
     except RecursionError:
         return PdfCheck(False, "unchecked", sha256)

@@ -52,7 +52,7 @@ from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 
-from coo_portal.clientip import client_ip
+from core.clientip import client_ip
 
 from . import services, store, views
 from .answers import DOCUMENT, PAGE, Answer

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from .models import VerificationRequest
+
 
 class VerifyForm(forms.Form):
     """Number and code, as printed on the certificate. Sent by GET: the answer is a link."""
@@ -157,3 +159,72 @@ class SubscribeForm(forms.Form):
         help_text=_("A webhook URL must start with https://."),
         error_messages={"required": "Enter an email address or a webhook URL"},
     )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; each is checked by content when the step is recorded."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self, data: object, initial: object = None) -> list[object]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class VerificationRequestForm(forms.Form):
+    """A customs authority's request to verify a certificate (verification/requests.py)."""
+
+    reasons = forms.MultipleChoiceField(
+        label="Why do you ask?",
+        choices=VerificationRequest.Reason.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one reason"},
+    )
+    questions = forms.CharField(
+        label="What should the issuing agency verify?",
+        max_length=5000,
+        help_text="Your questions, and the documents you ask the exporter to show.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": "Write what you ask the issuing agency to verify"},
+    )
+    their_reference = forms.CharField(
+        label="Your reference (optional)", max_length=60, required=False
+    )
+    attachments = MultipleFileField(
+        label="Documents (optional)",
+        required=False,
+        help_text="PDF, JPEG or PNG, up to 5 files, together at most 10 MB.",
+    )
+
+
+class RequestAnswerForm(forms.Form):
+    """The exporter's answer: text and evidence."""
+
+    answer = forms.CharField(
+        label="Your answer",
+        max_length=10000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Explain how the goods meet the origin criterion; list what you attach.",
+    )
+    evidence = MultipleFileField(
+        label="Evidence",
+        required=False,
+        help_text=(
+            "Cost sheets, purchase invoices of materials, production records: PDF, JPEG or "
+            "PNG, up to 5 files, together at most 10 MB."
+        ),
+    )
+
+
+class VerifierTokenForm(forms.Form):
+    name = forms.CharField(label="Token name", max_length=100, initial="Customs system")
+    days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=365, initial=90)

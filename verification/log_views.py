@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from coo_portal.clientip import client_ip
+from core.clientip import client_ip
 
 from .models import LogLeaf, SignedTreeHead, TransparencyLog
 from .services import verification_rate_count

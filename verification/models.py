@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
-from coo_portal.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class VerificationLog(models.Model):
@@ -280,3 +280,167 @@ class StatusSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} on {self.certificate_id}: {self.email or self.url}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification requests from importing customs (verification/requests.py)
+# ---------------------------------------------------------------------------------------------
+
+
+class VerificationRequest(models.Model):
+    """A retroactive check: a confirmed verifier asks the issuing agency to verify a certificate
+    (the agreements' operational certification procedures), the agency assigns an officer, the
+    exporter answers with evidence, the agency answers the verifier with a reasoned finding."""
+
+    class Reason(models.TextChoices):
+        AUTHENTICITY = "authenticity", "Doubt about the authenticity of the certificate"
+        ORIGIN_CRITERION = "origin_criterion", "Doubt that the origin criterion is met"
+        ACCURACY = "accuracy", "Doubt about the accuracy of the information on the certificate"
+        CONSIGNMENT = "consignment", "Doubt that the goods were consigned directly"
+        RANDOM = "random", "Random check"
+
+    class Status(models.TextChoices):
+        FILED = "filed", "Filed, waiting for an officer"
+        ASSIGNED = "assigned", "With an officer, evidence asked of the exporter"
+        ANSWERED = "answered", "Evidence received from the exporter"
+        DECIDED = "decided", "Answered"
+
+    class Finding(models.TextChoices):
+        CONFIRMED = "confirmed", "Origin confirmed"
+        NOT_CONFIRMED = "not_confirmed", "Origin not confirmed"
+        PARTLY = "partly", "Origin confirmed in part"
+
+    certificate = models.ForeignKey(
+        "certificates.Certificate", on_delete=models.PROTECT, related_name="verification_requests"
+    )
+    agency = models.ForeignKey(
+        "reference.IssuingAgency", on_delete=models.PROTECT, related_name="verification_requests"
+    )
+    organisation = models.ForeignKey(
+        VerifierOrganisation, on_delete=models.PROTECT, related_name="requests"
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    their_reference = models.CharField("your reference", max_length=60, blank=True)
+    reasons = models.JSONField(default=list)
+    questions = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FILED)
+    filed_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    exporter_answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    finding = models.CharField(max_length=15, choices=Finding.choices, blank=True)
+    finding_reasons = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["agency", "status", "due_at"], name="verifreq_agency_queue"),
+            models.Index(fields=["status", "due_at"], name="verifreq_open_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="verifreq_status_valid",
+                condition=models.Q(status__in=["filed", "assigned", "answered", "decided"]),
+            ),
+            models.CheckConstraint(
+                name="verifreq_decided_has_finding",
+                condition=~models.Q(status="decided") | ~models.Q(finding=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} on {self.certificate_id}"
+
+    @property
+    def reference(self) -> str:
+        return f"VR-{self.pk:06d}" if self.pk else "VR-new"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.DECIDED
+
+    def reason_labels(self) -> list[str]:
+        labels = dict(self.Reason.choices)
+        return [labels.get(code, code) for code in self.reasons]
+
+
+def request_attachment_upload_to(instance: RequestAttachment, filename: str) -> str:
+    # The stored name never uses the uploader's file name.
+    return f"verification-requests/{instance.request_id}/{instance.sha256}"
+
+
+class RequestAttachment(models.Model):
+    """A document the verifier sent with its request, or evidence the exporter answered with;
+    checked by content (core.uploads) before it is kept."""
+
+    class Party(models.TextChoices):
+        VERIFIER = "verifier", "Verifier"
+        EXPORTER = "exporter", "Exporter"
+
+    request = models.ForeignKey(
+        VerificationRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    party = models.CharField(max_length=10, choices=Party.choices)
+    file = models.FileField(upload_to=request_attachment_upload_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="reqattachment_content_type_allowed",
+                condition=models.Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_party_display()}: {self.original_name}"
+
+
+class RequestEvent(models.Model):
+    """The request's audit trail: append-only, one row per step."""
+
+    class Kind(models.TextChoices):
+        FILED = "filed", "Filed"
+        ASSIGNED = "assigned", "Assigned"
+        ANSWERED = "answered", "Exporter answered"
+        DECIDED = "decided", "Finding given"
+        REMINDED = "reminded", "Reminder sent"
+
+    request = models.ForeignKey(
+        VerificationRequest, on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("A verification request's events are never changed.")
+        super().save(*args, **kwargs)

@@ -1,7 +1,8 @@
 """Verification: answer "is this certificate genuine and still valid?" and log the question.
 
 Every lookup writes one VerificationLog row (with Redis, queued and written in a batch a few
-seconds later: verification/store.py). The client's address is kept only as an HMAC
+seconds later: verification/store.py; without it, kept in the process and written after the
+response: verification/logbuffer.py). The client's address is kept only as an HMAC
 with VERIFICATION_LOG_SALT, so the log can tell repeated lookups from one client apart without
 ever holding the address itself.
 """
@@ -14,7 +15,6 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,10 +25,10 @@ from redis.exceptions import RedisError
 from applications.models import Invoice, LineItem
 from certificates.models import Certificate
 from certificates.signals import CertificateChangeRefusedError
-from coo_portal.ratelimits import VERIFICATION_LOOKUP
-from durable.ratelimit import rate_counter_hit
+from core.durable.ratelimit import rate_counter_hit
+from core.ratelimits import VERIFICATION_LOOKUP
 
-from . import selectors, store, tasks
+from . import logbuffer, selectors, store, tasks
 from .answers import DOCUMENT, KINDS, Answer, answer_facts, answer_from_facts
 from .models import VerificationLog
 from .transparency import certificate_transparency
@@ -66,17 +66,15 @@ def _log_row(*, channel: str, outcome: str, client: str) -> dict[str, str]:
 
 
 def _log(certificate_id: int | None, row: dict[str, str]) -> None:
-    """One log row: queued in Redis when the fast path is on, else written at once."""
+    """One log row: queued in Redis when the fast path is on, else kept in the process and
+    written after the response (verification/logbuffer.py)."""
     if store.enabled():
         try:
             _flush_soon(store.log_push(certificate_id=certificate_id, row=row))
             return
         except RedisError:
             logger.warning("Redis is unavailable: the lookup is logged to the database directly")
-    created_at = datetime.fromisoformat(row["created_at"])
-    VerificationLog.objects.create(
-        **{**row, "created_at": created_at}, certificate_id=certificate_id
-    )
+    logbuffer.add(certificate_id=certificate_id, row=row)
 
 
 def _flush_soon(queued: int) -> None:

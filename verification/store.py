@@ -265,17 +265,21 @@ def token_claim(number: str) -> str:
         pipe.set(key, secrets.token_hex(8), nx=True, ex=2 * settings.VERIFY_CACHE_SECONDS)
         pipe.get(key)
         _, token = pipe.execute()
-    return token.decode()
+    return str(token.decode())
 
 
 def keep(*, number: str, code: str, token: str, answer: Answer) -> None:
     """Keep an answer read from the database after `token` was read (its kinds replace what
     was kept under another token or code)."""
     key = _key("a", number)
-    fields = {"token": token, "code": _code_digest(number, code), **answer.as_text()}
+    fields: dict[str, str] = {
+        "token": token,
+        "code": _code_digest(number, code),
+        **answer.as_text(),
+    }
     with _client().pipeline(transaction=True) as pipe:
         pipe.delete(key)
-        pipe.hset(key, mapping=fields)
+        pipe.hset(key, mapping=fields)  # type: ignore[arg-type]  # redis-py's stub wants its own key union, which str is part of
         pipe.expire(key, settings.VERIFY_CACHE_SECONDS)
         pipe.execute()
 

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from certificates.models import Certificate
-from coo_portal.clientip import client_ip
+from core.clientip import client_ip
 
 from .forms import SubscribeForm
 from .models import StatusSubscription

@@ -26,8 +26,8 @@ from django_ratelimit.exceptions import Ratelimited
 
 from accounts.notifications import email_send
 from certificates.models import Certificate
-from coo_portal.ratelimits import STATUS_SUBSCRIPTION, hits
-from durable.outbox import outbox_enqueue
+from core.durable.outbox import outbox_enqueue
+from core.ratelimits import STATUS_SUBSCRIPTION, hits
 
 from . import services
 from .answers import verify_path

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from redis.exceptions import RedisError
 
-from . import store, subscriptions, transparency
+from . import requests, store, subscriptions, transparency
 from .models import VerificationLog
 from .webhooks import WebhookDeliveryError
 
@@ -115,3 +115,10 @@ def transparency_heads_publish() -> int:
 def deliver_status_change(subscription_id: int, event: str, at: str) -> bool:
     """Send one certificate change to one subscriber (verification/subscriptions.py)."""
     return subscriptions.delivery_send(subscription_id=subscription_id, event=event, at=at)
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3, ignore_result=True)
+def verification_requests_remind() -> int:
+    """Remind agencies (and exporters) of verification requests near or past their deadline
+    (celery beat, hourly; each request at most once a day); how many were reminded."""
+    return len(requests.requests_remind())

@@ -137,14 +137,85 @@ def _new_leaf(certificate: Certificate, event: str, agency_code: str) -> _NewLea
     return _NewLeaf(certificate.pk, event, entry, now)
 
 
+class TransparencyLogBrokenError(RuntimeError):
+    """The log's stored size points past leaves or subtrees that are no longer stored (a
+    restore that left them out, a TRUNCATE that cascaded to them): nothing can be appended, and
+    no certificate change may happen, until the log's rows are restored from a backup."""
+
+
+def frontier(size: int) -> list[tuple[int, int]]:
+    """The stored positions the next append reads, plus the last leaf: for each set bit k of
+    `size`, the perfect subtree of 2**k leaves that ends the tree (level k, index
+    (size >> k) - 1), and leaf size - 1 (which proves that the tail is still there)."""
+    if size == 0:
+        return []
+    positions = {(0, size - 1)}
+    for level in range(size.bit_length()):
+        if size >> level & 1:
+            positions.add((level, (size >> level) - 1))
+    return sorted(positions)
+
+
+def _frontier_read(log: TransparencyLog) -> dict[tuple[int, int], bytes]:
+    """The log's stored frontier hashes (two queries); a position not stored is absent."""
+    wanted = frontier(log.size)
+    found: dict[tuple[int, int], bytes] = {}
+    leaves = [index for level, index in wanted if level == 0]
+    if leaves:
+        rows = LogLeaf.objects.filter(log=log, index__in=leaves).values_list("index", "leaf_hash")
+        found |= {(0, index): bytes.fromhex(value) for index, value in rows}
+    nodes = [key for key in wanted if key[0] > 0]
+    if nodes:
+        where = Q()
+        for level, index in nodes:
+            where |= Q(level=level, index=index)
+        rows2 = LogNode.objects.filter(where, log=log).values_list("level", "index", "hash")
+        found |= {(level, index): bytes.fromhex(value) for level, index, value in rows2}
+    return found
+
+
+def frontier_missing(log: TransparencyLog) -> list[tuple[int, int]]:
+    """The frontier positions (level, index) of the log that are not stored."""
+    found = _frontier_read(log)
+    return [key for key in frontier(log.size) if key not in found]
+
+
+def _broken(log: TransparencyLog, missing: Sequence[tuple[int, int]]) -> str:
+    code = IssuingAgency.objects.filter(pk=log.agency_id).values_list("code", flat=True).first()
+    where = ", ".join(
+        f"leaf {index}" if level == 0 else f"subtree {level}/{index}" for level, index in missing
+    )
+    return (
+        f"The transparency log of {code} says it holds {log.size} leaves, but {where} "
+        "is not stored: restore the log's rows (verification_logleaf, verification_lognode) "
+        "from a backup before anything is issued, replaced or revoked (docs/operations.md)."
+    )
+
+
+def log_problems() -> list[str]:
+    """One line per agency log whose stored size points past missing rows (readiness, the
+    system check): a few indexed lookups per agency, whatever the logs' sizes."""
+    problems = []
+    for log in TransparencyLog.objects.filter(size__gt=0).order_by("pk"):
+        missing = frontier_missing(log)
+        if missing:
+            problems.append(_broken(log, missing))
+    return problems
+
+
 def _append(log: TransparencyLog, new: Sequence[_NewLeaf]) -> list[LogLeaf]:
-    """Append leaves to a locked log: the leaves, the subtrees they complete, the new size."""
+    """Append leaves to a locked log: the leaves, the subtrees they complete, the new size.
+    Refused (TransparencyLogBrokenError, which rolls the caller's change back) when the log's
+    frontier is not stored: the new root would be computed over leaves that are gone."""
+    stored = _frontier_read(log)
+    missing = [key for key in frontier(log.size) if key not in stored]
+    if missing:
+        raise TransparencyLogBrokenError(_broken(log, missing))
     hashes = [merkle.leaf_hash(leaf.entry.encode("ascii")) for leaf in new]
 
     def existing(level: int, index: int) -> bytes:
-        if level == 0:
-            return bytes.fromhex(LogLeaf.objects.get(log=log, index=index).leaf_hash)
-        return bytes.fromhex(LogNode.objects.get(log=log, level=level, index=index).hash)
+        # new_subtrees reads only the frontier (the left edge of the growing part).
+        return stored[(level, index)]
 
     nodes = merkle.new_subtrees(log.size, hashes, existing)
     leaves = LogLeaf.objects.bulk_create(

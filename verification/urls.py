@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import log_views, subscription_views, verifier_views, views
+from . import log_views, request_views, subscription_views, verifier_views, views
 
 app_name = "verification"
 # Certificate numbers contain slashes (EIC/2026/MUM/0000123), hence the path converter; the
@@ -18,6 +18,25 @@ urlpatterns = [
     path("verify/vc/<path:number>", views.credential_download, name="credential-download"),
     # Verifier organisations (login required): recording an import on a certificate.
     path("verifiers/imports/<path:number>", verifier_views.record_import, name="record-import"),
+    # Verification requests (verification/requests.py): the verifier's and the exporter's pages.
+    path("verifiers/", request_views.verifier_home, name="verifier-home"),
+    path(
+        "verifiers/requests/<int:request_id>/",
+        request_views.verifier_request,
+        name="verifier-request",
+    ),
+    path("verifiers/requests/new/<path:number>", request_views.request_new, name="request-new"),
+    path("verification-requests/", request_views.exporter_requests, name="exporter-requests"),
+    path(
+        "verification-requests/<int:request_id>/",
+        request_views.exporter_request,
+        name="exporter-request",
+    ),
+    path(
+        "verification-requests/documents/<int:attachment_id>",
+        request_views.attachment_download,
+        name="request-attachment",
+    ),
     # Status subscriptions (public, number + code; one-click unsubscribe by token).
     path("subscriptions/new/<path:number>", subscription_views.subscribe, name="subscribe"),
     path("subscriptions/cancel/<str:token>", subscription_views.unsubscribe, name="unsubscribe"),

@@ -28,26 +28,16 @@ from applications.models import LineItem
 from certificates.models import Certificate
 
 from .answers import verify_path
-from .models import Utilisation, VerifierMember, VerifierOrganisation
+from .models import Utilisation, VerifierOrganisation
 from .services import verification_answer_forget
 from .subscriptions import subscriptions_notify
+from .verifiers import verifier_organisation_of
+
+__all__ = ["verifier_organisation_of"]  # kept importable from here (pages, API)
 
 
 class UtilisationError(Exception):
     """A refused action, before anything is recorded. The message is for the person acting."""
-
-
-def verifier_organisation_of(user: User) -> VerifierOrganisation | None:
-    """The confirmed organisation the user acts for, or None (also for anyone whose role is not
-    a verifier's: an exporter or officer never acts for an importing authority)."""
-    if not user.is_authenticated or user.role != User.Role.VERIFIER:
-        return None
-    member = (
-        VerifierMember.objects.select_related("organisation")
-        .filter(user=user, organisation__confirmed_at__isnull=False)
-        .first()
-    )
-    return member.organisation if member else None
 
 
 @transaction.atomic

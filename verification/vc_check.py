@@ -208,8 +208,8 @@ def _status(
         raise CheckError("no_status")
     url = entry.get("statusListCredential")
     try:
-        index = int(entry.get("statusListIndex"))
-    except (TypeError, ValueError) as exc:
+        index = int(entry["statusListIndex"])
+    except (KeyError, TypeError, ValueError) as exc:
         raise CheckError("no_status") from exc
     token = status_list(url) if isinstance(url, str) else None
     if not token:

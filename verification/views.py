@@ -1,7 +1,7 @@
 """Public verification: the page, the QR link, the PDF upload check and the JSON API.
 
 Every view here is public (login_not_required) and every lookup is rate-limited per client
-address (coo_portal.clientip: X-Forwarded-For only from TRUSTED_PROXIES), in one count for
+address (core.clientip: X-Forwarded-For only from TRUSTED_PROXIES), in one count for
 page, QR link, PDF download, API, credential check and upload together:
 services.verification_lookup and services.verification_rate_count.
 """
@@ -25,8 +25,8 @@ from certificates.credential import MEDIA_TYPE, context_document
 from certificates.keys import SigningKeyError, ca_certificate_pem
 from certificates.models import Certificate, Credential
 from certificates.selectors import certificate_pdf_bytes
-from coo_portal.body_limit import accepts_upload
-from coo_portal.clientip import client_ip
+from core.body_limit import accepts_upload
+from core.clientip import client_ip
 
 from .answers import (
     DOCUMENT,
@@ -58,7 +58,8 @@ NOT_FOUND_MESSAGE = "No certificate matches this number and code."
 
 
 # The forms of an answer each view shows (services.verification_lookup builds only those).
-_PAGE, _DOCUMENT, _NOTHING = frozenset({PAGE}), frozenset({DOCUMENT}), frozenset()
+_PAGE, _DOCUMENT = frozenset({PAGE}), frozenset({DOCUMENT})
+_NOTHING: frozenset[str] = frozenset()
 
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
@@ -220,7 +221,7 @@ def document(request: HttpRequest) -> HttpResponse:
         expected_number=form.cleaned_data["expected_number"],
     )
     context: dict[str, Any] = {"form": DocumentForm(), "result": result}
-    if result.authentic:
+    if result.authentic and result.certificate is not None:
         context["certificate"] = result.certificate
         context["items"] = result.items
         context["invoices"] = result.invoices

@@ -3,7 +3,7 @@
 
 from django.db import migrations, models
 
-from coo_portal.migration_operations import AddIndexConcurrentlyWherePossible
+from core.migration_operations import AddIndexConcurrentlyWherePossible
 
 
 class Migration(migrations.Migration):

@@ -18,9 +18,9 @@ from django.test import Client
 from accounts import members
 from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
 from applications.models import DocumentKind, Payment, Status
-from applications.workflow import application_approve
 from certificates import keys
 from certificates.models import Certificate
+from review.services import application_approve
 from tests import factories
 from tests.accounts.agent_factories import kiran_logistics
 from tests.certificates.factories import application_under_review

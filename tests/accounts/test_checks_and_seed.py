@@ -40,6 +40,15 @@ def test_seed_demo_is_idempotent_and_prints_the_demo_logins(capsys):
     assert User.objects.get(username="admin.eic").is_staff
     # The demo agent files for the demo exporter's firm (one authorisation, however often run).
     assert "username kiran" in out
+    # Every demo login is printed, the agent's licence number too (a firm needs it to
+    # authorise the agent; issue 33).
+    assert "CB/MUM/2026/0042" in out
+    for username in User.objects.values_list("username", flat=True):
+        assert (
+            f"username {username}" in out
+            or f"IEC Code {username}" in out
+            or (f"or {username} " in out)
+        ), f"seed_demo does not print the login {username}"
     kiran = User.objects.get(username="kiran")
     assert firms.firm_ids_for(kiran) == {IECRecord.objects.get(iec="0123456789").pk}
     assert AgentAuthorisation.objects.count() == 1

@@ -21,6 +21,7 @@ from applications.models import Application
 from certificates import keys
 from certificates.models import Certificate, Credential
 from certificates.selectors import certificate_pdf_bytes
+from review import services as review_services
 from tests.applications.conftest import tiny_pdf
 from tests.applications.wallet_helpers import fund
 
@@ -106,7 +107,7 @@ def test_a_local_receiver_gets_the_issued_event_signed_and_the_papers_download(
     reference = _file(kiran_api, alice, run)
     application = Application.objects.get(reference=reference)
     run(lambda: workflow.application_start_review(application_id=application.pk, officer=olivia))
-    run(lambda: workflow.application_approve(application_id=application.pk, officer=olivia))
+    run(lambda: review_services.application_approve(application_id=application.pk, officer=olivia))
 
     assert receiver.events() == [
         "application.submitted",

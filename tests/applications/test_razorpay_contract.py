@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import responses
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -16,6 +17,7 @@ from applications.checks import payment_accounts_check, payment_gateway_check
 from applications.gateway_razorpay import RazorpayGateway
 from applications.gateway_services import payment_refund_unapplied, payments_reconcile
 from applications.models import Payment, PaymentEvent, PaymentRefund, TaxInvoice
+from applications.notifications import masked_email
 from applications.payments import RefundRefused
 
 from .razorpay_helpers import (
@@ -139,6 +141,17 @@ def test_a_signed_return_applies_the_fee_with_razorpays_own_answer(alice_client,
     assert opened.state == "captured"
     assert opened.gateway_reference == "pay_29QQoUBi66xm2f"
     assert TaxInvoice.objects.filter(payment=opened).count() == 1
+
+
+def test_the_return_says_what_the_capture_sent_as_the_sandboxs_does(
+    alice, alice_client, opened, api, django_capture_on_commit_callbacks
+):
+    # One outcome page for every gateway (payment_views.payment_outcome_response).
+    stub_payment(api, payment_entity("pay_29QQoUBi66xm2f", opened.gateway_order_id, FEE_PAISE))
+    with django_capture_on_commit_callbacks(execute=True):
+        page = come_back(alice_client, opened, return_params(opened, "pay_29QQoUBi66xm2f"))
+    said = [str(m) for m in get_messages(page.wsgi_request)]
+    assert said == [f"Payment received. We have sent you an email to {masked_email(alice.email)}."]
 
 
 def test_a_return_with_a_wrong_signature_is_refused_and_razorpay_is_not_even_asked(

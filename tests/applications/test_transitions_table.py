@@ -20,6 +20,7 @@ from accounts.models import User
 from applications import services, workflow
 from applications.models import Application, ApplicationEvent, Status
 from applications.workflow import Action
+from review import services as review_services
 from tests import factories
 from tests.clients import exporter_client, verified_client
 from tests.officer.factories import submitted_application
@@ -183,7 +184,7 @@ SERVICE: dict[Action, tuple[str, Callable[[Application, Any, dict[str, Any]], An
     ),
     A.APPROVE: (
         "assigned_officer",
-        lambda a, u, p: workflow.application_approve(application_id=a.pk, officer=u),
+        lambda a, u, p: review_services.application_approve(application_id=a.pk, officer=u),
     ),
     A.REJECT: (
         "assigned_officer",

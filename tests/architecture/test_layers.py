@@ -21,6 +21,7 @@ APPS = [
     "verification",
     "review",
     "api",
+    "coo_portal",
 ]
 
 
@@ -54,6 +55,9 @@ def test_the_tree_keeps_the_layers_contract() -> None:
     ("module", "upward"),
     [
         ("core/upward.py", "import reference.models\n"),
+        ("core/durable/upward.py", "from accounts import notifications\n"),
+        ("core/upward.py", "from coo_portal import celery\n"),  # the project is the top floor
+        ("applications/upward.py", "from coo_portal import metrics\n"),
         ("reference/upward.py", "import accounts.models\n"),
         ("accounts/upward.py", "from applications import workflow\n"),
         ("applications/upward.py", "from certificates import tasks\n"),

@@ -6,8 +6,8 @@ from typing import Any
 
 from accounts.models import User
 from applications.models import AgencyOffice, Application
-from applications.workflow import application_approve
 from certificates.models import Certificate
+from review.services import application_approve
 from tests import factories
 
 

@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from coo_portal.storage import StoredFileCorruptedError
+from core.storage import StoredFileCorruptedError
 from tests.clients import exporter_client, verified_client
 
 from .factories import application_under_review, issued_certificate

@@ -69,7 +69,7 @@ def s3(settings):
     settings.AWS_SECRET_ACCESS_KEY = credentials["aws_secret_access_key"]
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "coo_portal.s3.PrivateS3Storage"},
+        "default": {"BACKEND": "core.s3.PrivateS3Storage"},
     }
     env = {
         "S3_BUCKET": BUCKET,

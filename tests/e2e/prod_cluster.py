@@ -250,7 +250,7 @@ def issue_more(count: int) -> list[str]:
     workers through Redis. Returns the application references."""
     from django.contrib.auth import get_user_model
 
-    from applications.workflow import application_approve
+    from review.services import application_approve
     from tests.certificates.factories import application_under_review
 
     users = get_user_model().objects

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -139,3 +140,25 @@ def test_static_files_are_built_into_the_image_not_kept_in_a_volume():
     for name in ("web1", "web2"):
         volumes = compose()["services"][name].get("volumes", [])
         assert not [v for v in volumes if "/var/lib/coo" in v], f"{name} keeps /var/lib/coo"
+
+
+def test_every_setting_of_the_runbooks_newer_settings_table_is_set_in_the_compose_file():
+    """docs/operations.md lists the settings the later features added; the compose file sets
+    each (the per-agency Razorpay names are templates, added per agency as its comment says)."""
+    runbook = (ROOT / "docs" / "operations.md").read_text()
+    table = runbook.split("### The settings the features of 2026-12-07 added", 1)[1]
+    table = table.split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    names = {
+        name
+        for row in rows
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)(?:=[^`]*)?`", row.split("|")[1])
+    }
+    assert "CONN_MAX_AGE" in names
+    assert "API_RATE_READ" in names
+    environment = compose()["x-app"]["environment"]
+    for name in sorted(names):
+        assert name in environment, f"docker-compose.yml does not set {name}"
+    text = (ROOT / "docker-compose.yml").read_text()
+    for template in ("RAZORPAY_KEY_ID_<AGENCY>", "RAZORPAY_WEBHOOK_SECRET_<AGENCY>_FILE"):
+        assert template in text, f"docker-compose.yml does not explain {template}"

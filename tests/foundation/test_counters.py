@@ -1,4 +1,4 @@
-"""coo_portal.counters: the one locked counter behind application references and certificate
+"""core.counters: the one locked counter behind application references and certificate
 numbers."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from django.db import connection, transaction
 
 from applications.models import ReferenceCounter
 from applications.services import _reference_next
-from coo_portal.counters import counter_next
+from core.counters import counter_next
 from tests import concurrency
 
 needs_postgres = pytest.mark.skipif(

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from prometheus_client.parser import text_string_to_metric_families
 
 from coo_portal import metrics
-from durable.models import OutboxMessage
+from core.durable.models import OutboxMessage
 
 
 def samples(response) -> dict[tuple[str, tuple], float]:

@@ -19,8 +19,8 @@ from pypdf import PdfWriter
 
 from applications.models import Document
 from applications.services import document_upload
-from coo_portal.s3 import PrivateS3Storage
-from coo_portal.storage import StoredFileCorruptedError, open_verified
+from core.s3 import PrivateS3Storage
+from core.storage import StoredFileCorruptedError, open_verified
 from tests.clients import exporter_client
 from tests.factories import ApplicationFactory
 from tests.verification.factories import CertificateFactory
@@ -50,7 +50,7 @@ def s3(settings) -> Iterator:
         settings.AWS_SECRET_ACCESS_KEY = "testing"
         settings.STORAGES = {
             **settings.STORAGES,
-            "default": {"BACKEND": "coo_portal.s3.PrivateS3Storage"},
+            "default": {"BACKEND": "core.s3.PrivateS3Storage"},
         }
         yield client
 

@@ -1,4 +1,4 @@
-"""issue 15: the named rate-limit policies (coo_portal/ratelimits.py)."""
+"""issue 15: the named rate-limit policies (core/ratelimits.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from coo_portal import ratelimits
+from core import ratelimits
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ def redis_server(tmp_path: Path, settings) -> Iterator[OwnRedis]:
     settings.READINESS_CHECKS_WORKERS = True
     settings.CACHES = {
         "default": {
-            "BACKEND": "coo_portal.cache.FallbackRedisCache",
+            "BACKEND": "core.cache.FallbackRedisCache",
             "LOCATION": server.url,
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         },
@@ -117,7 +117,7 @@ def bucket(settings) -> Iterator:
         settings.AWS_SECRET_ACCESS_KEY = "testing"
         settings.STORAGES = {
             **settings.STORAGES,
-            "default": {"BACKEND": "coo_portal.s3.PrivateS3Storage"},
+            "default": {"BACKEND": "core.s3.PrivateS3Storage"},
         }
         yield s3
 

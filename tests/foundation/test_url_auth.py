@@ -45,6 +45,8 @@ PUBLIC = {
     # accepting a firm's invitation, by the emailed link
     "accounts:invitation-open",
     "accounts:officer-invitation",
+    # the verifiers' sign-in (customs authorities, banks); its code steps go back to it
+    "accounts:verifier-login",
     "accounts:invitation-details",
     "accounts:invitation-otp",
     "accounts:invitation-otp-resend",
@@ -152,6 +154,7 @@ def login_pages() -> tuple[str, ...]:
     return (
         reverse("accounts:login"),
         reverse("accounts:officer-login"),
+        reverse("accounts:verifier-login"),
     )
 
 

@@ -11,6 +11,7 @@ from django.db import connection, connections
 
 from applications import workflow
 from applications.models import Application, ApplicationEvent, Status
+from review import services as review_services
 from tests import factories
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -88,8 +89,8 @@ def test_approving_twice_at_once_approves_once(submitted, olivia, mail_outbox):
     mail_outbox.clear()  # the "under review" email; only the approval's count below
 
     results = race(
-        lambda: workflow.application_approve(application_id=submitted.pk, officer=olivia),
-        lambda: workflow.application_approve(application_id=submitted.pk, officer=olivia),
+        lambda: review_services.application_approve(application_id=submitted.pk, officer=olivia),
+        lambda: review_services.application_approve(application_id=submitted.pk, officer=olivia),
     )
 
     assert sum(isinstance(r, Application) for r in results) == 1, results

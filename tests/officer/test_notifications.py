@@ -9,10 +9,11 @@ from django.urls import reverse
 
 from applications import workflow
 from applications.models import Status
+from review import services as review_services
 
 DECISIONS = {
     "approve": (
-        lambda a, o: workflow.application_approve(
+        lambda a, o: review_services.application_approve(
             application_id=a.pk, officer=o, remark="Stamped copy follows."
         ),
         "approved",

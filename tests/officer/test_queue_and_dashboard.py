@@ -66,7 +66,7 @@ def test_a_malformed_cursor_shows_the_first_page(make_application, olivia, offic
 
 
 def test_tab_counts_stop_at_the_limit(make_application, olivia, officer_client, monkeypatch):
-    monkeypatch.setattr("applications.pagination.COUNT_LIMIT", 2)
+    monkeypatch.setattr("core.pagination.COUNT_LIMIT", 2)
     for _ in range(3):
         make_application(documents=0)
     make_application(status=Status.UNDER_REVIEW, assigned_officer=olivia, documents=0)

@@ -4,10 +4,13 @@ clear message and changes nothing."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from applications import workflow
 from applications.models import ApplicationEvent, Status
+from core.durable.models import OutboxMessage
+from review import services as review_services
 from tests import factories
 
 
@@ -47,7 +50,7 @@ def test_start_review_assigns_the_application_and_writes_an_event(submitted, oli
     ("decide", "to", "note"),
     [
         (
-            lambda a, o: workflow.application_approve(
+            lambda a, o: review_services.application_approve(
                 application_id=a.pk, officer=o, remark="All in order"
             ),
             Status.APPROVED,
@@ -93,8 +96,36 @@ def test_approval_enqueues_certificate_issuance(
 ):
     start(submitted, olivia)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.application_approve(application_id=submitted.pk, officer=olivia)
+        review_services.application_approve(application_id=submitted.pk, officer=olivia)
     assert issuance_calls == [submitted.pk]
+
+
+def test_an_approval_that_rolls_back_enqueues_no_issuance(
+    submitted, olivia, issuance_calls, django_capture_on_commit_callbacks
+):
+    start(submitted, olivia)
+    queued = OutboxMessage.objects.count()
+
+    def approve_then_fail() -> None:
+        with transaction.atomic():
+            review_services.application_approve(application_id=submitted.pk, officer=olivia)
+            raise RuntimeError("a later step of the same request fails")
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        approve_then_fail()
+    submitted.refresh_from_db()
+    assert (submitted.status, issuance_calls) == (Status.UNDER_REVIEW, [])
+    assert OutboxMessage.objects.count() == queued
+
+
+def test_the_workflow_alone_approves_without_issuing(
+    submitted, olivia, issuance_calls, django_capture_on_commit_callbacks
+):
+    # Issuance is review's call (review.services), not a side effect hidden behind a signal.
+    start(submitted, olivia)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.application_approve(application_id=submitted.pk, officer=olivia)
+    assert issuance_calls == []
 
 
 def test_an_officer_can_release_their_own_application(submitted, olivia):
@@ -113,7 +144,7 @@ def test_the_agency_administrator_can_reassign(submitted, olivia, ada, eic_mumba
     submitted.refresh_from_db()
     assert (submitted.status, submitted.assigned_officer) == (Status.UNDER_REVIEW, omar)
     assert submitted.events.last().kind == ApplicationEvent.Kind.ASSIGNMENT
-    workflow.application_approve(application_id=submitted.pk, officer=omar)
+    review_services.application_approve(application_id=submitted.pk, officer=omar)
 
 
 # -- illegal ----------------------------------------------------------------------------------
@@ -123,7 +154,7 @@ def test_a_draft_cannot_be_approved(make_application, olivia):
     draft = make_application(status=Status.DRAFT, submitted_at=None)
     before = state(draft)
     with pytest.raises(workflow.WorkflowError, match="is draft; it cannot be approved"):
-        workflow.application_approve(application_id=draft.pk, officer=olivia)
+        review_services.application_approve(application_id=draft.pk, officer=olivia)
     assert state(draft) == before
 
 
@@ -138,7 +169,7 @@ def test_a_draft_cannot_be_taken_for_review(make_application, olivia):
 def test_a_submitted_application_cannot_be_decided_before_review(submitted, olivia):
     before = state(submitted)
     with pytest.raises(workflow.WorkflowError, match="is submitted; it cannot be approved"):
-        workflow.application_approve(application_id=submitted.pk, officer=olivia)
+        review_services.application_approve(application_id=submitted.pk, officer=olivia)
     assert state(submitted) == before
 
 
@@ -160,7 +191,7 @@ def test_an_officer_cannot_decide_an_application_assigned_to_someone_else(
     start(submitted, omar)
     before = state(submitted)
     for decide in (
-        lambda: workflow.application_approve(application_id=submitted.pk, officer=olivia),
+        lambda: review_services.application_approve(application_id=submitted.pk, officer=olivia),
         lambda: workflow.application_reject(
             application_id=submitted.pk, officer=olivia, reason="x"
         ),

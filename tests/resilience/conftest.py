@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from coo_portal.cache import FallbackRedisCache
 from coo_portal.celery import app
-from durable import outbox
+from core.cache import FallbackRedisCache
+from core.durable import outbox
 from tests.officer.factories import submitted_application
 
 
@@ -49,7 +49,7 @@ def broker_at(url: str) -> Iterator[None]:
 def redis_cache_at(url: str) -> dict:
     return {
         "default": {
-            "BACKEND": "coo_portal.cache.FallbackRedisCache",
+            "BACKEND": "core.cache.FallbackRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "sec-resilience-test",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -1,5 +1,5 @@
 """Limits that hold while Redis is down: the verification limit falls back to a count kept in
-the database (durable.ratelimit), which counts every hit even under concurrency."""
+the database (core.durable.ratelimit), which counts every hit even under concurrency."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from durable.ratelimit import rate_counter_hit, rate_counters_purge
+from core.durable.ratelimit import rate_counter_hit, rate_counters_purge
 from tests.certificates.test_numbering import run_together
 from tests.verification.factories import CertificateFactory
 from tests.verification.helpers import look_up

@@ -13,6 +13,7 @@ from applications import workflow
 from certificates import services
 from certificates.models import Certificate, CertificateReservation
 from certificates.tasks import issue_certificate_task
+from review import services as review_services
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def approved(make_application, officer):
     application = make_application()
     workflow.application_start_review(application_id=application.pk, officer=officer)
-    workflow.application_approve(application_id=application.pk, officer=officer)
+    review_services.application_approve(application_id=application.pk, officer=officer)
     return application
 
 

@@ -18,8 +18,9 @@ from applications.models import Application, Status
 from certificates.models import Certificate
 from certificates.services import issuance_sweep
 from coo_portal.celery import app
-from durable.models import OutboxMessage
-from durable.outbox import outbox_drain
+from core.durable.models import OutboxMessage
+from core.durable.outbox import outbox_drain
+from review import services as review_services
 from tests.accounts.conftest import login_data
 from tests.clients import exporter_client, verified_client
 from tests.factories import DEFAULT_PASSWORD
@@ -150,7 +151,7 @@ def approved_and_lost(application: Application, olivia, callbacks) -> None:
     came back empty, a message dropped): only the sweep can find it."""
     workflow.application_start_review(application_id=application.pk, officer=olivia)
     with callbacks(execute=True):
-        workflow.application_approve(application_id=application.pk, officer=olivia)
+        review_services.application_approve(application_id=application.pk, officer=olivia)
     OutboxMessage.objects.filter(task="certificates.issue_certificate").delete()
 
 
@@ -210,7 +211,7 @@ def test_the_sweep_does_not_queue_twice_what_already_waits_for_the_broker(
     application = make_application()
     workflow.application_start_review(application_id=application.pk, officer=olivia)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.application_approve(application_id=application.pk, officer=olivia)
+        review_services.application_approve(application_id=application.pk, officer=olivia)
     Application.objects.update(decided_at=timezone.now() - timedelta(minutes=10))
 
     assert issuance_sweep() == []

@@ -23,7 +23,7 @@ from django.urls import reverse
 from applications import workflow
 from applications.models import Status
 from certificates.models import Certificate, CertificateCounter, CertificateReservation
-from durable.models import OutboxMessage
+from core.durable.models import OutboxMessage
 from tests.clients import verified_client
 
 from .conftest import OwnRedis, broker_at, free_port, timed

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
-from applications import sandbox
+from core import sandbox
 
 PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
 

@@ -70,6 +70,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     # The TOTP step without a password step first goes back to the officer sign-in.
     "accounts:officer-otp": cells("login login login login login login"),
     "accounts:officer-enrol": cells("login login login login login login"),
+    "accounts:verifier-login": EVERYONE_OK,
+    "accounts:verifier-otp": cells("login login login login login login"),
+    "accounts:verifier-enrol": cells("login login login login login login"),
     # -- accounts: signed in --------------------------------------------------------------------
     "accounts:logout": POST_ONLY_SIGNED_IN,
     "accounts:profile": ANY_EXPORTER,
@@ -211,6 +214,18 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verification:unsubscribe": cells("404 404 404 404 404 404"),
     # Recording an import: confirmed verifier organisations only (tests/verification).
     "verification:record-import": cells("login 403 403 403 403 403"),
+    # Verification requests (issue 32): the verifier's pages (none of these personas is one),
+    # the exporter's (ids of nothing here) and the documents.
+    "verification:verifier-home": cells("login 403 403 403 403 403"),
+    "verification:verifier-request": cells("login 403 403 403 403 403"),
+    "verification:request-new": cells("login 403 403 403 403 403"),
+    "verification:exporter-requests": ANY_EXPORTER,
+    "verification:exporter-request": cells("login 404 404 404 404 404"),
+    "verification:request-attachment": cells("login 404 404 404 404 404"),
+    "officer:verification-requests": ANY_OFFICER,
+    "officer:verification-request": cells("login 404 404 404 404 404"),
+    "officer:verification-request-assign": POST_ONLY_SIGNED_IN,
+    "officer:verification-request-decide": POST_ONLY_SIGNED_IN,
 }
 
 

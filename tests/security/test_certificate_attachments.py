@@ -12,8 +12,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
-from applications import pdf_safety
 from certificates.credential import credential_attach
+from core import pdf_safety
 
 JWS = "eyJhbGciOiJFUzI1NiJ9.eyJpZCI6InVybjp1dWlkOjEifQ.c2lnbmF0dXJl"
 

@@ -19,6 +19,7 @@ from applications import workflow
 from applications.models import Application, Invoice, LineItem
 from certificates.models import Certificate
 from certificates.services import certificate_issue
+from review import services as review_services
 from tests import factories
 from tests.clients import exporter_client
 
@@ -245,7 +246,7 @@ def issued(application: Application, olivia, capture) -> Certificate:
     submit(application)
     workflow.application_start_review(application_id=application.pk, officer=olivia)
     with capture(execute=False):  # the issuance task is run by hand below
-        workflow.application_approve(application_id=application.pk, officer=olivia)
+        review_services.application_approve(application_id=application.pk, officer=olivia)
     return certificate_issue(application_id=application.pk)
 
 

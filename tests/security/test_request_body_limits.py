@@ -117,6 +117,6 @@ def test_a_page_without_a_body_passes_without_a_url_lookup(client):
     # The busiest pages (GET) pass the middleware without a URL lookup or anything else.
     from unittest import mock
 
-    with mock.patch("coo_portal.body_limit.resolve") as resolve:
+    with mock.patch("core.body_limit.resolve") as resolve:
         assert client.get(reverse("verification:verify")).status_code == 200
     resolve.assert_not_called()

@@ -1,4 +1,4 @@
-"""applications/sandbox.py: a check in a child held to its CPU and memory budget.
+"""core/sandbox.py: a check in a child held to its CPU and memory budget.
 
 The stated bound: the child's address space may grow by at most Budget.memory_bytes (256 MiB by
 default) beyond what it inherited from the forkserver, and it may use at most cpu_seconds of
@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from applications import sandbox
+from core import sandbox
 from tests.security import sandbox_targets
 
 BUDGET = sandbox.Budget(cpu_seconds=1, memory_bytes=256 * 1024 * 1024, wall_seconds=3)

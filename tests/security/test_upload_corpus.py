@@ -313,7 +313,7 @@ def test_a_file_that_exhausts_the_budget_is_refused_as_not_checked(
     alice_client, draft, monkeypatch
 ):
     # A parser stuck on a file: the child is killed and the exporter is told the truth.
-    from applications import uploads
+    from core import uploads
 
     monkeypatch.setattr(uploads, "content_check", sandbox_targets.spin)
     response = upload(alice_client, draft, tiny_pdf(), "invoice.pdf")

@@ -70,6 +70,10 @@ def url_kwargs(world: World) -> dict[str, str]:
         "export_id": "00000000-0000-4000-8000-000000000031",
         # The API access pages (issue 30): ids of nothing (a POST-only view, or nobody's).
         "token_id": "999999",
+        # Verification requests (issue 32): ids of nothing (each persona's own are tested in
+        # tests/verification/test_verification_requests.py).
+        "request_id": "999999",
+        "attachment_id": "999999",
         "delivery_id": "999999",
         "bulk_id": "999999",
         # Links from emails: a made-up token, which every page must refuse the same way.
@@ -108,6 +112,7 @@ def _query(name: str, world: World) -> dict[str, str]:
         "verification:credential-download": {"code": code},
         "verification:subscribe": {"code": code},
         "verification:record-import": {"code": code},
+        "verification:request-new": {"code": code},
         # An unsigned return from the gateway: refused, but only the payer learns that.
         "applications:payment-return": {"order_id": world.payment.order_id, "status": "captured"},
         "applications:wallet-top-up-return": {"order_id": "TOP-WORLD", "status": "captured"},
@@ -118,6 +123,7 @@ def login_pages() -> tuple[str, ...]:
     return (
         reverse("accounts:login"),
         reverse("accounts:officer-login"),
+        reverse("accounts:verifier-login"),
     )
 
 
@@ -177,6 +183,8 @@ API_V1_ANSWERS = {
     "api-v1:certificate_credential": "401",
     "api-v1:acknowledgement": "401",
     "api-v1:tax_invoice": "401",
+    "api-v1:verification_request_list": "401",
+    "api-v1:verification_request_get": "401",
 }
 
 

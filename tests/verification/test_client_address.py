@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
-from coo_portal.clientip import client_ip
+from core.clientip import client_ip
 from tests.accounts.conftest import login_data
 from tests.factories import DEFAULT_PASSWORD
 from tests.verification.helpers import look_up

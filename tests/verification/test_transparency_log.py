@@ -386,3 +386,43 @@ def test_celery_beat_signs_the_heads_on_a_schedule():
     schedule = celery_app.conf.beat_schedule["transparency log heads"]
     assert schedule["task"] == "verification.tasks.transparency_heads_publish"
     assert schedule["schedule"] == settings.TRANSPARENCY_HEAD_SECONDS
+
+
+# ---------------------------------------------------------------------------------------------
+# A log whose stored size points past missing leaves (issue 32, item 4)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_frontier_is_what_the_next_append_reads():
+    assert transparency.frontier(0) == []
+    assert transparency.frontier(1) == [(0, 0)]
+    # 6 = 4 + 2: the subtrees [0, 4) and [4, 6), and the last leaf.
+    assert transparency.frontier(6) == [(0, 5), (1, 2), (2, 0)]
+    assert transparency.frontier(7) == [(0, 6), (1, 2), (2, 0)]
+
+
+def test_a_log_pointing_past_deleted_leaves_refuses_the_next_change_plainly(
+    certificate, ada, client
+):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    log = TransparencyLog.objects.get(agency__code="EIC")
+    assert client.get("/readyz").json()["checks"]["transparency_log"] == "ok"
+    # What a TRUNCATE of the certificates cascading to the leaves leaves behind.
+    LogLeaf.objects.filter(log=log).delete()
+
+    with pytest.raises(transparency.TransparencyLogBrokenError) as refused:
+        certificate_revoke(certificate_id=certificate.pk, actor=ada, reason=REASON)
+    assert "The transparency log of EIC says it holds 1 leaves, but leaf 0 is not stored" in str(
+        refused.value
+    )
+    certificate.refresh_from_db()
+    assert certificate.status == "valid"  # the change the log cannot show did not happen
+    assert TransparencyLog.objects.get(pk=log.pk).size == 1
+
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["failing"] == ["transparency_log"]
+    with pytest.raises(SystemCheckError, match=r"verification\.E001"):
+        call_command("check", "--database", "default")

@@ -228,7 +228,7 @@ def _append(log: TransparencyLog, entries: list[str]) -> None:
 
 
 @pytest.mark.django_db
-def test_inclusion_proofs_of_ten_thousand_stored_leaves_verify_with_the_rfc(eic):
+def test_inclusion_proofs_of_ten_thousand_stored_leaves_verify_with_the_rfc(eic, client):
     log = TransparencyLog.objects.create(agency=eic)
     entries = _entries("EIC", SIZE)
     _append(log, entries)
@@ -262,3 +262,28 @@ def test_inclusion_proofs_of_ten_thousand_stored_leaves_verify_with_the_rfc(eic)
         assert rfc_verify_consistency(
             first, second, rfc_mth(hashes[:first]), rfc_mth(hashes[:second]), proof
         )
+
+    # The proofs as the public endpoints serve them (what a monitor and the CLI read), checked
+    # the RFC's way; the served leaves are the entries hashed.
+    for index in [0, 1, 4095, 4096, 7777, SIZE - 1]:
+        served = client.get(
+            "/transparency/EIC/inclusion", {"leaf_index": index, "tree_size": SIZE}
+        ).json()
+        path = [bytes.fromhex(node) for node in served["audit_path"]]
+        assert rfc_verify_inclusion(index, SIZE, hashes[index], path, expected_root), index
+        assert not rfc_verify_inclusion(index, SIZE, hashes[index - 1], path, expected_root)
+    for first, second in [(1, SIZE), (4096, SIZE), (777, 778)]:
+        served = client.get(
+            "/transparency/EIC/consistency", {"first": first, "second": second}
+        ).json()
+        proof = [bytes.fromhex(node) for node in served["consistency_path"]]
+        assert rfc_verify_consistency(
+            first, second, rfc_mth(hashes[:first]), rfc_mth(hashes[:second]), proof
+        )
+        # A rewritten history: the same proof against a first tree with a changed leaf fails.
+        changed = [*hashes[: first - 1], rfc_leaf(b"back-dated"), *hashes[first:]]
+        assert not rfc_verify_consistency(
+            first, second, rfc_mth(changed[:first]), rfc_mth(hashes[:second]), proof
+        )
+    leaves = client.get("/transparency/EIC/leaves", {"start": 9990, "end": SIZE}).json()
+    assert [rfc_leaf(leaf["leaf"].encode()) for leaf in leaves["leaves"]] == hashes[9990:]

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from applications.models import Invoice
-from coo_portal.storage import StoredFileCorruptedError
+from core.storage import StoredFileCorruptedError
 from tests.verification.factories import CertificateFactory
 from tests.verification.helpers import api_url, look_up, page_url, qr_url, revoke, supersede
 

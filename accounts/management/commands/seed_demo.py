@@ -319,6 +319,8 @@ class Command(BaseCommand):
             " (same TOTP secret)",
             f"  Agent:     /accounts/login/  username {DEMO_AGENT_USERNAME}, "
             f"password {DEMO_PASSWORD} (Kiran Logistics, files for IEC {REGISTERED_IEC})",
+            f"             Licence number {DEMO_AGENT_LICENCE}"
+            " (a firm types it to authorise the agent)",
             "  Suspended IEC (registration refused): AADCR5500M",
             "",
         ]

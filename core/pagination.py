@@ -29,7 +29,7 @@ COUNT_LIMIT = 1000
 
 
 def bounded_counts(
-    querysets: Mapping[str, QuerySet], *, limit: int | None = None
+    querysets: Mapping[str, QuerySet[Any]], *, limit: int | None = None
 ) -> dict[str, int]:
     """{key: number of rows}, each counted up to `limit + 1` at most (a figure above `limit`
     means "more than limit"), all in one query: each count stops after limit + 1 index
@@ -133,7 +133,9 @@ def decode_cursor(token: str) -> tuple[str, datetime, int] | None:
     return direction, moment, pk
 
 
-def keyset_page(queryset: QuerySet, *, order: Order, cursor: str = "", size: int) -> KeysetPage:
+def keyset_page(
+    queryset: QuerySet[Any], *, order: Order, cursor: str = "", size: int
+) -> KeysetPage:
     """One page of `queryset` in `order`, starting after (or, going back, before) the row the
     cursor names. One query: it reads size + 1 rows to know whether another page follows.
     A malformed cursor gives the first page. Rows whose order field is null are left out."""

@@ -4,10 +4,10 @@ opens. Only PDF, JPEG and PNG are accepted; an encrypted or broken PDF is refuse
 Officers open these files all day, so anything that is more than a document is refused too:
 a polyglot (a file that is also a ZIP archive, or carries a web page or a script), data
 after the end of a PDF, and a PDF with JavaScript, embedded files, an XFA form or an action
-that leaves the document (applications/pdf_safety.py).
+that leaves the document (core/pdf_safety.py).
 
 The size is checked here; everything that reads the content runs in a child process with a
-CPU and memory budget (applications/sandbox.py): a file that needs more is refused as one that
+CPU and memory budget (core/sandbox.py): a file that needs more is refused as one that
 could not be checked, and a PDF's structure is bounded before it is parsed."""
 
 from __future__ import annotations
@@ -113,7 +113,10 @@ def upload_budget() -> sandbox.Budget:
 
 def _checked_in_child(data: bytes, content_type: str) -> tuple[str, str] | None:
     try:
-        return sandbox.run(content_check, data, content_type, budget=upload_budget()).value
+        found: tuple[str, str] | None = sandbox.run(
+            content_check, data, content_type, budget=upload_budget()
+        ).value
+        return found
     except sandbox.Unchecked:
         return UNCHECKED_MESSAGE, "unchecked"
 

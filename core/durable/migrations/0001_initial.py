@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 def create_fallback_cache_table(apps, schema_editor):
-    # The table behind the "fallback" cache (coo_portal/cache.py); skipped if it exists.
+    # The table behind the "fallback" cache (core/cache.py); skipped if it exists.
     call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
 
 

@@ -1,6 +1,6 @@
 """Structural safety of an untrusted PDF: bounded before it is parsed, inert once it is.
 
-Two steps, both run inside the upload check's child process (applications/sandbox.py):
+Two steps, both run inside the upload check's child process (core/sandbox.py):
 
 1. prescan(data, limits), on the raw bytes before any parser sees them, with C-speed counts
    only (bytes.count, one regular-expression search, zlib with an output cap): how many
@@ -287,7 +287,7 @@ def _unsafe(obj: DictionaryObject, limits: Limits) -> str | None:
         reason = _attachment_refused(obj, limits) if "/EF" in obj else None
         if reason is not None:
             return reason
-        keys = set()
+        keys = frozenset()
     if keys:
         return f"the key {min(keys)}"
     action = _value(obj, "/S")
@@ -324,7 +324,8 @@ def inspect(reader: PdfReader, limits: Limits) -> None:
             elif isinstance(obj, ArrayObject):
                 _too_many("items in an array", len(obj), limits.array_items)
                 stack.extend(v for v in obj if not isinstance(v, IndirectObject))
-    form = reader.trailer["/Root"].get_object().get("/AcroForm")
+    root = reader.trailer["/Root"].get_object()
+    form = root.get("/AcroForm") if isinstance(root, DictionaryObject) else None
     if form is not None:
         fields = form.get_object().get("/Fields")
         if fields is not None:

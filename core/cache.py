@@ -69,6 +69,6 @@ def redis_reachable() -> bool | None:
     if not isinstance(cache, RedisCache):
         return None
     try:
-        return bool(cache._cache.get_client(write=True).ping())
+        return bool(cache._cache.get_client(write=True).ping())  # type: ignore[attr-defined]  # RedisCache keeps its client there
     except UNREACHABLE:
         return False

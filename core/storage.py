@@ -7,7 +7,7 @@ Every stored file has its SHA-256 in the database (recorded when it was checked 
 of a file that no longer matches.
 
 Where they are kept: FileSystemStorage under MEDIA_ROOT on the embedded default, or with
-S3_BUCKET set coo_portal.s3.PrivateS3Storage (private, write-once, checksummed).
+S3_BUCKET set core.s3.PrivateS3Storage (private, write-once, checksummed).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def open_verified(file: FieldFile, *, sha256: str) -> IO[bytes]:
     copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - returned
     digest = hashlib.sha256()
     try:
-        with file.storage.open(file.name, "rb") as stored:
+        with file.storage.open(str(file.name), "rb") as stored:
             while chunk := stored.read(CHUNK):
                 digest.update(chunk)
                 copy.write(chunk)

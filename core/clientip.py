@@ -48,7 +48,7 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 def client_ip(request: HttpRequest) -> str:
     """The address of the client that sent this request, as far as it can be trusted."""
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote = str(request.META.get("REMOTE_ADDR", ""))
     peer = _parse(remote)
     if peer is None:
         return remote

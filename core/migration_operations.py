@@ -5,7 +5,7 @@ table until it is built; CREATE INDEX CONCURRENTLY does not. Django's AddIndexCo
 works on PostgreSQL only, and the embedded default is SQLite: this one builds concurrently on
 PostgreSQL and plainly elsewhere. Its migration must say `atomic = False`.
 
-    from coo_portal.migration_operations import AddIndexConcurrentlyWherePossible
+    from core.migration_operations import AddIndexConcurrentlyWherePossible
 
     class Migration(migrations.Migration):
         atomic = False

@@ -99,9 +99,9 @@ class _Popen(popen_forkserver.Popen):
             reduction.dump(process_obj, buf)
         finally:
             set_spawning_popen(None)
-        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]  # the private attribute multiprocessing.popen_forkserver sets
         _parent_w = os.dup(w)
-        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
+        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))  # type: ignore[attr-defined]  # typeshed omits multiprocessing.util.close_fds
         with open(w, "wb", closefd=True) as f:
             f.write(buf.getbuffer())
         self.pid = forkserver.read_signed(self.sentinel)
@@ -133,7 +133,9 @@ def _limit_self(budget: Budget) -> tuple[int, int, int]:
     return cpu, address_space, inherited
 
 
-def _child(connection: Any, budget: Budget, target: Callable[..., Any], args: tuple) -> None:
+def _child(
+    connection: Any, budget: Budget, target: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
     cpu, address_space, inherited = _limit_self(budget)
     try:
         value = target(*args)

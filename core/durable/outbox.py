@@ -52,7 +52,7 @@ def outbox_enqueue(*, task: str, args: list[Any]) -> OutboxMessage:
     return message
 
 
-def _task(name: str) -> Task:
+def _task(name: str) -> Task[Any, Any]:
     try:
         return current_app.tasks[name]
     except NotRegistered:

@@ -7,4 +7,5 @@ class DurableConfig(AppConfig):
     """State that must outlive a Redis outage: the task outbox and database-backed counters.
     Depends on nothing of ours; accounts, applications and certificates use it."""
 
-    name = "durable"
+    name = "core.durable"
+    label = "durable"  # the tables, migrations and references keep the label they were made with

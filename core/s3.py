@@ -3,7 +3,7 @@
 Private ACL; never an overwrite: a conditional PUT (`If-None-Match: *`), so that two nodes saving
 the same name at the same moment cannot replace each other's object (the loser takes a new
 name); and the SHA-256 sent with each PUT, so that the object store checks the bytes it received
-and keeps the checksum. Reads are checked against the register by coo_portal.storage.
+and keeps the checksum. Reads are checked against the register by core.storage.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _sha256_base64(content: Any) -> tuple[bytes, str]:
     return data, base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-class PrivateS3Storage(S3Storage):
+class PrivateS3Storage(S3Storage):  # type: ignore[misc]  # django-storages ships no types
     """django-storages' S3 backend, private and write-once (see the module docstring)."""
 
     default_acl = "private"
@@ -65,7 +65,7 @@ class PrivateS3Storage(S3Storage):
                 name = self.get_alternative_name(*self._split(cleaned))
                 name = self.get_available_name(name)
                 continue
-            return cleaned
+            return str(cleaned)
         raise FileExistsError(f"no free name for {name} after {SAVE_ATTEMPTS} attempts")
 
     @staticmethod

@@ -359,10 +359,10 @@ def test_the_public_pages_in_hindi_leave_no_english():
 def test_emails_and_sms_are_english_whoever_sends_them():
     """A Hindi reader's request may send them (a role change, a status): rendered in English."""
     from django.utils import translation
+    from durable.models import OutboxMessage
 
     from accounts.models import FirmRole
     from accounts.notifications import email_send, sms_send
-    from durable.models import OutboxMessage
 
     context = {
         "name": "Sam",

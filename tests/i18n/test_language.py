@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from reference.models import AgencyOffice
 from tests.accounts.conftest import login_data
 from tests.clients import verified_client
 from tests.factories import DEFAULT_PASSWORD, ApplicationFactory, ExporterFactory, OfficerFactory
@@ -246,7 +247,12 @@ class _Text(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         # Scripts, and what is marked English on purpose (the switch back to English).
-        if tag in {"script", "style", "code"} or dict(attrs).get("lang", "").startswith("en"):
+        country_list = tag == "select" and "country" in (dict(attrs).get("name") or "")
+        if (
+            country_list
+            or tag in {"script", "style", "code"}
+            or dict(attrs).get("lang", "").startswith("en")
+        ):
             self._skipping.append(tag)
             self._skip += 1
         for name, value in attrs:
@@ -323,6 +329,10 @@ def test_the_exporters_pages_in_hindi_leave_no_english(hindi_exporter):
         record.email,
         application.reference,
         *re.findall(r"[A-Za-z]+", str(application.destination_country.name)),
+        # The agencies' and offices' names offered on the new-application page.
+        *re.findall(
+            r"[A-Za-z]+", " ".join(f"{o} {o.agency.name}" for o in AgencyOffice.objects.all())
+        ),
         *re.findall(r"[A-Za-z]+", " ".join(str(v) for v in vars(record).values())),
         *re.findall(r"[A-Za-z]+", f"{record.firm_name} {record.address} {user.get_full_name()}"),
         *re.findall(r"[A-Za-z]+", settings.SITE_NAME),
@@ -359,10 +369,10 @@ def test_the_public_pages_in_hindi_leave_no_english():
 def test_emails_and_sms_are_english_whoever_sends_them():
     """A Hindi reader's request may send them (a role change, a status): rendered in English."""
     from django.utils import translation
-    from durable.models import OutboxMessage
 
     from accounts.models import FirmRole
     from accounts.notifications import email_send, sms_send
+    from core.durable.models import OutboxMessage
 
     context = {
         "name": "Sam",

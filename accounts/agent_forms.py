@@ -143,3 +143,16 @@ class ActingFirmForm(forms.Form):
         field = self.fields["firm"]
         assert isinstance(field, forms.TypedChoiceField)  # noqa: S101 - declared just above
         field.choices = [(f.pk, f"{f.iec} {f.firm_name}") for f in firms]
+
+
+class AgentsWalletForm(forms.Form):
+    """The firm's setting: may its authorised agents pay fees from its wallet?"""
+
+    agents_pay_from_wallet = forms.BooleanField(
+        label=_("Authorised agents may pay fees from the firm's fee wallet"),
+        required=False,
+        help_text=_(
+            "Off: an agent pays each fee by card. On: an agent may also spend the "
+            "wallet's balance, as your signatories can."
+        ),
+    )

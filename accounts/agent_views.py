@@ -237,15 +237,39 @@ def firm_agents(request: HttpRequest) -> HttpResponse:
             }
             return redirect("accounts:firm-agents-check")
     rows = [(a, agents.authorisation_state(a)) for a in agents.authorisations_of(firm_id)]
+    agents_pay = firms.agents_pay_from_wallet(firm_id)
     return render(
         request,
         "accounts/firm_agents.html",
         {
             "form": form,
+            "agents_pay_from_wallet": agents_pay,
+            "wallet_form": agent_forms.AgentsWalletForm(
+                initial={"agents_pay_from_wallet": agents_pay}
+            ),
             "current": [(a, s) for a, s in rows if s in {"in force", "not begun"}],
             "past": [(a, s) for a, s in rows if s not in {"in force", "not begun"}],
         },
     )
+
+
+@exporter_required
+@require_POST
+def firm_agents_wallet(request: HttpRequest) -> HttpResponse:
+    """The firm's setting: whether its authorised agents may pay from its fee wallet."""
+    firm_id = _managed_firm(request)
+    form = agent_forms.AgentsWalletForm(request.POST)
+    form.is_valid()  # a checkbox: absent means off
+    allowed = bool(form.cleaned_data.get("agents_pay_from_wallet"))
+    agents.firm_agents_pay_from_wallet_set(by=_user(request), firm_id=firm_id, allowed=allowed)
+    messages.success(
+        request,
+        "Your authorised agents may now pay fees from your fee wallet."
+        if allowed
+        else "Your authorised agents can no longer pay fees from your fee wallet: they pay by "
+        "card.",
+    )
+    return redirect("accounts:firm-agents")
 
 
 @exporter_required

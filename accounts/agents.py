@@ -37,6 +37,7 @@ from .models import (
     AgentStaff,
     FirmMember,
     FirmRole,
+    FirmSettings,
     IECRecord,
     SMSDevice,
     User,
@@ -395,6 +396,19 @@ def authorisation_withdraw(*, by: User, authorisation_id: int) -> AgentAuthorisa
         authorisation.firm.iec,
     )
     return authorisation
+
+
+@transaction.atomic
+def firm_agents_pay_from_wallet_set(*, by: User, firm_id: int, allowed: bool) -> FirmSettings:
+    """The firm's administrator decides whether its authorised agents may pay fees from its
+    wallet (accounts.firms.may_pay_from_wallet). Takes effect at once, for every agent."""
+    if not firms.may(by, firm_id, firms.Capability.MANAGE):
+        raise AccountError("Only an administrator of the firm can change what its agents may do.")
+    settings_row, _ = FirmSettings.objects.select_for_update().get_or_create(firm_id=firm_id)
+    settings_row.agents_pay_from_wallet = allowed
+    settings_row.save(update_fields=["agents_pay_from_wallet", "updated_at"])
+    logger.info("firm %s: agents pay from the wallet %s by %s", firm_id, allowed, by.pk)
+    return settings_row
 
 
 def authorisation_state(authorisation: AgentAuthorisation, now: datetime | None = None) -> str:

@@ -10,6 +10,7 @@ acts for no firm.
     draft             yes          yes        yes        yes
     submit            yes          yes        no         yes       (declare, pay, submit,
                                                                    withdraw, reply)
+    pay from wallet   yes          yes        no    if the firm allows (FirmSettings)
     wallet            yes          no         no         no        (top up, ledger)
     manage            yes          no         no         no        (members, agents)
 
@@ -30,7 +31,15 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Agent, AgentAuthorisation, AgentStaff, FirmMember, FirmRole, IECRecord
+from .models import (
+    Agent,
+    AgentAuthorisation,
+    AgentStaff,
+    FirmMember,
+    FirmRole,
+    FirmSettings,
+    IECRecord,
+)
 
 AGENT = "agent"  # the role of an agent's staff in every firm that authorises the agent
 ACTING_FIRM_SESSION_KEY = "acting_firm_id"  # the agent's staff's chosen IEC
@@ -149,6 +158,28 @@ def may(user: Any, firm_id: int | None, capability: Capability | str) -> bool:
     """May `user` do `capability` for that firm now?"""
     role = role_in(user, firm_id)
     return role is not None and Capability(capability) in CAPABILITIES[role]
+
+
+AGENT_WALLET_REFUSAL = (
+    "This firm does not let its agents pay fees from its fee wallet: pay by card, or ask the "
+    "firm's administrator to allow it on their Agents page."
+)
+
+
+def agents_pay_from_wallet(firm_id: int) -> bool:
+    """The firm's setting (FirmSettings): may its authorised agents pay from its wallet?"""
+    return FirmSettings.objects.filter(firm_id=firm_id, agents_pay_from_wallet=True).exists()
+
+
+def may_pay_from_wallet(user: Any, firm_id: int | None) -> bool:
+    """May `user` pay an application's fee from that firm's wallet now? Its administrators
+    and signatories may; an agent's staff only when the firm allows its agents to (off by
+    default); a preparer never."""
+    if not may(user, firm_id, Capability.SUBMIT):
+        return False
+    if role_in(user, firm_id) == AGENT:
+        return firm_id is not None and agents_pay_from_wallet(firm_id)
+    return True
 
 
 def agent_id_of(user: Any) -> int | None:

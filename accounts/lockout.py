@@ -11,9 +11,19 @@ check at most AXES_FAILURE_LIMIT passwords.
 Separately, one address may fail at most LOGIN_FAILURES_PER_IP_PER_HOUR times an hour across
 all accounts (the `login-per-address` policy of core/ratelimits.py, counted in the
 cache), so nobody sprays one password over many IECs. A noisy
-address does not shut out everyone behind it (an office's NAT, a proxy): an account that has
-signed in from that address within KNOWN_ADDRESS_DAYS still may, as long as the address's own
-failures against that account (counted per account-address pair) stay under the account limit.
+address does not shut out everyone behind it (an office's NAT, a proxy, a mobile carrier):
+as long as the address's own failures against the account (counted per account-address pair)
+stay under the account limit, these may still try:
+
+- an account that has signed in from that address within KNOWN_ADDRESS_DAYS;
+- an account known to this browser: a successful sign-in leaves a signed device cookie
+  naming the account (OWASP's "device cookies", Blocking Brute Force Attacks), so someone who
+  signed in at home is not shut out at the office; a cookie cannot be made without the
+  SECRET_KEY, nor name an account without that account's password;
+- an officer with a second factor (a confirmed authenticator): their password alone opens
+  nothing, and the password step never says whether it was right.
+
+The per-account limits (axes' lock, the pair count) apply to all of them.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import ratelimits
 from core.clientip import client_ip
@@ -42,6 +53,9 @@ from .models import LoginActivity, User
 logger = logging.getLogger("accounts.security")
 
 KNOWN_ADDRESS_DAYS = 30
+DEVICE_COOKIE = "coo_device"
+DEVICE_SALT = "accounts.lockout.device"
+DEVICE_ACCOUNTS = 5  # a shared office computer: the last few accounts signed in on it
 
 
 def username_from_request(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
@@ -77,6 +91,37 @@ def _known_here(request: HttpRequest, username: str) -> bool:
     ).exists()
 
 
+def _device_accounts(request: HttpRequest) -> list[str]:
+    """The accounts this browser's device cookie names: [] if it has none, or a forged,
+    tampered or expired one."""
+    value = request.get_signed_cookie(
+        DEVICE_COOKIE, default="", salt=DEVICE_SALT, max_age=timedelta(days=KNOWN_ADDRESS_DAYS)
+    )
+    return [name for name in str(value).split(",") if name]
+
+
+def device_remember(request: HttpRequest, response: HttpResponse, user: User) -> None:
+    """After a successful sign-in: this browser knows the account (see the module)."""
+    name = user.username.upper()
+    known = [name] + [other for other in _device_accounts(request) if other != name]
+    response.set_signed_cookie(
+        DEVICE_COOKIE,
+        ",".join(known[:DEVICE_ACCOUNTS]),  # usernames never contain a comma
+        salt=DEVICE_SALT,
+        max_age=KNOWN_ADDRESS_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def _has_second_factor(username: str) -> bool:
+    devices = TOTPDevice.objects.filter(
+        user__username__iexact=username, user__is_active=True, confirmed=True
+    )
+    return bool(devices.exists())  # django-otp's managers are untyped
+
+
 def ip_is_blocked(request: HttpRequest, username: str) -> bool:
     """Whether this address may not try a password for `username` now (see the module)."""
     address_limit, _ = LOGIN_PER_ADDRESS.limit_and_period()
@@ -85,7 +130,9 @@ def ip_is_blocked(request: HttpRequest, username: str) -> bool:
     account_limit, _ = LOGIN_PER_IEC.limit_and_period()
     if _pair_failures(request, username) >= account_limit:
         return True
-    return not _known_here(request, username)
+    if username.strip().upper() in _device_accounts(request):
+        return False
+    return not (_known_here(request, username) or _has_second_factor(username))
 
 
 @dataclass(frozen=True)

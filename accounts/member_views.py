@@ -26,6 +26,7 @@ from .models import FirmInvitation, FirmMember, FirmRole, IECRecord, User
 
 INVITE_KEY = "accounts:invite"  # the administrator's answers, before "Send invitation"
 INVITATION_KEY = "accounts:invitation"  # the invitee's opened link: id and token digest
+CLAIMED = "claimed"  # an invitation state for this browser: another holder of the link joined
 JOINED_KEY = "accounts:joined"
 
 
@@ -207,6 +208,7 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
 
 def _invitation_refused(request: HttpRequest, state: str) -> HttpResponse:
     title, text = {
+        CLAIMED: ("This invitation has been used by someone else", members.CLAIMED_REFUSAL),
         members.InvitationState.EXPIRED: (
             "This invitation has expired",
             f"Invitations last {members.INVITATION_DAYS} days. Ask the firm's administrator "
@@ -243,6 +245,13 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("accounts:invitation-details")
 
 
+def _attempt_user_id(request: HttpRequest) -> int | None:
+    """This browser's own attempt at the invitation (several people may hold the link)."""
+    state = request.session.get(INVITATION_KEY)
+    user_id = state.get("user") if isinstance(state, dict) else None
+    return user_id if isinstance(user_id, int) else None
+
+
 def _invitation_in_progress(request: HttpRequest) -> tuple[FirmInvitation | None, str]:
     state = request.session.get(INVITATION_KEY)
     if not isinstance(state, dict) or not state.get("id"):
@@ -255,6 +264,12 @@ def _invitation_in_progress(request: HttpRequest) -> tuple[FirmInvitation | None
     answer = members.invitation_state(invitation)
     if answer != members.InvitationState.OPEN:
         request.session.pop(INVITATION_KEY, None)
+        if (
+            invitation is not None
+            and invitation.accepted_at is not None
+            and state.get("user") not in (None, invitation.accepted_user_id)
+        ):
+            answer = CLAIMED  # this browser gave its details, and another holder joined
     return invitation, answer
 
 
@@ -268,9 +283,10 @@ def invitation_details(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            members.invitation_accept_start(
+            user = members.invitation_accept_start(
                 invitation_id=invitation.pk,
                 token_sha256=invitation.token_sha256,
+                attempt_user_id=_attempt_user_id(request),
                 username=data["username"],
                 password=data["password1"],
                 mobile=data["mobile"],
@@ -280,6 +296,11 @@ def invitation_details(request: HttpRequest) -> HttpResponse:
         except services.AccountError as exc:
             form.add_error(None, str(exc))
         else:
+            request.session[INVITATION_KEY] = {
+                "id": invitation.pk,
+                "digest": invitation.token_sha256,
+                "user": user.pk,
+            }
             return redirect("accounts:invitation-otp")
     return render(
         request,
@@ -295,7 +316,7 @@ def invitation_mobile(request: HttpRequest) -> HttpResponse:
     invitation, state = _invitation_in_progress(request)
     if invitation is None or state != members.InvitationState.OPEN:
         return _invitation_refused(request, state)
-    user = invitation.accepted_user
+    user = members.attempt_user(invitation, _attempt_user_id(request))
     if user is None:
         return redirect("accounts:invitation-details")
     form = OTPForm(request.POST or None)
@@ -304,9 +325,13 @@ def invitation_mobile(request: HttpRequest) -> HttpResponse:
             result = members.invitation_accept(
                 invitation_id=invitation.pk,
                 token_sha256=invitation.token_sha256,
+                attempt_user_id=user.pk,
                 code=form.cleaned_data["code"],
                 ip=client_ip(request),
             )
+        except members.InvitationClaimedError:
+            request.session.pop(INVITATION_KEY, None)
+            return _invitation_refused(request, CLAIMED)
         except services.AccountError as exc:
             request.session.pop(INVITATION_KEY, None)
             return render(
@@ -344,7 +369,9 @@ def invitation_mobile_resend(request: HttpRequest) -> HttpResponse:
         return _invitation_refused(request, state)
     try:
         user = members.invitation_code_resend(
-            invitation_id=invitation.pk, token_sha256=invitation.token_sha256
+            invitation_id=invitation.pk,
+            token_sha256=invitation.token_sha256,
+            attempt_user_id=_attempt_user_id(request),
         )
         messages.success(
             request, f"We have sent a new code to {services.masked_mobile(user.mobile)}."

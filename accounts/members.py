@@ -5,8 +5,13 @@ An administrator invites a person by email: a random single-use token (only its 
 stored) in a link that lasts INVITATION_DAYS. The invitee opens it, chooses a username and a
 password and gives a mobile number; the account is then created inactive (so the SMS code has
 a device to belong to) and becomes a member only when the code is right. Until then it is a
-"pending invitee": FirmInvitation.accepted_user with no accepted_at. A cancelled invitation, or
-a newer one to the same address, discards the pending account.
+"pending invitee": an InvitationAttempt of its own. A link may reach more than one person (a
+forwarded email): each holder's attempt is separate, nobody can change another's answers, and
+the invitation is claimed once, by the first whose code is right (a conditional update under
+the invitation's row lock); the others are refused and their half-made accounts go. The
+inviting administrator is told who joined and with which mobile (masked), so that a stranger
+who joined with a forwarded link is seen. A cancelled invitation, or a newer one to the same
+address, discards the pending accounts.
 
 The firm always keeps an administrator: every change of role or removal locks the firm's row
 (IECRecord) first, so two administrators demoting each other at once run one after the other
@@ -43,6 +48,7 @@ from .models import (
     FirmMember,
     FirmRole,
     IECRecord,
+    InvitationAttempt,
     LoginActivity,
     SMSDevice,
     User,
@@ -50,7 +56,14 @@ from .models import (
     normalise_mobile,
 )
 from .notifications import email_send, sms_send
-from .services import AccountError, OTPResult, activity_record, otp_send, otp_verify
+from .services import (
+    AccountError,
+    OTPResult,
+    activity_record,
+    masked_mobile,
+    otp_send,
+    otp_verify,
+)
 
 logger = logging.getLogger("accounts.security")
 
@@ -67,6 +80,17 @@ class MemberError(AccountError):
 
 class InvitationClosedError(MemberError):
     """The invitation was already accepted or cancelled."""
+
+
+class InvitationClaimedError(MemberError):
+    """Another holder of the link joined with it first."""
+
+
+CLAIMED_REFUSAL = (
+    "Someone else has already joined the firm with this invitation: an invitation link can be "
+    "used by one person only. If the invitation was meant for you, ask the firm's "
+    "administrator to invite you again."
+)
 
 
 @dataclass(frozen=True)
@@ -121,17 +145,43 @@ def invitations_open(firm_id: int) -> QuerySet[FirmInvitation]:
 
 def _discard_pending(invitations: QuerySet[FirmInvitation]) -> None:
     """Delete the half-made accounts of invitations that were never accepted."""
-    pending = list(
-        invitations.filter(accepted_at__isnull=True, accepted_user__isnull=False).values_list(
-            "pk", "accepted_user_id"
+    open_ids = list(invitations.filter(accepted_at__isnull=True).values_list("pk", flat=True))
+    if not open_ids:
+        return
+    _discard_attempts(open_ids)
+    # An account pending under the earlier scheme (accepted_user before the code was right).
+    legacy = list(
+        FirmInvitation.objects.filter(pk__in=open_ids, accepted_user__isnull=False).values_list(
+            "accepted_user_id", flat=True
         )
     )
-    if not pending:
-        return
-    FirmInvitation.objects.filter(pk__in=[pk for pk, _ in pending]).update(accepted_user=None)
-    User.objects.filter(
-        pk__in=[uid for _, uid in pending], is_active=False, firm_membership__isnull=True
-    ).delete()
+    if legacy:
+        FirmInvitation.objects.filter(pk__in=open_ids).update(accepted_user=None)
+        User.objects.filter(pk__in=legacy, is_active=False, firm_membership__isnull=True).delete()
+
+
+def _discard_attempts(invitation_ids: list[int], *, keep_user_id: int | None = None) -> None:
+    """Delete the inactive accounts of the holders' attempts at these invitations (their
+    attempts go with them), but `keep_user_id`'s."""
+    users = InvitationAttempt.objects.filter(invitation_id__in=invitation_ids).values_list(
+        "user_id", flat=True
+    )
+    if keep_user_id is not None:
+        users = users.exclude(user_id=keep_user_id)
+    User.objects.filter(pk__in=list(users), is_active=False, firm_membership__isnull=True).delete()
+
+
+def attempt_user(invitation: FirmInvitation, user_id: object) -> User | None:
+    """The inactive account of this holder's attempt (its id is kept in their session), or
+    None if they have not given their details or their attempt is gone."""
+    if not isinstance(user_id, int):
+        return None
+    attempt = (
+        InvitationAttempt.objects.select_related("user")
+        .filter(invitation=invitation, user_id=user_id, user__is_active=False)
+        .first()
+    )
+    return attempt.user if attempt is not None else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,7 +233,8 @@ def member_invite(*, actor: User, firm_id: int, email: str, name: str, role: str
             "firm_name": firm.firm_name,
             "iec": firm.iec,
             "role": invitation.get_role_display(),
-            "inviter": _name(actor),
+            "inviter": invitation.inviter_text,
+            "role_text": invitation.role_text,
             "link": link,
             "days": INVITATION_DAYS,
             "expires_at": timezone.localtime(invitation.expires_at),
@@ -278,6 +329,8 @@ def _open_invitation_locked(invitation_id: int, token_sha256: str) -> FirmInvita
         .first()
     )
     state = invitation_state(invitation)
+    if invitation is not None and invitation.accepted_at is not None:
+        raise InvitationClaimedError(CLAIMED_REFUSAL)
     if state == InvitationState.EXPIRED:
         raise MemberError("This invitation has expired. Ask the firm's administrator again.")
     if state != InvitationState.OPEN or invitation is None:
@@ -287,12 +340,19 @@ def _open_invitation_locked(invitation_id: int, token_sha256: str) -> FirmInvita
 
 @transaction.atomic
 def invitation_accept_start(
-    *, invitation_id: int, token_sha256: str, username: str, password: str, mobile: str
+    *,
+    invitation_id: int,
+    token_sha256: str,
+    attempt_user_id: int | None = None,
+    username: str,
+    password: str,
+    mobile: str,
 ) -> User:
-    """The invitee's username, password and mobile: the account is made (inactive) and a code
-    is sent by SMS to the mobile. Raises MemberError, or ValidationError by field ("username",
-    "password1") for a refused username or password. Asking again (another username or
-    number) replaces what was given."""
+    """A link holder's username, password and mobile: their own account is made (inactive),
+    as an attempt at the invitation, and a code is sent by SMS to the mobile. Raises
+    MemberError, or ValidationError by field ("username", "password1") for a refused username
+    or password. The same holder asking again (`attempt_user_id`, from their session: another
+    username or number) replaces what they gave; another holder's attempt is never touched."""
     invitation = _open_invitation_locked(invitation_id, token_sha256)
     if email_taken(invitation.email):
         raise MemberError("This email ID already has an account on the portal.")
@@ -301,7 +361,7 @@ def invitation_accept_start(
     except ValidationError as exc:
         raise ValidationError({"username": exc.messages}) from exc
     mobile = normalise_mobile(mobile)
-    user = invitation.accepted_user
+    user = attempt_user(invitation, attempt_user_id)
     others = User.objects.filter(username__iexact=username)
     if user is not None:
         others = others.exclude(pk=user.pk)
@@ -323,9 +383,7 @@ def invitation_accept_start(
         raise ValidationError({"password1": exc.messages}) from exc
     user.set_password(password)
     user.save()
-    if invitation.accepted_user_id != user.pk:
-        invitation.accepted_user = user
-        invitation.save(update_fields=["accepted_user", "updated_at"])
+    InvitationAttempt.objects.get_or_create(invitation=invitation, user=user)
     SMSDevice.objects.filter(user=user, purpose=SMSDevice.Purpose.INVITATION).update(token=None)
     otp_send(
         user=user,
@@ -336,11 +394,14 @@ def invitation_accept_start(
     return user
 
 
-def invitation_code_resend(*, invitation_id: int, token_sha256: str) -> User:
-    """A new SMS code for the invitee (the resend limits of accounts.services.otp_send)."""
+def invitation_code_resend(
+    *, invitation_id: int, token_sha256: str, attempt_user_id: int | None
+) -> User:
+    """A new SMS code for the holder's attempt (the resend limits of
+    accounts.services.otp_send)."""
     with transaction.atomic():
         invitation = _open_invitation_locked(invitation_id, token_sha256)
-        user = invitation.accepted_user
+        user = attempt_user(invitation, attempt_user_id)
         if user is None:
             raise MemberError("Give your username, password and mobile number first.")
         otp_send(user=user, purpose=SMSDevice.Purpose.INVITATION, template="member_invitation_otp")
@@ -349,13 +410,20 @@ def invitation_code_resend(*, invitation_id: int, token_sha256: str) -> User:
 
 @transaction.atomic
 def invitation_accept(
-    *, invitation_id: int, token_sha256: str, code: str, ip: str | None = None
+    *,
+    invitation_id: int,
+    token_sha256: str,
+    attempt_user_id: int | None,
+    code: str,
+    ip: str | None = None,
 ) -> OTPResult:
-    """The invitee's SMS code. When right: the account becomes active, the person a member
-    with the invitation's role and a verified mobile, and the link is dead. Tells the member
-    (email) and whoever invited them (email)."""
+    """A holder's SMS code. When right, the holder claims the invitation, once: the account
+    becomes active, the person a member with the invitation's role and a verified mobile, the
+    link is dead and every other holder's attempt goes. A holder whose code comes after the
+    claim is refused (InvitationClaimedError). Tells the member (email) and whoever invited
+    them (email: who joined, with which mobile, masked)."""
     invitation = _open_invitation_locked(invitation_id, token_sha256)
-    user = invitation.accepted_user
+    user = attempt_user(invitation, attempt_user_id)
     if user is None:
         raise MemberError("Give your username, password and mobile number first.")
     result = otp_verify(user=user, purpose=SMSDevice.Purpose.INVITATION, code=code)
@@ -363,8 +431,15 @@ def invitation_accept(
         return result
     if email_taken(invitation.email):
         raise MemberError("This email ID already has an account on the portal.")
-    firm = _lock_firm(invitation.firm_id)
     now = timezone.now()
+    # The claim: one conditional update, so that of two right codes at once (the row lock
+    # above aside, on a database without one) only one makes a member.
+    claimed = FirmInvitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, cancelled_at__isnull=True
+    ).update(accepted_at=now, accepted_user=user, updated_at=now)
+    if not claimed:
+        raise InvitationClaimedError(CLAIMED_REFUSAL)
+    firm = _lock_firm(invitation.firm_id)
     user.is_active = True
     user.save(update_fields=["is_active"])
     FirmMember.objects.create(
@@ -374,12 +449,14 @@ def invitation_accept(
         invited_by=invitation.invited_by,
         mobile_verified_at=now,
     )
-    invitation.accepted_at = now
-    invitation.save(update_fields=["accepted_at", "updated_at"])
+    _discard_attempts([invitation.pk], keep_user_id=user.pk)
+    InvitationAttempt.objects.filter(user=user).delete()
     activity_record(user=user, kind=LoginActivity.Kind.REGISTERED, ip=ip)
     context = {
         "name": _name(user),
         "username": user.username,
+        "mobile": masked_mobile(user.mobile),
+        "invited_email": invitation.email,
         "firm_name": firm.firm_name,
         "iec": firm.iec,
         "role": invitation.get_role_display(),

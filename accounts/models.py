@@ -154,7 +154,8 @@ class ExporterProfile(TimeStampedModel):
 
 
 class OfficerProfile(TimeStampedModel):
-    """An officer (or agency administrator) of an issuing agency, posted at one office."""
+    """An officer (or agency administrator) of an issuing agency, posted at one office and
+    serving any others of the agency an administrator adds."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="officer_profile")
     agency = models.ForeignKey(
@@ -162,6 +163,11 @@ class OfficerProfile(TimeStampedModel):
     )
     office = models.ForeignKey(
         "reference.AgencyOffice", on_delete=models.PROTECT, related_name="officers"
+    )
+    # Offices of the same agency the officer also serves (their queue and notifications
+    # cover these too); `office` is where they are posted.
+    other_offices = models.ManyToManyField(
+        "reference.AgencyOffice", blank=True, related_name="visiting_officers"
     )
     designation = models.CharField(max_length=100, default="Certifying Officer")
     # Set when an administrator invites the officer or resets their authenticator: their next
@@ -184,6 +190,7 @@ class OfficerEvent(models.Model):
         ACCEPTED = "accepted", _("Invitation accepted (password set)")
         ENROLLED = "enrolled", _("Authenticator set up")
         OFFICE_CHANGED = "office_changed", _("Office changed")
+        OFFICES_CHANGED = "offices_changed", _("Other offices served changed")
         DEACTIVATED = "deactivated", _("Deactivated")
         REACTIVATED = "reactivated", _("Reactivated")
         AUTHENTICATOR_RESET = "authenticator_reset", _("Authenticator reset")
@@ -220,6 +227,7 @@ class SMSDevice(SideChannelDevice):
         PASSWORD_RESET = "password_reset", _("Password reset")
         INVITATION = "invitation", _("Accepting an invitation")
         AGENT_REGISTRATION = "agent_registration", _("Agent registration")
+        DECLARATION = "declaration", _("Signing a declaration")
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     number = models.CharField(max_length=13, validators=[mobile_validator])
@@ -240,6 +248,7 @@ class SMSDevice(SideChannelDevice):
                         "password_reset",
                         "invitation",
                         "agent_registration",
+                        "declaration",
                     ]
                 ),
             ),
@@ -353,6 +362,39 @@ class FirmInvitation(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.email} to {self.firm.iec} as {self.get_role_display()}"
 
+    @property
+    def inviter_text(self) -> str:
+        """Who invites, as the invitee reads it: "Alice Shah, an administrator of Shakti
+        Spices LLP"; the firm's own IEC account, named after the firm, is "An administrator
+        of Shakti Spices LLP" (never "Shakti Spices LLP invites you to Shakti Spices LLP")."""
+        firm = self.firm.firm_name
+        name = (self.invited_by.get_full_name() or self.invited_by.username).strip()
+        if not name or name.casefold() == firm.strip().casefold() or name == self.firm.iec:
+            return f"An administrator of {firm}"
+        return f"{name}, an administrator of {firm},"
+
+    @property
+    def role_text(self) -> str:
+        """ "a signatory", "an administrator", "a preparer"."""
+        role = self.get_role_display().lower()
+        return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
+
+
+class InvitationAttempt(TimeStampedModel):
+    """One holder's attempt to accept an invitation: the inactive account made from the
+    username, password and mobile that holder gave. Several people may hold the link (a
+    forwarded email); each has an attempt of their own, so that no one can change another's
+    answers, and the first whose SMS code is right claims the invitation
+    (accounts.members.invitation_accept); the others' attempts and accounts then go."""
+
+    invitation = models.ForeignKey(
+        FirmInvitation, on_delete=models.CASCADE, related_name="attempts"
+    )
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="invitation_attempt")
+
+    def __str__(self) -> str:
+        return f"{self.user} for invitation {self.invitation_id}"
+
 
 class Agent(TimeStampedModel):
     """A customs broker (CHA) or freight forwarder that files applications for the firms
@@ -441,6 +483,25 @@ class AgentAuthorisation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.agent.name} for {self.firm.iec}"
+
+
+class FirmSettings(TimeStampedModel):
+    """What a firm's administrators decide for it (its IEC record is DGFT's and stays as it
+    came). A firm without a row has every default."""
+
+    firm = models.OneToOneField(IECRecord, on_delete=models.CASCADE, related_name="settings")
+    # Off by default: an agent's staff pays fees by card unless the firm lets them spend its
+    # prepaid balance (accounts.firms.may_pay_from_wallet).
+    agents_pay_from_wallet = models.BooleanField(
+        "authorised agents may pay fees from the firm's wallet", default=False, db_default=False
+    )
+
+    class Meta:
+        verbose_name = "firm settings"
+        verbose_name_plural = "firm settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.firm_id}"
 
 
 class ApiToken(TimeStampedModel):

@@ -32,7 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.clientip import client_ip
 
 from . import forms
-from .lockout import lockout_response, password_check
+from .lockout import device_remember, lockout_response, password_check
 from .models import User
 from .officer_enrol import enrolling_user
 from .officers import officer_enrolment_complete
@@ -138,7 +138,9 @@ def officer_verify(request: HttpRequest) -> HttpResponse:
             del request.session[PENDING_KEY]
             login(request, user, backend=state["backend"])
             otp_login(request, device)
-            return redirect(_next_url(request, "officer:queue"))
+            response = redirect(_next_url(request, "officer:queue"))
+            device_remember(request, response, user)
+            return response
         state["tries"] = tries + 1
         request.session[PENDING_KEY] = state
         if state["tries"] >= CODE_TRIES:
@@ -172,7 +174,9 @@ def officer_enrol(request: HttpRequest) -> HttpResponse:
             del request.session[PENDING_KEY]
             login(request, user, backend=state["backend"])
             otp_login(request, device)
-            return redirect(_next_url(request, "officer:queue"))
+            response = redirect(_next_url(request, "officer:queue"))
+            device_remember(request, response, user)
+            return response
         form.add_error("code", WRONG_CODE)
     qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code")
     context = {

@@ -72,16 +72,17 @@ def _office_of(admin: User, office_id: int) -> AgencyOffice:
 
 def agency_officers_for_admin(*, admin: User) -> QuerySet[User]:
     """The officers and administrators of the admin's agency, with profile, office and whether
-    they have a confirmed authenticator (three queries in all)."""
+    they have a confirmed authenticator and the other offices they serve (four queries)."""
     return (
         User.objects.filter(officer_profile__agency_id=_agency_id_of(admin))
         .select_related("officer_profile__office")
         .prefetch_related(
+            "officer_profile__other_offices",
             Prefetch(
                 "totpdevice_set",
                 queryset=TOTPDevice.objects.filter(confirmed=True),
                 to_attr="confirmed_devices",
-            )
+            ),
         )
         .order_by("-is_active", "first_name", "last_name", "username")
     )
@@ -190,6 +191,23 @@ def officer_office_change(*, admin: User, officer_id: int, office_id: int) -> Us
     profile.office = office
     profile.save(update_fields=["office", "updated_at"])
     _record(officer, admin, OfficerEvent.Action.OFFICE_CHANGED, f"{before} -> {office.name}")
+    return officer
+
+
+@transaction.atomic
+def officer_other_offices_set(*, admin: User, officer_id: int, office_ids: list[int]) -> User:
+    """The other offices of the agency the officer serves (besides the one they are posted
+    at): their queue and the office's notifications cover these too. Audited."""
+    officer = officer_for_admin(admin=admin, officer_id=officer_id)
+    profile = officer.officer_profile
+    offices = [_office_of(admin, pk) for pk in sorted(set(office_ids)) if pk != profile.office_id]
+    before = sorted(o.code for o in profile.other_offices.all())
+    after = sorted(o.code for o in offices)
+    if before == after:
+        return officer
+    profile.other_offices.set(offices)
+    detail = f"{', '.join(before) or 'none'} -> {', '.join(after) or 'none'}"
+    _record(officer, admin, OfficerEvent.Action.OFFICES_CHANGED, detail)
     return officer
 
 

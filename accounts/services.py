@@ -13,7 +13,8 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -27,6 +28,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import ratelimits
 from reference.models import AgencyOffice
 
 from .models import (
@@ -59,6 +61,11 @@ OTP_SENDS_PER_HOUR = 5
 
 class AccountError(Exception):
     """A refusal the page shows as it is."""
+
+
+class RegistrationRestartRefusedError(AccountError):
+    """The IEC's registration in progress was voided REGISTRATION_RESTARTS_PER_DAY times
+    today already."""
 
 
 def masked_mobile(number: str) -> str:
@@ -95,9 +102,34 @@ def _device_for(*, user: User, purpose: str) -> SMSDevice:
     return device  # type: ignore[no-any-return]  # django-otp is untyped: its manager gives Any
 
 
+@dataclass(frozen=True)
+class OTPSent:
+    """A code handed to the SMS gateway: the device that holds it, and the outbox row that
+    carries the SMS (its delivery record), the number and the time it was sent to."""
+
+    device: SMSDevice
+    outbox_id: int
+    number: str
+    at: datetime
+
+
 @transaction.atomic
 def otp_send(*, user: User, purpose: str, template: str, restart: bool = False) -> SMSDevice:
+    """Send a fresh 6-digit code to the user's mobile (otp_issue), returning its device."""
+    return otp_issue(user=user, purpose=purpose, template=template, restart=restart).device
+
+
+@transaction.atomic
+def otp_issue(
+    *,
+    user: User,
+    purpose: str,
+    template: str,
+    restart: bool = False,
+    context: dict[str, Any] | None = None,
+) -> OTPSent:
     """Send a fresh 6-digit code to the user's mobile, if the resend limits allow it.
+    `context` adds to the SMS template's (which always has `code` and `minutes`).
 
     Raises AccountError when asked again within OTP_RESEND_SECONDS (unless `restart`: a new
     registration attempt, which has voided the old code and cost a CAPTCHA), or more than
@@ -131,13 +163,13 @@ def otp_send(*, user: User, purpose: str, template: str, restart: bool = False) 
     device.last_sent_at = now
     device.sends_in_window += 1
     device.save()
-    sms_send(
+    message = sms_send(
         to=user.mobile,
         template=template,
-        context={"code": device.token, "minutes": OTP_VALID_SECONDS // 60},
+        context={**(context or {}), "code": device.token, "minutes": OTP_VALID_SECONDS // 60},
     )
     logger.info("otp sent: %s for %s to %s", purpose, user.username, masked_mobile(user.mobile))
-    return device
+    return OTPSent(device=device, outbox_id=message.pk, number=user.mobile, at=now)
 
 
 @transaction.atomic
@@ -209,6 +241,13 @@ def registration_request_match(*, iec: str, email: str, mobile: str) -> User | N
         return None
     try:
         return registration_start(iec_record=record)
+    except RegistrationRestartRefusedError:
+        logger.warning(
+            "registration asked again for %s: its registration in progress was voided "
+            "REGISTRATION_RESTARTS_PER_DAY times today, so it is kept",
+            record.iec,
+        )
+        return None
     except AccountError:
         logger.warning("registration asked for %s, which is not an exporter's", record.iec)
         return None
@@ -221,12 +260,31 @@ def registration_start(*, iec_record: IECRecord) -> User:
 
     A restart ends the earlier attempt: its link dies with the new unusable password, its SMS
     code is cleared, and any browser holding its proofs holds nothing (tokens.registration_attempt).
+    Since the form asks only for what is printed on invoices (IEC, email, mobile), anyone could
+    keep voiding an owner's attempt: an IEC's attempt is voided at most
+    REGISTRATION_RESTARTS_PER_DAY times a day (the `registration-restart` policy; past it,
+    RegistrationRestartRefusedError and the attempt in progress stays), and each time the owner
+    is told by email that the earlier link no longer works.
     """
-    user, _ = User.objects.select_for_update().get_or_create(
+    user, created = User.objects.select_for_update().get_or_create(
         username=iec_record.iec, defaults={"role": User.Role.EXPORTER}
     )
     if user.role != User.Role.EXPORTER:
         raise AccountError("This IEC cannot be registered here. Contact support.")
+    if not created:
+        policy = ratelimits.REGISTRATION_RESTART
+        limit, _ = policy.limit_and_period()
+        if ratelimits.hits(policy.name, key=iec_record.iec) >= limit:
+            raise RegistrationRestartRefusedError(
+                "This IEC's registration was started again too many times today. "
+                "Try again tomorrow, or contact support."
+            )
+        ratelimits.hits(policy.name, key=iec_record.iec, increment=True)
+        email_send(
+            to=iec_record.email,
+            template="registration_replaced",
+            context={"iec": iec_record.iec, "firm_name": iec_record.firm_name},
+        )
     user.email = iec_record.email
     user.mobile = iec_record.mobile
     user.first_name = iec_record.firm_name[:150]

@@ -94,6 +94,7 @@ urlpatterns += [
     path("acting-for/", agent_views.acting_for, name="acting-for"),
     path("firm/agents/", agent_views.firm_agents, name="firm-agents"),
     path("firm/agents/check/", agent_views.firm_agents_check, name="firm-agents-check"),
+    path("firm/agents/wallet/", agent_views.firm_agents_wallet, name="firm-agents-wallet"),
     path(
         "firm/agents/<int:authorisation_id>/withdraw/",
         agent_views.firm_agent_withdraw,

@@ -23,7 +23,7 @@ from core.clientip import client_ip
 
 from . import enquiries, firms, forms, services
 from .decorators import exporter_required
-from .lockout import lockout_response, password_check
+from .lockout import device_remember, lockout_response, password_check
 from .middleware import forget_signed_in
 from .models import LoginActivity, SMSDevice, User
 from .tokens import (
@@ -262,7 +262,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = attempt.user
         if user is not None and firms.files_for_firms(user):  # a member, or an agent's staff
             login(request, user)
-            return redirect(_next_url(request, settings.LOGIN_REDIRECT_URL))
+            response = redirect(_next_url(request, settings.LOGIN_REDIRECT_URL))
+            device_remember(request, response, user)
+            return response
         form.add_error(None, SIGN_IN_FAILED)
     return render(
         request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}

@@ -27,8 +27,10 @@ from ninja.params import functions as param
 
 from accounts import firms
 from accounts.models import ApiToken
-from applications import forms, selectors, services, wallet, workflow
+from accounts.services import OTP_VALID_SECONDS
+from applications import declaration, forms, selectors, services, wallet, workflow
 from applications.acknowledgement import acknowledgement_pdf
+from applications.declared import masked_number, signed_line
 from applications.events import via_api
 from applications.models import (
     Application,
@@ -324,6 +326,57 @@ def application_submit(
     with via_api():
         workflow.application_submit(application_id=app.pk, exporter=user_of(request))
     return _detail(_application(request, reference))
+
+
+@api.post(
+    "/applications/{reference}/declaration/code",
+    response={202: schemas.SigningCode, **PROBLEMS},
+    tags=["applications"],
+)
+def declaration_code(request: HttpRequest, reference: str) -> tuple[int, dict[str, Any]]:
+    """Send the token's person a one-time code by SMS to sign the declaration of the draft as
+    it is now (its SHA-256 is returned). Sign with POST .../declaration/signature."""
+    require_scope(request, Submit)
+    app = _application(request, reference)
+    require_capability(request, app.firm_id, firms.Capability.SUBMIT)
+    with via_api():
+        started = declaration.declaration_sign_start(application_id=app.pk, signer=user_of(request))
+    return 202, {
+        "sent_to": masked_number(started.mobile),
+        "sha256": started.content_sha256,
+        "expires_in_seconds": OTP_VALID_SECONDS,
+    }
+
+
+@api.post(
+    "/applications/{reference}/declaration/signature",
+    response={200: schemas.DeclarationSigned, **PROBLEMS},
+    tags=["applications"],
+)
+def declaration_signature(
+    request: HttpRequest, reference: str, body: schemas.SigningAnswer
+) -> dict[str, Any]:
+    """Sign the declaration with the code the signatory received (5 tries, 10 minutes); a
+    change to the application since the code was sent refuses it (409)."""
+    require_scope(request, Submit)
+    app = _application(request, reference)
+    require_capability(request, app.firm_id, firms.Capability.SUBMIT)
+    with via_api():
+        outcome = declaration.declaration_sign_confirm(
+            application_id=app.pk, signer=user_of(request), code=body.code
+        )
+    if outcome.signature is None:
+        raise ApiProblem(
+            422,
+            "Invalid request",
+            kind="invalid",
+            errors=[{"field": "code", "message": outcome.refused}],
+        )
+    return {
+        "signed": signed_line(outcome.signature),
+        "sha256": outcome.signature.content_sha256,
+        "signed_at": outcome.signature.signed_at,
+    }
 
 
 @api.post(

@@ -203,6 +203,24 @@ class Reply(Schema):
     reply: Annotated[str, Field(max_length=4000)]
 
 
+class SigningCode(Schema):
+    """A code sent to sign the declaration: where it went, and what it signs."""
+
+    sent_to: str  # "+91 ******1234"
+    sha256: str  # of the application's canonical text (docs/esign.md)
+    expires_in_seconds: int
+
+
+class SigningAnswer(Schema):
+    code: Annotated[str, Field(min_length=6, max_length=6)]
+
+
+class DeclarationSigned(Schema):
+    signed: str  # "Signed electronically by ..., with a code sent to +91 ******1234 on ..."
+    sha256: str
+    signed_at: datetime
+
+
 class VerificationRequest(Schema):
     """A verification request of the token's customs authority, and the agency's finding."""
 

@@ -13,6 +13,7 @@ from reportlab.pdfgen import canvas
 from core.english import in_english
 from core.text import base_font, draw_line, draw_paragraph
 
+from .declared import declaration_statement
 from .models import Application, TaxInvoice
 from .selectors import captured_payment, submitted_by_label
 
@@ -53,6 +54,7 @@ def acknowledgement_pdf(application: Application) -> bytes:
         ("Reference", application.reference),
         ("Submitted on", f"{submitted:%d %B %Y, %H:%M}"),
         *([("Submitted by", label)] if (label := submitted_by_label(application)) else []),
+        ("Declaration", declaration_statement(application)),
         ("Exporter", f"{firm.firm_name} (IEC {firm.iec})"),
         *(
             [("Filed by", f"{application.filed_by_agent.name} for {firm.firm_name}")]

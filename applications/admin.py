@@ -43,7 +43,7 @@ class AgencyOfficeInline(admin.TabularInline):
 
 @admin.register(IssuingAgency)
 class IssuingAgencyAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["code", "name", "issues_non_preferential"]
+    list_display = ["code", "name", "issues_non_preferential", "in_lieu_fee"]
     filter_horizontal = ["agreements"]
     inlines = [AgencyOfficeInline]
     search_fields = ["code", "name"]

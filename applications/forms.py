@@ -8,9 +8,11 @@ from typing import Any, ClassVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from accounts.models import IECRecord
 from reference.hs import HS_CHAPTERS, hs_chapter, hs_clean, hs_subheading
 
 from .models import (
@@ -108,8 +110,23 @@ class ApplicationStartForm(forms.Form):
         error_messages={"required": "Choose the issuing agency and office."},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, firms: QuerySet[IECRecord] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if firms is not None:
+            # An agent's staff names the firm each time, from those authorising it now: never
+            # a default, so a withdrawn authorisation cannot send a draft to another firm.
+            self.fields["firm"] = forms.ModelChoiceField(
+                label=_("Which firm are you filing for?"),
+                queryset=firms,
+                empty_label=None,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": "Choose the firm (IEC) you are filing for.",
+                    "invalid_choice": "That firm does not authorise you now. Choose another.",
+                },
+            )
+            self.fields["firm"].label_from_instance = lambda f: f"{f.firm_name} (IEC {f.iec})"
+            self.order_fields(["firm"])
         agreement = self._chosen_agreement()
         if agreement is not None:
             partners = {c.code for c in agreement.partner_countries}
@@ -543,6 +560,14 @@ class DocumentUploadForm(forms.Form):
         error_messages={"required": "Choose the file to upload."},
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
+
+    def refused_after_check(self, message: str) -> None:
+        """A file refused once its content was checked (after this page was left): the
+        reason goes next to the file field, as for a refusal of the upload itself."""
+        if not self.is_bound:
+            self.full_clean()  # an unbound form's empty errors, so that one can be added
+            self.cleaned_data = {}
+        self.add_error("file", message)
 
 
 class ReplyForm(LengthLimitedForm, forms.Form):

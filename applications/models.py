@@ -54,6 +54,14 @@ DECIDED_STATUSES = (Status.APPROVED, Status.ISSUED, Status.REJECTED)
 OVERDUE_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
 
 
+class CopyReason(models.TextChoices):
+    """Why an exporter asks for a certified true copy (AIFTA OCP rule 17 and the like)."""
+
+    LOST = "lost", "The original was lost"
+    STOLEN = "stolen", "The original was stolen"
+    DESTROYED = "destroyed", "The original was destroyed"
+
+
 class TransportMode(models.TextChoices):
     SEA = "sea", _("Sea")
     AIR = "air", _("Air")
@@ -110,6 +118,28 @@ class Application(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="replacement_applications",
+    )
+    # Set when this application asks for a certified true copy of an issued certificate whose
+    # original was lost, stolen or destroyed: the copy prints the original's particulars,
+    # number and date, marked "CERTIFIED TRUE COPY"; the original stays valid.
+    certified_copy_of = models.ForeignKey(
+        "certificates.Certificate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certified_copy_applications",
+    )
+    copy_reason = models.CharField(
+        max_length=12, choices=CopyReason.choices, blank=True, default="", db_default=""
+    )
+    # Why the exporter asked for the certificate in lieu (required then): shown to the officer
+    # and on the timeline. Database default: the previous release inserts without it.
+    in_lieu_reason = models.CharField(
+        "reason for the certificate in lieu",
+        max_length=1000,
+        blank=True,
+        default="",
+        db_default="",
     )
 
     # Parties
@@ -169,6 +199,16 @@ class Application(TimeStampedModel):
         related_name="+",
     )
     submitted_as = models.CharField(max_length=200, blank=True)
+    # A preparer's "ready for signature": who asked the firm's signatories to declare, pay and
+    # submit this draft, and when (shown on the signatories' list until it leaves DRAFT).
+    signature_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signature_requested_at = models.DateTimeField(null=True, blank=True)
 
     # Workflow
     assigned_officer = models.ForeignKey(
@@ -458,6 +498,55 @@ class Document(TimeStampedModel):
         return DOCUMENT_CONTENT_LABELS.get(self.content_type, self.content_type)
 
 
+def upload_check_to(instance: UploadCheck, filename: str) -> str:
+    # Kept apart from documents until checked; never under the uploader's file name.
+    return f"uploads-checking/{instance.application.reference}/{instance.token}"
+
+
+class UploadCheck(TimeStampedModel):
+    """A supporting document received and waiting for its content check, which runs off the
+    web threads (the upload-check task, on a worker; in-process on the embedded default). The
+    file becomes a Document, usable by anyone, only if the check passes
+    (services.upload_check_run); until then nobody but the uploader's page sees it."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", "Checking"
+        ACCEPTED = "accepted", "Accepted"
+        REFUSED = "refused", "Refused"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="upload_checks"
+    )
+    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    token = models.CharField(max_length=32, unique=True)  # the staged file's name
+    file = models.FileField(upload_to=upload_check_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=50)  # sniffed from the first bytes
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CHECKING)
+    message = models.TextField(blank=True)  # why it was refused, as the page says it
+    document = models.ForeignKey(
+        "Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    told_at = models.DateTimeField(null=True, blank=True)  # the result shown to the uploader
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="uploadcheck_state_valid",
+                condition=models.Q(state__in=["checking", "accepted", "refused"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"
+
+
 DOCUMENT_CONTENT_LABELS = {
     "application/pdf": "PDF document",
     "image/jpeg": "JPEG image",
@@ -489,6 +578,15 @@ class Payment(TimeStampedModel):
     )
     gateway_reference = models.CharField(max_length=100, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
+    # Who opened the checkout (or paid from the wallet): the payer the timeline names. Empty
+    # on payments made before it was recorded.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -611,6 +709,8 @@ class ApplicationEvent(models.Model):
             return "Certificate superseded"
         if self.note.startswith("Requested in lieu of certificate"):
             return "Correction requested"
+        if self.note.startswith("Ready for signature"):
+            return "Ready for signature"
         return "Message"
 
 
@@ -626,6 +726,54 @@ class ApplicationSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot of event {self.event_id}"
+
+
+class DeclarationSignature(models.Model):
+    """The exporter's declaration, signed: who signed, in what capacity and for whom, when,
+    how (a one-time code sent to their verified mobile, or an eSign service provider), and the
+    SHA-256 of exactly what was declared (applications/declaration.py's canonical text).
+
+    A row is written when the code is sent (`signed_at` empty) and completed when the right
+    code comes back; a newer row replaces an unfinished one. A signature counts only while the
+    application's canonical text still has its hash: any change after signing asks for a new
+    signature. Append-only evidence: rows are never edited once signed, nor deleted."""
+
+    class Method(models.TextChoices):
+        SMS_OTP = "sms_otp", "One-time code by SMS"
+        ESIGN = "esign", "eSign service provider"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="declaration_signatures"
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # As they were when signing: a later change of name or role does not change who signed.
+    signer_name = models.CharField(max_length=200)
+    capacity = models.CharField(max_length=300)  # "signatory of Shakti Spices LLP"
+    on_behalf_of = models.CharField(max_length=200)  # the firm (the IEC holder)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    mobile = models.CharField(max_length=13, blank=True)  # where the code went
+    code_sent_at = models.DateTimeField()
+    # The delivery record: the outbox row (durable.OutboxMessage) that carried the SMS.
+    # Kept as a number, not a key: sent rows are forgotten after OUTBOX_KEEP_DAYS.
+    delivery_outbox_id = models.BigIntegerField(null=True, blank=True)
+    content_sha256 = models.CharField(max_length=64)
+    content = models.TextField()  # the canonical text that was hashed, for anyone to re-hash
+    signed_at = models.DateTimeField(null=True, blank=True)
+    # The ESP's answer (its response code and the signed CMS, base64), for the eSign route.
+    esp_response = models.TextField(blank=True, default="", db_default="")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="declaration_signature_method_valid",
+                condition=models.Q(method__in=["sms_otp", "esign"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "signed" if self.signed_at else "code sent"
+        return f"declaration of {self.application_id} by {self.signer_name} ({state})"
 
 
 # ---------------------------------------------------------------------------------------------

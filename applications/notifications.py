@@ -16,6 +16,9 @@ Recipients:
 - FIRM: for an application an agent filed (the exporter is then the agent's staff), the
   firm's administrators, so the IEC holder hears of what is filed in its name; email only.
 
+- SIGNATORIES: each current signatory and administrator of the firm (never the person who
+  asked), one message each, SMS to a verified mobile.
+
 Templates are templates/emails/<name>_subject.txt, <name>.txt, <name>.html and
 templates/sms/<name>.txt.
 """
@@ -28,6 +31,7 @@ from enum import Enum
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import FirmRole, User
@@ -42,6 +46,7 @@ class To(Enum):
     HOLDER = "holder"  # the holder only
     FIRM = "firm"  # the firm's administrators, when an agent filed the application
     SUBMITTER = "submitter"  # the signatory who submitted it, when someone else filed it
+    SIGNATORIES = "signatories"  # each of the firm's members who may declare and submit
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,10 @@ NOTIFICATIONS: dict[str, tuple[Rule, ...]] = {
     "revoked": (Rule(To.EXPORTER, "certificate_revoked", "certificate_revoked"),),
     "superseded": (Rule(To.EXPORTER, "certificate_superseded", "certificate_superseded"),),
     "assigned": (Rule(To.HOLDER, "officer_application_assigned"),),
+    # A preparer's draft is ready: each signatory and administrator, by email and SMS.
+    "ready_for_signature": (
+        Rule(To.SIGNATORIES, "application_ready_for_signature", "application_ready_for_signature"),
+    ),
     "released": (),
 }
 
@@ -187,12 +196,15 @@ def _officers(application: Application, to: To) -> tuple[str, list[User]]:
         return f"{_name(holder)}, the officer reviewing it", [holder]
     if to is To.HOLDER:
         return "", []
+    serving = Q(officer_profile__office_id=application.office_id) | Q(
+        officer_profile__other_offices=application.office_id
+    )
     queue = list(
         User.objects.filter(
-            is_active=True,
-            role__in=[User.Role.OFFICER, User.Role.AGENCY_ADMIN],
-            officer_profile__office_id=application.office_id,
-        ).order_by("pk")
+            serving, is_active=True, role__in=[User.Role.OFFICER, User.Role.AGENCY_ADMIN]
+        )
+        .distinct()
+        .order_by("pk")
     )
     return f"the officers of {application.office.name}", queue
 
@@ -247,12 +259,42 @@ def notify(event: str, application: Application, **extra: Any) -> Sent:
         elif rule.to is To.SUBMITTER:
             who, people = _submitter(application)
             rule_context = {**context, "firm_name": _name(people[0])} if people else context
+        elif rule.to is To.SIGNATORIES:
+            # One message each (their own name, their own mobile), not a queue's.
+            for person in _signatories(application, exclude=told):
+                told.add(person.pk)
+                deliveries += _send(
+                    rule,
+                    f"{_name(person)}, {_role_words(person)}",
+                    [person],
+                    {**context, "firm_name": _name(person)},
+                )
+            continue
         else:
             who, people = _officers(application, rule.to)
         people = [person for person in people if person.pk not in told]
         told.update(person.pk for person in people)
         deliveries += _send(rule, who, people, rule_context)
     return Sent(event=event, deliveries=tuple(deliveries))
+
+
+def _signatories(application: Application, exclude: set[int]) -> list[User]:
+    """The firm's current members who may declare and submit (signatories, administrators)."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            firm_membership__firm_id=application.firm_id,
+            firm_membership__role__in=[FirmRole.SIGNATORY, FirmRole.ADMINISTRATOR],
+            firm_membership__removed_at__isnull=True,
+        )
+        .exclude(pk__in=exclude)
+        .select_related("firm_membership", "exporter_profile")
+        .order_by("pk")
+    )
+
+
+def _role_words(person: User) -> str:
+    return person.firm_membership.get_role_display().lower()
 
 
 def _submitter(application: Application) -> tuple[str, list[User]]:

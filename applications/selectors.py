@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -14,7 +15,9 @@ from accounts import firms
 from accounts.models import FirmMember, User
 from accounts.permissions import is_verified_officer_of
 from core.pagination import Order
+from reference.models import InLieuFee
 
+from .declared import declared_sha256, signature_latest
 from .models import (
     REQUIRED_DOCUMENTS,
     AgencyOffice,
@@ -30,6 +33,7 @@ from .models import (
     Payment,
     Status,
     TradeAgreement,
+    UploadCheck,
 )
 from .worksheet import ItemWorksheet, item_worksheet
 
@@ -244,7 +248,23 @@ def offices_for(agreement: TradeAgreement | None) -> QuerySet[AgencyOffice]:
     return AgencyOffice.objects.filter(agency__in=agencies_for(agreement)).select_related("agency")
 
 
-def fee_for(application: Application) -> Fee | None:
+@dataclass(frozen=True)
+class FeeDue:
+    """What this application's fee is: the schedule's fee, or for a certificate in lieu what
+    the issuing agency's policy makes of it (none, a reduced share, or the full fee)."""
+
+    amount: Decimal  # what is charged (0: nothing is due)
+    currency: str
+    full_amount: Decimal  # the schedule's fee for this kind of certificate
+    in_lieu_policy: str = ""  # the agency's InLieuFee for a certificate in lieu, else ""
+    explanation: str = ""  # in words, said before payment
+
+    @property
+    def waived(self) -> bool:
+        return self.amount == 0
+
+
+def _schedule_fee(application: Application) -> Fee | None:
     """The fee in force today: one set for the agreement wins over the type's general one."""
     today = timezone.localdate()
     qs = Fee.objects.filter(certificate_type=application.certificate_type, valid_from__lte=today)
@@ -253,6 +273,44 @@ def fee_for(application: Application) -> Fee | None:
         if specific:
             return specific
     return qs.filter(agreement=None).first()
+
+
+def fee_for(application: Application) -> FeeDue | None:
+    """The fee due for the application, computed here and never taken from the browser; None
+    when the schedule sets none for its kind of certificate."""
+    fee = _schedule_fee(application)
+    if fee is None:
+        return None
+    if application.replaces_id is None:
+        return FeeDue(amount=fee.amount, currency=fee.currency, full_amount=fee.amount)
+    agency = application.agency
+    policy = agency.in_lieu_fee
+    full = f"{fee.currency} {fee.amount}"
+    if policy == InLieuFee.NONE:
+        amount = Decimal("0.00")
+        words = f"{agency.name} charges no fee for a certificate issued in lieu of one of its own."
+    elif policy == InLieuFee.REDUCED:
+        share = Decimal(agency.in_lieu_fee_percent) / 100
+        amount = (fee.amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        words = (
+            f"{agency.name} charges {agency.in_lieu_fee_percent}% of the fee for a certificate "
+            f"issued in lieu of one of its own: {fee.currency} {amount} instead of {full}."
+        )
+    else:
+        amount = fee.amount
+        words = f"{agency.name} charges the full fee, {full}, for a certificate issued in lieu."
+    return FeeDue(
+        amount=amount,
+        currency=fee.currency,
+        full_amount=fee.amount,
+        in_lieu_policy=policy,
+        explanation=words,
+    )
+
+
+def fee_waived(application: Application) -> bool:
+    """No fee is due: a certificate in lieu from an agency that charges none for it."""
+    return application.replaces_id is not None and application.agency.in_lieu_fee == InLieuFee.NONE
 
 
 def captured_payment(application: Application) -> Payment | None:
@@ -343,9 +401,57 @@ def submission_problems(application: Application) -> list[str]:
         for item, sheet in item_worksheets(application)
         if sheet.problem
     ]
-    if application.status == Status.DRAFT and captured_payment(application) is None:
+    if (
+        application.status == Status.DRAFT
+        and captured_payment(application) is None
+        and not fee_waived(application)
+    ):
         problems.append("pay the fee")
+    problem = signature_problem(application)
+    if problem:
+        problems.append(problem)
     return problems
+
+
+SIGNATORYS_PART = ("complete the section \u201cExporter's declaration\u201d", "pay the fee")
+
+
+def preparer_problems(application: Application) -> list[str]:
+    """What still stops the draft being ready for a signatory: everything but the signatory's
+    own part (the declaration, its signature and the fee)."""
+    theirs = {*SIGNATORYS_PART, signature_problem(application)}
+    return [p for p in submission_problems(application) if p not in theirs]
+
+
+def drafts_awaiting_signature(user: Any) -> list[Application]:
+    """Drafts a preparer has said are ready, in the firms where `user` may sign (declare, pay
+    and submit) them: their dashboard's "Ready for your signature"."""
+    firm_ids = [f for f in firms.firm_ids_for(user) if firms.may(user, f, firms.Capability.SUBMIT)]
+    if not firm_ids:
+        return []
+    return list(
+        Application.objects.filter(
+            firm_id__in=firm_ids,
+            status=Status.DRAFT,
+            signature_requested_at__isnull=False,
+        )
+        .select_related("signature_requested_by")
+        .order_by("signature_requested_at")[:20]
+    )
+
+
+def signature_problem(application: Application) -> str:
+    """What the declaration's signature still needs, in words for the exporter; "" when the
+    last signature covers the application as it is now. One query."""
+    latest = signature_latest(application)
+    if latest is None:
+        return "sign the declaration with the code we send to your mobile"
+    if latest.content_sha256 != declared_sha256(application):
+        return (
+            "sign the declaration again: the application changed after "
+            f"{latest.signer_name} signed it"
+        )
+    return ""
 
 
 def item_worksheets(application: Application) -> list[tuple[LineItem, ItemWorksheet]]:
@@ -400,3 +506,31 @@ def submitter_capacity(user: User, application: Application) -> str:
     if agent is not None:
         return f"agent's staff, {agent.name}"
     return ""
+
+
+def upload_checks_to_show(application: Application) -> list[UploadCheck]:
+    """The application's uploads being checked, and those checked whose result the uploader's
+    page has not shown yet (services.upload_checks_told)."""
+    return list(
+        UploadCheck.objects.filter(application=application)
+        .filter(Q(state=UploadCheck.State.CHECKING) | Q(told_at__isnull=True))
+        .select_related("document", "application")
+        .order_by("created_at", "pk")
+    )
+
+
+def upload_check_get_for_exporter(*, reference: str, check_id: int, user: User) -> UploadCheck:
+    """An upload being checked, for the people of the application's firm (polled every
+    second: two light queries). Anyone else's is a 404."""
+    check = (
+        UploadCheck.objects.select_related("application")
+        .filter(
+            pk=check_id,
+            application__reference=reference,
+            application__firm_id__in=firms.firm_ids_for(user),
+        )
+        .first()
+    )
+    if check is None:
+        raise Http404("No such upload")
+    return check

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -17,7 +19,7 @@ from accounts import firms
 from accounts.models import User
 from core.counters import counter_next
 from core.durable.outbox import outbox_enqueue
-from core.uploads import name_for_content, upload_check
+from core.uploads import content_refusal, name_for_content, upload_check, upload_precheck
 
 from .events import application_event_record
 from .models import (
@@ -38,10 +40,11 @@ from .models import (
     ReferenceCounter,
     Status,
     TradeAgreement,
+    UploadCheck,
 )
 from .notifications import Sent, notify
 from .payments import GatewayEvent, GatewayUnavailable, cancel_open_payments, gateway_get
-from .selectors import fee_for
+from .selectors import fee_for, preparer_problems
 from .wallet import wallet_fee_captured
 from .workflow import Action, WorkflowError, refusal
 
@@ -85,11 +88,21 @@ CLIENT_REFERENCE_FIELDS = frozenset({"client_reference", "purchase_order_number"
 SECTION_FIELDS = frozenset(COPIED_FIELDS) | DECLARATION_FIELDS | CLIENT_REFERENCE_FIELDS
 
 
-def _locked_editable(application_id: int, exporter: User) -> Application:
+def _locked_editable(
+    application_id: int, exporter: User, *, particulars: bool = True
+) -> Application:
+    """The application locked for an edit by `exporter`; `particulars`: the edit changes what
+    the certificate prints, which a request for a certified true copy may not (it prints its
+    original's)."""
     application = Application.objects.select_for_update().get(pk=application_id)
     reason = refusal(application, Action.EDIT, exporter)
     if reason:
         raise WorkflowError(reason)
+    if particulars and application.certified_copy_of_id:
+        raise WorkflowError(
+            f"{application.reference} asks for a certified true copy: it repeats the original "
+            "certificate's particulars, which cannot be changed here."
+        )
     return application
 
 
@@ -120,7 +133,7 @@ def application_create(
     """A new DRAFT for the firm `firm_id` (by default the only firm `exporter` acts for),
     filed by `exporter`: a member who may draft, or an agent's staff filing on the firm's
     behalf. Writes a creation event."""
-    if firm_id is None:
+    if firm_id is None and firms.agent_id_of(exporter) is None:  # an agent names the firm
         mine = firms.firm_ids_for(exporter)
         firm_id = next(iter(mine)) if len(mine) == 1 else None
     if firm_id is None or not firms.may(exporter, firm_id, firms.Capability.DRAFT):
@@ -154,7 +167,10 @@ def application_update(*, application_id: int, exporter: User, data: dict[str, A
     unknown = set(data) - SECTION_FIELDS
     if unknown:
         raise ValueError(f"Not section fields: {sorted(unknown)}")
-    application = _locked_editable(application_id, exporter)
+    application = _locked_editable(application_id, exporter, particulars=False)
+    changed = {field for field, value in data.items() if getattr(application, field) != value}
+    if changed - DECLARATION_FIELDS - CLIENT_REFERENCE_FIELDS:
+        _locked_editable(application_id, exporter)  # refuses a certified copy's particulars
     # The declaration is the signatory's: a preparer drafts everything else.
     if set(data) & DECLARATION_FIELDS and not firms.may(
         exporter, application.firm_id, firms.Capability.SUBMIT
@@ -198,21 +214,115 @@ def application_copy(*, application_id: int, exporter: User) -> Application:
     return copy
 
 
+IN_LIEU_REASON_MAX = 1000
+
+
 @transaction.atomic
 def application_copy_in_lieu(
-    *, application_id: int, exporter: User, certificate_id: int, certificate_number: str
+    *,
+    application_id: int,
+    exporter: User,
+    certificate_id: int,
+    certificate_number: str,
+    reason: str,
 ) -> Application:
     """A copy of the application that will correct its certificate ("in lieu"): it records
-    which certificate it replaces and says so in its trail."""
+    which certificate it replaces and why, carries the original's documents over (each a copy
+    of the stored file, replaceable like any upload) and says so in its trail."""
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError("Say why the certificate needs to be corrected.")
+    if len(reason) > IN_LIEU_REASON_MAX:
+        raise WorkflowError(f"Say why in at most {IN_LIEU_REASON_MAX} characters.")
     replacement = application_copy(application_id=application_id, exporter=exporter)
     replacement.replaces_id = certificate_id
-    replacement.save(update_fields=["replaces", "updated_at"])
+    replacement.in_lieu_reason = reason
+    replacement.save(update_fields=["replaces", "in_lieu_reason", "updated_at"])
+    carried = _documents_carry_over(source_id=application_id, to=replacement)
+    documents = f" {carried} document{'s' if carried != 1 else ''} carried over." if carried else ""
     application_event_record(
         application_id=replacement.pk,
         actor=exporter,
-        note=f"Requested in lieu of certificate {certificate_number}.",
+        note=f"Requested in lieu of certificate {certificate_number}. Reason: {reason}{documents}",
     )
     return replacement
+
+
+@transaction.atomic
+def application_copy_certified(
+    *,
+    application_id: int,
+    exporter: User,
+    certificate_id: int,
+    certificate_number: str,
+    reason: str,
+) -> Application:
+    """A request for a certified true copy of an issued certificate whose original was lost,
+    stolen or destroyed: a copy of its application (the particulars the copy will print are
+    the original's, whatever this draft says) that records which certificate and why, and
+    says so in its trail."""
+    request = application_copy(application_id=application_id, exporter=exporter)
+    request.certified_copy_of_id = certificate_id
+    request.copy_reason = reason
+    request.save(update_fields=["certified_copy_of", "copy_reason", "updated_at"])
+    application_event_record(
+        application_id=request.pk,
+        actor=exporter,
+        note=f"Requested a certified true copy of certificate {certificate_number} "
+        f"({request.get_copy_reason_display().lower()}).",
+    )
+    return request
+
+
+def _documents_carry_over(*, source_id: int, to: Application) -> int:
+    """Copy each of the source's documents, stored file included, onto `to`: a file of its
+    own, so replacing or deleting it on one application leaves the other's intact."""
+    count = 0
+    for original in Document.objects.filter(application_id=source_id).order_by("pk"):
+        with original.file.open("rb") as stored:
+            content = ContentFile(stored.read())
+        copy = Document(
+            application=to,
+            kind=original.kind,
+            original_name=original.original_name,
+            content_type=original.content_type,
+            size=original.size,
+            sha256=original.sha256,
+            uploaded_by=original.uploaded_by,
+        )
+        copy.file.save(original.sha256, content, save=False)
+        copy.save()
+        count += 1
+    return count
+
+
+@transaction.atomic
+def application_request_signature(*, application_id: int, preparer: User) -> Application:
+    """A preparer says their draft is ready: every signatory and administrator of the firm is
+    told (email, and SMS to a verified mobile, through the outbox) and sees it on their list
+    until it leaves DRAFT. Refused while the preparer's own part is incomplete, and to anyone
+    who may sign it themselves. Side effects: a timeline event; `notified` on the result."""
+    application = _locked_editable(application_id, preparer)
+    if application.status != Status.DRAFT:
+        raise WorkflowError("Only a draft waits for a signature.")
+    if firms.may(preparer, application.firm_id, firms.Capability.SUBMIT):
+        raise WorkflowError("You may declare, pay and submit this application yourself.")
+    problems = preparer_problems(application)
+    if problems:
+        raise WorkflowError("It is not ready for signature yet: " + "; ".join(problems) + ".")
+    application.signature_requested_by = preparer
+    application.signature_requested_at = timezone.now()
+    application.save(
+        update_fields=["signature_requested_by", "signature_requested_at", "updated_at"]
+    )
+    name = preparer.get_full_name() or preparer.username
+    application_event_record(
+        application_id=application.pk,
+        actor=preparer,
+        note="Ready for signature: a signatory is asked to check it, declare, pay and submit.",
+    )
+    application.notified = notify("ready_for_signature", application, preparer_name=name)
+    return application
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,7 +433,7 @@ def document_upload(
 ) -> Document:
     """Store a checked upload privately. A new invoice, packing list or bill of lading replaces
     the one already there; "other" documents accumulate."""
-    application = _locked_editable(application_id, exporter)
+    application = _locked_editable(application_id, exporter, particulars=False)
     checked = upload_check(upload)  # raises ValidationError; the draft is untouched
     if kind != DocumentKind.OTHER:
         for old in application.documents.filter(kind=kind):
@@ -343,6 +453,105 @@ def document_upload(
     return document
 
 
+UPLOAD_CHECK_TASK = "applications.upload_check"
+
+
+@transaction.atomic
+def upload_receive(
+    *, application_id: int, exporter: User, kind: str, upload: UploadedFile
+) -> UploadCheck:
+    """Take an upload from the documents page: what can be said at once (empty, too big, not a
+    PDF, JPEG or PNG) raises ValidationError here; the file is then kept apart, unusable, and
+    its content is checked off the web threads by the upload-check task (upload_check_run),
+    queued after commit through the outbox. Nothing of the application changes until then."""
+    application = _locked_editable(application_id, exporter)
+    content_type = upload_precheck(upload)  # raises ValidationError
+    check = UploadCheck(
+        application=application,
+        kind=kind,
+        token=secrets.token_hex(16),
+        original_name=(upload.name or "upload")[-255:],
+        content_type=content_type,
+        size=upload.size or 0,
+        uploaded_by=exporter,
+    )
+    upload.seek(0)
+    check.file.save(check.token, upload, save=False)
+    check.save()
+    outbox_enqueue(task=UPLOAD_CHECK_TASK, args=[check.pk])
+    return check
+
+
+def upload_check_run(*, check_id: int) -> UploadCheck:
+    """The upload-check task's work, idempotent: read the kept file's content in the limited
+    child process (uploads.content_refusal) and, if it passes, make it the application's
+    document (a new invoice, packing list or bill of lading replacing the one there); if not,
+    record why. The kept copy goes either way."""
+    check = UploadCheck.objects.select_related("application").get(pk=check_id)
+    if check.state != UploadCheck.State.CHECKING:
+        return check
+    with check.file.open("rb") as kept:
+        data = kept.read()
+    refusal = content_refusal(data, check.content_type)
+    return _upload_check_finish(check_id=check.pk, data=data, refusal=refusal)
+
+
+@transaction.atomic
+def _upload_check_finish(
+    *, check_id: int, data: bytes, refusal: tuple[str, str] | None
+) -> UploadCheck:
+    check = UploadCheck.objects.select_for_update().get(pk=check_id)
+    if check.state != UploadCheck.State.CHECKING:
+        return check  # a duplicate delivery finished it first
+    check.checked_at = timezone.now()
+    message = refusal[0] if refusal is not None else ""
+    if refusal is None:
+        try:
+            check.document = _document_store(check, data)
+        except WorkflowError as exc:  # submitted or withdrawn meanwhile
+            message = f"The file was not added: {exc}"
+    if message:
+        check.state, check.message = UploadCheck.State.REFUSED, message
+    else:
+        check.state = UploadCheck.State.ACCEPTED
+    name, storage = check.file.name, check.file.storage
+    check.save(update_fields=["state", "message", "document", "checked_at", "updated_at"])
+    transaction.on_commit(lambda: storage.delete(name))
+    return check
+
+
+def _document_store(check: UploadCheck, data: bytes) -> Document:
+    application = _locked_editable(check.application_id, check.uploaded_by)
+    if check.kind != DocumentKind.OTHER:
+        for old in application.documents.filter(kind=check.kind):
+            _document_delete(old)
+    sha256 = hashlib.sha256(data).hexdigest()
+    document = Document(
+        application=application,
+        kind=check.kind,
+        original_name=name_for_content(check.original_name, check.content_type)[-255:],
+        content_type=check.content_type,
+        size=len(data),
+        sha256=sha256,
+        uploaded_by=check.uploaded_by,
+    )
+    document.file.save(sha256, ContentFile(data), save=False)
+    document.save()
+    application.save(update_fields=["updated_at"])
+    return document
+
+
+@transaction.atomic
+def upload_checks_told(*, application_id: int, check_ids: list[int]) -> int:
+    """The uploader's page has shown these finished checks' results: not shown again."""
+    return (
+        UploadCheck.objects.filter(application_id=application_id, pk__in=check_ids)
+        .exclude(state=UploadCheck.State.CHECKING)
+        .filter(told_at__isnull=True)
+        .update(told_at=timezone.now())
+    )
+
+
 def _document_delete(document: Document) -> None:
     name, storage = document.file.name, document.file.storage
     document.delete()
@@ -353,7 +562,7 @@ def _document_delete(document: Document) -> None:
 @transaction.atomic
 def document_remove(*, application_id: int, exporter: User, document_id: int) -> bool:
     """Delete an uploaded document; False if the application has no such document."""
-    application = _locked_editable(application_id, exporter)
+    application = _locked_editable(application_id, exporter, particulars=False)
     document = application.documents.filter(pk=document_id).first()
     if document is None:
         return False
@@ -398,6 +607,8 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
     fee = fee_for(application)
     if fee is None:
         raise WorkflowError("No fee is set for this kind of certificate; contact support.")
+    if fee.waived:
+        raise WorkflowError(f"No fee is due. {fee.explanation}")
     try:  # asked for an open checkout too: its page is the gateway's
         gateway = gateway_get()
     except GatewayUnavailable as exc:
@@ -421,6 +632,7 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
         amount=fee.amount,
         currency=fee.currency,
         gateway=gateway.name,
+        started_by=exporter,
     )
     try:
         payment.gateway_order_id = gateway.open(payment)
@@ -501,7 +713,7 @@ def _payment_apply(*, payload: dict[str, Any], source: str) -> PaymentOutcome:
             refused="The amount paid is not the fee that was asked.",
         )
     with transaction.atomic():
-        event.applied = _apply(payment, kind, payload)
+        event.applied = _apply(payment, kind, payload, source)
         try:
             _record(event)
         except IntegrityError:
@@ -563,7 +775,20 @@ def _record(event: PaymentEvent) -> None:
         event.save()
 
 
-def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
+def _paid_by(payment: Payment, source: str) -> tuple[User | None, str]:
+    """Who the timeline says paid, and how the capture was learnt: the payer themselves when
+    their browser came back from the gateway; the gateway's own confirmation (its webhook, or
+    its answer to the reconciler's query) otherwise, naming who opened the checkout."""
+    payer = payment.started_by
+    if source == "return" and payer is not None:
+        return payer, ""
+    how = "on the payment gateway's confirmation"
+    if payer is not None:
+        how = f"checkout opened by {payer.get_full_name() or payer.username}; recorded {how}"
+    return None, f"; {how}"
+
+
+def _apply(payment: Payment, kind: str, payload: dict[str, Any], source: str) -> bool:
     if payment.state in (Payment.State.CAPTURED, Payment.State.UNAPPLIED):
         return False  # taken is final
     if kind == "captured":
@@ -574,11 +799,13 @@ def _apply(payment: Payment, kind: str, payload: dict[str, Any]) -> bool:
             why = f"the application is {application.get_status_display().lower()}"
             return _capture_unapplied(payment, payload, why)
         _taken(payment, Payment.State.CAPTURED, payload)
+        payer, how = _paid_by(payment, source)
         application_event_record(
             application_id=payment.application_id,
             kind=ApplicationEvent.Kind.PAYMENT,
-            note=f"Fee of {payment.currency} {payment.amount} paid "
-            f"(transaction {payment.gateway_reference}).",
+            actor=payer,
+            note=f"Fee of {payment.currency} {payment.amount} paid by card "
+            f"(transaction {payment.gateway_reference}{how}).",
         )
         wallet_fee_captured(payment=payment)  # the GST tax invoice
         return True

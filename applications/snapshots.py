@@ -179,3 +179,38 @@ def reply_and_changes(application: Application, events: list[ApplicationEvent]) 
     snapshot = ApplicationSnapshot.objects.filter(event=question).first()
     changes = changes_between(snapshot.data, application) if snapshot else None
     return Reply(event=reply, question=question, changes=changes)
+
+
+@dataclass
+class InLieu:
+    """A certificate in lieu, as its officer reads it: the certificate it replaces, why, and
+    what differs from the application that certificate was issued on."""
+
+    number: str
+    original_reference: str
+    reason: str
+    changes: Changes
+
+
+def in_lieu_changes(application: Application) -> InLieu | None:
+    """What the application in lieu changes from the original (its facts, invoices, goods and
+    documents; the declaration is made afresh and left out). None for any other application."""
+    if application.replaces_id is None:
+        return None
+    original = (
+        Application.objects.filter(certificate__pk=application.replaces_id)
+        .select_related("certificate")
+        .first()
+    )
+    if original is None:
+        return None
+    before = snapshot_data(original)
+    before["fields"] = {
+        k: v for k, v in before["fields"].items() if not k.startswith("declaration_")
+    }
+    return InLieu(
+        number=original.certificate.number,
+        original_reference=original.reference,
+        reason=application.in_lieu_reason,
+        changes=changes_between(before, application),
+    )

@@ -72,6 +72,7 @@ urlpatterns = [
         {"section": "declaration"},
         name="declaration",
     ),
+    path(ref + "declaration/sign/", views.declaration_sign, name="declaration-sign"),
     path(ref + "invoices/", views.application_invoices, name="invoices"),
     path(ref + "invoices/<int:invoice_id>/remove/", views.invoice_remove, name="invoice-remove"),
     path(ref + "goods/", views.goods, name="goods"),
@@ -82,6 +83,11 @@ urlpatterns = [
     path(ref + "goods/upload/", views.goods_upload, name="goods-upload"),
     path(ref + "goods/template.csv", views.goods_template, name="goods-template"),
     path(ref + "documents/", views.documents, name="documents"),
+    path(
+        ref + "documents/checking/<int:check_id>/",
+        views.upload_check_status,
+        name="upload-check",
+    ),
     path(ref + "documents/<int:document_id>/", views.document_view, name="document"),
     path(
         ref + "documents/<int:document_id>/remove/", views.document_remove, name="document-remove"
@@ -91,6 +97,11 @@ urlpatterns = [
     path(ref + "receipt/", views.payment_receipt, name="receipt"),
     path(ref + "pay/wallet/", wallet_views.pay_from_wallet, name="pay-wallet"),
     path(ref + "submit/", views.application_submit, name="submit"),
+    path(
+        ref + "ready-for-signature/",
+        views.application_request_signature,
+        name="request-signature",
+    ),
     path(ref + "acknowledgement/", wallet_views.acknowledgement, name="acknowledgement"),
     path(
         ref + "acknowledgement.pdf",

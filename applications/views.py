@@ -21,13 +21,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import firms
 from accounts.decorators import exporter_required
+from accounts.forms import OTPForm
 from core.body_limit import accepts_upload
 from core.pagination import keyset_page
 from core.storage import open_verified
 from core.uploads import EXTENSIONS, TYPE_NAMES, name_for_content
 from reference.hs import hs_descriptions, hs_subheading, hs_suggest
 
-from . import forms, selectors, services, workflow
+from . import declaration, forms, selectors, services, workflow
+from .declared import declared_sha256, masked_number, signature_latest, signed_line
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, verified_mobile
 from .payment_views import payment_outcome_response
@@ -108,6 +110,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page_obj": page,
+            "awaiting_signature": selectors.drafts_awaiting_signature(request.user),
             "keep": urlencode(keep),
             "filtered": bool(status or query),
             "scope_firm": firms.firms_for(request.user).filter(pk=firm_id).first()
@@ -121,19 +124,20 @@ def application_list(request: HttpRequest) -> HttpResponse:
 def application_new(request: HttpRequest) -> HttpResponse:
     """Certificate type, agreement, destination and office. Choosing a type or an agreement
     narrows the other lists: htmx refreshes the form, and without JavaScript the "Update the
-    lists" button does the same with a GET. An agent's staff chooses the IEC first."""
-    if firms.agent_id_of(request.user) is not None and firms.acting_firm_id(request) is None:
-        messages.info(
-            request, gettext("Choose the IEC you are filing for before you start an application.")
-        )
-        return redirect(f"{reverse('accounts:acting-for')}?{urlencode({'next': request.path})}")
+    lists" button does the same with a GET. An agent's staff names the firm each time, among
+    those authorising it now (no default: never the last one, never the only one left)."""
+    agent = firms.agent_id_of(request.user) is not None
+    choices = firms.firms_for(request.user) if agent else None
+    if choices is not None and not choices.exists():
+        messages.error(request, gettext("No firm authorises your agency to file for it now."))
+        return redirect("applications:list")
     if request.method == "POST":
-        form = forms.ApplicationStartForm(request.POST)
+        form = forms.ApplicationStartForm(request.POST, firms=choices)
         if form.is_valid():
             d = form.cleaned_data
             application = services.application_create(
                 exporter=request.user,
-                firm_id=firms.acting_firm_id(request),
+                firm_id=d["firm"].pk if agent else firms.acting_firm_id(request),
                 certificate_type=d["certificate_type"],
                 agreement=d["agreement"],
                 destination_country=d["destination_country"],
@@ -144,7 +148,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
             return redirect("applications:tasks", application.reference)
     else:
         form = forms.ApplicationStartForm(
-            initial=request.GET.dict() or {"certificate_type": "non_preferential"}
+            initial=request.GET.dict() or {"certificate_type": "non_preferential"}, firms=choices
         )
     template = "applications/_start_form.html" if request.htmx else "applications/new.html"
     return render(request, template, {"form": form})
@@ -255,11 +259,56 @@ def application_section(request: HttpRequest, reference: str, section: str) -> H
         )
         if not partial:
             messages.success(request, f"{title}: saved.")
+        if section == "declaration" and not partial:
+            return redirect("applications:declaration-sign", reference)
         return redirect("applications:tasks", reference)
     return render(
         request,
         "applications/section.html",
         {"application": application, "form": form, "title": title, "section": section},
+    )
+
+
+@_guarded
+def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
+    """Sign the declaration with a code sent to the signatory's verified mobile: "send" asks
+    for a code for the application as it is now; a code signs it."""
+    application = _editable(request, reference)
+    if not firms.may(request.user, application.firm_id, firms.Capability.SUBMIT):
+        messages.error(request, firms.SUBMIT_REFUSAL)
+        return redirect("applications:tasks", reference)
+    form = OTPForm(request.POST if "code" in request.POST else None)
+    if request.method == "POST" and "send" in request.POST:
+        started = declaration.declaration_sign_start(
+            application_id=application.pk, signer=request.user
+        )
+        messages.success(
+            request,
+            gettext("We sent a code to %(mobile)s.") % {"mobile": masked_number(started.mobile)},
+        )
+        return redirect("applications:declaration-sign", reference)
+    if request.method == "POST" and form.is_valid():
+        outcome = declaration.declaration_sign_confirm(
+            application_id=application.pk, signer=request.user, code=form.cleaned_data["code"]
+        )
+        if outcome.signature is not None:
+            messages.success(request, f"{signed_line(outcome.signature)}.")
+            return redirect("applications:check", reference)
+        form.add_error("code", outcome.refused)
+    pending = declaration.declaration_pending(application=application, signer=request.user)
+    return render(
+        request,
+        "applications/declaration_sign.html",
+        {
+            "application": application,
+            "form": form,
+            "pending": pending,
+            "mobile": masked_number(verified_mobile(request.user)),
+            "latest": signature_latest(application),
+            "problem": selectors.signature_problem(application),
+            "digest": declared_sha256(application),
+        },
+        status=422 if form.errors else 200,
     )
 
 
@@ -464,13 +513,16 @@ def hs_lookup(request: HttpRequest) -> HttpResponse:
 @accepts_upload
 @_guarded
 def documents(request: HttpRequest, reference: str) -> HttpResponse:
+    """Upload: what can be said at once is said at once; the content is checked off the web
+    threads (services.upload_receive) and the page follows the check (upload_check_status),
+    then tells its result once, a refusal next to the file field."""
     application = _editable(request, reference)
     form = forms.DocumentUploadForm(
         request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            document = services.document_upload(
+            services.upload_receive(
                 application_id=application.pk,
                 exporter=request.user,
                 kind=form.cleaned_data["kind"],
@@ -479,8 +531,18 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            messages.success(request, _uploaded_message(document, form.cleaned_data["file"].name))
             return redirect("applications:documents", reference)
+    checks = selectors.upload_checks_to_show(application)
+    # Each uploader is told of their own files' results (a colleague's appear as documents).
+    finished = [
+        c for c in checks if c.state != c.State.CHECKING and c.uploaded_by_id == request.user.pk
+    ]
+    for check in finished:
+        if check.state == check.State.REFUSED and request.method == "GET":
+            form.refused_after_check(f"{check.original_name}: {check.message}")
+        elif check.state == check.State.ACCEPTED and check.document is not None:
+            messages.success(request, _uploaded_message(check.document, check.original_name))
+    services.upload_checks_told(application_id=application.pk, check_ids=[c.pk for c in finished])
     kinds = {d.kind for d in application.documents.all()}
     return render(
         request,
@@ -488,10 +550,26 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "application": application,
             "form": form,
+            "checking": [c for c in checks if c.state == c.State.CHECKING],
             "missing": [k for k in REQUIRED_DOCUMENTS if k not in kinds],
         },
         status=422 if form.errors else 200,  # a refused file: the page again, with the reason
     )
+
+
+@_guarded
+@require_GET
+def upload_check_status(request: HttpRequest, reference: str, check_id: int) -> HttpResponse:
+    """htmx, every second while a file is being checked: the progress row; once the check has
+    finished, the whole page is reloaded (HX-Refresh), which tells the result."""
+    check = selectors.upload_check_get_for_exporter(
+        reference=reference, check_id=check_id, user=request.user
+    )
+    if check.state != check.State.CHECKING:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "applications/_upload_checking.html", {"check": check})
 
 
 def _uploaded_message(document: Any, uploaded_name: str) -> str:
@@ -564,10 +642,18 @@ def _check_page(
         {
             **_summary_context(application, change_links=True),
             "problems": selectors.submission_problems(application),
+            "signature_problem": selectors.signature_problem(application),
             "payment": selectors.captured_payment(application),
             "fee": selectors.fee_for(application),
             "wallet_balance": wallet_balance_for(request.user, application.firm_id),  # or None
+            # Only the firm's administrators open the wallet's page; others see no link to it.
+            "keeps_firm_wallet": firms.may(
+                request.user, application.firm_id, firms.Capability.WALLET
+            ),
+            "agent_wallet_refused": firms.role_in(request.user, application.firm_id) == firms.AGENT
+            and not firms.may_pay_from_wallet(request.user, application.firm_id),
             "reply_form": reply_form,
+            "preparer_problems": selectors.preparer_problems(application),
             **_submit_context(request, application),
         },
         status=status,
@@ -665,6 +751,25 @@ def payment_receipt(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request, "applications/receipt.html", {"application": application, "payment": payment}
     )
+
+
+@_guarded
+@require_POST
+def application_request_signature(request: HttpRequest, reference: str) -> HttpResponse:
+    """A preparer tells the firm's signatories that the draft is ready for them."""
+    application = _app(request, reference)
+    done = services.application_request_signature(
+        application_id=application.pk, preparer=request.user
+    )
+    if done.notified is not None and done.notified.deliveries:
+        _tell(request, done.notified)
+    else:
+        messages.info(
+            request,
+            "The firm has no signatory or administrator with an email address to tell: it is "
+            "on their list of applications ready for signature.",
+        )
+    return redirect("applications:check", reference)
 
 
 @_guarded

@@ -267,6 +267,8 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
         raise WalletError(firms.NOT_YOURS)
     if not firms.may(user, application.firm_id, firms.Capability.SUBMIT):
         raise WalletError(firms.SUBMIT_REFUSAL)
+    if not firms.may_pay_from_wallet(user, application.firm_id):
+        raise WalletError(firms.AGENT_WALLET_REFUSAL)
     if application.status != Status.DRAFT:
         raise WalletError("The fee is paid before the application is first submitted.")
     if application.payments.filter(state=Payment.State.CAPTURED).exists():
@@ -274,6 +276,8 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
     fee = fee_for(application)
     if fee is None or fee.currency != "INR":
         raise WalletError("No fee in rupees is set for this kind of certificate; contact support.")
+    if fee.waived:
+        raise WalletError(f"No fee is due. {fee.explanation}")
     wallet = _locked(firm)
     amount = int(fee.amount * 100)
     cancel_open_payments(application)  # a card checkout left open is not to be paid now
@@ -285,6 +289,7 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
         gateway=WALLET_GATEWAY,
         state=Payment.State.CAPTURED,
         captured_at=timezone.now(),
+        started_by=user,
     )
     entry = _append(  # raises BalanceShort, which rolls the payment back
         wallet,
@@ -423,8 +428,8 @@ def wallet_fee_captured(*, payment: Payment) -> None:
 
 def wallet_balance_for(user: User, firm_id: int) -> int | None:
     """The balance of that firm's wallet in paise, for someone who may pay its fees from it
-    (None for anyone else)."""
-    if not firms.may(user, firm_id, firms.Capability.SUBMIT):
+    (None for anyone else: a preparer, or an agent the firm does not let pay from it)."""
+    if not firms.may_pay_from_wallet(user, firm_id):
         return None
     # The wallet's id as a subquery, not a join: the planner then reads the last entry from
     # the (wallet, sequence) index instead of joining every entry of the ledger.

@@ -24,6 +24,7 @@ from accounts.decorators import exporter_required
 
 from . import selectors, wallet
 from .acknowledgement import acknowledgement_pdf, next_steps
+from .declared import declaration_statement
 from .models import Application, Status, TaxInvoice, WalletEntry, WalletTopUp
 from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .tax import document_pdf, rupees
@@ -38,6 +39,21 @@ def _wallet(request: HttpRequest) -> wallet.Wallet:
     if firm is None:
         raise Http404("No firm")
     return wallet.wallet_get(firm=firm)
+
+
+WALLET_KEEPERS_ONLY = (
+    "Only an administrator of the firm can manage its fee wallet (top-ups and the GSTIN on its "
+    "tax invoices). Nothing was changed."
+)
+
+
+def _not_a_keeper(request: HttpRequest) -> HttpResponse | None:
+    """The answer to a wallet change by someone who files for a firm but does not keep its
+    wallet (a signatory, a preparer, an agent's staff): 403 with the reason; None for a keeper.
+    """
+    if wallet.firm_of(request.user) is not None:
+        return None
+    return render(request, "403.html", {"message": WALLET_KEEPERS_ONLY}, status=403)
 
 
 def _pdf(data: bytes, filename: str) -> HttpResponse:
@@ -75,6 +91,8 @@ def wallet_home(request: HttpRequest) -> HttpResponse:
 @exporter_required
 @require_POST
 def wallet_top_up(request: HttpRequest) -> HttpResponse:
+    if refused := _not_a_keeper(request):
+        return refused
     form = TopUpForm(request.POST)
     if not form.is_valid():
         for error in form.errors["amount"]:
@@ -209,6 +227,8 @@ def _csv_safe(text: str) -> str:
 @exporter_required
 @require_POST
 def wallet_gstin(request: HttpRequest) -> HttpResponse:
+    if refused := _not_a_keeper(request):
+        return refused
     form = GSTINForm(request.POST)
     if form.is_valid():
         wallet.wallet_gstin_set(user=request.user, gstin=form.cleaned_data["gstin"])
@@ -268,6 +288,7 @@ def acknowledgement(request: HttpRequest, reference: str) -> HttpResponse:
             "invoice": TaxInvoice.objects.filter(payment=payment).first() if payment else None,
             "withdrawn": application.status == Status.WITHDRAWN,
             "next_steps": next_steps(application),
+            "declaration": declaration_statement(application),
         },
     )
 

@@ -113,8 +113,8 @@ class CertificateAdmin(AgencyScopedAdminMixin, _ReadOnly):
 @admin.register(IssuanceAttempt)
 class IssuanceAttemptAdmin(AgencyScopedAdminMixin, _ReadOnly):
     agency_field = "application__agency"
-    list_display = ("application", "started_at", "finished_at", "succeeded", "final", "error")
-    list_filter = ("succeeded", "final")
+    list_display = ("application", "started_at", "finished_at", "outcome", "error")
+    list_filter = ("succeeded", "final", "abandoned")
     search_fields = ("application__reference",)
     list_select_related = ("application",)
     actions = ["issue_pending"]

@@ -23,7 +23,6 @@ transaction that changes the certificate's status; verification/status_list.py s
 
 from __future__ import annotations
 
-import calendar
 import io
 import json
 import secrets
@@ -45,6 +44,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from applications.models import Application, CertificateType, IssuingAgency
 from core.english import in_english
+from reference.validity import valid_until
 
 from .credential_keys import ALGORITHM, credential_key, key_thumbprint
 from .models import STATUS_LIST_FILL, STATUS_LIST_SIZE, Certificate, Credential
@@ -94,11 +94,24 @@ def vocabulary_url() -> str:
     return context_url() + "#"
 
 
-def status_list_url(agency_code: str, list_number: int) -> str:
-    path = reverse(
-        "verification:status-list", kwargs={"agency": agency_code, "list_number": list_number}
-    )
+def status_list_url(agency_code: str, list_number: int, *, purpose: str = "revocation") -> str:
+    """The URL of an agency's status list: its revocation list (one bit per credential) or
+    its message list (STATUS_MESSAGE_SIZE bits: valid, revoked or superseded)."""
+    name = "verification:status-list" if purpose == "revocation" else "verification:status-messages"
+    path = reverse(name, kwargs={"agency": agency_code, "list_number": list_number})
     return settings.SITE_URL + path
+
+
+# The message list (Bitstring Status List, statusPurpose "message"): two bits a credential, so
+# that a verifier without the register can tell a superseded certificate from a revoked one
+# (the revocation list has one bit: "no longer in force").
+STATUS_MESSAGE_SIZE = 2
+STATUS_VALID, STATUS_REVOKED, STATUS_SUPERSEDED = 0, 1, 2
+STATUS_MESSAGES = [
+    {"status": "0x0", "message": "valid"},
+    {"status": "0x1", "message": "revoked"},
+    {"status": "0x2", "message": "superseded"},
+]
 
 
 def context_document() -> dict[str, Any]:
@@ -213,6 +226,7 @@ def credential_subject(
         },
         "remarks": data.remarks,
         "inLieuOf": data.in_lieu_of or None,
+        "certifiedTrueCopyOf": data.certified_copy_of or None,
     }
     if pdf_sha256 is not None:
         subject["pdfDocument"] = {"mediaType": "application/pdf", "sha256": pdf_sha256}
@@ -247,23 +261,6 @@ def _item(line: Any, printed: Any, *, preferential: bool) -> dict[str, Any]:
     }
 
 
-# How long a certificate is in force from its issue, in months, by agreement code: twelve, as
-# AIFTA's Operational Certification Procedures (Rule 13) say, for every certificate until the
-# reference data carries each agreement's own period (an entry here overrides it).
-DEFAULT_VALIDITY_MONTHS = 12
-VALIDITY_MONTHS: dict[str, int] = {}
-
-
-def valid_until(*, issued_at: datetime, agreement_code: str) -> datetime:
-    """The end of a certificate's validity: the same day and time, that many months on (the
-    month's last day where it is shorter)."""
-    months = VALIDITY_MONTHS.get(agreement_code, DEFAULT_VALIDITY_MONTHS)
-    month_index = issued_at.month - 1 + months
-    year, month = issued_at.year + month_index // 12, month_index % 12 + 1
-    day = min(issued_at.day, calendar.monthrange(year, month)[1])
-    return issued_at.replace(year=year, month=month, day=day)
-
-
 def credential_document(
     *,
     credential_id: str,
@@ -274,6 +271,7 @@ def credential_document(
     agreement_code: str = "",
 ) -> dict[str, Any]:
     list_url = status_list_url(agency.code, entry.list_number)
+    messages_url = status_list_url(agency.code, entry.list_number, purpose="message")
     return {
         "@context": [VC_CONTEXT, context_url()],
         "id": credential_id,
@@ -285,13 +283,26 @@ def credential_document(
         ),
         "name": subject["title"],
         "credentialSubject": subject,
-        "credentialStatus": {
-            "id": f"{list_url}#{entry.status_index}",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": "revocation",
-            "statusListIndex": str(entry.status_index),
-            "statusListCredential": list_url,
-        },
+        # Two entries at the same index: the revocation bit every verifier reads, and the
+        # message (valid, revoked, superseded) for one that wants to know why.
+        "credentialStatus": [
+            {
+                "id": f"{list_url}#{entry.status_index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": str(entry.status_index),
+                "statusListCredential": list_url,
+            },
+            {
+                "id": f"{messages_url}#{entry.status_index}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "message",
+                "statusListIndex": str(entry.status_index),
+                "statusListCredential": messages_url,
+                "statusSize": STATUS_MESSAGE_SIZE,
+                "statusMessage": STATUS_MESSAGES,
+            },
+        ],
     }
 
 

@@ -181,13 +181,26 @@ class IssuanceAttempt(models.Model):
     succeeded = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     final = models.BooleanField(default=False, help_text="The last retry failed.")
+    # Never finished, and too old for any worker to be still running it (its worker was killed
+    # or lost mid-way): marked by the sweep (services.issuance_attempts_abandon), which queues
+    # the issuance again.
+    abandoned = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        outcome = "succeeded" if self.succeeded else ("failed (final)" if self.final else "failed")
-        return f"Issuance of application {self.application_id}: {outcome}"
+        return f"Issuance of application {self.application_id}: {self.outcome}"
+
+    @property
+    def outcome(self) -> str:
+        if self.abandoned:
+            return "abandoned"
+        if self.finished_at is None:
+            return "running"
+        if self.succeeded:
+            return "succeeded"
+        return "failed (final)" if self.final else "failed, retried"
 
 
 # A Bitstring Status List holds at least 131,072 entries (16 KiB) so that one revoked entry

@@ -44,6 +44,7 @@ def application_for_certificate(*, application_id: int) -> Application:
             "firm",
             "assigned_officer__officer_profile",
             "replaces",
+            "certified_copy_of",
         )
         .prefetch_related(
             Prefetch("items", queryset=LineItem.objects.select_related("cost_sheet")),
@@ -149,6 +150,7 @@ def applications_issuance_stuck(
     retry_waiting = attempts.filter(
         succeeded=False,
         final=False,
+        abandoned=False,
         finished_at__gte=cutoff - timedelta(seconds=RETRY_WAIT_SECONDS),
     )
     stuck = Application.objects.filter(
@@ -182,6 +184,8 @@ class CertificatePanel:
     verification_count: int
     last_verified_at: datetime | None
     replacement: Application | None  # an open in-lieu request for this certificate
+    copy_request: Application | None = None  # an open request for a certified true copy
+    copies: tuple[Certificate, ...] = ()  # certified true copies issued of this certificate
     # The latest lookups by verifiers: when, and by which channel (never who or from where).
     recent_verifications: tuple[Any, ...] = ()
 
@@ -217,6 +221,8 @@ def certificate_panel_for(application: Application) -> CertificatePanel:
     certificate = _certificates().filter(application=application).first()
     delayed = certificate is None and issuance_delayed(application)
     count, last, replacement = 0, None, None
+    copy_request: Application | None = None
+    copies: tuple[Certificate, ...] = ()
     recent: tuple[Any, ...] = ()
     if certificate is not None:
         # Counted up to a bound (a certificate may be looked up a million times): the page
@@ -229,10 +235,23 @@ def certificate_panel_for(application: Application) -> CertificatePanel:
         recent = tuple(
             certificate.verifications.order_by("-created_at", "-pk")[:RECENT_VERIFICATIONS_SHOWN]
         )
-        replacement = (
-            Application.objects.filter(replaces=certificate, status__in=UNFINISHED)
+        # Its open correction, its open request for a certified true copy and the copies
+        # issued, in one query.
+        related = list(
+            Application.objects.filter(
+                Q(replaces=certificate, status__in=UNFINISHED) | Q(certified_copy_of=certificate)
+            )
+            .select_related("certificate")
             .order_by("-created_at")
-            .first()
+        )
+        replacement = next((a for a in related if a.replaces_id == certificate.pk), None)
+        copy_request = next(
+            (a for a in related if a.certified_copy_of_id and a.status in UNFINISHED), None
+        )
+        copies = tuple(
+            a.certificate
+            for a in related
+            if a.certified_copy_of_id and a.status == Status.ISSUED and hasattr(a, "certificate")
         )
     return CertificatePanel(
         application=application,
@@ -241,5 +260,7 @@ def certificate_panel_for(application: Application) -> CertificatePanel:
         verification_count=count,
         last_verified_at=last,
         replacement=replacement,
+        copy_request=copy_request,
+        copies=copies,
         recent_verifications=recent,
     )

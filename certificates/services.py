@@ -15,9 +15,10 @@ half-issued application; the next attempt continues from it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -29,21 +30,24 @@ from django.utils import timezone
 
 from accounts import firms
 from accounts.models import User
+from applications.declared import declaration_statement
 from applications.events import application_event_record
 from applications.models import (
     Application,
     CertificateType,
+    CopyReason,
     LineItem,
     Status,
 )
 from applications.notifications import Sent, notify
-from applications.services import application_copy_in_lieu
-from applications.workflow import UNFINISHED, application_mark_issued
+from applications.services import application_copy_certified, application_copy_in_lieu
+from applications.workflow import UNFINISHED, WorkflowError, application_mark_issued
 from applications.worksheet import item_worksheet
 from core.durable.models import OutboxMessage
 from core.durable.outbox import outbox_enqueue
 from core.english import in_english
 from reference.certificate_forms import form_for
+from reference.validity import valid_until
 
 from .archive import offline_until, revisions_record, store_pdf
 from .credential import (
@@ -122,7 +126,27 @@ def certificate_data_build(
     *, application: Application, number: str, code: str, issued_at: datetime
 ) -> CertificateData:
     """The printed content of an application's certificate. `application` must come from
-    selectors.application_for_certificate (everything it reads is loaded there)."""
+    selectors.application_for_certificate (everything it reads is loaded there).
+
+    A certified true copy prints its original's particulars, box 12's date and any marking
+    as the original has them (AIFTA OCP rule 17: "This copy shall bear the date of issuance
+    of the original"), with its own number, code and officer, marked CERTIFIED TRUE COPY
+    with the original's number and date."""
+    original = application.certified_copy_of
+    if original is not None:
+        source = application_for_certificate(application_id=original.application_id)
+        data = certificate_data_build(
+            application=source, number=number, code=code, issued_at=original.issued_at
+        )
+        officer = _officer_of(application)
+        original_date = timezone.localdate(original.issued_at)
+        return dataclasses.replace(
+            data,
+            officer_name=officer.get_full_name() or officer.username,
+            officer_designation=_designation(officer),
+            issued_at=issued_at,
+            certified_copy_of=f"No. {original.number} issued on {original_date:%d %b %Y}",
+        )
     officer = _officer_of(application)
     firm = application.firm
     agreement = application.agreement
@@ -203,6 +227,7 @@ def certificate_data_build(
             designation=application.declaration_designation,
             place=application.declaration_place,
             date=application.declaration_date or issue_date,
+            signed=declaration_statement(application),
         ),
         agency_name=application.agency.name,
         office_name=application.office.name,
@@ -502,12 +527,35 @@ def issuance_sweep() -> list[int]:
         .iterator()
         if args
     }
+    issuance_attempts_abandon()
     stuck = applications_issuance_stuck().values_list("pk", flat=True)[:500]
     ids = [pk for pk in stuck if pk not in waiting]
     with transaction.atomic():
         for application_id in ids:
             outbox_enqueue(task=ISSUE_TASK, args=[application_id])
     return ids
+
+
+def issuance_attempts_abandon(*, now: datetime | None = None) -> int:
+    """Mark abandoned every attempt that never finished and began more than
+    ISSUANCE_STUCK_SECONDS ago: longer than the task's hard time limit
+    (CELERY_TASK_TIME_LIMIT, which settings keep shorter), so no worker is still running it;
+    its worker was killed or lost mid-way. Run by the sweep (issuance_sweep), which then queues
+    the issuance again (an abandoned attempt counts neither as work in progress nor as a retry
+    waiting). Returns how many were marked."""
+    now = now or timezone.now()
+    bound = timedelta(seconds=settings.ISSUANCE_STUCK_SECONDS)
+    marked = IssuanceAttempt.objects.filter(
+        finished_at__isnull=True, started_at__lt=now - bound
+    ).update(
+        finished_at=now,
+        abandoned=True,
+        error=(
+            f"Abandoned: not finished {settings.ISSUANCE_STUCK_SECONDS} s after it began; "
+            "its worker was stopped or lost. The issuance is queued again."
+        ),
+    )
+    return marked
 
 
 # ---------------------------------------------------------------------------------------------
@@ -558,11 +606,14 @@ def certificate_revoke(*, certificate_id: int, actor: User, reason: str) -> Cert
 
 
 @transaction.atomic
-def certificate_request_replacement(*, certificate_id: int, exporter: User) -> Application:
+def certificate_request_replacement(
+    *, certificate_id: int, exporter: User, reason: str
+) -> Application:
     """A DRAFT correcting an issued certificate ("in lieu"), prefilled from its application
-    (parties, transport, invoices, goods) and bound to the same agency, office, agreement and
-    type. Asking twice returns the open draft instead of a second one. Side effects: a new
-    reference number and creation events."""
+    (parties, transport, invoices, goods, documents) and bound to the same agency, office,
+    agreement and type, with the exporter's reason (required). Asking twice returns the open
+    draft instead of a second one. Side effects: a new reference number, copies of the
+    documents' files and creation events."""
     certificate = (
         Certificate.objects.select_for_update().select_related("application").get(pk=certificate_id)
     )
@@ -579,11 +630,77 @@ def certificate_request_replacement(*, certificate_id: int, exporter: User) -> A
     )
     if open_request is not None:
         return open_request
-    return application_copy_in_lieu(
+    try:
+        return application_copy_in_lieu(
+            application_id=certificate.application_id,
+            exporter=exporter,
+            certificate_id=certificate.pk,
+            certificate_number=certificate.number,
+            reason=reason,
+        )
+    except WorkflowError as exc:
+        raise CertificateError(str(exc)) from exc
+
+
+def certified_copy_deadline(certificate: Certificate) -> date:
+    """The last day a certified true copy of `certificate` may be issued: the end of the
+    original's validity under its agreement (reference/validity.py; AIFTA: one year from the
+    original's issue, as OCP rule 17 says)."""
+    agreement = certificate.application.agreement
+    code = (
+        agreement.code
+        if agreement and certificate.application.certificate_type == (CertificateType.PREFERENTIAL)
+        else ""
+    )
+    until = valid_until(issued_at=timezone.localtime(certificate.issued_at), agreement_code=code)
+    return until.date() - timedelta(days=1)
+
+
+@transaction.atomic
+def certificate_request_certified_copy(
+    *, certificate_id: int, exporter: User, reason: str
+) -> Application:
+    """A DRAFT asking for a certified true copy of an issued certificate whose original was
+    lost, stolen or destroyed, bound to the same agency, office, agreement and type. Only a
+    valid certificate, only within its validity; asking twice returns the open request.
+    Side effects: a new reference number and creation events."""
+    certificate = (
+        Certificate.objects.select_for_update()
+        .select_related("application__agreement")
+        .get(pk=certificate_id)
+    )
+    if not firms.may(exporter, certificate.application.firm_id, firms.Capability.VIEW):
+        raise CertificateError("This certificate is not yours.")
+    if not firms.may(exporter, certificate.application.firm_id, firms.Capability.DRAFT):
+        raise CertificateError("You cannot start an application for this IEC.")
+    if reason not in CopyReason.values:
+        raise CertificateError("Say whether the original was lost, stolen or destroyed.")
+    if refused := refusal(certificate, CertificateAction.COPY):
+        raise CertificateError(refused)
+    if certificate.application.certified_copy_of_id:
+        raise CertificateError(
+            f"Certificate {certificate.number} is a certified true copy itself: ask for a "
+            "copy of its original."
+        )
+    deadline = certified_copy_deadline(certificate)
+    if timezone.localdate() > deadline:
+        raise CertificateError(
+            f"Certificate {certificate.number} was valid until {deadline:%d %b %Y}; a certified "
+            "true copy can only be issued within the original's validity."
+        )
+    open_request = (
+        Application.objects.filter(certified_copy_of=certificate, status__in=UNFINISHED)
+        .order_by("-created_at")
+        .first()
+    )
+    if open_request is not None:
+        return open_request
+    return application_copy_certified(
         application_id=certificate.application_id,
         exporter=exporter,
         certificate_id=certificate.pk,
         certificate_number=certificate.number,
+        reason=reason,
     )
 
 

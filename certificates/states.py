@@ -4,6 +4,8 @@ workflow has (applications/workflow.py TRANSITIONS).
     valid -> revoked      an administrator of the issuing agency revokes it, with a reason
     valid -> superseded   a certificate issued in lieu of it takes its place
     valid                 its exporter asks for a replacement in lieu (the state stays)
+    valid                 its exporter asks for a certified true copy of a lost original
+                          (the state stays: the original remains valid beside its copy)
 
 Revoked and superseded are final. A certificate revoked while its replacement was being
 issued stays revoked: superseding it only records its successor (services._supersede).
@@ -26,6 +28,7 @@ class CertificateAction(StrEnum):
     REVOKE = "revoke"
     SUPERSEDE = "supersede"
     REPLACE = "replace"
+    COPY = "copy"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ TRANSITIONS: Mapping[CertificateAction, Rule] = {
     ),
     CertificateAction.REPLACE: Rule(
         frozenset({State.VALID}), None, "only a valid certificate can be replaced."
+    ),
+    CertificateAction.COPY: Rule(
+        frozenset({State.VALID}), None, "a certified true copy is made of a valid certificate only."
     ),
 }
 FINAL: frozenset[State] = frozenset(State) - {

@@ -12,4 +12,5 @@ urlpatterns = [
     path("credential/<path:key>", views.credential, name="credential"),
     path("revoke/<path:number>", views.revoke, name="revoke"),
     path("replace/<path:number>", views.request_replacement, name="request-replacement"),
+    path("copy/<path:number>", views.request_certified_copy, name="request-certified-copy"),
 ]

@@ -25,7 +25,12 @@ from .selectors import (
     certificate_pdf_bytes,
     user_may_revoke,
 )
-from .services import CertificateError, certificate_request_replacement, certificate_revoke
+from .services import (
+    CertificateError,
+    certificate_request_certified_copy,
+    certificate_request_replacement,
+    certificate_revoke,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,17 +96,40 @@ def request_replacement(request: HttpRequest, number: str) -> HttpResponse:
     certificate = certificate_get_for_exporter(number=number, user=_user(request))
     try:
         replacement = certificate_request_replacement(
-            certificate_id=certificate.pk, exporter=_user(request)
+            certificate_id=certificate.pk,
+            exporter=_user(request),
+            reason=request.POST.get("reason", ""),
         )
     except CertificateError as exc:
         messages.error(request, str(exc))
         return redirect(application_page_path(certificate.application.reference))
     messages.success(
         request,
-        f"{replacement.reference} is a copy of your application, to correct and submit. "
-        f"Once issued, it replaces certificate {certificate.number}.",
+        f"{replacement.reference} is a copy of your application, with its documents, to "
+        f"correct and submit. Once issued, it replaces certificate {certificate.number}.",
     )
     return redirect(application_page_path(replacement.reference))
+
+
+@require_POST
+def request_certified_copy(request: HttpRequest, number: str) -> HttpResponse:
+    certificate = certificate_get_for_exporter(number=number, user=_user(request))
+    try:
+        copy = certificate_request_certified_copy(
+            certificate_id=certificate.pk,
+            exporter=_user(request),
+            reason=request.POST.get("reason", ""),
+        )
+    except CertificateError as exc:
+        messages.error(request, str(exc))
+        return redirect(application_page_path(certificate.application.reference))
+    messages.success(
+        request,
+        f"{copy.reference} asks for a certified true copy of certificate {certificate.number}: "
+        "submit it to the agency. The copy will print the original's particulars, number and "
+        "date; the original stays valid.",
+    )
+    return redirect(application_page_path(copy.reference))
 
 
 # A CRL is valid for days and signed; a short cache keeps relying parties close to current.

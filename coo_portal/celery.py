@@ -10,6 +10,7 @@ import socket
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import beat_init, setup_logging, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coo_portal.settings")
@@ -54,6 +55,12 @@ def _schedule(sender: Celery, **kwargs: Any) -> None:
         reconcile,
         sender.signature("applications.payments_reconcile", expires=reconcile),
         name="payment reconciler",
+    )
+    # The reports' daily roll-up of the last days (review/rollups.py): catches bulk writes.
+    sender.add_periodic_task(
+        crontab(hour=0, minute=20),
+        sender.signature("review.rollup_recent", expires=3600),
+        name="report roll-ups",
     )
     heads = settings.TRANSPARENCY_HEAD_SECONDS
     sender.add_periodic_task(

@@ -336,6 +336,13 @@ OUTBOX_KEEP_DAYS = _int("OUTBOX_KEEP_DAYS", 7)
 # began (or its approval) is flagged on the officer dashboard and queued again by the sweep,
 # which celery beat runs every ISSUANCE_SWEEP_SECONDS.
 ISSUANCE_STUCK_SECONDS = _int("ISSUANCE_STUCK_SECONDS", 120)
+# The sweep also marks abandoned an attempt that has not finished this long after it began:
+# only true if no worker can still be running it, i.e. past the hard time limit.
+if ISSUANCE_STUCK_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "ISSUANCE_STUCK_SECONDS must be longer than CELERY_TASK_TIME_LIMIT: the sweep marks "
+        "an unfinished issuance attempt abandoned after ISSUANCE_STUCK_SECONDS."
+    )
 ISSUANCE_SWEEP_SECONDS = _int("ISSUANCE_SWEEP_SECONDS", 60)
 # Certificate issuance retries with exponential backoff this many times before the application
 # is flagged as delayed in the officer queue.
@@ -394,6 +401,9 @@ AXES_VERBOSE = True
 # Failures from one address across many accounts: at most this many an hour; past it, only
 # accounts that have signed in from that address before may still try (accounts/lockout.py).
 LOGIN_FAILURES_PER_IP_PER_HOUR = _int("LOGIN_FAILURES_PER_IP_PER_HOUR", 50)
+# A registration in progress may be voided by a new request for the same IEC (its owner lost
+# the email, say) at most this many times a day; the owner is emailed each time.
+REGISTRATION_RESTARTS_PER_DAY = _int("REGISTRATION_RESTARTS_PER_DAY", 3)
 # `manage.py create_officer` takes the new officer's password from here (or OFFICER_PASSWORD_FILE)
 # instead of asking for it: for scripted set-ups.
 OFFICER_PASSWORD = _secret("OFFICER_PASSWORD") or ""

@@ -5,10 +5,13 @@ Two steps, both run inside the upload check's child process (core/sandbox.py):
 1. prescan(data, limits), on the raw bytes before any parser sees them, with C-speed counts
    only (bytes.count, one regular-expression search, zlib with an output cap): how many
    objects, streams, references, dictionaries and arrays the file declares, how long its
-   longest array is, and how much its object and cross-reference streams decompress to
-   (their objects count too). A file beyond any limit is refused as too complex: a fields bomb
-   (1.7 million /Fields entries in 10 MB), a 300,000-element array, a zip bomb in an object
-   stream are all refused here, in milliseconds, before pypdf or pyHanko parse them.
+   longest array is, and how much all its streams decompress to together (the objects of
+   object streams count too). Every stream is measured, for every kind of file: a page's
+   content stream that inflates to 1 GiB would reach whoever opens the file (an officer's
+   viewer) as surely as an object stream reaches the parser. A file beyond any limit is
+   refused as too complex: a fields bomb (1.7 million /Fields entries in 10 MB), a
+   300,000-element array, a zip bomb in an object or content stream are all refused here,
+   in at most about a second, before pypdf or pyHanko parse them.
 2. inspect(reader, limits), on the parsed file (pypdf): every object, in the cross-reference
    table and in object streams, with what is nested in it, for active content and actions
    that leave the document (refused as unsafe), and the exact lengths of arrays and the
@@ -46,14 +49,14 @@ class Limits:
     array_bytes: int  # the longest run inside an array without a nested one, in bytes
     array_items: int  # the longest array once parsed
     fields: int
-    decoded_bytes: int  # what the streams that are parsed (or all, below) decompress to
-    decode_every_stream: bool = False  # count every Flate stream, not only object streams
+    decoded_bytes: int  # what all the file's streams decompress to, together
     # Embedded files of these media types pass, if their content is what the type says; the
     # portal's own certificates carry their Verifiable Credential so (an inert JWS, text).
     attachment_types: frozenset[str] = frozenset()
 
 
-# Supporting documents: an invoice or packing list of a few hundred pages is far inside these.
+# Supporting documents: an invoice or packing list of a few hundred pages is far inside these
+# (images in JPEG are not decompressed here; a scan stored uncompressed-then-Flate counts).
 DOCUMENT_LIMITS = Limits(
     objects=20_000,
     references=100_000,
@@ -62,7 +65,7 @@ DOCUMENT_LIMITS = Limits(
     array_bytes=256 * 1024,
     array_items=20_000,
     fields=2_000,
-    decoded_bytes=32 * 1024 * 1024,
+    decoded_bytes=64 * 1024 * 1024,
 )
 # A certificate this portal issues: one page, a few dozen objects, one signature field.
 CERTIFICATE_LIMITS = Limits(
@@ -74,7 +77,6 @@ CERTIFICATE_LIMITS = Limits(
     array_items=5_000,
     fields=100,
     decoded_bytes=64 * 1024 * 1024,
-    decode_every_stream=True,
     attachment_types=frozenset({"application/vc+jwt"}),
 )
 
@@ -107,15 +109,29 @@ def _too_many(what: str, found: int, limit: int) -> None:
         raise PdfRefused("too_complex", f"{found} {what}, more than {limit}")
 
 
+_INFLATE_STEP = 1024 * 1024
+
+
 def _inflate(body: bytes, budget: int) -> bytes:
+    """The stream inflated, a MiB at a time, refused as soon as it passes `budget` (one
+    allocation of the whole budget up front cost more time than the inflating)."""
     inflater = zlib.decompressobj()
+    parts: list[bytes] = []
+    size = 0
+    pending = body
     try:
-        out = inflater.decompress(body, budget + 1)
+        while pending or not inflater.eof:
+            part = inflater.decompress(pending, _INFLATE_STEP)
+            pending = inflater.unconsumed_tail
+            if not part:
+                break
+            size += len(part)
+            if size > budget:
+                raise PdfRefused("too_complex", "its streams decompress to more than the limit")
+            parts.append(part)
     except zlib.error as exc:
         raise PdfRefused("damaged", f"a compressed stream cannot be read: {exc}") from exc
-    if len(out) > budget:
-        raise PdfRefused("too_complex", "its streams decompress to more than the limit")
-    return out
+    return b"".join(parts)
 
 
 def _decode(dictionary: bytes, body: bytes, budget: int, *, parsed: bool) -> bytes:
@@ -174,15 +190,14 @@ def prescan(data: bytes, limits: Limits) -> None:
         end = len(data) if end == -1 else end
         dictionary = head[head.rfind(b"obj") :]
         parsed = _PARSED_STREAM.search(dictionary) is not None
-        if parsed or limits.decode_every_stream:
-            body = _decode(dictionary, data[start.end() : end], budget, parsed=parsed)
-            budget -= len(body)
-            if budget < 0:
-                raise PdfRefused("too_complex", "its streams decompress to more than the limit")
-            if _OBJECT_STREAM.search(dictionary):
-                count = _COUNT.search(dictionary)
-                objects_in_streams += int(count.group(1)) if count else 0
-                syntax.append(body)
+        body = _decode(dictionary, data[start.end() : end], budget, parsed=parsed)
+        budget -= len(body)
+        if budget < 0:
+            raise PdfRefused("too_complex", "its streams decompress to more than the limit")
+        if _OBJECT_STREAM.search(dictionary):
+            count = _COUNT.search(dictionary)
+            objects_in_streams += int(count.group(1)) if count else 0
+            syntax.append(body)
         position = end + len(b"endstream")
     syntax.append(data[position:])
     text = b"\n".join(syntax)

@@ -17,6 +17,9 @@ changes it there):
 - `verification-lookup`: lookups per client, VERIFY_RATE. With Redis, verification's Lua
   script (verification/store.py) counts them in the same round trip that reads the kept
   answer; this policy gives it its rate.
+- `registration-restart`: how many times a day a registration in progress of one IEC may be
+  voided by a new request (the form asks only for the IEC, email and mobile, which are not
+  secret), REGISTRATION_RESTARTS_PER_DAY, counted in the cache by `hits`.
 - `status-subscription`: new status subscriptions (verification/subscriptions.py) per client,
   SUBSCRIBE_RATE, counted in the cache by `hits`.
 """
@@ -80,6 +83,11 @@ VERIFICATION_LOOKUP = Policy(
 STATUS_SUBSCRIPTION = Policy(
     "status-subscription", "SUBSCRIBE_RATE", lambda: str(settings.SUBSCRIBE_RATE)
 )
+REGISTRATION_RESTART = Policy(
+    "registration-restart",
+    "REGISTRATION_RESTARTS_PER_DAY",
+    lambda: f"{settings.REGISTRATION_RESTARTS_PER_DAY}/d",
+)
 # The filing API (api/auth.py), per token: reads and writes counted apart.
 API_READ = Policy("api-read", "API_RATE_READ", lambda: str(settings.API_RATE_READ))
 API_WRITE = Policy("api-write", "API_RATE_WRITE", lambda: str(settings.API_RATE_WRITE))
@@ -91,6 +99,7 @@ POLICIES = {
         LOGIN_PER_ADDRESS,
         VERIFICATION_LOOKUP,
         STATUS_SUBSCRIPTION,
+        REGISTRATION_RESTART,
         API_READ,
         API_WRITE,
     )

@@ -18,6 +18,7 @@ limits) as arguments, and must be a module-level function.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
@@ -26,7 +27,7 @@ import os
 import resource
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.context import ForkServerProcess, set_spawning_popen
@@ -35,6 +36,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _PRELOAD: list[str] = []
+_MP_PROCESS: Any = multiprocessing.process  # its AuthenticationString is not in the stubs
 _START_LOCK = threading.Lock()
 
 
@@ -72,6 +74,23 @@ def preload(*modules: str) -> None:
             _PRELOAD.append(module)
 
 
+def _forget_the_parents_forkserver() -> None:
+    """In a forked process (a Celery pool child, a gunicorn worker) the forkserver its parent
+    may have started is not its own: multiprocessing would wait on another's child and fail.
+    It starts one of its own on its first check instead."""
+    server: Any = forkserver._forkserver  # the module's one server (private, untyped)
+    if server._forkserver_alive_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(server._forkserver_alive_fd)  # the parent's copy keeps it alive
+    server._forkserver_address = None
+    server._forkserver_alive_fd = None
+    server._forkserver_pid = None
+    server._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_forkserver)
+
+
 @functools.cache
 def _context() -> Any:
     context = multiprocessing.get_context("forkserver")
@@ -92,6 +111,9 @@ class _Popen(popen_forkserver.Popen):
         prep_data = spawn.get_preparation_data(process_obj._name)
         prep_data.pop("init_main_from_path", None)
         prep_data.pop("init_main_from_name", None)
+        if "authkey" in prep_data:  # billiard's in a Celery worker: see _Process
+            key = bytes(prep_data["authkey"])
+            prep_data["authkey"] = _MP_PROCESS.AuthenticationString(key)
         buf = io.BytesIO()
         set_spawning_popen(self)
         try:
@@ -108,6 +130,13 @@ class _Popen(popen_forkserver.Popen):
 
 
 class _Process(ForkServerProcess):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # In a Celery worker the current process is billiard's, and so is the key this one
+        # copied from it: a type the standard library's pickler refuses to send to the child.
+        config = vars(self)["_config"]
+        config["authkey"] = _MP_PROCESS.AuthenticationString(bytes(config["authkey"]))
+
     @staticmethod
     def _Popen(process_obj: Any) -> _Popen:  # noqa: N802 - multiprocessing's name
         return _Popen(process_obj)
@@ -152,6 +181,23 @@ def _child(
     connection.close()
 
 
+@contextlib.contextmanager
+def _parent_allowed() -> Iterator[None]:
+    """Let a daemonic process start the child. Celery's prefork workers (where uploads are
+    checked, applications/tasks.py) are daemonic, and multiprocessing refuses children to a
+    daemon lest they outlive it; the check's child cannot: it is killed at its deadline and
+    joined before run() returns. Celery's pool children run one task at a time (no thread sees
+    the flag lifted)."""
+    current: Any = multiprocessing.current_process()
+    daemonic = bool(current._config.get("daemon"))
+    current._config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemonic:
+            current._config["daemon"] = True
+
+
 def run(target: Callable[..., Any], *args: Any, budget: Budget) -> Ran:
     """target(*args) in a limited child; raises Unchecked if it does not finish within budget."""
     with _START_LOCK:  # the first call starts the forkserver; others wait for it
@@ -159,7 +205,8 @@ def run(target: Callable[..., Any], *args: Any, budget: Budget) -> Ran:
     receiver, sender = context.Pipe(duplex=False)
     process = _Process(target=_child, args=(sender, budget, target, args), daemon=True)
     try:
-        process.start()
+        with _parent_allowed():
+            process.start()
     except OSError as exc:
         logger.error("The upload check could not start its child process: %s", exc)
         raise Unchecked("crashed") from exc

@@ -44,7 +44,7 @@ Public API
     The parts of it.
 
 Every function takes ``fonts=`` (a FontSet), FONTS by default: the certificate renderer has a
-set of its own whose font objects it makes once per process (certificates/pdf.py).
+set of its own whose font objects it makes once per process (certificates/pdf/fast_fonts.py).
 """
 
 from __future__ import annotations

@@ -61,7 +61,27 @@ def sniff(head: bytes) -> str | None:
 
 
 def upload_check(upload: UploadedFile) -> CheckedUpload:
-    """Refuse anything but a readable PDF, JPEG or PNG within the size limit."""
+    """Refuse anything but a readable PDF, JPEG or PNG within the size limit, at once (the
+    filing API's path; the pages check off the web threads: upload_precheck, then
+    content_refusal in the upload-check task)."""
+    content_type = upload_precheck(upload)
+    upload.seek(0)
+    refusal = content_refusal(upload.read(), content_type)
+    if refusal is not None:
+        message, code = refusal
+        raise ValidationError(message, code=code)
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    size = upload.size or 0  # upload_precheck refused a file without one
+    return CheckedUpload(content_type=content_type, size=size, sha256=digest.hexdigest())
+
+
+def upload_precheck(upload: UploadedFile) -> str:
+    """What can be said at once, without reading the content: not empty, within the size
+    limit, and a PDF, JPEG or PNG by its first bytes. Returns the content type."""
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size is None or upload.size == 0:
         raise ValidationError("The selected file is empty.", code="empty")
@@ -77,17 +97,7 @@ def upload_check(upload: UploadedFile) -> CheckedUpload:
             "name says.",
             code="type",
         )
-    upload.seek(0)
-    refusal = _checked_in_child(upload.read(), content_type)
-    if refusal is not None:
-        message, code = refusal
-        raise ValidationError(message, code=code)
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return CheckedUpload(content_type=content_type, size=upload.size, sha256=digest.hexdigest())
+    return content_type
 
 
 def name_for_content(name: str, content_type: str) -> str:
@@ -111,7 +121,9 @@ def upload_budget() -> sandbox.Budget:
     )
 
 
-def _checked_in_child(data: bytes, content_type: str) -> tuple[str, str] | None:
+def content_refusal(data: bytes, content_type: str) -> tuple[str, str] | None:
+    """Why the content is refused, as (message, code), or None: read in a limited child
+    process (content_check)."""
     try:
         found: tuple[str, str] | None = sandbox.run(
             content_check, data, content_type, budget=upload_budget()

@@ -1,13 +1,13 @@
 """Each agreement's certificate form as data: its boxes (number, verbatim title, what it holds,
-where it sits), its origin criteria, the HS digits it expects, its validity and its rule for
-certificates issued retroactively.
+where it sits), its origin criteria, the HS digits it expects and its rule for certificates
+issued retroactively (its validity: reference/validity.py).
 
-The renderer (certificates/pdf.py) draws a form from its definition; the application forms,
+The renderer (certificates/pdf/) draws a form from its definition; the application forms,
 the reference data (seed_reference) and the cost-sheet worksheet read the criteria and the
 rules from here. Where a definition was not taken from the official text, `provisional` says
 why (docs/certificate-forms.md lists them).
 
-A header box's `slot` names a place on page 1 (see certificates/pdf.py, _SLOTS): L1, L2, L3
+A header box's `slot` names a place on page 1 (see certificates/pdf/layout.py, SLOTS): L1, L2, L3
 and L4 are the left column's rows from the top, R3 and R4 the right column's (under the title
 block), C2 the right column's foot above R3 (the non-preferential form's country of origin),
 W3 a row across the whole width. Table columns carry their width in points (None: the rest).
@@ -50,7 +50,6 @@ class FormDefinition:
     certification: Box
     criteria: tuple[str, ...] = ()  # the codes an item may print
     hs_digits: int = 6  # the digits the form's HS column expects
-    validity_months: int = 12
     retroactive: RetroactiveRule | None = None
     extra: tuple[Box, ...] = ()  # boxes printed in the strip under the declaration
     band: Box | None = None  # a box between the goods and the declaration (remarks)
@@ -160,7 +159,6 @@ AIFTA = FormDefinition(
     certification=Box("12", "Certification", "certification"),
     criteria=("WO", "RVC", "CTSH", "RVC+CTSH"),
     hs_digits=6,
-    validity_months=12,
     retroactive=RetroactiveRule(
         after_days=3, within_days=365, marking="ISSUED RETROACTIVELY", box=""
     ),
@@ -210,7 +208,6 @@ IKCEPA = FormDefinition(
     criteria=("WO", "CTSH+RVC", "PSR"),
     agreement_phrase="INDIA-KOREA Comprehensive Economic Partnership Agreement",
     hs_digits=6,
-    validity_months=12,
     retroactive=RetroactiveRule(
         after_days=3, within_days=365, marking="ISSUED RETROACTIVELY", box="6"
     ),
@@ -249,7 +246,6 @@ IMCECPA = FormDefinition(
     certification=Box("10", "Certification", "certification"),
     criteria=("WO", "PSR"),
     hs_digits=6,
-    validity_months=12,
     retroactive=RetroactiveRule(
         after_days=3, within_days=365, marking="ISSUED RETROSPECTIVELY", box="8"
     ),
@@ -285,7 +281,6 @@ def _generic(
     criteria: tuple[str, ...],
     *,
     hs_digits: int = 6,
-    validity_months: int = 12,
 ) -> FormDefinition:
     return FormDefinition(
         key=key,
@@ -314,7 +309,6 @@ def _generic(
         certification=Box("12", "Certification", "certification"),
         criteria=criteria,
         hs_digits=hs_digits,
-        validity_months=validity_months,
         retroactive=RetroactiveRule(
             after_days=3, within_days=365, marking="ISSUED RETROACTIVELY", box=""
         ),
@@ -343,7 +337,6 @@ NON_PREFERENTIAL = FormDefinition(
     certification=Box("9", "Certification", "certification"),
     criteria=(),
     hs_digits=6,
-    validity_months=12,
 )
 
 FORMS: dict[str, FormDefinition] = {

@@ -7,6 +7,7 @@ and keep their names (see migrations/0001_initial.py: the move touched no row).
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -45,6 +46,14 @@ class TradeAgreement(models.Model):
         return f"{self.code} ({self.name})"
 
 
+class InLieuFee(models.TextChoices):
+    """What an agency charges for a certificate issued in lieu of one of its own."""
+
+    NONE = "none", "No fee"
+    REDUCED = "reduced", "A reduced fee (a percentage of the fee)"
+    FULL = "full", "The full fee"
+
+
 class IssuingAgency(models.Model):
     code = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=200)
@@ -53,11 +62,38 @@ class IssuingAgency(models.Model):
     # The agency's GST registration: printed as the supplier's GSTIN on its fee invoices, and
     # its first two digits (the state code) decide CGST+SGST or IGST (applications/tax.py).
     gstin = models.CharField("GSTIN", max_length=15, blank=True)
+    # The fee for a certificate in lieu (a correction of one it issued): its own policy,
+    # told to the exporter before payment (applications.selectors.fee_for). Database defaults:
+    # the previous release inserts agencies without these columns.
+    in_lieu_fee = models.CharField(
+        "fee for a certificate in lieu",
+        max_length=10,
+        choices=InLieuFee.choices,
+        default=InLieuFee.FULL,
+        db_default=InLieuFee.FULL,
+    )
+    in_lieu_fee_percent = models.PositiveSmallIntegerField(
+        "reduced fee, per cent of the fee",
+        default=50,
+        db_default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="Used when the fee for a certificate in lieu is a reduced fee.",
+    )
 
     class Meta:
         db_table = "applications_issuingagency"  # the table made before the move to reference/
         ordering = ["name"]
         verbose_name_plural = "issuing agencies"
+        constraints = [
+            models.CheckConstraint(
+                name="agency_in_lieu_fee_valid",
+                condition=models.Q(in_lieu_fee__in=["none", "reduced", "full"]),
+            ),
+            models.CheckConstraint(
+                name="agency_in_lieu_fee_percent_range",
+                condition=models.Q(in_lieu_fee_percent__gte=1, in_lieu_fee_percent__lte=99),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -195,6 +195,35 @@ class OfficerOfficeForm(_OfficeChoiceMixin, forms.Form):
         self._offices(profile)
 
 
+class OfficerOtherOfficesForm(forms.Form):
+    """The other offices of the agency an officer serves (checkboxes; none is fine)."""
+
+    other_offices = forms.ModelMultipleChoiceField(
+        label="Other offices served",
+        required=False,
+        queryset=AgencyOffice.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Their queue shows these offices' applications too, and they are told of them.",
+        error_messages={"invalid_choice": "Choose offices of your agency."},
+    )
+
+    def __init__(
+        self, *args: Any, profile: OfficerProfile, officer_profile: OfficerProfile, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast("forms.ModelMultipleChoiceField[AgencyOffice]", self.fields["other_offices"])
+        field.queryset = (
+            AgencyOffice.objects.filter(agency_id=profile.agency_id)
+            .exclude(pk=officer_profile.office_id)
+            .order_by("code")
+        )
+        field.label_from_instance = _office_label  # type: ignore[method-assign,assignment]  # Django's documented way to label a ModelChoiceField's options
+
+
+def _office_label(office: AgencyOffice) -> str:
+    return f"{office.code} {office.name}"
+
+
 class ReportFilterForm(forms.Form):
     """GET filters of a report. Without valid dates: the last 30 days."""
 

@@ -43,3 +43,37 @@ class ReportExport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.report} {self.start}..{self.end} ({self.state})"
+
+
+class ApplicationDay(models.Model):
+    """Daily roll-up of applications for the reports (review/rollups.py): how many were
+    received (first submitted) or decided on a day, per agency, office, agreement, destination
+    and status now. Kept as applications change (a signal refreshes the days an application
+    counts on) and rebuilt by `rollup_reports` / the nightly beat task; the reports read it
+    for full days and the applications themselves only for today."""
+
+    class Measure(models.TextChoices):
+        RECEIVED = "received", "Received"
+        DECIDED = "decided", "Decided"
+
+    measure = models.CharField(max_length=10, choices=Measure.choices)
+    day = models.DateField()
+    agency = models.ForeignKey(
+        "reference.IssuingAgency", on_delete=models.CASCADE, related_name="+"
+    )
+    office = models.ForeignKey("reference.AgencyOffice", on_delete=models.CASCADE, related_name="+")
+    agreement = models.ForeignKey(
+        "reference.TradeAgreement", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    destination = models.CharField(max_length=2)
+    status = models.CharField(max_length=30)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["agency", "measure", "day"], name="review_day_agency_idx"),
+            models.Index(fields=["measure", "day"], name="review_day_all_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.day} {self.agency_id}/{self.office_id}: {self.count}"

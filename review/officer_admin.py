@@ -24,7 +24,7 @@ from accounts.permissions import is_agency_admin
 from accounts.services import AccountError
 
 from . import selectors
-from .forms import OfficerInviteForm, OfficerOfficeForm
+from .forms import OfficerInviteForm, OfficerOfficeForm, OfficerOtherOfficesForm
 
 
 def _admin(request: HttpRequest) -> tuple[User, OfficerProfile]:
@@ -99,10 +99,39 @@ def officer_detail(request: HttpRequest, officer_id: int) -> HttpResponse:
     context = {
         "officer": officer,
         "form": form,
+        "others_form": OfficerOtherOfficesForm(
+            profile=profile,
+            officer_profile=officer.officer_profile,
+            initial={"other_offices": list(officer.officer_profile.other_offices.all())},
+        ),
         "events": list(officers.officer_events(officer=officer)[:50]),
         "has_authenticator": TOTPDevice.objects.filter(user=officer, confirmed=True).exists(),
     }
     return render(request, "officer/officer.html", context, status=422 if form.errors else 200)
+
+
+@require_POST
+@officer_required
+def officer_other_offices(request: HttpRequest, officer_id: int) -> HttpResponse:
+    """The other offices of the agency the officer serves."""
+    admin, profile = _admin(request)
+    officer = _officer(admin, officer_id)
+    form = OfficerOtherOfficesForm(
+        request.POST, profile=profile, officer_profile=officer.officer_profile
+    )
+    if not form.is_valid():
+        messages.error(request, "Choose offices of your agency.")
+        return redirect("officer:officer", officer_id=officer.pk)
+    officers.officer_other_offices_set(
+        admin=admin,
+        officer_id=officer.pk,
+        office_ids=[o.pk for o in form.cleaned_data["other_offices"]],
+    )
+    chosen = ", ".join(o.code for o in form.cleaned_data["other_offices"]) or "no other office"
+    messages.success(
+        request, f"{officer.get_full_name() or officer.username} now also serves: {chosen}."
+    )
+    return redirect("officer:officer", officer_id=officer.pk)
 
 
 def _act(

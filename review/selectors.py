@@ -48,7 +48,10 @@ def officer_profile_for(user: User) -> OfficerProfile:
     """The officer's profile (agency and office). Anyone without one gets a 404: the officer
     pages do not exist for them."""
     profile = (
-        OfficerProfile.objects.select_related("agency", "office").filter(user=user).first()
+        OfficerProfile.objects.select_related("agency", "office")
+        .annotate(other_office_count=Count("other_offices"))  # the queue's hint, same query
+        .filter(user=user)
+        .first()
         if user.is_officer
         else None
     )
@@ -109,7 +112,11 @@ def _queue_base(
     if filters.office is not None:
         qs = qs.filter(office=filters.office)
     elif not filters.all_offices:
-        qs = qs.filter(office_id=profile.office_id)
+        # The offices the officer serves: their own and those added (a subquery, no round trip).
+        served = profile.other_offices.through.objects.filter(officerprofile_id=profile.pk)
+        qs = qs.filter(
+            Q(office_id=profile.office_id) | Q(office_id__in=served.values("agencyoffice_id"))
+        )
     if filters.agreement is not None:
         qs = qs.filter(agreement=filters.agreement)
     elif filters.non_preferential:

@@ -54,6 +54,11 @@ urlpatterns = [
     path("officers/", officer_admin.officer_list, name="officers"),
     path("officers/<int:officer_id>/", officer_admin.officer_detail, name="officer"),
     path(
+        "officers/<int:officer_id>/offices/",
+        officer_admin.officer_other_offices,
+        name="officer-offices",
+    ),
+    path(
         "officers/<int:officer_id>/deactivate/",
         officer_admin.officer_deactivate,
         name="officer-deactivate",

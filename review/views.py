@@ -24,7 +24,7 @@ from accounts.models import OfficerProfile
 from accounts.permissions import is_agency_admin
 from applications import workflow
 from applications.models import Application
-from applications.snapshots import reply_and_changes
+from applications.snapshots import in_lieu_changes, reply_and_changes
 from core.pagination import count_label
 
 from . import selectors, services
@@ -246,6 +246,7 @@ def _render_review(
         "history": selectors.exporter_history(application=application),
         "events": events,
         "reply": reply_and_changes(application, events),
+        "in_lieu": in_lieu_changes(application),
         "approve_form": forms.get("approve_form") or ApproveForm(flagged=bool(risks)),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "clarify_form": forms.get("clarify_form") or ClarifyForm(),

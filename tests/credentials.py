@@ -72,9 +72,15 @@ def verify_published(client: Client, token: str) -> dict[str, Any]:
     return verify(token, key_from_did_document(client, header_of(token)["kid"]))
 
 
+def status_entry(credential: dict[str, Any], purpose: str = "revocation") -> dict[str, Any]:
+    """The credential's status entry of that purpose ("revocation" or "message")."""
+    (entry,) = [e for e in credential["credentialStatus"] if e["statusPurpose"] == purpose]
+    return entry
+
+
 def status_bit(client: Client, credential: dict[str, Any]) -> bool:
     """The credential's revocation bit, read from its status list fetched through the client."""
-    entry = credential["credentialStatus"]
+    entry = status_entry(credential)
     assert entry["type"] == "BitstringStatusListEntry"
     assert entry["statusPurpose"] == "revocation"
     url = entry["statusListCredential"]
@@ -91,6 +97,28 @@ def status_bit(client: Client, credential: dict[str, Any]) -> bool:
     assert len(bits) * 8 >= 131_072
     index = int(entry["statusListIndex"])
     return bool(bits[index // 8] >> (7 - index % 8) & 1)  # index 0: first byte's highest bit
+
+
+def status_message(client: Client, credential: dict[str, Any]) -> str:
+    """The message ("valid", "revoked", "superseded") of the credential's message entry: its
+    statusSize bits read from the message list fetched through the client, verified with
+    jwcrypto, mapped through the entry's statusMessage."""
+    entry = status_entry(credential, "message")
+    size = int(entry["statusSize"])
+    url = entry["statusListCredential"]
+    response = client.get(urlsplit(url).path)
+    assert response.status_code == 200
+    status_list = verify_published(client, response.content.decode())
+    assert status_list["id"] == url
+    assert status_list["credentialSubject"]["statusPurpose"] == "message"
+    packed = status_list["credentialSubject"]["encodedList"][1:]
+    bits = gzip.decompress(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)))
+    index = int(entry["statusListIndex"])
+    value = 0
+    for position in range(index * size, (index + 1) * size):
+        value = value << 1 | (bits[position // 8] >> (7 - position % 8) & 1)
+    (message,) = [m["message"] for m in entry["statusMessage"] if int(m["status"], 16) == value]
+    return message
 
 
 def embedded_credential(pdf: bytes) -> str:

@@ -256,3 +256,34 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     state = "captured"
     gateway_reference = factory.Sequence(lambda n: f"SBXTEST{n:06d}")
     captured_at = factory.LazyFunction(timezone.now)
+
+
+def declaration_sign(application, signer=None):
+    """Sign `application`'s declaration as it is now (as the code sent by SMS would): a test
+    that is not about signing starts from a signed declaration. Reload the application after
+    changing it, then sign."""
+    from django.utils import timezone as tz
+
+    from applications.declared import declared_sha256, declared_text, signer_capacity
+    from applications.models import Application, DeclarationSignature
+
+    application = (
+        Application.objects.select_related("firm", "agreement", "agency", "office")
+        .prefetch_related("items", "invoices", "documents")
+        .get(pk=application.pk)
+    )
+    signer = signer or application.exporter
+    now = tz.now()
+    return DeclarationSignature.objects.create(
+        application=application,
+        signer=signer,
+        signer_name=signer.get_full_name() or signer.username,
+        capacity=signer_capacity(signer, application),
+        on_behalf_of=application.firm.firm_name,
+        method="sms_otp",
+        mobile=signer.mobile or "+919876541234",
+        code_sent_at=now,
+        content_sha256=declared_sha256(application),
+        content=declared_text(application),
+        signed_at=now,
+    )

@@ -208,6 +208,15 @@ def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
             "destination_country": _country(row["application__destination_country"]),
             "consignee_country": _country(row["application__consignee_country"]),
             "consignee_name": row["application__consignee_name"],
+            # A certified true copy: the certificate whose original was lost (number, date).
+            "certified_copy_of": (
+                {
+                    "number": row["application__certified_copy_of__number"],
+                    "issued_at": row["application__certified_copy_of__issued_at"],
+                }
+                if row.get("application__certified_copy_of__number")
+                else None
+            ),
         },
         "items": items,
         "invoices": invoices,
@@ -254,6 +263,12 @@ def _facts_of(
         "application__agreement__single_import": application.agreement.single_import
         if application.agreement
         else False,
+        "application__certified_copy_of__number": application.certified_copy_of.number
+        if application.certified_copy_of
+        else None,
+        "application__certified_copy_of__issued_at": application.certified_copy_of.issued_at
+        if application.certified_copy_of
+        else None,
         "utilisation_rows": [
             {
                 "id": u.pk,
@@ -419,6 +434,14 @@ def facts_document(facts: dict[str, Any]) -> dict[str, Any]:
             else None
         ),
         "certificate_type": application["certificate_type"],
+        "certified_true_copy_of": (
+            {
+                "number": application["certified_copy_of"]["number"],
+                "issued_at": application["certified_copy_of"]["issued_at"].isoformat(),
+            }
+            if application.get("certified_copy_of")
+            else None
+        ),
         "agreement": agreement,
         "issuing_agency": application["agency"],
         "office": application["office"],

@@ -28,6 +28,9 @@ from django.utils import timezone
 
 from applications.models import IssuingAgency, LineItem
 from certificates.credential import (
+    STATUS_MESSAGE_SIZE,
+    STATUS_REVOKED,
+    STATUS_SUPERSEDED,
     VC_CONTEXT,
     agency_did,
     agency_kid,
@@ -39,6 +42,7 @@ from certificates.credential_keys import CredentialKeyError, published_jwks
 from certificates.models import STATUS_LIST_SIZE, Certificate, Credential
 
 from . import selectors
+from .binding import credential_binds, embedded_token
 from .models import VerificationLog
 
 # The log's writers (queued in Redis or written at once) are shared with the other channels.
@@ -133,13 +137,21 @@ def portal_did_document() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-def status_list_encode(revoked: Iterable[int], size: int = STATUS_LIST_SIZE) -> str:
-    """encodedList: multibase base64url ("u") of the GZIP-compressed bitstring, index 0 the
-    most significant bit of the first byte. mtime=0 keeps equal lists byte-equal."""
-    bits = bytearray(size // 8)
-    for index in revoked:
-        bits[index // 8] |= 0x80 >> (index % 8)
-    packed = gzip.compress(bytes(bits), mtime=0)
+def status_list_encode(
+    statuses: Iterable[int] | dict[int, int], size: int = STATUS_LIST_SIZE, *, bits: int = 1
+) -> str:
+    """encodedList: multibase base64url ("u") of the GZIP-compressed bitstring, `bits` bits an
+    entry, index 0 the most significant bit(s) of the first byte. `statuses`: the indexes whose
+    (one-bit) status is set, or {index: value} for wider entries. mtime=0 keeps equal lists
+    byte-equal."""
+    values = statuses if isinstance(statuses, dict) else dict.fromkeys(statuses, 1)
+    packed_bits = bytearray(size * bits // 8)
+    for index, value in values.items():
+        for bit in range(bits):  # the value's most significant bit first
+            if value >> (bits - 1 - bit) & 1:
+                position = index * bits + bit
+                packed_bits[position // 8] |= 0x80 >> (position % 8)
+    packed = gzip.compress(bytes(packed_bits), mtime=0)
     return "u" + base64.urlsafe_b64encode(packed).rstrip(b"=").decode("ascii")
 
 
@@ -149,33 +161,55 @@ class StatusList:
     etag: str
 
 
-def status_list_etag(agency: IssuingAgency, list_number: int) -> tuple[str, str] | None:
+PURPOSES = ("revocation", "message")
+
+
+def status_list_etag(
+    agency: IssuingAgency, list_number: int, purpose: str = "revocation"
+) -> tuple[str, str] | None:
     """(encodedList, weak ETag) of an agency's list as the register has it now; None if the
-    list has never held a credential."""
+    list has never held a credential. The message list holds, for each revoked entry,
+    "superseded" where its certificate was superseded and "revoked" otherwise."""
     entries = Credential.objects.filter(agency=agency, list_number=list_number)
     if list_number > 0 and not entries.exists():
         return None
-    revoked = entries.filter(revoked=True).values_list("status_index", flat=True)
-    encoded = status_list_encode(revoked)
-    digest = hashlib.sha256(f"{agency.code}/{list_number}/{encoded}".encode()).hexdigest()
+    revoked = entries.filter(revoked=True)
+    if purpose == "message":
+        values = {
+            index: STATUS_SUPERSEDED if status == Certificate.Status.SUPERSEDED else STATUS_REVOKED
+            for index, status in revoked.values_list("status_index", "certificate__status")
+        }
+        encoded = status_list_encode(values, bits=STATUS_MESSAGE_SIZE)
+    else:
+        encoded = status_list_encode(revoked.values_list("status_index", flat=True))
+    digest = hashlib.sha256(f"{agency.code}/{list_number}/{purpose}/{encoded}".encode()).hexdigest()
     # Weak: two nodes sign the same bits with different (ECDSA) signatures.
     return encoded, f'W/"{digest[:32]}"'
 
 
-def status_list_get(*, agency_code: str, list_number: int) -> StatusList | None:
+def status_list_get(
+    *, agency_code: str, list_number: int, purpose: str = "revocation"
+) -> StatusList | None:
     agency = IssuingAgency.objects.filter(code=agency_code).first()
     if agency is None:
         return None
-    current = status_list_etag(agency, list_number)
+    current = status_list_etag(agency, list_number, purpose)
     if current is None:
         return None
     encoded, etag = current
     # The signing key's id is part of the key: after a rotation the list is signed anew.
-    key = f"vc-status:{agency_kid(agency.code)}:{list_number}:{etag}"
+    key = f"vc-status:{agency_kid(agency.code)}:{list_number}:{purpose}:{etag}"
     token = cache.get(key)
     if token is None:
-        url = status_list_url(agency.code, list_number)
+        url = status_list_url(agency.code, list_number, purpose=purpose)
         now = timezone.now()
+        subject: dict[str, Any] = {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "ttl": STATUS_LIST_MAX_AGE * 1000,
+            "encodedList": encoded,
+        }
         document = {
             "@context": [VC_CONTEXT],
             "id": url,
@@ -183,13 +217,7 @@ def status_list_get(*, agency_code: str, list_number: int) -> StatusList | None:
             "issuer": {"id": agency_did(agency.code), "name": agency.name},
             "validFrom": now.isoformat(timespec="seconds"),
             "validUntil": (now + STATUS_LIST_VALIDITY).isoformat(timespec="seconds"),
-            "credentialSubject": {
-                "id": f"{url}#list",
-                "type": "BitstringStatusList",
-                "statusPurpose": "revocation",
-                "ttl": STATUS_LIST_MAX_AGE * 1000,
-                "encodedList": encoded,
-            },
+            "credentialSubject": subject,
         }
         token = credential_sign(document, agency_code=agency.code)
         cache.set(key, token, STATUS_LIST_CACHE_SECONDS)
@@ -206,10 +234,13 @@ def status_list_for_url(url: str) -> str | None:
         match = resolve(parts.path)
     except Resolver404:
         return None
-    if match.view_name != "verification:status-list":
+    purposes = {"verification:status-list": "revocation", "verification:status-messages": "message"}
+    if match.view_name not in purposes:
         return None
     found = status_list_get(
-        agency_code=match.kwargs["agency"], list_number=match.kwargs["list_number"]
+        agency_code=match.kwargs["agency"],
+        list_number=match.kwargs["list_number"],
+        purpose=purposes[match.view_name],
     )
     return found.token if found else None
 
@@ -226,24 +257,30 @@ class CredentialAnswer:
     items: list[LineItem] = field(default_factory=list)
 
 
-def verification_check_credential(*, token: str, client_address: str) -> CredentialAnswer:
-    """Check a pasted or uploaded credential as an offline verifier would (verification.vc_check,
-    with the portal's published keys and current status list), then find its certificate in
-    the register (by credential id) to show the register's facts beside the credential's.
-    Logged like every verification (channel "credential")."""
+def _check(token: str) -> CredentialAnswer:
+    """The credential checked as an offline verifier would, then found in the register (by
+    its id) and bound to it: a genuine credential whose facts are not its certificate's is
+    refused."""
     check = check_credential(token, jwks=jwks_document(), status_list=status_list_for_url)
     answer = CredentialAnswer(check)
     if check.signature_valid:
         answer = _with_register(check)
     certificate = answer.certificate
+    if certificate is not None and not credential_binds(check.claims, certificate):
+        return dataclasses.replace(answer, check=dataclasses.replace(check, reason="pdf_mismatch"))
     if (
         check.reason == "revoked"
         and certificate is not None
         and certificate.status == Certificate.Status.SUPERSEDED
     ):
-        # The list's one bit says "no longer in force"; the register says why.
+        # A credential without a message entry (issued before it): the register says why.
         answer = dataclasses.replace(answer, check=dataclasses.replace(check, reason="superseded"))
-    outcome = VerificationLog.Outcome.AUTHENTIC if check.ok else VerificationLog.Outcome.REFUSED
+    return answer
+
+
+def _logged(answer: CredentialAnswer, client_address: str) -> CredentialAnswer:
+    ok = answer.check.ok
+    outcome = VerificationLog.Outcome.AUTHENTIC if ok else VerificationLog.Outcome.REFUSED
     row = _log_row(
         channel=VerificationLog.Channel.CREDENTIAL,
         outcome=outcome,
@@ -251,6 +288,39 @@ def verification_check_credential(*, token: str, client_address: str) -> Credent
     )
     _log(answer.certificate.pk if answer.certificate else None, row)
     return answer
+
+
+def verification_check_credential(*, token: str, client_address: str) -> CredentialAnswer:
+    """Check a pasted or uploaded credential as an offline verifier would (verification.vc_check,
+    with the portal's published keys and current status list), then find its certificate in
+    the register (by credential id) to show the register's facts beside the credential's.
+    Logged like every verification (channel "credential")."""
+    return _logged(_check(token), client_address)
+
+
+def verification_check_credential_pdf(*, data: bytes, client_address: str) -> CredentialAnswer:
+    """Check the credential inside a certificate PDF, bound to that PDF: the PDF must be a
+    revision the register holds (signature checked in the upload sandbox, bytes found by
+    hash), and its credential must be that certificate's, fact for fact. A genuine credential
+    of another certificate inside it is refused."""
+    from .document_check import document_check  # loads pyHanko: only this path needs it
+
+    pdf = document_check(data)
+    certificate = None
+    if pdf.ok or pdf.reason == "unknown_key":
+        certificate = selectors.certificate_by_sha256(hashlib.sha256(data).hexdigest())
+    if certificate is None:
+        return _logged(CredentialAnswer(CredentialCheck("pdf_not_authentic")), client_address)
+    token = embedded_token(data)  # the bytes are a register revision: ours, safe to read
+    if token is None:
+        return _logged(CredentialAnswer(CredentialCheck("no_credential")), client_address)
+    answer = _check(token)
+    if answer.certificate is None or answer.certificate.pk != certificate.pk:
+        check = answer.check
+        if check.signature_valid:  # a genuine credential, but another certificate's
+            check = dataclasses.replace(check, reason="pdf_mismatch")
+        answer = CredentialAnswer(check, certificate, selectors.certificate_items(certificate))
+    return _logged(answer, client_address)
 
 
 def _with_register(check: CredentialCheck) -> CredentialAnswer:

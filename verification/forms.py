@@ -80,10 +80,15 @@ class CredentialForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
     )
     upload = forms.FileField(
-        label=_("Or upload the credential file"),
+        label=_("Or upload the credential file, or the certificate PDF"),
         required=False,
-        help_text=_("The .jwt file downloaded from the portal. At most 512 KB."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".jwt,application/vc+jwt,text/plain"}),
+        help_text=_(
+            "The .jwt file downloaded from the portal (at most 512 KB), or the certificate PDF: "
+            "the credential inside it is checked, and must be that certificate's."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".jwt,application/vc+jwt,text/plain,.pdf,application/pdf"}
+        ),
     )
 
     def clean(self) -> dict[str, object]:
@@ -91,6 +96,17 @@ class CredentialForm(forms.Form):
         pasted = (cleaned.get("credential") or "").strip()
         upload = cleaned.get("upload")
         if upload is not None:
+            head = upload.read(1024)
+            upload.seek(0)
+            if b"%PDF-" in head:  # a certificate PDF: checked as the upload check does
+                if upload.size > settings.UPLOAD_MAX_BYTES:
+                    limit = filesizeformat(settings.UPLOAD_MAX_BYTES)
+                    raise forms.ValidationError(
+                        _("The PDF must be at most %(limit)s") % {"limit": limit}
+                    )
+                cleaned["pdf"] = upload.read()
+                cleaned["token"] = ""
+                return cleaned
             if upload.size > CREDENTIAL_MAX_BYTES:
                 raise forms.ValidationError("The file must be at most 512 KB")
             try:

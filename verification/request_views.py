@@ -10,15 +10,12 @@ pages are in review/ (officers only).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, cast
-from urllib.parse import urlencode
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -33,27 +30,9 @@ from . import requests as service
 from .forms import RequestAnswerForm, VerificationRequestForm, VerifierTokenForm
 from .models import RequestAttachment, VerificationRequest
 from .utilisation import verifier_organisation_of
-from .verifier_views import _certificate
+from .verifier_views import _certificate, verifier_required
 
 View = Callable[..., HttpResponse]
-
-
-def verifier_required(view: View) -> View:
-    """Signed in as a verifier of a confirmed organisation, past the second factor."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated or (
-            user.role == User.Role.VERIFIER and not has_second_factor(user)
-        ):
-            query = urlencode({"next": request.get_full_path()})
-            return HttpResponseRedirect(f"{reverse('accounts:verifier-login')}?{query}")
-        if verifier_organisation_of(user) is None:  # every other persona, or not confirmed
-            return render(request, "verification/not_a_verifier.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _user(request: HttpRequest) -> User:

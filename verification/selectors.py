@@ -41,6 +41,7 @@ _RELATED = (
     "application__agency",
     "application__office",
     "application__agreement",
+    "application__certified_copy_of",
     "superseded_by",
 )
 
@@ -174,6 +175,8 @@ ANSWER_COLUMNS = (
     "application__agreement__code",
     "application__agreement__name",
     "application__agreement__single_import",
+    "application__certified_copy_of__number",
+    "application__certified_copy_of__issued_at",
 )
 
 

@@ -30,6 +30,7 @@ from core.ratelimits import VERIFICATION_LOOKUP
 
 from . import logbuffer, selectors, store, tasks
 from .answers import DOCUMENT, KINDS, Answer, answer_facts, answer_from_facts
+from .binding import pdf_credential_binds
 from .models import VerificationLog
 from .transparency import certificate_transparency
 
@@ -350,6 +351,10 @@ REFUSAL_REASONS = {
     "unknown_document": (
         "The signature is this portal's, but no certificate in the register is this exact file."
     ),
+    "credential_mismatch": (
+        "The PDF is this portal's, but the credential inside it is not this certificate's: "
+        "its number or facts differ from the certificate's. Do not rely on it."
+    ),
     "unsafe": (
         "The PDF contains JavaScript, an XFA form, embedded files or an action that opens "
         "another file or sends data out. No certificate of this portal has any of these."
@@ -421,7 +426,11 @@ def verification_check_document(
         # own timestamps no longer carry it (an old revision, after its TSA's certificate
         # ended: the archive timestamps are in the newer ones).
         certificate = selectors.certificate_by_sha256(sha256)
-        if certificate is not None:
+        if certificate is not None and not pdf_credential_binds(data, certificate):
+            # A register revision is ours, so reading it here is safe; its embedded credential
+            # must be this certificate's own (never another's, swapped in before signing).
+            certificate, reason = None, "credential_mismatch"
+        elif certificate is not None:
             reason = "ok"
         elif check.ok:
             reason = "unknown_document"

@@ -46,6 +46,12 @@ urlpatterns = [
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("agencies/<str:agency>/did.json", views.agency_did, name="did-agency"),
     path("agencies/<str:agency>/status/<int:list_number>", views.status_list, name="status-list"),
+    path(
+        "agencies/<str:agency>/status/<int:list_number>/messages",
+        views.status_list,
+        {"purpose": "message"},
+        name="status-messages",
+    ),
     path("credentials/v1", views.credential_context, name="credential-context"),
     # The agencies' transparency logs (verification/transparency.py): stable public addresses.
     path("transparency/<str:agency>/", log_views.head, name="log-head"),

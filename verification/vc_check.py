@@ -7,7 +7,9 @@ of the portal, so a customs or bank system can copy this one file and run it wit
     python vc_check.py credential.jwt --jwks jwks.json --status-list list.jwt   (copied alone)
 
 where jwks.json is the portal's /.well-known/jwks.json and list.jwt the status list named by the
-credential's credentialStatus.statusListCredential, both fetched once and kept. It prints the
+credential's revocation entry (credentialStatus, statusPurpose "revocation"), both fetched once
+and kept. Pass the list its "message" entry names too (a second --status-list) to tell a
+superseded certificate from a revoked one. It prints the
 verdict and the certificate's facts as JSON and exits 0 if the credential is valid, 1 if it is
 refused (the reason is printed), 2 if the files cannot be read. The portal's own
 /verify/credential/ page runs the same checks (check_credential).
@@ -57,7 +59,17 @@ REASONS = {
         "current one, as a revocation may have come since."
     ),
     "revoked": "The issuer has revoked this credential: its bit on the status list is set.",
-    # Only where the register is at hand (the portal's page): the status list has one bit.
+    # The portal's page only, where a PDF or the register is at hand (verification/binding.py).
+    "pdf_not_authentic": (
+        "The PDF is not a certificate this portal issued, so its credential proves nothing: "
+        "check the PDF on the document check page for the reason."
+    ),
+    "no_credential": "The PDF carries no credential.",
+    "pdf_mismatch": (
+        "The credential is not the certificate's it came with: its number, facts or PDF hash "
+        "differ from the certificate's in the register. Do not rely on it."
+    ),
+    # Read from the message list (statusPurpose "message"): given it, the offline check too.
     "superseded": (
         "The certificate was replaced by another issued in lieu of it: this credential is no "
         "longer in force (its bit on the status list is set). Check the replacement."
@@ -185,27 +197,31 @@ def bit_is_set(bitstring: bytes, index: int) -> bool:
     return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
 
 
-def _status(
-    claims: Mapping[str, Any],
-    jwks: Mapping[str, Any],
-    status_list: Callable[[str], str | None],
-    now: datetime,
-) -> bool:
-    """Whether the credential's revocation bit is set, read from its verified status list."""
+def _entry(claims: Mapping[str, Any], purpose: str) -> dict[str, Any] | None:
     entries = claims.get("credentialStatus")
     entries = entries if isinstance(entries, list) else [entries]
-    entry = next(
+    return next(
         (
             e
             for e in entries
             if isinstance(e, dict)
             and e.get("type") == "BitstringStatusListEntry"
-            and e.get("statusPurpose") == "revocation"
+            and e.get("statusPurpose") == purpose
         ),
         None,
     )
-    if entry is None:
-        raise CheckError("no_status")
+
+
+def _read_entry(
+    claims: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    jwks: Mapping[str, Any],
+    status_list: Callable[[str], str | None],
+    now: datetime,
+    size: int = 1,
+) -> int:
+    """The value of the credential's entry (`size` bits, most significant first) on the
+    verified, current status list the entry names."""
     url = entry.get("statusListCredential")
     try:
         index = int(entry["statusListIndex"])
@@ -223,7 +239,7 @@ def _status(
         list_claims.get("id") != url
         or _issuer_id(list_claims) != _issuer_id(claims)
         or "BitstringStatusListCredential" not in list_claims.get("type", [])
-        or subject.get("statusPurpose") != "revocation"
+        or subject.get("statusPurpose") != entry.get("statusPurpose")
     ):
         raise CheckError("status_list_invalid")
     try:
@@ -234,9 +250,56 @@ def _status(
     if list_until is None or list_until < now or (list_from is not None and list_from > now):
         raise CheckError("status_list_stale")
     try:
-        return bit_is_set(decode_status_list(subject["encodedList"]), index)
+        bitstring = decode_status_list(subject["encodedList"])
+        value = 0
+        for position in range(index * size, index * size + size):
+            value = value << 1 | bit_is_set(bitstring, position)
     except (KeyError, ValueError, OSError, IndexError, binascii.Error) as exc:
         raise CheckError("status_list_invalid") from exc
+    return value
+
+
+def _status(
+    claims: Mapping[str, Any],
+    jwks: Mapping[str, Any],
+    status_list: Callable[[str], str | None],
+    now: datetime,
+) -> bool:
+    """Whether the credential's revocation bit is set, read from its verified status list."""
+    entry = _entry(claims, "revocation")
+    if entry is None:
+        raise CheckError("no_status")
+    return bool(_read_entry(claims, entry, jwks, status_list, now))
+
+
+def _status_message(
+    claims: Mapping[str, Any],
+    jwks: Mapping[str, Any],
+    status_list: Callable[[str], str | None],
+    now: datetime,
+) -> str | None:
+    """The message (e.g. "superseded") the credential's "message" entry has on its list, or
+    None where it has no such entry or the list is not at hand."""
+    entry = _entry(claims, "message")
+    if entry is None:
+        return None
+    try:
+        size = int(entry.get("statusSize", 1))
+        if not 1 <= size <= 8:
+            return None
+        value = _read_entry(claims, entry, jwks, status_list, now, size=size)
+    except (CheckError, TypeError, ValueError):
+        return None
+    for message in entry.get("statusMessage") or []:
+        if not isinstance(message, dict) or not isinstance(message.get("status"), str):
+            continue
+        try:
+            if int(message["status"], 16) == value:
+                text = message.get("message")
+                return text if isinstance(text, str) else None
+        except ValueError:
+            continue
+    return None
 
 
 def _issuer_id(claims: Mapping[str, Any]) -> Any:
@@ -281,6 +344,9 @@ def check_credential(
     except CheckError as failed:
         return CredentialCheck(failed.reason, header, claims, signature_valid=True)
     reason = "revoked" if revoked else "ok"
+    if revoked and _status_message(claims, jwks, status_list, now) == "superseded":
+        # The message list says why the bit is set (when it is at hand: --status-list for it).
+        reason = "superseded"
     return CredentialCheck(reason, header, claims, signature_valid=True, revoked=revoked)
 
 

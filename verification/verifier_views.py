@@ -1,27 +1,53 @@
 """Pages of verifier organisations (customs authorities, banks): recording an import.
 
-Login required (the default); the person must act for a confirmed organisation
-(utilisation.verifier_organisation_of) and know the certificate's verification code, as
-every verifier does: a wrong number or code is the same 404 as on the public page.
+Login required (the default) past the verifiers' second factor (verifier_required); the
+person must act for a confirmed organisation (utilisation.verifier_organisation_of) and
+know the certificate's verification code, as every verifier does: a wrong number or code is
+the same 404 as on the public page.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import cast
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
+from accounts.permissions import has_second_factor
 from certificates.models import Certificate
 
 from .answers import verify_path
 from .forms import UtilisationForm
 from .models import Utilisation
 from .utilisation import UtilisationError, utilisation_record, verifier_organisation_of
+
+View = Callable[..., HttpResponse]
+
+
+def verifier_required(view: View) -> View:
+    """Signed in as a verifier of a confirmed organisation, past the second factor."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated or (
+            user.role == User.Role.VERIFIER and not has_second_factor(user)
+        ):
+            query = urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(f"{reverse('accounts:verifier-login')}?{query}")
+        if verifier_organisation_of(user) is None:  # every other persona, or not confirmed
+            return render(request, "verification/not_a_verifier.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _certificate(number: str, code: str) -> Certificate:
@@ -33,11 +59,11 @@ def _certificate(number: str, code: str) -> Certificate:
 
 
 @require_http_methods(["GET", "POST"])
+@verifier_required
 def record_import(request: HttpRequest, number: str) -> HttpResponse:
     user = cast(User, request.user)  # login is required: never anonymous here
     organisation = verifier_organisation_of(user)
-    if organisation is None:
-        return render(request, "verification/not_a_verifier.html", status=403)
+    assert organisation is not None  # noqa: S101 - verifier_required
     code = request.GET.get("code", "")
     certificate = _certificate(number, code)
     form = UtilisationForm(request.POST or None)

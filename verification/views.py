@@ -45,6 +45,7 @@ from .credentials import (
     portal_did_document,
     status_list_get,
     verification_check_credential,
+    verification_check_credential_pdf,
 )
 from .forms import CredentialForm, DocumentForm, VerifyForm
 from .models import VerificationLog
@@ -248,9 +249,14 @@ def credential(request: HttpRequest) -> HttpResponse:
     form = CredentialForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "verification/credential.html", {"form": form}, status=400)
-    answer = verification_check_credential(
-        token=form.cleaned_data["token"], client_address=client_ip(request)
-    )
+    if form.cleaned_data.get("pdf"):
+        answer = verification_check_credential_pdf(
+            data=form.cleaned_data["pdf"], client_address=client_ip(request)
+        )
+    else:
+        answer = verification_check_credential(
+            token=form.cleaned_data["token"], client_address=client_ip(request)
+        )
     context = {"form": CredentialForm(), "answer": answer, "check": answer.check}
     return render(request, "verification/credential.html", context)
 
@@ -323,9 +329,12 @@ def credential_context(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def status_list(request: HttpRequest, agency: str, list_number: int) -> HttpResponse:
-    """The agency's status list credential, as the register is now (see credentials.py)."""
-    found = status_list_get(agency_code=agency, list_number=list_number)
+def status_list(
+    request: HttpRequest, agency: str, list_number: int, purpose: str = "revocation"
+) -> HttpResponse:
+    """The agency's status list credential (revocation, or with `purpose="message"` the
+    valid/revoked/superseded list), as the register is now (see credentials.py)."""
+    found = status_list_get(agency_code=agency, list_number=list_number, purpose=purpose)
     if found is None:
         raise Http404("No such status list")
     cache_control = f"public, max-age={STATUS_LIST_MAX_AGE}"
@@ -367,6 +376,9 @@ def api_certificate(request: HttpRequest, number: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
+RETRY_AFTER_SECONDS = 60  # the limits count per minute
+
+
 @login_not_required
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
     message = "Too many requests from your address. Wait a minute, then try again."
@@ -375,6 +387,8 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
             {"error": "rate_limited", "detail": message}, status=429
         )
     else:
-        response = HttpResponse(message + "\n", status=429, content_type="text/plain")
-    response["Retry-After"] = "60"
+        # The site's own page, so that a verifier knows where they are and what to do next.
+        context = {"message": message, "retry_after": RETRY_AFTER_SECONDS}
+        response = render(request, "errors/429.html", context, status=429)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

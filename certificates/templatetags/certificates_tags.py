@@ -5,7 +5,7 @@ from typing import Any
 from django import template
 
 from accounts import firms
-from applications.models import Application
+from applications.models import Application, CopyReason
 
 from ..selectors import certificate_panel_for, user_may_revoke
 
@@ -32,5 +32,6 @@ def certificate_panel(context: template.Context, application: Application) -> di
         "certificate": panel.certificate,
         "is_owner": is_owner,
         "may_revoke": may_revoke,
+        "copy_reasons": CopyReason.choices,
         "csrf_token": context.get("csrf_token"),
     }

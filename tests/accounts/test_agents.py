@@ -402,14 +402,15 @@ def test_an_agent_for_two_firms_chooses_the_iec_before_starting_an_application(a
     )
     client = Client()
     client.force_login(kiran_staff.user)
-    response = client.get(reverse("applications:new"), follow=True)
-    assert response.redirect_chain[0][0].startswith(reverse("accounts:acting-for"))
-    assert "Choose the IEC you are filing for" in response.content.decode()
-    client.post(
-        reverse("accounts:acting-for"),
-        {"firm": alice_firm(alice).pk, "next": reverse("applications:new")},
-    )
-    assert client.get(reverse("applications:new")).status_code == 200
+    client.post(reverse("accounts:acting-for"), {"firm": alice_firm(alice).pk})
+    # The start form asks which firm, every time: neither is chosen for them, not even the
+    # one chosen in the switcher.
+    page = client.get(reverse("applications:new")).content.decode()
+    assert "Which firm are you filing for?" in page
+    assert f'value="{alice_firm(alice).pk}"' in page
+    assert f'value="{bob.exporter_profile.iec_record.pk}"' in page
+    assert 'name="firm" value' in page
+    assert "checked" not in page.split("Type of certificate")[0]
 
 
 # ---------------------------------------------------------------------------------------------

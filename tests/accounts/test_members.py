@@ -61,6 +61,36 @@ def member(firm, role: str, username: str, **user) -> FirmMember:
 # -- inviting and joining ------------------------------------------------------------------------
 
 
+def test_the_invitation_says_who_invites_to_what_in_which_role(
+    admin, alice, mail_outbox, django_capture_on_commit_callbacks
+):
+    """Issue 33: the firm's IEC account bears the firm's name; its invitation read "Alice
+    Exports invites you to Alice Exports". It says who invites, to which firm, as what."""
+    capture = django_capture_on_commit_callbacks
+    link = invite(
+        admin, name="Sam Iyer", email="sam@alice.example", role="signatory", capture=capture
+    )
+    sent = mail_outbox[-1]
+    assert sent.subject == "Join Alice Exports on COO Portal as a signatory"
+    body = " ".join(sent.body.split())
+    assert (
+        "An administrator of Alice Exports invites you to join the firm on COO Portal as a "
+        "signatory, to work on its Certificate of Origin applications (IEC 0123456789)." in body
+    )
+    assert "Alice Exports invites you to Alice Exports" not in body
+    page = Client().get(link, follow=True).content.decode()
+    assert "An administrator of Alice Exports invites sam@alice.example to join the firm" in page
+
+    # A named administrator is named.
+    colleague = member(firm_of(alice), "administrator", "asha", last_name="Rao")
+    other = Client()
+    other.force_login(colleague.user)
+    invite(other, name="Ravi", email="ravi@alice.example", role="preparer", capture=capture)
+    body = " ".join(mail_outbox[-1].body.split())
+    assert "Asha Rao, an administrator of Alice Exports, invites you to join the firm" in body
+    assert "as a preparer" in body
+
+
 def test_an_administrator_invites_and_the_invitee_joins_with_a_username_and_a_verified_mobile(
     admin, alice, mail_outbox, sms_outbox, django_capture_on_commit_callbacks
 ):

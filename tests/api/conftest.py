@@ -114,3 +114,14 @@ def new_application(iec: str, **extra) -> dict:
         ],
         **extra,
     }
+
+
+def sign_declaration(api: ApiClient, reference: str, user) -> None:
+    """Sign the draft's declaration through the API, with the code the SMS carries (read
+    from the code's device: the SMS goes out only after commit)."""
+    from accounts.models import SMSDevice
+
+    assert api.post(f"/applications/{reference}/declaration/code").status_code == 202
+    code = SMSDevice.objects.get(user=user, purpose="declaration").token
+    answer = api.post(f"/applications/{reference}/declaration/signature", {"code": code})
+    assert answer.status_code == 200, answer.json()

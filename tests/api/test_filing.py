@@ -6,12 +6,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import FirmMember
+from accounts.models import FirmMember, FirmSettings
 from applications.models import Application, ApplicationEvent, Status
+from tests.accounts.conftest import code_from_sms
 from tests.applications.conftest import tiny_pdf
 from tests.applications.wallet_helpers import fund
 
-from .conftest import new_application
+from .conftest import new_application, sign_declaration
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def _iec(alice) -> str:
 
 
 def test_an_agents_token_files_uploads_pays_from_the_wallet_and_submits(
-    kiran_api, kiran, alice, reference_data
+    kiran_api, kiran, alice, reference_data, sms_outbox, django_capture_on_commit_callbacks
 ):
     fund(alice, 1000)
     answer = kiran_api.post("/applications", new_application(_iec(alice)), key="create-1")
@@ -35,7 +36,32 @@ def test_an_agents_token_files_uploads_pays_from_the_wallet_and_submits(
         )
         assert answer.status_code == 201, answer.json()["errors"]
     check = kiran_api.get(f"/applications/{reference}/validation").json()
+    assert check == {
+        "ready": False,
+        "problems": ["pay the fee", "sign the declaration with the code we send to your mobile"],
+    }
+    # The declaration is signed with a code sent to Kiran's mobile, relayed by the system.
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = kiran_api.post(f"/applications/{reference}/declaration/code")
+    assert sent.status_code == 202, sent.json()
+    assert sent.json()["sent_to"] == "+91 ******" + kiran.mobile[-4:]
+    assert sms_outbox[-1].to == kiran.mobile
+    wrong = kiran_api.post(f"/applications/{reference}/declaration/signature", {"code": "000000"})
+    assert wrong.status_code == 422
+    signed = kiran_api.post(
+        f"/applications/{reference}/declaration/signature",
+        {"code": code_from_sms(sms_outbox)},
+    )
+    assert signed.status_code == 200, signed.json()
+    assert signed.json()["sha256"] == sent.json()["sha256"]
+    assert signed.json()["signed"].startswith("Signed electronically by Kiran Rao, Kiran Log")
+    check = kiran_api.get(f"/applications/{reference}/validation").json()
     assert check == {"ready": False, "problems": ["pay the fee"]}
+    # Agents pay from a firm's wallet only when the firm allows it (off by default, issue 33).
+    refused = kiran_api.post(f"/applications/{reference}/fee/wallet", key="pay-0")
+    assert refused.status_code != 200
+    assert "does not let its agents pay" in str(refused.json())
+    FirmSettings.objects.create(firm=alice.exporter_profile.iec_record, agents_pay_from_wallet=True)
     answer = kiran_api.post(f"/applications/{reference}/fee/wallet", key="pay-1")
     assert answer.status_code == 200, answer.json()
     assert answer.json()["paid"] is True
@@ -149,7 +175,7 @@ def test_a_body_that_is_not_json_is_a_400_problem(kiran_api, reference_data):
 
 
 def test_the_filers_reference_is_searchable_by_the_exporter_and_the_officer(
-    kiran_api, alice, olivia, reference_data
+    kiran_api, kiran, alice, olivia, reference_data
 ):
     from tests.applications.conftest import signed_in
     from tests.clients import verified_client
@@ -160,6 +186,7 @@ def test_the_filers_reference_is_searchable_by_the_exporter_and_the_officer(
         upload = SimpleUploadedFile(f"{kind}.pdf", tiny_pdf(), content_type="application/pdf")
         kiran_api.post(f"/applications/{reference}/documents", files={"kind": kind, "file": upload})
     kiran_api.post(f"/applications/{reference}/fee/wallet")
+    sign_declaration(kiran_api, reference, kiran)
     assert kiran_api.post(f"/applications/{reference}/submit").status_code == 200
     listed = signed_in(alice).get("/applications/", {"q": "JOB-4711"}).content.decode()
     assert reference in listed

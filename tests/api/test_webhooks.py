@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from standardwebhooks.webhooks import Webhook
 
-from accounts.models import FirmMember
+from accounts.models import FirmMember, User
 from api import services
 from api.models import WebhookDelivery
 from applications import workflow
@@ -25,7 +25,7 @@ from review import services as review_services
 from tests.applications.conftest import tiny_pdf
 from tests.applications.wallet_helpers import fund
 
-from .conftest import new_application
+from .conftest import new_application, sign_declaration
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +78,7 @@ def receiver():
 
 
 def _file(kiran_api, alice, run):
+    kiran = User.objects.get(username="kiran")
     fund(alice, 1000)
     iec = FirmMember.objects.get(user=alice).firm.iec
     reference = run(lambda: kiran_api.post("/applications", new_application(iec))).json()[
@@ -91,6 +92,7 @@ def _file(kiran_api, alice, run):
             )
         )
     run(lambda: kiran_api.post(f"/applications/{reference}/fee/wallet"))
+    run(lambda: sign_declaration(kiran_api, reference, kiran))
     answer = run(lambda: kiran_api.post(f"/applications/{reference}/submit"))
     assert answer.status_code == 200, answer.json()
     return reference

@@ -6,10 +6,13 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, TestCase
+from django.urls import reverse
 
 from applications.models import Application, HSCode
 from tests import factories
+from tests.members_helpers import invite_and_join
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -79,7 +82,8 @@ def draft(alice, reference_data) -> Application:
 
 @pytest.fixture
 def ready(alice, reference_data) -> Application:
-    """Alice's AIFTA draft with every section complete and the documents uploaded, fee unpaid."""
+    """Alice's AIFTA draft with every section complete, the documents uploaded and the
+    declaration signed, fee unpaid."""
     application = factories.ApplicationFactory(
         complete=True,
         exporter=alice,
@@ -92,6 +96,7 @@ def ready(alice, reference_data) -> Application:
     factories.LineItemFactory(application=application, origin_criterion="WO")
     factories.DocumentFactory(application=application, kind="commercial_invoice")
     factories.DocumentFactory(application=application, kind="packing_list")
+    factories.declaration_sign(application)
     return application
 
 
@@ -121,3 +126,74 @@ def encrypted_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def upload_document(
+    client: Client,
+    application: Application,
+    data: bytes,
+    name: str = "invoice.pdf",
+    kind: str = "commercial_invoice",
+    content_type: str = "application/pdf",
+):
+    """The documents page as a browser uses it: the upload, its content check (the task runs
+    when the upload commits, eagerly here), and the page that tells the result. Returns the
+    upload's redirect (302) when the file was accepted, else the page that refused it (422:
+    at once, or once checked)."""
+    url = reverse("applications:documents", args=[application.reference])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            url, {"kind": kind, "file": SimpleUploadedFile(name, data, content_type=content_type)}
+        )
+    if response.status_code != 302:
+        return response
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page = client.get(response["Location"])
+    return page if page.status_code == 422 else response
+
+
+@pytest.fixture
+def team(alice, reference_data, sms_outbox, django_capture_on_commit_callbacks):
+    """Alice's firm with Priya (preparer) and Sam (signatory), both joined by invitation."""
+    admin = signed_in(alice)
+    people = {}
+    for name, username, role, mobile in (
+        ("Priya Nair", "priya", "preparer", "9820012345"),
+        ("Sam Iyer", "sam", "signatory", "9820054321"),
+    ):
+        people[username] = invite_and_join(
+            admin,
+            name=name,
+            email=f"{username}@alice.example",
+            role=role,
+            username=username,
+            mobile=mobile,
+            sms_outbox=sms_outbox,
+            capture=django_capture_on_commit_callbacks,
+        )
+    return admin, people
+
+
+@pytest.fixture
+def priyas_draft(alice, team, reference_data) -> Application:
+    """A draft Priya prepared: every section but the declaration, documents uploaded."""
+    priya = team[1]["priya"]
+    application = factories.ApplicationFactory(
+        complete=True,
+        exporter=priya,
+        firm=alice.exporter_profile.iec_record,
+        certificate_type="preferential",
+        agreement=reference_data["aifta"],
+        destination_country="ID",
+        office=reference_data["eic_mumbai"],
+        declaration_name="",
+        declaration_designation="",
+        declaration_place="",
+        declaration_date=None,
+        declaration_accepted=False,
+    )
+    factories.InvoiceFactory(application=application)
+    factories.LineItemFactory(application=application, origin_criterion="WO")
+    factories.DocumentFactory(application=application, kind="commercial_invoice")
+    factories.DocumentFactory(application=application, kind="packing_list")
+    return application

@@ -10,11 +10,15 @@ import subprocess
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts import agents, firms
+from accounts.models import AgentAuthorisation
+from applications import services
 from applications.models import Application, ApplicationEvent, Status
 from applications.notifications import notify
+from applications.workflow import WorkflowError
 from tests import factories
 from tests.accounts.agent_factories import AgentAuthorisationFactory, kiran_logistics
 from tests.clients import otp_device
@@ -48,7 +52,12 @@ def file_one(client: Client, firm, office, capture) -> Application:
     choose(client, firm)
     response = client.post(
         reverse("applications:new"),
-        {"certificate_type": "non_preferential", "destination_country": "AE", "office": office.pk},
+        {
+            "firm": firm.pk,
+            "certificate_type": "non_preferential",
+            "destination_country": "AE",
+            "office": office.pk,
+        },
     )
     assert response.status_code == 302, response.content.decode()
     application = Application.objects.latest("pk")
@@ -72,6 +81,7 @@ def file_one(client: Client, firm, office, capture) -> Application:
     factories.DocumentFactory(application=application, kind="commercial_invoice")
     factories.DocumentFactory(application=application, kind="packing_list")
     factories.PaymentFactory(application=application)
+    factories.declaration_sign(application)  # by Kiran, who filed it
     with capture(execute=True):
         response = client.post(reverse("applications:submit", args=[application.reference]))
     assert response["Location"] == reverse(
@@ -227,13 +237,51 @@ def test_an_agent_cannot_start_an_application_for_a_firm_that_does_not_authorise
     session = client.session
     session[firms.ACTING_FIRM_SESSION_KEY] = bob.exporter_profile.iec_record.pk
     session.save()
+    start = {"certificate_type": "non_preferential", "destination_country": "AE"}
+    start["office"] = eic_mumbai.pk
+    refused = client.post(
+        reverse("applications:new"), {**start, "firm": bob.exporter_profile.iec_record.pk}
+    )
+    assert "That firm does not authorise you now" in refused.content.decode()
+    assert not Application.objects.exists()
     client.post(
-        reverse("applications:new"),
-        {
-            "certificate_type": "non_preferential",
-            "destination_country": "AE",
-            "office": eic_mumbai.pk,
-        },
+        reverse("applications:new"), {**start, "firm": alice.exporter_profile.iec_record.pk}
+    )
+    assert Application.objects.get().firm == alice.exporter_profile.iec_record
+
+
+def test_an_agent_whose_authorisation_by_the_chosen_firm_is_withdrawn_is_asked_again(
+    alice, bob, reference_data, eic_mumbai
+):
+    """Kiran files for Bob; Bob withdraws the authorisation; Kiran's next application is not
+    put in Alice's firm (the only one left) without asking: the start form asks which firm."""
+    staff = kiran_logistics(alice.exporter_profile.iec_record, alice)
+    bob_firm = bob.exporter_profile.iec_record
+    for_bob = AgentAuthorisationFactory(firm=bob_firm, agent=staff.agent, granted_by=bob)
+    client = signed_in(staff.user)
+    choose(client, bob_firm)
+    AgentAuthorisation.objects.filter(pk=for_bob.pk).update(withdrawn_at=timezone.now())
+
+    start = {"certificate_type": "non_preferential", "destination_country": "AE"}
+    start["office"] = eic_mumbai.pk
+    refused = client.post(reverse("applications:new"), start)
+    assert refused.status_code == 200
+    assert "Choose the firm (IEC) you are filing for." in refused.content.decode()
+    assert not Application.objects.exists()
+    with pytest.raises(WorkflowError):  # nor does the service pick one
+        services.application_create(
+            exporter=staff.user,
+            certificate_type="non_preferential",
+            agreement=None,
+            destination_country="AE",
+            agency=eic_mumbai.agency,
+            office=eic_mumbai,
+        )
+
+    page = client.get(reverse("applications:new")).content.decode()
+    assert bob_firm.firm_name not in page
+    client.post(
+        reverse("applications:new"), {**start, "firm": alice.exporter_profile.iec_record.pk}
     )
     assert Application.objects.get().firm == alice.exporter_profile.iec_record
 

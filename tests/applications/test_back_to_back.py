@@ -74,6 +74,7 @@ def test_it_is_not_submitted_without_the_foreign_certificate_uploaded(
     )
 
     factories.DocumentFactory(application=reexport, kind="foreign_certificate")
+    factories.declaration_sign(reexport)  # what it says now, foreign certificate included
     alice_client.post(url("submit", reexport))
 
     reexport.refresh_from_db()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.sms import MemorySMSBackend
 from applications.models import Application
+from tests.accounts.conftest import code_from_sms
 from tests.browser import sign_in_exporter
 from tests.e2e.journey import apply_for_aifta
 from tests.factories import DEFAULT_PASSWORD
@@ -22,6 +24,8 @@ ITEMS = [
 def test_alice_applies_for_an_aifta_certificate_in_the_browser(
     page, screenshot, alice, reference_data, tmp_path
 ):
+    alice.mobile = "+919811112222"  # verified at registration: the declaration's code goes there
+    alice.save(update_fields=["mobile"])
     sign_in_exporter(page, alice.username, DEFAULT_PASSWORD)
     reference = apply_for_aifta(
         page,
@@ -29,6 +33,9 @@ def test_alice_applies_for_an_aifta_certificate_in_the_browser(
         office_label=reference_data["eic_mumbai"].name,
         work_dir=tmp_path,
         items=ITEMS,
+        signing_code=lambda: code_from_sms(
+            [m for m in MemorySMSBackend.outbox if "sign the declaration" in m.body]
+        ),
     )
 
     application = Application.objects.get(exporter=alice)

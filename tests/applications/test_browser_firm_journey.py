@@ -21,6 +21,7 @@ from accounts.models import FirmMember
 from accounts.sms import MemorySMSBackend
 from applications.models import Application, TaxInvoice
 from tests.accounts.agent_factories import AgentStaffFactory
+from tests.accounts.conftest import code_from_sms
 from tests.browser import sign_in_exporter
 from tests.e2e.journey import apply_for_aifta
 from tests.factories import DEFAULT_PASSWORD
@@ -113,7 +114,15 @@ def test_invite_authorise_file_on_behalf_pay_from_the_wallet_and_download(
     expect(agent.locator(".acting-bar")).to_contain_text(firm.iec)
     both_widths(agent, screenshot, "03-acting-for")
     reference = apply_for_aifta(
-        agent, lambda name, pg: None, office_label="EIA Mumbai", work_dir=tmp_path, pay="wallet"
+        agent,
+        lambda name, pg: None,
+        office_label="EIA Mumbai",
+        work_dir=tmp_path,
+        pay="wallet",
+        firm_label=f"{firm.firm_name} (IEC {firm.iec})",
+        signing_code=lambda: code_from_sms(
+            [m for m in MemorySMSBackend.outbox if "sign the declaration" in m.body]
+        ),
     )
     application = Application.objects.get(reference=reference)
     assert (application.firm_id, application.filed_by_agent_id) == (firm.pk, kiran.agent_id)

@@ -91,6 +91,7 @@ def test_a_contradicted_criterion_is_shown_next_to_the_item_and_refused_at_submi
 ) -> None:
     alice_client.post(sheet_url(ready, item), post_data([material("610910", "400")]))
     factories.PaymentFactory(application=ready)
+    factories.declaration_sign(ready)  # signed as the item now is
 
     goods = alice_client.get(reverse("applications:goods", args=[ready.reference]))
     response = alice_client.post(
@@ -112,6 +113,7 @@ def test_a_contradicted_criterion_is_shown_next_to_the_item_and_refused_at_submi
 def test_a_supported_criterion_submits(alice_client, ready, item) -> None:
     alice_client.post(sheet_url(ready, item), post_data([material("520512", "500")]))
     factories.PaymentFactory(application=ready)
+    factories.declaration_sign(ready)  # signed as the item now is
 
     alice_client.post(reverse("applications:submit", args=[ready.reference]))
 

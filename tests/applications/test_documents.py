@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests import factories
-from tests.applications.conftest import encrypted_pdf, signed_in, tiny_pdf, tiny_png
+from tests.applications.conftest import (
+    encrypted_pdf,
+    signed_in,
+    tiny_pdf,
+    tiny_png,
+    upload_document,
+)
 from tests.clients import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +26,7 @@ def upload(
     kind="commercial_invoice",
     content_type="application/pdf",
 ):
-    return client.post(
-        reverse("applications:documents", args=[application.reference]),
-        {"kind": kind, "file": SimpleUploadedFile(name, data, content_type=content_type)},
-    )
+    return upload_document(client, application, data, name, kind, content_type)
 
 
 def file_errors(response) -> list[str]:
@@ -78,8 +80,8 @@ def test_an_oversize_file_is_refused(alice_client, draft, settings):
 
 def test_an_encrypted_pdf_is_refused_with_the_reason(alice_client, draft):
     response = upload(alice_client, draft, encrypted_pdf())
-    assert file_errors(response) == [
-        "The PDF is password-protected. Upload a copy without a password."
+    assert file_errors(response) == [  # refused once checked: the page names the file
+        "invoice.pdf: The PDF is password-protected. Upload a copy without a password."
     ]
 
 

@@ -13,11 +13,11 @@ from accounts.models import FirmMember
 from applications.models import Application, Payment, Status
 from applications.notifications import notify
 from tests import factories
+from tests.accounts.conftest import code_from_sms
 from tests.clients import verified_client
-from tests.members_helpers import invite_and_join, signed_in
+from tests.members_helpers import signed_in
 from tests.verification.factories import notification_extra
 
-from .conftest import signed_in as force_signed_in
 from .test_acknowledgement import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -25,53 +25,6 @@ pytestmark = pytest.mark.django_db
 
 def url(name: str, application: Application) -> str:
     return reverse(f"applications:{name}", args=[application.reference])
-
-
-@pytest.fixture
-def team(alice, reference_data, sms_outbox, django_capture_on_commit_callbacks):
-    """Alice's firm with Priya (preparer) and Sam (signatory), both joined by invitation."""
-    admin = force_signed_in(alice)
-    people = {}
-    for name, username, role, mobile in (
-        ("Priya Nair", "priya", "preparer", "9820012345"),
-        ("Sam Iyer", "sam", "signatory", "9820054321"),
-    ):
-        people[username] = invite_and_join(
-            admin,
-            name=name,
-            email=f"{username}@alice.example",
-            role=role,
-            username=username,
-            mobile=mobile,
-            sms_outbox=sms_outbox,
-            capture=django_capture_on_commit_callbacks,
-        )
-    return admin, people
-
-
-@pytest.fixture
-def priyas_draft(alice, team, reference_data) -> Application:
-    """A draft Priya prepared: every section but the declaration, documents uploaded."""
-    priya = team[1]["priya"]
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=priya,
-        firm=alice.exporter_profile.iec_record,
-        certificate_type="preferential",
-        agreement=reference_data["aifta"],
-        destination_country="ID",
-        office=reference_data["eic_mumbai"],
-        declaration_name="",
-        declaration_designation="",
-        declaration_place="",
-        declaration_date=None,
-        declaration_accepted=False,
-    )
-    factories.InvoiceFactory(application=application)
-    factories.LineItemFactory(application=application, origin_criterion="WO")
-    factories.DocumentFactory(application=application, kind="commercial_invoice")
-    factories.DocumentFactory(application=application, kind="packing_list")
-    return application
 
 
 def test_the_preparer_drafts_but_is_offered_and_allowed_no_pay_submit_or_declaration(
@@ -133,7 +86,7 @@ def test_the_preparer_drafts_but_is_offered_and_allowed_no_pay_submit_or_declara
 
 
 def test_the_signatory_declares_pays_and_submits_and_is_named_as_the_submitter(
-    priyas_draft, olivia, django_capture_on_commit_callbacks
+    priyas_draft, olivia, sms_outbox, django_capture_on_commit_callbacks
 ):
     sam = signed_in("sam")
     application = priyas_draft
@@ -149,9 +102,19 @@ def test_the_signatory_declares_pays_and_submits_and_is_named_as_the_submitter(
             "declaration_accepted": "on",
         },
     )
-    assert response["Location"] == url("tasks", application)
+    # Saving the declaration leads to signing it, with a code sent to Sam's verified mobile.
+    assert response["Location"] == url("declaration-sign", application)
+    with django_capture_on_commit_callbacks(execute=True):
+        sam.post(url("declaration-sign", application), {"send": "1"})
+    sms = sms_outbox[-1]
+    assert sms.to == "+919820054321"
+    assert application.reference in sms.body
+    code = code_from_sms(sms_outbox)
+    signed = sam.post(url("declaration-sign", application), {"code": code})
+    assert signed["Location"] == url("check", application)
     check = sam.get(url("check", application)).content.decode()
     assert f'action="{url("pay", application)}"' in check
+    assert "Sign the declaration" not in check
 
     started = sam.post(url("pay", application))
     payment = Payment.objects.get(application=application, state="created")
@@ -173,8 +136,14 @@ def test_the_signatory_declares_pays_and_submits_and_is_named_as_the_submitter(
     assert named in sam.get(url("detail", application)).content.decode()
     assert named in sam.get(url("acknowledgement", application)).content.decode()
     pdf = sam.get(url("acknowledgement-pdf", application))
-    assert "Sam Iyer (Signatory)" in pdf_text(
-        b"".join(pdf.streaming_content) if pdf.streaming else pdf.content
+    text = " ".join(
+        pdf_text(b"".join(pdf.streaming_content) if pdf.streaming else pdf.content).split()
+    )
+    assert "Sam Iyer (Signatory)" in text
+    firm = application.firm.firm_name
+    assert (
+        f"Signed electronically by Sam Iyer, signatory of {firm}, with a code sent to "
+        "+91 ******4321 on" in text
     )
     review = verified_client(olivia).get(reverse("officer:review", args=[application.reference]))
     assert "Submitted by Sam Iyer (Signatory)" in review.content.decode()
@@ -198,6 +167,7 @@ def test_the_submitter_is_named_in_the_capacity_they_submitted_in(
         declaration_accepted=True,
     )
     factories.PaymentFactory(application=application, state=Payment.State.CAPTURED)
+    factories.declaration_sign(application, signer=team[1]["sam"])
     sam = signed_in("sam")
     with django_capture_on_commit_callbacks(execute=True):
         assert sam.post(url("submit", application)).status_code == 302

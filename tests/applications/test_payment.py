@@ -196,3 +196,42 @@ def test_a_changed_fee_cancels_the_checkout_opened_for_the_old_one(alice_client,
     first.refresh_from_db()
     assert first.state == "cancelled"
     assert ready.payments.filter(state="created").count() == 1
+
+
+# -- who paid, on the timeline (issue 33: never "paid by the system") ---------------------------
+
+
+def payment_event_line(client, application) -> str:
+    page = client.get(reverse("applications:detail", args=[application.reference])).content
+    text = " ".join(page.decode().split())
+    start = text.index("<strong>Fee paid</strong>")
+    return text[start : text.index("</li>", start)]
+
+
+def test_a_fee_paid_on_the_return_from_the_gateway_names_the_payer(alice, alice_client, ready):
+    payment = start(alice_client, ready)
+    payload = event(payment)
+    signature = gateway_get().sign(payload)
+    query = "&".join(f"{k}={v}" for k, v in {**payload, "signature": signature}.items())
+    alice_client.get(f"{reverse('applications:payment-return')}?{query}")
+    paid = ready.events.get(kind="payment")
+    assert paid.actor == alice
+    assert paid.note == "Fee of INR 500.00 paid by card (transaction SBX123)."
+    assert "by you" in payment_event_line(alice_client, ready)
+
+
+def test_a_fee_confirmed_by_the_gateways_webhook_says_so_and_who_opened_the_checkout(
+    alice, alice_client, client, ready
+):
+    payment = start(alice_client, ready)
+    assert notify(client, event(payment)).status_code == 200
+    paid = ready.events.get(kind="payment")
+    assert paid.actor is None
+    name = alice.get_full_name() or alice.username
+    assert paid.note == (
+        "Fee of INR 500.00 paid by card (transaction SBX123; checkout opened by "
+        f"{name}; recorded on the payment gateway's confirmation)."
+    )
+    line = payment_event_line(alice_client, ready)
+    assert "on the payment gateway's confirmation" in line
+    assert "by the system" not in line

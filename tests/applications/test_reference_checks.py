@@ -78,6 +78,21 @@ def test_a_code_of_a_real_chapter_is_accepted(alice_client, draft, hs2022):
     assert draft.items.get().hs_code == "09041100"
 
 
+def test_the_form_says_plainly_that_only_the_6_digit_subheading_is_checked(
+    alice_client, draft, hs2022
+):
+    """Issue 33, item 8: no authoritative ITC(HS) schedule could be obtained, so an 8-digit
+    line that is not DGFT's (09041199) is accepted: the form must say that only the first six
+    digits are checked, beside the field, read out with it."""
+    page = alice_client.get(url("item-add", draft)).content.decode()
+    assert "Only the first 6 digits are checked</strong>, against the HS 2022 subheadings" in page
+    assert "holds no copy of DGFT's ITC(HS) schedule" in page
+    assert 'aria-describedby="id_hs_code_hint id_hs_code_scope' in page
+    assert add(alice_client, draft, hs_code="09041199").status_code == 302  # as it says
+    refused = add(alice_client, draft, hs_code="09041999")  # 090419 is no HS 2022 subheading
+    assert errors(refused)["hs_code"] == ["090419 is not an HS 2022 subheading."]
+
+
 # --- Currencies ----------------------------------------------------------------------------
 
 

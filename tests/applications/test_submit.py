@@ -93,6 +93,12 @@ def test_after_clarification_the_exporter_edits_replies_and_resubmits_without_pa
             "departure_date": timezone.localdate().isoformat(),
         },
     )
+    # The application changed after the declaration was signed: it is signed again first.
+    refused = alice_client.post(url("submit", ready), {"reply": "Signed invoice attached."})
+    assert refused["Location"] == url("detail", ready)
+    ready.refresh_from_db()
+    assert ready.status == Status.CLARIFICATION_REQUESTED
+    factories.declaration_sign(ready)
     response = alice_client.post(url("submit", ready), {"reply": "Signed invoice attached."})
     assert response["Location"] == url("confirmation", ready)
     ready.refresh_from_db()

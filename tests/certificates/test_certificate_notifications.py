@@ -79,7 +79,9 @@ def test_a_replacement_tells_the_exporter_the_old_certificate_is_superseded(
     application, alice, olivia, django_capture_on_commit_callbacks
 ):
     original = issued_certificate(application, django_capture_on_commit_callbacks)
-    draft = certificate_request_replacement(certificate_id=original.pk, exporter=alice)
+    draft = certificate_request_replacement(
+        certificate_id=original.pk, exporter=alice, reason="The consignee's address was wrong."
+    )
     Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
     draft.refresh_from_db()
     mail.outbox.clear()

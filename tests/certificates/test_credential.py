@@ -266,7 +266,9 @@ def test_superseding_sets_the_old_credentials_bit_and_not_the_new_ones(
     certificate, alice, olivia, client, django_capture_on_commit_callbacks
 ):
     old = vc.payload_of(downloaded(exporter_client(alice), certificate))
-    draft = certificate_request_replacement(certificate_id=certificate.pk, exporter=alice)
+    draft = certificate_request_replacement(
+        certificate_id=certificate.pk, exporter=alice, reason="The consignee's address was wrong."
+    )
     Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
     draft.refresh_from_db()
     approve(draft, django_capture_on_commit_callbacks)
@@ -296,7 +298,7 @@ def test_the_status_list_has_caching_headers_and_answers_304_while_unchanged(
     certificate, alice, ada, client
 ):
     credential = vc.payload_of(downloaded(exporter_client(alice), certificate))
-    path = vc.urlsplit(credential["credentialStatus"]["statusListCredential"]).path
+    path = vc.urlsplit(vc.status_entry(credential)["statusListCredential"]).path
     first = client.get(path)
     assert first["Cache-Control"] == "public, max-age=60"
 
@@ -422,8 +424,45 @@ def test_the_credential_is_in_force_for_its_agreements_validity(certificate, ali
     assert embedded["validUntil"] == credential["validUntil"]
 
 
+def test_the_validity_follows_the_agreements_entry_in_the_reference_data(
+    application, eic_key, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Not twelve months for all: the months come from reference/data/certificate_validity.json
+    by the certificate's agreement (here an entry that says six)."""
+    from reference import validity
+
+    code = application.agreement.code
+    real = validity.validity_for
+    monkeypatch.setattr(
+        validity,
+        "validity_for",
+        lambda c: validity.Validity(6, "six months", "test", True) if c == code else real(c),
+    )
+    certificate = issued_certificate(application, django_capture_on_commit_callbacks)
+    credential = vc.payload_of(Credential.objects.get(certificate=certificate).jwt)
+
+    valid_from = datetime.fromisoformat(credential["validFrom"])
+    valid_until = datetime.fromisoformat(credential["validUntil"])
+    assert (valid_until.year - valid_from.year) * 12 + valid_until.month - valid_from.month == 6
+
+
+def test_every_agreement_has_a_validity_entry_with_its_source() -> None:
+    from reference.certificate_forms import FORMS
+    from reference.validity import _table
+
+    agreements, non_preferential = _table()
+
+    assert set(FORMS) - {"non_preferential"} <= set(agreements)
+    for entry in (*agreements.values(), non_preferential):
+        assert entry.months > 0
+        assert entry.source
+    confirmed = {code for code, entry in agreements.items() if entry.confirmed}
+    assert {"AIFTA", "IAECTA"} <= confirmed
+    assert all("(not read)" not in agreements[code].rule for code in confirmed)
+
+
 def test_validity_ends_on_the_last_day_of_a_shorter_month() -> None:
-    from certificates.credential import valid_until
+    from reference.validity import valid_until
 
     start = datetime(2028, 2, 29, 10, 0, tzinfo=UTC)
 

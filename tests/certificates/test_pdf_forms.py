@@ -150,6 +150,7 @@ def test_the_qr_code_is_level_q_with_a_four_module_quiet_zone_and_at_least_30_mm
 def test_the_scan_to_verify_caption_stays_outside_the_qr_codes_quiet_zone(tmp_path: Path) -> None:
     """ISO/IEC 18004 wants 4 empty modules around the symbol (issue 28, item 7)."""
     from certificates import pdf
+    from certificates.pdf import layout
 
     path = write(tmp_path, render_certificate(samples.certificate()))
     bbox = run("pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-")
@@ -157,8 +158,8 @@ def test_the_scan_to_verify_caption_stays_outside_the_qr_codes_quiet_zone(tmp_pa
         r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(Scan|verify)<', bbox
     )
     # The symbol with its quiet zone, in pdftotext's coordinates (origin top left).
-    x0 = pdf.RIGHT - pdf.QR_SIZE - 1
-    top = pdf.PAGE_H - pdf.TOP + 1
+    x0 = layout.RIGHT - pdf.QR_SIZE - 1
+    top = pdf.PAGE_H - layout.TOP + 1
     assert words
     for x_min, y_min, x_max, y_max, _ in words:
         outside_x = float(x_max) <= x0 or float(x_min) >= x0 + pdf.QR_SIZE

@@ -10,6 +10,7 @@ import pytest
 from reportlab.pdfgen.canvas import Canvas
 
 from certificates import pdf
+from certificates.pdf import fast_fonts, frame
 from core import text
 from tests.certificates import samples
 
@@ -22,11 +23,11 @@ def _without_id(document: bytes) -> bytes:
 @pytest.fixture
 def drawn_in_full(monkeypatch):
     def render(data: pdf.CertificateData) -> bytes:
-        monkeypatch.setattr(pdf, "FRAME_REUSE", False)
+        monkeypatch.setattr(frame, "FRAME_REUSE", False)
         try:
             return pdf.render_certificate(data)
         finally:
-            monkeypatch.setattr(pdf, "FRAME_REUSE", True)
+            monkeypatch.setattr(frame, "FRAME_REUSE", True)
 
     return render
 
@@ -55,7 +56,7 @@ def test_a_replayed_frame_prints_the_same_bytes_as_one_drawn_in_full(
 ) -> None:
     pdf.render_certificate(data)  # the layout's frame is kept
     layout = pdf.layout_for(data)
-    assert layout in pdf._FRAMES
+    assert layout in frame._FRAMES
 
     assert _without_id(pdf.render_certificate(data)) == _without_id(drawn_in_full(data))
 
@@ -64,7 +65,7 @@ def test_the_frame_kept_for_one_layout_is_not_used_for_another() -> None:
     pdf.render_certificate(samples.certificate(item_count=1))
     replayed = pdf.render_certificate(samples.non_preferential())
 
-    assert pdf._FRAMES[pdf.layout_for(samples.non_preferential())].forms[0][0] == (
+    assert frame._FRAMES[pdf.layout_for(samples.non_preferential())].forms[0][0] == (
         "non_preferential-first"
     )
     assert b"non_preferential-first" in replayed
@@ -87,11 +88,11 @@ def test_font_objects_made_once_per_process_are_the_bytes_reportlab_makes(
 ) -> None:
     pdf.render_certificate(data)
     kept = pdf.render_certificate(data)  # its Latin font files come from the process's cache
-    assert pdf._compressed_subset.cache_info().hits > 0
+    assert fast_fonts._compressed_subset.cache_info().hits > 0
 
     # The font objects written as every other PDF has them: nothing kept from one document to
     # the next.
-    monkeypatch.setattr(pdf, "_use_fast_paths", lambda canvas: None)
+    monkeypatch.setattr(fast_fonts, "use_fast_paths", lambda canvas: None)
     assert _without_id(pdf.render_certificate(data)) == _without_id(kept)
 
 
@@ -100,10 +101,16 @@ def test_no_other_pdf_uses_the_certificates_kept_font_objects() -> None:
     text engine elsewhere (a tax invoice, an acknowledgement) writes its fonts as reportlab
     does, and leaves the kept objects alone."""
     pdf.render_certificate(samples.certificate(item_count=1))
-    before = (pdf._compressed_subset.cache_info(), pdf._subset_font_parts.cache_info())
+    before = (
+        fast_fonts._compressed_subset.cache_info(),
+        fast_fonts._subset_font_parts.cache_info(),
+    )
     canvas = Canvas(io.BytesIO(), initialFontName=text.base_font())
     text.draw_line(canvas, 40, 800, "Alice Exports, मुंबई", size=10)
     canvas.save()
 
-    assert (pdf._compressed_subset.cache_info(), pdf._subset_font_parts.cache_info()) == before
+    assert (
+        fast_fonts._compressed_subset.cache_info(),
+        fast_fonts._subset_font_parts.cache_info(),
+    ) == before
     assert not hasattr(canvas._doc, "font_objects")

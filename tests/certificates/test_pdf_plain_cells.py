@@ -13,10 +13,13 @@ import pytest
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 from reportlab.lib.colors import black
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from certificates import pdf
+from certificates.pdf import cells, frame, layout, render
 from tests.certificates import samples
 from tests.certificates.conftest import pdf_text, run
 
@@ -44,13 +47,13 @@ def random_markups(count: int) -> list[tuple[str, float]]:
 
 
 def test_plain_cells_wrap_line_for_line_as_paragraph() -> None:
-    pdf._register_fonts()
+    layout.register_fonts()
     drawn_plain = 0
     for text_markup, width in random_markups(600):
-        cell = pdf._para(text_markup)
-        assert isinstance(cell, pdf._PlainCell)
+        cell = cells.para(text_markup)
+        assert isinstance(cell, cells.PlainCell)
         _, height = cell.wrap(width, pdf.PAGE_H)
-        reference = Paragraph(text_markup, pdf.BODY)
+        reference = Paragraph(text_markup, layout.BODY)
         _, expected = reference.wrap(width, pdf.PAGE_H)
         assert height == pytest.approx(expected)
         assert cell.height == pytest.approx(expected)  # rows() places cells by it
@@ -64,10 +67,10 @@ def test_every_cell_of_a_sample_certificate_is_drawn_plain() -> None:
     data = samples.certificate(item_count=5)
     layout = pdf.layout_for(data)
     for item in data.items:
-        row = pdf._item_row(layout, data, item)
+        row = render._item_row(layout, data, item)
         assert row.height > 0
         for cell in row.cells:
-            assert isinstance(cell, pdf._PlainCell)
+            assert isinstance(cell, cells.PlainCell)
             assert cell.paragraph is None
 
 
@@ -81,12 +84,12 @@ def test_every_cell_of_a_sample_certificate_is_drawn_plain() -> None:
     ],
 )
 def test_what_the_plain_cell_does_not_handle_goes_to_paragraph(text_markup: str) -> None:
-    pdf._register_fonts()
+    layout.register_fonts()
     if text_markup == "arabic":
         text_markup = pdf.markup("شركة مرحبا")
         assert "<font" in text_markup
-    cell = pdf._para(text_markup)
-    if isinstance(cell, pdf._PlainCell):
+    cell = cells.para(text_markup)
+    if isinstance(cell, cells.PlainCell):
         cell.wrap(60, pdf.PAGE_H)
         assert cell.paragraph is not None
     else:
@@ -94,20 +97,20 @@ def test_what_the_plain_cell_does_not_handle_goes_to_paragraph(text_markup: str)
 
 
 def test_a_line_paragraph_fits_by_shrinking_spaces_goes_to_paragraph() -> None:
-    pdf._register_fonts()
+    layout.register_fonts()
     text = "RVC 35% + CTSH"
-    natural = pdf.pdfmetrics.stringWidth(text, pdf.FONT, 7.5)
-    cell = pdf._para(text)
+    natural = pdfmetrics.stringWidth(text, layout.FONT, 7.5)
+    cell = cells.para(text)
     cell.wrap(natural - 0.05, pdf.PAGE_H)  # within reportlab's 5 % space shrinkage
     assert cell.paragraph is not None
-    assert cell.height == pytest.approx(pdf.BODY.leading)  # one line, as Paragraph has it
+    assert cell.height == pytest.approx(layout.BODY.leading)  # one line, as Paragraph has it
 
 
 def test_drawing_a_cell_leaves_the_canvas_colour_alone() -> None:
-    pdf._register_fonts()
+    layout.register_fonts()
     canvas = Canvas(io.BytesIO())
     canvas.setFillColor(black)
-    cell = pdf._para("grey text", pdf._style("grey", 6.5, textColor=pdf.GREY))
+    cell = cells.para("grey text", layout.make_style("grey", 6.5, textColor=layout.GREY))
     cell.wrap(100, 50)
     cell.drawOn(canvas, 10, 10)
     assert canvas._fillColorObj == black
@@ -120,14 +123,15 @@ def test_the_certificate_reads_the_same_as_with_paragraphs(
     data.items[1] = samples.item(2, marks="AE/SG/00012345678901234567890123456789")  # broken
     fast = tmp_path / "fast.pdf"
     fast.write_bytes(pdf.render_certificate(data))
-    real_para = pdf._para
+    real_para = cells.para
 
-    def paragraphs_only(text_markup: str, style=pdf.BODY):  # type: ignore[no-untyped-def]
+    def paragraphs_only(text_markup: str, style=layout.BODY):  # type: ignore[no-untyped-def]
         cell = real_para(text_markup, style)
-        return Paragraph(text_markup, cell.style) if isinstance(cell, pdf._PlainCell) else cell
+        return Paragraph(text_markup, cell.style) if isinstance(cell, cells.PlainCell) else cell
 
-    monkeypatch.setattr(pdf, "_para", paragraphs_only)
-    monkeypatch.setattr(pdf._PlainCell, "plain", classmethod(lambda cls, *args: None))
+    for module in (cells, frame, render):  # each calls the `para` it imported
+        monkeypatch.setattr(module, "para", paragraphs_only)
+    monkeypatch.setattr(cells.PlainCell, "plain", classmethod(lambda cls, *args: None))
     slow = tmp_path / "slow.pdf"
     slow.write_bytes(pdf.render_certificate(data))
     assert pdf_text(fast) == pdf_text(slow)
@@ -178,24 +182,24 @@ def random_lines(count: int) -> list[tuple[list[tuple[bool, str]], float]]:
 def test_cells_made_from_lines_wrap_as_the_paragraph_of_their_markup() -> None:
     """The goods table's cells skip the markup: each wraps line for line as the Paragraph of
     the markup it stands for (long words broken at the same places)."""
-    pdf._register_fonts()
+    layout.register_fonts()
     plain = 0
     for lines, width in random_lines(600):
-        cell = pdf._PlainCell.of_lines(lines, width)
-        reference = Paragraph(pdf._lines_markup(lines, width), pdf.BODY)
+        cell = cells.PlainCell.of_lines(lines, width)
+        reference = Paragraph(cells.lines_markup(lines, width), layout.BODY)
         _, expected = reference.wrap(width, pdf.PAGE_H)
         assert cell.wrap(width, pdf.PAGE_H)[1] == pytest.approx(expected), lines
-        if isinstance(cell, pdf._PlainCell) and cell.paragraph is None:
+        if isinstance(cell, cells.PlainCell) and cell.paragraph is None:
             plain += 1
             assert [line for _, line in cell.lines] == paragraph_lines(reference), lines
     assert plain > 400  # the fallbacks (a word wider than a narrow cell) are the exception
 
 
 def test_a_cell_of_lines_that_is_not_printable_ascii_is_their_markup() -> None:
-    pdf._register_fonts()
+    layout.register_fonts()
     lines = [(True, "Zoë Müller"), (False, "<b>not bold</b> & more")]
-    assert pdf._PlainCell.plain(lines, 100, pdf.BODY) is None
-    cell = pdf._PlainCell.of_lines(lines, 100)
+    assert cells.PlainCell.plain(lines, 100, layout.BODY) is None
+    cell = cells.PlainCell.of_lines(lines, 100)
     cell.wrap(100, pdf.PAGE_H)
     assert pdf.markup("<b>not bold</b>") in cell.text_markup
 
@@ -204,13 +208,13 @@ def test_a_cell_of_lines_that_is_not_printable_ascii_is_their_markup() -> None:
 def test_a_plain_cell_splits_where_paragraph_splits(room: float) -> None:
     """A row that straddles a page is cut line for line as reportlab would cut the
     Paragraph: never one line alone, nothing when all of it fits."""
-    pdf._register_fonts()
+    layout.register_fonts()
     text = " ".join(f"word{n}" for n in range(60))
-    cell = pdf._PlainCell.of_lines([(False, text)], 80)
-    assert isinstance(cell, pdf._PlainCell)
-    reference = Paragraph(pdf.markup(text, 80), pdf.BODY)
+    cell = cells.PlainCell.of_lines([(False, text)], 80)
+    assert isinstance(cell, cells.PlainCell)
+    reference = Paragraph(pdf.markup(text, 80), layout.BODY)
     reference.wrap(80, pdf.PAGE_H)
-    height = room * pdf.BODY.leading
+    height = room * layout.BODY.leading
     ours, theirs = cell.split(80, height), reference.split(80, height)
     assert len(ours) == len(theirs)
     if len(ours) == 2:
@@ -237,9 +241,9 @@ def test_the_column_rules_run_from_the_header_to_the_last_item() -> None:
     rules = [float(y) for y in re.findall(rb"RG n 22 ([\d.]+) m 573\.2756 \1 l S", content)]
     columns = re.findall(rb"n ([\d.]+) ([\d.]+) m \1 ([\d.]+) l S", content)
     xs = {float(x) for x, _, _ in columns}
-    assert xs == {round(x, 4) for x in pdf.AIFTA.col_x[1:]}
+    assert xs == {round(x, 4) for x in layout.AIFTA.col_x[1:]}
     for _, top, bottom in columns:
-        assert float(top) == pytest.approx(pdf._body_top(pdf.AIFTA, 0))
+        assert float(top) == pytest.approx(render._body_top(layout.AIFTA, 0))
         assert float(bottom) == pytest.approx(rules[2])  # under the third item, not above
 
 
@@ -259,19 +263,19 @@ def random_run_lines(count: int) -> list[str]:
     return cases
 
 
-@pytest.mark.parametrize("style", [pdf.BODY, pdf.CENTRED], ids=["left", "centred"])
+@pytest.mark.parametrize("style", [layout.BODY, layout.CENTRED], ids=["left", "centred"])
 def test_lines_of_bold_and_regular_runs_are_laid_out_as_paragraph_lays_them_out(
-    style: pdf.ParagraphStyle,
+    style: ParagraphStyle,
 ) -> None:
     """Where each line fits (labels and values, the title block), runs are drawn straight:
     the same lines, the same text and the same width of each line as Paragraph's."""
-    pdf._register_fonts()
+    layout.register_fonts()
     drawn = 0
     for text_markup in random_run_lines(400):
-        cell = pdf._para(text_markup, style)
-        if not isinstance(cell, pdf._RunsCell):  # each line wholly bold or not: a plain cell
-            assert style is pdf.BODY
-            assert pdf._PLAIN_LINE.fullmatch(text_markup)
+        cell = cells.para(text_markup, style)
+        if not isinstance(cell, cells.RunsCell):  # each line wholly bold or not: a plain cell
+            assert style is layout.BODY
+            assert cells._PLAIN_LINE.fullmatch(text_markup)
             continue
         width = 250.0
         _, height = cell.wrap(width, pdf.PAGE_H)
@@ -284,7 +288,7 @@ def test_lines_of_bold_and_regular_runs_are_laid_out_as_paragraph_lays_them_out(
         assert len(lines) == len(cell.run_lines)
         for (offset, runs), line in zip(cell.run_lines, lines, strict=True):
             ours = "".join(text for _, text in runs)
-            used = sum(pdf.pdfmetrics.stringWidth(t, f, style.fontSize) for f, t in runs)
+            used = sum(pdfmetrics.stringWidth(t, f, style.fontSize) for f, t in runs)
             if reference.blPara.kind == 0:
                 extra, words = line[0], line[1]
                 assert ours == " ".join(words)
@@ -292,7 +296,7 @@ def test_lines_of_bold_and_regular_runs_are_laid_out_as_paragraph_lays_them_out(
                 extra = line.extraSpace
                 assert ours.split() == "".join(f.text for f in line.words).split()
             assert width - used == pytest.approx(extra, abs=1e-6)
-            if style is pdf.CENTRED:
+            if style is layout.CENTRED:
                 assert offset == pytest.approx(extra / 2)
     assert drawn > 200
 
@@ -304,10 +308,11 @@ def test_markup_that_is_not_runs_is_refused_at_once() -> None:
     a regular expression holds the interpreter until it finishes."""
     code = (
         "import sys, time; sys.path.insert(0, '.');"
-        "from certificates import pdf; pdf._register_fonts();"
+        "from certificates import pdf; from certificates.pdf import cells, layout; "
+        "layout.register_fonts();"
         "text = pdf.markup('word ' * 600 + '北京');"
         "assert '<font' in text;"
-        "start = time.process_time(); pdf._para(text, pdf.CENTRED);"
+        "start = time.process_time(); cells.para(text, layout.CENTRED);"
         "print(time.process_time() - start)"
     )
     done = subprocess.run(  # noqa: S603 (our interpreter and our code)
@@ -330,8 +335,8 @@ def test_markup_that_is_not_runs_is_refused_at_once() -> None:
 def test_a_last_line_break_and_no_break_spaces_are_taken_as_paragraph_takes_them(
     text_markup: str,
 ) -> None:
-    pdf._register_fonts()
-    for style in (pdf.BODY, pdf.CENTRED):
-        cell = pdf._para(text_markup, style)
+    layout.register_fonts()
+    for style in (layout.BODY, layout.CENTRED):
+        cell = cells.para(text_markup, style)
         expected = Paragraph(text_markup, style).wrap(60, pdf.PAGE_H)[1]
         assert cell.wrap(60, pdf.PAGE_H)[1] == pytest.approx(expected)

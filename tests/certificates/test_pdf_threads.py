@@ -10,6 +10,7 @@ import threading
 from pypdf import PdfReader
 
 from certificates import pdf
+from certificates.pdf import fast_fonts
 from tests.certificates import samples
 
 
@@ -37,7 +38,7 @@ def test_threads_rendering_at_once_print_what_each_prints_alone() -> None:
         for r in range(runs)
     }
     assert "It is hereby certified" in expected[0, 0]
-    pdf._compressed_subset.cache_clear()  # the font files are made again, in the threads
+    fast_fonts._compressed_subset.cache_clear()  # the font files are made again, in the threads
     got: dict[tuple[int, int], str] = {}
     errors: list[str] = []
 

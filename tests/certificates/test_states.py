@@ -32,7 +32,8 @@ def test_the_table_says_where_each_action_leads() -> None:
         target(CertificateAction.REVOKE),
         target(CertificateAction.SUPERSEDE),
         target(CertificateAction.REPLACE),
-    ) == (State.REVOKED, State.SUPERSEDED, None)
+        target(CertificateAction.COPY),
+    ) == (State.REVOKED, State.SUPERSEDED, None, None)
     assert frozenset({State.REVOKED, State.SUPERSEDED}) == FINAL
     assert set(TRANSITIONS) == set(CertificateAction)
 

@@ -121,7 +121,7 @@ CHECKED_REPORTLAB = "5.1.0"
 def test_reportlab_is_the_version_the_certificate_fast_paths_were_checked_against() -> None:
     assert reportlab.Version == CHECKED_REPORTLAB, (
         f"reportlab {reportlab.Version} is installed, but the certificate renderer's fast "
-        f"paths (certificates/pdf.py) copy what reportlab {CHECKED_REPORTLAB} writes and read "
+        f"paths (certificates/pdf/) copy what reportlab {CHECKED_REPORTLAB} writes and read "
         "its private attributes: check them against the new version (tests/certificates/"
         "test_pdf_frame.py and test_pdf_plain_cells.py compare them with reportlab's own "
         "output), then change CHECKED_REPORTLAB"

@@ -147,7 +147,24 @@ def run_journey(
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     # -- 3. Applies for a preferential AIFTA certificate ------------------------------------
-    result.reference = apply_for_aifta(page, step, office_label=office_label, work_dir=work_dir)
+    def signing_code() -> str:
+        sms = _wait_for(
+            lambda: next(
+                (
+                    b
+                    for b in reversed(read_sms(exporter.mobile))
+                    if "sign the declaration" in b and CODE_RE.search(b)
+                ),
+                None,
+            ),
+            wait_seconds,
+            f"the declaration's SMS code to {exporter.mobile}",
+        )
+        return CODE_RE.search(sms).group(1)
+
+    result.reference = apply_for_aifta(
+        page, step, office_label=office_label, work_dir=work_dir, signing_code=signing_code
+    )
 
     # -- 4. An officer signs in with TOTP, reviews and approves -----------------------------
     officer_context, officer_page = new_person()
@@ -263,8 +280,10 @@ def apply_for_aifta(
     *,
     office_label: str,
     work_dir: Path,
+    signing_code: Callable[[], str],
     items: Sequence[tuple[str, str, str, str]] = ITEMS,
     pay: str = "card",
+    firm_label: str = "",
 ) -> str:
     """An exporter (or an agent's staff), signed in, fills, pays for (`pay`: "card" through
     the sandbox gateway, or "wallet") and submits an AIFTA application to Indonesia with
@@ -272,6 +291,8 @@ def apply_for_aifta(
     # The portal's dates are India's (TIME_ZONE); no date may lie in its future.
     today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
     page.goto("/applications/new/")
+    if firm_label:  # an agent's staff names the firm each time
+        page.get_by_label(firm_label).check()
     with page.expect_response(lambda r: "/applications/new/?" in r.url):
         page.get_by_label("Preferential", exact=True).check()
     expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
@@ -344,8 +365,12 @@ def apply_for_aifta(
     page.get_by_label("Date", exact=True).fill(today.isoformat())
     page.get_by_label("I declare").check()
     page.get_by_role("button", name="Save and continue").click()
-
-    page.get_by_role("link", name="Check your answers").click()
+    # The declaration is signed with a code sent to the signatory's mobile.
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page.get_by_label("Code from the SMS")).to_be_visible()  # the code was sent
+    page.get_by_label("Code from the SMS").fill(signing_code())
+    page.get_by_role("button", name="Sign the declaration").click()
+    page.wait_for_url("**/check/")
     step("08-check-answers", page)
     if pay == "wallet":
         page.get_by_role("button", name="Use the fee wallet").click()

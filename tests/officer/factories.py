@@ -117,7 +117,7 @@ def submitted_application(
     **kwargs: Any,
 ) -> Application:
     """A complete application as the exporter submitted it: invoice, goods, the two required
-    documents, a captured payment and its submission event."""
+    documents, the signed declaration, a captured payment and its submission event."""
     hs_codes()
     application = ApplicationFactory(**kwargs)
     InvoiceFactory(application=application)
@@ -126,6 +126,7 @@ def submitted_application(
     kinds = [DocumentKind.COMMERCIAL_INVOICE, DocumentKind.PACKING_LIST]
     for n in range(documents):
         document_for(application, kinds[n] if n < len(kinds) else DocumentKind.OTHER)
+    base.declaration_sign(application)  # as the signatory signed it before submitting
     if paid:
         Payment.objects.create(
             application=application,

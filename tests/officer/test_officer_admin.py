@@ -210,3 +210,61 @@ def test_the_officer_list_costs_the_same_with_1_and_20_officers(ada_client, eic_
             officer_profile__office=eic_mumbai,
         )
     assert count() == one
+
+
+# -- several offices ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def eic_chennai(eic):
+    return factories.OfficeFactory(agency=eic, code="CHE", name="EIA Chennai", city="Chennai")
+
+
+def test_an_officer_serves_the_offices_the_administrator_adds_and_their_queue_follows(
+    ada_client, ada, olivia, officer_client, eic_mumbai, eic_delhi, eic_chennai
+):
+    from tests.officer.factories import submitted_application
+
+    at = {
+        office.code: submitted_application(exporter=factories.ExporterFactory(), office=office)
+        for office in (eic_mumbai, eic_delhi, eic_chennai)
+    }
+    queue = reverse("officer:queue")
+    before = officer_client(olivia).get(queue).content.decode()
+    assert at["MUM"].reference in before
+    assert at["DEL"].reference not in before
+
+    response = ada_client.post(
+        reverse("officer:officer-offices", args=[olivia.pk]), {"other_offices": [eic_delhi.pk]}
+    )
+
+    assert response.status_code == 302
+    after = officer_client(olivia).get(queue).content.decode()
+    assert at["MUM"].reference in after
+    assert at["DEL"].reference in after
+    assert at["CHE"].reference not in after  # not an office she serves
+    assert "MUM office and the 1 other office you serve" in after
+    event = OfficerEvent.objects.get(officer=olivia)
+    assert (event.action, event.detail) == (OfficerEvent.Action.OFFICES_CHANGED, "none -> DEL")
+    listing = ada_client.get(reverse("officer:officers")).content.decode()
+    assert "(also DEL)" in listing
+
+
+def test_another_agencys_office_cannot_be_added(ada, olivia, fieo_delhi):
+    with pytest.raises(AccountError):
+        officers.officer_other_offices_set(
+            admin=ada, officer_id=olivia.pk, office_ids=[fieo_delhi.pk]
+        )
+    assert not olivia.officer_profile.other_offices.exists()
+
+
+def test_an_office_notice_reaches_the_officers_who_serve_it(ada, olivia, eic_delhi):
+    from applications.notifications import To, _officers
+    from tests.officer.factories import submitted_application
+
+    application = submitted_application(exporter=factories.ExporterFactory(), office=eic_delhi)
+    assert olivia not in _officers(application, To.OFFICER)[1]
+
+    officers.officer_other_offices_set(admin=ada, officer_id=olivia.pk, office_ids=[eic_delhi.pk])
+
+    assert olivia in _officers(application, To.OFFICER)[1]

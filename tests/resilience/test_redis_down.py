@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.sms import MemorySMSBackend
 from applications import workflow
 from applications.models import Application, Status
-from certificates.models import Certificate
+from certificates.models import Certificate, IssuanceAttempt
 from certificates.services import issuance_sweep
 from coo_portal.celery import app
 from core.durable.models import OutboxMessage
@@ -188,8 +188,6 @@ def test_an_approved_application_without_a_certificate_after_two_minutes_is_flag
 def test_the_sweep_leaves_alone_an_issuance_that_is_running_or_waiting_for_its_retry(
     olivia, make_application, redis_unreachable, django_capture_on_commit_callbacks
 ):
-    from certificates.models import IssuanceAttempt
-
     running, retrying = make_application(), make_application()
     for application in (running, retrying):
         approved_and_lost(application, olivia, django_capture_on_commit_callbacks)
@@ -216,3 +214,44 @@ def test_the_sweep_does_not_queue_twice_what_already_waits_for_the_broker(
 
     assert issuance_sweep() == []
     assert waiting_tasks().count("certificates.issue_certificate") == 1
+
+
+def test_an_attempt_killed_mid_way_is_marked_abandoned_shown_so_and_the_issuance_retried(
+    olivia,
+    make_application,
+    redis_unreachable,
+    signing_key,
+    admin_user,
+    django_capture_on_commit_callbacks,
+):
+    killed, running = make_application(), make_application()
+    for application in (killed, running):
+        approved_and_lost(application, olivia, django_capture_on_commit_callbacks)
+    Application.objects.update(decided_at=timezone.now() - timedelta(minutes=10))
+    # A worker killed five minutes into an issuance (past the hard time limit): never finished.
+    dead = IssuanceAttempt.objects.create(application=killed)
+    IssuanceAttempt.objects.filter(pk=dead.pk).update(
+        started_at=timezone.now() - timedelta(minutes=5)
+    )
+    alive = IssuanceAttempt.objects.create(application=running)  # began just now
+
+    app.conf.task_always_eager = True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert issuance_sweep() == [killed.pk]
+
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.abandoned
+    assert dead.finished_at is not None
+    assert dead.outcome == "abandoned"
+    assert (alive.abandoned, alive.finished_at, alive.outcome) == (False, None, "running")
+    killed.refresh_from_db()
+    assert killed.status == Status.ISSUED  # retried by the sweep
+    page = verified_client(admin_user).get(
+        reverse("admin:certificates_issuanceattempt_changelist") + "?abandoned__exact=1"
+    )
+    assert page.status_code == 200
+    assert "abandoned" in page.text
+    assert "its worker was stopped or lost" in page.text
+    assert killed.reference in page.text
+    assert running.reference not in page.text

@@ -20,12 +20,12 @@ from core import sandbox
 PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
 
 
-def build(catalog_extra: bytes = b"", *objects: bytes) -> bytes:
+def build(catalog_extra: bytes = b"", *objects: bytes, page: bytes = PAGE) -> bytes:
     """A PDF whose catalog carries `catalog_extra`; `objects` are numbered 4, 5, ..."""
     bodies = [
         b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        PAGE,
+        page,
         *objects,
     ]
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -86,6 +86,18 @@ def zip_bomb_object_stream(mebibytes: int = 1024) -> bytes:
     again = deflater.compress(chunk) + deflater.flush(zlib.Z_FULL_FLUSH)
     packed = first + again * (mebibytes - 1) + deflater.flush()
     return build(b"", stream(b"/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", packed))
+
+
+def zip_bomb_content_stream(mebibytes: int = 1024) -> bytes:
+    """A page whose content stream inflates to 1 GiB (about 1 MB compressed): no parser needs
+    it to read the file, but a viewer that shows the page decompresses it all."""
+    deflater = zlib.compressobj(9)
+    chunk = b" " * (1024 * 1024)
+    first = deflater.compress(chunk) + deflater.flush(zlib.Z_FULL_FLUSH)
+    again = deflater.compress(chunk) + deflater.flush(zlib.Z_FULL_FLUSH)
+    packed = first + again * (mebibytes - 1) + deflater.flush()
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>"
+    return build(b"", stream(b"/Filter /FlateDecode", packed), page=page)
 
 
 def with_open_action(action: bytes) -> bytes:
@@ -152,6 +164,8 @@ HOSTILE = {
     "300,000-element array": ("unchecked", long_array),
     "arrays nested 300,000 deep": ("unchecked", deeply_nested_arrays),
     "object stream inflating to 1 GiB": ("unchecked", zip_bomb_object_stream),
+    # The outside tester's: a 1 MB file the public check refused and the exporter's accepted.
+    "page content stream inflating to 1 GiB": ("unchecked", zip_bomb_content_stream),
     "GoToR to a UNC path": ("unsafe", go_to_remote_unc),
     "GoToR behind an escape and a reference": ("unsafe", hidden_go_to_remote),
     "SubmitForm": ("unsafe", submit_form),

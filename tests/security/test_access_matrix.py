@@ -81,6 +81,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     # A firm's administrator manages its own agents; the authorisation is Alice's firm's.
     "accounts:firm-agents": ANY_EXPORTER,
     "accounts:firm-agents-check": ANY_EXPORTER,  # nothing to check: back to the Agents page
+    "accounts:firm-agents-wallet": cells("login 405 405 404 404 404"),
     "accounts:firm-agent-withdraw": ALICE_ONLY,
     # -- accounts: the firm's people (each administrator their own firm's) ----------------------
     "accounts:members": ANY_EXPORTER,
@@ -119,6 +120,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:parties": ALICE_ONLY,
     "applications:transport": ALICE_ONLY,
     "applications:declaration": ALICE_ONLY,
+    "applications:declaration-sign": ALICE_ONLY,
     "applications:invoices": ALICE_ONLY,
     "applications:invoice-remove": cells("login 405 405 404 404 404"),
     "applications:goods": ALICE_ONLY,
@@ -129,12 +131,14 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:goods-upload": ALICE_ONLY,
     "applications:goods-template": ALICE_ONLY,
     "applications:documents": ALICE_ONLY,
+    "applications:upload-check": cells("login 404 404 404 404 404"),
     "applications:document": ALICE_AND_EIC,
     "applications:document-remove": cells("login 405 405 404 404 404"),
     "applications:check": ALICE_ONLY,
     "applications:pay": cells("login 405 405 404 404 404"),
     "applications:receipt": ALICE_ONLY,
     "applications:submit": cells("login 405 405 404 404 404"),
+    "applications:request-signature": cells("login 405 405 404 404 404"),
     "applications:confirmation": ALICE_ONLY,
     "applications:withdraw": ALICE_ONLY,
     "applications:copy": cells("login 405 405 404 404 404"),

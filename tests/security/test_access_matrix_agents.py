@@ -56,6 +56,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:firm-agent-withdraw": BOTH_404,
     "accounts:firm-agents": BOTH_404,  # a firm's administrators only
     "accounts:firm-agents-check": BOTH_404,
+    "accounts:firm-agents-wallet": BOTH_405,
     "accounts:login": BOTH_OK,
     # A firm's people are its administrators' to manage: refused (403) to an agent, who is
     # no member of any firm, as to a member without the role.
@@ -97,10 +98,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:confirmation": KIRAN_ONLY,
     "applications:copy": BOTH_405,
     "applications:declaration": KIRAN_ONLY,
+    "applications:declaration-sign": KIRAN_ONLY,
     "applications:detail": KIRAN_ONLY,
     "applications:document": KIRAN_ONLY,
     "applications:document-remove": BOTH_405,
     "applications:documents": KIRAN_ONLY,
+    "applications:upload-check": cells("404 404"),  # no upload is being checked in the world
     "applications:goods": KIRAN_ONLY,
     "applications:goods-template": KIRAN_ONLY,
     "applications:goods-upload": KIRAN_ONLY,
@@ -127,6 +130,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:payment-sandbox": KIRAN_ONLY,
     "applications:receipt": KIRAN_ONLY,
     "applications:submit": BOTH_405,
+    "applications:request-signature": BOTH_405,
     "applications:tasks": KIRAN_ONLY,
     "applications:tax-invoice": BOTH_404,  # the world's is a top-up receipt: the wallet's
     "applications:transport": KIRAN_ONLY,

@@ -55,6 +55,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:agent-verify-email": trio("400 400 400"),
     "accounts:firm-agents": trio("404 404 ok"),
     "accounts:firm-agents-check": trio("404 404 ok"),
+    "accounts:firm-agents-wallet": trio("405 405 405"),
     "accounts:firm-agent-withdraw": trio("404 404 ok"),
     "accounts:logout": trio("405 405 405"),
     "accounts:member-invite": trio("403 403 ok"),
@@ -88,10 +89,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:confirmation": trio("ok ok ok"),
     "applications:copy": trio("405 405 405"),
     "applications:declaration": trio("ok ok ok"),
+    "applications:declaration-sign": trio("ok ok ok"),  # a preparer is sent back to the tasks
     "applications:detail": trio("ok ok ok"),
     "applications:document": trio("ok ok ok"),
     "applications:document-remove": trio("405 405 405"),
     "applications:documents": trio("ok ok ok"),
+    "applications:upload-check": trio("404 404 404"),  # none being checked in the world
     "applications:goods": trio("ok ok ok"),
     "applications:goods-template": trio("ok ok ok"),
     "applications:goods-upload": trio("ok ok ok"),
@@ -118,6 +121,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "applications:payment-sandbox": trio("ok ok ok"),
     "applications:receipt": trio("ok ok ok"),
     "applications:submit": trio("405 405 405"),
+    "applications:request-signature": trio("405 405 405"),
     "applications:tasks": trio("ok ok ok"),
     "applications:tax-invoice": trio("404 404 ok"),
     "applications:transport": trio("ok ok ok"),

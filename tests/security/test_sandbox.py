@@ -12,6 +12,7 @@ import os
 import resource
 import time
 
+import billiard
 import pytest
 
 from core import sandbox
@@ -71,3 +72,24 @@ def test_checks_from_several_threads_at_once_each_get_their_own_answer():
             pool.map(lambda n: sandbox.run(sandbox_targets.echo, b"x" * n, budget=BUDGET), sizes)
         )
     assert [ran.value for ran in answers] == sizes
+
+
+def _in_a_celery_pool_child(results) -> None:
+    """What a Celery prefork worker's child is: a daemonic billiard process."""
+    try:
+        outcome = sandbox.run(sandbox_targets.echo, b"12345", budget=BUDGET).value
+    except Exception as exc:
+        outcome = repr(exc)
+    results.put(outcome)
+
+
+def test_a_celery_worker_child_can_run_the_check():
+    """Uploads are checked on the worker (applications/tasks.py), whose pool children are
+    daemonic billiard processes: multiprocessing refused them a child, and its pickler
+    billiard's process key."""
+    results = billiard.Queue()
+    child = billiard.Process(target=_in_a_celery_pool_child, args=(results,), daemon=True)
+    child.start()
+    outcome = results.get(timeout=60)
+    child.join(10)
+    assert outcome == 5

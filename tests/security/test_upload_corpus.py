@@ -17,7 +17,6 @@ import zlib
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
@@ -25,7 +24,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringO
 
 from applications.models import Application, Document
 from tests import factories
-from tests.applications.conftest import tiny_pdf, tiny_png
+from tests.applications.conftest import tiny_pdf, tiny_png, upload_document
 from tests.clients import exporter_client
 from tests.security import hostile_pdfs, sandbox_targets
 
@@ -171,10 +170,7 @@ def alice_client(alice):
 
 
 def upload(client, application: Application, data: bytes, name: str, kind="commercial_invoice"):
-    return client.post(
-        reverse("applications:documents", args=[application.reference]),
-        {"kind": kind, "file": SimpleUploadedFile(name, data, content_type="application/pdf")},
-    )
+    return upload_document(client, application, data, name, kind)
 
 
 # ---------------------------------------------------------------------------------------------

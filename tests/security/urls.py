@@ -76,6 +76,9 @@ def url_kwargs(world: World) -> dict[str, str]:
         "attachment_id": "999999",
         "delivery_id": "999999",
         "bulk_id": "999999",
+        # An upload being checked: none in the world (test_upload_checked_off_thread.py has
+        # Alice's answer and Bob's 404).
+        "check_id": "999999",
         # Links from emails: a made-up token, which every page must refuse the same way.
         "uidb64": "MQ",
         "token": "c0ffee-0123456789abcdef",
@@ -171,6 +174,8 @@ API_V1_ANSWERS = {
     "api-v1:application_get": "401",
     "api-v1:application_validate": "401",
     "api-v1:application_submit": "405",
+    "api-v1:declaration_code": "405",
+    "api-v1:declaration_signature": "405",
     "api-v1:application_withdraw": "405",
     "api-v1:document_list": "401",
     "api-v1:document_delete": "405",

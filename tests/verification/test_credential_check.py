@@ -24,7 +24,8 @@ from jwcrypto import jwk, jws
 
 from applications.models import Application
 from certificates import credential_keys, keys
-from certificates.models import Certificate
+from certificates.credential import credential_sign
+from certificates.models import Certificate, Credential
 from certificates.services import certificate_request_replacement, certificate_revoke
 from tests import credentials as vc
 from tests.certificates.factories import application_under_review, approve, issued_certificate
@@ -139,7 +140,9 @@ def test_a_revoked_credential_is_refused_with_the_reason(client, certificate, ge
 def test_a_superseded_certificates_credential_reads_superseded_not_revoked(
     client, certificate, genuine, alice, olivia, django_capture_on_commit_callbacks
 ):
-    draft = certificate_request_replacement(certificate_id=certificate.pk, exporter=alice)
+    draft = certificate_request_replacement(
+        certificate_id=certificate.pk, exporter=alice, reason="The consignee's address was wrong."
+    )
     Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
     draft.refresh_from_db()
     approve(draft, django_capture_on_commit_callbacks)
@@ -149,6 +152,21 @@ def test_a_superseded_certificates_credential_reads_superseded_not_revoked(
     assert "Refused" in page
     assert REASONS["superseded"] in page
     assert REASONS["revoked"] not in page
+
+
+def test_a_credential_signed_by_the_agency_but_with_other_facts_than_the_register_is_refused(
+    client, certificate, genuine
+):
+    """Signed with the agency's own key (an insider, a fault), so the signature holds; the
+    facts are not the register's, so it does not stand for the certificate."""
+    claims = vc.payload_of(genuine)
+    claims["credentialSubject"]["items"][0]["quantity"]["value"] = "5000"
+    forged = credential_sign(claims, agency_code="EIC")
+
+    page = check_on_page(client, forged).replace("&#x27;", "'")
+
+    assert "Refused" in page
+    assert REASONS["pdf_mismatch"] in page
 
 
 def test_a_credential_under_an_unknown_kid_is_refused(client, genuine):
@@ -196,21 +214,25 @@ def published(client, genuine, tmp_path: Path) -> dict[str, Path]:
     """What a customs system downloads once: the JWKS and the status list."""
     jwks = tmp_path / "jwks.json"
     jwks.write_bytes(client.get("/.well-known/jwks.json").content)
-    status_url = vc.payload_of(genuine)["credentialStatus"]["statusListCredential"]
+    status_url = vc.status_entry(vc.payload_of(genuine))["statusListCredential"]
     status = tmp_path / "list.jwt"
     status.write_bytes(client.get(urlsplit(status_url).path).content)
-    return {"jwks": jwks, "list": status}
+    messages_url = vc.status_entry(vc.payload_of(genuine), "message")["statusListCredential"]
+    messages = tmp_path / "messages.jwt"
+    messages.write_bytes(client.get(urlsplit(messages_url).path).content)
+    return {"jwks": jwks, "list": status, "messages": messages}
 
 
-def run_checker(tmp_path: Path, token: str, jwks: Path, status_list: Path):
+def run_checker(tmp_path: Path, token: str, jwks: Path, *status_lists: Path):
     credential = tmp_path / "credential.jwt"
     credential.write_text(token)
     # A process of its own, without Django settings: all it has is the files.
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    lists = [arg for path in status_lists for arg in ("--status-list", str(path))]
     return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [
             *(sys.executable, "-m", "verification.vc_check", str(credential)),
-            *("--jwks", str(jwks), "--status-list", str(status_list)),
+            *("--jwks", str(jwks), *lists),
         ],
         capture_output=True,
         text=True,
@@ -247,7 +269,7 @@ def test_the_checker_refuses_a_credential_whose_bit_is_set_on_the_downloaded_lis
     tmp_path, client, certificate, genuine, published, ada
 ):
     certificate_revoke(certificate_id=certificate.pk, actor=ada, reason="Origin not proven.")
-    status_url = vc.payload_of(genuine)["credentialStatus"]["statusListCredential"]
+    status_url = vc.status_entry(vc.payload_of(genuine))["statusListCredential"]
     published["list"].write_bytes(client.get(urlsplit(status_url).path).content)
 
     result = run_checker(tmp_path, genuine, published["jwks"], published["list"])
@@ -255,6 +277,76 @@ def test_the_checker_refuses_a_credential_whose_bit_is_set_on_the_downloaded_lis
     assert result.returncode == 1
     assert json.loads(result.stdout)["reason"] == "revoked"
     assert "REFUSED: " + REASONS["revoked"] in result.stderr
+
+
+def supersede(certificate, alice, olivia, capture) -> None:
+    draft = certificate_request_replacement(certificate_id=certificate.pk, exporter=alice)
+    Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
+    draft.refresh_from_db()
+    approve(draft, capture)
+
+
+def refetch(client, genuine, published) -> None:
+    for name, purpose in (("list", "revocation"), ("messages", "message")):
+        url = vc.status_entry(vc.payload_of(genuine), purpose)["statusListCredential"]
+        published[name].write_bytes(client.get(urlsplit(url).path).content)
+
+
+def test_the_message_list_tells_valid_revoked_and_superseded_apart(
+    client, certificate, genuine, alice, olivia, ada, eic_mumbai, django_capture_on_commit_callbacks
+):
+    """Read with jwcrypto and by hand (tests/credentials.py), not with the portal's code."""
+    other = issued_certificate(
+        application_under_review(exporter=alice, officer=olivia, office=eic_mumbai),
+        django_capture_on_commit_callbacks,
+    )
+    other_credential = vc.payload_of(Credential.objects.get(certificate=other).jwt)
+    credential = vc.payload_of(genuine)
+    assert vc.status_message(client, credential) == "valid"
+
+    supersede(certificate, alice, olivia, django_capture_on_commit_callbacks)
+    certificate_revoke(certificate_id=other.pk, actor=ada, reason="Origin not proven.")
+
+    assert vc.status_message(client, credential) == "superseded"
+    assert vc.status_message(client, other_credential) == "revoked"
+    assert vc.status_bit(client, credential) is True
+    assert vc.status_bit(client, other_credential) is True
+
+
+def test_the_checker_reads_superseded_offline_from_the_message_list(
+    tmp_path,
+    client,
+    certificate,
+    genuine,
+    published,
+    alice,
+    olivia,
+    django_capture_on_commit_callbacks,
+):
+    supersede(certificate, alice, olivia, django_capture_on_commit_callbacks)
+    refetch(client, genuine, published)
+
+    result = run_checker(
+        tmp_path, genuine, published["jwks"], published["list"], published["messages"]
+    )
+
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["reason"] == "superseded"
+    assert "REFUSED: " + REASONS["superseded"] in result.stderr
+
+
+def test_the_checker_reads_revoked_offline_for_a_revoked_certificate(
+    tmp_path, client, certificate, genuine, published, ada
+):
+    certificate_revoke(certificate_id=certificate.pk, actor=ada, reason="Origin not proven.")
+    refetch(client, genuine, published)
+
+    result = run_checker(
+        tmp_path, genuine, published["jwks"], published["list"], published["messages"]
+    )
+
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["reason"] == "revoked"
 
 
 def test_the_checker_refuses_a_status_list_signed_by_another_key(tmp_path, genuine, published):

@@ -47,12 +47,17 @@ def test_the_31st_lookup_in_a_minute_gets_429_and_another_address_is_unaffected(
     assert other.status_code == 200
 
 
-def test_the_page_says_so_in_plain_text(client, certificate):
+def test_the_page_says_so_on_a_page_of_the_site(client, certificate):
     for _ in range(31):
         response = look_up(client, "page", NUMBER, CODE, REMOTE_ADDR=ALICE_BANK)
     assert response.status_code == 429
-    assert response["Content-Type"].startswith("text/plain")
-    assert response.content.decode().startswith("Too many requests from your address.")
+    assert response["Retry-After"] == "60"
+    assert response["Content-Type"].startswith("text/html")
+    assert [t.name for t in response.templates][:2] == ["errors/429.html", "base.html"]
+    page = response.content.decode()
+    assert "<h1>Too many requests</h1>" in page
+    assert "Too many requests from your address. Wait a minute, then try again." in page
+    assert 'class="site-header"' in page  # the layout: the way home and to help
 
 
 def test_the_api_says_so_in_json(client, certificate):

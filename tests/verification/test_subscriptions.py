@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook
 
-from tests.clients import exporter_client
+from tests.clients import verified_client
 from tests.verification.helpers import look_up, revoke
 from tests.verification.test_utilisation import ENTRY, verifier
 from verification.models import StatusSubscription
@@ -170,7 +170,7 @@ def test_a_subscriber_hears_that_the_certificate_was_used_for_an_import(
     url = reverse("verification:record-import", args=[NUMBER]) + f"?code={CODE}"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert exporter_client(dubai).post(url, ENTRY).status_code == 302
+        assert verified_client(dubai).post(url, ENTRY).status_code == 302
 
     _, headers, body = receiver.received[0]
     document = Webhook(StatusSubscription.objects.get().secret).verify(body, headers)

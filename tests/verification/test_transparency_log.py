@@ -84,7 +84,9 @@ def test_issuing_a_certificate_appends_its_leaf_with_both_hashes(certificate):
 def test_revocation_and_replacement_are_appended_in_order(
     certificate, alice, olivia, ada, django_capture_on_commit_callbacks
 ):
-    draft = certificate_request_replacement(certificate_id=certificate.pk, exporter=alice)
+    draft = certificate_request_replacement(
+        certificate_id=certificate.pk, exporter=alice, reason="The consignee's address was wrong."
+    )
     Application.objects.filter(pk=draft.pk).update(status="under_review", assigned_officer=olivia)
     draft.refresh_from_db()
     approve(draft, django_capture_on_commit_callbacks)

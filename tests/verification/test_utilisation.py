@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from reference.models import TradeAgreement
 from tests import factories
-from tests.clients import exporter_client
+from tests.clients import exporter_client, verified_client
 from tests.verification.helpers import look_up, revoke
 from verification.models import Utilisation, VerifierMember, VerifierOrganisation
 from verification.utilisation import (
@@ -76,7 +76,7 @@ def record_url(number: str = NUMBER, code: str = CODE) -> str:
 
 
 def record(user, **changes):
-    client = exporter_client(user)
+    client = verified_client(user)
     return client.post(record_url(), {**ENTRY, **changes})
 
 
@@ -193,7 +193,7 @@ def test_an_unconfirmed_organisation_an_exporter_and_an_officer_may_not_record(
 def test_a_wrong_code_is_not_found_and_anonymous_visitors_are_sent_to_sign_in(
     certificate, dubai, client
 ):
-    assert exporter_client(dubai).get(record_url(code="WRONGCODE123")).status_code == 404
+    assert verified_client(dubai).get(record_url(code="WRONGCODE123")).status_code == 404
     assert client.get(record_url()).status_code == 302
 
 
@@ -221,8 +221,15 @@ def test_the_reference_data_makes_india_uae_cepa_a_one_import_agreement(db):
     assert [code for code, single in flags.items() if single] == ["IUAECEPA"]
 
 
+def test_a_verifier_without_the_second_factor_is_sent_to_the_verifiers_sign_in(certificate, dubai):
+    response = exporter_client(dubai).post(record_url(), ENTRY)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:verifier-login"))
+    assert not Utilisation.objects.exists()
+
+
 def test_the_record_form_carries_a_csrf_token(certificate, dubai):
-    page = exporter_client(dubai).get(record_url()).content.decode()
+    page = verified_client(dubai).get(record_url()).content.decode()
     assert 'name="csrfmiddlewaretoken"' in page
 
 

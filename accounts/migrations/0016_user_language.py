@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0011_api_tokens'),
+        ('accounts', '0015_sms_device_declaration_purpose'),
     ]
 
     operations = [

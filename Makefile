@@ -125,5 +125,5 @@ clean:
 # strings into locale/hi/LC_MESSAGES/django.po, translate the new ones, then compile the .mo
 # that is committed beside it (tests/i18n checks both). Needs gettext (apt-get install gettext).
 messages: $(STAMP)
-	$(DEV_ENV) $(MANAGE) makemessages -l hi --no-location $$($(BIN)/python -c "from accounts.language import CATALOGUE_IGNORE as i; print(' '.join('--ignore=' + p for p in i))")
+	$(DEV_ENV) $(MANAGE) makemessages -l hi --no-location $$(DJANGO_SETTINGS_MODULE=coo_portal.settings $(DEV_ENV) $(BIN)/python -c "import django; django.setup(); from accounts.language import CATALOGUE_IGNORE as i; print(' '.join('--ignore=' + p for p in i))")
 	msgfmt --check --statistics -o locale/hi/LC_MESSAGES/django.mo locale/hi/LC_MESSAGES/django.po

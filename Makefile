@@ -10,7 +10,7 @@ DEV_ENV := DEBUG=1
 # `make run PORT=8001`: runserver listens there and SITE_URL (links, QR codes) follows unless set.
 PORT ?= 8000
 
-.PHONY: help install lock run serve demo test lint format mutation worker beat worker-beat prod-smoke prod-cluster upgrade-smoke clean
+.PHONY: help install lock run serve demo test lint format messages mutation worker beat worker-beat prod-smoke prod-cluster upgrade-smoke clean
 
 help:
 	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000 (PORT=8001 for another)"
@@ -120,3 +120,10 @@ upgrade-smoke: $(STAMP)
 
 clean:
 	rm -rf $(VENV)
+
+# The Hindi catalogue (accounts/language.py CATALOGUE_IGNORE: what it leaves out): extract the
+# strings into locale/hi/LC_MESSAGES/django.po, translate the new ones, then compile the .mo
+# that is committed beside it (tests/i18n checks both). Needs gettext (apt-get install gettext).
+messages: $(STAMP)
+	$(DEV_ENV) $(MANAGE) makemessages -l hi --no-location $$(DJANGO_SETTINGS_MODULE=coo_portal.settings $(DEV_ENV) $(BIN)/python -c "import django; django.setup(); from accounts.language import CATALOGUE_IGNORE as i; print(' '.join('--ignore=' + p for p in i))")
+	msgfmt --check --statistics -o locale/hi/LC_MESSAGES/django.mo locale/hi/LC_MESSAGES/django.po

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .agents import AUTHORISATION_MAX_DAYS, normalise_licence, period_problem, username_validate
 from .forms import RegistrationForm, SetPasswordForm, captcha_field
@@ -18,9 +19,9 @@ LICENCE_RE = re.compile(r"^[A-Z0-9/-]{4,30}$")
 
 def _licence_field() -> forms.CharField:
     return forms.CharField(
-        label="Licence number",
+        label=_("Licence number"),
         max_length=40,
-        help_text="The customs broker's licence (CBLR) or the forwarder's registration number.",
+        help_text=_("The customs broker's licence (CBLR) or the forwarder's registration number."),
         error_messages={"required": "Enter the licence number."},
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
     )
@@ -37,25 +38,25 @@ def _clean_licence(value: str) -> str:
 
 class AgentRegistrationForm(forms.Form):
     name = forms.CharField(
-        label="Firm name", max_length=200, error_messages={"required": "Enter the firm name."}
+        label=_("Firm name"), max_length=200, error_messages={"required": "Enter the firm name."}
     )
     kind = forms.ChoiceField(
-        label="The firm is a",
+        label=_("The firm is a"),
         choices=Agent.Kind.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose customs broker or freight forwarder."},
     )
     licence_number = _licence_field()
     pan = forms.CharField(
-        label="PAN",
+        label=_("PAN"),
         max_length=10,
         error_messages={"required": "Enter the firm's PAN."},
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "class": "input--10"}),
     )
     person_name = forms.CharField(
-        label="Your name",
+        label=_("Your name"),
         max_length=150,
-        help_text="You will administer the agent's account on this portal.",
+        help_text=_("You will administer the agent's account on this portal."),
         error_messages={"required": "Enter your name."},
     )
     email = RegistrationForm.base_fields["email"]
@@ -85,9 +86,9 @@ class AgentAccountForm(SetPasswordForm):
     """The username and password of the agent's administrator, chosen at the end."""
 
     username = forms.CharField(
-        label="Username",
+        label=_("Username"),
         max_length=30,
-        help_text="4 to 30 letters, digits, dots, hyphens or underscores. You sign in with it.",
+        help_text=_("4 to 30 letters, digits, dots, hyphens or underscores. You sign in with it."),
         error_messages={"required": "Choose a username."},
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
@@ -100,12 +101,12 @@ class AgentAccountForm(SetPasswordForm):
 class AuthorisationForm(forms.Form):
     licence_number = _licence_field()
     start = forms.DateField(
-        label="First day",
+        label=_("First day"),
         error_messages={"required": "Enter the first day.", "invalid": "Enter a real date."},
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
-        label="Last day",
+        label=_("Last day"),
         help_text=f"At most {AUTHORISATION_MAX_DAYS} days after the first. You can withdraw "
         "the authorisation at any moment.",
         error_messages={"required": "Enter the last day.", "invalid": "Enter a real date."},
@@ -129,7 +130,7 @@ class AuthorisationForm(forms.Form):
 
 class ActingFirmForm(forms.Form):
     firm = forms.TypedChoiceField(
-        label="Filing for",
+        label=_("Filing for"),
         coerce=int,
         error_messages={
             "required": "Choose an IEC.",
@@ -148,8 +149,10 @@ class AgentsWalletForm(forms.Form):
     """The firm's setting: may its authorised agents pay fees from its wallet?"""
 
     agents_pay_from_wallet = forms.BooleanField(
-        label="Authorised agents may pay fees from the firm's fee wallet",
+        label=_("Authorised agents may pay fees from the firm's fee wallet"),
         required=False,
-        help_text="Off: an agent pays each fee by card. On: an agent may also spend the "
-        "wallet's balance, as your signatories can.",
+        help_text=_(
+            "Off: an agent pays each fee by card. On: an agent may also spend the "
+            "wallet's balance, as your signatories can."
+        ),
     )

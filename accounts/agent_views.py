@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import agent_forms, agents, enquiries, firms
@@ -98,7 +99,7 @@ def agent_register_verify_email(request: HttpRequest, uidb64: str, token: str) -
         "attempt": registration_attempt(user),
         "mobile": False,
     }
-    messages.success(request, "Your email ID is verified.")
+    messages.success(request, gettext("Your email ID is verified."))
     return redirect("accounts:agent-register-otp")
 
 
@@ -117,7 +118,7 @@ def _in_progress(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
 def agent_register_mobile(request: HttpRequest) -> HttpResponse:
     progress = _in_progress(request)
     if progress is None or not progress[0].agent_staff.email_verified_at:
-        messages.error(request, "Open the link in the email we sent you first.")
+        messages.error(request, gettext("Open the link in the email we sent you first."))
         return redirect("accounts:agent-register")
     user, state = progress
     if state["mobile"]:

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .models import IEC_RE, normalise_iec, normalise_mobile
 from .services import password_validate
@@ -57,7 +58,7 @@ class SingleUseCaptchaField(CaptchaField):  # type: ignore[misc]  # as above
 
 def captcha_field() -> CaptchaField:
     return SingleUseCaptchaField(
-        label="Type the characters in the image",
+        label=gettext_lazy("Type the characters in the image"),
         widget=PortalCaptchaInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),
@@ -70,7 +71,7 @@ def captcha_field() -> CaptchaField:
 
 def iec_field() -> forms.CharField:
     return forms.CharField(
-        label="IEC Code",
+        label=gettext_lazy("IEC Code"),
         max_length=20,
         error_messages={"required": "Enter your IEC Code."},
         widget=forms.TextInput(
@@ -94,8 +95,8 @@ def _clean_iec(value: str) -> str:
 class RegistrationForm(forms.Form):
     iec = iec_field()
     email = forms.EmailField(
-        label="Email ID",
-        help_text="The email registered against your IEC with DGFT.",
+        label=gettext_lazy("Email ID"),
+        help_text=gettext_lazy("The email registered against your IEC with DGFT."),
         error_messages={
             "required": "Enter the email ID registered against your IEC.",
             "invalid": "Enter an email ID like name@example.com.",
@@ -103,9 +104,9 @@ class RegistrationForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     mobile = forms.CharField(
-        label="Mobile Number",
+        label=gettext_lazy("Mobile Number"),
         max_length=20,
-        help_text="The mobile number registered against your IEC, 10 digits.",
+        help_text=gettext_lazy("The mobile number registered against your IEC, 10 digits."),
         error_messages={"required": "Enter the mobile number registered against your IEC."},
         widget=forms.TextInput(
             attrs={"type": "tel", "autocomplete": "tel", "inputmode": "numeric"}
@@ -125,10 +126,10 @@ class RegistrationForm(forms.Form):
 
 class OTPForm(forms.Form):
     code = forms.CharField(
-        label="Code from the SMS",
+        label=gettext_lazy("Code from the SMS"),
         max_length=6,
         min_length=6,
-        help_text="6 digits, valid for 10 minutes.",
+        help_text=gettext_lazy("6 digits, valid for 10 minutes."),
         error_messages={
             "required": "Enter the 6-digit code from the SMS.",
             "min_length": "Enter the 6-digit code from the SMS.",
@@ -153,14 +154,16 @@ class OTPForm(forms.Form):
 
 class SetPasswordForm(forms.Form):
     password1 = forms.CharField(
-        label="New password",
+        label=gettext_lazy("New password"),
         strip=False,
-        help_text="At least 10 characters, not like your IEC or firm name, not a common password.",
+        help_text=gettext_lazy(
+            "At least 10 characters, not like your IEC or firm name, not a common password."
+        ),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": "Enter a password."},
     )
     password2 = forms.CharField(
-        label="Confirm the password",
+        label=gettext_lazy("Confirm the password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": "Enter the password again."},
@@ -191,10 +194,12 @@ class ResetPasswordForm(OTPForm, SetPasswordForm):
 
 def sign_in_field() -> forms.CharField:
     return forms.CharField(
-        label="IEC Code, username or email",
+        label=gettext_lazy("IEC Code, username or email"),
         max_length=254,
-        help_text="The firm's administrator may use the IEC Code; every member and an "
-        "agent's staff their own username or email.",
+        help_text=gettext_lazy(
+            "The firm's administrator may use the IEC Code; every member and an "
+            "agent's staff their own username or email."
+        ),
         error_messages={"required": "Enter your IEC Code, username or email."},
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
@@ -208,7 +213,7 @@ class LoginForm(forms.Form):
 
     iec = sign_in_field()
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": "Enter your password."},
@@ -227,13 +232,13 @@ class LoginForm(forms.Form):
 
 class OfficerLoginForm(forms.Form):
     username = forms.CharField(
-        label="Username",
+        label=gettext_lazy("Username"),
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
         error_messages={"required": "Enter your username."},
     )
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": "Enter your password."},
@@ -243,10 +248,10 @@ class OfficerLoginForm(forms.Form):
 
 class TOTPForm(forms.Form):
     code = forms.CharField(
-        label="Code from your authenticator app",
+        label=gettext_lazy("Code from your authenticator app"),
         max_length=6,
         min_length=6,
-        help_text="6 digits; a new one appears every 30 seconds.",
+        help_text=gettext_lazy("6 digits; a new one appears every 30 seconds."),
         error_messages={
             "required": "Enter the 6-digit code from your authenticator app.",
             "min_length": "Enter the 6-digit code from your authenticator app.",

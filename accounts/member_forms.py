@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .forms import SetPasswordForm, captcha_field
 from .members import username_validate
@@ -29,14 +30,14 @@ def role_field(label: str = "Role") -> forms.ChoiceField:
 
 class InviteForm(forms.Form):
     name = forms.CharField(
-        label="Full name",
+        label=_("Full name"),
         max_length=150,
         error_messages={"required": "Enter the person's full name."},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     email = forms.EmailField(
-        label="Email ID",
-        help_text="We send the invitation link here. It lasts 7 days and works once.",
+        label=_("Email ID"),
+        help_text=_("We send the invitation link here. It lasts 7 days and works once."),
         error_messages={
             "required": "Enter the person's email ID.",
             "invalid": "Enter an email ID like name@example.com.",
@@ -61,18 +62,20 @@ class InvitationDetailsForm(SetPasswordForm):
     field_order = ["username", "password1", "password2", "mobile", "captcha"]
 
     username = forms.CharField(
-        label="Username",
+        label=_("Username"),
         max_length=150,
-        help_text="You sign in with it (or with your email ID). Letters, digits and . _ + - only.",
+        help_text=_(
+            "You sign in with it (or with your email ID). Letters, digits and . _ + - only."
+        ),
         error_messages={"required": "Choose a username."},
         widget=forms.TextInput(
             attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         ),
     )
     mobile = forms.CharField(
-        label="Mobile number",
+        label=_("Mobile number"),
         max_length=20,
-        help_text="10 digits. We send a code to it now, and later what you should know by SMS.",
+        help_text=_("10 digits. We send a code to it now, and later what you should know by SMS."),
         error_messages={"required": "Enter your mobile number."},
         widget=forms.TextInput(
             attrs={"type": "tel", "autocomplete": "tel", "inputmode": "numeric"}

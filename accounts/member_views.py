@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.clientip import client_ip
@@ -186,7 +187,9 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
         name = member.user.get_full_name() or member.user.username
         if member.user_id == request.user.pk:
             logout(request)
-            messages.success(request, "You have removed yourself from the firm and are signed out.")
+            messages.success(
+                request, gettext("You have removed yourself from the firm and are signed out.")
+            )
             return redirect("accounts:login")
         messages.success(
             request,

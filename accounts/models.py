@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import SideChannelDevice
 
 from core.models import TimeStampedModel
@@ -39,15 +40,24 @@ class User(AbstractUser):
     agency administrators with a username of their own."""
 
     class Role(models.TextChoices):
-        EXPORTER = "exporter", "Exporter"
-        OFFICER = "officer", "Officer"
-        AGENCY_ADMIN = "agency_admin", "Agency administrator"
-        OPERATOR = "operator", "Operator"
-        AGENT = "agent", "Agent's staff"
-        VERIFIER = "verifier", "Verifier (customs or bank)"
+        EXPORTER = "exporter", _("Exporter")
+        OFFICER = "officer", _("Officer")
+        AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+        OPERATOR = "operator", _("Operator")
+        AGENT = "agent", _("Agent's staff")
+        VERIFIER = "verifier", _("Verifier (customs or bank)")
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.EXPORTER)
     mobile = models.CharField(max_length=13, blank=True, validators=[mobile_validator])
+    # The interface language this person chose with the header's switcher ("" = not chosen:
+    # the browser's cookie, else English). accounts/language.py applies it on every request.
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        default="",
+        db_default="",
+        choices=[("en-in", "English"), ("hi", "हिन्दी")],
+    )
 
     objects = UserManager()
 
@@ -88,9 +98,9 @@ class IECRecord(TimeStampedModel):
     """A copy of DGFT's IEC database entry. Not editable by the exporter on this portal."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        CANCELLED = "cancelled", "Cancelled"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        CANCELLED = "cancelled", _("Cancelled")
 
     iec = models.CharField("IEC", max_length=10, unique=True, validators=[iec_validator])
     firm_name = models.CharField(max_length=200)
@@ -176,14 +186,14 @@ class OfficerEvent(models.Model):
     and of the officer's own enrolment steps (accounts.officers writes it)."""
 
     class Action(models.TextChoices):
-        INVITED = "invited", "Invited"
-        ACCEPTED = "accepted", "Invitation accepted (password set)"
-        ENROLLED = "enrolled", "Authenticator set up"
-        OFFICE_CHANGED = "office_changed", "Office changed"
-        OFFICES_CHANGED = "offices_changed", "Other offices served changed"
-        DEACTIVATED = "deactivated", "Deactivated"
-        REACTIVATED = "reactivated", "Reactivated"
-        AUTHENTICATOR_RESET = "authenticator_reset", "Authenticator reset"
+        INVITED = "invited", _("Invited")
+        ACCEPTED = "accepted", _("Invitation accepted (password set)")
+        ENROLLED = "enrolled", _("Authenticator set up")
+        OFFICE_CHANGED = "office_changed", _("Office changed")
+        OFFICES_CHANGED = "offices_changed", _("Other offices served changed")
+        DEACTIVATED = "deactivated", _("Deactivated")
+        REACTIVATED = "reactivated", _("Reactivated")
+        AUTHENTICATOR_RESET = "authenticator_reset", _("Authenticator reset")
 
     officer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="officer_events")
     actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -213,11 +223,11 @@ class SMSDevice(SideChannelDevice):
     """
 
     class Purpose(models.TextChoices):
-        REGISTRATION = "registration", "Registration"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        INVITATION = "invitation", "Accepting an invitation"
-        AGENT_REGISTRATION = "agent_registration", "Agent registration"
-        DECLARATION = "declaration", "Signing a declaration"
+        REGISTRATION = "registration", _("Registration")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        INVITATION = "invitation", _("Accepting an invitation")
+        AGENT_REGISTRATION = "agent_registration", _("Agent registration")
+        DECLARATION = "declaration", _("Signing a declaration")
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     number = models.CharField(max_length=13, validators=[mobile_validator])
@@ -252,10 +262,10 @@ class LoginActivity(models.Model):
     """What the profile page shows as the account's activity, newest first."""
 
     class Kind(models.TextChoices):
-        LOGIN = "login", "Signed in"
-        LOGOUT = "logout", "Signed out"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        REGISTERED = "registered", "Registration completed"
+        LOGIN = "login", _("Signed in")
+        LOGOUT = "logout", _("Signed out")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        REGISTERED = "registered", _("Registration completed")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -285,9 +295,9 @@ class LoginActivity(models.Model):
 class FirmRole(models.TextChoices):
     """What a member may do for their firm (accounts.firms holds the rules)."""
 
-    ADMINISTRATOR = "administrator", "Administrator"  # members, agents, wallet, everything
-    SIGNATORY = "signatory", "Signatory"  # a preparer's work, plus declare, pay and submit
-    PREPARER = "preparer", "Preparer"  # drafts and documents; cannot pay or submit
+    ADMINISTRATOR = "administrator", _("Administrator")  # members, agents, wallet, everything
+    SIGNATORY = "signatory", _("Signatory")  # a preparer's work, plus declare, pay and submit
+    PREPARER = "preparer", _("Preparer")  # drafts and documents; cannot pay or submit
 
 
 class FirmMember(TimeStampedModel):
@@ -391,13 +401,13 @@ class Agent(TimeStampedModel):
     that authorise it. Contact details are verified like an exporter's."""
 
     class Kind(models.TextChoices):
-        CUSTOMS_BROKER = "customs_broker", "Customs broker"
-        FREIGHT_FORWARDER = "freight_forwarder", "Freight forwarder"
+        CUSTOMS_BROKER = "customs_broker", _("Customs broker")
+        FREIGHT_FORWARDER = "freight_forwarder", _("Freight forwarder")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Registration not finished"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
+        PENDING = "pending", _("Registration not finished")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
 
     name = models.CharField("firm name", max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -500,11 +510,11 @@ class ApiToken(TimeStampedModel):
     Only a SHA-256 of the secret is kept: the secret is shown once, when it is created."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read"
-        DRAFT = "draft", "Draft"
-        SUBMIT = "submit", "Submit"
+        READ = "read", _("Read")
+        DRAFT = "draft", _("Draft")
+        SUBMIT = "submit", _("Submit")
         # A verifier organisation's person reading its verification requests (verification/).
-        VERIFICATION = "verification", "Verification requests"
+        VERIFICATION = "verification", _("Verification requests")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 
 from core.durable.models import OutboxMessage
 from core.durable.outbox import outbox_enqueue
+from core.english import in_english
 
 
 def _context(extra: dict[str, Any]) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def _context(extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@in_english  # emails and SMS are English for now (issue 33): whoever's request sends them
 def email_send(*, to: str | list[str], template: str, context: dict[str, Any]) -> OutboxMessage:
     ctx = _context(context)
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
@@ -35,6 +37,7 @@ def email_send(*, to: str | list[str], template: str, context: dict[str, Any]) -
     return outbox_enqueue(task="accounts.send_email", args=[recipients, subject, text, html])
 
 
+@in_english
 def sms_send(*, to: str, template: str, context: dict[str, Any]) -> OutboxMessage:
     body = " ".join(render_to_string(f"sms/{template}.txt", _context(context)).split())
     return outbox_enqueue(task="accounts.send_sms", args=[to, body])

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from core.clientip import client_ip
 
+from . import language
 from .lockout import user_locked_out_log
 from .models import LoginActivity, User
 from .services import activity_record
@@ -34,5 +35,6 @@ def on_logged_out(sender: Any, request: HttpRequest, user: User | None, **kwargs
 
 def connect() -> None:
     user_logged_in.connect(on_logged_in, dispatch_uid="accounts.activity.login")
+    user_logged_in.connect(language.on_logged_in, dispatch_uid="accounts.language.login")
     user_logged_out.connect(on_logged_out, dispatch_uid="accounts.activity.logout")
     user_locked_out.connect(user_locked_out_log, dispatch_uid="accounts.lockout.log")

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.clientip import client_ip
@@ -140,7 +141,7 @@ def register_verify_email(request: HttpRequest, uidb64: str, token: str) -> Http
         "attempt": registration_attempt(user),
         "mobile": False,
     }
-    messages.success(request, "Your email ID is verified.")
+    messages.success(request, gettext("Your email ID is verified."))
     return redirect("accounts:register-otp")
 
 
@@ -158,7 +159,7 @@ def _registration_in_progress(request: HttpRequest) -> tuple[User, dict[str, Any
 def register_mobile(request: HttpRequest) -> HttpResponse:
     progress = _registration_in_progress(request)
     if progress is None or not progress[0].exporter_profile.email_verified_at:
-        messages.error(request, "Open the link in the email we sent you first.")
+        messages.error(request, gettext("Open the link in the email we sent you first."))
         return redirect("accounts:register")
     user, state = progress
     if state["mobile"]:
@@ -273,7 +274,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
-    messages.success(request, "You have signed out.")
+    messages.success(request, gettext("You have signed out."))
     response = redirect("accounts:login")
     forget_signed_in(response)
     return response

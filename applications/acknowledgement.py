@@ -10,6 +10,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
+from core.english import in_english
 from core.text import base_font, draw_line, draw_paragraph
 
 from .declared import declaration_statement
@@ -31,6 +32,7 @@ def next_steps(application: Application) -> list[str]:
     ]
 
 
+@in_english
 def acknowledgement_pdf(application: Application) -> bytes:
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, initialFontName=base_font())

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import IECRecord
@@ -85,27 +86,27 @@ def needs_percentage(criterion: str) -> bool:
 
 class ApplicationStartForm(forms.Form):
     certificate_type = forms.ChoiceField(
-        label="Type of certificate",
+        label=_("Type of certificate"),
         choices=CertificateType.choices,
         widget=forms.RadioSelect(attrs={"class": "js-narrows"}),
         error_messages={"required": "Choose the type of certificate."},
     )
     agreement = forms.ModelChoiceField(
-        label="Trade agreement",
+        label=_("Trade agreement"),
         queryset=TradeAgreement.objects.filter(is_active=True),
         required=False,
-        empty_label="Choose the agreement",
-        help_text="Only for a preferential certificate.",
+        empty_label=_("Choose the agreement"),
+        help_text=_("Only for a preferential certificate."),
         widget=forms.Select(attrs={"class": "js-narrows"}),
     )
     destination_country = forms.ChoiceField(
-        label="Destination (importing) country",
+        label=_("Destination (importing) country"),
         error_messages={"required": "Choose the destination country."},
     )
     office = forms.ModelChoiceField(
-        label="Issuing agency and office",
+        label=_("Issuing agency and office"),
         queryset=AgencyOffice.objects.none(),
-        empty_label="Choose the agency and office",
+        empty_label=_("Choose the agency and office"),
         error_messages={"required": "Choose the issuing agency and office."},
     )
 
@@ -115,7 +116,7 @@ class ApplicationStartForm(forms.Form):
             # An agent's staff names the firm each time, from those authorising it now: never
             # a default, so a withdrawn authorisation cannot send a draft to another firm.
             self.fields["firm"] = forms.ModelChoiceField(
-                label="Which firm are you filing for?",
+                label=_("Which firm are you filing for?"),
                 queryset=firms,
                 empty_label=None,
                 widget=forms.RadioSelect,
@@ -132,7 +133,7 @@ class ApplicationStartForm(forms.Form):
             choices = [(code, name) for code, name in countries if code in partners]
         else:
             choices = [(code, name) for code, name in countries if code != "IN"]
-        self.fields["destination_country"].choices = [("", "Choose a country"), *choices]
+        self.fields["destination_country"].choices = [("", str(_("Choose a country"))), *choices]
         self.fields["office"].queryset = offices_for(agreement)
         self.fields["office"].label_from_instance = lambda o: (
             f"{o.agency.name} ({o.agency.code}), {o.name}"
@@ -248,12 +249,12 @@ class PartiesForm(SectionForm):
             for name in ("back_to_back", *FOREIGN_CERTIFICATE_FIELDS):
                 del self.fields[name]
         else:
-            placeholder(self, "foreign_certificate_country", "Choose a country")
+            placeholder(self, "foreign_certificate_country", str(_("Choose a country")))
         self.fields[
             "third_party_invoice_number"
         ].help_text = "The third party's own invoice, if it has issued one: printed beside yours."
-        placeholder(self, "consignee_country", "Choose a country")
-        placeholder(self, "third_party_country", "Choose a country")
+        placeholder(self, "consignee_country", str(_("Choose a country")))
+        placeholder(self, "third_party_country", str(_("Choose a country")))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -366,7 +367,7 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
     """One line of goods, checked against HS 2022 and the agreement's origin criteria."""
 
     # Longer than 8 so that "8517.62.90" can be typed; clean_hs_code says what is wrong.
-    hs_code = forms.CharField(label="HS code (8 digits)", max_length=20)
+    hs_code = forms.CharField(label=_("HS code (8 digits)"), max_length=20)
 
     class Meta:
         model = LineItem
@@ -419,7 +420,7 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
         self.vocabulary = list(vocabulary)
         if application.is_preferential:
             self.fields["origin_criterion"] = forms.ChoiceField(
-                label="Origin criterion",
+                label=_("Origin criterion"),
                 choices=[("", "Choose the criterion"), *[(c, c) for c in vocabulary]],
                 required=True,
                 error_messages={
@@ -487,7 +488,7 @@ CSV_MAX_ROWS = 500
 
 class GoodsUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file of goods",
+        label=_("CSV file of goods"),
         error_messages={"required": "Choose the CSV file of goods to upload."},
     )
 
@@ -549,13 +550,13 @@ class GoodsUploadForm(forms.Form):
 
 class DocumentUploadForm(forms.Form):
     kind = forms.ChoiceField(
-        label="Type of document",
+        label=_("Type of document"),
         choices=DocumentKind.choices,
         error_messages={"required": "Choose the type of document."},
     )
     file = forms.FileField(
-        label="File",
-        help_text="PDF, JPEG or PNG, at most 10 MB.",
+        label=_("File"),
+        help_text=_("PDF, JPEG or PNG, at most 10 MB."),
         error_messages={"required": "Choose the file to upload."},
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
@@ -571,7 +572,7 @@ class DocumentUploadForm(forms.Form):
 
 class ReplyForm(LengthLimitedForm, forms.Form):
     reply = forms.CharField(
-        label="Your reply to the officer",
+        label=_("Your reply to the officer"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
         error_messages={"required": "Enter your reply to the officer."},
@@ -580,14 +581,16 @@ class ReplyForm(LengthLimitedForm, forms.Form):
 
 class ListFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "All statuses"), *Status.choices]
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *Status.choices]
     )
     q = forms.CharField(
-        label="Reference, invoice, certificate number or consignee",
+        label=_("Reference, invoice, certificate number or consignee"),
         required=False,
         max_length=50,
-        help_text="Part of one, 3 characters or more; a shorter search matches a whole "
-        "reference or invoice number.",
+        help_text=_(
+            "Part of one, 3 characters or more; a shorter search matches a whole "
+            "reference or invoice number."
+        ),
     )
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from core.models import TimeStampedModel
@@ -37,14 +38,14 @@ REMARKS_MAX_LENGTH = 1000
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    UNDER_REVIEW = "under_review", "Under review"
-    CLARIFICATION_REQUESTED = "clarification_requested", "Clarification requested"
-    APPROVED = "approved", "Approved"
-    ISSUED = "issued", "Issued"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    UNDER_REVIEW = "under_review", _("Under review")
+    CLARIFICATION_REQUESTED = "clarification_requested", _("Clarification requested")
+    APPROVED = "approved", _("Approved")
+    ISSUED = "issued", _("Issued")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 # The statuses of a decided application: the officer queue's Decided tab and its indexes.
@@ -62,11 +63,11 @@ class CopyReason(models.TextChoices):
 
 
 class TransportMode(models.TextChoices):
-    SEA = "sea", "Sea"
-    AIR = "air", "Air"
-    ROAD = "road", "Road"
-    RAIL = "rail", "Rail"
-    MULTIMODAL = "multimodal", "Multimodal"
+    SEA = "sea", _("Sea")
+    AIR = "air", _("Air")
+    ROAD = "road", _("Road")
+    RAIL = "rail", _("Rail")
+    MULTIMODAL = "multimodal", _("Multimodal")
 
 
 class ReferenceCounter(models.Model):
@@ -361,7 +362,7 @@ class CostSheet(models.Model):
     are worked out from (applications/worksheet.py). The FOB value is the item's."""
 
     class Method(models.TextChoices):
-        DIRECT = "direct", "Direct: (FOB - non-originating materials) / FOB"
+        DIRECT = "direct", _("Direct: (FOB - non-originating materials) / FOB")
         INDIRECT = (
             "indirect",
             "Indirect: (originating materials + labour + overhead + profit + other) / FOB",
@@ -444,11 +445,11 @@ LINE_ITEM_FIELDS = (
 
 
 class DocumentKind(models.TextChoices):
-    COMMERCIAL_INVOICE = "commercial_invoice", "Commercial invoice"
-    PACKING_LIST = "packing_list", "Packing list"
-    BILL_OF_LADING = "bill_of_lading", "Bill of lading / airway bill"
-    FOREIGN_CERTIFICATE = "foreign_certificate", "Foreign certificate of origin (re-export)"
-    OTHER = "other", "Other"
+    COMMERCIAL_INVOICE = "commercial_invoice", _("Commercial invoice")
+    PACKING_LIST = "packing_list", _("Packing list")
+    BILL_OF_LADING = "bill_of_lading", _("Bill of lading / airway bill")
+    FOREIGN_CERTIFICATE = "foreign_certificate", _("Foreign certificate of origin (re-export)")
+    OTHER = "other", _("Other")
 
 
 REQUIRED_DOCUMENTS = (DocumentKind.COMMERCIAL_INVOICE, DocumentKind.PACKING_LIST)
@@ -555,13 +556,13 @@ DOCUMENT_CONTENT_LABELS = {
 
 class Payment(TimeStampedModel):
     class State(models.TextChoices):
-        CREATED = "created", "Awaiting payment"
-        CAPTURED = "captured", "Paid"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        CREATED = "created", _("Awaiting payment")
+        CAPTURED = "captured", _("Paid")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
         # The gateway took it after the fee was paid another way or the application was
         # withdrawn: recorded, not applied, due back to the card.
-        UNAPPLIED = "unapplied", "Paid, not applied: due back"
+        UNAPPLIED = "unapplied", _("Paid, not applied: due back")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
     order_id = models.CharField(max_length=40, unique=True)
@@ -625,9 +626,9 @@ class PaymentRefund(models.Model):
     once (the constraint), whoever asks again (a retried task, the reconciler)."""
 
     class State(models.TextChoices):
-        REQUESTED = "requested", "Being refunded"
-        PROCESSED = "processed", "Refunded"
-        REFUSED = "refused", "Refund refused by the gateway"
+        REQUESTED = "requested", _("Being refunded")
+        PROCESSED = "processed", _("Refunded")
+        REFUSED = "refused", _("Refund refused by the gateway")
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount_paise = models.BigIntegerField()
@@ -655,10 +656,10 @@ class ApplicationEvent(models.Model):
     """The append-only audit trail: every status change and every message."""
 
     class Kind(models.TextChoices):
-        TRANSITION = "transition", "Status change"
-        MESSAGE = "message", "Message"
-        ASSIGNMENT = "assignment", "Assignment"
-        PAYMENT = "payment", "Payment"
+        TRANSITION = "transition", _("Status change")
+        MESSAGE = "message", _("Message")
+        ASSIGNMENT = "assignment", _("Assignment")
+        PAYMENT = "payment", _("Payment")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TRANSITION)
@@ -801,10 +802,10 @@ class WalletTopUp(TimeStampedModel):
     """Money paid into a wallet through the payment gateway: credited once, on capture."""
 
     class State(models.TextChoices):
-        CREATED = "created", "Awaiting payment"
-        CAPTURED = "captured", "Paid"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        CREATED = "created", _("Awaiting payment")
+        CAPTURED = "captured", _("Paid")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="top_ups")
     order_id = models.CharField(max_length=40, unique=True)
@@ -858,9 +859,9 @@ class WalletEntry(models.Model):
     """
 
     class Kind(models.TextChoices):
-        TOP_UP = "top_up", "Top-up"
-        FEE = "fee", "Fee paid"
-        REFUND = "refund", "Refund"
+        TOP_UP = "top_up", _("Top-up")
+        FEE = "fee", _("Fee paid")
+        REFUND = "refund", _("Refund")
 
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
     sequence = models.PositiveIntegerField()
@@ -941,12 +942,12 @@ class TaxInvoice(models.Model):
     (Top-ups paid before receipts existed keep the tax invoice they were given.)"""
 
     class Kind(models.TextChoices):
-        TAX_INVOICE = "tax_invoice", "Tax invoice"
-        RECEIPT = "receipt", "Receipt"
+        TAX_INVOICE = "tax_invoice", _("Tax invoice")
+        RECEIPT = "receipt", _("Receipt")
         # An agency without a GSTIN is not registered: no tax, a bill of supply (Rule 49).
-        BILL_OF_SUPPLY = "bill_of_supply", "Bill of supply"
+        BILL_OF_SUPPLY = "bill_of_supply", _("Bill of supply")
         # The fee refunded: cancels its invoice (Rule 53), its own series, `original` set.
-        CREDIT_NOTE = "credit_note", "Credit note"
+        CREDIT_NOTE = "credit_note", _("Credit note")
 
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.TAX_INVOICE)
     supplier = models.CharField(max_length=40)

@@ -39,6 +39,7 @@ from reportlab.pdfgen import canvas
 
 from accounts.models import IECRecord
 from core.counters import counter_next
+from core.english import in_english
 from core.text import base_font, draw_line, draw_paragraph, wrap
 from reference.gst import state_label
 from reference.models import AgencyTaxProfile, IssuingAgency
@@ -361,6 +362,7 @@ _TITLES = {
 }
 
 
+@in_english
 def tax_invoice_pdf(invoice: TaxInvoice) -> bytes:
     """One A4 page with every particular of CGST Rule 46 (a tax invoice), Rule 49 (a bill of
     supply) or Rule 53 (a credit note): supplier's name, address and GSTIN; serial number and

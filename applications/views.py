@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -128,7 +129,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
     agent = firms.agent_id_of(request.user) is not None
     choices = firms.firms_for(request.user) if agent else None
     if choices is not None and not choices.exists():
-        messages.error(request, "No firm authorises your agency to file for it now.")
+        messages.error(request, gettext("No firm authorises your agency to file for it now."))
         return redirect("applications:list")
     if request.method == "POST":
         form = forms.ApplicationStartForm(request.POST, firms=choices)
@@ -281,7 +282,10 @@ def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
         started = declaration.declaration_sign_start(
             application_id=application.pk, signer=request.user
         )
-        messages.success(request, f"We sent a code to {masked_number(started.mobile)}.")
+        messages.success(
+            request,
+            gettext("We sent a code to %(mobile)s.") % {"mobile": masked_number(started.mobile)},
+        )
         return redirect("applications:declaration-sign", reference)
     if request.method == "POST" and form.is_valid():
         outcome = declaration.declaration_sign_confirm(
@@ -435,9 +439,11 @@ def item_remove(request: HttpRequest, reference: str, item_id: int) -> HttpRespo
     if services.line_item_remove(
         application_id=application.pk, exporter=request.user, item_id=item_id
     ):
-        messages.success(request, "Item removed.")
+        messages.success(request, gettext("Item removed."))
     else:
-        messages.error(request, "That item is not on this application (nothing was removed).")
+        messages.error(
+            request, gettext("That item is not on this application (nothing was removed).")
+        )
     return redirect("applications:goods", reference)
 
 
@@ -583,9 +589,11 @@ def document_remove(request: HttpRequest, reference: str, document_id: int) -> H
     if services.document_remove(
         application_id=application.pk, exporter=request.user, document_id=document_id
     ):
-        messages.success(request, "Document deleted.")
+        messages.success(request, gettext("Document deleted."))
     else:
-        messages.error(request, "That document is not on this application (nothing was deleted).")
+        messages.error(
+            request, gettext("That document is not on this application (nothing was deleted).")
+        )
     return redirect("applications:documents", reference)
 
 

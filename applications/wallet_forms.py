@@ -5,14 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
 
 from .tax import GSTIN_RE
 
 
 class TopUpForm(forms.Form):
     amount = forms.IntegerField(
-        label="Amount to add, in rupees",
-        help_text="Whole rupees.",
+        label=_("Amount to add, in rupees"),
+        help_text=_("Whole rupees."),
         error_messages={"required": "Enter the amount to add.", "invalid": "Enter whole rupees."},
     )
 
@@ -31,9 +32,11 @@ class TopUpForm(forms.Form):
 
 class GSTINForm(forms.Form):
     gstin = forms.CharField(
-        label="Your firm's GSTIN",
-        help_text="15 characters, for example 27ABCDE1234F1Z5. Leave it empty if the firm is "
-        "not registered for GST.",
+        label=_("Your firm's GSTIN"),
+        help_text=_(
+            "15 characters, for example 27ABCDE1234F1Z5. Leave it empty if the firm is "
+            "not registered for GST."
+        ),
         required=False,
         max_length=15,
     )

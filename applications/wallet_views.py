@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -231,7 +232,9 @@ def wallet_gstin(request: HttpRequest) -> HttpResponse:
     form = GSTINForm(request.POST)
     if form.is_valid():
         wallet.wallet_gstin_set(user=request.user, gstin=form.cleaned_data["gstin"])
-        messages.success(request, "Your GSTIN is saved; it is printed on your next tax invoices.")
+        messages.success(
+            request, gettext("Your GSTIN is saved; it is printed on your next tax invoices.")
+        )
     else:
         for error in form.errors["gstin"]:
             messages.error(request, error)
@@ -260,7 +263,7 @@ def pay_from_wallet(request: HttpRequest, reference: str) -> HttpResponse:
     except wallet.WalletError as exc:
         messages.error(request, str(exc))
         return redirect("applications:check", reference)
-    messages.success(request, "The fee was paid from your wallet.")
+    messages.success(request, gettext("The fee was paid from your wallet."))
     return redirect("applications:receipt", reference)
 
 

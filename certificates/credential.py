@@ -43,6 +43,7 @@ from pyhanko.pdf_utils.generic import NameObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from applications.models import Application, CertificateType, IssuingAgency
+from core.english import in_english
 from reference.validity import valid_until
 
 from .credential_keys import ALGORITHM, credential_key, key_thumbprint
@@ -386,6 +387,7 @@ def _status_reserve(agency: IssuingAgency, credential_id: str) -> Credential:
     raise CredentialError(f"No free status list index found for {agency.code}.")
 
 
+@in_english
 def credential_prepare(
     *, application: Application, data: CertificateData, issued_at: datetime, pdf: bytes
 ) -> PreparedCredential:

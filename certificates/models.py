@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 
@@ -69,9 +70,9 @@ def certificate_upload_to(instance: Certificate, filename: str) -> str:
 
 class Certificate(TimeStampedModel):
     class Status(models.TextChoices):
-        VALID = "valid", "Valid"
-        REVOKED = "revoked", "Revoked"
-        SUPERSEDED = "superseded", "Superseded"
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+        SUPERSEDED = "superseded", _("Superseded")
 
     application = models.OneToOneField(
         "applications.Application", on_delete=models.PROTECT, related_name="certificate"
@@ -151,9 +152,9 @@ class CertificateRevision(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SIGNED = "signed", "Signed (PAdES B-LT)"
-        ISSUED = "issued", "Issued (PAdES B-LTA)"
-        ARCHIVED = "archived", "Archive timestamp"
+        SIGNED = "signed", _("Signed (PAdES B-LT)")
+        ISSUED = "issued", _("Issued (PAdES B-LTA)")
+        ARCHIVED = "archived", _("Archive timestamp")
 
     certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="revisions")
     sha256 = models.CharField(max_length=64, unique=True)

@@ -45,6 +45,7 @@ from applications.workflow import UNFINISHED, WorkflowError, application_mark_is
 from applications.worksheet import item_worksheet
 from core.durable.models import OutboxMessage
 from core.durable.outbox import outbox_enqueue
+from core.english import in_english
 from reference.certificate_forms import form_for
 from reference.validity import valid_until
 
@@ -120,6 +121,7 @@ def _officer_of(application: Application) -> User:
     return officer
 
 
+@in_english
 def certificate_data_build(
     *, application: Application, number: str, code: str, issued_at: datetime
 ) -> CertificateData:
@@ -358,6 +360,7 @@ def issuance_reserve(*, application_id: int) -> Certificate | CertificateReserva
     return certificate_number_reserve(application=locked, code=verification_code_generate())
 
 
+@in_english
 def certificate_render(*, data: CertificateData) -> bytes:
     """Step 2: the unsigned PDF."""
     return render_certificate(data)

@@ -184,6 +184,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # The interface language: the signed-in person's choice, else the visitor's cookie, else
+    # the browser's Accept-Language, else English (accounts/language.py).
+    "accounts.language.LanguageMiddleware",
     # Django's LoginRequiredMiddleware; officers' pages go to the officer sign-in.
     "accounts.login_required.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -621,6 +624,14 @@ SIGNING_VC_RETIRED_KEYS = {
 # ---------------------------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-in"
+# The interface speaks English and Hindi (issue 33): exporters, agents and the public
+# verification pages; officers' review pages stay English. Certificates, credentials and tax
+# documents are English whatever the reader chose (the agreements' language).
+LANGUAGES = [("en-in", "English"), ("hi", "हिन्दी")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The visitor's choice, before and after signing in; a signed-in person's is User.language.
+LANGUAGE_COOKIE_NAME = "coo_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Asia/Kolkata"
 USE_I18N = True
 USE_TZ = True

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
+from accounts import language
 from api import endpoints as api_endpoints
 from certificates import views as certificate_views
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("language/", language.choose_language, name="set-language"),
     # The public lookups (QR link, API) are the busiest routes: resolved before the others.
     path("", include("verification.urls")),
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),

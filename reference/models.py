@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from .gst import STATE_CHOICES
@@ -19,8 +20,8 @@ from .gst import STATE_CHOICES
 
 
 class CertificateType(models.TextChoices):
-    NON_PREFERENTIAL = "non_preferential", "Non-preferential"
-    PREFERENTIAL = "preferential", "Preferential"
+    NON_PREFERENTIAL = "non_preferential", _("Non-preferential")
+    PREFERENTIAL = "preferential", _("Preferential")
 
 
 class TradeAgreement(models.Model):

@@ -555,8 +555,8 @@ def dashboard_stats(
         )[:LATE_SHOWN]
     )
     return DashboardStats(
-        counts=[(s.value, s.label, counted[s.value]) for s in OPEN_COUNTED],
-        decided=[(s.value, s.label, counted[f"decided-{s.value}"]) for s in DECIDED_COUNTED],
+        counts=[(s.value, str(s.label), counted[s.value]) for s in OPEN_COUNTED],
+        decided=[(s.value, str(s.label), counted[f"decided-{s.value}"]) for s in DECIDED_COUNTED],
         overdue=overdue,
         overdue_count=counted["overdue"],
         median_decision=median,

@@ -25,14 +25,17 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from django_countries import countries
 
 from applications.models import Application, Invoice, LineItem
 from certificates.models import Certificate
 
+from . import selectors
 from .forms import VerifyForm
 
 _MARK = "NUMBERMARK"
@@ -302,8 +305,26 @@ def _facts_of(
 
 def answer_from_facts(facts: dict[str, Any], kinds: frozenset[str] = KINDS) -> Answer:
     """Build the answer's kinds that were asked for, each once: the page renders two templates
-    (the answer, then the layout around it), the API's document none."""
-    title = f"Certificate {facts['number']}: {facts['get_status_display']}"
+    (the answer, then the layout around it), the API's document none. In the default language
+    whoever asked first: the answer is kept and served to every reader (answer_in_language
+    builds a Hindi reader's)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _answer_from_facts(facts, kinds)
+
+
+def answer_in_language(number: str) -> Answer | None:
+    """The answer page in the active language, not kept (a reader who chose Hindi)."""
+    row = selectors.certificate_answer_row(number)
+    if row is None:
+        return None
+    return _answer_from_facts(answer_facts(row), frozenset({PAGE}))
+
+
+def _answer_from_facts(facts: dict[str, Any], kinds: frozenset[str]) -> Answer:
+    title = _("Certificate %(number)s: %(status)s") % {
+        "number": facts["number"],
+        "status": _(facts["get_status_display"]),
+    }
     answer = Answer(
         certificate_id=facts["pk"], title=title, body=mark_safe(""), page="", document=""
     )
@@ -329,7 +350,7 @@ def answer_from_facts(facts: dict[str, Any], kinds: frozenset[str] = KINDS) -> A
         }
         body = render_to_string("verification/_answer.html", context, request=_anonymous_request())
         answer = replace(answer, body=mark_safe(body))  # noqa: S308 (autoescaped just above)
-        head, middle, tail = _page_shell()
+        head, middle, tail = _page_shell(translation.get_language())
         answer = replace(answer, page=f"{head}{escape(title)}{middle}{body}{tail}")
     return answer
 
@@ -337,8 +358,8 @@ def answer_from_facts(facts: dict[str, Any], kinds: frozenset[str] = KINDS) -> A
 _TITLE, _BODY = "\x00title\x00", "\x00body\x00"
 
 
-@functools.lru_cache(maxsize=1)
-def _page_shell() -> tuple[str, str, str]:
+@functools.lru_cache(maxsize=4)
+def _page_shell(language: str) -> tuple[str, str, str]:
     """verification/answer.html (the site layout) as an anonymous visitor without cookies sees
     it, cut where the title and the answer go: rendered once per process instead of once per
     answer. For that visitor the layout depends on settings alone (no user, no messages, no
@@ -358,7 +379,8 @@ def not_found_page() -> str:
     wrong number, a wrong code or both, so rendered once per process. A wrong code then costs
     no more than a found answer (issue 34)."""
     context = {"form": VerifyForm(), "not_found": True}
-    return render_to_string("verification/verify.html", context, request=_anonymous_request())
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string("verification/verify.html", context, request=_anonymous_request())
 
 
 @receiver(setting_changed)

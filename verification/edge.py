@@ -76,6 +76,9 @@ STACK_REVIEWED = (
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Reviewed (issue 33): without cookies nor a user it activates LANGUAGE_CODE, the
+    # language the kept answers are rendered in (verification/answers.py), and adds nothing.
+    "accounts.language.LanguageMiddleware",
     "accounts.login_required.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionExpiryMiddleware",

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
 
 from .models import VerificationRequest
 
@@ -13,18 +14,18 @@ class VerifyForm(forms.Form):
     """Number and code, as printed on the certificate. Sent by GET: the answer is a link."""
 
     number = forms.CharField(
-        label="Certificate number",
+        label=_("Certificate number"),
         max_length=60,
-        help_text="As printed at the top of the certificate, for example EIC/2026/MUM/0000123.",
+        help_text=_("As printed at the top of the certificate, for example EIC/2026/MUM/0000123."),
         error_messages={"required": "Enter the certificate number"},
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
         ),
     )
     code = forms.CharField(
-        label="Verification code",
+        label=_("Verification code"),
         max_length=40,
-        help_text="The code printed beside the QR code, for example K7PX2M9QRT4W.",
+        help_text=_("The code printed beside the QR code, for example K7PX2M9QRT4W."),
         error_messages={"required": "Enter the verification code"},
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
@@ -34,8 +35,8 @@ class VerifyForm(forms.Form):
 
 class DocumentForm(forms.Form):
     document = forms.FileField(
-        label="Certificate PDF",
-        help_text="The PDF file you received, as it is. At most 10 MB.",
+        label=_("Certificate PDF"),
+        help_text=_("The PDF file you received, as it is. At most 10 MB."),
         error_messages={
             "required": "Choose the certificate PDF to check",
             "empty": "The chosen file is empty",
@@ -44,10 +45,10 @@ class DocumentForm(forms.Form):
     )
 
     expected_number = forms.CharField(
-        label="Certificate number you expect (optional)",
+        label=_("Certificate number you expect (optional)"),
         required=False,
         max_length=60,
-        help_text=(
+        help_text=_(
             "The number on the paper or in the documents you were given. A genuine PDF of "
             "another certificate is then flagged."
         ),
@@ -72,16 +73,16 @@ class CredentialForm(forms.Form):
     """A credential (vc+jwt) pasted as text or uploaded as a file: one of the two."""
 
     credential = forms.CharField(
-        label="Credential",
+        label=_("Credential"),
         required=False,
         max_length=CREDENTIAL_MAX_BYTES,
-        help_text="Paste the credential as you received it: three parts separated by dots.",
+        help_text=_("Paste the credential as you received it: three parts separated by dots."),
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
     )
     upload = forms.FileField(
-        label="Or upload the credential file, or the certificate PDF",
+        label=_("Or upload the credential file, or the certificate PDF"),
         required=False,
-        help_text=(
+        help_text=_(
             "The .jwt file downloaded from the portal (at most 512 KB), or the certificate PDF: "
             "the credential inside it is checked, and must be that certificate's."
         ),
@@ -100,7 +101,9 @@ class CredentialForm(forms.Form):
             if b"%PDF-" in head:  # a certificate PDF: checked as the upload check does
                 if upload.size > settings.UPLOAD_MAX_BYTES:
                     limit = filesizeformat(settings.UPLOAD_MAX_BYTES)
-                    raise forms.ValidationError(f"The PDF must be at most {limit}")
+                    raise forms.ValidationError(
+                        _("The PDF must be at most %(limit)s") % {"limit": limit}
+                    )
                 cleaned["pdf"] = upload.read()
                 cleaned["token"] = ""
                 return cleaned
@@ -122,33 +125,33 @@ class UtilisationForm(forms.Form):
     """An import a confirmed verifier records on a certificate (verification/utilisation.py)."""
 
     entry_number = forms.CharField(
-        label="Bill of entry number",
+        label=_("Bill of entry number"),
         max_length=40,
         error_messages={"required": "Enter the bill of entry number"},
     )
     entry_date = forms.DateField(
-        label="Date of the entry",
-        help_text="For example 2026-12-07.",
+        label=_("Date of the entry"),
+        help_text=_("For example 2026-12-07."),
         error_messages={"required": "Enter the date of the entry", "invalid": "Enter a real date"},
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     port = forms.CharField(
-        label="Port of import",
+        label=_("Port of import"),
         max_length=100,
         error_messages={"required": "Enter the port of import"},
     )
     item_position = forms.IntegerField(
-        label="Item on the certificate",
+        label=_("Item on the certificate"),
         min_value=1,
         initial=1,
         error_messages={"required": "Enter the item number", "min_value": "Items start at 1"},
     )
     quantity = forms.DecimalField(
-        label="Quantity imported",
+        label=_("Quantity imported"),
         max_digits=14,
         decimal_places=3,
         min_value=Decimal("0.001"),
-        help_text="In the unit the certificate gives for that item.",
+        help_text=_("In the unit the certificate gives for that item."),
         error_messages={
             "required": "Enter the quantity imported",
             "min_value": "Enter a quantity above zero",
@@ -160,16 +163,16 @@ class SubscribeForm(forms.Form):
     """Hear of a certificate's changes: by email, or by a signed webhook."""
 
     channel = forms.ChoiceField(
-        label="How should we tell you?",
+        label=_("How should we tell you?"),
         choices=[("email", "By email"), ("webhook", "By a webhook (for customs and bank systems)")],
         initial="email",
         widget=forms.RadioSelect,
         error_messages={"required": "Choose email or webhook"},
     )
     target = forms.CharField(
-        label="Email address or webhook URL",
+        label=_("Email address or webhook URL"),
         max_length=500,
-        help_text="A webhook URL must start with https://.",
+        help_text=_("A webhook URL must start with https://."),
         error_messages={"required": "Enter an email address or a webhook URL"},
     )
 

@@ -13,9 +13,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -30,6 +32,7 @@ from .answers import (
     DOCUMENT,
     PAGE,
     Answer,
+    answer_in_language,
     credential_path,
     not_found_page,
     pdf_path,
@@ -82,7 +85,11 @@ def _no_store(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _answer(request: HttpRequest, answer: Answer | None) -> HttpResponse:
+def _answer(request: HttpRequest, answer: Answer | None, number: str = "") -> HttpResponse:
+    if answer is not None and translation.get_language() != settings.LANGUAGE_CODE:
+        # Kept answers are English; a reader who chose Hindi gets theirs built afresh (one
+        # query; the lookup was counted and logged already).
+        answer = answer_in_language(number) or answer
     if answer is None:
         # One answer for a wrong number, a wrong code or both: same status, same bytes.
         if request.COOKIES:
@@ -130,7 +137,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         client_address=client_ip(request),
         kinds=_PAGE,
     )
-    return _answer(request, answer)
+    return _answer(request, answer, form.cleaned_data["number"])
 
 
 @login_not_required
@@ -150,7 +157,7 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
         kinds=_PAGE,
         begun=getattr(request, "verification_begun", None),  # by verification/edge.py
     )
-    return _answer(request, answer)
+    return _answer(request, answer, number)
 
 
 @login_not_required

@@ -36,12 +36,15 @@ REVIEWED: dict[str, str] = {
         "in_lieu_fee and in_lieu_fee_percent are NOT NULL with database defaults ('full' and "
         "50), which the previous release's inserts of agencies get and which both new checks "
         "accept. The linter does not read db_default."
-
     ),
     "accounts.0015_sms_device_declaration_purpose": (
         "purpose's AlterField only adds a choice (the column was NOT NULL before and stays so; "
         "Django writes no SQL for choices), and the check constraint is widened to admit "
         "'declaration': every row the previous release writes still passes it."
+    ),
+    "accounts.0016_user_language": (
+        "language is a new column, NOT NULL with a database default (''): the previous "
+        "release's inserts of users get it. The linter does not read db_default."
     ),
     "verification.0009_verification_requests": (
         "three new tables (verification requests, their documents and events), with their "

@@ -206,6 +206,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verification:jwks": EVERYONE_OK,
     "verification:credential-context": EVERYONE_OK,
     "verification:status-list": EVERYONE_OK,
+    "verification:status-messages": EVERYONE_OK,  # which entries are superseded, not revoked
+    "set-language": EVERYONE_OK,  # the language page: its form posts with CSRF
+    # The owner and agency-administrator checks of these two: tests/certificates, tests/officer.
+    "certificates:request-certified-copy": POST_ONLY_SIGNED_IN,
+    "officer:officer-offices": POST_ONLY_SIGNED_IN,
     # The transparency log: the world's certificate was made without the workflow, so its
     # agency has no log yet; every endpoint says so alike.
     "verification:log-head": cells("404 404 404 404 404 404"),

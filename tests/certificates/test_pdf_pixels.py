@@ -1,7 +1,9 @@
 """Issue 25, acceptance 3: the certificate renderer, split into the package certificates/pdf/,
 prints the same pixels at 60 and 150 dpi for the corpus (pixel_corpus.py) as the single module
-did before the split. pixel_hashes.json was written by that module (commit 97969c3) with
-`python -m tests.certificates.pixel_corpus`; the dates printed and the QR code are fixed."""
+did before the split. pixel_hashes.json was first written by that module (commit 97969c3) and
+the package matched it; it was written again after the merge that changed box 11's wording on
+purpose (issue 33: who declared and how), with `python -m tests.certificates.pixel_corpus`.
+The dates printed and the QR code are fixed."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ def test_the_policies_are_named_and_read_their_settings_when_used(settings):
         "login-per-address",
         "verification-lookup",
         "status-subscription",
+        "registration-restart",
         "api-read",
         "api-write",
     }
@@ -38,6 +39,8 @@ def test_the_policies_are_named_and_read_their_settings_when_used(settings):
     assert ratelimits.policy("verification-lookup").limit_and_period() == (7, 60)
     assert ratelimits.policy("login-per-address").limit_and_period() == (12, 3600)
     assert ratelimits.policy("login-per-iec").limit_and_period() == (4, 30 * 60)
+    settings.REGISTRATION_RESTARTS_PER_DAY = 2
+    assert ratelimits.policy("registration-restart").limit_and_period() == (2, 86400)
 
 
 def test_a_malformed_rate_names_its_setting(settings):

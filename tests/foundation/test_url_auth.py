@@ -72,6 +72,8 @@ PUBLIC = {
     "verification:jwks",
     "verification:credential-context",
     "verification:status-list",
+    "verification:status-messages",  # which entries of the list are superseded, not revoked
+    "set-language",  # the language page (a first visitor's switcher)
     # the agencies' transparency logs: signed heads, proofs and leaves
     "verification:log-head",
     "verification:log-head-at",

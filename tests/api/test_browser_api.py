@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from accounts.models import FirmMember
 from applications.models import Application, Status
 from tests.applications.conftest import tiny_pdf
-from tests.applications.wallet_helpers import fund
+from tests.applications.wallet_helpers import agents_may_pay_from_the_wallet, fund
 from tests.browser import sign_in_exporter
 from tests.factories import DEFAULT_PASSWORD
 from tests.officer.test_browser_review import sign_in_officer
@@ -26,6 +26,7 @@ def test_an_officer_approves_what_an_agent_filed_through_the_api(
     django_db_setup, page, live_server, screenshot, kiran_api, alice, olivia, reference_data
 ):
     fund(alice, 1000)
+    agents_may_pay_from_the_wallet(alice)  # off by default (issue 33)
     iec = FirmMember.objects.get(user=alice).firm.iec
     reference = kiran_api.post("/applications", new_application(iec), key="b-1").json()["reference"]
     for kind in ("commercial_invoice", "packing_list"):

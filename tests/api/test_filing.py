@@ -10,7 +10,7 @@ from accounts.models import FirmMember, FirmSettings
 from applications.models import Application, ApplicationEvent, Status
 from tests.accounts.conftest import code_from_sms
 from tests.applications.conftest import tiny_pdf
-from tests.applications.wallet_helpers import fund
+from tests.applications.wallet_helpers import agents_may_pay_from_the_wallet, fund
 
 from .conftest import new_application, sign_declaration
 
@@ -181,6 +181,7 @@ def test_the_filers_reference_is_searchable_by_the_exporter_and_the_officer(
     from tests.clients import verified_client
 
     fund(alice, 1000)
+    agents_may_pay_from_the_wallet(alice)  # off by default (issue 33)
     reference = kiran_api.post("/applications", new_application(_iec(alice))).json()["reference"]
     for kind in ("commercial_invoice", "packing_list"):
         upload = SimpleUploadedFile(f"{kind}.pdf", tiny_pdf(), content_type="application/pdf")

@@ -23,7 +23,7 @@ from certificates.models import Certificate, Credential
 from certificates.selectors import certificate_pdf_bytes
 from review import services as review_services
 from tests.applications.conftest import tiny_pdf
-from tests.applications.wallet_helpers import fund
+from tests.applications.wallet_helpers import agents_may_pay_from_the_wallet, fund
 
 from .conftest import new_application, sign_declaration
 
@@ -80,6 +80,7 @@ def receiver():
 def _file(kiran_api, alice, run):
     kiran = User.objects.get(username="kiran")
     fund(alice, 1000)
+    agents_may_pay_from_the_wallet(alice)  # off by default (issue 33)
     iec = FirmMember.objects.get(user=alice).firm.iec
     reference = run(lambda: kiran_api.post("/applications", new_application(iec))).json()[
         "reference"

@@ -28,6 +28,7 @@ def alices_things(ready):
         "invoice_id": ready.invoices.get().pk,
         "document_id": ready.documents.first().pk,
         "order_id": payment.order_id,
+        "check_id": 1,  # an upload being checked: none of Alice's exists, so 404 whoever asks
     }
 
 

@@ -46,3 +46,12 @@ def world_top_up(user: User) -> WalletTopUp:
     with transaction.atomic():
         wallet.wallet_top_up_apply_event(**top_up_event(top_up), source="notification")
     return top_up
+
+
+def agents_may_pay_from_the_wallet(user: User) -> None:
+    """The firm's setting (Agents page) that lets its authorised agents spend its wallet."""
+    from accounts.models import FirmSettings
+
+    FirmSettings.objects.update_or_create(
+        firm=user.exporter_profile.iec_record, defaults={"agents_pay_from_wallet": True}
+    )

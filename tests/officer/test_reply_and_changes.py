@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from applications import workflow
 from applications.models import DocumentKind
+from tests import factories
 
 from .factories import document_for
 
@@ -27,6 +28,8 @@ def asked(submitted, olivia):
 
 
 def resubmit(application):
+    # The exporter changed it after signing: the declaration is signed again before resubmitting.
+    factories.declaration_sign(application)
     workflow.application_resubmit(
         application_id=application.pk, exporter=application.exporter, reply=REPLY
     )

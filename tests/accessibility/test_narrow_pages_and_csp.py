@@ -14,9 +14,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from applications.workflow import application_approve
 from certificates import credential_keys, keys
 from certificates.models import Certificate
+from review.services import application_approve
 from tests import factories
 from tests.certificates.factories import application_under_review
 

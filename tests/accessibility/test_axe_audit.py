@@ -48,10 +48,14 @@ RUN_AXE = """async () => {
 }"""
 
 
-# The page's main form with its fields emptied, submitted by its first button (the browser's
-# own validation off, as for a user agent without it): the page comes back in its error state.
+# The page's main form (its first POST form with a field to type or choose in: a settings form
+# of one checkbox above it is passed over) with its fields emptied, submitted by its first button
+# (the browser's own validation off, as for a user agent without it): the page comes back in its
+# error state.
 SUBMIT_EMPTY = """() => {
-  const form = document.querySelector("main form[method=post]");
+  const form = [...document.querySelectorAll("main form[method=post]")].find(f =>
+    f.querySelector("textarea, select, input:not([type=hidden]):not([type=submit])" +
+                    ":not([type=checkbox]):not([type=radio])"));
   form.noValidate = true;
   form.querySelectorAll(
     "input:not([type=hidden]):not([type=submit]):not([type=checkbox]):not([type=radio]), " +

@@ -17,13 +17,13 @@ from tests.browser import sign_in_exporter
 from tests.factories import DEFAULT_PASSWORD
 from tests.officer.test_browser_review import sign_in_officer
 
-from .conftest import new_application
+from .conftest import new_application, sign_declaration
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_officer_approves_what_an_agent_filed_through_the_api(
-    django_db_setup, page, live_server, screenshot, kiran_api, alice, olivia, reference_data
+    django_db_setup, page, live_server, screenshot, kiran_api, kiran, alice, olivia, reference_data
 ):
     fund(alice, 1000)
     agents_may_pay_from_the_wallet(alice)  # off by default (issue 33)
@@ -33,6 +33,7 @@ def test_an_officer_approves_what_an_agent_filed_through_the_api(
         upload = SimpleUploadedFile(f"{kind}.pdf", tiny_pdf(), content_type="application/pdf")
         kiran_api.post(f"/applications/{reference}/documents", files={"kind": kind, "file": upload})
     kiran_api.post(f"/applications/{reference}/fee/wallet", key="b-2")
+    sign_declaration(kiran_api, reference, kiran)
     assert kiran_api.post(f"/applications/{reference}/submit", key="b-3").status_code == 200
 
     sign_in_officer(page, olivia)

@@ -11,6 +11,7 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from applications.models import Status
+from tests import factories
 from tests.browser import sign_in_exporter
 from tests.clients import otp_device
 from tests.factories import DEFAULT_PASSWORD
@@ -42,6 +43,7 @@ def test_officer_reviews_asks_for_clarification_and_approves(
     other = make_application()
     application = make_application()
     document_for(application, "bill_of_lading", png=True)
+    factories.declaration_sign(application)  # the document was added before it was declared
     sign_in_officer(page, olivia)
 
     page.goto("/officer/")

@@ -25,33 +25,14 @@ from django.utils import timezone
 
 from accounts.models import FirmMember, User
 
-from .models import LINE_ITEM_FIELDS, Application, DeclarationSignature
+from .models import LINE_ITEM_FIELDS, PARTICULAR_FIELDS, Application, DeclarationSignature
 
 CANONICAL_VERSION = "coo-declaration/1"
 
 HEADER_FIELDS = (
     "certificate_type",
     "destination_country",
-    "consignee_name",
-    "consignee_address",
-    "consignee_country",
-    "third_party_invoicing",
-    "third_party_name",
-    "third_party_address",
-    "third_party_country",
-    "third_party_invoice_number",
-    "third_party_invoice_date",
-    "back_to_back",
-    "foreign_certificate_number",
-    "foreign_certificate_issuer",
-    "foreign_certificate_country",
-    "foreign_certificate_date",
-    "transport_mode",
-    "vessel_or_flight",
-    "port_of_loading",
-    "port_of_discharge",
-    "departure_date",
-    "remarks",
+    *PARTICULAR_FIELDS,
     "declaration_name",
     "declaration_designation",
     "declaration_place",

@@ -427,6 +427,32 @@ class CostSheetMaterial(models.Model):
         return f"{self.position}. {self.description}"
 
 
+# The application's particulars after its type and destination: parties, third-party
+# invoicing, back-to-back, transport and remarks. An application in lieu or copied starts with
+# them (services.COPIED_FIELDS) and the declaration's canonical text lists them (declared.py).
+PARTICULAR_FIELDS = (
+    "consignee_name",
+    "consignee_address",
+    "consignee_country",
+    "third_party_invoicing",
+    "third_party_name",
+    "third_party_address",
+    "third_party_country",
+    "third_party_invoice_number",
+    "third_party_invoice_date",
+    "back_to_back",
+    "foreign_certificate_number",
+    "foreign_certificate_issuer",
+    "foreign_certificate_country",
+    "foreign_certificate_date",
+    "transport_mode",
+    "vessel_or_flight",
+    "port_of_loading",
+    "port_of_discharge",
+    "departure_date",
+    "remarks",
+)
+
 # What the exporter fills in for a line item, in form and CSV-column order.
 LINE_ITEM_FIELDS = (
     "marks_and_numbers",

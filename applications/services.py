@@ -24,6 +24,7 @@ from core.uploads import content_refusal, name_for_content, upload_check, upload
 from .events import application_event_record
 from .models import (
     LINE_ITEM_FIELDS,
+    PARTICULAR_FIELDS,
     AgencyOffice,
     Application,
     ApplicationEvent,
@@ -50,28 +51,7 @@ from .workflow import Action, WorkflowError, refusal
 
 logger = logging.getLogger(__name__)
 
-COPIED_FIELDS = (
-    "consignee_name",
-    "consignee_address",
-    "consignee_country",
-    "third_party_invoicing",
-    "third_party_name",
-    "third_party_address",
-    "third_party_country",
-    "third_party_invoice_number",
-    "third_party_invoice_date",
-    "back_to_back",
-    "foreign_certificate_number",
-    "foreign_certificate_issuer",
-    "foreign_certificate_country",
-    "foreign_certificate_date",
-    "transport_mode",
-    "vessel_or_flight",
-    "port_of_loading",
-    "port_of_discharge",
-    "departure_date",
-    "remarks",
-)
+COPIED_FIELDS = PARTICULAR_FIELDS
 # The exporter's declaration: made by whoever may submit (a signatory or an administrator).
 DECLARATION_FIELDS = frozenset(
     {

@@ -15,27 +15,10 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 
-from .models import Application, ApplicationEvent, ApplicationSnapshot, Status
+from .models import PARTICULAR_FIELDS, Application, ApplicationEvent, ApplicationSnapshot, Status
 
 HEADER_FIELDS = (
-    "consignee_name",
-    "consignee_address",
-    "consignee_country",
-    "third_party_invoicing",
-    "third_party_name",
-    "third_party_address",
-    "third_party_invoice_number",
-    "third_party_invoice_date",
-    "back_to_back",
-    "foreign_certificate_number",
-    "foreign_certificate_issuer",
-    "foreign_certificate_date",
-    "transport_mode",
-    "vessel_or_flight",
-    "port_of_loading",
-    "port_of_discharge",
-    "departure_date",
-    "remarks",
+    *PARTICULAR_FIELDS,
     "declaration_name",
     "declaration_designation",
     "declaration_place",

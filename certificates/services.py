@@ -664,8 +664,10 @@ def certificate_request_certified_copy(
     lost, stolen or destroyed, bound to the same agency, office, agreement and type. Only a
     valid certificate, only within its validity; asking twice returns the open request.
     Side effects: a new reference number and creation events."""
+    # The certificate's row alone is locked (PostgreSQL refuses FOR UPDATE on the nullable side
+    # of the outer join to the agreement).
     certificate = (
-        Certificate.objects.select_for_update()
+        Certificate.objects.select_for_update(of=("self",))
         .select_related("application__agreement")
         .get(pk=certificate_id)
     )

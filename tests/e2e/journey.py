@@ -355,6 +355,10 @@ def apply_for_aifta(
         page.get_by_label("File", exact=True).set_input_files(str(path))
         page.get_by_role("button", name="Upload").click()
         expect(page.get_by_text(path.name).first).to_be_visible()
+    # Each file is checked off the web threads (a worker, where there is one); the page reloads
+    # itself when the checks are done. The declaration signed before that would sign a set of
+    # documents without them.
+    expect(page.get_by_role("heading", name="Being checked")).to_have_count(0, timeout=60_000)
     step("07-documents", page)
     page.get_by_role("link", name="Done").click()
 

@@ -149,7 +149,15 @@ def check_observability(root: Path, logs: Path, node_ports: list[int]) -> None:
     for port in node_ports:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as answer:
             ready = json.loads(answer.read())
-        assert set(ready["checks"]) == {"database", "static", "redis", "bucket", "tsa", "workers"}
+        assert set(ready["checks"]) == {
+            "database",
+            "static",
+            "redis",
+            "bucket",
+            "tsa",
+            "workers",
+            "transparency_log",
+        }
         assert ready["status"] == "ready", ready
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}

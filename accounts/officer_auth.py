@@ -61,28 +61,48 @@ def officer_login(request: HttpRequest) -> HttpResponse:
     """The password step. Its answer never says whether the password was right: every
     attempt that passes the CAPTCHA and the limits goes on to the code step, which refuses
     them all alike unless both the password and the code were right."""
+    return password_step(
+        request,
+        template="accounts/officer_login.html",
+        may_sign_in=may_sign_in_here,
+        pending_key=PENDING_KEY,
+        code_step="accounts:officer-otp",
+        home="officer:queue",
+    )
+
+
+def password_step(
+    request: HttpRequest,
+    *,
+    template: str,
+    may_sign_in: Callable[[User | None], bool],
+    pending_key: str,
+    code_step: str,
+    home: str,
+) -> HttpResponse:
+    """The password step of a sign-in with an authenticator code (officers', verifiers'): every
+    attempt that passes the CAPTCHA and the limits goes on to the code step, remembered under
+    `pending_key` (the user only if the password was right and `may_sign_in` says yes)."""
     form = forms.OfficerLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"].strip()
         attempt = password_check(request, username=username, password=form.cleaned_data["password"])
         if attempt.address_blocked:
             form.add_error(None, IP_BLOCKED)
-            return render(request, "accounts/officer_login.html", {"form": form}, status=429)
+            return render(request, template, {"form": form}, status=429)
         if attempt.locked:
             return lockout_response(request, None, {"username": username})
-        user = attempt.user if may_sign_in_here(attempt.user) else None
+        user = attempt.user if may_sign_in(attempt.user) else None
         request.session.cycle_key()
-        request.session[PENDING_KEY] = {
+        request.session[pending_key] = {
             "uid": user.pk if user else None,
             "backend": getattr(user, "backend", ""),
             "at": int(time.time()),
             "tries": 0,
         }
-        query = urlencode({"next": _next_url(request, "officer:queue")})
-        return redirect(f"{reverse('accounts:officer-otp')}?{query}")
-    return render(
-        request, "accounts/officer_login.html", {"form": form, "next": request.GET.get("next", "")}
-    )
+        query = urlencode({"next": _next_url(request, home)})
+        return redirect(f"{reverse(code_step)}?{query}")
+    return render(request, template, {"form": form, "next": request.GET.get("next", "")})
 
 
 def _pending(request: HttpRequest, key: str = PENDING_KEY) -> dict[str, Any] | None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
-from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
@@ -29,7 +27,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.clientip import client_ip
 
 from . import forms
-from .lockout import lockout_response, password_check
 from .models import User
 from .officer_auth import (
     CODE_TRIES,
@@ -38,9 +35,10 @@ from .officer_auth import (
     WRONG_CODE,
     _code_accepted,
     _pending,
+    password_step,
 )
 from .officer_enrol import enrolling_user
-from .views import IP_BLOCKED, _next_url
+from .views import _next_url
 
 logger = logging.getLogger("accounts.security")
 
@@ -57,29 +55,13 @@ def may_sign_in_as_verifier(user: User | None) -> bool:
 def verifier_login(request: HttpRequest) -> HttpResponse:
     """The password step: like the officers', its answer never says whether the password was
     right; the code step refuses every attempt alike unless both were."""
-    form = forms.OfficerLoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"].strip()
-        attempt = password_check(request, username=username, password=form.cleaned_data["password"])
-        if attempt.address_blocked:
-            form.add_error(None, IP_BLOCKED)
-            return render(request, "accounts/verifier_login.html", {"form": form}, status=429)
-        if attempt.locked:
-            return lockout_response(request, None, {"username": username})
-        user = attempt.user if may_sign_in_as_verifier(attempt.user) else None
-        request.session.cycle_key()
-        request.session[PENDING_KEY] = {
-            "uid": user.pk if user else None,
-            "backend": getattr(user, "backend", ""),
-            "at": int(time.time()),
-            "tries": 0,
-        }
-        query = urlencode({"next": _next_url(request, HOME)})
-        return redirect(f"{reverse('accounts:verifier-otp')}?{query}")
-    return render(
+    return password_step(
         request,
-        "accounts/verifier_login.html",
-        {"form": form, "next": request.GET.get("next", "")},
+        template="accounts/verifier_login.html",
+        may_sign_in=may_sign_in_as_verifier,
+        pending_key=PENDING_KEY,
+        code_step="accounts:verifier-otp",
+        home=HOME,
     )
 
 

@@ -257,7 +257,7 @@ def _invitation_in_progress(request: HttpRequest) -> tuple[FirmInvitation | None
     if not isinstance(state, dict) or not state.get("id"):
         return None, members.InvitationState.INVALID
     invitation = (
-        FirmInvitation.objects.select_related("firm", "accepted_user")
+        FirmInvitation.objects.select_related("firm", "agent", "accepted_user")
         .filter(pk=state["id"], token_sha256=state.get("digest", ""))
         .first()
     )
@@ -348,8 +348,8 @@ def invitation_mobile(request: HttpRequest) -> HttpResponse:
             request.session.pop(INVITATION_KEY, None)
             request.session[JOINED_KEY] = {
                 "username": user.username,
-                "firm": invitation.firm.firm_name,
-                "role": invitation.get_role_display(),
+                "firm": invitation.inviting_name,
+                "role": invitation.role_label,
             }
             return redirect("accounts:invitation-done")
         form.add_error("code", services.otp_message(result))

@@ -54,6 +54,13 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:agent-register-sent": BOTH_OK,
     "accounts:agent-verify-email": BOTH_400,
     "accounts:firm-agent-withdraw": BOTH_404,
+    # Each administers their own agent's staff; the staff row in the URL is Kiran's, which
+    # Kurt (another agent's administrator) gets the 404 of.
+    "accounts:agent-staff": BOTH_OK,
+    "accounts:agent-staff-invite": BOTH_OK,
+    "accounts:agent-staff-role": KIRAN_ONLY,
+    "accounts:agent-staff-remove": KIRAN_ONLY,
+    "accounts:agent-staff-invitation-cancel": BOTH_405,
     "accounts:firm-agents": BOTH_404,  # a firm's administrators only
     "accounts:firm-agents-check": BOTH_404,
     "accounts:firm-agents-wallet": BOTH_405,

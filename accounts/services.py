@@ -127,14 +127,16 @@ def otp_issue(
     template: str,
     restart: bool = False,
     context: dict[str, Any] | None = None,
+    per_hour: int = OTP_SENDS_PER_HOUR,
 ) -> OTPSent:
     """Send a fresh 6-digit code to the user's mobile, if the resend limits allow it.
     `context` adds to the SMS template's (which always has `code` and `minutes`).
 
     Raises AccountError when asked again within OTP_RESEND_SECONDS (unless `restart`: a new
-    registration attempt, which has voided the old code and cost a CAPTCHA), or more than
-    OTP_SENDS_PER_HOUR times within an hour. A new code replaces the old one and clears the
-    count of wrong tries.
+    registration attempt, which has voided the old code and cost a CAPTCHA, or a caller that
+    keeps its own wait, as the declaration does per application), or more than `per_hour`
+    times within an hour. A new code replaces the old one and clears the count of wrong
+    tries.
     """
     device = _device_for(user=user, purpose=purpose)
     now = timezone.now()
@@ -151,10 +153,10 @@ def otp_issue(
         hours=1
     ):
         device.send_window_started_at, device.sends_in_window = now, 0
-    if device.sends_in_window >= OTP_SENDS_PER_HOUR:
+    if device.sends_in_window >= per_hour:
         again = timezone.localtime(device.send_window_started_at + timedelta(hours=1))
         raise AccountError(
-            f"You can ask for at most {OTP_SENDS_PER_HOUR} codes an hour. "
+            f"You can ask for at most {per_hour} codes an hour. "
             f"You can ask again after {again:%H:%M}."
         )
     device.number = user.mobile

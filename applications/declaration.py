@@ -35,6 +35,7 @@ from django.utils import timezone
 from accounts import firms
 from accounts.models import SMSDevice, User
 from accounts.services import (
+    OTP_RESEND_SECONDS,
     OTP_VALID_SECONDS,
     AccountError,
     OTPResult,
@@ -83,6 +84,13 @@ class DeclarationSigner(Protocol):
         ...
 
 
+# A signatory may ask for a new code for the same application once a minute (declaration_sign
+# _start keeps that wait, per application), and for at most this many codes an hour whatever
+# the applications: declaring several in a row is normal, an SMS a second is not.
+DECLARATION_RESEND_SECONDS = OTP_RESEND_SECONDS
+DECLARATION_CODES_PER_HOUR = 20
+
+
 class OTPDeclarationSigner:
     """The shipped route: a 6-digit code by SMS to the signatory's verified mobile."""
 
@@ -101,6 +109,8 @@ class OTPDeclarationSigner:
                     "firm_name": application.firm.firm_name,
                     "fingerprint": digest[:8],
                 },
+                restart=True,  # the wait between codes is per application (sign_start)
+                per_hour=DECLARATION_CODES_PER_HOUR,
             )
         except AccountError as exc:  # asked again too soon, or too often this hour
             raise WorkflowError(str(exc)) from exc
@@ -206,6 +216,7 @@ def declaration_sign_start(*, application_id: int, signer: User) -> DeclarationS
             "Your mobile number is not verified, so no code can be sent to sign with. "
             "Ask your firm's administrator to invite you again with your mobile."
         )
+    _resend_wait(application, signer)
     digest = declared_sha256(application)
     started = SIGNER.start(application=application, signer=signer, digest=digest, mobile=mobile)
     signature = DeclarationSignature.objects.create(
@@ -228,6 +239,27 @@ def declaration_sign_start(*, application_id: int, signer: User) -> DeclarationS
         masked_number(started.mobile),
     )
     return signature
+
+
+def _resend_wait(application: Application, signer: User) -> None:
+    """Refuse a new code for this application within a minute of the last one sent to this
+    signatory for it (WorkflowError). Another application's code does not count: the hourly
+    limit per person (DECLARATION_CODES_PER_HOUR) is the overall one."""
+    last = (
+        DeclarationSignature.objects.filter(application=application, signer=signer)
+        .order_by("-code_sent_at")
+        .values_list("code_sent_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return
+    waited = (timezone.now() - last).total_seconds()
+    if waited < DECLARATION_RESEND_SECONDS:
+        wait = DECLARATION_RESEND_SECONDS - int(waited)
+        raise WorkflowError(
+            f"A code for {application.reference} was sent less than a minute ago. You can ask "
+            f"for a new one in {wait} seconds."
+        )
 
 
 def declaration_pending(*, application: Application, signer: User) -> DeclarationSignature | None:

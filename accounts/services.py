@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import ratelimits
@@ -147,7 +148,11 @@ def otp_issue(
     ):
         wait = OTP_RESEND_SECONDS - int((now - device.last_sent_at).total_seconds())
         raise AccountError(
-            f"A code was sent less than a minute ago. You can ask for a new one in {wait} seconds."
+            gettext(
+                "A code was sent less than a minute ago. You can ask for a new one in "
+                "%(seconds)s seconds."
+            )
+            % {"seconds": wait}
         )
     if device.send_window_started_at is None or now - device.send_window_started_at >= timedelta(
         hours=1
@@ -156,8 +161,10 @@ def otp_issue(
     if device.sends_in_window >= per_hour:
         again = timezone.localtime(device.send_window_started_at + timedelta(hours=1))
         raise AccountError(
-            f"You can ask for at most {per_hour} codes an hour. "
-            f"You can ask again after {again:%H:%M}."
+            gettext(
+                "You can ask for at most %(count)s codes an hour. You can ask again after %(time)s."
+            )
+            % {"count": per_hour, "time": f"{again:%H:%M}"}
         )
     device.number = user.mobile
     device.generate_token(length=6, valid_secs=OTP_VALID_SECONDS, commit=False)

@@ -31,6 +31,7 @@ from xml.etree import ElementTree as ET
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import firms
 from accounts.models import SMSDevice, User
@@ -257,8 +258,11 @@ def _resend_wait(application: Application, signer: User) -> None:
     if waited < DECLARATION_RESEND_SECONDS:
         wait = DECLARATION_RESEND_SECONDS - int(waited)
         raise WorkflowError(
-            f"A code for {application.reference} was sent less than a minute ago. You can ask "
-            f"for a new one in {wait} seconds."
+            gettext(
+                "A code for %(reference)s was sent less than a minute ago. You can ask for a "
+                "new one in %(seconds)s seconds."
+            )
+            % {"reference": application.reference, "seconds": wait}
         )
 
 

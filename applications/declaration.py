@@ -47,7 +47,7 @@ from accounts.services import (
 
 from .declared import declared_sha256, declared_text, masked_number, signed_line, signer_capacity
 from .events import application_event_record
-from .models import Application, DeclarationSignature
+from .models import Application, DeclarationSignature, UploadCheck
 from .notifications import verified_mobile
 from .selectors import DECLARATION_FIELDS
 from .workflow import Action, WorkflowError, refusal
@@ -197,6 +197,29 @@ def _locked_for_signing(application_id: int, signer: User) -> Application:
     return application
 
 
+def uploads_checking(application: Application) -> list[str]:
+    """The names of the application's uploads whose content check has not ended: they are
+    not documents yet, so a signature now would not cover them and would have to be made
+    again once they are."""
+    return list(
+        UploadCheck.objects.filter(application=application, state=UploadCheck.State.CHECKING)
+        .order_by("created_at", "pk")
+        .values_list("original_name", flat=True)
+    )
+
+
+def _refuse_while_checking(application: Application) -> None:
+    checking = uploads_checking(application)
+    if checking:
+        raise WorkflowError(
+            gettext(
+                "The documents uploaded to %(reference)s are still being checked (%(names)s). "
+                "Sign once the checks have ended, so that what you sign includes them."
+            )
+            % {"reference": application.reference, "names": ", ".join(checking)}
+        )
+
+
 def declaration_ready(application: Application) -> bool:
     """Every field of the declaration is filled in and the box is ticked."""
     filled = all(getattr(application, f) not in ("", None) for f in DECLARATION_FIELDS)
@@ -207,7 +230,7 @@ def declaration_ready(application: Application) -> bool:
 def declaration_sign_start(*, application_id: int, signer: User) -> DeclarationSignature:
     """Send the signatory a code for the application as it is now, and record it. Refused
     (WorkflowError) for anyone who may not submit, before the declaration is filled in, to a
-    mobile not verified, or within the OTP resend limits."""
+    mobile not verified, while uploads are being checked, or within the resend limits."""
     application = _locked_for_signing(application_id, signer)
     if not declaration_ready(application):
         raise WorkflowError("Fill in the declaration and tick the box before you sign it.")
@@ -217,6 +240,7 @@ def declaration_sign_start(*, application_id: int, signer: User) -> DeclarationS
             "Your mobile number is not verified, so no code can be sent to sign with. "
             "Ask your firm's administrator to invite you again with your mobile."
         )
+    _refuse_while_checking(application)
     _resend_wait(application, signer)
     digest = declared_sha256(application)
     started = SIGNER.start(application=application, signer=signer, digest=digest, mobile=mobile)
@@ -292,6 +316,7 @@ def declaration_sign_confirm(*, application_id: int, signer: User, code: str) ->
     pending = DeclarationSignature.objects.filter(signer=signer).order_by("-id").first()
     if pending is None or pending.application_id != application.pk or pending.signed_at:
         raise WorkflowError("Ask for a code to sign this declaration first.")
+    _refuse_while_checking(application)  # an upload begun after the code was sent
     if pending.content_sha256 != declared_sha256(application):
         raise WorkflowError(
             "The application changed after the code was sent. Ask for a new code to sign what "

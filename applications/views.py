@@ -318,6 +318,8 @@ def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
             "latest": signature_latest(application),
             "problem": selectors.signature_problem(application),
             "digest": declared_sha256(application),
+            "checking": declaration.uploads_checking(application),
+            "codes_per_hour": declaration.DECLARATION_CODES_PER_HOUR,
         },
         status=422 if form.errors else 200,
     )

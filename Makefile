@@ -57,10 +57,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	mkdir -p "$${VAR_DIR:-var}"
-	$(DEV_ENV) $(MANAGE) migrate --noinput
-	$(DEV_ENV) $(MANAGE) seed_reference
-	$(DEV_ENV) $(MANAGE) init_signing_keys
-	$(DEV_ENV) $(MANAGE) seed_demo
+	@# One process for the four set-up commands (migrate, seed_reference, init_signing_keys,
+	@# seed_demo): Django starts once, not four times (coo_portal demo_setup).
+	$(DEV_ENV) PYTHONUNBUFFERED=1 $(MANAGE) demo_setup
 
 run: demo
 	@echo

@@ -13,6 +13,7 @@ from asn1crypto.crl import CertificateList
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
+from pyhanko.sign.fields import SigFieldSpec
 from pyhanko.sign.validation import DocumentSecurityStore
 
 from certificates import keys
@@ -135,7 +136,7 @@ def test_issuance_knows_what_the_archive_revision_needs_without_reading_the_file
     signed = signing.sign_pdf(
         samples_pdf(),
         agency_code="EIC",
-        field=signing.SigFieldSpec(sig_field_name="Signature", on_page=0, box=(0, 0, 10, 10)),
+        field=SigFieldSpec(sig_field_name="Signature", on_page=0, box=(0, 0, 10, 10)),
         signer_name="O. Officer",
         reason="test",
     )

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-STEPS = (
+STEPS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ("migrate", {"interactive": False}, "the database (SQLite under var/)"),
     ("seed_reference", {}, "agreements, agencies, HS codes, countries, fees"),
     ("init_signing_keys", {}, "development signing keys (var/keys/)"),

@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import secrets
 import shlex
 import shutil
@@ -175,6 +176,7 @@ def run_block(block: Block, root: Path, env: dict[str, str], table: dict[str, st
     script = root / "blocks" / f"line-{block.line}.sh"
     script.parent.mkdir(exist_ok=True)
     script.write_text("set -eo pipefail -x\n" + substitute(block.text, table))
+    started = time.monotonic()
     with (root / "logs" / "runbook.log").open("a") as out:
         out.write(f"\n=== docs/operations.md:{block.line} ({block.section})\n")
         out.flush()
@@ -193,7 +195,8 @@ def run_block(block: Block, root: Path, env: dict[str, str], table: dict[str, st
             f"docs/operations.md:{block.line} ({block.section}) failed with exit status "
             f"{completed.returncode}; see {root / 'logs' / 'runbook.log'}"
         )
-    log(f"ran docs/operations.md:{block.line} ({block.section})")
+    took = time.monotonic() - started
+    log(f"ran docs/operations.md:{block.line} ({block.section}) in {took:.0f} s")
 
 
 def shell_env(root: Path, values: dict[str, str]) -> dict[str, str]:
@@ -438,6 +441,11 @@ def main() -> int:
         if s3 is not None:
             smoke.stop(s3)
     elapsed = time.monotonic() - STARTED
+    # The figures to judge the duration by on a shared machine: the load, and the CPU time of
+    # this process and the commands it waited for (not the units': they are not its children).
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(u.ru_utime + u.ru_stime for u in used)
+    log(f"load average {os.getloadavg()[0]:.1f}; CPU {cpu:.0f} s in the commands and the journey")
     if ok:
         log(f"PASSED in {elapsed:.0f} s")
         if not options.keep:

@@ -175,7 +175,9 @@ def check_settings(blocks: list[Block], values: dict[str, str]) -> None:
 def run_block(block: Block, root: Path, env: dict[str, str], table: dict[str, str]) -> None:
     script = root / "blocks" / f"line-{block.line}.sh"
     script.parent.mkdir(exist_ok=True)
-    script.write_text("set -eo pipefail -x\n" + substitute(block.text, table))
+    # Each command traced into the log with the seconds since the block began.
+    header = "PS4='+ [${SECONDS}s] '\nset -eo pipefail -x\n"
+    script.write_text(header + substitute(block.text, table))
     started = time.monotonic()
     with (root / "logs" / "runbook.log").open("a") as out:
         out.write(f"\n=== docs/operations.md:{block.line} ({block.section})\n")

@@ -245,7 +245,7 @@ def _entries(*, wallet_id: int, firm_id: int, rows: int, fees: int, actor_id: in
                ON s.fee AND a.k = s.n / 10
         ORDER BY s.n
     ) AS g"""  # noqa: S608
-    balance = f"20000 * (g.n - 2 * LEAST(g.n / 10, {fees}))"
+    balance = f"20000::bigint * (g.n - 2 * LEAST(g.n / 10, {fees}))"
     # The ledger's chain trigger checks each entry against the one before it. In one INSERT of
     # a million rows its lookup ran for minutes without ending (its plan made while the table
     # was empty), so the fill writes the entries with the trigger off and checks the whole

@@ -33,6 +33,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -241,13 +242,26 @@ def fill_around(world: World, users: dict[str, User], args: argparse.Namespace) 
     world_top_up(world.alice)
 
 
+# Searches of every length (bench/queues.py's): short ones match whole values; three
+# characters or more go through the trigram indexes that lead with the agency or the firm.
+SEARCHES = ("12", "BQ-00012", "BQ-", "Firm 0001", "0123456789")
+SEARCH_PAGES = {
+    "alice": ["/applications/?q={}"],
+    "olivia": ["/officer/?q={}", "/officer/?q={}&scope=all"],
+}
+
+
 def walk(persona: str, expected: dict[str, dict[str, str]], world: World) -> list[str]:
-    """The URLs the persona's row opens ("ok"), as the access matrix fetches them."""
-    return [
+    """The URLs the persona's row opens ("ok"), as the access matrix fetches them, then the
+    persona's searches."""
+    urls = [
         url_for(name, pattern, world)
         for name, pattern in sorted(named_urls().items())
         if expected.get(name, {}).get(persona) == "ok"
     ]
+    for page in SEARCH_PAGES.get(persona, []):
+        urls += [page.format(quote_plus(query)) for query in SEARCHES]
+    return urls
 
 
 def time_page(

@@ -29,6 +29,7 @@ are marked. Exit status 0 whatever the times (the figures belong to bench/README
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -94,6 +95,7 @@ from tests.verification.factories import CertificateFactory  # noqa: E402
 from verification.models import VerificationLog  # noqa: E402
 
 TARGET_MS = 50.0
+DATABASE_SHOWN_MS = 5.0
 # Who is timed, and the access table that says which pages they may open.
 PERSONAS = {
     "alice": ("exporter (Alice, her firm's administrator)", test_access_matrix.EXPECTED),
@@ -267,11 +269,12 @@ def walk(persona: str, expected: dict[str, dict[str, str]], world: World) -> lis
 
 def time_page(
     client, url: str, repeat: int, *, warm: bool = True
-) -> tuple[int, int, float, float, float, float]:
-    """(status, queries, median ms, p95 ms, median CPU ms, median SQL ms) of `repeat` GETs
-    after one to warm up. CPU is this process's (Python's share, without PostgreSQL's or
-    Redis's): on a shared machine it moves less with the load than the wall clock does. SQL is
-    the wall time spent in queries, the part that grows with the tables."""
+) -> tuple[int, int, float, float, float, float, float]:
+    """(status, queries, median ms, p95 ms, median CPU ms, median SQL ms, database ms) of
+    `repeat` GETs after one to warm up. CPU is this process's (Python's share, without
+    PostgreSQL's or Redis's): on a shared machine it moves less with the load than the wall
+    clock does. SQL is the wall time spent in queries; database is what PostgreSQL itself
+    reports for the page's SELECTs (database_work), the part that grows with the tables."""
     if warm:
         client.get(url)
     timings, cpu, sql = [], [], []
@@ -285,6 +288,8 @@ def time_page(
         sql.append(waited[0] * 1000)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
+    db, slowest = database_work([query["sql"] for query in ctx.captured_queries])
+    SLOWEST[url] = slowest
     timings.sort()
     p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
     return (
@@ -294,7 +299,34 @@ def time_page(
         p95,
         statistics.median(cpu),
         statistics.median(sql),
+        db,
     )
+
+
+# url -> (execution ms, SQL, plan) of the slowest query of its page's last request.
+SLOWEST: dict[str, tuple[float, str, str]] = {}
+
+
+def database_work(queries: list[str]) -> tuple[float, tuple[float, str, str]]:
+    """The sum of the page's SELECTs' execution times as PostgreSQL reports them (EXPLAIN
+    ANALYZE: the database's own work, without the round trips and the wait for a core that the
+    SQL column carries), and the slowest of them with its plan."""
+    total, slowest = 0.0, (0.0, "", "")
+    if connection.vendor != "postgresql":
+        return total, slowest
+    with connection.cursor() as cursor:
+        for sql in queries:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+            (plan,) = cursor.fetchone()
+            plan = plan if isinstance(plan, list) else json.loads(plan)
+            ms = float(plan[0]["Execution Time"])
+            total += ms
+            if ms > slowest[0]:
+                cursor.execute("EXPLAIN ANALYZE " + sql)
+                slowest = (ms, sql, "\n".join(row[0] for row in cursor.fetchall()))
+    return total, slowest
 
 
 def _timed(waited: list[float]):
@@ -359,9 +391,10 @@ def main() -> int:
 
     print(
         f"\n{'persona':<8} {'page':<62} {'status':>6} {'SQL':>4} {'median':>7} {'p95':>7} "
-        f"{'cpu':>6} {'sql':>6}"
+        f"{'cpu':>6} {'sql':>6} {'db':>6}"
     )
     over: list[str] = []
+    heavy: list[str] = []
     pages = 0
     for persona, (who, expected) in PERSONAS.items():
         print(f"-- {who}", flush=True)
@@ -369,21 +402,29 @@ def main() -> int:
         for url in walk(persona, expected, world):
             if args.only and args.only not in url:
                 continue
-            status, queries, median, p95, cpu, sql = time_page(
+            status, queries, median, p95, cpu, sql, db = time_page(
                 client, url, args.repeat, warm=not args.smoke
             )
             pages += 1
             mark = "  OVER" if median > TARGET_MS else ""
             print(
                 f"{persona:<8} {url[:62]:<62} {status:>6} {queries:>4} {median:>7.1f} "
-                f"{p95:>7.1f} {cpu:>6.1f} {sql:>6.1f}{mark}",
+                f"{p95:>7.1f} {cpu:>6.1f} {sql:>6.1f} {db:>6.1f}{mark}",
                 flush=True,
             )
             if median > TARGET_MS:
                 over.append(f"{persona} {url}: median {median:.1f} ms, {queries} queries")
+            if db > DATABASE_SHOWN_MS:
+                heavy.append(url)
     print(f"\n{pages} pages timed; {len(over)} over {TARGET_MS:.0f} ms (median)")
     for line in over:
         print("  " + line)
+    print("\nEXPLAIN ANALYZE of the slowest query of each page whose queries took the database")
+    print(f"more than {DATABASE_SHOWN_MS:.0f} ms of its own work:")
+    for url in dict.fromkeys(heavy):
+        ms, sql, plan = SLOWEST[url]
+        print(f"\n== {url}: {ms:.1f} ms\n   {sql[:400]}")
+        print("\n".join("   " + line for line in plan.splitlines()[:14]))
     sitting.end()
     return 0
 

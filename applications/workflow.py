@@ -5,6 +5,7 @@
     UNDER_REVIEW --reject--> REJECTED (final)
     UNDER_REVIEW --approve--> APPROVED --certificate issued--> ISSUED
     DRAFT / SUBMITTED / CLARIFICATION_REQUESTED --withdraw--> WITHDRAWN (final)
+    DRAFT --self-declare (the exporter's own statement, India-EFTA TEPA)--> APPROVED
     UNDER_REVIEW --release (officer gives it back)--> SUBMITTED
 
 Each transition is one function: it locks the application row (select_for_update), checks the
@@ -48,6 +49,7 @@ class WorkflowError(Exception):
 class Action(StrEnum):
     EDIT = "edit"  # change sections, goods, documents (not a transition; same rule)
     SUBMIT = "submit"
+    SELF_DECLARE = "self_declare"
     RESUBMIT = "resubmit"
     WITHDRAW = "withdraw"
     START_REVIEW = "start_review"
@@ -87,6 +89,7 @@ TRANSITIONS: Mapping[Action, Rule] = {
         refusal="{ref} is {status} and can no longer be changed.",
     ),
     Action.SUBMIT: Rule(frozenset({Status.DRAFT}), Actor.OWNER),
+    Action.SELF_DECLARE: Rule(frozenset({Status.DRAFT}), Actor.OWNER),
     Action.RESUBMIT: Rule(frozenset({Status.CLARIFICATION_REQUESTED}), Actor.OWNER),
     Action.WITHDRAW: Rule(
         frozenset({Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED}), Actor.OWNER
@@ -109,6 +112,9 @@ TRANSITIONS: Mapping[Action, Rule] = {
 # Where each transition leads (EDIT and REASSIGN change no status).
 TARGETS: Mapping[Action, Status] = {
     Action.SUBMIT: Status.SUBMITTED,
+    # No officer decides a self-declaration: once signed and made it is as an approved
+    # application, waiting only for the portal to number and sign it.
+    Action.SELF_DECLARE: Status.APPROVED,
     Action.RESUBMIT: Status.SUBMITTED,
     Action.WITHDRAW: Status.WITHDRAWN,
     Action.START_REVIEW: Status.UNDER_REVIEW,
@@ -244,6 +250,11 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
 
     application = _locked(application_id)
     _require(application, Action.SUBMIT, exporter)
+    if application.is_self_declared:
+        raise WorkflowError(
+            f"{application.reference} is a self-declaration: no agency reviews it. Make the "
+            "self-declaration instead."
+        )
     problems = submission_problems(application)
     if problems:
         raise WorkflowError("You cannot submit yet: " + "; ".join(problems) + ".")
@@ -259,6 +270,39 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
     )
     application.notified = notify("submitted", application)
     return application
+
+
+@transaction.atomic
+def application_self_declare(*, application_id: int, exporter: User) -> Application:
+    """DRAFT -> APPROVED for a self-declaration (India-EFTA TEPA): the firm's signatory makes
+    the statement on origin they signed (applications/declaration.py). Refused for an
+    application an agency is to certify, and unless everything submission asks for is there
+    (no fee is due). No officer is involved and nobody is told yet: certificates issues it
+    (certificates.services.self_declaration_make) and tells the exporter then."""
+    application = _locked(application_id)
+    _require(application, Action.SELF_DECLARE, exporter)
+    if not application.is_self_declared:
+        raise WorkflowError(
+            f"{application.reference} is to be certified by {application.agency.name}: submit "
+            "it to the agency."
+        )
+    problems = submission_problems(application)
+    if problems:
+        raise WorkflowError(
+            "You cannot make the self-declaration yet: " + "; ".join(problems) + "."
+        )
+    now = timezone.now()
+    return _transition(
+        application,
+        action=Action.SELF_DECLARE,
+        actor=exporter,
+        note="Self-declaration of origin made by the exporter (no agency certifies it).",
+        submitted_at=now,
+        first_submitted_at=now,
+        decided_at=now,
+        submitted_by=exporter,
+        submitted_as=submitter_capacity(exporter, application),
+    )
 
 
 @transaction.atomic

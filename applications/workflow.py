@@ -140,6 +140,9 @@ def refusal(application: Application, action: Action | str, user: Any) -> str | 
     who = _actor_refusal(application, rule.actor, user, Action(action))
     if who:
         return who
+    route = _route_refusal(application, Action(action))
+    if route:
+        return route
     if rule.holder != Holder.ANY and application.status in (Status.SUBMITTED, Status.UNDER_REVIEW):
         holder_id = application.assigned_officer_id
         held_by_another = holder_id is not None and holder_id != user.pk
@@ -157,6 +160,22 @@ def refusal(application: Application, action: Action | str, user: Any) -> str | 
             return rule.refusal.format(ref=application.reference, status=status)
         verb = _VERBS.get(TARGETS.get(Action(action), Status.DRAFT), "changed")
         return f"{application.reference} is {status}; it cannot be {verb} now."
+    return None
+
+
+def _route_refusal(application: Application, action: Action) -> str | None:
+    """A self-declaration (India-EFTA TEPA) is made, never submitted to an agency; an
+    application an agency is to certify is submitted, never self-declared."""
+    if action == Action.SUBMIT and application.is_self_declared:
+        return (
+            f"{application.reference} is a self-declaration: no agency reviews it. Make the "
+            "self-declaration instead."
+        )
+    if action == Action.SELF_DECLARE and not application.is_self_declared:
+        return (
+            f"{application.reference} is to be certified by {application.agency.name}: submit "
+            "it to the agency."
+        )
     return None
 
 
@@ -250,11 +269,6 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
 
     application = _locked(application_id)
     _require(application, Action.SUBMIT, exporter)
-    if application.is_self_declared:
-        raise WorkflowError(
-            f"{application.reference} is a self-declaration: no agency reviews it. Make the "
-            "self-declaration instead."
-        )
     problems = submission_problems(application)
     if problems:
         raise WorkflowError("You cannot submit yet: " + "; ".join(problems) + ".")
@@ -281,11 +295,6 @@ def application_self_declare(*, application_id: int, exporter: User) -> Applicat
     (certificates.services.self_declaration_make) and tells the exporter then."""
     application = _locked(application_id)
     _require(application, Action.SELF_DECLARE, exporter)
-    if not application.is_self_declared:
-        raise WorkflowError(
-            f"{application.reference} is to be certified by {application.agency.name}: submit "
-            "it to the agency."
-        )
     problems = submission_problems(application)
     if problems:
         raise WorkflowError(

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from applications import selectors
+from applications import selectors, workflow
 from applications.models import Application, DeclarationSignature, Status
-from applications.workflow import WorkflowError, application_submit
+from applications.workflow import Action, WorkflowError, application_submit
 from certificates import keys
 from certificates.models import Certificate
 from certificates.services import CertificateError, self_declaration_make
@@ -147,10 +147,26 @@ def test_an_application_for_an_agency_cannot_be_self_declared(alice, eic_mumbai,
         self_declaration_make(application_id=application.pk, exporter=alice)
 
 
-def test_a_self_declaration_is_not_submitted_to_an_agency(alice, self_declared_office, tepa):
+def test_a_self_declaration_is_not_submitted_to_an_agency(alice, bob, self_declared_office, tepa):
     application = ready_self_declaration(alice, self_declared_office, tepa)
+    assert not workflow.allowed(application, Action.SUBMIT, alice)
+    assert workflow.allowed(application, Action.SELF_DECLARE, alice)
+    assert not workflow.allowed(application, Action.SELF_DECLARE, bob)
     with pytest.raises(WorkflowError, match="no agency reviews it"):
         application_submit(application_id=application.pk, exporter=alice)
+
+
+def test_the_check_page_offers_to_make_it_not_to_pay_and_submit(
+    alice, self_declared_office, tepa, client
+):
+    application = ready_self_declaration(alice, self_declared_office, tepa)
+    client.force_login(alice)
+    body = client.get(reverse("applications:check", args=[application.reference])).content
+    assert reverse("certificates:self-declare", args=[application.reference]).encode() in body
+    assert reverse("applications:submit", args=[application.reference]).encode() not in body
+    tasks = client.get(reverse("applications:tasks", args=[application.reference])).content
+    assert b"make the self-declaration" in tasks
+    assert b"pay and submit" not in tasks
 
 
 def test_another_firm_cannot_make_it(alice, bob, self_declared_office, tepa, client):

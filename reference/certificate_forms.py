@@ -402,10 +402,14 @@ FORMS: dict[str, FormDefinition] = {
         _generic("IUAECEPA", ("WO", "PSR")),
         _generic("IAECTA", ("WO", "PSR")),
         _generic("IETEPA", ("WO", "CTSH", "RVC", "PSR")),
-        IETEPA_SELF_DECLARATION,
         NON_PREFERENTIAL,
     )
 }
+
+
+# Forms that are not an agreement's certificate (FORMS is one per agreement: validity, criteria
+# and the seeded vocabulary are read from it): drawn when CertificateData.form_key names them.
+OTHER_FORMS: dict[str, FormDefinition] = {SELF_DECLARATION_KEY: IETEPA_SELF_DECLARATION}
 
 
 @functools.cache
@@ -414,4 +418,6 @@ def form_for(agreement_code: str) -> FormDefinition:
     silently preferential: an unknown agreement gets the common preferential layout)."""
     if not agreement_code:
         return NON_PREFERENTIAL
-    return FORMS.get(agreement_code) or _generic(agreement_code, ())
+    return (
+        FORMS.get(agreement_code) or OTHER_FORMS.get(agreement_code) or _generic(agreement_code, ())
+    )

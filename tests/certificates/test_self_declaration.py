@@ -20,6 +20,7 @@ from certificates import keys
 from certificates.models import Certificate
 from certificates.services import CertificateError, self_declaration_make
 from certificates.validation import check_signed_pdf
+from reference.certificate_forms import FORMS, SELF_DECLARATION_KEY, form_for
 from reference.models import AgencyOffice, TradeAgreement
 from reference.services import self_declaration_route_ensure
 from tests import factories
@@ -79,6 +80,12 @@ def make(application: Application, exporter: Any, capture: Any) -> Certificate:
     with capture(execute=True):
         self_declaration_make(application_id=application.pk, exporter=exporter)
     return Certificate.objects.get(application=application)
+
+
+def test_the_self_declaration_form_is_no_agreements_certificate():
+    # FORMS is one per agreement (validity and criteria are read from it).
+    assert SELF_DECLARATION_KEY not in FORMS
+    assert form_for(SELF_DECLARATION_KEY).declaration.title == "Statement on origin by the exporter"
 
 
 def test_the_route_is_offered_only_under_india_efta(self_declared_office, tepa):
@@ -198,6 +205,9 @@ def test_the_pdf_prints_the_statement_and_says_no_agency_certified_it(
         "otherwise clearly indicated, these products are of INDIA preferential origin"
     ) in text
     assert certificate.number in text
+    form = form_for(SELF_DECLARATION_KEY)  # drawn from its definition, box by box
+    for box in (*form.header, *form.columns, form.declaration, form.certification):
+        assert f"{box.number} {box.title}" in text
     # No agency's certification wording.
     assert "It is hereby certified" not in text
 

@@ -281,6 +281,16 @@ def fee_for(application: Application) -> FeeDue | None:
     fee = _schedule_fee(application)
     if fee is None:
         return None
+    if application.is_self_declared:
+        return FeeDue(
+            amount=Decimal("0.00"),
+            currency=fee.currency,
+            full_amount=fee.amount,
+            explanation=(
+                "A self-declaration is your own statement on origin: no agency certifies it, "
+                "so no agency fee is charged."
+            ),
+        )
     if application.replaces_id is None:
         return FeeDue(amount=fee.amount, currency=fee.currency, full_amount=fee.amount)
     agency = application.agency
@@ -309,7 +319,10 @@ def fee_for(application: Application) -> FeeDue | None:
 
 
 def fee_waived(application: Application) -> bool:
-    """No fee is due: a certificate in lieu from an agency that charges none for it."""
+    """No fee is due: a self-declaration (no agency certifies it), or a certificate in lieu
+    from an agency that charges none for it."""
+    if application.is_self_declared:
+        return True
     return application.replaces_id is not None and application.agency.in_lieu_fee == InLieuFee.NONE
 
 

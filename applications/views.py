@@ -209,11 +209,11 @@ def application_tasks(request: HttpRequest, reference: str) -> HttpResponse:
 def _submit_context(request: HttpRequest, application: Application) -> dict[str, Any]:
     """Whether the viewer may declare, pay and submit (or resubmit) this application now, and
     the plain words for a member who may not (a preparer)."""
-    action = (
-        workflow.Action.RESUBMIT
-        if application.status == Status.CLARIFICATION_REQUESTED
-        else workflow.Action.SUBMIT
-    )
+    action = workflow.Action.SUBMIT
+    if application.status == Status.CLARIFICATION_REQUESTED:
+        action = workflow.Action.RESUBMIT
+    elif application.is_self_declared:
+        action = workflow.Action.SELF_DECLARE
     may_declare = firms.may(request.user, application.firm_id, firms.Capability.SUBMIT)
     return {
         "may_submit": may_declare and workflow.allowed(application, action, request.user),

@@ -5,6 +5,7 @@
     UNDER_REVIEW --reject--> REJECTED (final)
     UNDER_REVIEW --approve--> APPROVED --certificate issued--> ISSUED
     DRAFT / SUBMITTED / CLARIFICATION_REQUESTED --withdraw--> WITHDRAWN (final)
+    DRAFT --self-declare (the exporter's own statement, India-EFTA TEPA)--> APPROVED
     UNDER_REVIEW --release (officer gives it back)--> SUBMITTED
 
 Each transition is one function: it locks the application row (select_for_update), checks the
@@ -48,6 +49,7 @@ class WorkflowError(Exception):
 class Action(StrEnum):
     EDIT = "edit"  # change sections, goods, documents (not a transition; same rule)
     SUBMIT = "submit"
+    SELF_DECLARE = "self_declare"
     RESUBMIT = "resubmit"
     WITHDRAW = "withdraw"
     START_REVIEW = "start_review"
@@ -87,6 +89,7 @@ TRANSITIONS: Mapping[Action, Rule] = {
         refusal="{ref} is {status} and can no longer be changed.",
     ),
     Action.SUBMIT: Rule(frozenset({Status.DRAFT}), Actor.OWNER),
+    Action.SELF_DECLARE: Rule(frozenset({Status.DRAFT}), Actor.OWNER),
     Action.RESUBMIT: Rule(frozenset({Status.CLARIFICATION_REQUESTED}), Actor.OWNER),
     Action.WITHDRAW: Rule(
         frozenset({Status.DRAFT, Status.SUBMITTED, Status.CLARIFICATION_REQUESTED}), Actor.OWNER
@@ -109,6 +112,9 @@ TRANSITIONS: Mapping[Action, Rule] = {
 # Where each transition leads (EDIT and REASSIGN change no status).
 TARGETS: Mapping[Action, Status] = {
     Action.SUBMIT: Status.SUBMITTED,
+    # No officer decides a self-declaration: once signed and made it is as an approved
+    # application, waiting only for the portal to number and sign it.
+    Action.SELF_DECLARE: Status.APPROVED,
     Action.RESUBMIT: Status.SUBMITTED,
     Action.WITHDRAW: Status.WITHDRAWN,
     Action.START_REVIEW: Status.UNDER_REVIEW,
@@ -134,6 +140,9 @@ def refusal(application: Application, action: Action | str, user: Any) -> str | 
     who = _actor_refusal(application, rule.actor, user, Action(action))
     if who:
         return who
+    route = _route_refusal(application, Action(action))
+    if route:
+        return route
     if rule.holder != Holder.ANY and application.status in (Status.SUBMITTED, Status.UNDER_REVIEW):
         holder_id = application.assigned_officer_id
         held_by_another = holder_id is not None and holder_id != user.pk
@@ -151,6 +160,22 @@ def refusal(application: Application, action: Action | str, user: Any) -> str | 
             return rule.refusal.format(ref=application.reference, status=status)
         verb = _VERBS.get(TARGETS.get(Action(action), Status.DRAFT), "changed")
         return f"{application.reference} is {status}; it cannot be {verb} now."
+    return None
+
+
+def _route_refusal(application: Application, action: Action) -> str | None:
+    """A self-declaration (India-EFTA TEPA) is made, never submitted to an agency; an
+    application an agency is to certify is submitted, never self-declared."""
+    if action == Action.SUBMIT and application.is_self_declared:
+        return (
+            f"{application.reference} is a self-declaration: no agency reviews it. Make the "
+            "self-declaration instead."
+        )
+    if action == Action.SELF_DECLARE and not application.is_self_declared:
+        return (
+            f"{application.reference} is to be certified by {application.agency.name}: submit "
+            "it to the agency."
+        )
     return None
 
 
@@ -259,6 +284,34 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
     )
     application.notified = notify("submitted", application)
     return application
+
+
+@transaction.atomic
+def application_self_declare(*, application_id: int, exporter: User) -> Application:
+    """DRAFT -> APPROVED for a self-declaration (India-EFTA TEPA): the firm's signatory makes
+    the statement on origin they signed (applications/declaration.py). Refused for an
+    application an agency is to certify, and unless everything submission asks for is there
+    (no fee is due). No officer is involved and nobody is told yet: certificates issues it
+    (certificates.services.self_declaration_make) and tells the exporter then."""
+    application = _locked(application_id)
+    _require(application, Action.SELF_DECLARE, exporter)
+    problems = submission_problems(application)
+    if problems:
+        raise WorkflowError(
+            "You cannot make the self-declaration yet: " + "; ".join(problems) + "."
+        )
+    now = timezone.now()
+    return _transition(
+        application,
+        action=Action.SELF_DECLARE,
+        actor=exporter,
+        note="Self-declaration of origin made by the exporter (no agency certifies it).",
+        submitted_at=now,
+        first_submitted_at=now,
+        decided_at=now,
+        submitted_by=exporter,
+        submitted_as=submitter_capacity(exporter, application),
+    )
 
 
 @transaction.atomic

@@ -228,6 +228,12 @@ def credential_subject(
         "inLieuOf": data.in_lieu_of or None,
         "certifiedTrueCopyOf": data.certified_copy_of or None,
     }
+    if data.self_declaration:
+        # The exporter's own statement (India-EFTA TEPA): no agency or officer certified it;
+        # the portal signed it for the record. Said in the credential as on the PDF.
+        subject["selfDeclaration"] = True
+        subject["certifiedByAgency"] = False
+        subject["certifyingOfficer"] = None
     if pdf_sha256 is not None:
         subject["pdfDocument"] = {"mediaType": "application/pdf", "sha256": pdf_sha256}
     return subject

@@ -41,12 +41,17 @@ from applications.models import (
 )
 from applications.notifications import Sent, notify
 from applications.services import application_copy_certified, application_copy_in_lieu
-from applications.workflow import UNFINISHED, WorkflowError, application_mark_issued
+from applications.workflow import (
+    UNFINISHED,
+    WorkflowError,
+    application_mark_issued,
+    application_self_declare,
+)
 from applications.worksheet import item_worksheet
 from core.durable.models import OutboxMessage
 from core.durable.outbox import outbox_enqueue
 from core.english import in_english
-from reference.certificate_forms import form_for
+from reference.certificate_forms import SELF_DECLARATION_KEY, form_for
 from reference.validity import valid_until
 
 from .archive import offline_until, revisions_record, store_pdf
@@ -82,6 +87,7 @@ from .states import CertificateAction, refusal
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 VERIFICATION_CODE_LENGTH = 12
 NON_PREFERENTIAL_TITLE = "Certificate of Origin (Non-Preferential)"
+SELF_DECLARATION_TITLE = "Self-Declared Certificate of Origin"
 
 
 class CertificateError(Exception):
@@ -115,6 +121,12 @@ def _decimal_text(value: Decimal) -> str:
 
 
 def _officer_of(application: Application) -> User:
+    """Who the certificate row names as its signer: the approving officer, or for a
+    self-declaration (no officer) the firm's signatory who made it."""
+    if application.is_self_declared:
+        if application.submitted_by is None:
+            raise CertificateError(f"{application.reference} has no declaring signatory.")
+        return application.submitted_by
     officer = application.assigned_officer
     if officer is None:
         raise CertificateError(f"{application.reference} has no approving officer.")
@@ -194,7 +206,7 @@ def certificate_data_build(
         for position, item in enumerate(application.items.all(), start=1)
     ]
     issue_date = timezone.localdate(issued_at)
-    return CertificateData(
+    data = CertificateData(
         number=number,
         verification_code=code,
         verify_url=verify_url_for(number=number, code=code),
@@ -251,6 +263,17 @@ def certificate_data_build(
             issue_date=issue_date,
         ),
     )
+    if application.is_self_declared:
+        data = dataclasses.replace(
+            data,
+            title=SELF_DECLARATION_TITLE,
+            form_key=SELF_DECLARATION_KEY,
+            self_declaration=True,
+            officer_name="COO Portal",
+            officer_designation="Signed for the record, not certified",
+            issued_retroactively=False,  # made by the exporter when they make it
+        )
+    return data
 
 
 def issued_retroactively(
@@ -371,6 +394,16 @@ def certificate_sign(
 ) -> bytes:
     """Step 3: the PDF signed with the agency's key. A refusal (no production key, a revoked
     key) is a CertificateError: retrying would not help, and the task flags it at once."""
+    wording = {}
+    if application.is_self_declared:
+        wording = {
+            "agency_name": "COO Portal",
+            "reason": (
+                "Exporter's self-declaration of origin, recorded by the COO Portal; not "
+                "certified by any agency"
+            ),
+            "field_title": "Record of the exporter's self-declaration (no agency certifies it)",
+        }
     try:
         return sign_certificate_pdf(
             pdf,
@@ -378,8 +411,8 @@ def certificate_sign(
             agency_code=application.agency.code,
             officer_name=data.officer_name,
             designation=data.officer_designation,
-            agency_name=application.agency.name,
             signed_at=signed_at,
+            **{"agency_name": application.agency.name, **wording},
         )
     except SigningRefusedError as exc:
         raise CertificateError(f"{application.reference} cannot be signed: {exc}") from exc
@@ -472,6 +505,26 @@ def _supersede(old: Certificate, *, by: Certificate) -> None:
     )
     if old.status == Certificate.Status.SUPERSEDED:
         _notify(old, "superseded", replacement=by)
+
+
+# ---------------------------------------------------------------------------------------------
+# The exporter's self-declaration (India-EFTA TEPA)
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def self_declaration_make(*, application_id: int, exporter: User) -> Application:
+    """The firm's signatory makes the statement on origin they signed: the application becomes
+    APPROVED without an officer (applications.workflow.application_self_declare) and, after
+    commit, the issuance task numbers it from the self-declarations' own gapless counter,
+    renders the self-declaration form, signs it with the portal's key and registers its
+    credential, as for a certificate (certificate_issue), then tells the exporter."""
+    try:
+        application = application_self_declare(application_id=application_id, exporter=exporter)
+    except WorkflowError as exc:
+        raise CertificateError(str(exc)) from exc
+    outbox_enqueue(task=ISSUE_TASK, args=[application.pk])
+    return application
 
 
 # ---------------------------------------------------------------------------------------------

@@ -486,6 +486,8 @@ def sign_certificate_pdf(
     agency_name: str,
     signed_at: datetime,
     on_page: int = -1,
+    reason: str = "",
+    field_title: str = "Certification by the issuing agency",
 ) -> bytes:
     """Sign a rendered certificate as the agency, with a visible stamp in box 12 of page
     `on_page` (negative: counted from the end; pdf.certification_page says which, since Form
@@ -503,14 +505,14 @@ def sign_certificate_pdf(
         sig_field_name=FIELD_NAME,
         on_page=on_page,
         box=SIGNATURE_RECT,
-        readable_field_name="Certification by the issuing agency",
+        readable_field_name=field_title,
     )
     signed = sign_pdf(
         pdf_bytes,
         agency_code=agency_code,
         field=field,
         signer_name=officer_name,
-        reason=f"Certificate of Origin issued by {agency_name}",
+        reason=reason or f"Certificate of Origin issued by {agency_name}",
         style=stamp_style(characters_for([STAMP_TEXT, *params.values()])),
         text_params=params,
     )

@@ -13,4 +13,5 @@ urlpatterns = [
     path("revoke/<path:number>", views.revoke, name="revoke"),
     path("replace/<path:number>", views.request_replacement, name="request-replacement"),
     path("copy/<path:number>", views.request_certified_copy, name="request-certified-copy"),
+    path("self-declare/<str:reference>", views.make_self_declaration, name="self-declare"),
 ]

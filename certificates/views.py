@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from applications.selectors import application_get_for_exporter
 
 from . import pki
 from .credential import MEDIA_TYPE
@@ -30,6 +31,7 @@ from .services import (
     certificate_request_certified_copy,
     certificate_request_replacement,
     certificate_revoke,
+    self_declaration_make,
 )
 
 logger = logging.getLogger(__name__)
@@ -130,6 +132,25 @@ def request_certified_copy(request: HttpRequest, number: str) -> HttpResponse:
         "date; the original stays valid.",
     )
     return redirect(application_page_path(copy.reference))
+
+
+@require_POST
+def make_self_declaration(request: HttpRequest, reference: str) -> HttpResponse:
+    """The firm's signatory makes the India-EFTA self-declaration they signed (no agency
+    certifies it): it is numbered, signed by the portal and registered like a certificate."""
+    application = application_get_for_exporter(reference=reference, user=_user(request))
+    try:
+        made = self_declaration_make(application_id=application.pk, exporter=_user(request))
+    except CertificateError as exc:
+        messages.error(request, str(exc))
+        return redirect("applications:check", reference)
+    messages.success(
+        request,
+        f"You made the self-declaration of origin for {made.reference}. No agency certifies "
+        "it: the portal numbers it and signs it for the record, and its PDF and credential "
+        "appear on this page once signed.",
+    )
+    return redirect(application_page_path(made.reference))
 
 
 # A CRL is valid for days and signed; a short cache keeps relying parties close to current.

@@ -316,6 +316,54 @@ def _generic(
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# India-EFTA TEPA: the exporter's self-declared certificate of origin (no agency certifies it)
+# ---------------------------------------------------------------------------------------------
+
+SELF_DECLARATION_KEY = "IETEPA-SD"
+
+# The formula EFTA's free trade agreements use for the exporter's origin declaration, with
+# India and this agreement named: TEPA's own annex was not at hand as text (see provisional).
+SELF_DECLARATION_STATEMENT = (
+    "The exporter of the products covered by this document declares that, except where "
+    "otherwise clearly indicated, these products are of <b>INDIA</b> preferential origin "
+    "under the Trade and Economic Partnership Agreement between India and the EFTA States."
+)
+
+IETEPA_SELF_DECLARATION = FormDefinition(
+    key=SELF_DECLARATION_KEY,
+    source=(
+        "the India-EFTA Rules, 2025 (Notification 59/2025-Customs (N.T.)): a self-declared "
+        "certificate of origin is a proof of origin for exports from India"
+    ),
+    heading=("INDIA-EFTA TRADE AND ECONOMIC PARTNERSHIP AGREEMENT",),
+    header=(
+        Box("1", "Exporter (name, address, country, IEC)", "exporter", "L1"),
+        Box("2", "Consignee (name, address, country)", "consignee", "L2"),
+        Box("3", "Means of transport and route (as far as known)", "transport", "L3"),
+        Box("4", "Remarks", "remarks", "R3"),
+    ),
+    columns=(
+        Box("5", "Item number", "item_number", width=34),
+        Box("6", "Marks and numbers of packages", "marks", width=70),
+        Box("7", "Number and kind of packages; description of goods", "goods"),
+        Box("8", "Origin criterion", "criterion", width=60),
+        Box("9", "Gross weight or other quantity and value (FOB)", "weight_value", width=84),
+        Box("10", "Number and date of invoices", "invoices", width=80),
+    ),
+    declaration=Box("11", "Statement on origin by the exporter", "declaration"),
+    certification=Box("12", "Not certified by any agency", "certification"),
+    criteria=("WO", "CTSH", "RVC", "PSR"),
+    hs_digits=6,
+    combined=False,
+    declaration_wording=SELF_DECLARATION_STATEMENT,
+    provisional=(
+        "the format of TEPA's self-declared certificate of origin and its statement's wording "
+        "were not at hand as text: the boxes follow the common preferential layout and the "
+        "statement is the origin-declaration formula of EFTA's free trade agreements"
+    ),
+)
+
 NON_PREFERENTIAL = FormDefinition(
     key="non_preferential",
     source="the chamber / ICC model of the non-preferential certificate",
@@ -359,10 +407,17 @@ FORMS: dict[str, FormDefinition] = {
 }
 
 
+# Forms that are not an agreement's certificate (FORMS is one per agreement: validity, criteria
+# and the seeded vocabulary are read from it): drawn when CertificateData.form_key names them.
+OTHER_FORMS: dict[str, FormDefinition] = {SELF_DECLARATION_KEY: IETEPA_SELF_DECLARATION}
+
+
 @functools.cache
 def form_for(agreement_code: str) -> FormDefinition:
     """The form of an agreement (the non-preferential form for "" or an unknown code is never
     silently preferential: an unknown agreement gets the common preferential layout)."""
     if not agreement_code:
         return NON_PREFERENTIAL
-    return FORMS.get(agreement_code) or _generic(agreement_code, ())
+    return (
+        FORMS.get(agreement_code) or OTHER_FORMS.get(agreement_code) or _generic(agreement_code, ())
+    )

@@ -59,6 +59,15 @@ class IssuingAgency(models.Model):
     name = models.CharField(max_length=200)
     agreements = models.ManyToManyField(TradeAgreement, blank=True, related_name="agencies")
     issues_non_preferential = models.BooleanField(default=True)
+    # Not an agency: the route for the exporter's own statement on origin (India-EFTA TEPA's
+    # self-declared certificate of origin). Its applications go to no officer; the portal
+    # numbers, signs (with this row's key) and registers the statement so that it can be
+    # verified like a certificate, marked as certified by no agency (certificates.services).
+    self_declaration = models.BooleanField(
+        "exporter's self-declaration (no agency certifies)",
+        default=False,
+        db_default=False,
+    )
     # The agency's GST registration: printed as the supplier's GSTIN on its fee invoices, and
     # its first two digits (the state code) decide CGST+SGST or IGST (applications/tax.py).
     gstin = models.CharField("GSTIN", max_length=15, blank=True)

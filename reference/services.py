@@ -1,5 +1,6 @@
-"""Writes to reference data: an agency added by an operator's command (add_agency), and the
-agencies' tax profiles, with a record of who changed what."""
+"""Writes to reference data: an agency added by an operator's command (add_agency), the route
+for exporters' self-declarations, and the agencies' tax profiles, with a record of who changed
+what."""
 
 from __future__ import annotations
 
@@ -65,6 +66,37 @@ def agency_add(
             defaults={"name": office.name, "city": office.city},
         )
     return agency
+
+
+# The agreements whose rules let the exporter declare origin without an agency (India-EFTA
+# TEPA: the India-EFTA Rules, 2025 list a "self-declared certificate of origin" among the
+# proofs of origin for exports from India).
+SELF_DECLARATION_AGREEMENTS = ("IETEPA",)
+SELF_DECLARATION_CODE = "PORTAL"
+SELF_DECLARATION_OFFICE = "SD"
+
+
+@transaction.atomic
+def self_declaration_route_ensure() -> AgencyOffice:
+    """The "office" an exporter chooses to declare origin themselves: a row of the agencies'
+    table marked `self_declaration`, offered only under the agreements that allow it. Its
+    applications reach no officer; its key is the portal's (certificates.keys, code PORTAL),
+    its numbers its own gapless series (PORTAL/<year>/SD/0000001). Idempotent."""
+    agency, _ = IssuingAgency.objects.update_or_create(
+        code=SELF_DECLARATION_CODE,
+        defaults={
+            "name": "Self-declaration by the exporter (no agency certifies)",
+            "issues_non_preferential": False,
+            "self_declaration": True,
+        },
+    )
+    agency.agreements.add(*TradeAgreement.objects.filter(code__in=SELF_DECLARATION_AGREEMENTS))
+    office, _ = AgencyOffice.objects.get_or_create(
+        agency=agency,
+        code=SELF_DECLARATION_OFFICE,
+        defaults={"name": "Recorded and signed by the COO Portal", "city": ""},
+    )
+    return office
 
 
 PROFILE_FIELDS = (

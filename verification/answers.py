@@ -199,6 +199,8 @@ def answer_facts(row: dict[str, Any]) -> dict[str, Any]:
             "agency": {
                 "code": row["application__agency__code"],
                 "name": row["application__agency__name"],
+                # India-EFTA's self-declaration: the exporter's statement, no agency certifies.
+                "self_declaration": bool(row["application__agency__self_declaration"]),
             },
             "office": {
                 "code": row["application__office__code"],
@@ -443,7 +445,12 @@ def facts_document(facts: dict[str, Any]) -> dict[str, Any]:
             else None
         ),
         "agreement": agreement,
-        "issuing_agency": application["agency"],
+        "issuing_agency": {
+            "code": application["agency"]["code"],
+            "name": application["agency"]["name"],
+        },
+        # The exporter's own statement on origin (India-EFTA TEPA), certified by no agency.
+        "self_declaration": application["agency"]["self_declaration"],
         "office": application["office"],
         "exporter": {"name": c["exporter_name"]},
         "destination_country": application["destination_country"],

@@ -169,6 +169,7 @@ ANSWER_COLUMNS = (
     "application__consignee_country",
     "application__agency__code",
     "application__agency__name",
+    "application__agency__self_declaration",
     "application__office__code",
     "application__office__name",
     "application__office__city",

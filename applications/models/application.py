@@ -284,6 +284,13 @@ class Application(TimeStampedModel):
     def is_preferential(self) -> bool:
         return self.certificate_type == CertificateType.PREFERENTIAL
 
+    @property
+    def is_self_declared(self) -> bool:
+        """The exporter's own statement on origin (India-EFTA TEPA's self-declared certificate
+        of origin): made by the firm's signatory, certified by no agency, reviewed by no
+        officer (reference.services.self_declaration_route_ensure)."""
+        return self.agency.self_declaration
+
 
 class Invoice(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="invoices")

@@ -102,6 +102,10 @@ class CertificateData:
     # origin that one certifies (printed as the country of origin instead of India).
     foreign_certificate: str = ""  # "No. X, issued by Y, Viet Nam, on 02 Mar 2026"
     origin_country: str = "INDIA"
+    # The form to draw when it is not the agreement's certificate (reference.certificate_forms:
+    # "IETEPA-SD", the exporter's self-declaration, which no agency certifies).
+    form_key: str = ""
+    self_declaration: bool = False
 
     @property
     def is_preferential(self) -> bool:

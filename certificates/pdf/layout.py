@@ -323,6 +323,8 @@ NON_PREFERENTIAL = layout_of(NON_PREFERENTIAL_FORM)
 
 
 def layout_for(data: CertificateData) -> Layout:
+    if data.form_key:
+        return layout_of(form_for(data.form_key))
     if not data.is_preferential:
         return NON_PREFERENTIAL
     if data.title == "Form AI" and not data.agreement_code:

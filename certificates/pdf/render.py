@@ -343,6 +343,8 @@ class _Renderer:
         below = TOP - 64
         rule = layout.form.retroactive
         markings = []
+        if d.self_declaration:  # boxed, so that nobody takes it for an agency's certificate
+            markings.append("EXPORTER'S SELF-DECLARATION")
         if d.certified_copy_of:
             markings.append("CERTIFIED TRUE COPY")
         if self.retroactive and rule is not None and not rule.box:
@@ -355,6 +357,10 @@ class _Renderer:
             c.drawString(x + 2, TOP - 72 - 15 * index, marking)
             below = TOP - 79 - 15 * index
         notes = []
+        if d.self_declaration:
+            notes.append(
+                "<b>Not certified by any agency</b>: the exporter's own statement on origin."
+            )
         if d.certified_copy_of:
             notes.append(f"<b>Certified true copy of certificate {markup(d.certified_copy_of)}</b>")
         if d.in_lieu_of:
@@ -537,6 +543,16 @@ class _Renderer:
             f"<b>{markup(d.agency_name)}</b>, {markup(d.office_name)}<br/>"
             f"Place and date: <b>{markup(d.office_city)}, {fmt_date(d.issue_date)}</b>"
         )
+        if d.self_declaration:
+            # No agency examined the goods or the statement: box 12 says so, and what the
+            # portal's signature does attest.
+            right = (
+                "<b>No issuing agency has examined or certified this declaration.</b> It is the "
+                "exporter's own statement on origin (self-declared certificate of origin). The "
+                "COO Portal recorded it under the number above and signed this file so that it "
+                "can be verified: the signature attests the record, not the origin.<br/>"
+                f"Recorded on: <b>{fmt_date(d.issue_date)}</b>"
+            )
         box_top = DECLARATION_TOP - 12
         self.box11(declared, signed, box_top)
         _, sig_y1, _, sig_y2 = SIGNATURE_RECT

@@ -37,7 +37,9 @@ PERSONAS = (
 )
 
 A = Action
-# status -> {action: personas allowed}; every cell not listed is refused.
+# status -> {action: personas allowed}; every cell not listed is refused. The application is
+# one an agency certifies, so SELF_DECLARE is refused everywhere (tests/certificates/
+# test_self_declaration.py: the other route, where SUBMIT is refused and SELF_DECLARE allowed).
 EXPECTED: dict[Status, dict[Action, set[str]]] = {
     Status.DRAFT: {
         A.EDIT: {"owner"},
@@ -167,6 +169,10 @@ SERVICE: dict[Action, tuple[str, Callable[[Application, Any, dict[str, Any]], An
     A.WITHDRAW: (
         "owner",
         lambda a, u, p: workflow.application_withdraw(application_id=a.pk, exporter=u),
+    ),
+    A.SELF_DECLARE: (
+        "owner",
+        lambda a, u, p: workflow.application_self_declare(application_id=a.pk, exporter=u),
     ),
     A.START_REVIEW: (
         "assigned_officer",

@@ -216,6 +216,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "set-language": EVERYONE_OK,  # the language page: its form posts with CSRF
     # The owner and agency-administrator checks of these two: tests/certificates, tests/officer.
     "certificates:request-certified-copy": POST_ONLY_SIGNED_IN,
+    # Another firm's POST: tests/certificates/test_self_declaration.py (404).
+    "certificates:self-declare": POST_ONLY_SIGNED_IN,
     "officer:officer-offices": POST_ONLY_SIGNED_IN,
     # The transparency log: the world's certificate was made without the workflow, so its
     # agency has no log yet; every endpoint says so alike.

@@ -211,6 +211,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "officer:verification-request-assign": BOTH_405,
     "officer:officer-offices": BOTH_405,
     "certificates:request-certified-copy": BOTH_405,
+    "certificates:self-declare": BOTH_405,
     "set-language": BOTH_OK,
     "verification:status-messages": BOTH_OK,
     "officer:verification-request-decide": BOTH_405,

@@ -181,6 +181,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verification:status-messages": trio("ok ok ok"),
     "set-language": trio("ok ok ok"),
     "certificates:request-certified-copy": trio("405 405 405"),
+    "certificates:self-declare": trio("405 405 405"),
     "officer:officer-offices": trio("405 405 405"),
     "verification:log-head": trio("404 404 404"),
     "verification:log-head-at": trio("404 404 404"),

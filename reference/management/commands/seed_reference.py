@@ -24,6 +24,7 @@ from reference.models import (
     IssuingAgency,
     TradeAgreement,
 )
+from reference.services import self_declaration_route_ensure
 
 HS_CSV = Path(__file__).resolve().parents[2] / "data" / "hs2022" / "harmonized-system.csv"
 
@@ -155,6 +156,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             agreements = self._agreements()
             self._agencies(agreements)
+            self_declaration_route_ensure()
             self._fees()
         loaded = self._hs_codes()
         self.stdout.write(

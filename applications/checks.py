@@ -15,7 +15,9 @@ from .payments import gateway_agency_problems, gateway_problem
 
 def _agency_codes() -> list[str]:
     try:
-        return list(IssuingAgency.objects.order_by("code").values_list("code", flat=True))
+        # The portal's own signer of self-declarations takes no fee (reference.IssuingAgency).
+        fee_takers = IssuingAgency.objects.filter(self_declaration=False)
+        return list(fee_takers.order_by("code").values_list("code", flat=True))
     except DatabaseError:  # not migrated yet: no agency takes fees
         return []
 

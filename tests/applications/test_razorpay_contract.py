@@ -466,3 +466,18 @@ def test_the_reconciler_is_scheduled_and_its_task_runs_the_reconciler(settings, 
     payments_reconcile_task()
     opened.refresh_from_db()
     assert opened.state == "captured"
+
+
+def test_the_portals_own_signer_of_self_declarations_needs_no_merchant_account(razorpay, eic):
+    """Self-declarations take no fee: the PORTAL row (reference.IssuingAgency.self_declaration)
+    is not asked for a Razorpay account, an agency still is."""
+    from reference.models import IssuingAgency
+
+    razorpay.DEBUG = False
+    razorpay.TESTING = False
+    IssuingAgency.objects.create(
+        code="PORTAL", name="COO Portal (self-declarations)", self_declaration=True
+    )
+    assert payment_accounts_check() == []
+    IssuingAgency.objects.filter(code="PORTAL").update(self_declaration=False)
+    assert [e.id for e in payment_accounts_check()] == ["applications.E002"]

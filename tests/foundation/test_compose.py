@@ -78,7 +78,7 @@ def secrets_folder(folder: Path, database: Path) -> None:
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 def test_every_service_environment_of_the_compose_file_passes_check_deploy(tmp_path):
     services = shipped.resolved()["services"]
-    agencies = ["EIC", "FIEO", "MPEDA", "TC", "FICCI"]  # seed_reference's
+    agencies = ["EIC", "FIEO", "MPEDA", "TC", "FICCI", "PORTAL"]  # seed_reference's
     agencies_folder(tmp_path / "agencies", agencies)
     secrets_folder(tmp_path / "secrets", tmp_path / "db.sqlite3")
     s3_port = free_port()

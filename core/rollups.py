@@ -51,7 +51,8 @@ def rollup_add(
 
 def _column(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
-    assert isinstance(field, models.Field) and field.column  # noqa: S101 - a concrete field
+    if not isinstance(field, models.Field) or not field.column:
+        raise TypeError(f"{name} is not a column of {model.__name__}")
     return field.column
 
 

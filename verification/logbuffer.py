@@ -104,8 +104,9 @@ def _write(rows: list[VerificationLog]) -> None:
 
 
 def _write_now(rows: list[VerificationLog]) -> None:
-    """One INSERT, and the reports' daily counts of the same rows, in one transaction."""
-    with transaction.atomic():
+    """One INSERT, and the reports' daily counts of the same rows, in one transaction (the
+    caller's, if it has one: no savepoint, as a lone INSERT had none)."""
+    with transaction.atomic(savepoint=False):
         VerificationLog.objects.bulk_create(rows)
         lookup_days_add((row.certificate_id, row.channel, row.created_at) for row in rows)
 

@@ -408,7 +408,10 @@ def main() -> int:
         args.rows, args.runs = 2_000, 1
 
     sitting.ensure_database(DATABASE_URL)
+    started = time.perf_counter()
     call_command("migrate", verbosity=0)
+    # A new release's migrations fill their roll-ups from the rows there are: how long.
+    print(f"migrated in {time.perf_counter() - started:.0f} s")
     call_command("seed_reference", verbosity=0)
     have = Application.objects.filter(reference__startswith=REFERENCE_PREFIX).count()
     name = DATABASE_URL.rpartition("/")[2]

@@ -44,7 +44,7 @@ def fill(apps, schema_editor):
                 actor_id=row["actor_id"] or 0,
                 count=row["n"],
             )
-            for row in steps.iterator()
+            for row in steps
         ),
         batch_size=2000,
     )

@@ -31,7 +31,7 @@ def fill(apps, schema_editor):
                 channel=row["channel"],
                 count=row["n"],
             )
-            for row in grouped.iterator()
+            for row in grouped
         ),
         batch_size=2000,
     )

@@ -10,7 +10,7 @@ DEV_ENV := DEBUG=1
 # `make run PORT=8001`: runserver listens there and SITE_URL (links, QR codes) follows unless set.
 PORT ?= 8000
 
-.PHONY: help install lock run serve demo test lint format messages mutation worker beat worker-beat prod-smoke prod-cluster upgrade-smoke clean
+.PHONY: help install lock run serve demo test lint format messages mutation worker beat worker-beat prod-smoke prod-cluster runbook-smoke upgrade-smoke clean
 
 help:
 	@echo "make run     create .venv, install, migrate, load reference + demo data, serve :8000 (PORT=8001 for another)"
@@ -23,6 +23,8 @@ help:
 	@echo "             on PostgreSQL and Redis at 127.0.0.1 (database coo_smoke, Redis db 3)"
 	@echo "make prod-cluster  the journey through nginx, two gunicorn nodes, two workers and S3"
 	@echo "             (moto) on loopback (database coo_prod_cluster, Redis db 4)"
+	@echo "make runbook-smoke  docs/operations.md's host commands run in order, without Docker"
+	@echo "             (systemd units, moto's S3), then the journey (database coo_runbook_smoke, Redis db 5)"
 	@echo "make upgrade-smoke  the previous release's journey while and after this release's"
 	@echo "             migrations run on its database (test_coo_upgrade)"
 
@@ -57,10 +59,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	mkdir -p "$${VAR_DIR:-var}"
-	$(DEV_ENV) $(MANAGE) migrate --noinput
-	$(DEV_ENV) $(MANAGE) seed_reference
-	$(DEV_ENV) $(MANAGE) init_signing_keys
-	$(DEV_ENV) $(MANAGE) seed_demo
+	@# One process for the four set-up commands (migrate, seed_reference, init_signing_keys,
+	@# seed_demo): Django starts once, not four times (coo_portal demo_setup).
+	$(DEV_ENV) PYTHONUNBUFFERED=1 $(MANAGE) demo_setup
 
 run: demo
 	@echo
@@ -112,6 +113,12 @@ prod-smoke: $(STAMP)
 # the journey through nginx, both nodes and workers used, every stored object in the bucket.
 prod-cluster: $(STAMP)
 	$(BIN)/python -m tests.e2e.prod_cluster
+
+# The runbook (docs/operations.md) followed on this machine without Docker: every block marked
+# `run`, in order, the units of deploy/systemd started as systemd would, the journey in Chromium
+# where the runbook says to walk it, to a certificate issued and verified.
+runbook-smoke: $(STAMP)
+	$(BIN)/python -m tests.e2e.runbook_smoke
 
 # The previous release (tests/e2e/PREVIOUS_RELEASE) serves its journey while this checkout's
 # migrations run on its database, then again after them (database test_coo_upgrade).

@@ -156,3 +156,44 @@ class AgentsWalletForm(forms.Form):
             "wallet's balance, as your signatories can."
         ),
     )
+
+
+AGENT_ROLE_CHOICES = [
+    ("staff", _("Staff: files, declares, pays and submits for the firms that authorise you")),
+    ("administrator", _("Administrator: all that, and manages the agent's staff")),
+]
+
+
+class AgentStaffRoleForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=AGENT_ROLE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a role.")},
+    )
+
+    @property
+    def administrator(self) -> bool:
+        return bool(self.cleaned_data["role"] == "administrator")
+
+
+class AgentStaffInviteForm(AgentStaffRoleForm):
+    name = forms.CharField(
+        label=_("Full name"),
+        max_length=150,
+        error_messages={"required": _("Enter the person's full name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label=_("Email ID"),
+        help_text=_("We send the invitation link here. It lasts 7 days and works once."),
+        error_messages={
+            "required": _("Enter the person's email ID."),
+            "invalid": _("Enter an email ID like name@example.com."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    field_order = ["name", "email", "role"]
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()

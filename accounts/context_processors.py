@@ -19,6 +19,7 @@ def acting(request: HttpRequest) -> dict[str, Any]:
         return {
             "agent_firms": choices,
             "acting_firm": next((f for f in choices if f.pk == acting_id), None),
+            "manages_agent": firms.administered_agent_id(user) is not None,
         }
     if getattr(user, "is_exporter", False):
         firm_id = firms.acting_firm_id(request)

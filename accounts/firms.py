@@ -14,6 +14,9 @@ acts for no firm.
     wallet            yes          no         no         no        (top up, ledger)
     manage            yes          no         no         no        (members, agents)
 
+An agent's administrator (AgentStaff.is_administrator) also manages the agent's own staff
+(accounts.agent_staff); that is about the agent, not about any firm.
+
 Selectors scope every query of a firm's objects by `firm_ids_for(user)`; the workflow's
 transitions table asks `may()`. The answer is read once per user object (one query for a
 member, one for an agent's staff) and kept on it, so a page asks as often as it likes; a
@@ -71,6 +74,7 @@ class Access:
 
     roles: Mapping[int, str] = field(default_factory=dict)  # firm id -> role
     agent_id: int | None = None  # set for an agent's staff
+    agent_administrator: bool = False  # the agent's administrator: manages its staff
 
     @property
     def firm_ids(self) -> frozenset[int]:
@@ -114,22 +118,27 @@ def _read(user: Any) -> Access:
         )
         return Access(roles={member[0]: member[1]}) if member else _NONE
     if getattr(user, "is_agent", False):
-        agent_id = (
+        staff = (
             AgentStaff.objects.filter(
                 user_id=user.pk,
                 removed_at__isnull=True,
                 registration_completed_at__isnull=False,
                 agent__status=Agent.Status.ACTIVE,
             )
-            .values_list("agent_id", flat=True)
+            .values_list("agent_id", "is_administrator")
             .first()
         )
-        if agent_id is None:
+        if staff is None:
             return _NONE
+        agent_id, administrator = staff
         firm_ids = AgentAuthorisation.objects.filter(
             authorisations_in_force(), agent_id=agent_id
         ).values_list("firm_id", flat=True)
-        return Access(roles=dict.fromkeys(firm_ids, AGENT), agent_id=agent_id)
+        return Access(
+            roles=dict.fromkeys(firm_ids, AGENT),
+            agent_id=agent_id,
+            agent_administrator=administrator,
+        )
     return _NONE
 
 
@@ -185,6 +194,12 @@ def may_pay_from_wallet(user: Any, firm_id: int | None) -> bool:
 def agent_id_of(user: Any) -> int | None:
     """The agent an agent's staff member files for; None for everyone else."""
     return access_for(user).agent_id
+
+
+def administered_agent_id(user: Any) -> int | None:
+    """The agent whose staff `user` manages (its administrator); None for everyone else."""
+    access = access_for(user)
+    return access.agent_id if access.agent_administrator else None
 
 
 def acting_firm_id(request: Any) -> int | None:

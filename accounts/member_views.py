@@ -111,8 +111,11 @@ def invite_check(request: HttpRequest) -> HttpResponse:
         request.session.pop(INVITE_KEY, None)
         messages.success(
             request,
-            f"We have emailed an invitation to {invited.invitation.email}. "
-            f"The link lasts {members.INVITATION_DAYS} days and works once.",
+            gettext(
+                "We have emailed an invitation to %(email)s. The link lasts %(days)s days and "
+                "works once."
+            )
+            % {"email": invited.invitation.email, "days": members.INVITATION_DAYS},
         )
         return redirect("accounts:members")
     return render(
@@ -135,8 +138,11 @@ def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
         raise Http404("No such invitation") from exc
     messages.success(
         request,
-        f"The invitation to {invitation.email} is cancelled: its link no longer works. "
-        "We have told them by email.",
+        gettext(
+            "The invitation to %(email)s is cancelled: its link no longer works. We have told "
+            "them by email."
+        )
+        % {"email": invitation.email},
     )
     return redirect("accounts:members")
 
@@ -154,14 +160,16 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
         except members.MemberError as exc:
             form.add_error("role", str(exc))
         else:
-            told = "We have told them by email" + (
-                " and SMS." if members.member_verified_mobile(changed) else "."
+            told = (
+                gettext("We have told them by email and SMS.")
+                if members.member_verified_mobile(changed)
+                else gettext("We have told them by email.")
             )
-            messages.success(
-                request,
-                f"{changed.user.get_full_name() or changed.user.username} is now "
-                f"{changed.get_role_display().lower()}. {told}",
-            )
+            now = gettext("%(name)s is now %(role)s.") % {
+                "name": changed.user.get_full_name() or changed.user.username,
+                "role": changed.get_role_display().lower(),
+            }
+            messages.success(request, f"{now} {told}")
             if changed.user_id == request.user.pk and changed.role != FirmRole.ADMINISTRATOR:
                 return redirect("applications:list")  # no longer theirs to manage
             return redirect("accounts:members")
@@ -191,12 +199,15 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
                 request, gettext("You have removed yourself from the firm and are signed out.")
             )
             return redirect("accounts:login")
-        messages.success(
-            request,
-            f"{name} has been removed: they are signed out and can no longer sign in. "
-            "We have told them by email"
-            + (" and SMS." if members.member_verified_mobile(member) else "."),
+        removed = gettext(
+            "%(name)s has been removed: they are signed out and can no longer sign in."
+        ) % {"name": name}
+        told = (
+            gettext("We have told them by email and SMS.")
+            if members.member_verified_mobile(member)
+            else gettext("We have told them by email.")
         )
+        messages.success(request, f"{removed} {told}")
         return redirect("accounts:members")
     return render(request, "accounts/people_remove.html", {"member": member})
 
@@ -257,7 +268,7 @@ def _invitation_in_progress(request: HttpRequest) -> tuple[FirmInvitation | None
     if not isinstance(state, dict) or not state.get("id"):
         return None, members.InvitationState.INVALID
     invitation = (
-        FirmInvitation.objects.select_related("firm", "accepted_user")
+        FirmInvitation.objects.select_related("firm", "agent", "accepted_user")
         .filter(pk=state["id"], token_sha256=state.get("digest", ""))
         .first()
     )
@@ -348,8 +359,8 @@ def invitation_mobile(request: HttpRequest) -> HttpResponse:
             request.session.pop(INVITATION_KEY, None)
             request.session[JOINED_KEY] = {
                 "username": user.username,
-                "firm": invitation.firm.firm_name,
-                "role": invitation.get_role_display(),
+                "firm": invitation.inviting_name,
+                "role": invitation.role_label,
             }
             return redirect("accounts:invitation-done")
         form.add_error("code", services.otp_message(result))
@@ -374,7 +385,9 @@ def invitation_mobile_resend(request: HttpRequest) -> HttpResponse:
             attempt_user_id=_attempt_user_id(request),
         )
         messages.success(
-            request, f"We have sent a new code to {services.masked_mobile(user.mobile)}."
+            request,
+            gettext("We have sent a new code to %(mobile)s.")
+            % {"mobile": services.masked_mobile(user.mobile)},
         )
     except services.AccountError as exc:
         messages.error(request, str(exc))

@@ -28,7 +28,8 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -44,6 +45,8 @@ from django.utils import timezone
 from . import firms
 from .models import (
     IEC_RE,
+    Agent,
+    AgentStaff,
     FirmInvitation,
     FirmMember,
     FirmRole,
@@ -72,6 +75,13 @@ MANAGE_REFUSAL = "Only an administrator of the firm can manage its people."
 LAST_ADMINISTRATOR = (
     "The firm must keep at least one administrator. Make someone else an administrator first."
 )
+
+
+OPEN_INVITATION_REFUSAL = (
+    "This email ID already has an invitation that has not been accepted. "
+    "Cancel it first to send a new one."
+)
+EMAIL_TAKEN_REFUSAL = "This email ID already has an account on the portal. Invite another address."
 
 
 class MemberError(AccountError):
@@ -200,23 +210,60 @@ def member_invite(*, actor: User, firm_id: int, email: str, name: str, role: str
     if role not in FirmRole.values:
         raise MemberError("Choose a role.")
     if email_taken(email):
-        raise MemberError(
-            "This email ID already has an account on the portal. Invite another address."
-        )
-    if invitations_open(firm_id).filter(email__iexact=email).exists():
-        raise MemberError(
-            "This email ID already has an invitation that has not been accepted. "
-            "Cancel it first to send a new one."
-        )
-    # Half-made accounts of earlier invitations to the address that can no longer be accepted.
+        raise MemberError(EMAIL_TAKEN_REFUSAL)
+    if invitation_open_exists(email=email, firm_id=firm_id):
+        raise MemberError(OPEN_INVITATION_REFUSAL)
+    invited = invitation_create(
+        actor=actor,
+        email=email,
+        name=name,
+        role=role,
+        firm=firm,
+        template="member_invitation",
+        context={"firm_name": firm.firm_name, "iec": firm.iec},
+    )
+    logger.info("invitation %s to %s sent by %s", invited.invitation.pk, firm.iec, actor.username)
+    return invited
+
+
+def invitation_open_exists(
+    *, email: str, firm_id: int | None = None, agent_id: int | None = None
+) -> bool:
+    """Whether this address already has an invitation, not yet accepted, to the firm or the
+    agent. Half-made accounts of its earlier invitations that can no longer be accepted go."""
     _discard_pending(
         FirmInvitation.objects.filter(email__iexact=email).filter(
             Q(cancelled_at__isnull=False) | Q(expires_at__lte=timezone.now())
         )
     )
+    return (
+        FirmInvitation.objects.filter(
+            Q(firm_id=firm_id) if firm_id is not None else Q(agent_id=agent_id),
+            email__iexact=email,
+            accepted_at__isnull=True,
+            cancelled_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+    ).exists()
+
+
+def invitation_create(
+    *,
+    actor: User,
+    email: str,
+    name: str,
+    role: str,
+    template: str,
+    context: dict[str, object],
+    firm: IECRecord | None = None,
+    agent: Agent | None = None,
+) -> Invited:
+    """The invitation row (its token's digest only) and the email with the link, to a firm
+    (`firm`) or an agent's staff (`agent`). The caller has checked who may invite."""
     token = secrets.token_urlsafe(32)
     invitation = FirmInvitation.objects.create(
         firm=firm,
+        agent=agent,
         email=email,
         name=name.strip(),
         role=role,
@@ -227,12 +274,11 @@ def member_invite(*, actor: User, firm_id: int, email: str, name: str, role: str
     link = _absolute(reverse("accounts:invitation-open", args=[token]))
     email_send(
         to=email,
-        template="member_invitation",
-        context={
+        template=template,
+        context=context
+        | {
             "name": invitation.name,
-            "firm_name": firm.firm_name,
-            "iec": firm.iec,
-            "role": invitation.get_role_display(),
+            "role": invitation.role_label,
             "inviter": invitation.inviter_text,
             "role_text": invitation.role_text,
             "link": link,
@@ -240,7 +286,6 @@ def member_invite(*, actor: User, firm_id: int, email: str, name: str, role: str
             "expires_at": timezone.localtime(invitation.expires_at),
         },
     )
-    logger.info("invitation %s to %s sent by %s", invitation.pk, firm.iec, actor.username)
     return Invited(invitation=invitation, link=link)
 
 
@@ -254,9 +299,9 @@ def invitation_cancel(*, actor: User, invitation_id: int) -> FirmInvitation:
         .filter(pk=invitation_id, firm_id__in=firms.firm_ids_for(actor))
         .first()
     )
-    if invitation is None:
+    if invitation is None or invitation.firm is None:
         raise MemberError("There is no such invitation.")
-    _require_manager(actor, invitation.firm_id)
+    _require_manager(actor, invitation.firm.pk)
     if invitation.accepted_at is not None:
         raise InvitationClosedError(f"{invitation.email} has already accepted the invitation.")
     if invitation.cancelled_at is not None:
@@ -291,7 +336,7 @@ def invitation_for_token(token: str) -> tuple[FirmInvitation | None, str]:
     if not token or len(token) > 100:
         return None, InvitationState.INVALID
     invitation = (
-        FirmInvitation.objects.select_related("firm", "accepted_user")
+        FirmInvitation.objects.select_related("firm", "agent", "accepted_user")
         .filter(token_sha256=token_digest(token))
         .first()
     )
@@ -372,7 +417,8 @@ def invitation_accept_start(
         FirmInvitation.objects.filter(email__iexact=invitation.email).exclude(pk=invitation.pk)
     )
     if user is None:
-        user = User(role=User.Role.EXPORTER, is_active=False)
+        role = User.Role.AGENT if invitation.agent_id is not None else User.Role.EXPORTER
+        user = User(role=role, is_active=False)
     user.username = username
     user.email = invitation.email
     user.first_name = invitation.name[:150]
@@ -439,9 +485,41 @@ def invitation_accept(
     ).update(accepted_at=now, accepted_user=user, updated_at=now)
     if not claimed:
         raise InvitationClaimedError(CLAIMED_REFUSAL)
-    firm = _lock_firm(invitation.firm_id)
     user.is_active = True
     user.save(update_fields=["is_active"])
+    if invitation.agent_id is not None:
+        context, template = _join_agent(invitation, user, now)
+    else:
+        context, template = _join_firm(invitation, user, now)
+    _discard_attempts([invitation.pk], keep_user_id=user.pk)
+    InvitationAttempt.objects.filter(user=user).delete()
+    activity_record(user=user, kind=LoginActivity.Kind.REGISTERED, ip=ip)
+    context |= {
+        "name": _name(user),
+        "username": user.username,
+        "mobile": masked_mobile(user.mobile),
+        "invited_email": invitation.email,
+        "role": invitation.role_label,
+        "login_url": _absolute(reverse("accounts:login")),
+    }
+    email_send(to=user.email, template=template, context=context)
+    inviter = invitation.invited_by
+    if inviter.is_active and inviter.email:
+        email_send(to=inviter.email, template=f"{template}_admin", context=context)
+    logger.info(
+        "invitation %s accepted: %s joined %s",
+        invitation.pk,
+        user.username,
+        invitation.firm_id or f"agent {invitation.agent_id}",
+    )
+    return result
+
+
+def _join_firm(
+    invitation: FirmInvitation, user: User, now: datetime
+) -> tuple[dict[str, object], str]:
+    """The claimant becomes a member of the firm; the emails' context and template."""
+    firm = _lock_firm(cast(int, invitation.firm_id))  # a firm's invitation
     FirmMember.objects.create(
         firm=firm,
         user=user,
@@ -449,26 +527,32 @@ def invitation_accept(
         invited_by=invitation.invited_by,
         mobile_verified_at=now,
     )
-    _discard_attempts([invitation.pk], keep_user_id=user.pk)
-    InvitationAttempt.objects.filter(user=user).delete()
-    activity_record(user=user, kind=LoginActivity.Kind.REGISTERED, ip=ip)
-    context = {
-        "name": _name(user),
-        "username": user.username,
-        "mobile": masked_mobile(user.mobile),
-        "invited_email": invitation.email,
+    return {
         "firm_name": firm.firm_name,
         "iec": firm.iec,
-        "role": invitation.get_role_display(),
-        "login_url": _absolute(reverse("accounts:login")),
         "people_url": _absolute(reverse("accounts:members")),
-    }
-    email_send(to=user.email, template="member_joined", context=context)
-    inviter = invitation.invited_by
-    if inviter.is_active and inviter.email:
-        email_send(to=inviter.email, template="member_joined_admin", context=context)
-    logger.info("invitation %s accepted: %s joined %s", invitation.pk, user.username, firm.iec)
-    return result
+    }, "member_joined"
+
+
+def _join_agent(
+    invitation: FirmInvitation, user: User, now: datetime
+) -> tuple[dict[str, object], str]:
+    """The claimant joins the agent's staff: the invitation link proved the email, the code
+    the mobile, so the registration is complete (accounts.firms reads it)."""
+    agent = Agent.objects.select_for_update().get(pk=cast(int, invitation.agent_id))
+    AgentStaff.objects.create(
+        agent=agent,
+        user=user,
+        is_administrator=invitation.role == FirmRole.ADMINISTRATOR,
+        email_verified_at=now,
+        mobile_verified_at=now,
+        registration_completed_at=now,
+    )
+    return {
+        "agent_name": agent.name,
+        "licence_number": agent.licence_number,
+        "people_url": _absolute(reverse("accounts:agent-staff")),
+    }, "agent_staff_joined"
 
 
 # ---------------------------------------------------------------------------------------------

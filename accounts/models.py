@@ -300,6 +300,11 @@ class FirmRole(models.TextChoices):
     PREPARER = "preparer", _("Preparer")  # drafts and documents; cannot pay or submit
 
 
+# The roles an agent's invitation may carry: its administrator, or its staff (a signatory's
+# powers in every firm that authorises the agent).
+AGENT_ROLES = (FirmRole.ADMINISTRATOR.value, FirmRole.SIGNATORY.value)
+
+
 class FirmMember(TimeStampedModel):
     """A person who works for a firm (the IEC holder). The person who registered the IEC is
     its first administrator. A removed member keeps the row (the audit trail names them) and
@@ -334,10 +339,18 @@ class FirmMember(TimeStampedModel):
 
 
 class FirmInvitation(TimeStampedModel):
-    """An administrator's invitation to join the firm: a signed, expiring, single-use link to
-    `email`. Only the token's SHA-256 is stored."""
+    """An administrator's invitation to join the firm, or an agent's staff (`agent` set,
+    `firm` empty): a signed, expiring, single-use link to `email`. Only the token's SHA-256
+    is stored. An agent's invitation has the role "administrator" (the agent's administrator)
+    or "signatory" (its staff, who act with a signatory's powers for the firms that authorise
+    the agent, accounts.firms)."""
 
-    firm = models.ForeignKey(IECRecord, on_delete=models.PROTECT, related_name="invitations")
+    firm = models.ForeignKey(
+        IECRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="invitations"
+    )
+    agent = models.ForeignKey(
+        "Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="invitations"
+    )
     email = models.EmailField()
     name = models.CharField(max_length=150)
     role = models.CharField(max_length=20, choices=FirmRole.choices)
@@ -356,26 +369,50 @@ class FirmInvitation(TimeStampedModel):
             models.CheckConstraint(
                 name="firminvitation_role_valid",
                 condition=models.Q(role__in=["administrator", "signatory", "preparer"]),
-            )
+            ),
+            models.CheckConstraint(
+                name="firminvitation_firm_or_agent",
+                condition=models.Q(firm__isnull=False, agent__isnull=True)
+                | models.Q(firm__isnull=True, agent__isnull=False, role__in=AGENT_ROLES),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.email} to {self.firm.iec} as {self.get_role_display()}"
+        where = self.firm.iec if self.firm is not None else str(self.agent)
+        return f"{self.email} to {where} as {self.get_role_display()}"
+
+    @property
+    def inviting_name(self) -> str:
+        """The firm's name, or the agent's."""
+        if self.firm is not None:
+            return self.firm.firm_name
+        return self.agent.name if self.agent is not None else ""
 
     @property
     def inviter_text(self) -> str:
         """Who invites, as the invitee reads it: "Alice Shah, an administrator of Shakti
         Spices LLP"; the firm's own IEC account, named after the firm, is "An administrator
         of Shakti Spices LLP" (never "Shakti Spices LLP invites you to Shakti Spices LLP")."""
-        firm = self.firm.firm_name
+        firm = self.inviting_name
         name = (self.invited_by.get_full_name() or self.invited_by.username).strip()
-        if not name or name.casefold() == firm.strip().casefold() or name == self.firm.iec:
+        iec = self.firm.iec if self.firm is not None else None
+        if not name or name.casefold() == firm.strip().casefold() or name == iec:
             return f"An administrator of {firm}"
         return f"{name}, an administrator of {firm},"
 
     @property
+    def role_label(self) -> str:
+        """The role as the invitee and the administrator read it: an agent's invitation is
+        for "Administrator" or "Staff"."""
+        if self.agent_id is not None and self.role != FirmRole.ADMINISTRATOR:
+            return str(_("Staff"))
+        return str(self.get_role_display())
+
+    @property
     def role_text(self) -> str:
-        """ "a signatory", "an administrator", "a preparer"."""
+        """ "a signatory", "an administrator", "a preparer" ("a member of staff")."""
+        if self.agent_id is not None and self.role != FirmRole.ADMINISTRATOR:
+            return "a member of staff"
         role = self.get_role_display().lower()
         return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import ratelimits
@@ -127,14 +128,16 @@ def otp_issue(
     template: str,
     restart: bool = False,
     context: dict[str, Any] | None = None,
+    per_hour: int = OTP_SENDS_PER_HOUR,
 ) -> OTPSent:
     """Send a fresh 6-digit code to the user's mobile, if the resend limits allow it.
     `context` adds to the SMS template's (which always has `code` and `minutes`).
 
     Raises AccountError when asked again within OTP_RESEND_SECONDS (unless `restart`: a new
-    registration attempt, which has voided the old code and cost a CAPTCHA), or more than
-    OTP_SENDS_PER_HOUR times within an hour. A new code replaces the old one and clears the
-    count of wrong tries.
+    registration attempt, which has voided the old code and cost a CAPTCHA, or a caller that
+    keeps its own wait, as the declaration does per application), or more than `per_hour`
+    times within an hour. A new code replaces the old one and clears the count of wrong
+    tries.
     """
     device = _device_for(user=user, purpose=purpose)
     now = timezone.now()
@@ -145,17 +148,23 @@ def otp_issue(
     ):
         wait = OTP_RESEND_SECONDS - int((now - device.last_sent_at).total_seconds())
         raise AccountError(
-            f"A code was sent less than a minute ago. You can ask for a new one in {wait} seconds."
+            gettext(
+                "A code was sent less than a minute ago. You can ask for a new one in "
+                "%(seconds)s seconds."
+            )
+            % {"seconds": wait}
         )
     if device.send_window_started_at is None or now - device.send_window_started_at >= timedelta(
         hours=1
     ):
         device.send_window_started_at, device.sends_in_window = now, 0
-    if device.sends_in_window >= OTP_SENDS_PER_HOUR:
+    if device.sends_in_window >= per_hour:
         again = timezone.localtime(device.send_window_started_at + timedelta(hours=1))
         raise AccountError(
-            f"You can ask for at most {OTP_SENDS_PER_HOUR} codes an hour. "
-            f"You can ask again after {again:%H:%M}."
+            gettext(
+                "You can ask for at most %(count)s codes an hour. You can ask again after %(time)s."
+            )
+            % {"count": per_hour, "time": f"{again:%H:%M}"}
         )
     device.number = user.mobile
     device.generate_token(length=6, valid_secs=OTP_VALID_SECONDS, commit=False)

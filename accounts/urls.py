@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import agent_views, member_views, officer_auth, officer_invitation, verifier_auth, views
+from . import (
+    agent_staff_views,
+    agent_views,
+    member_views,
+    officer_auth,
+    officer_invitation,
+    verifier_auth,
+    views,
+)
 
 app_name = "accounts"
 urlpatterns = [
@@ -92,6 +100,22 @@ urlpatterns += [
     ),
     path("agents/register/done/", agent_views.agent_register_done, name="agent-register-done"),
     path("acting-for/", agent_views.acting_for, name="acting-for"),
+    # The agent's staff (its administrator); accepting is the firm invitation's pages.
+    path("agents/staff/", agent_staff_views.staff_list, name="agent-staff"),
+    path("agents/staff/invite/", agent_staff_views.staff_invite, name="agent-staff-invite"),
+    path(
+        "agents/staff/<int:staff_id>/role/", agent_staff_views.staff_role, name="agent-staff-role"
+    ),
+    path(
+        "agents/staff/<int:staff_id>/remove/",
+        agent_staff_views.staff_remove,
+        name="agent-staff-remove",
+    ),
+    path(
+        "agents/staff/invitations/<int:invitation_id>/cancel/",
+        agent_staff_views.staff_invitation_cancel,
+        name="agent-staff-invitation-cancel",
+    ),
     path("firm/agents/", agent_views.firm_agents, name="firm-agents"),
     path("firm/agents/check/", agent_views.firm_agents_check, name="firm-agents-check"),
     path("firm/agents/wallet/", agent_views.firm_agents_wallet, name="firm-agents-wallet"),

@@ -130,6 +130,20 @@ class Document(Schema):
     uploaded_at: datetime
 
 
+class UploadCheck(Schema):
+    """A document received and being checked off the web threads: poll `status_url` until
+    `state` is "accepted" (then `document` is the application's document) or "refused" (then
+    `message` says why; nothing of the application changed)."""
+
+    id: int
+    kind: str
+    original_name: str
+    state: str  # "checking", "accepted" or "refused"
+    message: str
+    document: Document | None
+    status_url: str
+
+
 class Event(Schema):
     label: str
     from_status: str

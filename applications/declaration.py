@@ -31,10 +31,12 @@ from xml.etree import ElementTree as ET
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import firms
 from accounts.models import SMSDevice, User
 from accounts.services import (
+    OTP_RESEND_SECONDS,
     OTP_VALID_SECONDS,
     AccountError,
     OTPResult,
@@ -45,7 +47,7 @@ from accounts.services import (
 
 from .declared import declared_sha256, declared_text, masked_number, signed_line, signer_capacity
 from .events import application_event_record
-from .models import Application, DeclarationSignature
+from .models import Application, DeclarationSignature, UploadCheck
 from .notifications import verified_mobile
 from .selectors import DECLARATION_FIELDS
 from .workflow import Action, WorkflowError, refusal
@@ -83,6 +85,13 @@ class DeclarationSigner(Protocol):
         ...
 
 
+# A signatory may ask for a new code for the same application once a minute (declaration_sign
+# _start keeps that wait, per application), and for at most this many codes an hour whatever
+# the applications: declaring several in a row is normal, an SMS a second is not.
+DECLARATION_RESEND_SECONDS = OTP_RESEND_SECONDS
+DECLARATION_CODES_PER_HOUR = 20
+
+
 class OTPDeclarationSigner:
     """The shipped route: a 6-digit code by SMS to the signatory's verified mobile."""
 
@@ -101,6 +110,8 @@ class OTPDeclarationSigner:
                     "firm_name": application.firm.firm_name,
                     "fingerprint": digest[:8],
                 },
+                restart=True,  # the wait between codes is per application (sign_start)
+                per_hour=DECLARATION_CODES_PER_HOUR,
             )
         except AccountError as exc:  # asked again too soon, or too often this hour
             raise WorkflowError(str(exc)) from exc
@@ -186,6 +197,29 @@ def _locked_for_signing(application_id: int, signer: User) -> Application:
     return application
 
 
+def uploads_checking(application: Application) -> list[str]:
+    """The names of the application's uploads whose content check has not ended: they are
+    not documents yet, so a signature now would not cover them and would have to be made
+    again once they are."""
+    return list(
+        UploadCheck.objects.filter(application=application, state=UploadCheck.State.CHECKING)
+        .order_by("created_at", "pk")
+        .values_list("original_name", flat=True)
+    )
+
+
+def _refuse_while_checking(application: Application) -> None:
+    checking = uploads_checking(application)
+    if checking:
+        raise WorkflowError(
+            gettext(
+                "The documents uploaded to %(reference)s are still being checked (%(names)s). "
+                "Sign once the checks have ended, so that what you sign includes them."
+            )
+            % {"reference": application.reference, "names": ", ".join(checking)}
+        )
+
+
 def declaration_ready(application: Application) -> bool:
     """Every field of the declaration is filled in and the box is ticked."""
     filled = all(getattr(application, f) not in ("", None) for f in DECLARATION_FIELDS)
@@ -196,7 +230,7 @@ def declaration_ready(application: Application) -> bool:
 def declaration_sign_start(*, application_id: int, signer: User) -> DeclarationSignature:
     """Send the signatory a code for the application as it is now, and record it. Refused
     (WorkflowError) for anyone who may not submit, before the declaration is filled in, to a
-    mobile not verified, or within the OTP resend limits."""
+    mobile not verified, while uploads are being checked, or within the resend limits."""
     application = _locked_for_signing(application_id, signer)
     if not declaration_ready(application):
         raise WorkflowError("Fill in the declaration and tick the box before you sign it.")
@@ -206,6 +240,8 @@ def declaration_sign_start(*, application_id: int, signer: User) -> DeclarationS
             "Your mobile number is not verified, so no code can be sent to sign with. "
             "Ask your firm's administrator to invite you again with your mobile."
         )
+    _refuse_while_checking(application)
+    _resend_wait(application, signer)
     digest = declared_sha256(application)
     started = SIGNER.start(application=application, signer=signer, digest=digest, mobile=mobile)
     signature = DeclarationSignature.objects.create(
@@ -228,6 +264,30 @@ def declaration_sign_start(*, application_id: int, signer: User) -> DeclarationS
         masked_number(started.mobile),
     )
     return signature
+
+
+def _resend_wait(application: Application, signer: User) -> None:
+    """Refuse a new code for this application within a minute of the last one sent to this
+    signatory for it (WorkflowError). Another application's code does not count: the hourly
+    limit per person (DECLARATION_CODES_PER_HOUR) is the overall one."""
+    last = (
+        DeclarationSignature.objects.filter(application=application, signer=signer)
+        .order_by("-code_sent_at")
+        .values_list("code_sent_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return
+    waited = (timezone.now() - last).total_seconds()
+    if waited < DECLARATION_RESEND_SECONDS:
+        wait = DECLARATION_RESEND_SECONDS - int(waited)
+        raise WorkflowError(
+            gettext(
+                "A code for %(reference)s was sent less than a minute ago. You can ask for a "
+                "new one in %(seconds)s seconds."
+            )
+            % {"reference": application.reference, "seconds": wait}
+        )
 
 
 def declaration_pending(*, application: Application, signer: User) -> DeclarationSignature | None:
@@ -256,6 +316,7 @@ def declaration_sign_confirm(*, application_id: int, signer: User, code: str) ->
     pending = DeclarationSignature.objects.filter(signer=signer).order_by("-id").first()
     if pending is None or pending.application_id != application.pk or pending.signed_at:
         raise WorkflowError("Ask for a code to sign this declaration first.")
+    _refuse_while_checking(application)  # an upload begun after the code was sent
     if pending.content_sha256 != declared_sha256(application):
         raise WorkflowError(
             "The application changed after the code was sent. Ask for a new code to sign what "

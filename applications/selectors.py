@@ -523,7 +523,7 @@ def upload_check_get_for_exporter(*, reference: str, check_id: int, user: User) 
     """An upload being checked, for the people of the application's firm (polled every
     second: two light queries). Anyone else's is a 404."""
     check = (
-        UploadCheck.objects.select_related("application")
+        UploadCheck.objects.select_related("application", "document")
         .filter(
             pk=check_id,
             application__reference=reference,

@@ -445,7 +445,9 @@ def upload_receive(
     PDF, JPEG or PNG) raises ValidationError here; the file is then kept apart, unusable, and
     its content is checked off the web threads by the upload-check task (upload_check_run),
     queued after commit through the outbox. Nothing of the application changes until then."""
-    application = _locked_editable(application_id, exporter)
+    # A document is not one of the particulars a certified true copy repeats (as before the
+    # checks left the web threads, and as the API has always allowed).
+    application = _locked_editable(application_id, exporter, particulars=False)
     content_type = upload_precheck(upload)  # raises ValidationError
     check = UploadCheck(
         application=application,
@@ -502,7 +504,7 @@ def _upload_check_finish(
 
 
 def _document_store(check: UploadCheck, data: bytes) -> Document:
-    application = _locked_editable(check.application_id, check.uploaded_by)
+    application = _locked_editable(check.application_id, check.uploaded_by, particulars=False)
     if check.kind != DocumentKind.OTHER:
         for old in application.documents.filter(kind=check.kind):
             _document_delete(old)

@@ -47,7 +47,11 @@ def _app(request: HttpRequest, reference: str) -> Application:
 def _editable(request: HttpRequest, reference: str) -> Application:
     application = _app(request, reference)
     if not workflow.allowed(application, workflow.Action.EDIT, request.user):
-        messages.error(request, f"{reference} has been submitted and can no longer be changed.")
+        messages.error(
+            request,
+            gettext("%(reference)s has been submitted and can no longer be changed.")
+            % {"reference": reference},
+        )
         raise _Redirect(reverse("applications:detail", args=[reference]))
     return application
 
@@ -144,7 +148,11 @@ def application_new(request: HttpRequest) -> HttpResponse:
                 agency=d["office"].agency,
                 office=d["office"],
             )
-            messages.success(request, f"Application {application.reference} started.")
+            messages.success(
+                request,
+                gettext("Application %(reference)s started.")
+                % {"reference": application.reference},
+            )
             return redirect("applications:tasks", application.reference)
     else:
         form = forms.ApplicationStartForm(
@@ -161,8 +169,11 @@ def application_copy(request: HttpRequest, reference: str) -> HttpResponse:
     copy = services.application_copy(application_id=source.pk, exporter=request.user)
     messages.success(
         request,
-        f"{copy.reference} is a new draft copied from {reference}. "
-        "Upload the documents and pay the fee before you submit it.",
+        gettext(
+            "%(copy)s is a new draft copied from %(reference)s. Upload the documents and pay "
+            "the fee before you submit it."
+        )
+        % {"copy": copy.reference, "reference": reference},
     )
     return redirect("applications:tasks", copy.reference)
 
@@ -258,7 +269,7 @@ def application_section(request: HttpRequest, reference: str, section: str) -> H
             application_id=application.pk, exporter=request.user, data=form.cleaned_data
         )
         if not partial:
-            messages.success(request, f"{title}: saved.")
+            messages.success(request, gettext("%(title)s: saved.") % {"title": title})
         if section == "declaration" and not partial:
             return redirect("applications:declaration-sign", reference)
         return redirect("applications:tasks", reference)
@@ -307,6 +318,8 @@ def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
             "latest": signature_latest(application),
             "problem": selectors.signature_problem(application),
             "digest": declared_sha256(application),
+            "checking": declaration.uploads_checking(application),
+            "codes_per_hour": declaration.DECLARATION_CODES_PER_HOUR,
         },
         status=422 if form.errors else 200,
     )
@@ -320,7 +333,9 @@ def application_invoices(request: HttpRequest, reference: str) -> HttpResponse:
         services.invoice_add(
             application_id=application.pk, exporter=request.user, data=form.cleaned_data
         )
-        messages.success(request, f"Invoice {form.cleaned_data['number']} added.")
+        messages.success(
+            request, gettext("Invoice %(number)s added.") % {"number": form.cleaned_data["number"]}
+        )
         return redirect("applications:invoices", reference)
     return render(
         request,
@@ -417,7 +432,9 @@ def cost_sheet(request: HttpRequest, reference: str, item_id: int) -> HttpRespon
             costs=form.costs(),
             materials=forms.materials_data(materials),
         )
-        messages.success(request, f"Cost sheet of item {item.position} saved.")
+        messages.success(
+            request, gettext("Cost sheet of item %(position)s saved.") % {"position": item.position}
+        )
         return redirect("applications:cost-sheet", reference, item.pk)
     return render(
         request,
@@ -457,7 +474,11 @@ def goods_upload(request: HttpRequest, reference: str) -> HttpResponse:
         items = services.line_items_import(
             application_id=application.pk, exporter=request.user, rows=form.rows
         )
-        messages.success(request, f"{len(items)} items imported.")
+        messages.success(
+            request,
+            # One form for any count (the catalogue has no plural forms).
+            gettext("Items imported: %(count)s.") % {"count": len(items)},
+        )
         return redirect("applications:goods", reference)
     return render(
         request, "applications/goods_upload.html", {"application": application, "form": form}

@@ -63,126 +63,28 @@ from applications.models import (  # noqa: E402
     Status,
 )
 from applications.selectors import EXPORTER_LIST_ORDER, applications_for_exporter  # noqa: E402
+from bench import fill as fill_sql  # noqa: E402
 from core import pagination  # noqa: E402
 from review import selectors as officer_selectors  # noqa: E402
 
-# The share of each status at a busy agency: most applications end issued; open work is a few
-# days' worth. APPROVED lasts seconds (until the worker signs), so a handful are caught there;
-# the bench makes no certificates, so those few show on the dashboard as late.
-STATUS_MIX = [
-    (Status.ISSUED, 0.83998),
-    (Status.REJECTED, 0.04),
-    (Status.WITHDRAWN, 0.03),
-    (Status.DRAFT, 0.05),
-    (Status.SUBMITTED, 0.02),
-    (Status.UNDER_REVIEW, 0.01),
-    (Status.CLARIFICATION_REQUESTED, 0.01),
-    (Status.APPROVED, 0.00002),
-]
-OFFICE_SHARE = {"MUM": 0.4, "DEL": 0.2, "CHE": 0.2, "KOL": 0.1, "KOC": 0.1}
 OTHER_EXPORTERS = 2000
 
 
-def status_case() -> str:
-    """A CASE on a uniform random number r that picks a status by STATUS_MIX."""
-    parts, edge = [], 0.0
-    for status, share in STATUS_MIX:
-        edge += share
-        parts.append(f"WHEN r < {edge:.6f} THEN '{status.value}'")
-    return "CASE " + " ".join(parts) + f" ELSE '{Status.ISSUED.value}' END"
-
-
-def office_case(offices: dict[str, int]) -> str:
-    parts, edge = [], 0.0
-    for code, share in OFFICE_SHARE.items():
-        edge += share
-        parts.append(f"WHEN o < {edge:.6f} THEN {offices[code]}")
-    return "CASE " + " ".join(parts) + f" ELSE {offices['MUM']} END"
-
-
 def fill(*, rows: int, firm_rows: int) -> None:
-    """ROWS applications of EIC in one INSERT ... SELECT; every other column at its default."""
+    """ROWS applications of EIC (bench/fill.py), FIRM_ROWS of them the demo exporter's."""
     firm = User.objects.get(username="0123456789")
-    others = [
-        User(username=f"BENCH{n:05d}", role=User.Role.EXPORTER, email=f"b{n}@bench.example")
-        for n in range(OTHER_EXPORTERS)
-    ]
-    User.objects.bulk_create(others, ignore_conflicts=True)
-    first_other = User.objects.filter(username__startswith="BENCH").order_by("pk").first().pk
-    # Each other exporter files for a firm of its own (Application.firm is required).
-    other_firms = [
-        IECRecord(
-            iec=f"{9000000000 + n}",
-            firm_name=f"Bench Firm {n:05d}",
-            address="1 Bench Road, Mumbai",
-            email=f"f{n}@bench.example",
-            mobile=f"+91{9000000000 + n}",
-        )
-        for n in range(OTHER_EXPORTERS)
-    ]
-    IECRecord.objects.bulk_create(other_firms, ignore_conflicts=True)
-    first_other_firm = IECRecord.objects.filter(iec__startswith="9").order_by("pk").first().pk
-    firm_record = IECRecord.objects.get(iec=firm.username)
+    others = fill_sql.firms(count=OTHER_EXPORTERS)
     offices = {o.code: o.pk for o in AgencyOffice.objects.filter(agency__code="EIC")}
-    agency_id = AgencyOffice.objects.get(pk=offices["MUM"]).agency_id
-    assigned = User.objects.get(username="officer.mumbai").pk
-
-    values = {
-        "created_at": "g.created",
-        "updated_at": "g.created + interval '2 days'",
-        "reference": "'BQ-' || lpad(g.n::text, 9, '0')",
-        "exporter_id": f"CASE WHEN g.n <= {firm_rows} THEN {firm.pk} "
-        f"ELSE {first_other} + (g.n % {OTHER_EXPORTERS}) END",
-        "firm_id": f"CASE WHEN g.n <= {firm_rows} THEN {firm_record.pk} "
-        f"ELSE {first_other_firm} + (g.n % {OTHER_EXPORTERS}) END",
-        "status": "g.status",
-        "certificate_type": "'non_preferential'",
-        "destination_country": "'SG'",
-        "agency_id": str(agency_id),
-        "office_id": "g.office",
-        "submitted_at": "CASE WHEN g.status = 'draft' THEN NULL "
-        "ELSE g.created + interval '1 hour' END",
-        "first_submitted_at": "CASE WHEN g.status = 'draft' THEN NULL "
-        "ELSE g.created + interval '1 hour' END",
-        "decided_at": "CASE WHEN g.status IN ('approved', 'issued', 'rejected') "
-        "THEN g.created + interval '1 hour' + (g.r2 * interval '3 days') END",
-        "assigned_officer_id": f"CASE WHEN g.status IN ('under_review', 'approved', 'issued', "
-        f"'rejected', 'clarification_requested') THEN {assigned} END",
-    }
-    columns, expressions = [], []
-    for field in Application._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(field.column)
-        if field.column in values:
-            expressions.append(values[field.column])
-        elif field.null:
-            expressions.append("NULL")
-        elif field.get_internal_type() == "BooleanField":
-            expressions.append("false")
-        else:
-            expressions.append("''")
-    # Open work is recent (the last few days); decisions and drafts spread over three years.
-    sql = f"""
-        INSERT INTO {Application._meta.db_table} ({", ".join(columns)})
-        SELECT {", ".join(expressions)} FROM (
-            SELECT n, status, office, r2,
-                   CASE WHEN status IN ('submitted', 'under_review', 'clarification_requested',
-                                        'approved')
-                        THEN now() - (r3 * interval '6 days')
-                        ELSE now() - interval '4 days' - (r3 * interval '1095 days') END AS created
-            FROM (
-                SELECT n, {status_case()} AS status, {office_case(offices)} AS office,
-                       random() AS r2, random() AS r3
-                FROM (SELECT n, random() AS r, random() AS o
-                      FROM generate_series(1, {rows}) AS n) AS s
-            ) AS t
-        ) AS g
-    """  # noqa: S608 - every value is a number or a constant of this script
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    print(f"filled {rows:,} applications in {time.perf_counter() - started:.0f} s")
+    fill_sql.applications(
+        rows=rows,
+        firm_rows=firm_rows,
+        firm_id=IECRecord.objects.get(iec=firm.username).pk,
+        exporter_id=firm.pk,
+        others=(*others, OTHER_EXPORTERS),
+        agency_id=AgencyOffice.objects.get(pk=offices["MUM"]).agency_id,
+        offices=offices,
+        officer_id=User.objects.get(username="officer.mumbai").pk,
+    )
 
 
 def verified_client(user: User) -> Client:

@@ -221,6 +221,12 @@ class WalletEntry(models.Model):
     class Meta:
         ordering = ["wallet", "sequence"]
         verbose_name_plural = "wallet entries"
+        indexes = [
+            # The agency's settlement of a day lists the wallet's fee movements of that day:
+            # without it, a read of every ledger's every entry (0.45 s at a million entries,
+            # bench/pages.py).
+            models.Index(fields=["created_at"], name="walletentry_created"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["wallet", "sequence"], name="walletentry_chain_unique"),
             models.CheckConstraint(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from accounts.api_tokens import api_token_create
@@ -16,6 +17,7 @@ from tests.applications.conftest import (  # noqa: F401 - fixtures re-exported
     fees,
     hs_codes,
     reference_data,
+    tiny_pdf,
 )
 
 
@@ -44,6 +46,20 @@ class ApiClient:
 
     def delete(self, path: str):
         return self.client.delete("/api/v1" + path, headers=self.headers)
+
+
+def upload(api: ApiClient, reference: str, kind: str, data: bytes | None = None) -> dict:
+    """Upload a document and let its check run (the worker's task, run at the commit), then
+    poll the check as a client does; the check's last answer."""
+    file = SimpleUploadedFile(f"{kind}.pdf", tiny_pdf() if data is None else data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        answer = api.post(
+            f"/applications/{reference}/documents", files={"kind": kind, "file": file}
+        )
+    assert answer.status_code == 202, answer.json()
+    polled = api.client.get(answer.json()["status_url"], headers=api.headers)
+    assert polled.status_code == 200, polled.json()
+    return polled.json()
 
 
 def token_for(user, scopes=("read", "draft", "submit")) -> str:

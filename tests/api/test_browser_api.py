@@ -6,18 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from accounts.models import FirmMember
 from applications.models import Application, Status
-from tests.applications.conftest import tiny_pdf
 from tests.applications.wallet_helpers import agents_may_pay_from_the_wallet, fund
 from tests.browser import sign_in_exporter
 from tests.factories import DEFAULT_PASSWORD
 from tests.officer.test_browser_review import sign_in_officer
 
-from .conftest import new_application, sign_declaration
+from .conftest import new_application, sign_declaration, upload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,8 +28,7 @@ def test_an_officer_approves_what_an_agent_filed_through_the_api(
     iec = FirmMember.objects.get(user=alice).firm.iec
     reference = kiran_api.post("/applications", new_application(iec), key="b-1").json()["reference"]
     for kind in ("commercial_invoice", "packing_list"):
-        upload = SimpleUploadedFile(f"{kind}.pdf", tiny_pdf(), content_type="application/pdf")
-        kiran_api.post(f"/applications/{reference}/documents", files={"kind": kind, "file": upload})
+        upload(kiran_api, reference, kind)
     kiran_api.post(f"/applications/{reference}/fee/wallet", key="b-2")
     sign_declaration(kiran_api, reference, kiran)
     assert kiran_api.post(f"/applications/{reference}/submit", key="b-3").status_code == 200

@@ -18,6 +18,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from accounts.models import FirmMember
+from api.endpoints import api
 from api.management.commands.api_openapi import openapi_text
 from tests.accounts.agent_factories import kiran_logistics
 
@@ -36,6 +37,13 @@ def test_the_document_is_served_and_public(client):
     answer = client.get("/api/v1/openapi.json")
     assert answer.status_code == 200
     assert answer.json()["openapi"].startswith("3.1")
+
+
+def test_the_document_is_built_once_not_on_every_request(client):
+    """Building it costs about 270 ms of CPU (bench/pages.py); it is the code's alone."""
+    first = api.get_openapi_schema(path_prefix="/api/v1/")
+    assert api.get_openapi_schema(path_prefix="/api/v1/") is first
+    assert client.get("/api/v1/openapi.json").json() == json.loads(json.dumps(first))
 
 
 schema = schemathesis.openapi.from_dict(json.loads(DOCUMENT.read_text()))

@@ -277,3 +277,108 @@ def test_box_11_of_an_agents_application_names_the_broker_and_the_firm(
         "Alice Exports, with a code sent to +91 ******0011 on" in text
     )
     assert "Declared electronically by the exporter" not in text
+
+
+def _another_ready(alice, reference_data) -> Application:
+    return factories.ApplicationFactory(
+        complete=True, exporter=alice, office=reference_data["eic_mumbai"]
+    )
+
+
+def test_a_signatory_declares_two_applications_in_a_row_without_waiting(
+    alice, unsigned, reference_data, sms_outbox, django_capture_on_commit_callbacks
+):
+    """Issue 33: the one-minute wait is per application, not per person."""
+    other = _another_ready(alice, reference_data)
+    client = signed_in(alice)
+    for application in (unsigned, other):
+        send_code(client, application, django_capture_on_commit_callbacks)
+        signed = client.post(
+            url("declaration-sign", application), {"code": code_from_sms(sms_outbox)}
+        )
+        assert signed["Location"] == url("check", application)
+    assert DeclarationSignature.objects.filter(signed_at__isnull=False).count() == 2
+
+
+def test_a_new_code_for_the_same_application_waits_a_minute(
+    alice, unsigned, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        declaration.declaration_sign_start(application_id=unsigned.pk, signer=alice)
+    with pytest.raises(WorkflowError, match=f"A code for {unsigned.reference} was sent less"):
+        declaration.declaration_sign_start(application_id=unsigned.pk, signer=alice)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        time_machine.travel(timezone.now() + timedelta(seconds=61)),
+    ):
+        declaration.declaration_sign_start(application_id=unsigned.pk, signer=alice)
+    assert DeclarationSignature.objects.filter(application=unsigned).count() == 2
+
+
+def test_a_person_asks_for_a_limited_number_of_codes_an_hour_whatever_the_applications(
+    alice, unsigned, reference_data, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(declaration, "DECLARATION_CODES_PER_HOUR", 2)
+    others = [_another_ready(alice, reference_data) for _ in range(2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for application in (unsigned, others[0]):
+            declaration.declaration_sign_start(application_id=application.pk, signer=alice)
+    with pytest.raises(WorkflowError, match="at most 2 codes an hour"):
+        declaration.declaration_sign_start(application_id=others[1].pk, signer=alice)
+
+
+def test_the_declaration_waits_for_the_documents_checks_and_says_so(
+    alice, unsigned, sms_outbox, django_capture_on_commit_callbacks
+):
+    """Issue 33: a signature made while an upload is being checked would not cover it and
+    would have to be made again: the page says the checks are running and offers no code."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications.models import UploadCheck
+    from applications.tasks import upload_check_task
+    from tests.applications.conftest import tiny_pdf
+
+    client = signed_in(alice)
+    client.post(  # the worker not run yet: its on-commit publish is not executed
+        url("documents", unsigned),
+        {"kind": "other", "file": SimpleUploadedFile("certificate-of-analysis.pdf", tiny_pdf())},
+    )
+    check = UploadCheck.objects.get()
+    page = client.get(url("declaration-sign", unsigned)).content.decode()
+    assert "Your documents are still being checked" in page
+    assert "certificate-of-analysis.pdf" in page
+    assert 'name="send"' not in page  # no code is offered
+    refused = client.post(url("declaration-sign", unsigned), {"send": "1"}, follow=True)
+    assert "still being checked (certificate-of-analysis.pdf)" in refused.content.decode()
+    assert sms_outbox == []
+    assert not DeclarationSignature.objects.filter(application=unsigned).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        upload_check_task.apply(args=[check.pk])
+    page = client.get(url("declaration-sign", unsigned)).content.decode()
+    assert "still being checked" not in page
+    send_code(client, unsigned, django_capture_on_commit_callbacks)
+    signed = client.post(url("declaration-sign", unsigned), {"code": code_from_sms(sms_outbox)})
+    assert signed["Location"] == url("check", unsigned)
+    facts = json.loads(DeclarationSignature.objects.get(application=unsigned).content)
+    check.refresh_from_db()
+    assert ["other", check.document.sha256] in facts["documents"]  # the signature covers it
+
+
+def test_a_code_sent_before_an_upload_does_not_sign_while_it_is_checked(
+    alice, unsigned, sms_outbox, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.applications.conftest import tiny_pdf
+
+    client = signed_in(alice)
+    send_code(client, unsigned, django_capture_on_commit_callbacks)
+    client.post(
+        url("documents", unsigned),
+        {"kind": "other", "file": SimpleUploadedFile("late.pdf", tiny_pdf())},
+    )
+    with pytest.raises(WorkflowError, match="still being checked"):
+        declaration.declaration_sign_confirm(
+            application_id=unsigned.pk, signer=alice, code=code_from_sms(sms_outbox)
+        )

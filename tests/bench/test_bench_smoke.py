@@ -138,3 +138,17 @@ def test_filing_api_bench_runs_on_postgresql_and_an_emptied_redis():
 def test_reports_bench_runs():
     out = run_bench("reports.py", BENCH_DATABASE_URL=_postgres_url("coo_bench_smoke_reports"))
     assert "report" in out
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_pages_bench_walks_every_persona_from_an_emptied_redis():
+    out = run_bench(
+        "pages.py",
+        BENCH_DATABASE_URL=_postgres_url("coo_bench_smoke_pages"),
+        REDIS_URL=_redis_url(),
+    )
+    assert "Redis db 15 emptied" in out
+    for who in ("exporter", "firm member", "agent", "officer", "agency administrator"):
+        assert f"-- {who}" in out
+    assert "pages timed" in out

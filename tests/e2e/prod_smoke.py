@@ -172,14 +172,24 @@ def prepare(env: dict[str, str], var_dir: Path, logs: Path) -> None:
     # One PKCS#12 per seeded agency, given as SIGNING_P12_<AGENCY>; the check now knows them.
     env.update(outside_signing_keys(pki, agency_codes(), env["SITE_URL"]))
     manage(env, logs, "check", "--deploy", "--fail-level", "ERROR")
-    # The IEC registry as DGFT would deliver it; the exporter registers against it.
     registry = var_dir / "iec.csv"
-    registry.write_text(
+    write_iec_registry(registry)
+    manage(env, logs, "import_iec", str(registry))
+    create_officers(env, logs)
+
+
+def write_iec_registry(path: Path) -> None:
+    """The IEC registry as DGFT would deliver it, with the journey's exporter, who registers
+    against it."""
+    path.write_text(
         "iec,firm_name,address,pan,email,mobile,status\n"
         f'{EXPORTER_IEC},Smoke Test Exports Pvt Ltd,"1 Marine Drive, Mumbai 400020",'
         f"AAACS1234K,{EXPORTER_EMAIL},+91{EXPORTER_MOBILE},active\n"
     )
-    manage(env, logs, "import_iec", str(registry))
+
+
+def create_officers(env: dict[str, str], logs: Path) -> None:
+    """The journey's officer and agency administrator (EIC, Mumbai), with PASSWORD."""
     officer_env = {"OFFICER_PASSWORD": PASSWORD}
     for username, first, last, admin in (
         ("smoke.officer", "Omkar", "Iyer", False),

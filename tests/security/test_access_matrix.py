@@ -83,6 +83,12 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:firm-agents-check": ANY_EXPORTER,  # nothing to check: back to the Agents page
     "accounts:firm-agents-wallet": cells("login 405 405 404 404 404"),
     "accounts:firm-agent-withdraw": ALICE_ONLY,
+    # An agent's staff: its administrator's (tests/security/test_access_matrix_agents).
+    "accounts:agent-staff": cells("login 404 404 404 404 404"),
+    "accounts:agent-staff-invite": cells("login 404 404 404 404 404"),
+    "accounts:agent-staff-role": cells("login 404 404 404 404 404"),
+    "accounts:agent-staff-remove": cells("login 404 404 404 404 404"),
+    "accounts:agent-staff-invitation-cancel": cells("login 405 405 404 404 404"),
     # -- accounts: the firm's people (each administrator their own firm's) ----------------------
     "accounts:members": ANY_EXPORTER,
     "accounts:member-invite": ANY_EXPORTER,

@@ -57,6 +57,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:firm-agents-check": trio("404 404 ok"),
     "accounts:firm-agents-wallet": trio("405 405 405"),
     "accounts:firm-agent-withdraw": trio("404 404 ok"),
+    "accounts:agent-staff": trio("404 404 404"),  # an agent's administrator's only
+    "accounts:agent-staff-invite": trio("404 404 404"),
+    "accounts:agent-staff-role": trio("404 404 404"),
+    "accounts:agent-staff-remove": trio("404 404 404"),
+    "accounts:agent-staff-invitation-cancel": trio("405 405 405"),
     "accounts:logout": trio("405 405 405"),
     "accounts:member-invite": trio("403 403 ok"),
     "accounts:member-invite-check": trio("403 403 ok"),

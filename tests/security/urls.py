@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.models import AgentStaff
 from tests.accounts.agent_factories import AgentAuthorisationFactory, AgentFactory
 from tests.applications.wallet_helpers import world_top_up
 
@@ -64,6 +65,13 @@ def url_kwargs(world: World) -> dict[str, str]:
         # The firm's people: Priya's membership of Alice's firm, Alice's open invitation.
         "member_id": str(world.member.pk),
         "invitation_id": str(world.invitation.pk),
+        # An agent's staff: Kiran's own row when Kiran is in the world, else nobody's.
+        "staff_id": str(
+            AgentStaff.objects.filter(agent__licence_number="CB/MUM/KIRAN")
+            .values_list("pk", flat=True)
+            .first()
+            or 999999
+        ),
         # Issue 31: Olivia (who signed the certificate), a report, an export nobody made.
         "officer_id": str(world.certificate.signing_officer_id),
         "report": "received",
@@ -179,6 +187,7 @@ API_V1_ANSWERS = {
     "api-v1:application_withdraw": "405",
     "api-v1:document_list": "401",
     "api-v1:document_delete": "405",
+    "api-v1:document_check": "401",
     "api-v1:fee_get": "401",
     "api-v1:fee_pay_from_wallet": "405",
     "api-v1:fee_card_link": "405",

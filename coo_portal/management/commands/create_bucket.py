@@ -1,6 +1,6 @@
 """python manage.py create_bucket: the bucket of S3_BUCKET, private, versioned. Idempotent.
 
-Run once per installation before the web nodes start (docker-compose.yml's `bucket` service;
+Run once per installation before the web nodes start (docker-compose.yml's `migrate` service;
 docs/operations.md). Start-up refuses without it: `check --deploy` (coo_portal.E004/E005) and
 /readyz say what is missing."""
 

@@ -88,7 +88,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0030_declaration_signatures'),
+        ('applications', '0031_walletentry_created_index'),
         ('reference', '0005_agency_in_lieu_fee_policy'),
     ]
 

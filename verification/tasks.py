@@ -95,7 +95,7 @@ def _insert(rows: list[dict[str, Any]]) -> None:
         params += [row["certificate_id"], row["channel"], row["outcome"]]
         params += [row["client_hash"], created_at]
     values = ", ".join([one] * len(rows))
-    with transaction.atomic():  # the rows and the reports' daily counts of them
+    with transaction.atomic(savepoint=False):  # the rows and the reports' daily counts of them
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
         lookup_days_add(

@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from .models import ApplicationEvent, Status
+from .rollups import is_review_step, review_day_add
 
 _VIA_API: ContextVar[bool] = ContextVar("coo_via_api", default=False)
 
@@ -35,9 +36,14 @@ def application_event_record(
     note: str = "",
     from_status: Status | str = "",
     to_status: Status | str = "",
+    agency_id: int | None = None,
 ) -> ApplicationEvent:
-    """Append one event to the application's trail. `actor` is None for the system."""
-    return ApplicationEvent.objects.create(
+    """Append one event to the application's trail. `actor` is None for the system.
+
+    A review step (into or out of review) is also counted in the reports' daily roll-up
+    (applications/rollups.py), here in the same transaction; `agency_id`, the application's,
+    saves looking it up."""
+    event = ApplicationEvent.objects.create(
         application_id=application_id,
         kind=kind,
         actor=actor,
@@ -46,3 +52,6 @@ def application_event_record(
         to_status=to_status,
         via_api=_VIA_API.get() and actor is not None,
     )
+    if kind == ApplicationEvent.Kind.TRANSITION and is_review_step(from_status, to_status):
+        review_day_add(event=event, agency_id=agency_id)
+    return event

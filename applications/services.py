@@ -45,6 +45,7 @@ from .models import (
 )
 from .notifications import Sent, notify
 from .payments import GatewayEvent, GatewayUnavailable, cancel_open_payments, gateway_get
+from .rollups import fee_captured
 from .selectors import fee_for, preparer_problems
 from .wallet import wallet_fee_captured
 from .workflow import Action, WorkflowError, refusal
@@ -726,6 +727,8 @@ def _taken(payment: Payment, state: str, payload: dict[str, Any]) -> None:
     payment.captured_at = timezone.now()
     payment.gateway_reference = str(payload.get("gateway_reference", ""))[:100]
     payment.save(update_fields=["state", "captured_at", "gateway_reference", "updated_at"])
+    if state == Payment.State.CAPTURED:  # an unapplied capture is no fee
+        fee_captured(payment=payment, agency_id=payment.application.agency_id)
 
 
 def _capture_unapplied(payment: Payment, payload: dict[str, Any], why: str) -> bool:

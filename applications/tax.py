@@ -45,6 +45,7 @@ from reference.gst import state_label
 from reference.models import AgencyTaxProfile, IssuingAgency
 
 from .models import Payment, TaxInvoice, TaxInvoiceCounter, WalletTopUp
+from .rollups import tax_invoice_issued
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def _issue(*, supplier: str, supplier_code: str, **fields: object) -> TaxInvoice
     now = timezone.now()
     year = financial_year(timezone.localdate(now))
     sequence = counter_next(TaxInvoiceCounter, supplier=supplier, financial_year=year)
-    return TaxInvoice.objects.create(
+    invoice = TaxInvoice.objects.create(
         supplier=supplier,
         financial_year=year,
         sequence=sequence,
@@ -117,6 +118,8 @@ def _issue(*, supplier: str, supplier_code: str, **fields: object) -> TaxInvoice
         issued_at=now,
         **fields,
     )
+    tax_invoice_issued(invoice=invoice)  # the reports' daily roll-up, in this transaction
+    return invoice
 
 
 def _recipient(firm: IECRecord, gstin: str) -> dict[str, object]:

@@ -41,6 +41,7 @@ from .models import (
     WalletTopUpEvent,
 )
 from .payments import GatewayUnavailable, cancel_open_payments, gateway_get
+from .rollups import fee_captured, fee_refunded
 from .selectors import fee_for
 from .tax import (
     credit_note_issue_for_refund,
@@ -291,6 +292,7 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
         captured_at=timezone.now(),
         started_by=user,
     )
+    fee_captured(payment=payment, agency_id=application.agency_id)
     entry = _append(  # raises BalanceShort, which rolls the payment back
         wallet,
         kind=WalletEntry.Kind.FEE,
@@ -374,6 +376,7 @@ def wallet_refund_if_due(*, application: Application, actor: User | None) -> Wal
         f"({application.get_status_display().lower()} before review)",
         actor=actor,
     )
+    fee_refunded(entry=entry, agency_id=application.agency_id)
     invoice = TaxInvoice.objects.filter(payment=payment).first()
     credit = (
         credit_note_issue_for_refund(

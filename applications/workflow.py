@@ -243,6 +243,7 @@ def _transition(
         to_status=to,
         actor=actor,
         note=note,
+        agency_id=application.agency_id,
     )
     return application
 

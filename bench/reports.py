@@ -1,15 +1,21 @@
 """Every report (review/reports.py) at a million applications.
 
-    python bench/reports.py [--rows 1000000] [--runs 3] [--refill] [--smoke]
+    python bench/reports.py [--rows 1000000] [--runs 3] [--refill] [--smoke] [--check]
 
 Fills a PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/coo_bench_reports; created if missing, filled once and
-reused unless --refill) with ROWS applications of EIC (five offices, three agreements' worth of
-destinations) over three years in a realistic mix of statuses, a review-start and a decision
-event for each decided one, a captured fee payment for each submitted one, and a verification
-lookup for every fourth issued one. Then times each report for the agency and for every agency
-(platform staff), over the last year by day and by month and over the last 30 days: the best of
-RUNS, failing (exit 1) if any takes 2 s or more.
+reused unless --refill, which drops and creates it) with ROWS applications of EIC (five
+offices, three agreements' worth of destinations) over three years in a realistic mix of
+statuses, a review-start and a decision event for each decided one (one in ten after a
+clarification round), a captured fee payment and its GST tax invoice for each submitted one,
+the refund of each paid withdrawn one, a certificate for each issued one and about a million
+lookups of a quarter of them. The fill writes with SQL, past the writers that keep the
+reports' roll-ups, so it rebuilds them (`rollup_reports`). Then times each report for the
+agency and for every agency (platform staff), over the last year by day and by month and over
+the last 30 days: the best of RUNS, failing (exit 1) if any takes 2 s or more. `--check`
+builds each report that reads a roll-up again from the raw rows (a year, by month) and says
+whether the figures are the same, and how long the raw rows took. `--fill-only` stops after
+the fill.
 
 --smoke: 2,000 rows and one run, to check that the script works (the suite does not run it).
 """
@@ -20,7 +26,7 @@ import argparse
 import os
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,13 +59,35 @@ from applications.models import (  # noqa: E402
     Application,
     ApplicationEvent,
     Payment,
+    TaxInvoice,
+    Wallet,
+    WalletEntry,
 )
+from certificates.models import Certificate  # noqa: E402
 from reference.models import IssuingAgency  # noqa: E402
 from review.models import ApplicationDay  # noqa: E402
-from review.reports import REPORTS, Scope, report_build  # noqa: E402
+from review.reports import (  # noqa: E402
+    REPORTS,
+    Scope,
+    clarifications_and_refusals,
+    decided,
+    fees,
+    officer_workload,
+    received,
+    report_build,
+    verification_lookups,
+)
 from verification.models import VerificationLog  # noqa: E402
 
 LIMIT_SECONDS = 2.0
+ROLLUP_READERS = {
+    "received": received,
+    "decided": decided,
+    "clarifications": clarifications_and_refusals,
+    "workload": officer_workload,
+    "fees": fees,
+    "lookups": verification_lookups,
+}
 STATUS_MIX = [
     ("issued", 0.84),
     ("rejected", 0.04),
@@ -111,6 +139,25 @@ def people() -> tuple[int, dict[str, int], int, int, int]:
     return agency.pk, offices, firm.pk, exporter.pk, officer.pk
 
 
+def _columns(model: type, values: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Every concrete column of `model` but its key: the expression given, else NULL, false or
+    '' (the script gives every number and key itself)."""
+    columns, expressions = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(field.column)
+        if field.column in values:
+            expressions.append(values[field.column])
+        elif field.null:
+            expressions.append("NULL")
+        elif field.get_internal_type() == "BooleanField":
+            expressions.append("false")
+        else:
+            expressions.append("''")
+    return columns, expressions
+
+
 def fill(*, rows: int) -> None:
     agency_id, offices, firm_id, exporter_id, officer_id = people()
     office_case = (
@@ -142,24 +189,11 @@ def fill(*, rows: int) -> None:
         "assigned_officer_id": f"CASE WHEN g.status IN ('under_review', 'issued', 'rejected', "
         f"'clarification_requested') THEN {officer_id} END",
     }
-    columns, expressions = [], []
-    for field in Application._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(field.column)
-        if field.column in values:
-            expressions.append(values[field.column])
-        elif field.null:
-            expressions.append("NULL")
-        elif field.get_internal_type() == "BooleanField":
-            expressions.append("false")
-        else:
-            expressions.append("''")
+    columns, expressions = _columns(Application, values)
     started = time.perf_counter()
     app = Application._meta.db_table
     event = ApplicationEvent._meta.db_table
     payment = Payment._meta.db_table
-    log = VerificationLog._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -205,26 +239,158 @@ def fill(*, rows: int) -> None:
             FROM {app} WHERE reference LIKE '{REFERENCE_PREFIX}%%' AND submitted_at IS NOT NULL
             """  # noqa: S608
         )
+        # One review in ten asked for clarification first: the officer's question, the
+        # exporter's reply, the officer's second review start (before the decision above).
+        cursor.execute(
+            f"""
+            INSERT INTO {event} (application_id, kind, from_status, to_status, actor_id, note,
+                                 created_at)
+            SELECT id, 'transition', s.from_status, s.to_status,
+                   CASE WHEN s.step = 2 THEN {exporter_id} ELSE {officer_id} END,
+                   s.note, submitted_at + s.step * interval '10 minutes' + interval '10 minutes'
+            FROM {app},
+                 (VALUES (1, 'under_review', 'clarification_requested', 'Send the invoice'),
+                         (2, 'clarification_requested', 'submitted', 'Attached'),
+                         (3, 'submitted', 'under_review', '')) AS s(step, from_status, to_status,
+                                                                  note)
+            WHERE reference LIKE '{REFERENCE_PREFIX}%%' AND decided_at IS NOT NULL
+              AND id % 10 = 0
+            """  # noqa: S608
+        )
     print(
         f"filled {rows:,} applications with events and payments in "
         f"{time.perf_counter() - started:.0f} s"
     )
-    _fill_lookups(cursor_table=log, app_table=app)
+    started = time.perf_counter()
+    _fill_invoices(agency_id=agency_id, firm_id=firm_id)
+    _fill_refunds(firm_id=firm_id, exporter_id=exporter_id)
+    _fill_lookups(officer_id=officer_id)
+    print(
+        f"filled tax invoices, refunds, certificates and lookups in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
 
 
-def _fill_lookups(*, cursor_table: str, app_table: str) -> None:
-    """Verification lookups need certificates; the bench has none, so lookups without a
-    certificate (not found) are not counted by the report, and the lookups report runs on an
-    empty join: its time is that of the index range read, reported as such."""
+def _fill_invoices(*, agency_id: int, firm_id: int) -> None:
+    """A GST tax invoice (18%, CGST + SGST) for every fee captured."""
+    values = {
+        "kind": "'tax_invoice'",
+        "supplier": "'EIC'",
+        "financial_year": "extract(year FROM p.captured_at)::int",
+        "sequence": "p.id",
+        "number": f"'{REFERENCE_PREFIX}' || p.id",
+        "issued_at": "p.captured_at",
+        "agency_id": str(agency_id),
+        "payment_id": "p.id",
+        "firm_id": str(firm_id),
+        "supplier_name": "'Export Inspection Council'",
+        "recipient_name": "'Bench Reports Exports'",
+        "recipient_iec": "'BENCHREPT1'",
+        "place_of_supply": "'27'",
+        "sac": "'998399'",
+        "description": "'Certificate of origin fee'",
+        "rate_percent": "18",
+        "taxable_paise": "16949",
+        "cgst_paise": "1525",
+        "sgst_paise": "1526",
+        "igst_paise": "0",
+        "total_paise": "20000",
+    }
+    columns, expressions = _columns(TaxInvoice, values)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {cursor_table} (certificate_id, channel, outcome, client_hash, created_at)
+            INSERT INTO {TaxInvoice._meta.db_table} ({", ".join(columns)})
+            SELECT {", ".join(expressions)} FROM {Payment._meta.db_table} AS p
+            WHERE p.order_id LIKE 'BR-%%' AND p.state = 'captured'
+            """  # noqa: S608
+        )
+
+
+def _fill_refunds(*, firm_id: int, exporter_id: int) -> None:
+    """The fee of every withdrawn application that was paid, refunded to the firm's wallet:
+    the ledger's trigger wants each entry after the one before, so one row at a time."""
+    wallet, _ = Wallet.objects.get_or_create(firm_id=firm_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT a.id, p.id, a.updated_at FROM {Application._meta.db_table} AS a
+            JOIN {Payment._meta.db_table} AS p ON p.application_id = a.id
+            WHERE a.reference LIKE '{REFERENCE_PREFIX}%%' AND a.status = 'withdrawn'
+              AND p.state = 'captured'
+            ORDER BY a.updated_at
+            """  # noqa: S608
+        )
+        refunds = cursor.fetchall()
+        cursor.executemany(
+            f"""
+            INSERT INTO {WalletEntry._meta.db_table} (wallet_id, sequence, kind, amount_paise,
+                balance_after_paise, application_id, payment_id, description, actor_id,
+                created_at)
+            VALUES (%s, %s, 'refund', 20000, %s, %s, %s, 'Refund (bench)', %s, %s)
+            """,  # noqa: S608
+            [
+                (wallet.pk, n, 20000 * n, application, payment, exporter_id, when)
+                for n, (application, payment, when) in enumerate(refunds, start=1)
+            ],
+        )
+
+
+def _fill_lookups(*, officer_id: int) -> None:
+    """A certificate for every issued application, and about a million lookups of a quarter
+    of them over the last year (plus 200,000 of numbers not found, which no report counts)."""
+    values = {
+        "created_at": "a.decided_at",
+        "updated_at": "a.decided_at",
+        "application_id": "a.id",
+        "number": f"'{REFERENCE_PREFIX}' || a.id",
+        "verification_code": "'BENCHCODE'",
+        "office_id": "a.office_id",
+        "year": "extract(year FROM a.decided_at)::int",
+        "sequence": "a.id",
+        "sha256": "md5(a.id::text) || md5(a.reference)",
+        "issued_at": "a.decided_at",
+        "signing_officer_id": str(officer_id),
+        "status": "'valid'",
+    }
+    columns, expressions = _columns(Certificate, values)
+    certificate = Certificate._meta.db_table
+    log = VerificationLog._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {certificate} ({", ".join(columns)})
+            SELECT {", ".join(expressions)} FROM {Application._meta.db_table} AS a
+            WHERE a.reference LIKE '{REFERENCE_PREFIX}%%' AND a.status = 'issued'
+            """  # noqa: S608
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {log} (certificate_id, channel, outcome, client_hash, created_at)
+            SELECT c.id, (ARRAY['page', 'qr', 'api', 'upload'])[1 + ((c.id + g) % 4)], 'found',
+                   'x', now() - (random() * interval '365 days')
+            FROM {certificate} AS c, generate_series(1, 5) AS g
+            WHERE c.number LIKE '{REFERENCE_PREFIX}%%' AND c.id % 4 = 0
+            UNION ALL
             SELECT NULL, (ARRAY['page', 'qr', 'api', 'upload'])[1 + (n % 4)], 'not_found', 'x',
                    now() - (random() * interval '365 days')
             FROM generate_series(1, 200000) AS n
             """  # noqa: S608
         )
+
+
+def _check_against_raw(agency_id: int, start: date, today: date) -> None:
+    """Each report that reads a roll-up, built again from the raw rows over the year by
+    month: the same figures (or the difference is printed), and how long the raw rows took."""
+    print("check against the raw rows (year by month):")
+    for key, build in ROLLUP_READERS.items():
+        for who, agency in (("agency", agency_id), ("all", None)):
+            scope = Scope(agency_id=agency, start=start, end=today, period="month")
+            started = time.perf_counter()
+            raw = build(scope, raw=True).rows
+            took = time.perf_counter() - started
+            same = build(scope).rows == raw
+            print(f"  {key:<18} {who:<7} raw rows {took:6.2f} s  {'same' if same else 'DIFFER'}")
 
 
 def main() -> int:
@@ -233,43 +399,43 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--refill", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="2,000 rows, one run")
+    parser.add_argument("--fill-only", action="store_true", help="fill and roll up, no timing")
+    parser.add_argument(
+        "--check", action="store_true", help="compare the roll-ups' reports with the raw rows'"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.runs = 2_000, 1
 
     sitting.ensure_database(DATABASE_URL)
+    started = time.perf_counter()
     call_command("migrate", verbosity=0)
+    # A new release's migrations fill their roll-ups from the rows there are: how long.
+    print(f"migrated in {time.perf_counter() - started:.0f} s")
     call_command("seed_reference", verbosity=0)
     have = Application.objects.filter(reference__startswith=REFERENCE_PREFIX).count()
     name = DATABASE_URL.rpartition("/")[2]
-    if args.refill or have != args.rows:
+    refill = args.refill or have != args.rows
+    if refill:
+        # The wallet ledger refuses deletes (a trigger): a new database, not a cleaned one.
+        connection.close()
+        print(sitting.fresh_database(DATABASE_URL))
+        call_command("migrate", verbosity=0)
+        call_command("seed_reference", verbosity=0)
         sitting.begin(f"{name} filled afresh with {args.rows:,} applications")
-        prefix = REFERENCE_PREFIX
-        with connection.cursor() as cursor:
-            for table, column in (
-                (ApplicationEvent._meta.db_table, "application_id"),
-                (Payment._meta.db_table, "application_id"),
-            ):
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE {column} IN "  # noqa: S608
-                    f"(SELECT id FROM {Application._meta.db_table} WHERE reference LIKE %s)",
-                    [prefix + "%"],
-                )
-            cursor.execute(f"DELETE FROM {VerificationLog._meta.db_table}")  # noqa: S608
-            cursor.execute(
-                f"DELETE FROM {Application._meta.db_table} WHERE reference LIKE %s",  # noqa: S608
-                [prefix + "%"],
-            )
         fill(rows=args.rows)
     else:
         sitting.begin(f"{name} reused: {have:,} applications")
-    if args.refill or have != args.rows or not ApplicationDay.objects.exists():
-        # The fill writes with SQL, past the signal that keeps the roll-up: rebuild it, as the
-        # rollup_reports command does after a bulk load.
+    if refill or not ApplicationDay.objects.exists():
+        # The fill writes with SQL, past the services that keep the roll-ups: rebuild them,
+        # as the rollup_reports command does after a bulk load.
         started = time.perf_counter()
         since = timezone.localdate() - timedelta(days=1100)
         call_command("rollup_reports", since=since, stdout=sys.stdout)
         print(f"rolled up in {time.perf_counter() - started:.0f} s")
+    if args.fill_only:
+        sitting.end()
+        return 0
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 
@@ -295,6 +461,8 @@ def main() -> int:
                 print(f"{key:<18} {label:<16} {who:<7} {best:7.3f}  {rows}")
                 if best >= LIMIT_SECONDS:
                     slow.append(f"{key} {label} {who}: {best:.2f} s")
+    if args.check:
+        _check_against_raw(agency_id, year, today)
     sitting.end()
     if slow and not args.smoke:  # a smoke run's timings mean nothing
         print("SLOWER THAN 2 s:\n  " + "\n  ".join(slow))

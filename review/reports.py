@@ -1,12 +1,16 @@
 """Reports for an agency administrator (their agency) and platform staff (every agency).
 
 Each report is a table (columns, rows) with one numeric series that its chart draws; the same
-table is the page's data table, the CSV and the XLSX, so the three never disagree. Applications
-received and decided are read from the daily roll-up (review/rollups.py) for full days and from
-the applications only for today; every other figure is one grouped query over an index range
-(the applications' decided index, the events' time index, the verification log's time index),
-never a row per application read into Python: bench/reports.py times them at 1,000,000
-applications.
+table is the page's data table, the CSV and the XLSX, so the three never disagree.
+
+Every report but two reads a daily roll-up for the full days of its range and the raw rows
+only for today, so that it answers from a few thousand rows however many applications there
+are (bench/reports.py, at 1,000,000): applications received and decided (review/rollups.py),
+clarification rates and each officer's workload (the review steps, applications/rollups.py),
+fees (the same module), lookups (verification/rollups.py). With `raw=True` they read the raw
+rows for the whole range: the tests hold the two equal. Time to decision (percentiles cannot
+be summed) and the reasons for refusal (free text) are one grouped query each over an index
+range of the applications or the events.
 
 Periods are calendar days, ISO weeks (starting Monday) or months, in the portal's time zone;
 the range is inclusive of both dates.
@@ -23,19 +27,22 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
+from accounts.models import User
 from applications.models import (
     DECIDED_STATUSES,
     Application,
     ApplicationEvent,
+    FeeDay,
     Payment,
+    ReviewDay,
     Status,
     TaxInvoice,
     WalletEntry,
 )
-from verification.models import VerificationLog
+from verification.models import LookupDay, VerificationLog
 
 from .models import ApplicationDay
 
@@ -319,23 +326,58 @@ def _events(scope: Scope) -> QuerySet[ApplicationEvent]:
     return qs if scope.agency_id is None else qs.filter(application__agency_id=scope.agency_id)
 
 
-def clarifications_and_refusals(scope: Scope) -> Report:
-    trunc = PERIODS[scope.period]
-    rows_by_period: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in (
-        _events(scope)
-        .filter(kind=ApplicationEvent.Kind.TRANSITION, from_status=Status.UNDER_REVIEW)
-        .annotate(bucket=trunc("created_at"))
-        .values("bucket")
-        .annotate(
-            decisions=Count("pk", filter=Q(to_status__in=[*DECIDED_STATUSES])),
-            clarified=Count("pk", filter=Q(to_status=Status.CLARIFICATION_REQUESTED)),
-            refused=Count("pk", filter=Q(to_status=Status.REJECTED)),
+def _parts(scope: Scope, raw: bool) -> tuple[date | None, datetime | None]:
+    """Where a report reads from: the roll-up for the full days before this date (None: not
+    at all), and the raw rows from this moment to the end of the range (None: not at all).
+    With `raw`, the raw rows for the whole range (the tests that the two agree)."""
+    today = timezone.localdate()
+    if raw or scope.start >= today:
+        return None, scope.since
+    rollup_until = min(today, scope.end + timedelta(days=1))
+    return rollup_until, (_day_start(today) if scope.end >= today else None)
+
+
+def _review_steps(scope: Scope, *, raw: bool) -> Iterable[tuple[date, str, str, int, int]]:
+    """(day, from status, to status, actor id (0: the system), count) of the review steps
+    (applications.models.ReviewDay) in the range."""
+    rollup_until, raw_since = _parts(scope, raw)
+    if rollup_until is not None:
+        days = ReviewDay.objects.filter(day__gte=scope.start, day__lt=rollup_until)
+        if scope.agency_id is not None:
+            days = days.filter(agency_id=scope.agency_id)
+        for row in (
+            days.values("day", "from_status", "to_status", "actor_id")
+            .annotate(n=Sum("count"))
+            .order_by()
+        ):
+            yield row["day"], row["from_status"], row["to_status"], row["actor_id"], row["n"]
+    if raw_since is not None:
+        events = ApplicationEvent.objects.filter(
+            Q(from_status=Status.UNDER_REVIEW) | Q(to_status=Status.UNDER_REVIEW),
+            kind=ApplicationEvent.Kind.TRANSITION,
+            created_at__gte=raw_since,
+            created_at__lt=scope.until,
         )
-        .order_by("bucket")
-    ):
-        label = _period_label(row["bucket"], scope.period)
-        rows_by_period[label] = [row["decisions"], row["clarified"], row["refused"]]
+        if scope.agency_id is not None:
+            events = events.filter(application__agency_id=scope.agency_id)
+        for row in (
+            events.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+            .values("day", "from_status", "to_status", "actor_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            yield row["day"], row["from_status"], row["to_status"], row["actor_id"] or 0, row["n"]
+
+
+def clarifications_and_refusals(scope: Scope, *, raw: bool = False) -> Report:
+    rows_by_period: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for day, from_status, to_status, _, n in _review_steps(scope, raw=raw):
+        if from_status != Status.UNDER_REVIEW:
+            continue
+        counts = rows_by_period[_period_label(day, scope.period)]
+        counts[0] += n if to_status in DECIDED_STATUSES else 0
+        counts[1] += n if to_status == Status.CLARIFICATION_REQUESTED else 0
+        counts[2] += n if to_status == Status.REJECTED else 0
     rows: list[list[Any]] = []
     for label, (decisions, clarified, refused) in sorted(rows_by_period.items()):
         outcomes = decisions + clarified
@@ -399,22 +441,20 @@ def _percent(part: int, whole: int) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
-def officer_workload(scope: Scope) -> Report:
-    done: dict[int, dict[str, Any]] = {}
-    for row in (
-        _events(scope)
-        .filter(kind=ApplicationEvent.Kind.TRANSITION, actor__isnull=False)
-        .filter(actor__officer_profile__isnull=False)
-        .values("actor_id", "actor__first_name", "actor__last_name", "actor__username")
-        .annotate(
-            started=Count("pk", filter=Q(to_status=Status.UNDER_REVIEW)),
-            approved=Count("pk", filter=Q(to_status=Status.APPROVED)),
-            rejected=Count("pk", filter=Q(to_status=Status.REJECTED)),
-            clarified=Count("pk", filter=Q(to_status=Status.CLARIFICATION_REQUESTED)),
-        )
-    ):
-        name = f"{row['actor__first_name']} {row['actor__last_name']}".strip()
-        done[row["actor_id"]] = {"name": name or row["actor__username"], **row}
+# What each officer's workload counts: the review steps that end in these statuses.
+WORKLOAD_STEPS = {
+    Status.UNDER_REVIEW: 0,  # reviews started
+    Status.APPROVED: 1,
+    Status.REJECTED: 2,
+    Status.CLARIFICATION_REQUESTED: 3,
+}
+
+
+def officer_workload(scope: Scope, *, raw: bool = False) -> Report:
+    done: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for _, _, to_status, actor_id, n in _review_steps(scope, raw=raw):
+        if actor_id and to_status in WORKLOAD_STEPS:
+            done[actor_id][WORKLOAD_STEPS[Status(to_status)]] += n
     open_now = dict(
         _applications(scope)
         .filter(
@@ -425,18 +465,16 @@ def officer_workload(scope: Scope) -> Report:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    rows = []
-    for officer_id, row in sorted(done.items(), key=lambda item: item[1]["name"]):
-        rows.append(
-            [
-                row["name"],
-                row["started"],
-                row["approved"],
-                row["rejected"],
-                row["clarified"],
-                open_now.get(officer_id, 0),
-            ]
-        )
+    names = {
+        row["pk"]: f"{row['first_name']} {row['last_name']}".strip() or row["username"]
+        for row in User.objects.filter(
+            pk__in={*done, *open_now}, officer_profile__isnull=False
+        ).values("pk", "first_name", "last_name", "username")
+    }
+    rows = [
+        [name, *done[officer_id], open_now.get(officer_id, 0)]
+        for officer_id, name in sorted(names.items(), key=lambda item: (item[1], item[0]))
+    ]
     return Report(
         key="workload",
         title="Each officer's workload",
@@ -463,24 +501,21 @@ def officer_workload(scope: Scope) -> Report:
 # ---------------------------------------------------------------------------------------------
 
 
-def fees(scope: Scope) -> Report:
-    """By month whatever the period: fees are reconciled by month."""
+def _fees_raw(scope: Scope, since: datetime, months: dict[str, list[int]]) -> None:
+    """Add the payments, refunds and tax invoices from `since` to the end of the range."""
     captured = Payment.objects.filter(
-        captured_at__gte=scope.since,
-        captured_at__lt=scope.until,
-        state__in=[Payment.State.CAPTURED],
+        captured_at__gte=since, captured_at__lt=scope.until, state=Payment.State.CAPTURED
     )
     refunds = WalletEntry.objects.filter(
-        kind=WalletEntry.Kind.REFUND, created_at__gte=scope.since, created_at__lt=scope.until
+        kind=WalletEntry.Kind.REFUND, created_at__gte=since, created_at__lt=scope.until
     )
     invoices = TaxInvoice.objects.filter(
-        kind=TaxInvoice.Kind.TAX_INVOICE, issued_at__gte=scope.since, issued_at__lt=scope.until
+        kind=TaxInvoice.Kind.TAX_INVOICE, issued_at__gte=since, issued_at__lt=scope.until
     )
     if scope.agency_id is not None:
         captured = captured.filter(application__agency_id=scope.agency_id)
         refunds = refunds.filter(application__agency_id=scope.agency_id)
         invoices = invoices.filter(agency_id=scope.agency_id)
-    months: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
     for row in (
         captured.annotate(m=TruncMonth("captured_at"))
         .values("m")
@@ -488,24 +523,45 @@ def fees(scope: Scope) -> Report:
         .order_by()
     ):
         month = months[_period_label(row["m"], "month")]
-        month[0], month[1] = row["n"], float(row["total"] or 0)
+        month[0] += row["n"]
+        month[1] += int((row["total"] or 0) * 100)
     for row in (
         refunds.annotate(m=TruncMonth("created_at"))
         .values("m")
         .annotate(total=Sum("amount_paise"))
         .order_by()
     ):
-        months[_period_label(row["m"], "month")][2] = (row["total"] or 0) / 100
+        months[_period_label(row["m"], "month")][2] += row["total"] or 0
     for row in (
         invoices.annotate(m=TruncMonth("issued_at"))
         .values("m")
         .annotate(gst=Sum(F("cgst_paise") + F("sgst_paise") + F("igst_paise")))
         .order_by()
     ):
-        months[_period_label(row["m"], "month")][3] = (row["gst"] or 0) / 100
+        months[_period_label(row["m"], "month")][3] += row["gst"] or 0
+
+
+def fees(scope: Scope, *, raw: bool = False) -> Report:
+    """By month whatever the period: fees are reconciled by month. Counted in paise."""
+    months: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    rollup_until, raw_since = _parts(scope, raw)
+    if rollup_until is not None:
+        days = FeeDay.objects.filter(day__gte=scope.start, day__lt=rollup_until)
+        if scope.agency_id is not None:
+            days = days.filter(agency_id=scope.agency_id)
+        for day, n, paid, refunded, gst in days.values_list(
+            "day", "payments", "fees_paise", "refunds_paise", "gst_paise"
+        ):
+            month = months[_period_label(day, "month")]
+            month[0] += n
+            month[1] += paid
+            month[2] += refunded
+            month[3] += gst
+    if raw_since is not None:
+        _fees_raw(scope, raw_since, months)
     rows: list[list[Any]] = [
-        [label, int(n), round(total, 2), round(refunded, 2), round(gst, 2)]
-        for label, (n, total, refunded, gst) in sorted(months.items())
+        [label, n, paid / 100, refunded / 100, gst / 100]
+        for label, (n, paid, refunded, gst) in sorted(months.items())
     ]
     return Report(
         key="fees",
@@ -526,23 +582,32 @@ def fees(scope: Scope) -> Report:
 # ---------------------------------------------------------------------------------------------
 
 
-def verification_lookups(scope: Scope) -> Report:
-    qs = VerificationLog.objects.filter(
-        created_at__gte=scope.since, created_at__lt=scope.until, certificate__isnull=False
-    )
-    if scope.agency_id is not None:
-        qs = qs.filter(certificate__application__agency_id=scope.agency_id)
-    trunc = PERIODS[scope.period]
-    rows = [
-        [
-            _period_label(row["bucket"], scope.period),
-            VerificationLog.Channel(row["channel"]).label,
-            row["n"],
-        ]
-        for row in qs.annotate(bucket=trunc("created_at"))
-        .values("bucket", "channel")
-        .annotate(n=Count("pk"))
-        .order_by("bucket", "channel")
+def verification_lookups(scope: Scope, *, raw: bool = False) -> Report:
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    rollup_until, raw_since = _parts(scope, raw)
+    if rollup_until is not None:
+        days = LookupDay.objects.filter(day__gte=scope.start, day__lt=rollup_until)
+        if scope.agency_id is not None:
+            days = days.filter(agency_id=scope.agency_id)
+        for row in days.values("day", "channel").annotate(n=Sum("count")).order_by():
+            counts[(_period_label(row["day"], scope.period), row["channel"])] += row["n"]
+    if raw_since is not None:
+        qs = VerificationLog.objects.filter(
+            created_at__gte=raw_since, created_at__lt=scope.until, certificate__isnull=False
+        )
+        if scope.agency_id is not None:
+            qs = qs.filter(certificate__application__agency_id=scope.agency_id)
+        trunc = PERIODS[scope.period]
+        for row in (
+            qs.annotate(bucket=trunc("created_at"))
+            .values("bucket", "channel")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            counts[(_period_label(row["bucket"], scope.period), row["channel"])] += row["n"]
+    rows: list[list[Any]] = [
+        [label, VerificationLog.Channel(channel).label, n]
+        for (label, channel), n in sorted(counts.items())
     ]
     return Report(
         key="lookups",

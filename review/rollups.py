@@ -1,4 +1,6 @@
-"""Daily roll-ups of applications received and decided (review.models.ApplicationDay).
+"""Daily roll-ups of applications received and decided (review.models.ApplicationDay), and
+the rebuild of every roll-up the reports read (`rollups_rebuild`: this one, the review steps'
+and the fees' in applications/rollups.py, the lookups' in verification/rollups.py).
 
 The reports "Applications received" and "Applications decided" read the roll-up for every full
 day of their range and the applications themselves only for today, so that they answer from a
@@ -24,7 +26,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from applications.models import DECIDED_STATUSES, Application
+from applications.rollups import review_and_fee_days_rebuild
 from reference.models import IssuingAgency
+from verification.rollups import lookup_days_rebuild
 
 from .models import ApplicationDay
 
@@ -90,9 +94,19 @@ def rollup_rebuild(*, since: date, until: date, agency_id: int | None = None) ->
     return len(rows)
 
 
+def rollups_rebuild(*, since: date, until: date) -> int:
+    """Rebuild every roll-up of the reports for the past days [since, until), from the raw
+    rows; returns the rows written. Idempotent."""
+    return (
+        rollup_rebuild(since=since, until=until)
+        + review_and_fee_days_rebuild(since=since, until=until)
+        + lookup_days_rebuild(since=since, until=until)
+    )
+
+
 def rollup_recent(days: int = ROLLUP_DAYS) -> int:
     today = timezone.localdate()
-    return rollup_rebuild(since=today - timedelta(days=days), until=today)
+    return rollups_rebuild(since=today - timedelta(days=days), until=today)
 
 
 def application_days(application: Application) -> set[date]:

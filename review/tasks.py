@@ -14,7 +14,7 @@ def report_export_build(export_id: str) -> None:
 
 @shared_task(name="review.rollup_recent", ignore_result=True)
 def rollup_recent() -> None:
-    """Nightly: rebuild the reports' roll-up of the last few days (review/rollups.py)."""
+    """Nightly: rebuild the reports' roll-ups of the last few days (review/rollups.py)."""
     from .rollups import rollup_recent as rebuild
 
     rebuild()

@@ -28,6 +28,7 @@ from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from .models import VerificationLog
+from .rollups import lookup_days_add
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def add(*, certificate_id: int | None, row: dict[str, str]) -> None:
         created_at=datetime.fromisoformat(row["created_at"]),
     )
     if settings.VERIFY_LOG_BUFFER_ROWS <= 0 or not _in_request():
-        entry.save(force_insert=True)
+        _write_now([entry])
         return
     global _oldest, _owner
     with _lock:
@@ -92,8 +93,7 @@ def _write(rows: list[VerificationLog]) -> None:
     if not rows:
         return
     try:
-        with transaction.atomic():
-            VerificationLog.objects.bulk_create(rows)
+        _write_now(rows)
     except DatabaseError:
         # Kept for the next flush rather than lost; logged so that a failing database is seen.
         logger.exception("The lookup log could not be written: %d rows kept for later", len(rows))
@@ -101,6 +101,14 @@ def _write(rows: list[VerificationLog]) -> None:
         with _lock:
             _rows[:0] = rows
             _oldest = _oldest or time.monotonic()
+
+
+def _write_now(rows: list[VerificationLog]) -> None:
+    """One INSERT, and the reports' daily counts of the same rows, in one transaction (the
+    caller's, if it has one: no savepoint, as a lone INSERT had none)."""
+    with transaction.atomic(savepoint=False):
+        VerificationLog.objects.bulk_create(rows)
+        lookup_days_add((row.certificate_id, row.channel, row.created_at) for row in rows)
 
 
 def flush(*, due_only: bool = False) -> int:

@@ -51,6 +51,27 @@ class VerificationLog(models.Model):
         return f"{self.get_channel_display()} {self.get_outcome_display()} {when}"
 
 
+class LookupDay(models.Model):
+    """Daily roll-up of the lookups of certificates (not of numbers not found), per agency
+    and channel, for the agency's reports: added to by the writers of the log in their own
+    transaction (verification/rollups.py), rebuilt by `manage.py rollup_reports`."""
+
+    day = models.DateField()
+    agency = models.ForeignKey(
+        "reference.IssuingAgency", on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=VerificationLog.Channel.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "agency", "channel"], name="lookupday_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agency_id} {self.channel}: {self.count}"
+
+
 # ---------------------------------------------------------------------------------------------
 # The transparency log (verification/transparency.py)
 # ---------------------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from redis.exceptions import RedisError
 
 from . import requests, store, subscriptions, transparency
 from .models import VerificationLog
+from .rollups import lookup_days_add
 from .webhooks import WebhookDeliveryError
 
 FLUSH_BATCH = 1000
@@ -94,8 +95,13 @@ def _insert(rows: list[dict[str, Any]]) -> None:
         params += [row["certificate_id"], row["channel"], row["outcome"]]
         params += [row["client_hash"], created_at]
     values = ", ".join([one] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+    with transaction.atomic(savepoint=False):  # the rows and the reports' daily counts of them
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+        lookup_days_add(
+            (row["certificate_id"], row["channel"], datetime.fromisoformat(row["created_at"]))
+            for row in rows
+        )
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=3, ignore_result=True)

@@ -49,3 +49,5 @@ from .fees import Wallet as Wallet
 from .fees import WalletEntry as WalletEntry
 from .fees import WalletTopUp as WalletTopUp
 from .fees import WalletTopUpEvent as WalletTopUpEvent
+from .rollups import FeeDay as FeeDay
+from .rollups import ReviewDay as ReviewDay

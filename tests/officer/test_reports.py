@@ -17,7 +17,7 @@ from applications.models import ApplicationEvent, Status
 from review.exports import report_export_run
 from review.models import ApplicationDay, ReportExport
 from review.reports import Scope, decided, received, report_build
-from review.rollups import rollup_rebuild
+from review.rollups import rollups_rebuild
 from tests import factories
 from tests.clients import verified_client
 from tests.verification.factories import CertificateFactory
@@ -66,7 +66,7 @@ def figures(make_application, olivia, fieo_delhi, bob):
             certificate=certificate, channel=channel, outcome="found", client_hash="x"
         )
     # The updates above bypass save(), as a bulk write would: rebuilt as the nightly task does.
-    rollup_rebuild(since=DAY1, until=TODAY)
+    rollups_rebuild(since=DAY1, until=TODAY)
     return apps
 
 

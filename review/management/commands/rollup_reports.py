@@ -1,5 +1,7 @@
-"""Rebuild the reports' daily roll-up (review/rollups.py): after a bulk load, a restore, or to
-check it. `--days N` (default 3) rebuilds the last N days; `--since DATE` every day from DATE."""
+"""Rebuild the reports' daily roll-ups (review/rollups.py: applications received and decided,
+review steps, fees, lookups): after a bulk load, a restore, a deploy that added one, or to
+check them. `--days N` (default 3) rebuilds the last N days; `--since DATE` every day from
+DATE. Today is never rebuilt: its rows are being added to."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from review.rollups import rollup_rebuild
+from review.rollups import rollups_rebuild
 
 
 class Command(BaseCommand):
-    help = "Rebuild the reports' daily roll-up of applications received and decided."
+    help = "Rebuild the reports' daily roll-ups from the raw rows."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=3, help="the last N days (default 3)")
@@ -28,6 +30,6 @@ class Command(BaseCommand):
         written, start = 0, since
         while start < today:
             end = min(start + timedelta(days=31), today)
-            written += rollup_rebuild(since=start, until=end)
+            written += rollups_rebuild(since=start, until=end)
             start = end
         self.stdout.write(f"Rolled up {since}..{today - timedelta(days=1)}: {written} rows.")

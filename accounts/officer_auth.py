@@ -152,7 +152,6 @@ class CodeDoor:
     login_url: str
     enrol_url: str
     home: str
-    code_template: str
     # The officers' door remembers the browser (lockout.device_remember: a known device keeps
     # signing in while its address is blocked); the verifiers' does not.
     remember_device: bool
@@ -167,7 +166,6 @@ OFFICERS = CodeDoor(
     login_url="accounts:officer-login",
     enrol_url="accounts:officer-enrol",
     home="officer:queue",
-    code_template="accounts/officer_verify.html",
     remember_device=True,
 )
 
@@ -207,7 +205,8 @@ def code_step(request: HttpRequest, door: CodeDoor) -> HttpResponse:
             return redirect(door.login_url)
         logger.warning("%s sign-in refused at the code step from %s", door.who, client_ip(request))
         form.add_error("code", SIGN_IN_FAILED)
-    return render(request, door.code_template, {"form": form, "next": request.GET.get("next", "")})
+    context = {"form": form, "next": request.GET.get("next", ""), "login_url": door.login_url}
+    return render(request, "accounts/code_verify.html", context)
 
 
 WRONG_CODE = "That code does not match. Enter the code your app shows now for COO Portal."

@@ -46,7 +46,6 @@ VERIFIERS = CodeDoor(
     login_url="accounts:verifier-login",
     enrol_url="accounts:verifier-enrol",
     home=HOME,
-    code_template="accounts/verifier_verify.html",
     remember_device=False,
     start_again="accounts:verifier-login",
 )

@@ -8,10 +8,13 @@ the variable. Only the settings call them (tests/architecture/test_environment.p
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import overload
+from typing import TypeVar, overload
 
 from django.core.exceptions import ImproperlyConfigured
+
+T = TypeVar("T")
 
 
 def secret(name: str, default: str | None = None) -> str | None:
@@ -65,20 +68,20 @@ def flag(name: str, default: bool) -> bool:
 
 
 def whole_number(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
+    return _parsed(name, default, int, "a whole number")
 
 
 def number(name: str, default: float) -> float:
+    return _parsed(name, default, float, "a number")
+
+
+def _parsed(name: str, default: T, parse: Callable[[str], T], what: str) -> T:
+    """NAME parsed, or `default` when it is unset or empty; a value `parse` refuses stops the
+    start, naming the variable and what it must be."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+        raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}") from exc

@@ -214,6 +214,47 @@ def _presign_results(context: ValidationContext) -> dict[Any, Any]:
     return cached[3] if cached is not None and cached[2] is context else {}
 
 
+class _NotingTimeStamper(TimeStamper):
+    """The configured timestamper, noting per thread the last token it returned.
+
+    Issuance adds its B-LTA revision right after the signature, and needs that signature's
+    timestamp (the CRLs must be issued after it) and the token's certificates (for the DSS).
+    Reading them back from the signed file costs as much as the signature itself: pyHanko
+    parses a signature's /Contents a pair of hex digits at a time (about 50 ms for one
+    certificate). One instance per configured timestamper, so that _ReusingPdfSigner's kept
+    pre-signing checks, which compare timestampers by identity, still apply.
+    """
+
+    def __init__(self, inner: TimeStamper) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # pyHanko leaves it untyped
+        self.inner = inner
+        self._noted = threading.local()
+
+    async def async_timestamp(self, message_digest, md_algorithm) -> cms.ContentInfo:  # type: ignore[no-untyped-def]  # pyHanko's override, untyped there
+        token: cms.ContentInfo = await self.inner.async_timestamp(message_digest, md_algorithm)
+        self._noted.token = token
+        return token
+
+    async def async_dummy_response(self, md_algorithm) -> cms.ContentInfo:  # type: ignore[no-untyped-def]  # pyHanko's override, untyped there
+        token: cms.ContentInfo = await self.inner.async_dummy_response(md_algorithm)
+        return token
+
+    async def validation_paths(self, validation_context):  # type: ignore[no-untyped-def]  # pyHanko's override, untyped there
+        async for path in self.inner.validation_paths(validation_context):  # type: ignore[no-untyped-call]  # as above
+            yield path
+
+    def take_noted(self) -> cms.ContentInfo | None:
+        """The token this thread was given last, forgotten once taken."""
+        token: cms.ContentInfo | None = getattr(self._noted, "token", None)
+        self._noted.token = None
+        return token
+
+
+@functools.lru_cache(maxsize=4)
+def _noting(inner: TimeStamper) -> _NotingTimeStamper:
+    return _NotingTimeStamper(inner)
+
+
 class _ReusingPdfSigner(PdfSigner):
     """A PdfSigner whose pre-signing checks are done once per validation context, signing
     certificate and timestamper instead of at every signature.
@@ -294,7 +335,11 @@ def sign_pdf(
         dss_settings=DSS_SETTINGS,
     )
     pdf_signer = _ReusingPdfSigner(
-        metadata, signer, timestamper=timestamper, stamp_style=style, new_field_spec=field
+        metadata,
+        signer,
+        timestamper=_noting(timestamper) if timestamper is not None else None,
+        stamp_style=style,
+        new_field_spec=field,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
     try:
@@ -345,7 +390,12 @@ def _token_signer(token: cms.SignedData) -> asn1_x509.Certificate:
     raise SigningError("A timestamp token does not hold its TSA's certificate.")
 
 
-def add_archive_timestamp(pdf_bytes: bytes) -> bytes:
+def add_archive_timestamp(
+    pdf_bytes: bytes,
+    *,
+    newest: datetime | None = None,
+    certs: list[asn1_x509.Certificate] | None = None,
+) -> bytes:
     """PAdES B-LTA: append one incremental update that adds to the DSS the CRLs of every CA we
     hold, issued after the newest timestamp in the file (pki.crl_ders_issued_after), with
     the certificates of the timestamp tokens' chains, then a document timestamp over it all.
@@ -355,17 +405,23 @@ def add_archive_timestamp(pdf_bytes: bytes) -> bytes:
     algorithms near their end. The certification signature's DocMDP rules allow exactly this
     (a DSS update and document timestamps). Raises NotYetError when no CRL issued after that
     timestamp is at hand yet, or there is no time-stamping authority.
+
+    Issuance, which has just made the signature, passes its timestamp's time (`newest`) and
+    the certificates of the signature and its token (`certs`): read back from the file they
+    would cost as much as the signature (see _NotingTimeStamper).
     """
-    reader = PdfFileReader(io.BytesIO(pdf_bytes))
-    newest = newest_timestamp(reader)
+    if newest is None or certs is None:
+        reader = PdfFileReader(io.BytesIO(pdf_bytes))
+        found = newest_timestamp(reader)
+        newest = found[0] if found else datetime.now(UTC)
+        certs = _token_certificates(reader)
     try:
         timestamper = get_timestamper()
-        crls = pki.crl_ders_issued_after(newest[0] if newest else datetime.now(UTC))
+        crls = pki.crl_ders_issued_after(newest)
     except (SigningKeyError, pki.PkiError) as exc:
         raise NotYetError(str(exc)) from exc
     if timestamper is None:
         raise NotYetError("No time-stamping authority is configured (TSA_DISABLED).")
-    certs = _token_certificates(reader)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
     DocumentSecurityStore.supply_dss_in_writer(
         writer,
@@ -390,6 +446,25 @@ def _token_certificates(reader: PdfFileReader) -> list[asn1_x509.Certificate]:
                 if choice.name == "certificate":
                     found[choice.chosen.sha256] = choice.chosen
     return list(found.values())
+
+
+def _just_signed(agency_code: str) -> dict[str, Any]:
+    """What add_archive_timestamp needs of the signature this thread has just made: its
+    timestamp's time and the certificates of the signature and of its token. Empty (the file
+    is read instead) when no token was noted."""
+    timestamper = get_timestamper()
+    token = _noting(timestamper).take_noted() if timestamper is not None else None
+    if token is None:
+        return {}
+    signed_data = token["content"]
+    signer = get_signer(agency_code)
+    certs = {cert.sha256: cert for cert in signer.cert_registry}
+    if signer.signing_cert is not None:
+        certs[signer.signing_cert.sha256] = signer.signing_cert
+    for choice in signed_data["certificates"] or []:
+        if choice.name == "certificate":
+            certs[choice.chosen.sha256] = choice.chosen
+    return {"newest": _token_time(signed_data), "certs": list(certs.values())}
 
 
 def signing_ready(*, agency_code: str) -> None:
@@ -440,7 +515,7 @@ def sign_certificate_pdf(
         text_params=params,
     )
     try:
-        return add_archive_timestamp(signed)
+        return add_archive_timestamp(signed, **_just_signed(agency_code))
     except NotYetError as exc:
         # Issued B-LT: the archive task makes it B-LTA once its CA has published a CRL
         # after this signature (Certificate.offline_until stays empty until then).

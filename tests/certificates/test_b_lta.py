@@ -13,6 +13,7 @@ from asn1crypto.crl import CertificateList
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
+from pyhanko.sign.fields import SigFieldSpec
 from pyhanko.sign.validation import DocumentSecurityStore
 
 from certificates import keys
@@ -124,3 +125,35 @@ def test_pdfsig_calls_every_revision_valid_trusted_and_total(nss_db, tmp_path: P
         assert "Certificate is Trusted" in report, report
         # the newest signature in each revision covers the whole of it
         assert report.rstrip().split("Signature #")[-1].count("Total document signed") == 1, report
+
+
+def test_issuance_knows_what_the_archive_revision_needs_without_reading_the_file_back() -> None:
+    """The B-LTA revision made at issuance takes the signature's timestamp and certificates
+    from the timestamper that made them (signing._just_signed), not from parsing the signed
+    file: both must agree, and the shortcut must have been taken."""
+    from certificates import signing
+
+    signed = signing.sign_pdf(
+        samples_pdf(),
+        agency_code="EIC",
+        field=SigFieldSpec(sig_field_name="Signature", on_page=0, box=(0, 0, 10, 10)),
+        signer_name="O. Officer",
+        reason="test",
+    )
+    known = signing._just_signed("EIC")
+    reader = PdfFileReader(io.BytesIO(signed))
+    read_back = signing.newest_timestamp(reader)
+
+    assert known, "sign_pdf noted no timestamp token"
+    assert read_back is not None
+    assert known["newest"] == read_back[0]
+    assert {cert.sha256 for cert in known["certs"]} == {
+        cert.sha256 for cert in signing._token_certificates(reader)
+    }
+    assert signing._just_signed("EIC") == {}, "a noted token is taken once"
+
+
+def samples_pdf() -> bytes:
+    from certificates.pdf import render_certificate
+
+    return render_certificate(samples.certificate())

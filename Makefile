@@ -77,10 +77,12 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(DEV_ENV) $(BIN)/mypy .
 
-# Mutation testing of the transitions table and the permissions (pyproject's [tool.mutmut]);
+# Mutation testing of the transitions table, the permissions and the numbering (pyproject's
+# [tool.mutmut]); `make mutation MODULE=applications.workflow` runs one module's mutants.
 # `mutmut results` lists the survivors. Slow: run it by hand, not in `make test`.
+MODULE ?=
 mutation: $(STAMP)
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/mutmut run --max-children 2
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/mutmut run --max-children 2 $(if $(MODULE),"$(MODULE).*")
 	$(BIN)/mutmut results
 
 format: $(STAMP)

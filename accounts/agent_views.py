@@ -4,24 +4,18 @@ switcher with which an agent's staff chooses the IEC they file for."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
-from django.utils.encoding import force_str
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
-from django.utils.translation import gettext
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import agent_forms, agents, enquiries, firms
+from . import agent_forms, agents, enquiries, firms, registration
 from .decorators import exporter_required
-from .forms import OTPForm
 from .models import AgentAuthorisation, SMSDevice, User
-from .services import AccountError, OTPResult, masked_mobile, otp_message, otp_send
-from .tokens import TokenCheck, registration_attempt, registration_in_progress
-from .views import _link_invalid
+from .services import AccountError
 
 REGISTRATION_KEY = "accounts:agent_registration"
 GRANT_KEY = "accounts:agent_grant"
@@ -38,6 +32,26 @@ def _pending_user(pk: int) -> User | None:
         .select_related("agent_staff__agent")
         .first()
     )
+
+
+AGENTS = registration.RegistrationFlow(
+    session_key=REGISTRATION_KEY,
+    load=_pending_user,
+    proofs=lambda user: user.agent_staff,
+    email_token=agents.agent_email_token,
+    verify_email=agents.agent_register_verify_email,
+    verify_mobile=agents.agent_register_verify_mobile,
+    otp_purpose=SMSDevice.Purpose.AGENT_REGISTRATION,
+    otp_template=agents.OTP_TEMPLATE,
+    start_url="accounts:agent-register",
+    code_url="accounts:agent-register-otp",
+    resend_url="accounts:agent-register-otp-resend",
+    finish_url="accounts:agent-register-account",
+    link_not_valid=(
+        "It may have been used already, or a newer one sent. Use the whole link from the "
+        "most recent email, or register again."
+    ),
+)
 
 
 @login_not_required
@@ -71,104 +85,30 @@ def agent_register_sent(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def agent_register_verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    try:
-        user = _pending_user(int(force_str(urlsafe_base64_decode(uidb64))))
-    except (TypeError, ValueError, OverflowError):
-        user = None
-    again = resolve_url("accounts:agent-register")
-    check = agents.agent_email_token.check(user, token)
-    if check is TokenCheck.EXPIRED:
-        return _link_invalid(
-            request,
-            "This link has expired",
-            "Verification links last 24 hours. Register again to get a new link and code.",
-            again,
-        )
-    if check is not TokenCheck.VALID or user is None:
-        return _link_invalid(
-            request,
-            "This link is not valid",
-            "It may have been used already, or a newer one sent. Use the whole link from the "
-            "most recent email, or register again.",
-            again,
-        )
-    agents.agent_register_verify_email(user=user)
-    request.session.cycle_key()
-    request.session[REGISTRATION_KEY] = {
-        "uid": user.pk,
-        "attempt": registration_attempt(user),
-        "mobile": False,
-    }
-    messages.success(request, gettext("Your email ID is verified."))
-    return redirect("accounts:agent-register-otp")
-
-
-def _in_progress(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
-    """The account whose email link this browser opened, while that attempt is current."""
-    return registration_in_progress(
-        request.session,
-        key=REGISTRATION_KEY,
-        load=_pending_user,
-        completed=lambda user: user.agent_staff.registration_completed_at,
-    )
+    return registration.email_link_step(request, AGENTS, uidb64, token)
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def agent_register_mobile(request: HttpRequest) -> HttpResponse:
-    progress = _in_progress(request)
-    if progress is None or not progress[0].agent_staff.email_verified_at:
-        messages.error(request, gettext("Open the link in the email we sent you first."))
-        return redirect("accounts:agent-register")
-    user, state = progress
-    if state["mobile"]:
-        return redirect("accounts:agent-register-account")
-    form = OTPForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        result = agents.agent_register_verify_mobile(user=user, code=form.cleaned_data["code"])
-        if result is OTPResult.OK:
-            request.session[REGISTRATION_KEY] = {**state, "mobile": True}
-            return redirect("accounts:agent-register-account")
-        form.add_error("code", otp_message(result))
-    return render(
-        request,
-        "accounts/register_mobile.html",
-        {
-            "form": form,
-            "mobile": masked_mobile(user.mobile),
-            "resend_url": resolve_url("accounts:agent-register-otp-resend"),
-        },
-    )
+    return registration.mobile_code_step(request, AGENTS)
 
 
 @login_not_required
 @require_POST
 def agent_register_resend(request: HttpRequest) -> HttpResponse:
-    progress = _in_progress(request)
-    if progress is None:
-        return redirect("accounts:agent-register")
-    user = progress[0]
-    try:
-        otp_send(
-            user=user, purpose=SMSDevice.Purpose.AGENT_REGISTRATION, template=agents.OTP_TEMPLATE
-        )
-        messages.success(request, f"We have sent a new code to {masked_mobile(user.mobile)}.")
-    except AccountError as exc:
-        messages.error(request, str(exc))
-    return redirect("accounts:agent-register-otp")
+    return registration.code_resend_step(request, AGENTS)
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def agent_register_account(request: HttpRequest) -> HttpResponse:
     """Only the browser that opened the email link and entered the SMS code gets here."""
-    progress = _in_progress(request)
-    if progress is None:
-        return redirect("accounts:agent-register")
+    progress = registration.finish_allowed(request, AGENTS)
+    if isinstance(progress, HttpResponse):
+        return progress
     user, state = progress
     staff = user.agent_staff
-    if not (state["mobile"] and staff.email_verified_at and staff.mobile_verified_at):
-        return redirect("accounts:agent-register-otp")
     form = agent_forms.AgentAccountForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from .models import IEC_RE, normalise_iec, normalise_mobile
 from .services import password_validate
@@ -124,25 +125,30 @@ class RegistrationForm(forms.Form):
         return mobile
 
 
-class OTPForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Code from the SMS"),
+def six_digit_code(
+    *, label: StrOrPromise, help_text: StrOrPromise, missing: str, digits_only: bool
+) -> forms.CharField:
+    """The field of a 6-digit code (the SMS's, the authenticator app's); `missing` is said when
+    it is left out or is not 6 characters long. `digits_only` asks the browser for digits."""
+    attrs = {"autocomplete": "one-time-code", "inputmode": "numeric", "class": "input--6"}
+    if digits_only:
+        attrs["pattern"] = "[0-9]*"
+    return forms.CharField(
+        label=label,
         max_length=6,
         min_length=6,
+        help_text=help_text,
+        error_messages={"required": missing, "min_length": missing, "max_length": missing},
+        widget=forms.TextInput(attrs=attrs),
+    )
+
+
+class OTPForm(forms.Form):
+    code = six_digit_code(
+        label=gettext_lazy("Code from the SMS"),
         help_text=gettext_lazy("6 digits, valid for 10 minutes."),
-        error_messages={
-            "required": "Enter the 6-digit code from the SMS.",
-            "min_length": "Enter the 6-digit code from the SMS.",
-            "max_length": "Enter the 6-digit code from the SMS.",
-        },
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "pattern": "[0-9]*",
-                "class": "input--6",
-            }
-        ),
+        missing="Enter the 6-digit code from the SMS.",
+        digits_only=True,
     )
 
     def clean_code(self) -> str:
@@ -247,19 +253,11 @@ class OfficerLoginForm(forms.Form):
 
 
 class TOTPForm(forms.Form):
-    code = forms.CharField(
+    code = six_digit_code(
         label=gettext_lazy("Code from your authenticator app"),
-        max_length=6,
-        min_length=6,
         help_text=gettext_lazy("6 digits; a new one appears every 30 seconds."),
-        error_messages={
-            "required": "Enter the 6-digit code from your authenticator app.",
-            "min_length": "Enter the 6-digit code from your authenticator app.",
-            "max_length": "Enter the 6-digit code from your authenticator app.",
-        },
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "input--6"}
-        ),
+        missing="Enter the 6-digit code from your authenticator app.",
+        digits_only=False,
     )
 
 

@@ -13,6 +13,7 @@ import base64
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -140,50 +141,84 @@ def _device_allows(device: TOTPDevice) -> bool:
     return bool(waited >= 2 ** min(failures - CODE_TRIES, 16))
 
 
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def officer_verify(request: HttpRequest) -> HttpResponse:
-    state = _pending(request)
+@dataclass(frozen=True)
+class CodeDoor:
+    """A sign-in with an authenticator code (the officers' door, the verifiers'): the code step
+    and the first sign-in's set-up differ between doors only in this data."""
+
+    who: str  # in the security log: "officer", "verifier"
+    pending_key: str
+    may_sign_in: Callable[[User | None], bool]
+    login_url: str
+    enrol_url: str
+    home: str
+    # The officers' door remembers the browser (lockout.device_remember: a known device keeps
+    # signing in while its address is blocked); the verifiers' does not.
+    remember_device: bool
+    # What the set-up page's "Start again" names; None: the officers' wording and sign-in.
+    start_again: str | None = None
+
+
+OFFICERS = CodeDoor(
+    who="officer",
+    pending_key=PENDING_KEY,
+    may_sign_in=may_sign_in_here,
+    login_url="accounts:officer-login",
+    enrol_url="accounts:officer-enrol",
+    home="officer:queue",
+    remember_device=True,
+)
+
+
+def _signed_in(
+    request: HttpRequest, door: CodeDoor, state: dict[str, Any], user: User, device: TOTPDevice
+) -> HttpResponse:
+    del request.session[door.pending_key]
+    login(request, user, backend=state["backend"])
+    otp_login(request, device)
+    response = redirect(_next_url(request, door.home))
+    if door.remember_device:
+        device_remember(request, response, user)
+    return response
+
+
+def code_step(request: HttpRequest, door: CodeDoor) -> HttpResponse:
+    """The code step: signs in only if the password step was right and the code is the app's
+    now; a wrong one of either is refused alike, and CODE_TRIES refusals end the attempt."""
+    state = _pending(request, door.pending_key)
     if state is None:
-        request.session.pop(PENDING_KEY, None)
-        return redirect("accounts:officer-login")
-    if enrolling_user(state) is not None:  # an administrator's first sign-in
-        return redirect(f"{reverse('accounts:officer-enrol')}?{request.GET.urlencode()}")
+        request.session.pop(door.pending_key, None)
+        return redirect(door.login_url)
+    if enrolling_user(state) is not None:  # the first sign-in: set up the app
+        return redirect(f"{reverse(door.enrol_url)}?{request.GET.urlencode()}")
     form = forms.TOTPForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        accepted = _code_accepted(state, form.cleaned_data["code"].strip())
+        accepted = _code_accepted(state, form.cleaned_data["code"].strip(), door.may_sign_in)
         tries = state.get("tries", 0)
         if accepted is not None and tries < CODE_TRIES:
-            user, device = accepted
-            del request.session[PENDING_KEY]
-            login(request, user, backend=state["backend"])
-            otp_login(request, device)
-            response = redirect(_next_url(request, "officer:queue"))
-            device_remember(request, response, user)
-            return response
+            return _signed_in(request, door, state, *accepted)
         state["tries"] = tries + 1
-        request.session[PENDING_KEY] = state
+        request.session[door.pending_key] = state
         if state["tries"] >= CODE_TRIES:
-            request.session.pop(PENDING_KEY, None)
+            request.session.pop(door.pending_key, None)
             messages.error(request, TOO_MANY_TRIES)
-            return redirect("accounts:officer-login")
-        logger.warning("officer sign-in refused at the code step from %s", client_ip(request))
+            return redirect(door.login_url)
+        logger.warning("%s sign-in refused at the code step from %s", door.who, client_ip(request))
         form.add_error("code", SIGN_IN_FAILED)
-    return render(
-        request, "accounts/officer_verify.html", {"form": form, "next": request.GET.get("next", "")}
-    )
+    context = {"form": form, "next": request.GET.get("next", ""), "login_url": door.login_url}
+    return render(request, "accounts/code_verify.html", context)
 
 
 WRONG_CODE = "That code does not match. Enter the code your app shows now for COO Portal."
 
 
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def officer_enrol(request: HttpRequest) -> HttpResponse:
-    state = _pending(request)
+def enrol_step(request: HttpRequest, door: CodeDoor) -> HttpResponse:
+    """The first sign-in of an account without an authenticator: the app is set up with the
+    QR code, and the first right code confirms it and signs in."""
+    state = _pending(request, door.pending_key)
     user = enrolling_user(state)
-    if state is None or user is None:
-        return redirect("accounts:officer-login")
+    if state is None or user is None or not door.may_sign_in(user):
+        return redirect(door.login_url)
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
@@ -191,12 +226,7 @@ def officer_enrol(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"].strip()):
             officer_enrolment_complete(user=user, device=device)
-            del request.session[PENDING_KEY]
-            login(request, user, backend=state["backend"])
-            otp_login(request, device)
-            response = redirect(_next_url(request, "officer:queue"))
-            device_remember(request, response, user)
-            return response
+            return _signed_in(request, door, state, user, device)
         form.add_error("code", WRONG_CODE)
     qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code")
     context = {
@@ -204,5 +234,18 @@ def officer_enrol(request: HttpRequest) -> HttpResponse:
         "qr": mark_safe(qr),  # noqa: S308 - segno's own SVG of our otpauth URI
         "secret": base64.b32encode(device.bin_key).decode(),
         "next": request.GET.get("next", ""),
+        "start_again": door.start_again,
     }
     return render(request, "accounts/officer_enrol.html", context)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def officer_verify(request: HttpRequest) -> HttpResponse:
+    return code_step(request, OFFICERS)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def officer_enrol(request: HttpRequest) -> HttpResponse:
+    return enrol_step(request, OFFICERS)

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_http_methods
 from .forms import SetPasswordForm
 from .models import User
 from .officers import officer_invitation_accept
+from .registration import link_invalid
 from .tokens import TokenCheck, officer_invitation_token
-from .views import _link_invalid, _user_from_uid
+from .views import _user_from_uid
 
 
 @login_not_required
@@ -23,7 +24,7 @@ def officer_invitation(request: HttpRequest, uidb64: str, token: str) -> HttpRes
     officer = _user_from_uid(uidb64, roles=(User.Role.OFFICER,))
     check = officer_invitation_token.check(officer, token)
     if check is not TokenCheck.VALID or officer is None or not officer.is_active:
-        return _link_invalid(
+        return link_invalid(
             request,
             "This invitation link has expired"
             if check is TokenCheck.EXPIRED

@@ -6,8 +6,6 @@ session and redirects to a page whose address holds no token.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -21,17 +19,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.clientip import client_ip
 
-from . import enquiries, firms, forms, services
+from . import enquiries, firms, forms, registration, services
 from .decorators import exporter_required
 from .lockout import device_remember, lockout_response, password_check
 from .middleware import forget_signed_in
 from .models import LoginActivity, SMSDevice, User
+from .registration import code_resend, link_invalid
 from .tokens import (
     TokenCheck,
     email_verification_token,
     password_reset_token,
-    registration_attempt,
-    registration_in_progress,
 )
 
 REGISTRATION_KEY = "accounts:registration_user"
@@ -69,18 +66,28 @@ def _next_url(request: HttpRequest, default: str) -> str:
     return resolve_url(default)
 
 
-def _link_invalid(request: HttpRequest, title: str, text: str, again_url: str) -> HttpResponse:
-    return render(
-        request,
-        "accounts/link_invalid.html",
-        {"title": title, "text": text, "again_url": again_url},
-        status=400,
-    )
-
-
 # ---------------------------------------------------------------------------------------------
-# Registration
+# Registration (the shared steps: accounts/registration.py)
 # ---------------------------------------------------------------------------------------------
+
+EXPORTERS = registration.RegistrationFlow(
+    session_key=REGISTRATION_KEY,
+    load=_user_from_uid_pk,
+    proofs=lambda user: user.exporter_profile,
+    email_token=email_verification_token,
+    verify_email=services.registration_verify_email,
+    verify_mobile=services.registration_verify_mobile,
+    otp_purpose=SMSDevice.Purpose.REGISTRATION,
+    otp_template="registration_otp",
+    start_url="accounts:register",
+    code_url="accounts:register-otp",
+    resend_url="accounts:register-otp-resend",
+    finish_url="accounts:register-password",
+    link_not_valid=(
+        "Check that you used the whole link from the most recent email, or register again."
+    ),
+    link_used="Each link works once. If you have not finished registering, register again.",
+)
 
 
 @login_not_required
@@ -108,112 +115,29 @@ def register_sent(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def register_verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    user = _user_from_uid(uidb64)
-    check = email_verification_token.check(user, token)
-    again = resolve_url("accounts:register")
-    if check is TokenCheck.EXPIRED:
-        return _link_invalid(
-            request,
-            "This link has expired",
-            "Verification links last 24 hours. Register again to get a new link and code.",
-            again,
-        )
-    if check is not TokenCheck.VALID or user is None:
-        used = user is not None and user.exporter_profile.email_verified_at is not None
-        if used:
-            return _link_invalid(
-                request,
-                "This link has already been used",
-                "Each link works once. If you have not finished registering, register again.",
-                again,
-            )
-        return _link_invalid(
-            request,
-            "This link is not valid",
-            "Check that you used the whole link from the most recent email, or register again.",
-            again,
-        )
-    services.registration_verify_email(user=user)
-    # The browser that opened the link holds the proof of the email, for this attempt only.
-    request.session.cycle_key()
-    request.session[REGISTRATION_KEY] = {
-        "uid": user.pk,
-        "attempt": registration_attempt(user),
-        "mobile": False,
-    }
-    messages.success(request, gettext("Your email ID is verified."))
-    return redirect("accounts:register-otp")
-
-
-def _registration_in_progress(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
-    return registration_in_progress(
-        request.session,
-        key=REGISTRATION_KEY,
-        load=_user_from_uid_pk,
-        completed=lambda user: user.exporter_profile.registration_completed_at,
-    )
+    return registration.email_link_step(request, EXPORTERS, uidb64, token)
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def register_mobile(request: HttpRequest) -> HttpResponse:
-    progress = _registration_in_progress(request)
-    if progress is None or not progress[0].exporter_profile.email_verified_at:
-        messages.error(request, gettext("Open the link in the email we sent you first."))
-        return redirect("accounts:register")
-    user, state = progress
-    if state["mobile"]:
-        return redirect("accounts:register-password")
-    form = forms.OTPForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        result = services.registration_verify_mobile(user=user, code=form.cleaned_data["code"])
-        if result is services.OTPResult.OK:
-            request.session[REGISTRATION_KEY] = {**state, "mobile": True}
-            return redirect("accounts:register-password")
-        form.add_error("code", services.otp_message(result))
-    return render(
-        request,
-        "accounts/register_mobile.html",
-        {
-            "form": form,
-            "mobile": services.masked_mobile(user.mobile),
-            "resend_url": resolve_url("accounts:register-otp-resend"),
-        },
-    )
+    return registration.mobile_code_step(request, EXPORTERS)
 
 
 @login_not_required
 @require_POST
 def register_resend(request: HttpRequest) -> HttpResponse:
-    progress = _registration_in_progress(request)
-    if progress is None:
-        return redirect("accounts:register")
-    _resend_code(request, progress[0], SMSDevice.Purpose.REGISTRATION, "registration_otp")
-    return redirect("accounts:register-otp")
-
-
-def _resend_code(request: HttpRequest, user: User, purpose: str, template: str) -> None:
-    """Send a fresh SMS code, or say why not (too soon, too many this hour)."""
-    try:
-        services.otp_send(user=user, purpose=purpose, template=template)
-        messages.success(
-            request, f"We have sent a new code to {services.masked_mobile(user.mobile)}."
-        )
-    except services.AccountError as exc:
-        messages.error(request, str(exc))
+    return registration.code_resend_step(request, EXPORTERS)
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def register_password(request: HttpRequest) -> HttpResponse:
     """Only the browser that opened the email link and entered the SMS code gets here."""
-    progress = _registration_in_progress(request)
-    if progress is None:
-        return redirect("accounts:register")
+    progress = registration.finish_allowed(request, EXPORTERS)
+    if isinstance(progress, HttpResponse):
+        return progress
     user, state = progress
-    profile = user.exporter_profile
-    if not (state["mobile"] and profile.email_verified_at and profile.mobile_verified_at):
-        return redirect("accounts:register-otp")
     form = forms.SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -340,14 +264,14 @@ def password_reset_link(request: HttpRequest, uidb64: str, token: str) -> HttpRe
     check = password_reset_token.check(user, token)
     again = resolve_url("accounts:password-reset")
     if check is TokenCheck.EXPIRED:
-        return _link_invalid(
+        return link_invalid(
             request,
             "This link has expired",
             "Password reset links last 1 hour. Ask for a new one.",
             again,
         )
     if check is not TokenCheck.VALID or user is None:
-        return _link_invalid(
+        return link_invalid(
             request,
             "This link is not valid",
             "The link may have been used already, or a newer one sent. Ask for a new one.",
@@ -377,7 +301,7 @@ def password_reset_set(request: HttpRequest) -> HttpResponse:
     user = _reset_in_progress(request)
     if user is None:
         request.session.pop(RESET_KEY, None)
-        return _link_invalid(
+        return link_invalid(
             request,
             "This link is not valid",
             "The link has expired or has been used. Ask for a new one.",
@@ -408,7 +332,7 @@ def password_reset_resend(request: HttpRequest) -> HttpResponse:
     user = _reset_in_progress(request)
     if user is None:
         return redirect("accounts:password-reset")
-    _resend_code(request, user, SMSDevice.Purpose.PASSWORD_RESET, "password_reset_otp")
+    code_resend(request, user, SMSDevice.Purpose.PASSWORD_RESET, "password_reset_otp")
     return redirect("accounts:password-reset-otp")
 
 

@@ -17,6 +17,8 @@ from reference.hs import HS_CHAPTERS, hs_chapter, hs_clean, hs_subheading
 
 from .models import (
     LINE_ITEM_FIELDS,
+    PARTY_FIELDS,
+    TRANSPORT_FIELDS,
     AgencyOffice,
     Application,
     CertificateType,
@@ -196,22 +198,7 @@ FOREIGN_CERTIFICATE_MISSING = {
 class PartiesForm(SectionForm):
     class Meta:
         model = Application
-        fields = [
-            "consignee_name",
-            "consignee_address",
-            "consignee_country",
-            "third_party_invoicing",
-            "third_party_name",
-            "third_party_address",
-            "third_party_country",
-            "third_party_invoice_number",
-            "third_party_invoice_date",
-            "back_to_back",
-            "foreign_certificate_number",
-            "foreign_certificate_issuer",
-            "foreign_certificate_country",
-            "foreign_certificate_date",
-        ]
+        fields = list(PARTY_FIELDS)
         widgets = {
             "foreign_certificate_date": DATE_WIDGET,
             "consignee_address": forms.Textarea(attrs={"rows": 3}),
@@ -280,13 +267,7 @@ class PartiesForm(SectionForm):
 class TransportForm(SectionForm):
     class Meta:
         model = Application
-        fields = [
-            "transport_mode",
-            "vessel_or_flight",
-            "port_of_loading",
-            "port_of_discharge",
-            "departure_date",
-        ]
+        fields = list(TRANSPORT_FIELDS)
         widgets = {"departure_date": DATE_WIDGET}
         labels = {"vessel_or_flight": "Vessel, flight or vehicle"}
 

@@ -19,7 +19,7 @@ from accounts import firms
 from accounts.models import User
 from core.counters import counter_next
 from core.durable.outbox import outbox_enqueue
-from core.uploads import content_refusal, name_for_content, upload_check, upload_precheck
+from core.uploads import content_refusal, name_for_content, upload_precheck
 
 from .events import application_event_record
 from .models import (
@@ -406,32 +406,6 @@ def line_items_import(
 # ---------------------------------------------------------------------------------------------
 # Documents
 # ---------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def document_upload(
-    *, application_id: int, exporter: User, kind: str, upload: UploadedFile
-) -> Document:
-    """Store a checked upload privately. A new invoice, packing list or bill of lading replaces
-    the one already there; "other" documents accumulate."""
-    application = _locked_editable(application_id, exporter, particulars=False)
-    checked = upload_check(upload)  # raises ValidationError; the draft is untouched
-    if kind != DocumentKind.OTHER:
-        for old in application.documents.filter(kind=kind):
-            _document_delete(old)
-    document = Document(
-        application=application,
-        kind=kind,
-        original_name=name_for_content(upload.name or "upload", checked.content_type)[-255:],
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=exporter,
-    )
-    document.file.save(checked.sha256, upload, save=False)
-    document.save()
-    application.save(update_fields=["updated_at"])
-    return document
 
 
 UPLOAD_CHECK_TASK = "applications.upload_check"

@@ -15,7 +15,14 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 
-from .models import PARTICULAR_FIELDS, Application, ApplicationEvent, ApplicationSnapshot, Status
+from .models import (
+    LINE_ITEM_FIELDS,
+    PARTICULAR_FIELDS,
+    Application,
+    ApplicationEvent,
+    ApplicationSnapshot,
+    Status,
+)
 
 HEADER_FIELDS = (
     *PARTICULAR_FIELDS,
@@ -24,20 +31,7 @@ HEADER_FIELDS = (
     "declaration_place",
     "declaration_date",
 )
-ITEM_FIELDS = (
-    "marks_and_numbers",
-    "package_count",
-    "package_kind",
-    "description",
-    "hs_code",
-    "origin_criterion",
-    "criterion_percentage",
-    "quantity",
-    "unit",
-    "gross_weight_kg",
-    "fob_value",
-    "fob_currency",
-)
+ITEM_FIELDS = LINE_ITEM_FIELDS
 
 
 def _text(value: Any) -> str:

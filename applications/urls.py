@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import gst_views, payment_views, views, wallet_views
+from . import goods_views, gst_views, payment_views, views, wallet_views
 
 app_name = "applications"
 
@@ -10,7 +10,7 @@ ref = "<str:reference>/"
 urlpatterns = [
     path("", views.application_list, name="list"),
     path("new/", views.application_new, name="new"),
-    path("hs-codes/", views.hs_lookup, name="hs-lookup"),
+    path("hs-codes/", goods_views.hs_lookup, name="hs-lookup"),
     path("payments/sandbox/<str:order_id>/", views.payment_sandbox, name="payment-sandbox"),
     path("payments/return/", views.payment_return, name="payment-return"),
     path("payments/notify/", views.payment_notify, name="payment-notify"),
@@ -75,13 +75,13 @@ urlpatterns = [
     path(ref + "declaration/sign/", views.declaration_sign, name="declaration-sign"),
     path(ref + "invoices/", views.application_invoices, name="invoices"),
     path(ref + "invoices/<int:invoice_id>/remove/", views.invoice_remove, name="invoice-remove"),
-    path(ref + "goods/", views.goods, name="goods"),
-    path(ref + "goods/add/", views.item_edit, name="item-add"),
-    path(ref + "goods/<int:item_id>/", views.item_edit, name="item-edit"),
-    path(ref + "goods/<int:item_id>/remove/", views.item_remove, name="item-remove"),
-    path(ref + "goods/<int:item_id>/cost-sheet/", views.cost_sheet, name="cost-sheet"),
-    path(ref + "goods/upload/", views.goods_upload, name="goods-upload"),
-    path(ref + "goods/template.csv", views.goods_template, name="goods-template"),
+    path(ref + "goods/", goods_views.goods, name="goods"),
+    path(ref + "goods/add/", goods_views.item_edit, name="item-add"),
+    path(ref + "goods/<int:item_id>/", goods_views.item_edit, name="item-edit"),
+    path(ref + "goods/<int:item_id>/remove/", goods_views.item_remove, name="item-remove"),
+    path(ref + "goods/<int:item_id>/cost-sheet/", goods_views.cost_sheet, name="cost-sheet"),
+    path(ref + "goods/upload/", goods_views.goods_upload, name="goods-upload"),
+    path(ref + "goods/template.csv", goods_views.goods_template, name="goods-template"),
     path(ref + "documents/", views.documents, name="documents"),
     path(
         ref + "documents/checking/<int:check_id>/",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,63 +19,23 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import firms
-from accounts.decorators import exporter_required
 from accounts.forms import OTPForm
 from core.body_limit import accepts_upload
 from core.pagination import keyset_page
 from core.storage import open_verified
 from core.uploads import EXTENSIONS, TYPE_NAMES, name_for_content
-from reference.hs import hs_descriptions, hs_subheading, hs_suggest
+from reference.hs import hs_descriptions
 
 from . import declaration, forms, selectors, services, workflow
 from .declared import declared_sha256, masked_number, signature_latest, signed_line
 from .models import REQUIRED_DOCUMENTS, Application, DocumentKind, Payment, Status
 from .notifications import Sent, verified_mobile
+from .page_guards import application_for, editable_application, exporter_page
 from .payment_views import payment_outcome_response
 from .payments import SANDBOX, gateway_get, gateway_notification_answer, sandbox_active
 from .wallet import refund_on_withdrawal, refund_told, wallet_balance_for
-from .worksheet import item_worksheet
 
 PAGE_SIZE = 25
-
-
-def _app(request: HttpRequest, reference: str) -> Application:
-    return selectors.application_get_for_exporter(reference=reference, user=request.user)
-
-
-def _editable(request: HttpRequest, reference: str) -> Application:
-    application = _app(request, reference)
-    if not workflow.allowed(application, workflow.Action.EDIT, request.user):
-        messages.error(
-            request,
-            gettext("%(reference)s has been submitted and can no longer be changed.")
-            % {"reference": reference},
-        )
-        raise _Redirect(reverse("applications:detail", args=[reference]))
-    return application
-
-
-class _Redirect(Exception):  # noqa: N818 - a control-flow signal, not an error
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-
-def _guarded(view):  # type: ignore[no-untyped-def]  # a decorator over views of different signatures
-    """Exporter-only, and turns `_Redirect` and WorkflowError into a redirect with a message."""
-
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except _Redirect as exc:
-            return redirect(exc.url)
-        except workflow.WorkflowError as exc:
-            messages.error(request, str(exc))
-            ref = kwargs.get("reference")
-            return redirect("applications:detail", ref) if ref else redirect("applications:list")
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return exporter_required(wrapper)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +43,7 @@ def _guarded(view):  # type: ignore[no-untyped-def]  # a decorator over views of
 # ---------------------------------------------------------------------------------------------
 
 
-@_guarded
+@exporter_page
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     form = forms.ListFilterForm(request.GET or None)
@@ -124,7 +83,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_guarded
+@exporter_page
 def application_new(request: HttpRequest) -> HttpResponse:
     """Certificate type, agreement, destination and office. Choosing a type or an agreement
     narrows the other lists: htmx refreshes the form, and without JavaScript the "Update the
@@ -162,10 +121,10 @@ def application_new(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form})
 
 
-@_guarded
+@exporter_page
 @require_POST
 def application_copy(request: HttpRequest, reference: str) -> HttpResponse:
-    source = _app(request, reference)
+    source = application_for(request, reference)
     copy = services.application_copy(application_id=source.pk, exporter=request.user)
     messages.success(
         request,
@@ -183,10 +142,10 @@ def application_copy(request: HttpRequest, reference: str) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
-@_guarded
+@exporter_page
 @require_GET
 def application_tasks(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _app(request, reference)
+    application = application_for(request, reference)
     if not workflow.allowed(application, workflow.Action.EDIT, request.user):
         return redirect("applications:detail", reference)
     sections = selectors.application_sections(application)
@@ -235,10 +194,10 @@ SECTION_FORMS = {
 }
 
 
-@_guarded
+@exporter_page
 def application_section(request: HttpRequest, reference: str, section: str) -> HttpResponse:
     form_class, title = SECTION_FORMS[section]
-    application = _editable(request, reference)
+    application = editable_application(request, reference)
     may_declare = firms.may(request.user, application.firm_id, firms.Capability.SUBMIT)
     if section == "declaration" and not may_declare:
         if request.method == "POST":
@@ -280,11 +239,11 @@ def application_section(request: HttpRequest, reference: str, section: str) -> H
     )
 
 
-@_guarded
+@exporter_page
 def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
     """Sign the declaration with a code sent to the signatory's verified mobile: "send" asks
     for a code for the application as it is now; a code signs it."""
-    application = _editable(request, reference)
+    application = editable_application(request, reference)
     if not firms.may(request.user, application.firm_id, firms.Capability.SUBMIT):
         messages.error(request, firms.SUBMIT_REFUSAL)
         return redirect("applications:tasks", reference)
@@ -325,9 +284,9 @@ def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@_guarded
+@exporter_page
 def application_invoices(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _editable(request, reference)
+    application = editable_application(request, reference)
     form = forms.InvoiceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.invoice_add(
@@ -348,182 +307,14 @@ def application_invoices(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@_guarded
+@exporter_page
 @require_POST
 def invoice_remove(request: HttpRequest, reference: str, invoice_id: int) -> HttpResponse:
-    application = _editable(request, reference)
+    application = editable_application(request, reference)
     services.invoice_remove(
         application_id=application.pk, exporter=request.user, invoice_id=invoice_id
     )
     return redirect("applications:invoices", reference)
-
-
-# ---------------------------------------------------------------------------------------------
-# Goods
-# ---------------------------------------------------------------------------------------------
-
-
-@_guarded
-@require_GET
-def goods(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _editable(request, reference)
-    items = list(application.items.all())
-    descriptions = hs_descriptions([i.hs_code for i in items])
-    # What each preferential item's cost sheet says of its criterion, next to it.
-    worksheets = {item.pk: sheet for item, sheet in selectors.item_worksheets(application)}
-    return render(
-        request,
-        "applications/goods.html",
-        {
-            "application": application,
-            "rows": [
-                (item, descriptions.get(item.hs_code, ""), worksheets.get(item.pk))
-                for item in items
-            ],
-        },
-    )
-
-
-@_guarded
-def item_edit(request: HttpRequest, reference: str, item_id: int | None = None) -> HttpResponse:
-    application = _editable(request, reference)
-    item = get_object_or_404(application.items, pk=item_id) if item_id else None
-    form = forms.LineItemForm(request.POST or None, instance=item, application=application)
-    if request.method == "POST" and form.is_valid():
-        kwargs = {
-            "application_id": application.pk,
-            "exporter": request.user,
-            "data": form.save_data(),
-        }
-        if item:
-            services.line_item_update(item_id=item.pk, **kwargs)
-        else:
-            services.line_item_add(**kwargs)
-        return redirect("applications:goods", reference)
-    hs = hs_subheading(form["hs_code"].value() or "") if form["hs_code"].value() else None
-    return render(
-        request,
-        "applications/item_form.html",
-        {
-            "application": application,
-            "form": form,
-            "item": item,
-            "hs_description": hs.description if hs else "",
-        },
-    )
-
-
-@_guarded
-def cost_sheet(request: HttpRequest, reference: str, item_id: int) -> HttpResponse:
-    """A preferential item's cost sheet, and what it works out for the item's criterion."""
-    application = _editable(request, reference)
-    if application.agreement is None:
-        raise Http404("Only a preferential item has a cost sheet.")
-    items = application.items.select_related("cost_sheet")
-    item = get_object_or_404(items, pk=item_id)
-    sheet = getattr(item, "cost_sheet", None)
-    form = forms.CostSheetForm(request.POST or None, instance=sheet)
-    materials = forms.material_formset(application, sheet, request.POST or None)
-    if request.method == "POST" and form.is_valid() and materials.is_valid():
-        services.cost_sheet_save(
-            application_id=application.pk,
-            exporter=request.user,
-            item_id=item.pk,
-            costs=form.costs(),
-            materials=forms.materials_data(materials),
-        )
-        messages.success(
-            request, gettext("Cost sheet of item %(position)s saved.") % {"position": item.position}
-        )
-        return redirect("applications:cost-sheet", reference, item.pk)
-    return render(
-        request,
-        "applications/cost_sheet.html",
-        {
-            "application": application,
-            "item": item,
-            "form": form,
-            "materials": materials,
-            "worksheet": item_worksheet(item, application.agreement.code),
-        },
-    )
-
-
-@_guarded
-@require_POST
-def item_remove(request: HttpRequest, reference: str, item_id: int) -> HttpResponse:
-    application = _editable(request, reference)
-    if services.line_item_remove(
-        application_id=application.pk, exporter=request.user, item_id=item_id
-    ):
-        messages.success(request, gettext("Item removed."))
-    else:
-        messages.error(
-            request, gettext("That item is not on this application (nothing was removed).")
-        )
-    return redirect("applications:goods", reference)
-
-
-@_guarded
-def goods_upload(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _editable(request, reference)
-    form = forms.GoodsUploadForm(
-        request.POST or None, request.FILES or None, application=application
-    )
-    if request.method == "POST" and form.is_valid():
-        items = services.line_items_import(
-            application_id=application.pk, exporter=request.user, rows=form.rows
-        )
-        messages.success(
-            request,
-            # One form for any count (the catalogue has no plural forms).
-            gettext("Items imported: %(count)s.") % {"count": len(items)},
-        )
-        return redirect("applications:goods", reference)
-    return render(
-        request, "applications/goods_upload.html", {"application": application, "form": form}
-    )
-
-
-@_guarded
-@require_GET
-def goods_template(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _app(request, reference)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="goods-template.csv"'
-    writer = csv.writer(response)
-    writer.writerow(forms.CSV_COLUMNS)
-    criterion = application.agreement.origin_criteria[0] if application.agreement else ""
-    writer.writerow(
-        [
-            "ABC/1-10",
-            "10",
-            "cartons",
-            "Cotton T-shirts, knitted",
-            "61091000",
-            criterion,
-            "",
-            "500",
-            "pcs",
-            "120.5",
-            "2500.00",
-            "USD",
-        ]
-    )
-    return response
-
-
-@_guarded
-@require_GET
-def hs_lookup(request: HttpRequest) -> HttpResponse:
-    """htmx: suggestions for the HS code field, and the description of an exact code."""
-    query = request.GET.get("hs_code") or request.GET.get("q", "")
-    exact = hs_subheading(query) if len(query.strip()) >= 6 else None
-    return render(
-        request,
-        "applications/_hs_suggestions.html",
-        {"suggestions": hs_suggest(query), "exact": exact},
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -532,12 +323,12 @@ def hs_lookup(request: HttpRequest) -> HttpResponse:
 
 
 @accepts_upload
-@_guarded
+@exporter_page
 def documents(request: HttpRequest, reference: str) -> HttpResponse:
     """Upload: what can be said at once is said at once; the content is checked off the web
     threads (services.upload_receive) and the page follows the check (upload_check_status),
     then tells its result once, a refusal next to the file field."""
-    application = _editable(request, reference)
+    application = editable_application(request, reference)
     form = forms.DocumentUploadForm(
         request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind")}
     )
@@ -578,7 +369,7 @@ def documents(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@_guarded
+@exporter_page
 @require_GET
 def upload_check_status(request: HttpRequest, reference: str, check_id: int) -> HttpResponse:
     """htmx, every second while a file is being checked: the progress row; once the check has
@@ -603,10 +394,10 @@ def _uploaded_message(document: Any, uploaded_name: str) -> str:
     )
 
 
-@_guarded
+@exporter_page
 @require_POST
 def document_remove(request: HttpRequest, reference: str, document_id: int) -> HttpResponse:
-    application = _editable(request, reference)
+    application = editable_application(request, reference)
     if services.document_remove(
         application_id=application.pk, exporter=request.user, document_id=document_id
     ):
@@ -647,10 +438,10 @@ def document_view(request: HttpRequest, reference: str, document_id: int) -> Fil
 # ---------------------------------------------------------------------------------------------
 
 
-@_guarded
+@exporter_page
 @require_GET
 def application_check(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _editable(request, reference)
+    application = editable_application(request, reference)
     return _check_page(request, application, forms.ReplyForm())
 
 
@@ -681,16 +472,16 @@ def _check_page(
     )
 
 
-@_guarded
+@exporter_page
 @require_POST
 def payment_start(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _app(request, reference)
+    application = application_for(request, reference)
     # The service refuses (WorkflowError) when the gateway is unavailable, before this.
     payment = services.payment_start(application_id=application.pk, exporter=request.user)
     return redirect(gateway_get().checkout_url(payment))
 
 
-@_guarded
+@exporter_page
 def payment_sandbox(request: HttpRequest, order_id: str) -> HttpResponse:
     """The sandbox gateway's hosted page. On a choice it sends the signed server-to-server
     notification (in-process) and then sends the browser back with a signed return. It
@@ -732,7 +523,7 @@ def _sandbox_event(payment: Payment, outcome: str) -> dict[str, str]:
 PAYLOAD_KEYS = ("order_id", "event_id", "status", "amount", "currency", "gateway_reference")
 
 
-@_guarded
+@exporter_page
 @require_GET
 def payment_return(request: HttpRequest) -> HttpResponse:
     payload = {k: request.GET.get(k, "") for k in PAYLOAD_KEYS}
@@ -762,10 +553,10 @@ def payment_notify(request: HttpRequest) -> JsonResponse:
     )
 
 
-@_guarded
+@exporter_page
 @require_GET
 def payment_receipt(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _app(request, reference)
+    application = application_for(request, reference)
     payment = selectors.captured_payment(application)
     if payment is None:
         raise Http404("No payment")
@@ -774,11 +565,11 @@ def payment_receipt(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@_guarded
+@exporter_page
 @require_POST
 def application_request_signature(request: HttpRequest, reference: str) -> HttpResponse:
     """A preparer tells the firm's signatories that the draft is ready for them."""
-    application = _app(request, reference)
+    application = application_for(request, reference)
     done = services.application_request_signature(
         application_id=application.pk, preparer=request.user
     )
@@ -793,10 +584,10 @@ def application_request_signature(request: HttpRequest, reference: str) -> HttpR
     return redirect("applications:check", reference)
 
 
-@_guarded
+@exporter_page
 @require_POST
 def application_submit(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _app(request, reference)
+    application = application_for(request, reference)
     if workflow.allowed(application, workflow.Action.RESUBMIT, request.user):
         form = forms.ReplyForm(request.POST)
         if not form.is_valid():  # the page again, with the error at the box
@@ -810,10 +601,10 @@ def application_submit(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("applications:confirmation", reference)
 
 
-@_guarded
+@exporter_page
 @require_GET
 def application_confirmation(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _app(request, reference)
+    application = application_for(request, reference)
     if application.status != Status.SUBMITTED:
         return redirect("applications:detail", reference)
     return render(
@@ -828,10 +619,10 @@ def application_confirmation(request: HttpRequest, reference: str) -> HttpRespon
 # ---------------------------------------------------------------------------------------------
 
 
-@_guarded
+@exporter_page
 @require_GET
 def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _app(request, reference)
+    application = application_for(request, reference)
     return render(
         request,
         "applications/detail.html",
@@ -845,9 +636,9 @@ def application_detail(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@_guarded
+@exporter_page
 def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
-    application = _app(request, reference)
+    application = application_for(request, reference)
     if request.method == "GET" and not workflow.allowed(
         application, workflow.Action.WITHDRAW, request.user
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import cast
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from applications.models import Application
 from applications.selectors import application_get_for_exporter
 
 from . import pki
@@ -95,29 +97,40 @@ def revoke(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 def request_replacement(request: HttpRequest, number: str) -> HttpResponse:
-    certificate = certificate_get_for_exporter(number=number, user=_user(request))
-    try:
-        replacement = certificate_request_replacement(
-            certificate_id=certificate.pk,
-            exporter=_user(request),
-            reason=request.POST.get("reason", ""),
-        )
-    except CertificateError as exc:
-        messages.error(request, str(exc))
-        return redirect(application_page_path(certificate.application.reference))
-    messages.success(
+    return _application_from_certificate(
         request,
-        f"{replacement.reference} is a copy of your application, with its documents, to "
-        f"correct and submit. Once issued, it replaces certificate {certificate.number}.",
+        number,
+        certificate_request_replacement,
+        "{made} is a copy of your application, with its documents, to correct and submit. "
+        "Once issued, it replaces certificate {number}.",
     )
-    return redirect(application_page_path(replacement.reference))
 
 
 @require_POST
 def request_certified_copy(request: HttpRequest, number: str) -> HttpResponse:
+    return _application_from_certificate(
+        request,
+        number,
+        certificate_request_certified_copy,
+        "{made} asks for a certified true copy of certificate {number}: submit it to the "
+        "agency. The copy will print the original's particulars, number and date; the original "
+        "stays valid.",
+    )
+
+
+def _application_from_certificate(
+    request: HttpRequest,
+    number: str,
+    service: Callable[..., Application],
+    told: str,
+) -> HttpResponse:
+    """An exporter's request that starts a new application from an issued certificate (an
+    in-lieu replacement, a certified copy): the new application's page, saying `told` (with its
+    reference as {made} and the certificate's number as {number}), or the refusal on the
+    certificate's own application page."""
     certificate = certificate_get_for_exporter(number=number, user=_user(request))
     try:
-        copy = certificate_request_certified_copy(
+        made = service(
             certificate_id=certificate.pk,
             exporter=_user(request),
             reason=request.POST.get("reason", ""),
@@ -125,13 +138,8 @@ def request_certified_copy(request: HttpRequest, number: str) -> HttpResponse:
     except CertificateError as exc:
         messages.error(request, str(exc))
         return redirect(application_page_path(certificate.application.reference))
-    messages.success(
-        request,
-        f"{copy.reference} asks for a certified true copy of certificate {certificate.number}: "
-        "submit it to the agency. The copy will print the original's particulars, number and "
-        "date; the original stays valid.",
-    )
-    return redirect(application_page_path(copy.reference))
+    messages.success(request, told.format(made=made.reference, number=certificate.number))
+    return redirect(application_page_path(made.reference))
 
 
 @require_POST

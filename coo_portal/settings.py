@@ -1,10 +1,10 @@
 """COO Portal settings: one module, driven by the environment.
 
 Every value comes from an environment variable (or a `*_FILE` holding it for secrets), read
-in one style: by the helpers below (`_secret`, `_str`, `_bool`, `_int`, `_float`, and
-`_environment_names` for per-agency families), or by django-environ's parsers for lists and
-URLs (`env.list`, `env.db_url_config`, `env.email_url`). Nothing outside this module reads the
-environment (tests/architecture/test_environment.py).
+in one style: by the readers of coo_portal/environment.py (here `_secret`, `_str`, `_bool`,
+`_int`, `_float`, and `_environment_names` for per-agency families), or by django-environ's
+parsers for lists and URLs (`env.list`, `env.db_url_config`, `env.email_url`). Nothing outside
+this module and its readers reads the environment (tests/architecture/test_environment.py).
 Nothing here is secret; `.env.example` lists every variable. With no variables set the
 portal runs on the embedded default: SQLite under var/, Celery eager, files under var/.
 """
@@ -12,17 +12,26 @@ portal runs on the embedded default: SQLite under var/, Celery eager, files unde
 from __future__ import annotations
 
 import ipaddress
-import os
 import shutil
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import django_stubs_ext
 import environ
 import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
-from coo_portal import errors
+from coo_portal import environment, errors
+from coo_portal.log_config import logging_config
+
+# The readers of coo_portal/environment.py, under the short names every setting below uses.
+_secret = environment.secret
+_str = environment.text
+_required = environment.required
+_environment_names = environment.names_with_prefix
+_bool = environment.flag
+_int = environment.whole_number
+_float = environment.number
 
 # admin.ModelAdmin[Model] and the like at run time, as django-stubs types them.
 django_stubs_ext.monkeypatch()
@@ -32,76 +41,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 # An optional .env file beside manage.py (never committed) for local overrides.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-
-
-def _secret(name: str, default: str | None = None) -> str | None:
-    """Read a secret from NAME, or from the file named by NAME_FILE.
-
-    Secrets are read without django-environ's `$VAR` interpolation, so a generated secret
-    that happens to start with `$` is taken literally.
-    """
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc}") from exc
-    return os.environ.get(name, default)
-
-
-@overload
-def _str(name: str, default: str) -> str: ...
-@overload
-def _str(name: str, default: None = None) -> str | None: ...
-def _str(name: str, default: str | None = None) -> str | None:
-    """A plain value: NAME as set (an empty string included), else `default`."""
-    return os.environ.get(name, default)
-
-
-def _required(name: str) -> str:
-    """A value the settings know is set (its name was found among the environment's)."""
-    return os.environ[name]
-
-
-def _environment_names(prefix: str) -> dict[str, str]:
-    """The variables whose names start with `prefix`, without it, and their values."""
-    return {
-        name.removeprefix(prefix): value
-        for name, value in os.environ.items()
-        if name.startswith(prefix)
-    }
-
-
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be one of 1/0/true/false/yes/no/on/off, not {raw!r}")
-
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -800,33 +739,7 @@ WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8)
 # ---------------------------------------------------------------------------------------------
 
 LOG_LEVEL = _str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "coo_portal.logs.RequestIdFilter"}},
-    "formatters": {
-        "plain": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
-            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
-        },
-        "json": {"()": "coo_portal.logs.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # WARNING keeps axes' failure and lock-out lines and drops its start-up banner.
-        "axes": {"level": "WARNING"},
-        # fontTools logs each table of every font subset it embeds (the signature stamp's).
-        "fontTools": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
 
 # ---------------------------------------------------------------------------------------------
 # Tests: every speed-up in one place
@@ -839,7 +752,7 @@ if TESTING:
     CAPTCHA_TEST_MODE = True
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     SMS_BACKEND = "accounts.sms.MemorySMSBackend"
-    LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # LOGGING is the dictConfig literal above
+    LOGGING = logging_config(level="WARNING", log_format=LOG_FORMAT)
     # Tasks run in-process even where REDIS_URL is set; the one test that drives a real
     # worker switches this off for itself.
     CELERY_TASK_ALWAYS_EAGER = True

@@ -287,3 +287,25 @@ def declaration_sign(application, signer=None):
         content=declared_text(application),
         signed_at=now,
     )
+
+
+def document_stored(*, application_id: int, exporter, kind: str, upload):
+    """A checked upload stored as the application's document at once, as the upload-check
+    task does once the check passes (services.upload_receive, upload_check_run): for tests
+    of storage that need a document and not the check's journey."""
+    from applications.models import Application, Document
+    from core.uploads import name_for_content, upload_check
+
+    checked = upload_check(upload)
+    document = Document(
+        application=Application.objects.get(pk=application_id),
+        kind=kind,
+        original_name=name_for_content(upload.name or "upload", checked.content_type)[-255:],
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=exporter,
+    )
+    document.file.save(checked.sha256, upload, save=False)
+    document.save()
+    return document

@@ -17,7 +17,9 @@ from .application import DESCRIPTION_MAX_LENGTH as DESCRIPTION_MAX_LENGTH
 from .application import LINE_ITEM_FIELDS as LINE_ITEM_FIELDS
 from .application import OVERDUE_STATUSES as OVERDUE_STATUSES
 from .application import PARTICULAR_FIELDS as PARTICULAR_FIELDS
+from .application import PARTY_FIELDS as PARTY_FIELDS
 from .application import REMARKS_MAX_LENGTH as REMARKS_MAX_LENGTH
+from .application import TRANSPORT_FIELDS as TRANSPORT_FIELDS
 from .application import Application as Application
 from .application import CopyReason as CopyReason
 from .application import CostSheet as CostSheet

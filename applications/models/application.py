@@ -425,10 +425,11 @@ class CostSheetMaterial(models.Model):
         return f"{self.position}. {self.description}"
 
 
-# The application's particulars after its type and destination: parties, third-party
-# invoicing, back-to-back, transport and remarks. An application in lieu or copied starts with
-# them (services.COPIED_FIELDS) and the declaration's canonical text lists them (declared.py).
-PARTICULAR_FIELDS = (
+# The application's particulars after its type and destination: the parties section's
+# (parties, third-party invoicing, back-to-back), the transport section's, and remarks. An
+# application in lieu or copied starts with them (services.COPIED_FIELDS) and the
+# declaration's canonical text lists them (declared.py).
+PARTY_FIELDS = (
     "consignee_name",
     "consignee_address",
     "consignee_country",
@@ -443,13 +444,15 @@ PARTICULAR_FIELDS = (
     "foreign_certificate_issuer",
     "foreign_certificate_country",
     "foreign_certificate_date",
+)
+TRANSPORT_FIELDS = (
     "transport_mode",
     "vessel_or_flight",
     "port_of_loading",
     "port_of_discharge",
     "departure_date",
-    "remarks",
 )
+PARTICULAR_FIELDS = (*PARTY_FIELDS, *TRANSPORT_FIELDS, "remarks")
 
 # What the exporter fills in for a line item, in form and CSV-column order.
 LINE_ITEM_FIELDS = (

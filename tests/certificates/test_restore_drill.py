@@ -27,9 +27,9 @@ from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
 from applications.models import Application, Document
-from applications.services import document_upload
 from certificates.models import Certificate, CertificateCounter
 from tests import factories
+from tests.factories import document_stored
 from tests.foundation.test_object_storage import PDF
 
 from .factories import application_under_review, issued_certificate
@@ -161,7 +161,7 @@ def test_a_restore_from_backup_brings_back_every_row_number_hash_and_answer(
         application = application_under_review(exporter=alice, officer=olivia, office=eic_mumbai)
         issued.append(issued_certificate(application, django_capture_on_commit_callbacks))
     draft = factories.ApplicationFactory(exporter=alice, office=eic_mumbai)
-    document_upload(
+    document_stored(
         application_id=draft.pk,
         exporter=alice,
         kind="commercial_invoice",

@@ -18,11 +18,10 @@ from moto import mock_aws
 from pypdf import PdfWriter
 
 from applications.models import Document
-from applications.services import document_upload
 from core.s3 import PrivateS3Storage
 from core.storage import StoredFileCorruptedError, open_verified
 from tests.clients import exporter_client
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, document_stored
 from tests.verification.factories import CertificateFactory
 
 BUCKET = "coo-test-documents"
@@ -123,7 +122,7 @@ def test_an_object_changed_in_the_bucket_is_refused(s3):
 def test_an_exporters_upload_lands_in_the_bucket_and_comes_back_through_the_portal(s3, alice):
     application = ApplicationFactory(exporter=alice)
     upload = SimpleUploadedFile("invoice.pdf", PDF, content_type="application/pdf")
-    document = document_upload(
+    document = document_stored(
         application_id=application.pk, exporter=alice, kind="commercial_invoice", upload=upload
     )
     assert keys(s3) == [f"documents/{application.reference}/{document.sha256}"]
@@ -137,7 +136,7 @@ def test_an_exporters_upload_lands_in_the_bucket_and_comes_back_through_the_port
 def test_a_document_changed_in_the_bucket_is_never_served(s3, alice):
     application = ApplicationFactory(exporter=alice)
     upload = SimpleUploadedFile("invoice.pdf", PDF, content_type="application/pdf")
-    document = document_upload(
+    document = document_stored(
         application_id=application.pk, exporter=alice, kind="commercial_invoice", upload=upload
     )
     s3.put_object(Bucket=BUCKET, Key=document.file.name, Body=PDF.replace(b"/Count 1", b"/Count 9"))

@@ -167,8 +167,10 @@ def main() -> None:
                 {"kind": kind, "file": upload},
                 headers=auth,
             )
-            # 202: checked off the web threads; in-process here, so over at the commit.
+            # 202: checked off the web threads; in-process here, so over once the request's
+            # transaction commits: the answer says "checking", its status URL the outcome.
             assert answer.status_code == 202, answer.content
+            answer = client.get(answer.json()["status_url"], headers=auth)
             assert answer.json()["state"] == "accepted", answer.content
         answer = client.post(f"/api/v1/applications/{reference}/fee/wallet", headers=auth)
         assert answer.status_code == 200, answer.content

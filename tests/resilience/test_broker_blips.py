@@ -59,7 +59,14 @@ def survive_outages(
     is issued within ISSUED_WITHIN_SECONDS of each return (else after the last one)."""
     own_redis.persistent = True  # appendonly, as docker-compose.yml runs Redis
     own_redis.start()
-    worker = workers.start(own_redis.url, ISSUANCE_STUCK_SECONDS="20", HEARTBEAT_SECONDS="2")
+    # The sweep's wait must outlast a task's longest run (settings refuse it otherwise).
+    worker = workers.start(
+        own_redis.url,
+        ISSUANCE_STUCK_SECONDS="20",
+        CELERY_TASK_SOFT_TIME_LIMIT="10",
+        CELERY_TASK_TIME_LIMIT="15",
+        HEARTBEAT_SECONDS="2",
+    )
     applications = []
 
     def all_issued(when: str) -> None:

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .admin_scope import (
@@ -81,7 +82,9 @@ def unlock_sign_in(
         cleared += count
         modeladmin.log_change(request, user, f"Unlocked sign-in ({count} lock record(s) cleared).")
     messages.success(
-        request, f"Sign-in unlocked for {len(users)} account(s); {cleared} lock record(s) cleared."
+        request,
+        gettext("Sign-in unlocked for %(accounts)s account(s); %(cleared)s lock record(s) cleared.")
+        % {"accounts": len(users), "cleared": cleared},
     )
 
 

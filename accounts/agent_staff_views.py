@@ -170,6 +170,8 @@ def staff_remove(request: HttpRequest, staff_id: int) -> HttpResponse:
         removed = gettext(
             "%(name)s has been removed: they are signed out and can no longer sign in."
         ) % {"name": name}
-        messages.success(request, f"{removed} {told}")
+        messages.success(
+            request, gettext("%(removed)s %(told)s") % {"removed": removed, "told": told}
+        )
         return redirect("accounts:agent-staff")
     return render(request, "accounts/agent_staff_remove.html", {"staff": staff})

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import agent_forms, agents, enquiries, firms, registration
@@ -237,8 +238,13 @@ def firm_agents_check(request: HttpRequest) -> HttpResponse:
         request.session.pop(GRANT_KEY, None)
         messages.success(
             request,
-            f"{authorisation.agent.name} may file for your IEC from {start:%d %b %Y} to "
-            f"{end:%d %b %Y}. {authorisation.told}",  # type: ignore[attr-defined]  # set by the service
+            gettext("%(agent)s may file for your IEC from %(start)s to %(end)s. %(told)s")
+            % {
+                "agent": authorisation.agent.name,
+                "start": f"{start:%d %b %Y}",
+                "end": f"{end:%d %b %Y}",
+                "told": authorisation.told,  # type: ignore[attr-defined]  # set by the service
+            },
         )
         return redirect("accounts:firm-agents")
     if agent is None:
@@ -269,8 +275,11 @@ def firm_agent_withdraw(request: HttpRequest, authorisation_id: int) -> HttpResp
             return redirect("accounts:firm-agents")
         messages.success(
             request,
-            f"{authorisation.agent.name} can no longer file for your IEC or see its "
-            f"applications. {withdrawn.told}",  # type: ignore[attr-defined]  # set by the service
+            gettext("%(agent)s can no longer file for your IEC or see its applications. %(told)s")
+            % {
+                "agent": authorisation.agent.name,
+                "told": withdrawn.told,  # type: ignore[attr-defined]  # set by the service
+            },
         )
         return redirect("accounts:firm-agents")
     return render(
@@ -297,7 +306,11 @@ def acting_for(request: HttpRequest) -> HttpResponse:
         firm_id = form.cleaned_data["firm"]
         request.session[firms.ACTING_FIRM_SESSION_KEY] = firm_id
         chosen = next(f for f in choices if f.pk == firm_id)
-        messages.success(request, f"You are filing for {chosen.firm_name} (IEC {chosen.iec}).")
+        messages.success(
+            request,
+            gettext("You are filing for %(firm)s (IEC %(iec)s).")
+            % {"firm": chosen.firm_name, "iec": chosen.iec},
+        )
         target = request.POST.get("next", "")
         if url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

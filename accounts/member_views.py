@@ -169,7 +169,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
                 "name": changed.user.get_full_name() or changed.user.username,
                 "role": changed.get_role_display().lower(),
             }
-            messages.success(request, f"{now} {told}")
+            messages.success(request, gettext("%(now)s %(told)s") % {"now": now, "told": told})
             if changed.user_id == request.user.pk and changed.role != FirmRole.ADMINISTRATOR:
                 return redirect("applications:list")  # no longer theirs to manage
             return redirect("accounts:members")
@@ -207,7 +207,9 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
             if members.member_verified_mobile(member)
             else gettext("We have told them by email.")
         )
-        messages.success(request, f"{removed} {told}")
+        messages.success(
+            request, gettext("%(removed)s %(told)s") % {"removed": removed, "told": told}
+        )
         return redirect("accounts:members")
     return render(request, "accounts/people_remove.html", {"member": member})
 

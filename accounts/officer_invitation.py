@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from .forms import SetPasswordForm
@@ -38,8 +39,11 @@ def officer_invitation(request: HttpRequest, uidb64: str, token: str) -> HttpRes
         officer_invitation_accept(officer=officer, password=form.cleaned_data["password1"])
         messages.success(
             request,
-            f"Your password is set. Sign in as {officer.username}: you will then set up your "
-            "authenticator app.",
+            gettext(
+                "Your password is set. Sign in as %(username)s: you will then set up your "
+                "authenticator app."
+            )
+            % {"username": officer.username},
         )
         return redirect("accounts:officer-login")
     return render(request, "accounts/officer_invitation.html", {"form": form, "officer": officer})

@@ -79,7 +79,11 @@ def code_resend(request: HttpRequest, user: User, purpose: str, template: str) -
     """Send a fresh SMS code, or say why not (too soon, too many this hour)."""
     try:
         otp_send(user=user, purpose=purpose, template=template)
-        messages.success(request, f"We have sent a new code to {masked_mobile(user.mobile)}.")
+        messages.success(
+            request,
+            gettext("We have sent a new code to %(mobile)s.")
+            % {"mobile": masked_mobile(user.mobile)},
+        )
     except AccountError as exc:
         messages.error(request, str(exc))
 

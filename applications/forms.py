@@ -248,7 +248,10 @@ class PartiesForm(SectionForm):
         if data.get("third_party_invoicing"):
             for name in ("third_party_name", "third_party_address", "third_party_country"):
                 if not data.get(name) and not self.has_error(name):
-                    self.add_error(name, f"Enter the third party's {name.split('_', 2)[2]}.")
+                    self.add_error(
+                        name,
+                        _("Enter the third party's %(field)s.") % {"field": name.split("_", 2)[2]},
+                    )
         else:
             for name in ("third_party_name", "third_party_address", "third_party_country"):
                 data[name] = ""
@@ -428,16 +431,24 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
         if not code.isdigit():
             raise ValidationError("Enter the HS code in digits only, such as 85176290.")
         if len(code) != 8:
-            raise ValidationError(f"Enter the HS code as 8 digits; {code} has {len(code)}.")
+            raise ValidationError(
+                _("Enter the HS code as 8 digits; %(code)s has %(digits)s.")
+                % {"code": code, "digits": len(code)}
+            )
         if hs_chapter(code) not in HS_CHAPTERS:
             raise ValidationError(
-                f"{code[:2]} is not an HS chapter. The first two digits are the chapter, from "
-                "01 to 97 (77 is reserved); 98 and 99 are national or statistical codes, "
-                "not kinds of goods."
+                _(
+                    "%(chapter)s is not an HS chapter. The first two digits are the chapter, "
+                    "from 01 to 97 (77 is reserved); 98 and 99 are national or statistical "
+                    "codes, not kinds of goods."
+                )
+                % {"chapter": code[:2]}
             )
         subheading = hs_subheading(code)
         if subheading is None:
-            raise ValidationError(f"{code[:6]} is not an HS 2022 subheading.")
+            raise ValidationError(
+                _("%(subheading)s is not an HS 2022 subheading.") % {"subheading": code[:6]}
+            )
         self.hs_description = subheading.description
         return code
 
@@ -448,7 +459,9 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
         if criterion and needs_percentage(criterion):
             if pct is None and not self.has_error("criterion_percentage"):
                 self.add_error(
-                    "criterion_percentage", f"Enter the percentage for the {criterion} criterion."
+                    "criterion_percentage",
+                    _("Enter the percentage for the %(criterion)s criterion.")
+                    % {"criterion": criterion},
                 )
         elif self.application.is_preferential:
             data["criterion_percentage"] = None
@@ -504,11 +517,14 @@ class GoodsUploadForm(forms.Form):
         ]
         if missing:
             raise ValidationError(
-                f"The file has no column {', '.join(missing)}. Start from the template."
+                _("The file has no column %(columns)s. Start from the template.")
+                % {"columns": ", ".join(missing)}
             )
         for number, row in enumerate(reader, start=2):  # row 1 is the header
             if number - 1 > CSV_MAX_ROWS:
-                raise ValidationError(f"Upload at most {CSV_MAX_ROWS} rows at a time.")
+                raise ValidationError(
+                    _("Upload at most %(rows)s rows at a time.") % {"rows": CSV_MAX_ROWS}
+                )
             data = {k: (v or "").strip() for k, v in row.items() if k in CSV_COLUMNS}
             if not any(data.values()):
                 continue

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -34,29 +35,45 @@ def payment_outcome_response(
     reference = payment.application.reference
     payment.refresh_from_db()
     if outcome.refused:
-        messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
+        messages.error(
+            request,
+            gettext("The payment could not be confirmed: %(reason)s") % {"reason": outcome.refused},
+        )
     elif payment.state == Payment.State.CAPTURED:
         # What the capture queued, whichever route applied it (usually the notification,
         # before the browser came back); nothing is claimed when nothing was queued.
         sent = sent_for_payment(payment.pk)
         told = sent.message_for(cast(User, request.user)) if sent.deliveries else ""
-        messages.success(request, f"Payment received. {told}".strip())
+        messages.success(request, (gettext("Payment received. %(told)s") % {"told": told}).strip())
         return redirect("applications:receipt", reference)
     elif payment.state == Payment.State.UNAPPLIED:
         messages.warning(
             request,
-            f"Your card was charged {payment.currency} {payment.amount}, but this application's "
-            "fee had already been paid or the application was withdrawn, so the payment was "
-            "not applied and is being refunded to your card automatically. Quote order "
-            f"{payment.order_id} to {settings.SUPPORT_EMAIL} if it has not reached you within "
-            "a week.",
+            gettext(
+                "Your card was charged %(currency)s %(amount)s, but this application's "
+                "fee had already been paid or the application was withdrawn, so the payment was "
+                "not applied and is being refunded to your card automatically. Quote order "
+                "%(order)s to %(support)s if it has not reached you within a week."
+            )
+            % {
+                "currency": payment.currency,
+                "amount": payment.amount,
+                "order": payment.order_id,
+                "support": settings.SUPPORT_EMAIL,
+            },
         )
     else:
-        what = "was cancelled" if payment.state == Payment.State.CANCELLED else "failed"
-        messages.error(
-            request,
-            f"The payment {what}: nothing was charged. Your application is saved; try again.",
+        said = (
+            gettext(
+                "The payment was cancelled: nothing was charged. Your application is saved; "
+                "try again."
+            )
+            if payment.state == Payment.State.CANCELLED
+            else gettext(
+                "The payment failed: nothing was charged. Your application is saved; try again."
+            )
         )
+        messages.error(request, said)
     return redirect("applications:tasks", reference)
 
 
@@ -95,7 +112,9 @@ def payment_checkout_return(request: HttpRequest, order_id: str) -> HttpResponse
             payment=payment, params={k: request.POST.get(k, "") for k in RETURN_FIELDS}
         )
     except PaymentRefused as exc:
-        messages.error(request, f"The payment could not be confirmed: {exc}")
+        messages.error(
+            request, gettext("The payment could not be confirmed: %(reason)s") % {"reason": exc}
+        )
         return redirect("applications:tasks", reference)
     return payment_outcome_response(request, payment, outcome)
 

@@ -16,6 +16,7 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext
 
 DEPARTURE_MAX_AHEAD_DAYS = 183
 INVOICE_MAX_AGE_DAYS = 365
@@ -34,7 +35,10 @@ def currency_clean(value: str) -> str:
         raise ValidationError("Enter the currency as a 3-letter code, such as USD.")
     if code in NOT_MONEY or pycountry.currencies.get(alpha_3=code) is None:
         raise ValidationError(
-            f"{code} is not an ISO 4217 currency code. Enter a code such as USD, EUR or INR."
+            gettext(
+                "%(code)s is not an ISO 4217 currency code. Enter a code such as USD, EUR or INR."
+            )
+            % {"code": code}
         )
     return code
 
@@ -46,7 +50,8 @@ def departure_date_check(value: dt.date, *, today: dt.date | None = None) -> dt.
     latest = today + dt.timedelta(days=DEPARTURE_MAX_AHEAD_DAYS)
     if value > latest:
         raise ValidationError(
-            f"Enter a departure date within the next 6 months (on or before {_day(latest)})."
+            gettext("Enter a departure date within the next 6 months (on or before %(day)s).")
+            % {"day": _day(latest)}
         )
     return value
 
@@ -58,6 +63,7 @@ def invoice_date_check(value: dt.date, *, today: dt.date | None = None) -> dt.da
     earliest = today - dt.timedelta(days=INVOICE_MAX_AGE_DAYS)
     if value < earliest:
         raise ValidationError(
-            f"Enter an invoice date within the last 12 months (on or after {_day(earliest)})."
+            gettext("Enter an invoice date within the last 12 months (on or after %(day)s).")
+            % {"day": _day(earliest)}
         )
     return value

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import firms
 from accounts.models import User
@@ -81,8 +82,11 @@ def _locked_editable(
         raise WorkflowError(reason)
     if particulars and application.certified_copy_of_id:
         raise WorkflowError(
-            f"{application.reference} asks for a certified true copy: it repeats the original "
-            "certificate's particulars, which cannot be changed here."
+            gettext(
+                "%(reference)s asks for a certified true copy: it repeats the original "
+                "certificate's particulars, which cannot be changed here."
+            )
+            % {"reference": application.reference}
         )
     return application
 
@@ -214,7 +218,9 @@ def application_copy_in_lieu(
     if not reason:
         raise WorkflowError("Say why the certificate needs to be corrected.")
     if len(reason) > IN_LIEU_REASON_MAX:
-        raise WorkflowError(f"Say why in at most {IN_LIEU_REASON_MAX} characters.")
+        raise WorkflowError(
+            gettext("Say why in at most %(limit)s characters.") % {"limit": IN_LIEU_REASON_MAX}
+        )
     replacement = application_copy(application_id=application_id, exporter=exporter)
     replacement.replaces_id = certificate_id
     replacement.in_lieu_reason = reason
@@ -565,7 +571,9 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
     if fee is None:
         raise WorkflowError("No fee is set for this kind of certificate; contact support.")
     if fee.waived:
-        raise WorkflowError(f"No fee is due. {fee.explanation}")
+        raise WorkflowError(
+            gettext("No fee is due. %(explanation)s") % {"explanation": fee.explanation}
+        )
     try:  # asked for an open checkout too: its page is the gateway's
         gateway = gateway_get()
     except GatewayUnavailable as exc:

@@ -262,7 +262,9 @@ def declaration_sign(request: HttpRequest, reference: str) -> HttpResponse:
             application_id=application.pk, signer=request.user, code=form.cleaned_data["code"]
         )
         if outcome.signature is not None:
-            messages.success(request, f"{signed_line(outcome.signature)}.")
+            messages.success(
+                request, gettext("%(signed)s.") % {"signed": signed_line(outcome.signature)}
+            )
             return redirect("applications:check", reference)
         form.add_error("code", outcome.refused)
     pending = declaration.declaration_pending(application=application, signer=request.user)
@@ -538,7 +540,9 @@ def payment_return(request: HttpRequest) -> HttpResponse:
             payload=payload, signature=request.GET.get("signature", ""), source="return"
         )
     except services.PaymentRefused as exc:
-        messages.error(request, f"The payment could not be confirmed: {exc}")
+        messages.error(
+            request, gettext("The payment could not be confirmed: %(reason)s") % {"reason": exc}
+        )
         return redirect("applications:tasks", reference)
     return payment_outcome_response(request, payment, outcome)
 
@@ -647,7 +651,11 @@ def application_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("applications:detail", reference)
     if request.method == "POST":
         done = workflow.application_withdraw(application_id=application.pk, exporter=request.user)
-        messages.success(request, f"{reference} has been withdrawn. {refund_told(application)}")
+        messages.success(
+            request,
+            gettext("%(reference)s has been withdrawn. %(refund)s")
+            % {"reference": reference, "refund": refund_told(application)},
+        )
         _tell(request, done.notified)
         return redirect("applications:detail", reference)
     paid = application.payments.filter(state=Payment.State.CAPTURED).first()

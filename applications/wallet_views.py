@@ -154,17 +154,27 @@ def wallet_top_up_return(request: HttpRequest) -> HttpResponse:
             payload=payload, signature=request.GET.get("signature", ""), source="return"
         )
     except wallet.TopUpRefused as exc:
-        messages.error(request, f"The payment could not be confirmed: {exc}")
+        messages.error(
+            request, gettext("The payment could not be confirmed: %(reason)s") % {"reason": exc}
+        )
         return redirect("applications:wallet")
     top_up.refresh_from_db()
     if outcome.refused:
-        messages.error(request, f"The payment could not be confirmed: {outcome.refused}")
+        messages.error(
+            request,
+            gettext("The payment could not be confirmed: %(reason)s") % {"reason": outcome.refused},
+        )
     elif top_up.state == WalletTopUp.State.CAPTURED:
-        messages.success(request, f"INR {rupees(top_up.amount_paise)} added to your wallet.")
+        messages.success(
+            request,
+            gettext("INR %(amount)s added to your wallet.")
+            % {"amount": rupees(top_up.amount_paise)},
+        )
     else:
         messages.error(
             request,
-            f"The top-up was {top_up.get_state_display().lower()}: nothing was charged.",
+            gettext("The top-up was %(state)s: nothing was charged.")
+            % {"state": top_up.get_state_display().lower()},
         )
     return redirect("applications:wallet")
 

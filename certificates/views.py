@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -154,9 +155,12 @@ def make_self_declaration(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("applications:check", reference)
     messages.success(
         request,
-        f"You made the self-declaration of origin for {made.reference}. No agency certifies "
-        "it: the portal numbers it and signs it for the record, and its PDF and credential "
-        "appear on this page once signed.",
+        gettext(
+            "You made the self-declaration of origin for %(reference)s. No agency certifies "
+            "it: the portal numbers it and signs it for the record, and its PDF and credential "
+            "appear on this page once signed."
+        )
+        % {"reference": made.reference},
     )
     return redirect(application_page_path(made.reference))
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -87,7 +88,9 @@ def upload_precheck(upload: UploadedFile) -> str:
         raise ValidationError("The selected file is empty.", code="empty")
     if upload.size > limit:
         raise ValidationError(
-            f"The file must be smaller than {limit // (1024 * 1024)} MB.", code="too_big"
+            gettext("The file must be smaller than %(megabytes)s MB.")
+            % {"megabytes": limit // (1024 * 1024)},
+            code="too_big",
         )
     upload.seek(0)
     content_type = sniff(upload.read(16))
@@ -197,15 +200,21 @@ def _check_pdf(data: bytes) -> None:
 def _pdf_refusal(refused: pdf_safety.PdfRefused) -> ValidationError:
     if refused.kind == "unsafe":
         return ValidationError(
-            "The PDF contains JavaScript, embedded files, an XFA form or an action that opens "
-            f"another file or sends data out ({refused.detail}), which we do not accept. "
-            "Print it to a new PDF and upload that copy.",
+            gettext(
+                "The PDF contains JavaScript, embedded files, an XFA form or an action that opens "
+                "another file or sends data out (%(detail)s), which we do not accept. "
+                "Print it to a new PDF and upload that copy."
+            )
+            % {"detail": refused.detail},
             code="active_content",
         )
     if refused.kind == "too_complex":
         return ValidationError(
-            f"The PDF is built in a way no document needs ({refused.detail}), so it was not "
-            "checked. Print it to a new PDF and upload that copy.",
+            gettext(
+                "The PDF is built in a way no document needs (%(detail)s), so it was not "
+                "checked. Print it to a new PDF and upload that copy."
+            )
+            % {"detail": refused.detail},
             code="too_complex",
         )
     return ValidationError(

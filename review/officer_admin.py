@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -67,8 +68,8 @@ def officer_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{invited.officer.get_full_name()} is invited: the link is emailed to "
-                f"{invited.officer.email}.",
+                gettext("%(officer)s is invited: the link is emailed to %(email)s.")
+                % {"officer": invited.officer.get_full_name(), "email": invited.officer.email},
             )
             return redirect("officer:officers")
     people = list(officers.agency_officers_for_admin(admin=admin))
@@ -94,7 +95,11 @@ def officer_detail(request: HttpRequest, officer_id: int) -> HttpResponse:
         officers.officer_office_change(
             admin=admin, officer_id=officer.pk, office_id=form.cleaned_data["office"].pk
         )
-        messages.success(request, f"{officer.get_full_name()} now works at the chosen office.")
+        messages.success(
+            request,
+            gettext("%(officer)s now works at the chosen office.")
+            % {"officer": officer.get_full_name()},
+        )
         return redirect("officer:officer", officer_id=officer.pk)
     context = {
         "officer": officer,
@@ -129,7 +134,9 @@ def officer_other_offices(request: HttpRequest, officer_id: int) -> HttpResponse
     )
     chosen = ", ".join(o.code for o in form.cleaned_data["other_offices"]) or "no other office"
     messages.success(
-        request, f"{officer.get_full_name() or officer.username} now also serves: {chosen}."
+        request,
+        gettext("%(officer)s now also serves: %(offices)s.")
+        % {"officer": officer.get_full_name() or officer.username, "offices": chosen},
     )
     return redirect("officer:officer", officer_id=officer.pk)
 

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import officer_required
@@ -112,7 +113,9 @@ def request_assign(request: HttpRequest, request_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(
-                request, f"{vr.reference} assigned; the exporter is asked for evidence."
+                request,
+                gettext("%(reference)s assigned; the exporter is asked for evidence.")
+                % {"reference": vr.reference},
             )
             return redirect("officer:verification-request", request_id=vr.pk)
     return _render(request, vr, assign=form, status=400)
@@ -134,6 +137,10 @@ def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
         except service.RequestError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"The finding on {vr.reference} was sent to the verifier.")
+            messages.success(
+                request,
+                gettext("The finding on %(reference)s was sent to the verifier.")
+                % {"reference": vr.reference},
+            )
             return redirect("officer:verification-request", request_id=vr.pk)
     return _render(request, vr, finding=form, status=400)

@@ -61,7 +61,9 @@ class DocumentForm(forms.Form):
         document = self.cleaned_data["document"]
         limit = settings.UPLOAD_MAX_BYTES
         if document.size > limit:
-            raise forms.ValidationError(f"The file must be at most {filesizeformat(limit)}")
+            raise forms.ValidationError(
+                _("The file must be at most %(size)s") % {"size": filesizeformat(limit)}
+            )
         return document
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import exporter_required
@@ -91,8 +92,12 @@ def request_new(request: HttpRequest, number: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Request {filed.reference} filed with {filed.agency.name}. "
-                f"It is due by {filed.due_at:%d %b %Y}.",
+                gettext("Request %(reference)s filed with %(agency)s. It is due by %(due)s.")
+                % {
+                    "reference": filed.reference,
+                    "agency": filed.agency.name,
+                    "due": f"{filed.due_at:%d %b %Y}",
+                },
             )
             return redirect("verification:verifier-request", request_id=filed.pk)
     context = {
@@ -158,7 +163,11 @@ def exporter_request(request: HttpRequest, request_id: int) -> HttpResponse:
         except service.RequestError as exc:
             error = str(exc)
         else:
-            messages.success(request, f"Your answer to {found.reference} was sent to the agency.")
+            messages.success(
+                request,
+                gettext("Your answer to %(reference)s was sent to the agency.")
+                % {"reference": found.reference},
+            )
             return redirect("verification:exporter-request", request_id=found.pk)
     context = {
         "vr": found,

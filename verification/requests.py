@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import firms
 from accounts.api_tokens import token_issue
@@ -104,7 +105,9 @@ def uploads_check(uploads: Sequence[UploadedFile]) -> None:
     """Refuse too many files or any file that is not a clean PDF, JPEG or PNG
     (django.core.exceptions.ValidationError, with the upload check's own message)."""
     if len(uploads) > MAX_ATTACHMENTS:
-        raise ValidationError(f"Attach at most {MAX_ATTACHMENTS} files.")
+        raise ValidationError(
+            gettext("Attach at most %(files)s files.") % {"files": MAX_ATTACHMENTS}
+        )
     for upload in uploads:
         upload_check(upload)
 

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
@@ -79,9 +80,15 @@ def record_import(request: HttpRequest, number: str) -> HttpResponse:
             error = str(exc)
         else:
             if claim.outcome == Utilisation.Outcome.RECORDED:
-                messages.success(request, f"Import {claim.entry_number} recorded on {number}.")
+                messages.success(
+                    request,
+                    gettext("Import %(entry)s recorded on %(number)s.")
+                    % {"entry": claim.entry_number, "number": number},
+                )
                 return redirect(verify_path(certificate))
-            error = f"Refused: {claim.refusal_reason} The issuing agency has been told."
+            error = gettext("Refused: %(reason)s The issuing agency has been told.") % {
+                "reason": claim.refusal_reason
+            }
     context = {
         "form": form,
         "certificate": certificate,

@@ -200,21 +200,15 @@ def _check_pdf(data: bytes) -> None:
 def _pdf_refusal(refused: pdf_safety.PdfRefused) -> ValidationError:
     if refused.kind == "unsafe":
         return ValidationError(
-            gettext(
-                "The PDF contains JavaScript, embedded files, an XFA form or an action that opens "
-                "another file or sends data out (%(detail)s), which we do not accept. "
-                "Print it to a new PDF and upload that copy."
-            )
-            % {"detail": refused.detail},
+            "The PDF contains JavaScript, embedded files, an XFA form or an action that opens "
+            f"another file or sends data out ({refused.detail}), which we do not accept. "
+            "Print it to a new PDF and upload that copy.",
             code="active_content",
         )
     if refused.kind == "too_complex":
         return ValidationError(
-            gettext(
-                "The PDF is built in a way no document needs (%(detail)s), so it was not "
-                "checked. Print it to a new PDF and upload that copy."
-            )
-            % {"detail": refused.detail},
+            f"The PDF is built in a way no document needs ({refused.detail}), so it was not "
+            "checked. Print it to a new PDF and upload that copy.",
             code="too_complex",
         )
     return ValidationError(

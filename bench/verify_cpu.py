@@ -257,7 +257,10 @@ def measure(args: argparse.Namespace, env: dict[str, str]) -> None:
     print(f"wrong code / found page: {ratio('wrong', 'page'):.2f}")
     if redis:
         print(f"Redis, per lookup script (EVALSHA): {redis_us / max(lookups, 1):.0f} us of its CPU")
-    print(f"log flush: {flush_us:.0f} us of this process's CPU per row ({written} of {queued})")
+    if written:
+        print(f"log flush: {flush_us:.0f} us of this process's CPU per row ({written} of {queued})")
+    else:
+        print("log flush: every row was written by the log buffer's own timer during the rounds")
     print(f"load average at the end: {load_average()}")
 
 

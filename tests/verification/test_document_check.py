@@ -291,3 +291,47 @@ def test_a_genuine_certificate_with_a_go_to_remote_appended_is_refused_as_unsafe
     response = upload(client, out.getvalue())
     assert response.status_code == 422
     assert "opens another file" in response.content.decode()
+
+
+BUSY = "Other files are being checked right now, so yours was not checked."
+
+
+def test_an_upload_while_the_processs_check_slot_is_taken_is_asked_to_retry_not_made_to_wait(
+    client, genuine_pdf
+):
+    """Anyone may upload, and a check holds its web thread while its child works: while
+    CHECKS_AT_ONCE checks run in a process (a hostile file chewing its budget, say), another
+    upload, of a PDF or of a PDF to the credential check, is answered at once with 503 and
+    Retry-After, unchecked; once the slot is free the same file is checked."""
+    from verification import document_check
+
+    assert document_check._slots.acquire(blocking=False)
+    try:
+        busy = upload(client, genuine_pdf)
+        busy_credential = client.post(
+            reverse("verification:credential"),
+            {"upload": SimpleUploadedFile("c.pdf", genuine_pdf, content_type="application/pdf")},
+        )
+    finally:
+        document_check._slots.release()
+
+    assert busy.status_code == 503
+    assert busy["Retry-After"] == "10"
+    assert BUSY in busy.content.decode()
+    assert "Authentic and unaltered" not in busy.content.decode()
+    assert busy_credential.status_code == 503
+    assert BUSY in busy_credential.content.decode()
+    assert upload(client, genuine_pdf).status_code == 200
+
+
+def test_a_check_that_ran_out_of_its_budget_gives_its_slot_back(client, genuine_pdf, monkeypatch):
+    from core import sandbox
+
+    def over_budget(*args, **kwargs):
+        raise sandbox.Unchecked("cpu")
+
+    monkeypatch.setattr(sandbox, "run", over_budget)
+    assert upload(client, genuine_pdf).status_code == 422
+    monkeypatch.undo()
+
+    assert upload(client, genuine_pdf).status_code == 200

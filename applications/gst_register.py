@@ -24,7 +24,7 @@ from django.utils import timezone
 from reference.gst import STATES
 from reference.models import IssuingAgency
 
-from .models import Payment, PaymentRefund, TaxInvoice, WalletEntry
+from .models import Application, Payment, PaymentRefund, TaxInvoice, WalletEntry
 from .payment_types import SettlementLine
 from .tax import rupees
 
@@ -318,9 +318,14 @@ def settlement_report(
                 sign * line.amount_paise,
             )
         )
-    wallet = WalletEntry.objects.filter(
-        application__agency=agency, created_at__gte=start, created_at__lt=end
-    ).order_by("created_at")
+    # The day's entries (walletentry_created), then which of their applications are the
+    # agency's: primary-key lookups of those few, where a join let the planner walk every
+    # application of the agency to meet them.
+    day_entries = WalletEntry.objects.filter(created_at__gte=start, created_at__lt=end)
+    agencys = Application.objects.filter(
+        agency=agency, pk__in=day_entries.values("application_id")
+    ).values("pk")
+    wallet = day_entries.filter(application_id__in=agencys).order_by("created_at")
     for entry in wallet:
         rows.append(
             SettlementRow(

@@ -7,9 +7,11 @@ queries whatever the size of the queue or of the application.
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -35,7 +37,14 @@ from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
 )
-from core.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
+from core.pagination import (
+    COUNT_LIMIT,
+    KeysetPage,
+    Order,
+    bounded_counts,
+    count_label,
+    keyset_page,
+)
 from reference.certificate_forms import form_for
 from reference.hs import hs_descriptions
 
@@ -111,6 +120,10 @@ def _queue_base(
     qs = Application.objects.filter(agency_id=profile.agency_id)
     if filters.office is not None:
         qs = qs.filter(office=filters.office)
+    elif not filters.all_offices and getattr(profile, "other_office_count", None) == 0:
+        # One office served (officer_profile_for counts the others): a constant the queue
+        # index reads as a range, where an OR with a subquery is checked row by row.
+        qs = qs.filter(office_id=profile.office_id)
     elif not filters.all_offices:
         # The offices the officer serves: their own and those added (a subquery, no round trip).
         served = profile.other_offices.through.objects.filter(officerprofile_id=profile.pk)
@@ -129,6 +142,24 @@ def _queue_base(
     return qs
 
 
+# A search that begins like a reference (letters, then a hyphen: "COO-2026-00") is looked up
+# from the start of the references, an index range (app_agency_status_reference), rather than
+# anywhere in them through the trigram index, whose trigrams ("COO", "202", "000") are in
+# nearly every row. A reference's letters come only before its first hyphen, so such a
+# search finds every reference it could otherwise, but for the rare one that starts inside
+# those letters ("OO-2026"); the queue's search hint says so.
+REFERENCE_START = re.compile(r"[A-Za-z]+-")
+
+
+def _reference_match(mine: QuerySet[Application], query: str) -> tuple[QuerySet[Any], Q]:
+    """The reference branch of the officers' search: from the start, or anywhere in it."""
+    if REFERENCE_START.match(query):
+        test = Q(reference__startswith=query.upper())
+    else:
+        test = Q(reference__icontains=query)
+    return mine.filter(test).values("pk"), test
+
+
 def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySet[Application]:
     """The officers' search (applications.selectors.search_by_plan): reference, IEC, firm
     name, the filer's own reference, invoice number."""
@@ -136,22 +167,29 @@ def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySe
     invoices = Invoice.objects.filter(application__agency_id=agency_id).order_by()
 
     def substring() -> Matches:
+        # The firms as subqueries, not joins: the filter is then on the application's own
+        # row, and the firm's indexes (IEC, name trigrams) answer them once, not row by row.
+        # An IEC is one firm's (unique): the probe reads that firm, then its applications are
+        # tested by the firm's id as a value, whose share of the rows the planner knows.
         firms = IECRecord.objects.filter(firm_name__icontains=query).values("pk")
-        branches = [
-            mine.filter(reference__icontains=query).values("pk"),
-            mine.filter(firm__iec=query.upper()).values("pk"),
-            mine.filter(client_reference=query).values("pk"),  # the filer's own
-            mine.filter(firm_id__in=firms).values("pk"),
-            invoices.filter(number__icontains=query).values("application_id"),
+        return [
+            _reference_match(mine, query),
+            (
+                IECRecord.objects.filter(iec=query.upper()).values("pk"),
+                lambda firm_ids: Q(firm_id__in=firm_ids),
+            ),
+            # the filer's own reference
+            (mine.filter(client_reference=query).values("pk"), Q(client_reference=query)),
+            (mine.filter(firm_id__in=firms).values("pk"), Q(firm_id__in=firms)),
+            (
+                invoices.filter(number__icontains=query).values("application_id"),
+                Q(
+                    Exists(
+                        Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)
+                    )
+                ),
+            ),
         ]
-        wide = (
-            Q(reference__icontains=query)
-            | Q(firm__iec=query.upper())
-            | Q(client_reference=query)
-            | Q(firm__firm_name__icontains=query)
-            | Q(Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)))
-        )
-        return branches, wide
 
     return search_by_plan(qs, mine=mine, invoices=invoices, query=query, substring=substring)
 
@@ -300,9 +338,9 @@ class ItemReview:
 
 @dataclass(frozen=True)
 class ExporterHistory:
-    issued: int
-    rejected: int
-    other_open: int
+    issued: str  # bounded counts as shown: "12", "1,000+"
+    rejected: str
+    other_open: str
     recent: list[Application]
 
 
@@ -409,30 +447,33 @@ def application_checks(application: Application) -> tuple[list[Flag], list[ItemR
 
 
 def exporter_history(*, application: Application) -> ExporterHistory:
-    """The exporter's record with this agency, other than this application (two queries)."""
+    """The exporter's record with this agency, other than this application (two queries).
+    Each count stops at COUNT_LIMIT + 1 and reads "1,000+" beyond, as the queue's tabs do:
+    a firm of a hundred thousand applications costs no more than one of a thousand."""
     others = Application.objects.filter(
         firm_id=application.firm_id, agency_id=application.agency_id
     ).exclude(pk=application.pk)
-    counts = others.aggregate(
-        issued=Count("pk", filter=Q(status__in=[Status.ISSUED, Status.APPROVED])),
-        rejected=Count("pk", filter=Q(status=Status.REJECTED)),
-        other_open=Count(
-            "pk",
-            filter=Q(
+    counts = bounded_counts(
+        {
+            "issued": others.filter(status__in=[Status.ISSUED, Status.APPROVED]),
+            "rejected": others.filter(status=Status.REJECTED),
+            "other_open": others.filter(
                 status__in=[
                     Status.SUBMITTED,
                     Status.UNDER_REVIEW,
                     Status.CLARIFICATION_REQUESTED,
                 ]
             ),
-        ),
+        }
     )
     recent = list(
         others.filter(status__in=[Status.ISSUED, Status.APPROVED, Status.REJECTED])
         .only("reference", "status", "decided_at", "agency_id", "firm_id")
         .order_by("-decided_at", "-pk")[:5]
     )
-    return ExporterHistory(recent=recent, **counts)
+    return ExporterHistory(
+        recent=recent, **{key: count_label(count) for key, count in counts.items()}
+    )
 
 
 def agency_officers(*, profile: OfficerProfile) -> QuerySet[User]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -162,6 +163,25 @@ def _matched_ids(branches: Sequence[QuerySet[Any]]) -> list[list[Any]]:
     return found
 
 
+# A search that begins like a reference (letters, then a hyphen: "COO-2026-00") is looked up
+# from the start of the references, an index range (app_agency_status_reference for the
+# officers, app_firm_reference_start for a firm), rather than anywhere in them through a
+# trigram index, whose trigrams ("COO", "202", "000") are in nearly every row. A reference's
+# letters come only before its first hyphen, so such a search finds every reference it could
+# otherwise, but for one that starts inside those letters ("OO-2026"); both searches' hints
+# say so.
+REFERENCE_START = re.compile(r"[A-Za-z]+-")
+
+
+def reference_match(mine: QuerySet[Application], query: str) -> tuple[QuerySet[Any], Q]:
+    """A search's reference branch (search_by_plan): from the start, or anywhere in it."""
+    if REFERENCE_START.match(query):
+        test = Q(reference__startswith=query.upper())
+    else:
+        test = Q(reference__icontains=query)
+    return mine.filter(test).values("pk"), test
+
+
 def search_by_plan(
     qs: QuerySet[Application],
     *,
@@ -245,7 +265,7 @@ def _exporter_search(
 
     def substring() -> Matches:
         return [
-            (mine.filter(reference__icontains=query).values("pk"), Q(reference__icontains=query)),
+            reference_match(mine, query),
             # the filer's own reference
             (mine.filter(client_reference=query).values("pk"), Q(client_reference=query)),
             (

@@ -7,11 +7,9 @@ queries whatever the size of the queue or of the application.
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -31,7 +29,7 @@ from applications.models import (
     Status,
     TradeAgreement,
 )
-from applications.selectors import Matches, search_by_plan
+from applications.selectors import Matches, reference_match, search_by_plan
 from applications.worksheet import ItemWorksheet, item_worksheet
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
@@ -142,24 +140,6 @@ def _queue_base(
     return qs
 
 
-# A search that begins like a reference (letters, then a hyphen: "COO-2026-00") is looked up
-# from the start of the references, an index range (app_agency_status_reference), rather than
-# anywhere in them through the trigram index, whose trigrams ("COO", "202", "000") are in
-# nearly every row. A reference's letters come only before its first hyphen, so such a
-# search finds every reference it could otherwise, but for the rare one that starts inside
-# those letters ("OO-2026"); the queue's search hint says so.
-REFERENCE_START = re.compile(r"[A-Za-z]+-")
-
-
-def _reference_match(mine: QuerySet[Application], query: str) -> tuple[QuerySet[Any], Q]:
-    """The reference branch of the officers' search: from the start, or anywhere in it."""
-    if REFERENCE_START.match(query):
-        test = Q(reference__startswith=query.upper())
-    else:
-        test = Q(reference__icontains=query)
-    return mine.filter(test).values("pk"), test
-
-
 def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySet[Application]:
     """The officers' search (applications.selectors.search_by_plan): reference, IEC, firm
     name, the filer's own reference, invoice number."""
@@ -173,7 +153,7 @@ def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySe
         # tested by the firm's id as a value, whose share of the rows the planner knows.
         firms = IECRecord.objects.filter(firm_name__icontains=query).values("pk")
         return [
-            _reference_match(mine, query),
+            reference_match(mine, query),
             (
                 IECRecord.objects.filter(iec=query.upper()).values("pk"),
                 lambda firm_ids: Q(firm_id__in=firm_ids),

@@ -223,6 +223,12 @@ class Application(TimeStampedModel):
             # The firm's applications: all, or one status; most recently updated first.
             models.Index(fields=["firm", "-updated_at", "-id"], name="app_firm_updated"),
             models.Index(fields=["firm", "status", "-updated_at", "-id"], name="app_firm_status"),
+            # A firm's search for a reference from its start (built concurrently: 0034).
+            models.Index(
+                fields=["firm", "reference"],
+                opclasses=["", "varchar_pattern_ops"],
+                name="app_firm_reference_start",
+            ),
             # Drafts a preparer has said are ready ("Ready for your signature"): a few rows of
             # the firm, not all its drafts (built concurrently: 0033).
             models.Index(

@@ -319,13 +319,17 @@ def settlement_report(
             )
         )
     # The day's entries (walletentry_created), then which of their applications are the
-    # agency's: primary-key lookups of those few, where a join let the planner walk every
-    # application of the agency to meet them.
-    day_entries = WalletEntry.objects.filter(created_at__gte=start, created_at__lt=end)
-    agencys = Application.objects.filter(
-        agency=agency, pk__in=day_entries.values("application_id")
-    ).values("pk")
-    wallet = day_entries.filter(application_id__in=agencys).order_by("created_at")
+    # agency's: primary-key lookups of those few ids. As a join or a subquery, the planner
+    # walked the agency's applications along the primary key to meet them (40-100 ms at a
+    # million applications).
+    day_entries = list(
+        WalletEntry.objects.filter(created_at__gte=start, created_at__lt=end).order_by("created_at")
+    )
+    applications = {e.application_id for e in day_entries if e.application_id is not None}
+    agencys = set(
+        Application.objects.filter(agency=agency, pk__in=applications).values_list("pk", flat=True)
+    )
+    wallet = [e for e in day_entries if e.application_id in agencys]
     for entry in wallet:
         rows.append(
             SettlementRow(

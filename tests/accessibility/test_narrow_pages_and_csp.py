@@ -122,16 +122,26 @@ def test_nothing_scrolls_sideways_and_every_goods_column_is_on_screen(
             page.goto(path)
             screenshot(page, f"{width}-{name}")
             assert page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways at {width}px"
-        # Every goods cell of "Check your answers", criterion, weight and FOB included.
-        page.goto(f"/applications/{draft.reference}/check/")
-        for label in ("Criterion", "Gross kg", "FOB"):
-            cells = page.locator(f"td[data-label='{label}']")
-            assert cells.count() == 2
-            for i in range(2):
-                box = cells.nth(i).bounding_box()
-                assert box is not None
-                assert box["x"] >= 0
-                assert box["x"] + box["width"] <= width
+        # Every goods cell of "Check your answers" (criterion, weight and FOB included) and of
+        # the application page is on screen, and the goods table does not scroll in its box.
+        for path, labels in (
+            (f"/applications/{draft.reference}/check/", ("Criterion", "Gross kg", "FOB")),
+            (f"/applications/{certificate.application.reference}/", ("Gross kg", "FOB")),
+        ):
+            page.goto(path)
+            for label in labels:
+                cells = page.locator(f"td[data-label='{label}']")
+                assert cells.count() == 2, f"{path} {label}"
+                for i in range(2):
+                    box = cells.nth(i).bounding_box()
+                    assert box is not None
+                    assert box["x"] >= 0, f"{path} {label} starts off screen at {width}px"
+                    assert box["x"] + box["width"] <= width, f"{path} {label} at {width}px"
+            hidden = page.locator("td[data-label='FOB']").first.evaluate(
+                "cell => { const box = cell.closest('.table-wrap');"
+                " return box ? box.scrollWidth - box.clientWidth : 0; }"
+            )
+            assert hidden <= 0, f"{path}: the goods table scrolls in its box at {width}px"
 
         page.goto("/verify/document/")
         page.set_input_files(

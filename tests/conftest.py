@@ -55,9 +55,9 @@ def _celery_join_flag() -> Iterator[None]:
 
 
 @pytest.fixture
-def credential_signing_keys(settings, tmp_path: Path) -> Iterator[Path]:
-    """EIC's signing key in a keys folder of this test's own, and no key (certificate or
-    credential) loaded before or after."""
+def eic_signing_key(settings, tmp_path: Path) -> Iterator[Path]:
+    """EIC's signing key in a keys folder of this test's own; no key (certificate or
+    credential) is loaded before or after."""
     from django.core.cache import cache
 
     from certificates import credential_keys, keys

@@ -22,7 +22,7 @@ from .test_responsive_tables import signed_in
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("credential_signing_keys"),
+    pytest.mark.usefixtures("eic_signing_key"),
 ]
 
 LONG = "Men's woven cotton trousers, indigo dyed, with zip fly and two side pockets"

@@ -29,7 +29,7 @@ from tests.certificates.factories import application_under_review, approve, issu
 from verification.models import VerificationLog
 from verification.vc_check import REASONS
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("credential_signing_keys")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eic_signing_key")]
 
 URL = "/verify/credential/"
 

@@ -15,7 +15,7 @@ from verification.models import VerificationLog
 from verification.services import verification_check_document
 from verification.vc_check import REASONS
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("credential_signing_keys")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eic_signing_key")]
 
 
 def test_a_pdf_carrying_another_certificates_credential_is_refused(

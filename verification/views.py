@@ -167,13 +167,7 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def pdf(request: HttpRequest, number: str) -> HttpResponse:
     """The authentic PDF, byte for byte as signed and registered."""
-    answer = verification_lookup(
-        number=number,
-        code=request.GET.get("code", ""),
-        channel=VerificationLog.Channel.PAGE,
-        client_address=client_ip(request),
-        kinds=_NOTHING,
-    )
+    answer = _download_lookup(request, number)
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
     certificate = Certificate.objects.only("number", "pdf", "sha256").get(pk=answer.certificate_id)
@@ -181,10 +175,7 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
     # refused (StoredFileCorruptedError, logged and alerted as a server error), never served.
     content = certificate_pdf_bytes(certificate)
     filename = certificate.number.replace("/", "-") + ".pdf"
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _download(content, "application/pdf", filename)
 
 
 @login_not_required
@@ -292,13 +283,7 @@ def credential(request: HttpRequest) -> HttpResponse:
 @require_GET
 def credential_download(request: HttpRequest, number: str) -> HttpResponse:
     """The certificate's credential (vc+jwt), for whoever has its number and code."""
-    answer = verification_lookup(
-        number=number,
-        code=request.GET.get("code", ""),
-        channel=VerificationLog.Channel.PAGE,
-        client_address=client_ip(request),
-        kinds=_NOTHING,
-    )
+    answer = _download_lookup(request, number)
     issued = (
         Credential.objects.filter(certificate_id=answer.certificate_id).exclude(jwt="").first()
         if answer is not None
@@ -306,8 +291,23 @@ def credential_download(request: HttpRequest, number: str) -> HttpResponse:
     )
     if issued is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
-    response = HttpResponse(issued.jwt, content_type=MEDIA_TYPE)
-    filename = normalise_filename(number) + ".jwt"
+    return _download(issued.jwt, MEDIA_TYPE, normalise_filename(number) + ".jwt")
+
+
+def _download_lookup(request: HttpRequest, number: str) -> Answer | None:
+    """The certificate behind a download link (its number and code): counted and logged as a
+    lookup, with no answer page built."""
+    return verification_lookup(
+        number=number,
+        code=request.GET.get("code", ""),
+        channel=VerificationLog.Channel.PAGE,
+        client_address=client_ip(request),
+        kinds=_NOTHING,
+    )
+
+
+def _download(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response

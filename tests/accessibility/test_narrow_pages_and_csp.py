@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
-from certificates import credential_keys, keys
 from certificates.models import Certificate
 from review.services import application_approve
 from tests import factories
@@ -23,23 +20,14 @@ from tests.factories import pdf_bytes
 
 from .test_responsive_tables import signed_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("eic_signing_key"),
+]
 
 LONG = "Men's woven cotton trousers, indigo dyed, with zip fly and two side pockets"
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
-
-
-@pytest.fixture(autouse=True)
-def signing_keys(settings, tmp_path: Path):
-    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    keys.ensure_agency_key("EIC", "Export Inspection Council")
-    cache.clear()
-    yield
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    cache.clear()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications import services, wallet, workflow
-from applications.models import Application, FeeDay, ReviewDay
+from applications.models import FeeDay, ReviewDay
 from applications.payments import gateway_get
 from applications.rollups import fee_days_count, review_days_count
 from review.reports import (
@@ -39,25 +39,6 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 DAY = TODAY - dt.timedelta(days=2)
 MORNING = timezone.make_aware(dt.datetime.combine(DAY, dt.time(10)))
-
-
-def ready_draft(alice, reference_data) -> Application:
-    """As the `ready` fixture: complete, documents uploaded, declaration signed, fee unpaid
-    (AIFTA: INR 500)."""
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=alice,
-        certificate_type="preferential",
-        agreement=reference_data["aifta"],
-        destination_country="ID",
-        office=reference_data["eic_mumbai"],
-    )
-    factories.InvoiceFactory(application=application)
-    factories.LineItemFactory(application=application, origin_criterion="WO")
-    factories.DocumentFactory(application=application, kind="commercial_invoice")
-    factories.DocumentFactory(application=application, kind="packing_list")
-    factories.declaration_sign(application)
-    return application
 
 
 def pay_by_card(alice, application) -> None:
@@ -95,7 +76,7 @@ def the_mix(alice, olivia, reference_data, eic, mail_outbox, sms_outbox):
     with time_machine.travel(MORNING, tick=True):
         fund(alice, 2000)
         approved, withdrawn, rejected, released = (
-            ready_draft(alice, reference_data) for _ in range(4)
+            factories.ready_to_pay(alice, reference_data) for _ in range(4)
         )
         for application in (approved, withdrawn, rejected):
             wallet.wallet_pay_fee(application_id=application.pk, user=alice)
@@ -216,7 +197,7 @@ def test_rollup_reports_rebuilds_them_from_the_raw_rows(the_mix):
 
 
 def test_a_step_rolled_back_is_not_counted(alice, olivia, reference_data):
-    application = ready_draft(alice, reference_data)
+    application = factories.ready_to_pay(alice, reference_data)
     fund(alice, 1000)
     wallet.wallet_pay_fee(application_id=application.pk, user=alice)
     workflow.application_submit(application_id=application.pk, exporter=alice)

@@ -28,6 +28,7 @@ from tests.credentials import verify_published
 from tests.factories import pdf_bytes
 
 from .conftest import pdf_text, pdfsig
+from .factories import self_declaration_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -57,22 +58,7 @@ def portal_key(signing_keys: Path, self_declared_office) -> Path:
 def ready_self_declaration(exporter: Any, office: AgencyOffice, tepa: TradeAgreement, **fields):
     """A complete India-EFTA draft on the self-declaration route, its statement signed (by
     SMS code, as applications/declaration.py records it), no fee paid."""
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=exporter,
-        certificate_type="preferential",
-        agreement=tepa,
-        destination_country="CH",
-        consignee_country="CH",
-        consignee_name="Alpen Handels AG",
-        consignee_address="Bahnhofstrasse 1, Zurich",
-        office=office,
-        **fields,
-    )
-    factories.InvoiceFactory(application=application, number="EXP/2026/0042")
-    factories.LineItemFactory(application=application, position=1, origin_criterion="WO")
-    factories.DocumentFactory(application=application, kind="commercial_invoice")
-    factories.DocumentFactory(application=application, kind="packing_list")
+    application = self_declaration_draft(exporter, office, tepa, **fields)
     factories.declaration_sign(application)
     return application
 

@@ -10,20 +10,17 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from jwcrypto import jwk, jws
 
 from applications.models import Application
-from certificates import credential_keys, keys
 from certificates.credential import credential_sign
 from certificates.models import Certificate, Credential
 from certificates.services import certificate_request_replacement, certificate_revoke
@@ -32,22 +29,9 @@ from tests.certificates.factories import application_under_review, approve, issu
 from verification.models import VerificationLog
 from verification.vc_check import REASONS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eic_signing_key")]
 
 URL = "/verify/credential/"
-
-
-@pytest.fixture(autouse=True)
-def signing_keys(settings, tmp_path: Path) -> Iterator[Path]:
-    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    keys.ensure_agency_key("EIC", "Export Inspection Council")
-    cache.clear()
-    yield settings.SIGNING_KEYS_DIR
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    cache.clear()
 
 
 @pytest.fixture

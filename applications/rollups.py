@@ -13,6 +13,8 @@ commit or roll back together (core/rollups.py):
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -24,8 +26,10 @@ from django.utils import timezone
 from core.rollups import rollup_add, rollup_replace
 
 from .models import (
+    DECIDED_STATUSES,
     Application,
     ApplicationEvent,
+    DecisionDay,
     FeeDay,
     Payment,
     ReviewDay,
@@ -58,6 +62,50 @@ def review_day_add(*, event: ApplicationEvent, agency_id: int | None = None) -> 
         "actor_id": event.actor_id or 0,
     }
     rollup_add(ReviewDay, [(key, {"count": 1})])
+
+
+def decision_hours(submitted: datetime, decided: datetime) -> int:
+    """The histogram's bucket of a decision: its time from the submission, rounded up to the
+    whole hour (0 for none)."""
+    return math.ceil((decided - submitted).total_seconds() / 3600)
+
+
+def decision_day_add(*, application: Application) -> None:
+    """Count one decision (an application just approved or rejected) in the time-to-decision
+    histogram of its day."""
+    submitted, decided = application.submitted_at, application.decided_at
+    if application.agency_id is None or submitted is None or decided is None:
+        return
+    if decided < submitted or application.status not in DECIDED_STATUSES:
+        return
+    key = {
+        "day": timezone.localdate(decided),
+        "agency": application.agency_id,
+        "hours": decision_hours(submitted, decided),
+    }
+    rollup_add(DecisionDay, [(key, {"count": 1})])
+
+
+def percentile(histogram: Sequence[tuple[int, int]], fraction: float) -> float | None:
+    """The percentile of a histogram ((value, count), sorted by value) by linear
+    interpolation between the closest ranks (PostgreSQL's percentile_cont)."""
+    total = sum(n for _, n in histogram)
+    if not total:
+        return None
+    rank = fraction * (total - 1)
+    below = math.floor(rank)
+    low, high = _ranked(histogram, below), _ranked(histogram, math.ceil(rank))
+    return low + (high - low) * (rank - below)
+
+
+def _ranked(histogram: Sequence[tuple[int, int]], rank: int) -> int:
+    """The value of the rank-th (from 0) of the histogram's values in order."""
+    seen = 0
+    for value, n in histogram:
+        seen += n
+        if rank < seen:
+            return value
+    raise IndexError(rank)
 
 
 def _paise(amount: Decimal) -> int:
@@ -202,6 +250,37 @@ def fee_days_count(*, since: date, until: date) -> list[FeeDay]:
     return [days[key] for key in sorted(days)]
 
 
+def decisions_hours(
+    *, since: datetime, until: datetime, agency_id: int | None = None
+) -> Iterable[tuple[date, int, int]]:
+    """(day, agency id, hours) of each decision in [since, until), from the applications."""
+    decisions = Application.objects.filter(
+        status__in=DECIDED_STATUSES,
+        decided_at__gte=since,
+        decided_at__lt=until,
+        submitted_at__isnull=False,
+        agency__isnull=False,
+    ).filter(decided_at__gte=F("submitted_at"))
+    if agency_id is not None:
+        decisions = decisions.filter(agency_id=agency_id)
+    for agency, submitted, decided in decisions.values_list(
+        "agency_id", "submitted_at", "decided_at"
+    ).iterator(chunk_size=5000):
+        if agency is not None and submitted is not None and decided is not None:  # filtered
+            yield timezone.localdate(decided), agency, decision_hours(submitted, decided)
+
+
+def decision_days_count(*, since: date, until: date) -> list[DecisionDay]:
+    """The DecisionDay rows of [since, until), counted from the applications."""
+    counts: dict[tuple[date, int, int], int] = {}
+    for key in decisions_hours(since=_start(since), until=_start(until)):
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        DecisionDay(day=day, agency_id=agency, hours=hours, count=n)
+        for (day, agency, hours), n in sorted(counts.items())
+    ]
+
+
 def review_and_fee_days_rebuild(*, since: date, until: date) -> int:
     """Rebuild both roll-ups for the past days [since, until) (today is never rebuilt: its
     rows are being added to); returns the rows written."""
@@ -214,5 +293,11 @@ def review_and_fee_days_rebuild(*, since: date, until: date) -> int:
         )
         written += rollup_replace(
             FeeDay, since=since, until=until, rows=fee_days_count(since=since, until=until)
+        )
+        written += rollup_replace(
+            DecisionDay,
+            since=since,
+            until=until,
+            rows=decision_days_count(since=since, until=until),
         )
     return written

@@ -1,14 +1,18 @@
-"""Keeping the daily roll-ups of review steps and fees (applications/models/rollups.py).
+"""Keeping the daily roll-ups of review steps, fees and decision times
+(applications/models/rollups.py).
 
 Each writer adds to the roll-up in its own transaction, so a figure and the rows it counts
 commit or roll back together (core/rollups.py):
 - `application_event_record` (applications/events.py) for every review step;
 - the capture of a fee (`_taken` in applications/services.py for a card, `wallet_pay_fee` for
   the wallet), a refund to the wallet (`wallet_refund_if_due`) and a tax invoice
-  (`_issue` in applications/tax.py).
+  (`_issue` in applications/tax.py);
+- `_transition` (applications/workflow.py) for every decision, into the histogram of hours
+  from the (latest) submission to the decision that the time-to-decision report reads.
 
-`review_days_count` and `fee_days_count` count the same figures from the raw rows: the rebuild
-(`manage.py rollup_reports`, the nightly task) and the tests that hold the two equal.
+`review_days_count`, `fee_days_count` and `decision_days_count` count the same figures from
+the raw rows: the rebuild (`manage.py rollup_reports`, the nightly task) and the tests that
+hold the two equal.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from core.rollups import rollup_add, rollup_replace
+from core.rollups import rollup_add_on, rollup_replace
 
 from .models import (
     DECIDED_STATUSES,
@@ -52,16 +56,15 @@ def review_day_add(*, event: ApplicationEvent, agency_id: int | None = None) -> 
     """Count one review step (an event just written) on its day."""
     if agency_id is None:
         agency_id = _agency_of(event.application_id)
-    if agency_id is None:
-        return
-    key = {
-        "day": timezone.localdate(event.created_at),
-        "agency": agency_id,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "actor_id": event.actor_id or 0,
-    }
-    rollup_add(ReviewDay, [(key, {"count": 1})])
+    rollup_add_on(
+        ReviewDay,
+        when=event.created_at,
+        agency_id=agency_id,
+        amounts={"count": 1},
+        from_status=event.from_status,
+        to_status=event.to_status,
+        actor_id=event.actor_id or 0,
+    )
 
 
 def decision_hours(submitted: datetime, decided: datetime) -> int:
@@ -74,16 +77,17 @@ def decision_day_add(*, application: Application) -> None:
     """Count one decision (an application just approved or rejected) in the time-to-decision
     histogram of its day."""
     submitted, decided = application.submitted_at, application.decided_at
-    if application.agency_id is None or submitted is None or decided is None:
+    if submitted is None or decided is None or decided < submitted:
         return
-    if decided < submitted or application.status not in DECIDED_STATUSES:
+    if application.status not in DECIDED_STATUSES:
         return
-    key = {
-        "day": timezone.localdate(decided),
-        "agency": application.agency_id,
-        "hours": decision_hours(submitted, decided),
-    }
-    rollup_add(DecisionDay, [(key, {"count": 1})])
+    rollup_add_on(
+        DecisionDay,
+        when=decided,
+        agency_id=application.agency_id,
+        amounts={"count": 1},
+        hours=decision_hours(submitted, decided),
+    )
 
 
 def percentile(histogram: Sequence[tuple[int, int]], fraction: float) -> float | None:
@@ -121,15 +125,13 @@ def fee_day_add(
     refunds_paise: int = 0,
     gst_paise: int = 0,
 ) -> None:
-    if agency_id is None:
-        return
     amounts = {
         "payments": payments,
         "fees_paise": fees_paise,
         "refunds_paise": refunds_paise,
         "gst_paise": gst_paise,
     }
-    rollup_add(FeeDay, [({"day": timezone.localdate(when), "agency": agency_id}, amounts)])
+    rollup_add_on(FeeDay, when=when, agency_id=agency_id, amounts=amounts)
 
 
 def fee_captured(*, payment: Payment, agency_id: int) -> None:

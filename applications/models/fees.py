@@ -338,6 +338,8 @@ class TaxInvoice(models.Model):
 
     class Meta:
         ordering = ["-issued_at", "-id"]
+        # The fees report reads today's tax invoices (applications/rollups.py).
+        indexes = [models.Index(fields=["issued_at"], name="taxinvoice_issued")]
         constraints = [
             models.UniqueConstraint(
                 fields=["supplier", "financial_year", "sequence"], name="taxinvoice_series_unique"

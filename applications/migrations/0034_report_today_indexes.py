@@ -1,5 +1,6 @@
 # The reports read today's rows raw: "received" today's first submissions of an agency, "fees"
-# today's captured payments. Indexes for both, built without blocking writes on PostgreSQL.
+# today's captured payments and tax invoices. Indexes for them, built without blocking writes
+# on PostgreSQL.
 
 from django.db import migrations, models
 
@@ -19,5 +20,9 @@ class Migration(migrations.Migration):
         AddIndexConcurrentlyWherePossible(
             model_name="payment",
             index=models.Index(fields=["captured_at"], name="payment_captured"),
+        ),
+        AddIndexConcurrentlyWherePossible(
+            model_name="taxinvoice",
+            index=models.Index(fields=["issued_at"], name="taxinvoice_issued"),
         ),
     ]

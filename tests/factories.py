@@ -309,3 +309,10 @@ def document_stored(*, application_id: int, exporter, kind: str, upload):
     document.file.save(checked.sha256, upload, save=False)
     document.save()
     return document
+
+
+def pdf_bytes(record) -> bytes:
+    """The stored PDF of a certificate (or copy), read and closed: FieldFile.read() leaves the
+    file open until the object is collected (a ResourceWarning)."""
+    with record.pdf.open("rb") as stored:
+        return stored.read()

@@ -19,6 +19,7 @@ from certificates.models import Certificate
 from review.services import application_approve
 from tests import factories
 from tests.certificates.factories import application_under_review
+from tests.factories import pdf_bytes
 
 from .test_responsive_tables import signed_in
 
@@ -139,7 +140,7 @@ def test_nothing_scrolls_sideways_and_every_goods_column_is_on_screen(
                 {
                     "name": "certificate.pdf",
                     "mimeType": "application/pdf",
-                    "buffer": certificate.pdf.read(),
+                    "buffer": pdf_bytes(certificate),
                 }
             ],
         )

@@ -25,6 +25,7 @@ from reference.models import AgencyOffice, TradeAgreement
 from reference.services import self_declaration_route_ensure
 from tests import factories
 from tests.credentials import verify_published
+from tests.factories import pdf_bytes
 
 from .conftest import pdf_text, pdfsig
 
@@ -194,7 +195,7 @@ def test_the_pdf_prints_the_statement_and_says_no_agency_certified_it(
         django_capture_on_commit_callbacks,
     )
     path = tmp_path / "sd.pdf"
-    path.write_bytes(certificate.pdf.read())
+    path.write_bytes(pdf_bytes(certificate))
     text = pdf_text(path)
     assert "Self-Declared Certificate of Origin" in text
     assert "EXPORTER'S SELF-DECLARATION" in text
@@ -226,7 +227,7 @@ def test_pyhanko_and_pdfsig_validate_the_portal_signature(
         alice,
         django_capture_on_commit_callbacks,
     )
-    data = certificate.pdf.read()
+    data = pdf_bytes(certificate)
     check = check_signed_pdf(data)
     assert check.ok, check
     path = tmp_path / "sd.pdf"

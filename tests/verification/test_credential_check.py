@@ -458,6 +458,30 @@ def test_the_check_the_page_runs_refuses_a_stale_list(client, genuine, published
     assert stale.reason == "status_list_stale"
 
 
+def test_a_checker_whose_clock_runs_a_little_behind_the_signers_accepts_what_was_just_signed(
+    genuine, published
+):
+    """The list (and the credential) were signed a moment ago; a verifier whose clock is 30 s
+    behind, or a portal node behind the one that signed the kept list, still accepts them
+    (CLOCK_SKEW). A clock minutes behind is not skew: the list is not valid yet for it."""
+    from verification.vc_check import check_credential
+
+    kept = published["list"].read_text()
+    jwks = json.loads(published["jwks"].read_text())
+    signed = dt.datetime.fromisoformat(vc.payload_of(kept)["validFrom"])
+
+    behind = check_credential(
+        genuine, jwks=jwks, status_list=lambda url: kept, now=signed - dt.timedelta(seconds=30)
+    )
+    far_behind = check_credential(
+        genuine, jwks=jwks, status_list=lambda url: kept, now=signed - dt.timedelta(minutes=5)
+    )
+
+    assert behind.ok
+    assert not far_behind.ok
+    assert far_behind.reason in {"not_yet_valid", "status_list_stale"}
+
+
 def test_bin_vc_check_runs_in_place(tmp_path, genuine, published):
     credential = tmp_path / "credential.jwt"
     credential.write_text(genuine)

@@ -265,6 +265,8 @@ class Application(TimeStampedModel):
                 condition=models.Q(status__in=DECIDED_STATUSES),
                 name="app_agency_decided",
             ),
+            # The "received" report reads today's first submissions of an agency.
+            models.Index(fields=["agency", "first_submitted_at"], name="app_agency_received"),
             # The dashboard's "waiting longer than 2 working days", oldest first.
             models.Index(
                 fields=["agency", "submitted_at", "id"],

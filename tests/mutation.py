@@ -67,6 +67,9 @@ PAYMENT_TESTS = [
 ]
 WALLET_TESTS = [
     "tests/applications/test_wallet.py",
+    "tests/applications/test_payment.py",  # withdrawal refunds (refund_told, refund_on_withdrawal)
+    "tests/applications/test_submit.py",
+    "tests/applications/test_gst_documents.py",
     "tests/applications/test_wallet_who_may.py",
     "tests/applications/test_wallet_races.py",
     "tests/applications/test_wallet_ledger_reads.py",

@@ -14,6 +14,7 @@ result when the test selection changes.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import sys
 from pathlib import Path
@@ -123,6 +124,14 @@ def main(argv: list[str]) -> None:
         sys.exit(f"usage: python -m tests.mutation {{{','.join(MODULES)}}} [mutmut arguments]")
     module, args = argv[0], argv[1:] or ["run", "--max-children", "2"]
     sources, tests = MODULES[module]
+    # One area at a time: a second invocation (even `results`) would swap ./mutants away from
+    # under a running one.
+    STASH.mkdir(parents=True, exist_ok=True)
+    lock = (STASH / ".lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit("another `python -m tests.mutation` is running; wait for it to finish")
     _swap_in(module)
 
     from mutmut import configuration

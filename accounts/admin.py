@@ -30,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .admin_scope import (
     AgencyScopedAdminMixin,
     PlatformStaffOnlyAdminMixin,
+    ReadOnlyAdminMixin,
     agency_id_of,
     is_platform_staff,
     may_manage_exporter_accounts,
@@ -189,20 +190,11 @@ class AgentAdmin(ExporterAccountsAdmin):
 
 
 @admin.register(AgentAuthorisation)
-class AgentAuthorisationAdmin(ExporterAccountsAdmin):
+class AgentAuthorisationAdmin(ReadOnlyAdminMixin, ExporterAccountsAdmin):
     """Read only: firms grant and withdraw authorisations on their Agents page."""
 
     list_display = ("agent", "firm", "valid_from", "valid_until", "withdrawn_at")
     search_fields = ("agent__name", "agent__licence_number", "firm__iec", "firm__firm_name")
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,7 +325,7 @@ for _model, _admin in (
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
+class LogEntryAdmin(ReadOnlyAdminMixin, PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
     """Who changed what in admin, for platform staff: the audit of changes to exporters'
     credentials and the IEC registry among them. Read-only."""
 
@@ -342,15 +334,6 @@ class LogEntryAdmin(PlatformStaffOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("user", "content_type")
     search_fields = ("object_repr", "user__username")
     date_hierarchy = "action_time"
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SuperuserGroupAdmin(PlatformStaffOnlyAdminMixin, GroupAdmin):

@@ -175,3 +175,17 @@ class PlatformStaffOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self.platform_rule(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]  # a mixin: super() is the ModelAdmin it is mixed into
+
+
+class ReadOnlyAdminMixin:
+    """An admin that shows records and never writes them: services write them. Put it first
+    among the bases, so that no other mixin's answer comes before its no."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

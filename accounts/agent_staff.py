@@ -29,10 +29,10 @@ from .members import (
     MemberError,
     _discard_pending,
     _name,
+    account_close,
     email_taken,
     invitation_create,
     invitation_open_exists,
-    sessions_end,
 )
 from .models import Agent, AgentStaff, FirmInvitation, FirmRole, User
 from .notifications import email_send, sms_send
@@ -202,13 +202,7 @@ def agent_staff_remove(*, actor: User, staff_id: int) -> AgentStaff:
         raise MemberError(LAST_ADMINISTRATOR)
     staff.removed_at = timezone.now()
     staff.save(update_fields=["removed_at", "updated_at"])
-    user = User.objects.select_for_update().get(pk=staff.user_id)
-    user.is_active = False
-    user.set_unusable_password()  # the session's password hash no longer matches
-    user.save(update_fields=["is_active", "password"])
-    for person in (staff.user, user, actor):
-        firms.forget(person)
-    sessions_end(user_id=user.pk)
+    user = account_close(person=staff, actor=actor)
     context = {"name": _name(user), "agent_name": agent.name, "by": _name(actor)}
     email_send(to=user.email, template="agent_staff_removed", context=context)
     if user.mobile:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.contrib import messages
-from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import agent_forms, agent_staff, firms, members
+from . import agent_forms, agent_staff, firms, members, people_pages
 from .decorators import exporter_required
 from .models import Agent, AgentStaff, User
 
@@ -71,14 +69,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
         except members.MemberError as exc:
             form.add_error("email", str(exc))
         else:
-            messages.success(
-                request,
-                gettext(
-                    "We have emailed an invitation to %(email)s. The link lasts %(days)s days "
-                    "and works once."
-                )
-                % {"email": invited.invitation.email, "days": members.INVITATION_DAYS},
-            )
+            people_pages.invitation_sent(request, invited.invitation)
             return redirect("accounts:agent-staff")
     return render(
         request,
@@ -92,24 +83,13 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 @require_POST
 def staff_invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
     _agent(request)
-    try:
-        invitation = agent_staff.agent_staff_invitation_cancel(
-            actor=_actor(request), invitation_id=invitation_id
-        )
-    except members.InvitationClosedError as exc:
-        messages.error(request, str(exc))
-        return redirect("accounts:agent-staff")
-    except members.MemberError as exc:
-        raise Http404("No such invitation") from exc
-    messages.success(
+    return people_pages.invitation_cancel(
         request,
-        gettext(
-            "The invitation to %(email)s is cancelled: its link no longer works. We have told "
-            "them by email."
-        )
-        % {"email": invitation.email},
+        lambda: agent_staff.agent_staff_invitation_cancel(
+            actor=_actor(request), invitation_id=invitation_id
+        ),
+        back="accounts:agent-staff",
     )
-    return redirect("accounts:agent-staff")
 
 
 @exporter_required
@@ -132,44 +112,32 @@ def staff_role(request: HttpRequest, staff_id: int) -> HttpResponse:
                 if changed.is_administrator
                 else gettext("%(name)s is now on the agent's staff, not an administrator.")
             )
-            messages.success(request, text % {"name": name})
-            if changed.user_id == request.user.pk and not changed.is_administrator:
-                return redirect("applications:list")  # no longer theirs to manage
-            return redirect("accounts:agent-staff")
-    return render(
+            return people_pages.role_changed(
+                request,
+                changed,
+                text % {"name": name},
+                administrator=changed.is_administrator,
+                back="accounts:agent-staff",
+            )
+    return people_pages.role_page(
         request,
-        "accounts/agent_staff_role.html",
-        {"staff": staff, "form": form},
-        status=422 if form.errors else 200,
+        staff,
+        form,
+        back="accounts:agent-staff",
+        template="accounts/agent_staff_role.html",
     )
 
 
 @exporter_required
 @require_http_methods(["GET", "POST"])
 def staff_remove(request: HttpRequest, staff_id: int) -> HttpResponse:
-    """Check (who, what happens), then remove."""
     staff = _staff(request, staff_id)
-    if request.method == "POST":
-        try:
-            agent_staff.agent_staff_remove(actor=_actor(request), staff_id=staff.pk)
-        except members.MemberError as exc:
-            messages.error(request, str(exc))
-            return redirect("accounts:agent-staff")
-        if staff.user_id == request.user.pk:
-            logout(request)
-            messages.success(
-                request, gettext("You have removed yourself from the agent and are signed out.")
-            )
-            return redirect("accounts:login")
-        name = staff.user.get_full_name() or staff.user.username
-        told = (
-            gettext("We have told them by email and SMS.")
-            if staff.user.mobile
-            else gettext("We have told them by email.")
-        )
-        removed = gettext(
-            "%(name)s has been removed: they are signed out and can no longer sign in."
-        ) % {"name": name}
-        messages.success(request, f"{removed} {told}")
-        return redirect("accounts:agent-staff")
-    return render(request, "accounts/agent_staff_remove.html", {"staff": staff})
+    return people_pages.person_remove(
+        request,
+        staff,
+        lambda: agent_staff.agent_staff_remove(actor=_actor(request), staff_id=staff.pk),
+        back="accounts:agent-staff",
+        template="accounts/agent_staff_remove.html",
+        told_by_sms=bool(staff.user.mobile),
+        removed_yourself=gettext("You have removed yourself from the agent and are signed out."),
+    )

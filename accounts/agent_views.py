@@ -47,6 +47,8 @@ AGENTS = registration.RegistrationFlow(
     code_url="accounts:agent-register-otp",
     resend_url="accounts:agent-register-otp-resend",
     finish_url="accounts:agent-register-account",
+    done_key="accounts:registered_agent",
+    done_template="accounts/agent_register_done.html",
     link_not_valid=(
         "It may have been used already, or a newer one sent. Use the whole link from the "
         "most recent email, or register again."
@@ -83,24 +85,6 @@ def agent_register_sent(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
-def agent_register_verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    return registration.email_link_step(request, AGENTS, uidb64, token)
-
-
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def agent_register_mobile(request: HttpRequest) -> HttpResponse:
-    return registration.mobile_code_step(request, AGENTS)
-
-
-@login_not_required
-@require_POST
-def agent_register_resend(request: HttpRequest) -> HttpResponse:
-    return registration.code_resend_step(request, AGENTS)
-
-
-@login_not_required
 @require_http_methods(["GET", "POST"])
 def agent_register_account(request: HttpRequest) -> HttpResponse:
     """Only the browser that opened the email link and entered the SMS code gets here."""
@@ -123,20 +107,11 @@ def agent_register_account(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("accounts:agent-register")
         del request.session[REGISTRATION_KEY]
-        request.session["accounts:registered_agent"] = form.cleaned_data["username"]
+        request.session[AGENTS.done_key] = form.cleaned_data["username"]
         return redirect("accounts:agent-register-done")
     return render(
         request, "accounts/agent_register_account.html", {"form": form, "agent": staff.agent}
     )
-
-
-@login_not_required
-@require_GET
-def agent_register_done(request: HttpRequest) -> HttpResponse:
-    username = request.session.get("accounts:registered_agent")
-    if not username:
-        return redirect("accounts:agent-register")
-    return render(request, "accounts/agent_register_done.html", {"username": username})
 
 
 # ---------------------------------------------------------------------------------------------

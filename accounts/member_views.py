@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import cast
 
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.clientip import client_ip
 
-from . import firms, member_forms, members, services
+from . import firms, member_forms, members, people_pages, services
 from .decorators import exporter_required
 from .forms import OTPForm
 from .models import FirmInvitation, FirmMember, FirmRole, IECRecord, User
@@ -109,14 +108,7 @@ def invite_check(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("accounts:member-invite")
         request.session.pop(INVITE_KEY, None)
-        messages.success(
-            request,
-            gettext(
-                "We have emailed an invitation to %(email)s. The link lasts %(days)s days and "
-                "works once."
-            )
-            % {"email": invited.invitation.email, "days": members.INVITATION_DAYS},
-        )
+        people_pages.invitation_sent(request, invited.invitation)
         return redirect("accounts:members")
     return render(
         request,
@@ -129,22 +121,11 @@ def invite_check(request: HttpRequest) -> HttpResponse:
 @require_POST
 def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
     _managed_firm(request)
-    try:
-        invitation = members.invitation_cancel(actor=_actor(request), invitation_id=invitation_id)
-    except members.InvitationClosedError as exc:
-        messages.error(request, str(exc))
-        return redirect("accounts:members")
-    except members.MemberError as exc:
-        raise Http404("No such invitation") from exc
-    messages.success(
+    return people_pages.invitation_cancel(
         request,
-        gettext(
-            "The invitation to %(email)s is cancelled: its link no longer works. We have told "
-            "them by email."
-        )
-        % {"email": invitation.email},
+        lambda: members.invitation_cancel(actor=_actor(request), invitation_id=invitation_id),
+        back="accounts:members",
     )
-    return redirect("accounts:members")
 
 
 @exporter_required
@@ -160,56 +141,36 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
         except members.MemberError as exc:
             form.add_error("role", str(exc))
         else:
-            told = (
-                gettext("We have told them by email and SMS.")
-                if members.member_verified_mobile(changed)
-                else gettext("We have told them by email.")
-            )
             now = gettext("%(name)s is now %(role)s.") % {
                 "name": changed.user.get_full_name() or changed.user.username,
                 "role": changed.get_role_display().lower(),
             }
-            messages.success(request, f"{now} {told}")
-            if changed.user_id == request.user.pk and changed.role != FirmRole.ADMINISTRATOR:
-                return redirect("applications:list")  # no longer theirs to manage
-            return redirect("accounts:members")
-    return render(
-        request,
-        "accounts/people_role.html",
-        {"member": member, "form": form},
-        status=422 if form.errors else 200,
+            told = people_pages.told(by_sms=bool(members.member_verified_mobile(changed)))
+            return people_pages.role_changed(
+                request,
+                changed,
+                f"{now} {told}",
+                administrator=changed.role == FirmRole.ADMINISTRATOR,
+                back="accounts:members",
+            )
+    return people_pages.role_page(
+        request, member, form, back="accounts:members", template="accounts/people_role.html"
     )
 
 
 @exporter_required
 @require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
-    """Check your answers (who, what happens), then remove."""
     member = _member(request, member_id)
-    if request.method == "POST":
-        try:
-            members.member_remove(actor=_actor(request), member_id=member.pk)
-        except members.MemberError as exc:
-            messages.error(request, str(exc))
-            return redirect("accounts:members")
-        name = member.user.get_full_name() or member.user.username
-        if member.user_id == request.user.pk:
-            logout(request)
-            messages.success(
-                request, gettext("You have removed yourself from the firm and are signed out.")
-            )
-            return redirect("accounts:login")
-        removed = gettext(
-            "%(name)s has been removed: they are signed out and can no longer sign in."
-        ) % {"name": name}
-        told = (
-            gettext("We have told them by email and SMS.")
-            if members.member_verified_mobile(member)
-            else gettext("We have told them by email.")
-        )
-        messages.success(request, f"{removed} {told}")
-        return redirect("accounts:members")
-    return render(request, "accounts/people_remove.html", {"member": member})
+    return people_pages.person_remove(
+        request,
+        member,
+        lambda: members.member_remove(actor=_actor(request), member_id=member.pk),
+        back="accounts:members",
+        template="accounts/people_remove.html",
+        told_by_sms=bool(members.member_verified_mobile(member)),
+        removed_yourself=gettext("You have removed yourself from the firm and are signed out."),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -646,15 +646,7 @@ def member_remove(*, actor: User, member_id: int) -> FirmMember:
     member.removed_at = timezone.now()
     member.removed_by = actor
     member.save(update_fields=["removed_at", "removed_by", "updated_at"])
-    user = User.objects.select_for_update().get(pk=member.user_id)
-    user.is_active = False
-    user.set_unusable_password()  # the session's password hash no longer matches
-    user.save(update_fields=["is_active", "password"])
-    firms.forget(member.user)
-    firms.forget(user)
-    if user.pk == actor.pk:
-        firms.forget(actor)
-    sessions_end(user_id=user.pk)
+    user = account_close(person=member, actor=actor)
     context = {
         "name": _name(user),
         "firm_name": member.firm.firm_name,
@@ -667,6 +659,20 @@ def member_remove(*, actor: User, member_id: int) -> FirmMember:
         sms_send(to=mobile, template="member_removed", context=context)
     logger.info("member %s removed from %s by %s", user.username, member.firm.iec, actor.username)
     return member
+
+
+def account_close(*, person: FirmMember | AgentStaff, actor: User) -> User:
+    """The removed person's account: deactivated and its password made unusable (the session's
+    password hash no longer matches), its sessions ended, and what access_for kept on the
+    objects at hand dropped. Call inside the removal's transaction."""
+    user = User.objects.select_for_update().get(pk=person.user_id)
+    user.is_active = False
+    user.set_unusable_password()
+    user.save(update_fields=["is_active", "password"])
+    for someone in (person.user, user, actor):
+        firms.forget(someone)
+    sessions_end(user_id=user.pk)
+    return user
 
 
 def sessions_end(*, user_id: int) -> int:

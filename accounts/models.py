@@ -337,6 +337,10 @@ class FirmMember(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.get_role_display()})"
 
+    @property
+    def role_label(self) -> str:
+        return str(self.get_role_display())
+
 
 class FirmInvitation(TimeStampedModel):
     """An administrator's invitation to join the firm, or an agent's staff (`agent` set,
@@ -487,6 +491,11 @@ class AgentStaff(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} of {self.agent.name}"
+
+    @property
+    def role_label(self) -> str:
+        """As the agent's pages say it: "Administrator" or "Staff"."""
+        return str(_("Administrator") if self.is_administrator else _("Staff"))
 
 
 class AgentAuthorisation(TimeStampedModel):

@@ -1,12 +1,14 @@
 """The registration steps that exporters and agents share: the email link, the mobile code and
 its resending, and the guard of the last step.
 
+The steps in between are views here, each given its flow by the URL (accounts/urls.py).
 Both journeys go: details -> "check your email" -> the link (this browser now holds the proof
 of the email) -> the SMS code (and of the mobile) -> the account's password (an agent also
 chooses a username) -> done. What differs between them is data, a `RegistrationFlow`: whose
 accounts, which record carries the proofs, the link's token, the services that record each
 proof, the SMS code's purpose and template, the URL names and the link's wording. The first
-and last steps keep their own forms and services (accounts/views.py, accounts/agent_views.py).
+step and the account's own step keep their own forms and services (accounts/views.py,
+accounts/agent_views.py).
 
 Links carry their token only once: the link step checks it, keeps what it needs in the session
 and redirects to a page whose address holds no token.
@@ -19,11 +21,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import forms
 from .models import User
@@ -60,6 +64,9 @@ class RegistrationFlow:
     code_url: str
     resend_url: str
     finish_url: str
+    # The last step keeps the new account's name (IEC or username) here for the done page.
+    done_key: str
+    done_template: str
     # What a link that fails the token check is told; `link_used`, if set, for a link whose
     # email is verified already (else such a link is told `link_not_valid`).
     link_not_valid: str
@@ -94,8 +101,10 @@ def in_progress(request: HttpRequest, flow: RegistrationFlow) -> tuple[User, dic
     )
 
 
+@login_not_required
+@require_GET
 def email_link_step(
-    request: HttpRequest, flow: RegistrationFlow, uidb64: str, token: str
+    request: HttpRequest, uidb64: str, token: str, *, flow: RegistrationFlow
 ) -> HttpResponse:
     try:
         user = flow.load(int(force_str(urlsafe_base64_decode(uidb64))))
@@ -126,7 +135,9 @@ def email_link_step(
     return redirect(flow.code_url)
 
 
-def mobile_code_step(request: HttpRequest, flow: RegistrationFlow) -> HttpResponse:
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def mobile_code_step(request: HttpRequest, *, flow: RegistrationFlow) -> HttpResponse:
     progress = in_progress(request, flow)
     if progress is None or not flow.proofs(progress[0]).email_verified_at:
         messages.error(request, gettext("Open the link in the email we sent you first."))
@@ -152,7 +163,9 @@ def mobile_code_step(request: HttpRequest, flow: RegistrationFlow) -> HttpRespon
     )
 
 
-def code_resend_step(request: HttpRequest, flow: RegistrationFlow) -> HttpResponse:
+@login_not_required
+@require_POST
+def code_resend_step(request: HttpRequest, *, flow: RegistrationFlow) -> HttpResponse:
     progress = in_progress(request, flow)
     if progress is None:
         return redirect(flow.start_url)
@@ -173,3 +186,12 @@ def finish_allowed(
     if not (state["mobile"] and proofs.email_verified_at and proofs.mobile_verified_at):
         return redirect(flow.code_url)
     return progress
+
+
+@login_not_required
+@require_GET
+def done_step(request: HttpRequest, *, flow: RegistrationFlow) -> HttpResponse:
+    reference = request.session.get(flow.done_key)
+    if not reference:
+        return redirect(flow.start_url)
+    return render(request, flow.done_template, {"reference": reference})

@@ -8,9 +8,14 @@ from . import (
     member_views,
     officer_auth,
     officer_invitation,
+    registration,
     verifier_auth,
     views,
 )
+
+# The registration steps that exporters and agents share take their flow as a URL keyword.
+EXPORTER_FLOW = {"flow": views.EXPORTERS}
+AGENT_FLOW = {"flow": agent_views.AGENTS}
 
 app_name = "accounts"
 urlpatterns = [
@@ -18,13 +23,19 @@ urlpatterns = [
     path("register/check-your-email/", views.register_sent, name="register-email-sent"),
     path(
         "register/verify/<str:uidb64>/<str:token>/",
-        views.register_verify_email,
+        registration.email_link_step,
+        EXPORTER_FLOW,
         name="verify-email",
     ),
-    path("register/mobile/", views.register_mobile, name="register-otp"),
-    path("register/mobile/resend/", views.register_resend, name="register-otp-resend"),
+    path("register/mobile/", registration.mobile_code_step, EXPORTER_FLOW, name="register-otp"),
+    path(
+        "register/mobile/resend/",
+        registration.code_resend_step,
+        EXPORTER_FLOW,
+        name="register-otp-resend",
+    ),
     path("register/password/", views.register_password, name="register-password"),
-    path("register/done/", views.register_done, name="register-done"),
+    path("register/done/", registration.done_step, EXPORTER_FLOW, name="register-done"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("profile/", views.profile, name="profile"),
@@ -84,13 +95,20 @@ urlpatterns += [
     ),
     path(
         "agents/register/verify/<str:uidb64>/<str:token>/",
-        agent_views.agent_register_verify_email,
+        registration.email_link_step,
+        AGENT_FLOW,
         name="agent-verify-email",
     ),
-    path("agents/register/mobile/", agent_views.agent_register_mobile, name="agent-register-otp"),
+    path(
+        "agents/register/mobile/",
+        registration.mobile_code_step,
+        AGENT_FLOW,
+        name="agent-register-otp",
+    ),
     path(
         "agents/register/mobile/resend/",
-        agent_views.agent_register_resend,
+        registration.code_resend_step,
+        AGENT_FLOW,
         name="agent-register-otp-resend",
     ),
     path(
@@ -98,7 +116,7 @@ urlpatterns += [
         agent_views.agent_register_account,
         name="agent-register-account",
     ),
-    path("agents/register/done/", agent_views.agent_register_done, name="agent-register-done"),
+    path("agents/register/done/", registration.done_step, AGENT_FLOW, name="agent-register-done"),
     path("acting-for/", agent_views.acting_for, name="acting-for"),
     # The agent's staff (its administrator); accepting is the firm invitation's pages.
     path("agents/staff/", agent_staff_views.staff_list, name="agent-staff"),

@@ -83,6 +83,8 @@ EXPORTERS = registration.RegistrationFlow(
     code_url="accounts:register-otp",
     resend_url="accounts:register-otp-resend",
     finish_url="accounts:register-password",
+    done_key="accounts:registered_iec",
+    done_template="accounts/register_done.html",
     link_not_valid=(
         "Check that you used the whole link from the most recent email, or register again."
     ),
@@ -113,24 +115,6 @@ def register_sent(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-@require_GET
-def register_verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    return registration.email_link_step(request, EXPORTERS, uidb64, token)
-
-
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def register_mobile(request: HttpRequest) -> HttpResponse:
-    return registration.mobile_code_step(request, EXPORTERS)
-
-
-@login_not_required
-@require_POST
-def register_resend(request: HttpRequest) -> HttpResponse:
-    return registration.code_resend_step(request, EXPORTERS)
-
-
-@login_not_required
 @require_http_methods(["GET", "POST"])
 def register_password(request: HttpRequest) -> HttpResponse:
     """Only the browser that opened the email link and entered the SMS code gets here."""
@@ -152,18 +136,9 @@ def register_password(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("accounts:register")
         del request.session[REGISTRATION_KEY]
-        request.session["accounts:registered_iec"] = user.username
+        request.session[EXPORTERS.done_key] = user.username
         return redirect("accounts:register-done")
     return render(request, "accounts/register_password.html", {"form": form, "iec": user.username})
-
-
-@login_not_required
-@require_GET
-def register_done(request: HttpRequest) -> HttpResponse:
-    iec = request.session.get("accounts:registered_iec")
-    if not iec:
-        return redirect("accounts:register")
-    return render(request, "accounts/register_done.html", {"iec": iec})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -345,7 +345,7 @@ def application_submit(
     response={202: schemas.SigningCode, **PROBLEMS},
     tags=["applications"],
 )
-def declaration_code(request: HttpRequest, reference: str) -> tuple[int, dict[str, Any]]:
+def declaration_code(request: HttpRequest, reference: str) -> Answer[dict[str, Any]]:
     """Send the token's person a one-time code by SMS to sign the declaration of the draft as
     it is now (its SHA-256 is returned). Sign with POST .../declaration/signature."""
     require_scope(request, Submit)
@@ -353,11 +353,14 @@ def declaration_code(request: HttpRequest, reference: str) -> tuple[int, dict[st
     require_capability(request, app.firm_id, firms.Capability.SUBMIT)
     with via_api():
         started = declaration.declaration_sign_start(application_id=app.pk, signer=user_of(request))
-    return 202, {
-        "sent_to": masked_number(started.mobile),
-        "sha256": started.content_sha256,
-        "expires_in_seconds": OTP_VALID_SECONDS,
-    }
+    return Answer(
+        202,
+        {
+            "sent_to": masked_number(started.mobile),
+            "sha256": started.content_sha256,
+            "expires_in_seconds": OTP_VALID_SECONDS,
+        },
+    )
 
 
 @api.post(

@@ -6,7 +6,11 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from accounts.admin_scope import AgencyScopedAdminMixin, PlatformStaffOnlyAdminMixin
+from accounts.admin_scope import (
+    AgencyScopedAdminMixin,
+    PlatformStaffOnlyAdminMixin,
+    ReadOnlyAdminMixin,
+)
 from reference.gst import gstin_problem
 from reference.models import AgencyTaxProfile, AgencyTaxProfileChange
 from reference.services import PROFILE_FIELDS, agency_tax_profile_save
@@ -145,7 +149,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyAdminMixin, AgencyScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "exporter",
@@ -160,22 +164,13 @@ class ApplicationAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["exporter", "agreement", "agency"]
     inlines = [InvoiceInline, LineItemInline, DocumentInline, EventInline]
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]  # Django admin's override, request and obj left as ModelAdmin types them
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]  # Django admin's override, request and obj left as ModelAdmin types them
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]  # Django admin's override, request and obj left as ModelAdmin types them
-        return False
-
 
 class PaymentEventInline(ReadOnlyInline):
     model = PaymentEvent
 
 
 @admin.register(Payment)
-class PaymentAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, AgencyScopedAdminMixin, admin.ModelAdmin):
     agency_field = "application__agency"
 
     list_display = [
@@ -190,12 +185,3 @@ class PaymentAdmin(AgencyScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["state", "gateway"]
     search_fields = ["order_id", "gateway_reference", "application__reference"]
     inlines = [PaymentEventInline]
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]  # Django admin's override, request and obj left as ModelAdmin types them
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]  # Django admin's override, request and obj left as ModelAdmin types them
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]  # Django admin's override, request and obj left as ModelAdmin types them
-        return False

@@ -24,7 +24,7 @@ from django.utils import timezone
 from reference.gst import STATES
 from reference.models import IssuingAgency
 
-from .models import Payment, PaymentRefund, TaxInvoice, WalletEntry
+from .models import Application, Payment, PaymentRefund, TaxInvoice, WalletEntry
 from .payment_types import SettlementLine
 from .tax import rupees
 
@@ -318,9 +318,18 @@ def settlement_report(
                 sign * line.amount_paise,
             )
         )
-    wallet = WalletEntry.objects.filter(
-        application__agency=agency, created_at__gte=start, created_at__lt=end
-    ).order_by("created_at")
+    # The day's entries (walletentry_created), then which of their applications are the
+    # agency's: primary-key lookups of those few ids. As a join or a subquery, the planner
+    # walked the agency's applications along the primary key to meet them (40-100 ms at a
+    # million applications).
+    day_entries = list(
+        WalletEntry.objects.filter(created_at__gte=start, created_at__lt=end).order_by("created_at")
+    )
+    applications = {e.application_id for e in day_entries if e.application_id is not None}
+    agencys = set(
+        Application.objects.filter(agency=agency, pk__in=applications).values_list("pk", flat=True)
+    )
+    wallet = [e for e in day_entries if e.application_id in agencys]
     for entry in wallet:
         rows.append(
             SettlementRow(

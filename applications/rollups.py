@@ -1,18 +1,24 @@
-"""Keeping the daily roll-ups of review steps and fees (applications/models/rollups.py).
+"""Keeping the daily roll-ups of review steps, fees and decision times
+(applications/models/rollups.py).
 
 Each writer adds to the roll-up in its own transaction, so a figure and the rows it counts
 commit or roll back together (core/rollups.py):
 - `application_event_record` (applications/events.py) for every review step;
 - the capture of a fee (`_taken` in applications/services.py for a card, `wallet_pay_fee` for
   the wallet), a refund to the wallet (`wallet_refund_if_due`) and a tax invoice
-  (`_issue` in applications/tax.py).
+  (`_issue` in applications/tax.py);
+- `_transition` (applications/workflow.py) for every decision, into the histogram of hours
+  from the (latest) submission to the decision that the time-to-decision report reads.
 
-`review_days_count` and `fee_days_count` count the same figures from the raw rows: the rebuild
-(`manage.py rollup_reports`, the nightly task) and the tests that hold the two equal.
+`review_days_count`, `fee_days_count` and `decision_days_count` count the same figures from
+the raw rows: the rebuild (`manage.py rollup_reports`, the nightly task) and the tests that
+hold the two equal.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -21,11 +27,13 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from core.rollups import rollup_add, rollup_replace
+from core.rollups import rollup_add_on, rollup_replace
 
 from .models import (
+    DECIDED_STATUSES,
     Application,
     ApplicationEvent,
+    DecisionDay,
     FeeDay,
     Payment,
     ReviewDay,
@@ -48,16 +56,60 @@ def review_day_add(*, event: ApplicationEvent, agency_id: int | None = None) -> 
     """Count one review step (an event just written) on its day."""
     if agency_id is None:
         agency_id = _agency_of(event.application_id)
-    if agency_id is None:
+    rollup_add_on(
+        ReviewDay,
+        when=event.created_at,
+        agency_id=agency_id,
+        amounts={"count": 1},
+        from_status=event.from_status,
+        to_status=event.to_status,
+        actor_id=event.actor_id or 0,
+    )
+
+
+def decision_hours(submitted: datetime, decided: datetime) -> int:
+    """The histogram's bucket of a decision: its time from the submission, rounded up to the
+    whole hour (0 for none)."""
+    return math.ceil((decided - submitted).total_seconds() / 3600)
+
+
+def decision_day_add(*, application: Application) -> None:
+    """Count one decision (an application just approved or rejected) in the time-to-decision
+    histogram of its day."""
+    submitted, decided = application.submitted_at, application.decided_at
+    if submitted is None or decided is None or decided < submitted:
         return
-    key = {
-        "day": timezone.localdate(event.created_at),
-        "agency": agency_id,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "actor_id": event.actor_id or 0,
-    }
-    rollup_add(ReviewDay, [(key, {"count": 1})])
+    if application.status not in DECIDED_STATUSES:
+        return
+    rollup_add_on(
+        DecisionDay,
+        when=decided,
+        agency_id=application.agency_id,
+        amounts={"count": 1},
+        hours=decision_hours(submitted, decided),
+    )
+
+
+def percentile(histogram: Sequence[tuple[int, int]], fraction: float) -> float | None:
+    """The percentile of a histogram ((value, count), sorted by value) by linear
+    interpolation between the closest ranks (PostgreSQL's percentile_cont)."""
+    total = sum(n for _, n in histogram)
+    if not total:
+        return None
+    rank = fraction * (total - 1)
+    below = math.floor(rank)
+    low, high = _ranked(histogram, below), _ranked(histogram, math.ceil(rank))
+    return low + (high - low) * (rank - below)
+
+
+def _ranked(histogram: Sequence[tuple[int, int]], rank: int) -> int:
+    """The value of the rank-th (from 0) of the histogram's values in order."""
+    seen = 0
+    for value, n in histogram:
+        seen += n
+        if rank < seen:
+            return value
+    raise IndexError(rank)
 
 
 def _paise(amount: Decimal) -> int:
@@ -73,15 +125,13 @@ def fee_day_add(
     refunds_paise: int = 0,
     gst_paise: int = 0,
 ) -> None:
-    if agency_id is None:
-        return
     amounts = {
         "payments": payments,
         "fees_paise": fees_paise,
         "refunds_paise": refunds_paise,
         "gst_paise": gst_paise,
     }
-    rollup_add(FeeDay, [({"day": timezone.localdate(when), "agency": agency_id}, amounts)])
+    rollup_add_on(FeeDay, when=when, agency_id=agency_id, amounts=amounts)
 
 
 def fee_captured(*, payment: Payment, agency_id: int) -> None:
@@ -202,6 +252,37 @@ def fee_days_count(*, since: date, until: date) -> list[FeeDay]:
     return [days[key] for key in sorted(days)]
 
 
+def decisions_hours(
+    *, since: datetime, until: datetime, agency_id: int | None = None
+) -> Iterable[tuple[date, int, int]]:
+    """(day, agency id, hours) of each decision in [since, until), from the applications."""
+    decisions = Application.objects.filter(
+        status__in=DECIDED_STATUSES,
+        decided_at__gte=since,
+        decided_at__lt=until,
+        submitted_at__isnull=False,
+        agency__isnull=False,
+    ).filter(decided_at__gte=F("submitted_at"))
+    if agency_id is not None:
+        decisions = decisions.filter(agency_id=agency_id)
+    for agency, submitted, decided in decisions.values_list(
+        "agency_id", "submitted_at", "decided_at"
+    ).iterator(chunk_size=5000):
+        if agency is not None and submitted is not None and decided is not None:  # filtered
+            yield timezone.localdate(decided), agency, decision_hours(submitted, decided)
+
+
+def decision_days_count(*, since: date, until: date) -> list[DecisionDay]:
+    """The DecisionDay rows of [since, until), counted from the applications."""
+    counts: dict[tuple[date, int, int], int] = {}
+    for key in decisions_hours(since=_start(since), until=_start(until)):
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        DecisionDay(day=day, agency_id=agency, hours=hours, count=n)
+        for (day, agency, hours), n in sorted(counts.items())
+    ]
+
+
 def review_and_fee_days_rebuild(*, since: date, until: date) -> int:
     """Rebuild both roll-ups for the past days [since, until) (today is never rebuilt: its
     rows are being added to); returns the rows written."""
@@ -214,5 +295,11 @@ def review_and_fee_days_rebuild(*, since: date, until: date) -> int:
         )
         written += rollup_replace(
             FeeDay, since=since, until=until, rows=fee_days_count(since=since, until=until)
+        )
+        written += rollup_replace(
+            DecisionDay,
+            since=since,
+            until=until,
+            rows=decision_days_count(since=since, until=until),
         )
     return written

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
 from typing import Any
 
+from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -128,21 +132,54 @@ EXPORTER_LIST_ORDER = Order("updated_at", descending=True)
 # for in every row, so it matches whole values only (a reference or an invoice number).
 SUBSTRING_MIN_LENGTH = 3
 
-# A search whose separate matches hold at most this many ids is run as one set of ids.
+# A search's branch whose matches hold at most this many ids is looked up as those ids.
 FEW_MATCHES = 2000
 
 
-def few_matches(branches: Sequence[QuerySet[Any]]) -> bool:
-    """Whether the branches (querysets of one id column each) match at most FEW_MATCHES rows
-    together: one COUNT over a UNION ALL cut at FEW_MATCHES + 1, so the probe stops reading
-    once the answer is known."""
-    first, *rest = (branch.order_by() for branch in branches)
-    return first.union(*rest, all=True)[: FEW_MATCHES + 1].count() <= FEW_MATCHES
+# A search's matches: one (queryset of application ids, the same test as a filter) per thing
+# searched (reference, invoice number, ...), each served by an index of its own. A test may
+# instead be a function of the queryset's values (say the firm an IEC names, to be tested as
+# a value rather than a subquery), used whatever their number.
+Matches = list[tuple[QuerySet[Any], Q | Callable[[list[Any]], Q]]]
 
 
-# A search's matches: separate index-served querysets of application ids, and the same test
-# as one filter.
-Matches = tuple[list[QuerySet[Any]], Q]
+def _matched_ids(branches: Sequence[QuerySet[Any]]) -> list[list[Any]]:
+    """Each branch's ids (querysets of one id column), cut at FEW_MATCHES + 1: one query of a
+    UNION ALL of the cut branches, so a branch of a million matches stops after a few
+    thousand. Composed from each queryset's compiled SQL and parameters, as
+    core.pagination.bounded_counts is (a compound of sliced queries is not portable in the
+    ORM); nothing is interpolated from input."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for number, branch in enumerate(branches):
+        sql, branch_params = branch.order_by()[: FEW_MATCHES + 1].query.sql_with_params()
+        parts.append(f"SELECT {number}, b.* FROM ({sql}) AS b")  # noqa: S608
+        params.extend(branch_params)
+    found: list[list[Any]] = [[] for _ in branches]
+    with connections[branches[0].db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for number, value in cursor.fetchall():
+            found[number].append(value)
+    return found
+
+
+# A search that begins like a reference (letters, then a hyphen: "COO-2026-00") is looked up
+# from the start of the references, an index range (app_agency_status_reference for the
+# officers, app_firm_reference_start for a firm), rather than anywhere in them through a
+# trigram index, whose trigrams ("COO", "202", "000") are in nearly every row. A reference's
+# letters come only before its first hyphen, so such a search finds every reference it could
+# otherwise, but for one that starts inside those letters ("OO-2026"); both searches' hints
+# say so.
+REFERENCE_START = re.compile(r"[A-Za-z]+-")
+
+
+def reference_match(mine: QuerySet[Application], query: str) -> tuple[QuerySet[Any], Q]:
+    """A search's reference branch (search_by_plan): from the start, or anywhere in it."""
+    if REFERENCE_START.match(query):
+        test = Q(reference__startswith=query.upper())
+    else:
+        test = Q(reference__icontains=query)
+    return mine.filter(test).values("pk"), test
 
 
 def search_by_plan(
@@ -153,29 +190,44 @@ def search_by_plan(
     query: str,
     substring: Callable[[], Matches],
 ) -> QuerySet[Application]:
-    """The applications of `qs` that a search matches, by the cheaper of two plans.
+    """The applications of `qs` that a search matches, each thing searched by the cheaper of
+    two plans, decided by one probe query (_matched_ids):
 
-    Few matches (a reference, an invoice number, a small firm): one set of ids from the
-    separate index-served matches (a UNION), a few index lookups however long the list.
-    Many (a common substring, a firm of a hundred thousand applications): one OR filter, so
-    that the list's own index, read in the page's order, meets the page and the counts'
-    bound after a few rows, where the set would hold a million ids. A bounded probe
-    (few_matches) tells which. Under three characters a query matches whole references and
-    invoice numbers only (no trigram index finds a shorter substring); `substring` gives
-    the matches of a longer one. `mine` and `invoices` are the scope's rows, unordered."""
+    A branch of few matches (a reference, an invoice number, a small firm) gives its ids,
+    and the page and the counts get them as a list, so the database starts from those rows
+    (primary-key lookups however long the list) and never reads the tab to check each row
+    against them. A branch of many (a common substring, a firm of a hundred thousand
+    applications) stays a filter, so that the list's own index, read in the page's order,
+    meets the page and the counts' bound after a few rows, where a list would hold a million
+    ids. Under three characters a query matches whole references and invoice numbers only
+    (no trigram index finds a shorter substring); `substring` gives the matches of a longer
+    one. `mine` and `invoices` are the scope's rows, unordered."""
     if len(query) < SUBSTRING_MIN_LENGTH:
-        branches = [
-            mine.filter(reference=query.upper()).values("pk"),
-            invoices.filter(number__iexact=query).values("application_id"),
+        matches: Matches = [
+            (mine.filter(reference=query.upper()).values("pk"), Q(reference=query.upper())),
+            (
+                invoices.filter(number__iexact=query).values("application_id"),
+                Q(Exists(Invoice.objects.filter(application=OuterRef("pk"), number__iexact=query))),
+            ),
         ]
-        wide = Q(reference=query.upper()) | Q(
-            Exists(Invoice.objects.filter(application=OuterRef("pk"), number__iexact=query))
-        )
     else:
-        branches, wide = substring()
-    if few_matches(branches):
-        return qs.filter(pk__in=branches[0].union(*branches[1:]))
-    return qs.filter(wide)
+        matches = substring()
+    found = _matched_ids([branch for branch, _test in matches])
+    ids: set[Any] = set()
+    tests: list[Q] = []
+    for (_branch, test), branch_ids in zip(matches, found, strict=True):
+        if not isinstance(test, Q):
+            if branch_ids:
+                tests.append(test(branch_ids))
+        elif len(branch_ids) > FEW_MATCHES:
+            tests.append(test)
+        else:
+            ids.update(branch_ids)
+    if ids:
+        tests.append(Q(pk__in=sorted(ids)))
+    if not tests:  # nothing matches: still one query, as `pk__in=[]` would send none
+        return qs.filter(pk__isnull=True)
+    return qs.filter(reduce(operator.or_, tests))
 
 
 def applications_for_exporter(
@@ -212,21 +264,27 @@ def _exporter_search(
     invoices = Invoice.objects.filter(**{f"application__{k}": v for k, v in scope.items()})
 
     def substring() -> Matches:
-        branches = [
-            mine.filter(reference__icontains=query).values("pk"),
-            mine.filter(client_reference=query).values("pk"),  # the filer's own
-            mine.filter(consignee_name__icontains=query).values("pk"),
-            mine.filter(certificate__number__icontains=query).values("pk"),
-            invoices.order_by().filter(number__icontains=query).values("application_id"),
+        return [
+            reference_match(mine, query),
+            # the filer's own reference
+            (mine.filter(client_reference=query).values("pk"), Q(client_reference=query)),
+            (
+                mine.filter(consignee_name__icontains=query).values("pk"),
+                Q(consignee_name__icontains=query),
+            ),
+            (
+                mine.filter(certificate__number__icontains=query).values("pk"),
+                Q(certificate__number__icontains=query),
+            ),
+            (
+                invoices.order_by().filter(number__icontains=query).values("application_id"),
+                Q(
+                    Exists(
+                        Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)
+                    )
+                ),
+            ),
         ]
-        wide = (
-            Q(reference__icontains=query)
-            | Q(client_reference=query)
-            | Q(consignee_name__icontains=query)
-            | Q(certificate__number__icontains=query)
-            | Q(Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)))
-        )
-        return branches, wide
 
     return search_by_plan(
         qs, mine=mine, invoices=invoices.order_by(), query=query, substring=substring

@@ -504,7 +504,7 @@ def payment_sandbox(request: HttpRequest, order_id: str) -> HttpResponse:
             )
         query = urlencode({**payload, "signature": signature})
         return redirect(f"{reverse('applications:payment-return')}?{query}")
-    return render(request, "applications/sandbox.html", {"payment": payment})
+    return render(request, "applications/sandbox.html", {"order": payment})
 
 
 def _sandbox_event(payment: Payment, outcome: str) -> dict[str, str]:

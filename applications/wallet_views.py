@@ -138,7 +138,7 @@ def wallet_top_up_sandbox(request: HttpRequest, topup_order_id: str) -> HttpResp
     return render(
         request,
         "applications/wallet_sandbox.html",
-        {"top_up": top_up, "amount": rupees(top_up.amount_paise)},
+        {"order": top_up, "amount": rupees(top_up.amount_paise)},
     )
 
 

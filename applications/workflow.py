@@ -32,6 +32,7 @@ from .events import application_event_record
 from .models import Application, ApplicationEvent, Status
 from .notifications import notify
 from .payments import cancel_open_payments
+from .rollups import decision_day_add
 from .selectors import submission_problems, submitter_capacity
 from .snapshots import snapshot_take
 from .wallet import wallet_refund_if_due
@@ -245,6 +246,8 @@ def _transition(
         note=note,
         agency_id=application.agency_id,
     )
+    if "decided_at" in updates:
+        decision_day_add(application=application)  # the time-to-decision report's histogram
     return application
 
 

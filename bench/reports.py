@@ -75,6 +75,7 @@ from review.reports import (  # noqa: E402
     officer_workload,
     received,
     report_build,
+    time_to_decision,
     verification_lookups,
 )
 from verification.models import VerificationLog  # noqa: E402
@@ -87,6 +88,7 @@ ROLLUP_READERS = {
     "workload": officer_workload,
     "fees": fees,
     "lookups": verification_lookups,
+    "time-to-decision": time_to_decision,
 }
 STATUS_MIX = [
     ("issued", 0.84),

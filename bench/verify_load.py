@@ -221,6 +221,10 @@ def fill(count: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def onequery_path(i: int) -> str:
+    return f"/bench/one-query/?number={quote(number_of(i))}"
+
+
 def page_path(i: int, code: str | None = None) -> str:
     return f"/verify/{quote(number_of(i))}/?code={code or code_of(i)}"
 
@@ -240,7 +244,7 @@ def target_paths(target: str, sample: list[int], pool: list[int]) -> list[str]:
     if target == "trivial":
         return ["/bench/trivial/"]
     if target == "onequery":
-        return [f"/bench/one-query/?number={quote(number_of(i))}" for i in sample]
+        return [onequery_path(i) for i in sample]
     if target == "page":
         return [page_path(i) for i in sample]
     if target == "api":

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from accounts.admin_scope import AgencyScopedAdminMixin, agency_id_of
+from accounts.admin_scope import AgencyScopedAdminMixin, ReadOnlyAdminMixin, agency_id_of
 from accounts.permissions import may_revoke, officer_agency_id
 
 from .archive import certificates_archive_due
@@ -15,17 +15,6 @@ from .forms import RevokeForm
 from .models import Certificate, IssuanceAttempt
 from .selectors import user_may_revoke
 from .services import CertificateError, certificate_revoke, certificates_pending_enqueue
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class ArchiveDueFilter(admin.SimpleListFilter):
@@ -47,7 +36,7 @@ class ArchiveDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(AgencyScopedAdminMixin, _ReadOnly):
+class CertificateAdmin(ReadOnlyAdminMixin, AgencyScopedAdminMixin, admin.ModelAdmin):
     agency_field = "application__agency"
     list_display = (
         "number",
@@ -111,7 +100,7 @@ class CertificateAdmin(AgencyScopedAdminMixin, _ReadOnly):
 
 
 @admin.register(IssuanceAttempt)
-class IssuanceAttemptAdmin(AgencyScopedAdminMixin, _ReadOnly):
+class IssuanceAttemptAdmin(ReadOnlyAdminMixin, AgencyScopedAdminMixin, admin.ModelAdmin):
     agency_field = "application__agency"
     list_display = ("application", "started_at", "finished_at", "outcome", "error")
     list_filter = ("succeeded", "final", "abandoned")

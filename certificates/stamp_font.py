@@ -40,12 +40,13 @@ def font_bytes(characters: frozenset[int]) -> bytes:
 
     options = subset.Options()
     options.layout_features = ["kern"]
-    font = subset.load_font(str(FONT_FILES["latin"][0]), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=characters)
-    subsetter.subset(font)
     out = io.BytesIO()
-    subset.save_font(font, out, options)
+    # fontTools reads the file lazily and keeps it open until the font is closed.
+    with subset.load_font(str(FONT_FILES["latin"][0]), options) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=characters)
+        subsetter.subset(font)
+        subset.save_font(font, out, options)
     return out.getvalue()
 
 

@@ -8,6 +8,9 @@ the database on the row it locks, so two writers never lose each other's figures
 rollback takes the addition back with the rows it counted. Rows are added in key order, so
 two writers that touch the same rows lock them in the same order (no deadlock).
 
+`rollup_add_on` is the common case, one row of a day and an agency: a review step, a fee, a
+decision (applications/rollups.py).
+
 `rollup_replace` rebuilds a range of days from the raw rows (the `rollup_reports` command, the
 nightly task, a migration's first fill): for past days only, which no writer adds to any more.
 """
@@ -15,10 +18,11 @@ nightly task, a migration's first fill): for past days only, which no writer add
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 
 def rollup_add(
@@ -47,6 +51,21 @@ def rollup_add(
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def rollup_add_on(
+    model: type[models.Model],
+    *,
+    when: datetime,
+    agency_id: int | None,
+    amounts: Mapping[str, int],
+    **key: Any,
+) -> None:
+    """Add `amounts` to the row of the local day of `when`, the agency and the rest of the
+    key. Nothing without an agency: the reports count an agency's rows only."""
+    if agency_id is None:
+        return
+    rollup_add(model, [({"day": timezone.localdate(when), "agency": agency_id, **key}, amounts)])
 
 
 def _column(model: type[models.Model], name: str) -> str:

@@ -48,6 +48,11 @@ class Unchecked(Exception):  # noqa: N818 - reads as the outcome
         self.why = why  # "cpu", "memory", "timeout", "crashed", "error"
 
 
+class Busy(Exception):  # noqa: N818 - reads as the outcome
+    """As many checks of this kind as a process allows are running: this one was not run (the
+    caller says so and asks for a retry, rather than hold a web thread waiting)."""
+
+
 @dataclass(frozen=True)
 class Budget:
     cpu_seconds: int

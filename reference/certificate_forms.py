@@ -276,6 +276,17 @@ _GENERIC_PROVISIONAL = (
 )
 
 
+# The goods boxes (5-10) of the common preferential layout, which the self-declaration repeats.
+_COMMON_COLUMNS = (
+    Box("5", "Item number", "item_number", width=34),
+    Box("6", "Marks and numbers of packages", "marks", width=70),
+    Box("7", "Number and kind of packages; description of goods", "goods"),
+    Box("8", "Origin criterion", "criterion", width=60),
+    Box("9", "Gross weight or other quantity and value (FOB)", "weight_value", width=84),
+    Box("10", "Number and date of invoices", "invoices", width=80),
+)
+
+
 def _generic(
     key: str,
     criteria: tuple[str, ...],
@@ -297,14 +308,7 @@ def _generic(
             Box("3", "Means of transport and route (as far as known)", "transport", "L3"),
             Box("4", "For official use", "official_use", "R3"),
         ),
-        columns=(
-            Box("5", "Item number", "item_number", width=34),
-            Box("6", "Marks and numbers of packages", "marks", width=70),
-            Box("7", "Number and kind of packages; description of goods", "goods"),
-            Box("8", "Origin criterion", "criterion", width=60),
-            Box("9", "Gross weight or other quantity and value (FOB)", "weight_value", width=84),
-            Box("10", "Number and date of invoices", "invoices", width=80),
-        ),
+        columns=_COMMON_COLUMNS,
         declaration=Box("11", "Declaration by the exporter", "declaration"),
         certification=Box("12", "Certification", "certification"),
         criteria=criteria,
@@ -343,14 +347,7 @@ IETEPA_SELF_DECLARATION = FormDefinition(
         Box("3", "Means of transport and route (as far as known)", "transport", "L3"),
         Box("4", "Remarks", "remarks", "R3"),
     ),
-    columns=(
-        Box("5", "Item number", "item_number", width=34),
-        Box("6", "Marks and numbers of packages", "marks", width=70),
-        Box("7", "Number and kind of packages; description of goods", "goods"),
-        Box("8", "Origin criterion", "criterion", width=60),
-        Box("9", "Gross weight or other quantity and value (FOB)", "weight_value", width=84),
-        Box("10", "Number and date of invoices", "invoices", width=80),
-    ),
+    columns=_COMMON_COLUMNS,
     declaration=Box("11", "Statement on origin by the exporter", "declaration"),
     certification=Box("12", "Not certified by any agency", "certification"),
     criteria=("WO", "CTSH", "RVC", "PSR"),

@@ -3,14 +3,14 @@
 Each report is a table (columns, rows) with one numeric series that its chart draws; the same
 table is the page's data table, the CSV and the XLSX, so the three never disagree.
 
-Every report but two reads a daily roll-up for the full days of its range and the raw rows
+Every report but one reads a daily roll-up for the full days of its range and the raw rows
 only for today, so that it answers from a few thousand rows however many applications there
 are (bench/reports.py, at 1,000,000): applications received and decided (review/rollups.py),
 clarification rates and each officer's workload (the review steps, applications/rollups.py),
-fees (the same module), lookups (verification/rollups.py). With `raw=True` they read the raw
-rows for the whole range: the tests hold the two equal. Time to decision (percentiles cannot
-be summed) and the reasons for refusal (free text) are one grouped query each over an index
-range of the applications or the events.
+time to decision (a per-day histogram of the hours to decision, the same module: percentiles
+cannot be summed, histograms can), fees (the same module), lookups (verification/rollups.py).
+With `raw=True` they read the raw rows for the whole range: the tests hold the two equal. The
+reasons for refusal (free text) are one grouped query over an index range of the events.
 
 Periods are calendar days, ISO weeks (starting Monday) or months, in the portal's time zone;
 the range is inclusive of both dates.
@@ -18,14 +18,12 @@ the range is inclusive of both dates.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -35,6 +33,7 @@ from applications.models import (
     DECIDED_STATUSES,
     Application,
     ApplicationEvent,
+    DecisionDay,
     FeeDay,
     Payment,
     ReviewDay,
@@ -42,6 +41,7 @@ from applications.models import (
     TaxInvoice,
     WalletEntry,
 )
+from applications.rollups import decisions_hours, percentile
 from verification.models import LookupDay, VerificationLog
 
 from .models import ApplicationDay
@@ -227,75 +227,46 @@ def decided(scope: Scope, *, raw: bool = False) -> Report:
 # ---------------------------------------------------------------------------------------------
 
 
-def _durations_by_period(scope: Scope) -> list[tuple[str, int, float | None, float | None, int]]:
-    """(period, decisions, median hours, p90 hours, breaches): PostgreSQL computes the
-    percentiles; SQLite (one developer's data) has none, so there Python does."""
-    qs = (
-        _applications(scope)
-        .filter(
-            status__in=DECIDED_STATUSES,
-            decided_at__gte=scope.since,
-            decided_at__lt=scope.until,
-            submitted_at__isnull=False,
-        )
-        .filter(decided_at__gte=F("submitted_at"))
-    )
-    trunc = PERIODS[scope.period]
-    standard = SERVICE_STANDARD_HOURS * 3600
-    if connection.vendor == "postgresql":
-        inner = qs.annotate(bucket=trunc("decided_at")).values(
-            "bucket", "submitted_at", "decided_at"
-        )
-        sql, params = inner.order_by().query.sql_with_params()
-        took = "EXTRACT(EPOCH FROM d.decided_at - d.submitted_at)"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT d.bucket, COUNT(*), "  # noqa: S608 - Django compiled the inner query
-                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {took}), "
-                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {took}), "
-                f"COUNT(*) FILTER (WHERE {took} > %s) "
-                f"FROM ({sql}) AS d GROUP BY d.bucket ORDER BY d.bucket",
-                [standard, *params],  # the outer %s comes before the inner query's
-            )
-            return [
-                (
-                    _period_label(bucket, scope.period),
-                    n,
-                    None if p50 is None else float(p50) / 3600,
-                    None if p90 is None else float(p90) / 3600,
-                    breaches,
-                )
-                for bucket, n, p50, p90, breaches in cursor.fetchall()
-            ]
-    seconds: dict[str, list[float]] = defaultdict(list)
-    for bucket, submitted, done in qs.annotate(bucket=trunc("decided_at")).values_list(
-        "bucket", "submitted_at", "decided_at"
-    ):
-        if submitted is not None and done is not None:  # filtered above; narrows the type
-            seconds[_period_label(bucket, scope.period)].append((done - submitted).total_seconds())
+def _durations_by_period(
+    scope: Scope, *, raw: bool = False
+) -> list[tuple[str, int, float | None, float | None, int]]:
+    """(period, decisions, median hours, p90 hours, breaches), from the histogram of hours to
+    decision (applications.models.DecisionDay) for the full days and the applications for
+    today (or, with `raw`, the whole range): percentiles do not add up, histograms do."""
+    hours: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rollup_until, raw_since = _parts(scope, raw)
+    if rollup_until is not None:
+        days = DecisionDay.objects.filter(day__gte=scope.start, day__lt=rollup_until)
+        if scope.agency_id is not None:
+            days = days.filter(agency_id=scope.agency_id)
+        for day, took, n in (
+            days.values_list("day", "hours").annotate(n=Sum("count")).order_by().iterator()
+        ):
+            hours[_period_label(day, scope.period)][took] += n
+    if raw_since is not None:
+        for day, _, took in decisions_hours(
+            since=raw_since, until=scope.until, agency_id=scope.agency_id
+        ):
+            hours[_period_label(day, scope.period)][took] += 1
     out: list[tuple[str, int, float | None, float | None, int]] = []
-    for label in sorted(seconds):
-        values = sorted(seconds[label])
-        # PostgreSQL's percentile_cont is the "inclusive" (linear) method.
-        p90 = (
-            statistics.quantiles(values, n=10, method="inclusive")[-1] if values[1:] else values[0]
-        )
+    for label in sorted(hours):
+        histogram = sorted(hours[label].items())
         out.append(
             (
                 label,
-                len(values),
-                statistics.median(values) / 3600,
-                p90 / 3600,
-                sum(1 for v in values if v > standard),
+                sum(n for _, n in histogram),
+                percentile(histogram, 0.5),
+                percentile(histogram, 0.9),
+                sum(n for took, n in histogram if took > SERVICE_STANDARD_HOURS),
             )
         )
     return out
 
 
-def time_to_decision(scope: Scope) -> Report:
+def time_to_decision(scope: Scope, *, raw: bool = False) -> Report:
     rows: list[list[Any]] = [
         [label, n, _hours(p50), _hours(p90), breaches]
-        for label, n, p50, p90, breaches in _durations_by_period(scope)
+        for label, n, p50, p90, breaches in _durations_by_period(scope, raw=raw)
     ]
     return Report(
         key="time-to-decision",
@@ -303,9 +274,18 @@ def time_to_decision(scope: Scope) -> Report:
         explanation=(
             "Hours from the latest submission to the decision: the median, the 90th percentile "
             f"(linear interpolation), and the decisions that took longer than the service "
-            f"standard of {SERVICE_STANDARD_HOURS} hours."
+            f"standard of {SERVICE_STANDARD_HOURS} hours. "
+            "Each time is rounded up to the whole hour before the median and the 90th "
+            "percentile are taken, so they may be up to 1 hour above the exact figures; "
+            "the breaches are exact."
         ),
-        columns=["Period", "Decisions", "Median (hours)", "90th percentile (hours)", "Breaches"],
+        columns=[
+            "Period",
+            "Decisions",
+            "Median (hours, within 1 hour)",
+            "90th percentile (hours, within 1 hour)",
+            "Breaches",
+        ],
         rows=rows,
         chart_label="Median hours to decision",
         chart=[(str(row[0]), float(row[2] or 0)) for row in rows],

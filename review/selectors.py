@@ -29,13 +29,20 @@ from applications.models import (
     Status,
     TradeAgreement,
 )
-from applications.selectors import Matches, search_by_plan
+from applications.selectors import Matches, reference_match, search_by_plan
 from applications.worksheet import ItemWorksheet, item_worksheet
 from certificates.selectors import (
     applications_annotate_issuance_delayed,
     applications_issuance_stuck,
 )
-from core.pagination import COUNT_LIMIT, KeysetPage, Order, bounded_counts, keyset_page
+from core.pagination import (
+    COUNT_LIMIT,
+    KeysetPage,
+    Order,
+    bounded_counts,
+    count_label,
+    keyset_page,
+)
 from reference.certificate_forms import form_for
 from reference.hs import hs_descriptions
 
@@ -111,6 +118,10 @@ def _queue_base(
     qs = Application.objects.filter(agency_id=profile.agency_id)
     if filters.office is not None:
         qs = qs.filter(office=filters.office)
+    elif not filters.all_offices and getattr(profile, "other_office_count", None) == 0:
+        # One office served (officer_profile_for counts the others): a constant the queue
+        # index reads as a range, where an OR with a subquery is checked row by row.
+        qs = qs.filter(office_id=profile.office_id)
     elif not filters.all_offices:
         # The offices the officer serves: their own and those added (a subquery, no round trip).
         served = profile.other_offices.through.objects.filter(officerprofile_id=profile.pk)
@@ -136,22 +147,29 @@ def _search(qs: QuerySet[Application], *, agency_id: int, query: str) -> QuerySe
     invoices = Invoice.objects.filter(application__agency_id=agency_id).order_by()
 
     def substring() -> Matches:
+        # The firms as subqueries, not joins: the filter is then on the application's own
+        # row, and the firm's indexes (IEC, name trigrams) answer them once, not row by row.
+        # An IEC is one firm's (unique): the probe reads that firm, then its applications are
+        # tested by the firm's id as a value, whose share of the rows the planner knows.
         firms = IECRecord.objects.filter(firm_name__icontains=query).values("pk")
-        branches = [
-            mine.filter(reference__icontains=query).values("pk"),
-            mine.filter(firm__iec=query.upper()).values("pk"),
-            mine.filter(client_reference=query).values("pk"),  # the filer's own
-            mine.filter(firm_id__in=firms).values("pk"),
-            invoices.filter(number__icontains=query).values("application_id"),
+        return [
+            reference_match(mine, query),
+            (
+                IECRecord.objects.filter(iec=query.upper()).values("pk"),
+                lambda firm_ids: Q(firm_id__in=firm_ids),
+            ),
+            # the filer's own reference
+            (mine.filter(client_reference=query).values("pk"), Q(client_reference=query)),
+            (mine.filter(firm_id__in=firms).values("pk"), Q(firm_id__in=firms)),
+            (
+                invoices.filter(number__icontains=query).values("application_id"),
+                Q(
+                    Exists(
+                        Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)
+                    )
+                ),
+            ),
         ]
-        wide = (
-            Q(reference__icontains=query)
-            | Q(firm__iec=query.upper())
-            | Q(client_reference=query)
-            | Q(firm__firm_name__icontains=query)
-            | Q(Exists(Invoice.objects.filter(application=OuterRef("pk"), number__icontains=query)))
-        )
-        return branches, wide
 
     return search_by_plan(qs, mine=mine, invoices=invoices, query=query, substring=substring)
 
@@ -300,9 +318,9 @@ class ItemReview:
 
 @dataclass(frozen=True)
 class ExporterHistory:
-    issued: int
-    rejected: int
-    other_open: int
+    issued: str  # bounded counts as shown: "12", "1,000+"
+    rejected: str
+    other_open: str
     recent: list[Application]
 
 
@@ -409,30 +427,33 @@ def application_checks(application: Application) -> tuple[list[Flag], list[ItemR
 
 
 def exporter_history(*, application: Application) -> ExporterHistory:
-    """The exporter's record with this agency, other than this application (two queries)."""
+    """The exporter's record with this agency, other than this application (two queries).
+    Each count stops at COUNT_LIMIT + 1 and reads "1,000+" beyond, as the queue's tabs do:
+    a firm of a hundred thousand applications costs no more than one of a thousand."""
     others = Application.objects.filter(
         firm_id=application.firm_id, agency_id=application.agency_id
     ).exclude(pk=application.pk)
-    counts = others.aggregate(
-        issued=Count("pk", filter=Q(status__in=[Status.ISSUED, Status.APPROVED])),
-        rejected=Count("pk", filter=Q(status=Status.REJECTED)),
-        other_open=Count(
-            "pk",
-            filter=Q(
+    counts = bounded_counts(
+        {
+            "issued": others.filter(status__in=[Status.ISSUED, Status.APPROVED]),
+            "rejected": others.filter(status=Status.REJECTED),
+            "other_open": others.filter(
                 status__in=[
                     Status.SUBMITTED,
                     Status.UNDER_REVIEW,
                     Status.CLARIFICATION_REQUESTED,
                 ]
             ),
-        ),
+        }
     )
     recent = list(
         others.filter(status__in=[Status.ISSUED, Status.APPROVED, Status.REJECTED])
         .only("reference", "status", "decided_at", "agency_id", "firm_id")
         .order_by("-decided_at", "-pk")[:5]
     )
-    return ExporterHistory(recent=recent, **counts)
+    return ExporterHistory(
+        recent=recent, **{key: count_label(count) for key, count in counts.items()}
+    )
 
 
 def agency_officers(*, profile: OfficerProfile) -> QuerySet[User]:

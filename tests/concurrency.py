@@ -5,7 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from django.db import connections
+import pytest
+from django.db import connection, connections
+
+# Races under real concurrency need PostgreSQL's row locks; on SQLite these tests are skipped.
+needs_row_locks = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason=f"row-lock races need PostgreSQL (DATABASE_URL); this run uses {connection.vendor}",
+)
 
 
 def run_together(count: int, action: Callable[[], object], *, timeout: float = 120) -> list:

@@ -55,6 +55,25 @@ def _celery_join_flag() -> Iterator[None]:
 
 
 @pytest.fixture
+def eic_signing_key(settings, tmp_path: Path) -> Iterator[Path]:
+    """EIC's signing key in a keys folder of this test's own; no key (certificate or
+    credential) is loaded before or after."""
+    from django.core.cache import cache
+
+    from certificates import credential_keys, keys
+
+    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
+    keys.clear_caches()
+    credential_keys.clear_caches()
+    keys.ensure_agency_key("EIC", "Export Inspection Council")
+    cache.clear()
+    yield settings.SIGNING_KEYS_DIR
+    keys.clear_caches()
+    credential_keys.clear_caches()
+    cache.clear()
+
+
+@pytest.fixture
 def sms_outbox() -> list:
     return MemorySMSBackend.outbox
 

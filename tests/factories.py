@@ -258,6 +258,31 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     captured_at = factory.LazyFunction(timezone.now)
 
 
+def aifta_draft(exporter, reference_data, **fields):
+    """A complete preferential draft under AIFTA to Indonesia, at EIC Mumbai."""
+    return ApplicationFactory(
+        complete=True,
+        exporter=exporter,
+        certificate_type="preferential",
+        agreement=reference_data["aifta"],
+        destination_country="ID",
+        office=reference_data["eic_mumbai"],
+        **fields,
+    )
+
+
+def ready_to_pay(exporter, reference_data):
+    """An AIFTA draft with every section complete, the documents uploaded and the declaration
+    signed, fee unpaid (INR 500)."""
+    application = aifta_draft(exporter, reference_data)
+    InvoiceFactory(application=application)
+    LineItemFactory(application=application, origin_criterion="WO")
+    DocumentFactory(application=application, kind="commercial_invoice")
+    DocumentFactory(application=application, kind="packing_list")
+    declaration_sign(application)
+    return application
+
+
 def declaration_sign(application, signer=None):
     """Sign `application`'s declaration as it is now (as the code sent by SMS would): a test
     that is not about signing starts from a signed declaration. Reload the application after
@@ -309,3 +334,10 @@ def document_stored(*, application_id: int, exporter, kind: str, upload):
     document.file.save(checked.sha256, upload, save=False)
     document.save()
     return document
+
+
+def pdf_bytes(record) -> bytes:
+    """The stored PDF of a certificate (or copy), read and closed: FieldFile.read() leaves the
+    file open until the object is collected (a ResourceWarning)."""
+    with record.pdf.open("rb") as stored:
+        return stored.read()

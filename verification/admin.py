@@ -8,7 +8,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from accounts.admin_scope import AgencyScopedAdminMixin, PlatformStaffOnlyAdminMixin
+from accounts.admin_scope import (
+    AgencyScopedAdminMixin,
+    PlatformStaffOnlyAdminMixin,
+    ReadOnlyAdminMixin,
+)
 from accounts.models import User
 
 from .models import Utilisation, VerificationLog, VerifierMember, VerifierOrganisation
@@ -29,7 +33,9 @@ class BoundedPaginator(Paginator):  # type: ignore[type-arg]  # Django instantia
 
 
 @admin.register(VerificationLog)
-class VerificationLogAdmin(AgencyScopedAdminMixin, admin.ModelAdmin[VerificationLog]):
+class VerificationLogAdmin(
+    ReadOnlyAdminMixin, AgencyScopedAdminMixin, admin.ModelAdmin[VerificationLog]
+):
     """The verification log, read-only: it is evidence, so nobody edits or deletes entries.
     An agency administrator sees lookups of their own agency's certificates only.
 
@@ -57,15 +63,6 @@ class VerificationLogAdmin(AgencyScopedAdminMixin, admin.ModelAdmin[Verification
         if not term:
             return queryset, False
         return queryset.filter(certificate__number=term), False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class VerifierMemberInline(admin.TabularInline[VerifierMember, VerifierOrganisation]):
@@ -97,7 +94,7 @@ class VerifierOrganisationAdmin(
 
 
 @admin.register(Utilisation)
-class UtilisationAdmin(AgencyScopedAdminMixin, admin.ModelAdmin[Utilisation]):
+class UtilisationAdmin(ReadOnlyAdminMixin, AgencyScopedAdminMixin, admin.ModelAdmin[Utilisation]):
     """Imports recorded on certificates and refused claims, read-only: an agency administrator
     sees those on their own agency's certificates."""
 
@@ -107,12 +104,3 @@ class UtilisationAdmin(AgencyScopedAdminMixin, admin.ModelAdmin[Utilisation]):
     list_filter = ["outcome"]
     list_select_related = ["certificate", "organisation"]
     search_fields = ["certificate__number", "entry_number"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import threading
 import warnings
 from datetime import datetime
 
@@ -28,9 +29,18 @@ from core.uploads import upload_budget
 
 logger = logging.getLogger(__name__)
 
+# How many of these checks may run at once in one web process. Anyone may upload a file, and a
+# check holds its web thread while the sandboxed child works (up to the budget's wall
+# seconds): six hostile files sent together held every thread of the portal for about 5 s
+# (issue 33). With one at a time, a process's other threads (gunicorn.conf.py runs two per
+# worker) stay free for the pages; a second upload meanwhile is told to try again (503).
+CHECKS_AT_ONCE = 1
+_slots = threading.BoundedSemaphore(CHECKS_AT_ONCE)
+
 
 def document_check(data: bytes) -> PdfCheck:
-    """Check an uploaded certificate PDF in a limited child process. Never raises."""
+    """Check an uploaded certificate PDF in a limited child process. Raises sandbox.Busy when
+    CHECKS_AT_ONCE checks are running in this process already; otherwise never raises."""
     sha256 = hashlib.sha256(data).hexdigest()
     if b"%PDF-" not in data[:1024]:
         return PdfCheck(False, "not_pdf", sha256)  # not worth a child
@@ -43,6 +53,9 @@ def document_check(data: bytes) -> PdfCheck:
         # it could not be checked (and log it), never "authentic" and never a 500.
         logger.exception("The trust roots or CRLs could not be read for an upload check")
         return PdfCheck(False, "unchecked", sha256)
+    if not _slots.acquire(blocking=False):
+        logger.warning("An uploaded PDF was not checked: %d checks already run", CHECKS_AT_ONCE)
+        raise sandbox.Busy
     try:
         checked: PdfCheck = sandbox.run(
             certificate_check, data, roots, crls, timezone.now(), budget=upload_budget()
@@ -51,6 +64,8 @@ def document_check(data: bytes) -> PdfCheck:
     except sandbox.Unchecked as exc:
         logger.info("An uploaded PDF could not be checked (%s)", exc.why)
         return PdfCheck(False, "unchecked", sha256)
+    finally:
+        _slots.release()
 
 
 def certificate_check(

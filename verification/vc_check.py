@@ -25,7 +25,7 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,11 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 ALGORITHM = "ES256"
+# How far the signer's clock may run ahead of the checker's: a list (or a credential) signed a
+# moment ago by a portal node whose clock is a few seconds ahead, or checked by a verifier whose
+# clock is behind, is not "not yet valid". RFC 7519 4.1.5 allows "some small leeway, usually no
+# more than a few minutes"; a minute is plenty for clocks kept by NTP. Expiry has no leeway.
+CLOCK_SKEW = timedelta(seconds=60)
 MEDIA_TYPES = {"vc+jwt", "application/vc+jwt"}
 
 REASONS = {
@@ -247,7 +252,11 @@ def _read_entry(
         list_until = _instant(list_claims.get("validUntil"))
     except ValueError as exc:
         raise CheckError("status_list_invalid") from exc
-    if list_until is None or list_until < now or (list_from is not None and list_from > now):
+    if (
+        list_until is None
+        or list_until < now
+        or (list_from is not None and list_from > now + CLOCK_SKEW)
+    ):
         raise CheckError("status_list_stale")
     try:
         bitstring = decode_status_list(subject["encodedList"])
@@ -335,7 +344,7 @@ def check_credential(
         valid_until = _instant(claims.get("validUntil"))
     except ValueError:
         return CredentialCheck("malformed", header, claims, signature_valid=True)
-    if valid_from is not None and valid_from > now:
+    if valid_from is not None and valid_from > now + CLOCK_SKEW:
         return CredentialCheck("not_yet_valid", header, claims, signature_valid=True)
     if valid_until is not None and valid_until < now:
         return CredentialCheck("expired", header, claims, signature_valid=True)

@@ -15,16 +15,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from certificates.credential import MEDIA_TYPE, context_document
 from certificates.keys import SigningKeyError, ca_certificate_pem
 from certificates.models import Certificate, Credential
 from certificates.selectors import certificate_pdf_bytes
+from core import sandbox
 from core.body_limit import accepts_upload
 from core.clientip import client_ip
 
@@ -164,13 +167,7 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def pdf(request: HttpRequest, number: str) -> HttpResponse:
     """The authentic PDF, byte for byte as signed and registered."""
-    answer = verification_lookup(
-        number=number,
-        code=request.GET.get("code", ""),
-        channel=VerificationLog.Channel.PAGE,
-        client_address=client_ip(request),
-        kinds=_NOTHING,
-    )
+    answer = _download_lookup(request, number)
     if answer is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
     certificate = Certificate.objects.only("number", "pdf", "sha256").get(pk=answer.certificate_id)
@@ -178,10 +175,7 @@ def pdf(request: HttpRequest, number: str) -> HttpResponse:
     # refused (StoredFileCorruptedError, logged and alerted as a server error), never served.
     content = certificate_pdf_bytes(certificate)
     filename = certificate.number.replace("/", "-") + ".pdf"
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _download(content, "application/pdf", filename)
 
 
 @login_not_required
@@ -204,6 +198,24 @@ def ca_certificate(request: HttpRequest) -> HttpResponse:
 # The PDF upload check
 # ---------------------------------------------------------------------------------------------
 
+# Seconds a visitor is asked to wait when every upload check slot of the process is taken.
+CHECKS_BUSY_RETRY_AFTER = 10
+
+
+def _checks_busy(request: HttpRequest, template: str, form: Form) -> HttpResponse:
+    """Other uploaded files are being checked in this process (document_check.CHECKS_AT_ONCE):
+    the file was not checked, and the page says so, with the form to send it again."""
+    form.add_error(
+        None,
+        _(
+            "Other files are being checked right now, so yours was not checked. "
+            "Send it again in a few seconds."
+        ),
+    )
+    response = render(request, template, {"form": form}, status=503)
+    response["Retry-After"] = str(CHECKS_BUSY_RETRY_AFTER)
+    return response
+
 
 @login_not_required
 @accepts_upload
@@ -216,11 +228,14 @@ def document(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "verification/document.html", {"form": form}, status=400)
     upload = form.cleaned_data["document"]
-    result = verification_check_document(
-        data=upload.read(),
-        client_address=client_ip(request),
-        expected_number=form.cleaned_data["expected_number"],
-    )
+    try:
+        result = verification_check_document(
+            data=upload.read(),
+            client_address=client_ip(request),
+            expected_number=form.cleaned_data["expected_number"],
+        )
+    except sandbox.Busy:
+        return _checks_busy(request, "verification/document.html", form)
     context: dict[str, Any] = {"form": DocumentForm(), "result": result}
     if result.authentic and result.certificate is not None:
         context["certificate"] = result.certificate
@@ -250,9 +265,12 @@ def credential(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "verification/credential.html", {"form": form}, status=400)
     if form.cleaned_data.get("pdf"):
-        answer = verification_check_credential_pdf(
-            data=form.cleaned_data["pdf"], client_address=client_ip(request)
-        )
+        try:
+            answer = verification_check_credential_pdf(
+                data=form.cleaned_data["pdf"], client_address=client_ip(request)
+            )
+        except sandbox.Busy:
+            return _checks_busy(request, "verification/credential.html", form)
     else:
         answer = verification_check_credential(
             token=form.cleaned_data["token"], client_address=client_ip(request)
@@ -265,13 +283,7 @@ def credential(request: HttpRequest) -> HttpResponse:
 @require_GET
 def credential_download(request: HttpRequest, number: str) -> HttpResponse:
     """The certificate's credential (vc+jwt), for whoever has its number and code."""
-    answer = verification_lookup(
-        number=number,
-        code=request.GET.get("code", ""),
-        channel=VerificationLog.Channel.PAGE,
-        client_address=client_ip(request),
-        kinds=_NOTHING,
-    )
+    answer = _download_lookup(request, number)
     issued = (
         Credential.objects.filter(certificate_id=answer.certificate_id).exclude(jwt="").first()
         if answer is not None
@@ -279,8 +291,23 @@ def credential_download(request: HttpRequest, number: str) -> HttpResponse:
     )
     if issued is None:
         return HttpResponse(NOT_FOUND_MESSAGE, status=404, content_type="text/plain")
-    response = HttpResponse(issued.jwt, content_type=MEDIA_TYPE)
-    filename = normalise_filename(number) + ".jwt"
+    return _download(issued.jwt, MEDIA_TYPE, normalise_filename(number) + ".jwt")
+
+
+def _download_lookup(request: HttpRequest, number: str) -> Answer | None:
+    """The certificate behind a download link (its number and code): counted and logged as a
+    lookup, with no answer page built."""
+    return verification_lookup(
+        number=number,
+        code=request.GET.get("code", ""),
+        channel=VerificationLog.Channel.PAGE,
+        client_address=client_ip(request),
+        kinds=_NOTHING,
+    )
+
+
+def _download(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -51,5 +51,6 @@ from .fees import Wallet as Wallet
 from .fees import WalletEntry as WalletEntry
 from .fees import WalletTopUp as WalletTopUp
 from .fees import WalletTopUpEvent as WalletTopUpEvent
+from .rollups import DecisionDay as DecisionDay
 from .rollups import FeeDay as FeeDay
 from .rollups import ReviewDay as ReviewDay

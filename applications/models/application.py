@@ -223,6 +223,19 @@ class Application(TimeStampedModel):
             # The firm's applications: all, or one status; most recently updated first.
             models.Index(fields=["firm", "-updated_at", "-id"], name="app_firm_updated"),
             models.Index(fields=["firm", "status", "-updated_at", "-id"], name="app_firm_status"),
+            # A firm's search for a reference from its start (built concurrently: 0034).
+            models.Index(
+                fields=["firm", "reference"],
+                opclasses=["", "varchar_pattern_ops"],
+                name="app_firm_reference_start",
+            ),
+            # Drafts a preparer has said are ready ("Ready for your signature"): a few rows of
+            # the firm, not all its drafts (built concurrently: 0033).
+            models.Index(
+                fields=["firm", "signature_requested_at"],
+                condition=models.Q(signature_requested_at__isnull=False),
+                name="app_firm_signature_asked",
+            ),
             # The officer queue's open tabs, oldest first: one office, or all of the agency's.
             models.Index(
                 fields=["agency", "office", "status", "submitted_at", "id"],
@@ -230,6 +243,13 @@ class Application(TimeStampedModel):
             ),
             models.Index(
                 fields=["agency", "status", "submitted_at", "id"], name="app_agency_queue"
+            ),
+            # The officers' search for a reference from its start ("COO-2026-00"), tab by tab,
+            # office checked in the index (built concurrently: 0033).
+            models.Index(
+                fields=["agency", "status", "reference", "office"],
+                opclasses=["", "", "varchar_pattern_ops", ""],
+                name="app_agency_status_reference",
             ),
             # The Decided tab (newest first) and the dashboard's 30-day window. The trailing
             # status and submitted_at let the dashboard count by status and take the median
@@ -245,6 +265,8 @@ class Application(TimeStampedModel):
                 condition=models.Q(status__in=DECIDED_STATUSES),
                 name="app_agency_decided",
             ),
+            # The "received" report reads today's first submissions of an agency.
+            models.Index(fields=["agency", "first_submitted_at"], name="app_agency_received"),
             # The dashboard's "waiting longer than 2 working days", oldest first.
             models.Index(
                 fields=["agency", "submitted_at", "id"],

@@ -57,6 +57,8 @@ class Payment(TimeStampedModel):
                 name="payment_one_capture_per_application",
             ),
         ]
+        # The fees report reads today's captured payments (applications/rollups.py).
+        indexes = [models.Index(fields=["captured_at"], name="payment_captured")]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.amount} {self.state}"
@@ -336,6 +338,8 @@ class TaxInvoice(models.Model):
 
     class Meta:
         ordering = ["-issued_at", "-id"]
+        # The fees report reads today's tax invoices (applications/rollups.py).
+        indexes = [models.Index(fields=["issued_at"], name="taxinvoice_issued")]
         constraints = [
             models.UniqueConstraint(
                 fields=["supplier", "financial_year", "sequence"], name="taxinvoice_series_unique"

@@ -8,37 +8,26 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
-from certificates import credential_keys, keys
 from certificates.models import Certificate
 from review.services import application_approve
 from tests import factories
 from tests.certificates.factories import application_under_review
+from tests.factories import pdf_bytes
 
 from .test_responsive_tables import signed_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("eic_signing_key"),
+]
 
 LONG = "Men's woven cotton trousers, indigo dyed, with zip fly and two side pockets"
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
-
-
-@pytest.fixture(autouse=True)
-def signing_keys(settings, tmp_path: Path):
-    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    keys.ensure_agency_key("EIC", "Export Inspection Council")
-    cache.clear()
-    yield
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    cache.clear()
 
 
 @pytest.fixture
@@ -121,16 +110,26 @@ def test_nothing_scrolls_sideways_and_every_goods_column_is_on_screen(
             page.goto(path)
             screenshot(page, f"{width}-{name}")
             assert page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways at {width}px"
-        # Every goods cell of "Check your answers", criterion, weight and FOB included.
-        page.goto(f"/applications/{draft.reference}/check/")
-        for label in ("Criterion", "Gross kg", "FOB"):
-            cells = page.locator(f"td[data-label='{label}']")
-            assert cells.count() == 2
-            for i in range(2):
-                box = cells.nth(i).bounding_box()
-                assert box is not None
-                assert box["x"] >= 0
-                assert box["x"] + box["width"] <= width
+        # Every goods cell of "Check your answers" (criterion, weight and FOB included) and of
+        # the application page is on screen, and the goods table does not scroll in its box.
+        for path, labels in (
+            (f"/applications/{draft.reference}/check/", ("Criterion", "Gross kg", "FOB")),
+            (f"/applications/{certificate.application.reference}/", ("Gross kg", "FOB")),
+        ):
+            page.goto(path)
+            for label in labels:
+                cells = page.locator(f"td[data-label='{label}']")
+                assert cells.count() == 2, f"{path} {label}"
+                for i in range(2):
+                    box = cells.nth(i).bounding_box()
+                    assert box is not None
+                    assert box["x"] >= 0, f"{path} {label} starts off screen at {width}px"
+                    assert box["x"] + box["width"] <= width, f"{path} {label} at {width}px"
+            hidden = page.locator("td[data-label='FOB']").first.evaluate(
+                "cell => { const box = cell.closest('.table-wrap');"
+                " return box ? box.scrollWidth - box.clientWidth : 0; }"
+            )
+            assert hidden <= 0, f"{path}: the goods table scrolls in its box at {width}px"
 
         page.goto("/verify/document/")
         page.set_input_files(
@@ -139,7 +138,7 @@ def test_nothing_scrolls_sideways_and_every_goods_column_is_on_screen(
                 {
                     "name": "certificate.pdf",
                     "mimeType": "application/pdf",
-                    "buffer": certificate.pdf.read(),
+                    "buffer": pdf_bytes(certificate),
                 }
             ],
         )

@@ -4,22 +4,17 @@ who demote, or remove, each other at the same moment: one wins, the other is ref
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from accounts import members
 from accounts.models import FirmMember, User
 from tests import concurrency, factories
 from tests.members_helpers import CODE_RE, PASSWORD
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            f"row-lock races need PostgreSQL (DATABASE_URL); this run uses {connection.vendor}"
-        )
+pytestmark = [
+    pytest.mark.postgres,
+    concurrency.needs_row_locks,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def two_administrators(alice) -> tuple[FirmMember, FirmMember]:

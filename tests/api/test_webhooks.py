@@ -7,7 +7,6 @@ import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,7 +17,6 @@ from api import services
 from api.models import WebhookDelivery
 from applications import workflow
 from applications.models import Application
-from certificates import keys
 from certificates.models import Certificate, Credential
 from certificates.selectors import certificate_pdf_bytes
 from review import services as review_services
@@ -27,16 +25,7 @@ from tests.applications.wallet_helpers import agents_may_pay_from_the_wallet, fu
 
 from .conftest import new_application, sign_declaration
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def signing_keys(settings, tmp_path: Path):
-    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
-    keys.clear_caches()
-    keys.ensure_agency_key("EIC", "Export Inspection Council")
-    yield
-    keys.clear_caches()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eic_signing_key")]
 
 
 class Receiver:

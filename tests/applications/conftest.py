@@ -84,20 +84,7 @@ def draft(alice, reference_data) -> Application:
 def ready(alice, reference_data) -> Application:
     """Alice's AIFTA draft with every section complete, the documents uploaded and the
     declaration signed, fee unpaid."""
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=alice,
-        certificate_type="preferential",
-        agreement=reference_data["aifta"],
-        destination_country="ID",
-        office=reference_data["eic_mumbai"],
-    )
-    factories.InvoiceFactory(application=application)
-    factories.LineItemFactory(application=application, origin_criterion="WO")
-    factories.DocumentFactory(application=application, kind="commercial_invoice")
-    factories.DocumentFactory(application=application, kind="packing_list")
-    factories.declaration_sign(application)
-    return application
+    return factories.ready_to_pay(alice, reference_data)
 
 
 def tiny_pdf() -> bytes:

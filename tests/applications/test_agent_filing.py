@@ -152,7 +152,8 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
 
     # The acknowledgement (page and PDF) and the officer's review page name the agent.
     ack = reverse("applications:acknowledgement", args=[for_alice.reference])
-    assert FILED_FOR_ALICE in alice_client.get(ack).content.decode()
+    ack_page = " ".join(alice_client.get(ack).content.decode().split())
+    assert FILED_FOR_ALICE in ack_page
     pdf = alice_client.get(reverse("applications:acknowledgement-pdf", args=[for_alice.reference]))
     text = subprocess.run(
         ["/usr/bin/pdftotext", "-layout", "-", "-"],
@@ -161,6 +162,13 @@ def test_an_agent_files_for_two_firms_each_sees_its_own_and_a_withdrawal_ends_th
         check=True,
     ).stdout.decode()
     assert "Kiran Logistics for Alice Exports" in text
+    # Issue 33, item 2: who declared, in what capacity, for whom, and how (page and PDF).
+    declared = (
+        "Signed electronically by Kiran Rao, Kiran Logistics, customs broker, on behalf of "
+        "Alice Exports, with a code sent to +91 ******0011 on"
+    )
+    assert declared in ack_page
+    assert declared in " ".join(text.split())
     officer = Client()
     officer.force_login(olivia)
     session = officer.session

@@ -16,14 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_alice_works_out_an_items_criterion_from_its_cost_sheet(
     page, screenshot, alice, reference_data
 ):
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=alice,
-        certificate_type="preferential",
-        agreement=reference_data["aifta"],
-        destination_country="ID",
-        office=reference_data["eic_mumbai"],
-    )
+    application = factories.aifta_draft(alice, reference_data)
     item = factories.LineItemFactory(application=application, origin_criterion="RVC+CTSH")
     factories.DocumentFactory(application=application, kind="commercial_invoice")
     sign_in_exporter(page, alice.username, DEFAULT_PASSWORD)

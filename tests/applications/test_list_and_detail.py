@@ -150,3 +150,21 @@ def test_both_search_plans_find_the_same_applications(alice, alice_client, ready
     assert list(alice_client.get(LIST, {"q": "zeta"}).context["page_obj"]) == [other]
     assert list(alice_client.get(LIST, {"q": ready.reference}).context["page_obj"]) == [ready]
     assert list(alice_client.get(LIST, {"q": "7"}).context["page_obj"]) == [ready]
+
+
+@pytest.mark.parametrize("few", [2000, 0], ids=["set of ids", "or filter"])
+def test_a_search_that_begins_like_a_reference_matches_from_its_start(
+    alice, alice_client, ready, monkeypatch, few
+):
+    """Issue 34: letters then a hyphen ("COO-2026-") are looked up from the start of the
+    references (an index range at a million rows), not anywhere in them; the page says so."""
+    from applications import selectors
+
+    monkeypatch.setattr(selectors, "FEW_MATCHES", few)
+    start, inside = ready.reference[:9], ready.reference[1:9]  # COO-2026-, OO-2026-
+
+    assert list(alice_client.get(LIST, {"q": start.lower()}).context["page_obj"]) == [ready]
+    assert list(alice_client.get(LIST, {"q": inside}).context["page_obj"]) == []
+    assert list(alice_client.get(LIST, {"q": ready.reference[4:]}).context["page_obj"]) == [ready]
+    page = alice_client.get(LIST).content.decode()
+    assert "matches the references that begin with it" in page

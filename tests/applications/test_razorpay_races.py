@@ -4,7 +4,6 @@ twice at the same moment, then three times more, applies the fee once."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from applications.gateway_services import payment_apply_notification
 from applications.models import Payment, PaymentEvent, TaxInvoice
@@ -12,15 +11,11 @@ from tests import concurrency
 
 from .razorpay_helpers import ACCOUNTS, WEBHOOK_SECRET, hmac_hex, payment_entity, webhook_body
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            f"row-lock races need PostgreSQL (DATABASE_URL); this run uses {connection.vendor}"
-        )
+pytestmark = [
+    pytest.mark.postgres,
+    concurrency.needs_row_locks,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_a_webhook_delivered_twice_at_once_then_three_times_applies_the_fee_once(settings, ready):

@@ -16,14 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications import services, wallet, workflow
-from applications.models import Application, FeeDay, ReviewDay
+from applications.models import DecisionDay, FeeDay, ReviewDay
 from applications.payments import gateway_get
-from applications.rollups import fee_days_count, review_days_count
+from applications.rollups import decision_days_count, fee_days_count, review_days_count
 from review.reports import (
     Scope,
     clarifications_and_refusals,
     fees,
     officer_workload,
+    time_to_decision,
     verification_lookups,
 )
 from tests import factories
@@ -39,25 +40,6 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 DAY = TODAY - dt.timedelta(days=2)
 MORNING = timezone.make_aware(dt.datetime.combine(DAY, dt.time(10)))
-
-
-def ready_draft(alice, reference_data) -> Application:
-    """As the `ready` fixture: complete, documents uploaded, declaration signed, fee unpaid
-    (AIFTA: INR 500)."""
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=alice,
-        certificate_type="preferential",
-        agreement=reference_data["aifta"],
-        destination_country="ID",
-        office=reference_data["eic_mumbai"],
-    )
-    factories.InvoiceFactory(application=application)
-    factories.LineItemFactory(application=application, origin_criterion="WO")
-    factories.DocumentFactory(application=application, kind="commercial_invoice")
-    factories.DocumentFactory(application=application, kind="packing_list")
-    factories.declaration_sign(application)
-    return application
 
 
 def pay_by_card(alice, application) -> None:
@@ -82,6 +64,7 @@ def rows(model, *fields):
 REVIEW_FIELDS = ("day", "agency_id", "from_status", "to_status", "actor_id", "count")
 FEE_FIELDS = ("day", "agency_id", "payments", "fees_paise", "refunds_paise", "gst_paise")
 LOOKUP_FIELDS = ("day", "agency_id", "channel", "count")
+DECISION_FIELDS = ("day", "agency_id", "hours", "count")
 
 
 @pytest.fixture
@@ -95,7 +78,7 @@ def the_mix(alice, olivia, reference_data, eic, mail_outbox, sms_outbox):
     with time_machine.travel(MORNING, tick=True):
         fund(alice, 2000)
         approved, withdrawn, rejected, released = (
-            ready_draft(alice, reference_data) for _ in range(4)
+            factories.ready_to_pay(alice, reference_data) for _ in range(4)
         )
         for application in (approved, withdrawn, rejected):
             wallet.wallet_pay_fee(application_id=application.pk, user=alice)
@@ -147,11 +130,14 @@ def test_the_rollups_kept_by_the_services_equal_a_recount_of_the_raw_rows(the_mi
     kept_review = rows(ReviewDay.objects.all(), *REVIEW_FIELDS)
     kept_fees = rows(FeeDay.objects.all(), *FEE_FIELDS)
     kept_lookups = rows(LookupDay.objects.all(), *LOOKUP_FIELDS)
+    kept_decisions = rows(DecisionDay.objects.all(), *DECISION_FIELDS)
 
-    # Written by the services, no rebuild:
+    # Written by the services, no rebuild: the approval and the refusal, each within the hour.
     assert kept_review
     assert kept_fees
     assert kept_lookups
+    assert [row[2:] for row in kept_decisions] == [(1, 2)]
+    assert kept_decisions == rows(decision_days_count(since=DAY, until=TODAY), *DECISION_FIELDS)
     assert kept_review == rows(review_days_count(since=DAY, until=TODAY), *REVIEW_FIELDS)
     assert kept_fees == rows(fee_days_count(since=DAY, until=TODAY), *FEE_FIELDS)
     assert kept_lookups == rows(lookup_days_count(since=DAY, until=TODAY), *LOOKUP_FIELDS)
@@ -164,7 +150,7 @@ def test_the_reports_from_the_rollups_hold_the_known_figures_and_equal_the_raw_o
     for agency_id in (eic.pk, None):
         for period in ("day", "month"):
             scope = Scope(agency_id=agency_id, start=DAY, end=TODAY, period=period)
-            for build in (clarifications_and_refusals, officer_workload, fees):
+            for build in (clarifications_and_refusals, officer_workload, fees, time_to_decision):
                 assert build(scope).rows == build(scope, raw=True).rows, (build, scope)
             assert verification_lookups(scope).rows == verification_lookups(scope, raw=True).rows
 
@@ -189,7 +175,10 @@ def test_the_reports_read_the_rollups_for_past_days(the_mix, eic):
     ReviewDay.objects.filter(to_status="rejected").update(count=5)
     FeeDay.objects.update(refunds_paise=12345)
     LookupDay.objects.filter(channel="api").update(count=9)
+    DecisionDay.objects.update(hours=50)
     scope = Scope(agency_id=eic.pk, start=DAY, end=TODAY)
+
+    assert time_to_decision(scope).rows == [[DAY.isoformat(), 2, 50.0, 50.0, 2]]
 
     assert clarifications_and_refusals(scope).rows[0][4] == 5
     assert fees(scope).rows[0][3] == 123.45
@@ -201,8 +190,10 @@ def test_rollup_reports_rebuilds_them_from_the_raw_rows(the_mix):
         rows(ReviewDay.objects.all(), *REVIEW_FIELDS),
         rows(FeeDay.objects.all(), *FEE_FIELDS),
         rows(LookupDay.objects.all(), *LOOKUP_FIELDS),
+        rows(DecisionDay.objects.all(), *DECISION_FIELDS),
     ]
     ReviewDay.objects.all().delete()
+    DecisionDay.objects.all().delete()
     FeeDay.objects.update(payments=0)
     LookupDay.objects.all().delete()
 
@@ -212,11 +203,12 @@ def test_rollup_reports_rebuilds_them_from_the_raw_rows(the_mix):
         rows(ReviewDay.objects.all(), *REVIEW_FIELDS),
         rows(FeeDay.objects.all(), *FEE_FIELDS),
         rows(LookupDay.objects.all(), *LOOKUP_FIELDS),
+        rows(DecisionDay.objects.all(), *DECISION_FIELDS),
     ] == kept
 
 
 def test_a_step_rolled_back_is_not_counted(alice, olivia, reference_data):
-    application = ready_draft(alice, reference_data)
+    application = factories.ready_to_pay(alice, reference_data)
     fund(alice, 1000)
     wallet.wallet_pay_fee(application_id=application.pk, user=alice)
     workflow.application_submit(application_id=application.pk, exporter=alice)
@@ -225,10 +217,12 @@ def test_a_step_rolled_back_is_not_counted(alice, olivia, reference_data):
     def start_review_then_fail() -> None:
         with transaction.atomic():
             workflow.application_start_review(application_id=application.pk, officer=olivia)
+            workflow.application_approve(application_id=application.pk, officer=olivia)
             raise RuntimeError("something later in the same transaction failed")
 
     with pytest.raises(RuntimeError):
         start_review_then_fail()
 
     assert not ReviewDay.objects.exists()
+    assert not DecisionDay.objects.exists()
     assert rows(FeeDay.objects.all(), *FEE_FIELDS) == counted

@@ -7,7 +7,7 @@ receipt numbers under concurrent top-ups."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from applications import wallet
 from applications.models import Payment, TaxInvoice, WalletEntry
@@ -15,15 +15,11 @@ from tests import concurrency, factories
 
 from .wallet_helpers import fund, top_up_event
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            f"row-lock races need PostgreSQL (DATABASE_URL); this run uses {connection.vendor}"
-        )
+pytestmark = [
+    pytest.mark.postgres,
+    concurrency.needs_row_locks,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_a_top_up_callback_delivered_five_times_two_at_once_credits_once(alice):

@@ -94,6 +94,7 @@ def test_an_agent_cannot_pay_from_the_wallet_by_default(alice, kiran, ready):
     client = signed_in(kiran)
     page = check_page(client, ready)
     assert "Use the fee wallet" not in page
+    assert WALLET_LINK not in page  # it would answer 404
     assert "The firm does not let its agents pay fees from its fee wallet: pay by card." in page
     response = client.post(reverse("applications:pay-wallet", args=[ready.reference]))
     assert not Payment.objects.filter(application=ready, state="captured").exists()
@@ -117,7 +118,10 @@ def test_the_firm_lets_its_agents_pay_from_the_wallet_on_its_agents_page(alice, 
         response.content.decode()
     )
     client = signed_in(kiran)
-    assert "Use the fee wallet" in check_page(client, ready)
+    kirans_page = check_page(client, ready)
+    assert "Use the fee wallet" in kirans_page
+    assert WALLET_LINK not in kirans_page  # the agent pays from it but does not keep it
+    assert client.get(reverse("applications:wallet")).status_code == 404
     client.post(reverse("applications:pay-wallet", args=[ready.reference]))
     assert Payment.objects.get(application=ready, state="captured").started_by == kiran
     # And off again: the next application's fee is the card's.

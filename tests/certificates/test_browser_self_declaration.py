@@ -20,6 +20,7 @@ from tests.browser import sign_in_exporter
 from tests.factories import DEFAULT_PASSWORD
 
 from .conftest import pdf_text
+from .factories import self_declaration_draft
 from .test_browser_copies import download, verify_three_ways
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,21 +41,7 @@ def test_a_self_declaration_is_signed_made_and_verified(
     factories.FeeFactory(certificate_type="preferential", amount="500.00")
     office = self_declaration_route_ensure()
     keys.ensure_agency_key("PORTAL", office.agency.name)
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=alice,
-        certificate_type="preferential",
-        agreement=tepa,
-        destination_country="CH",
-        consignee_country="CH",
-        consignee_name="Alpen Handels AG",
-        consignee_address="Bahnhofstrasse 1, Zurich",
-        office=office,
-    )
-    factories.InvoiceFactory(application=application, number="EXP/2026/0042")
-    factories.LineItemFactory(application=application, position=1, origin_criterion="WO")
-    factories.DocumentFactory(application=application, kind="commercial_invoice")
-    factories.DocumentFactory(application=application, kind="packing_list")
+    application = self_declaration_draft(alice, office, tepa)
     reference = application.reference
 
     sign_in_exporter(page, alice.username, DEFAULT_PASSWORD)

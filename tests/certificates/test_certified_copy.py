@@ -23,6 +23,7 @@ from certificates.services import (
 )
 from tests import credentials as vc
 from tests.clients import exporter_client, verified_client
+from tests.factories import pdf_bytes
 
 from .conftest import pdf_text
 from .factories import application_under_review, approve, issued_certificate
@@ -148,7 +149,7 @@ def test_the_copy_prints_the_originals_particulars_number_and_date_marked(
     assert copy.status == "valid"
     assert copy.number != original.number
     path = tmp_path / "copy.pdf"
-    path.write_bytes(copy.pdf.read())
+    path.write_bytes(pdf_bytes(copy))
     text = pdf_text(path)
     original_date = timezone.localdate(original.issued_at).strftime("%d %b %Y")
     assert "CERTIFIED TRUE COPY" in text

@@ -26,6 +26,7 @@ from certificates.services import certificate_request_replacement, certificate_r
 from tests import credentials as vc
 from tests import factories
 from tests.clients import exporter_client
+from tests.factories import pdf_bytes
 
 from .conftest import pdf_text, pdfsig, run
 from .factories import application_under_review, approve, issued_certificate
@@ -208,7 +209,7 @@ def test_every_fact_of_the_certificate_is_in_the_credential_as_the_register_has_
 
     # ...and what the credential says is what the PDF prints.
     path = tmp_path / "certificate.pdf"
-    path.write_bytes(certificate.pdf.read())
+    path.write_bytes(pdf_bytes(certificate))
     text = pdf_text(path)
     for fact in [
         subject["certificateNumber"],
@@ -228,7 +229,7 @@ def test_the_downloaded_credential_carries_the_sha256_of_the_signed_pdf(certific
     subject = vc.verify_published(client, downloaded(exporter_client(alice), certificate))[
         "credentialSubject"
     ]
-    stored = certificate.pdf.read()
+    stored = pdf_bytes(certificate)
 
     assert subject["pdfDocument"]["sha256"] == hashlib.sha256(stored).hexdigest()
     assert subject["pdfDocument"]["sha256"] == certificate.sha256
@@ -238,7 +239,7 @@ def test_the_embedded_credential_is_the_same_credential_without_the_hash_of_its_
     certificate, alice, client
 ):
     outside = vc.verify_published(client, downloaded(exporter_client(alice), certificate))
-    inside = vc.verify_published(client, vc.embedded_credential(certificate.pdf.read()))
+    inside = vc.verify_published(client, vc.embedded_credential(pdf_bytes(certificate)))
 
     assert "pdfDocument" not in inside["credentialSubject"]
     assert inside["id"] == outside["id"]
@@ -341,7 +342,7 @@ def test_status_indexes_are_random_not_sequential(
 def test_the_credential_is_attached_and_the_signature_covers_it_for_pdfsig(
     certificate, nss_db, tmp_path: Path
 ):
-    pdf = certificate.pdf.read()
+    pdf = pdf_bytes(certificate)
     path = tmp_path / "certificate.pdf"
     path.write_bytes(pdf)
 
@@ -354,7 +355,7 @@ def test_the_credential_is_attached_and_the_signature_covers_it_for_pdfsig(
 
 
 def test_the_credential_is_attached_and_pyhanko_finds_the_signature_intact(certificate):
-    reader = PdfFileReader(vc.io.BytesIO(certificate.pdf.read()))
+    reader = PdfFileReader(vc.io.BytesIO(pdf_bytes(certificate)))
     roots = keys.trust_roots()
 
     status = validate_pdf_signature(
@@ -399,7 +400,7 @@ def test_an_index_already_taken_is_skipped_for_another_random_one(
 
 
 def test_poppler_lists_and_saves_the_attached_credential(certificate, tmp_path: Path):
-    content = certificate.pdf.read()
+    content = pdf_bytes(certificate)
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(content)
     saved = tmp_path / "credential.jwt"
@@ -414,7 +415,7 @@ def test_poppler_lists_and_saves_the_attached_credential(certificate, tmp_path: 
 def test_the_credential_is_in_force_for_its_agreements_validity(certificate, alice, client):
     token = downloaded(exporter_client(alice), certificate)
     credential = vc.verify_published(client, token)  # jwcrypto, the key from the DID document
-    embedded = vc.payload_of(vc.embedded_credential(certificate.pdf.read()))
+    embedded = vc.payload_of(vc.embedded_credential(pdf_bytes(certificate)))
 
     valid_from = datetime.fromisoformat(credential["validFrom"])
     valid_until = datetime.fromisoformat(credential["validUntil"])

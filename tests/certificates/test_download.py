@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core.storage import StoredFileCorruptedError
 from tests.clients import exporter_client, verified_client
+from tests.factories import pdf_bytes
 
 from .factories import application_under_review, issued_certificate
 
@@ -39,7 +40,7 @@ def test_the_exporter_downloads_the_stored_file_byte_for_byte(certificate, alice
     assert first.status_code == 200
     assert first["Content-Type"] == "application/pdf"
     assert first["Content-Disposition"] == (f'attachment; filename="EIC-{YEAR}-MUM-0000001.pdf"')
-    assert first.content == second.content == certificate.pdf.read()
+    assert first.content == second.content == pdf_bytes(certificate)
     assert hashlib.sha256(first.content).hexdigest() == certificate.sha256
 
 

@@ -20,6 +20,7 @@ from certificates.services import (
 )
 from tests import factories
 from tests.clients import exporter_client, verified_client
+from tests.factories import pdf_bytes
 
 from .conftest import pdf_text
 from .factories import application_under_review, approve, issued_certificate
@@ -111,7 +112,7 @@ def test_issuing_the_replacement_supersedes_the_old_certificate(
     assert replacement.status == "valid"
     assert replacement.sequence == original.sequence + 1
     path = tmp_path / "replacement.pdf"
-    path.write_bytes(replacement.pdf.read())
+    path.write_bytes(pdf_bytes(replacement))
     assert f"Issued in lieu of certificate No. {original.number}" in pdf_text(path)
 
 

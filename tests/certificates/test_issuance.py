@@ -32,6 +32,7 @@ from certificates.services import (
 from certificates.tasks import issue_certificate_task
 from certificates.validation import check_signed_pdf
 from tests.clients import exporter_client
+from tests.factories import pdf_bytes
 
 from .factories import application_under_review, approve, issued_certificate
 
@@ -63,7 +64,7 @@ def test_approving_an_application_issues_exactly_one_signed_certificate(
     assert certificate.number == f"EIC/{YEAR}/MUM/0000001"
     assert certificate.status == "valid"
     assert certificate.signing_officer == application.assigned_officer
-    stored = certificate.pdf.read()
+    stored = pdf_bytes(certificate)
     assert hashlib.sha256(stored).hexdigest() == certificate.sha256
     assert check_signed_pdf(stored).ok
     assert IssuanceAttempt.objects.get(application=application).succeeded
@@ -98,7 +99,7 @@ def test_running_the_task_again_changes_nothing(
     assert Certificate.objects.filter(application=application).count() == 1
     assert CertificateCounter.objects.get(office=application.office, year=YEAR).last == 1
     assert (len(mail.outbox), len(sms_outbox)) == (mails, texts)
-    assert certificate.pdf.read() == Certificate.objects.get(pk=certificate.pk).pdf.read()
+    assert pdf_bytes(certificate) == pdf_bytes(Certificate.objects.get(pk=certificate.pk))
 
 
 def test_the_number_follows_the_previous_one_of_that_office_and_year(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from applications.models import AgencyOffice
@@ -19,12 +19,6 @@ from tests import concurrency, factories
 from .factories import application_under_review, approve
 
 YEAR = timezone.localdate().year
-
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks under real concurrency need PostgreSQL "
-    "(DATABASE_URL=postgres://postgres@127.0.0.1:5432/coo_certs)",
-)
 
 
 def allocate(office: AgencyOffice, year: int = YEAR) -> str:
@@ -81,7 +75,7 @@ def run_together(count: int, work: Callable[[], Any]) -> tuple[list[Any], list[B
 
 
 @pytest.mark.postgres
-@needs_postgres
+@concurrency.needs_row_locks
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_allocations_give_twenty_consecutive_numbers(eic_mumbai):
     # No counter row yet: the threads also race to create it.
@@ -93,7 +87,7 @@ def test_twenty_concurrent_allocations_give_twenty_consecutive_numbers(eic_mumba
 
 
 @pytest.mark.postgres
-@needs_postgres
+@concurrency.needs_row_locks
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_issuances_for_one_office_get_consecutive_numbers(
     alice, olivia, eic_mumbai, eic_key, django_capture_on_commit_callbacks, monkeypatch
@@ -123,7 +117,7 @@ def test_twenty_concurrent_issuances_for_one_office_get_consecutive_numbers(
 
 
 @pytest.mark.postgres
-@needs_postgres
+@concurrency.needs_row_locks
 @pytest.mark.django_db(transaction=True)
 def test_the_same_issuance_run_twice_at_once_issues_one_certificate(
     alice, olivia, eic_mumbai, eic_key, django_capture_on_commit_callbacks, monkeypatch

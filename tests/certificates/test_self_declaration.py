@@ -25,8 +25,10 @@ from reference.models import AgencyOffice, TradeAgreement
 from reference.services import self_declaration_route_ensure
 from tests import factories
 from tests.credentials import verify_published
+from tests.factories import pdf_bytes
 
 from .conftest import pdf_text, pdfsig
+from .factories import self_declaration_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -56,22 +58,7 @@ def portal_key(signing_keys: Path, self_declared_office) -> Path:
 def ready_self_declaration(exporter: Any, office: AgencyOffice, tepa: TradeAgreement, **fields):
     """A complete India-EFTA draft on the self-declaration route, its statement signed (by
     SMS code, as applications/declaration.py records it), no fee paid."""
-    application = factories.ApplicationFactory(
-        complete=True,
-        exporter=exporter,
-        certificate_type="preferential",
-        agreement=tepa,
-        destination_country="CH",
-        consignee_country="CH",
-        consignee_name="Alpen Handels AG",
-        consignee_address="Bahnhofstrasse 1, Zurich",
-        office=office,
-        **fields,
-    )
-    factories.InvoiceFactory(application=application, number="EXP/2026/0042")
-    factories.LineItemFactory(application=application, position=1, origin_criterion="WO")
-    factories.DocumentFactory(application=application, kind="commercial_invoice")
-    factories.DocumentFactory(application=application, kind="packing_list")
+    application = self_declaration_draft(exporter, office, tepa, **fields)
     factories.declaration_sign(application)
     return application
 
@@ -194,7 +181,7 @@ def test_the_pdf_prints_the_statement_and_says_no_agency_certified_it(
         django_capture_on_commit_callbacks,
     )
     path = tmp_path / "sd.pdf"
-    path.write_bytes(certificate.pdf.read())
+    path.write_bytes(pdf_bytes(certificate))
     text = pdf_text(path)
     assert "Self-Declared Certificate of Origin" in text
     assert "EXPORTER'S SELF-DECLARATION" in text
@@ -226,7 +213,7 @@ def test_pyhanko_and_pdfsig_validate_the_portal_signature(
         alice,
         django_capture_on_commit_callbacks,
     )
-    data = certificate.pdf.read()
+    data = pdf_bytes(certificate)
     check = check_signed_pdf(data)
     assert check.ok, check
     path = tmp_path / "sd.pdf"

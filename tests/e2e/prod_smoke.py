@@ -350,11 +350,12 @@ def start_time_stamping_authority(folder: Path) -> str:
 
 
 def start(name: str, command: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen:
-    out = (logs / f"{name}.log").open("w")
-    # A session (process group) of its own, so that stopping it stops its workers too.
-    return subprocess.Popen(  # noqa: S603 - gunicorn and celery from the venv
-        command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    # A session (process group) of its own, so that stopping it stops its workers too. The
+    # process writes its log through its own copy of the descriptor; ours is closed at once.
+    with (logs / f"{name}.log").open("w") as out:
+        return subprocess.Popen(  # noqa: S603 - gunicorn and celery from the venv
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -311,11 +311,11 @@ def unit_start(name: str, state: dict) -> None:
     if pid_file(name, state).exists() and alive(int(pid_file(name, state).read_text())):
         return
     command, env, cwd = unit_process(name, state)
-    log_file = (Path(state["root"]) / "logs" / f"{name}.log").open("a")
-    process = subprocess.Popen(  # noqa: S603 - the unit's ExecStart
-        command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    with (Path(state["root"]) / "logs" / f"{name}.log").open("a") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - the unit's ExecStart
+            command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
     pid_file(name, state).parent.mkdir(exist_ok=True)
     pid_file(name, state).write_text(str(process.pid))
     print(f"started {name} (pid {process.pid}): {' '.join(command)}")

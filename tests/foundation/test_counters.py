@@ -4,17 +4,12 @@ numbers."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from applications.models import ReferenceCounter
 from applications.services import _reference_next
 from core.counters import counter_next
 from tests import concurrency
-
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks under real concurrency need PostgreSQL (DATABASE_URL)",
-)
 
 
 @pytest.mark.django_db
@@ -46,7 +41,7 @@ def test_outside_a_transaction_it_refuses_instead_of_leaking_the_lock():
 
 
 @pytest.mark.postgres
-@needs_postgres
+@concurrency.needs_row_locks
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_references_are_consecutive():
     def take() -> str:

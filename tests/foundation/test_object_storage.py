@@ -9,12 +9,10 @@ import hashlib
 import io
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from moto import mock_aws
 from pypdf import PdfWriter
 
 from applications.models import Document
@@ -23,6 +21,8 @@ from core.storage import StoredFileCorruptedError, open_verified
 from tests.clients import exporter_client
 from tests.factories import ApplicationFactory, document_stored
 from tests.verification.factories import CertificateFactory
+
+from .mocked_s3 import mocked_s3
 
 BUCKET = "coo-test-documents"
 
@@ -40,17 +40,8 @@ PDF = _blank_pdf()
 
 @pytest.fixture
 def s3(settings) -> Iterator:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
+    with mocked_s3(settings, BUCKET) as client:
         client.create_bucket(Bucket=BUCKET)
-        settings.AWS_STORAGE_BUCKET_NAME = BUCKET
-        settings.AWS_S3_REGION_NAME = "us-east-1"
-        settings.AWS_ACCESS_KEY_ID = "testing"
-        settings.AWS_SECRET_ACCESS_KEY = "testing"
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {"BACKEND": "core.s3.PrivateS3Storage"},
-        }
         yield client
 
 

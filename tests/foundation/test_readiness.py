@@ -9,14 +9,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
-from moto import mock_aws
 
 from coo_portal import checks, heartbeat, readiness
 from tests.resilience.conftest import OwnRedis, free_port
+
+from .mocked_s3 import mocked_s3
 
 BUCKET = "coo-ready"
 
@@ -109,16 +109,7 @@ def test_the_fingerprint_follows_site_url_keys_and_trust_roots(settings, tmp_pat
 
 @pytest.fixture
 def bucket(settings) -> Iterator:
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        settings.AWS_STORAGE_BUCKET_NAME = BUCKET
-        settings.AWS_S3_REGION_NAME = "us-east-1"
-        settings.AWS_ACCESS_KEY_ID = "testing"
-        settings.AWS_SECRET_ACCESS_KEY = "testing"
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "default": {"BACKEND": "core.s3.PrivateS3Storage"},
-        }
+    with mocked_s3(settings, BUCKET) as s3:
         yield s3
 
 

@@ -214,23 +214,35 @@ def test_the_compiled_catalogue_is_the_committed_one():
 @pytest.mark.skipif(
     shutil.which("xgettext") is None, reason="needs gettext (apt-get install gettext; .ci/run does)"
 )
-def test_every_string_of_the_templates_and_code_is_in_the_catalogue(tmp_path, settings):
+def test_every_string_of_the_templates_and_code_is_in_the_catalogue(
+    tmp_path, settings, monkeypatch
+):
     """makemessages run afresh (as `make messages` runs it) into a copy of the catalogue:
     a template or message wrapped for translation but missing from the .po shows up as an
-    untranslated entry."""
-    copy = tmp_path / "hi" / "LC_MESSAGES" / "django.po"
+    untranslated entry. It runs in a directory of links to the sources beside the copy's
+    `locale`: run from the checkout, makemessages writes the checkout's own catalogue (it adds
+    the `locale` of its working directory), and the copy read here was never updated."""
+    root = Path(settings.BASE_DIR)
+    for entry in root.iterdir():
+        if not entry.name.startswith(".") and entry.name != "locale":
+            (tmp_path / entry.name).symlink_to(entry)
+    copy = tmp_path / "locale" / "hi" / "LC_MESSAGES" / "django.po"
     copy.parent.mkdir(parents=True)
     copy.write_text(CATALOGUE.read_text())
-    settings.LOCALE_PATHS = [tmp_path]
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    monkeypatch.chdir(tmp_path)
     from accounts.language import CATALOGUE_IGNORE
 
+    before = CATALOGUE.read_bytes()
     call_command(
         "makemessages",
         locale=["hi"],
         ignore_patterns=list(CATALOGUE_IGNORE),
         no_location=True,
+        symlinks=True,
         verbosity=0,
     )
+    assert CATALOGUE.read_bytes() == before  # the checkout's catalogue is left alone
     missing = [msgid for msgid, msgstr in _po_entries(copy.read_text()).items() if not msgstr]
     assert missing == []
 

@@ -7,22 +7,18 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from applications import workflow
 from applications.models import Application, ApplicationEvent, Status
 from review import services as review_services
-from tests import factories
+from tests import concurrency, factories
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            f"row-lock races need PostgreSQL (DATABASE_URL); this run uses {connection.vendor}"
-        )
+pytestmark = [
+    pytest.mark.postgres,
+    concurrency.needs_row_locks,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def race(*calls: Callable[[], object]) -> list[object]:

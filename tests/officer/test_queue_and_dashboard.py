@@ -207,3 +207,42 @@ def test_the_queue_shows_who_filed_each_application(
     )
     assert "(agent&#x27;s staff, Kiran Logistics)" in html
     assert "Agent: Kiran Logistics" in html  # the older row, whose capacity was not kept
+
+
+def test_the_exporters_history_counts_stop_at_the_limit(
+    make_application, olivia, officer_client, monkeypatch
+):
+    """Issue 34: the review page's history of the firm counts at most COUNT_LIMIT + 1 of its
+    applications per line and says "2+" beyond, as the queue's tabs do."""
+    monkeypatch.setattr("core.pagination.COUNT_LIMIT", 2)
+    reviewed = make_application(documents=0)
+    for _ in range(3):
+        make_application(status=Status.REJECTED, decided_at=timezone.now(), documents=0)
+    make_application(documents=0)
+    url = reverse("officer:review", args=[reviewed.reference])
+    page = officer_client(olivia).get(url).content.decode()
+    assert "<dt>Applications rejected</dt><dd>2+</dd>" in page
+    assert "<dt>Other applications open</dt><dd>1</dd>" in page
+    assert "<dt>Certificates approved or issued</dt><dd>0</dd>" in page
+
+
+@pytest.mark.parametrize("few", [2000, 0], ids=["set of ids", "or filter"])
+def test_a_queue_search_that_begins_like_a_reference_matches_from_its_start(
+    make_application, olivia, officer_client, monkeypatch, few
+):
+    """Issue 34: letters then a hyphen ("COO-2026-") are looked up from the start of the
+    references (an index range at a million rows), not anywhere in them; the page says so."""
+    from applications import selectors
+
+    monkeypatch.setattr(selectors, "FEW_MATCHES", few)
+    application = make_application()
+    start, inside = application.reference[:9], application.reference[1:9]  # COO-2026-, OO-2026-
+    client = officer_client(olivia)
+
+    page = client.get(reverse("officer:queue"), {"q": start.lower()}).content.decode()
+    assert application.reference in page
+    assert "matches the references that begin with it" in page
+    inner = client.get(reverse("officer:queue"), {"q": inside}).content.decode()
+    assert application.reference not in inner
+    digits = client.get(reverse("officer:queue"), {"q": application.reference[4:]})
+    assert application.reference in digits.content.decode()  # no letters: anywhere in it

@@ -93,6 +93,30 @@ def test_time_to_decision_median_p90_and_breaches(figures, eic):
     assert report.rows == [[DAY1.strftime("%Y-%m"), 3, 24.0, 62.4, 1]]
 
 
+def test_time_to_decision_is_to_the_hour_and_its_breaches_exact(make_application, olivia, eic):
+    """Decided 47 h 30 min, exactly 48 h and 48 h 1 min after submission on DAY1, and 1 h 20
+    min and 3 h after midnight today (read raw): only the third is beyond the standard."""
+    decisions = [(at(DAY1, 9), minutes) for minutes in (47 * 60 + 30, 48 * 60, 48 * 60 + 1)]
+    decisions += [(at(TODAY, 0), minutes) for minutes in (80, 180)]
+    for submitted, minutes in decisions:
+        application = make_application(submitted_at=submitted)
+        type(application).objects.filter(pk=application.pk).update(
+            status=Status.APPROVED,
+            decided_at=submitted + dt.timedelta(minutes=minutes),
+            assigned_officer=olivia,
+        )
+    rollups_rebuild(since=DAY1, until=TODAY)
+    report = report_build("time-to-decision", Scope(agency_id=eic.pk, start=DAY1, end=TODAY))
+
+    # To the hour: 48, 48 and 49 hours (median 48, p90 48.8), one breach; today 2 and 3 hours
+    # (median 2.5, p90 2.9).
+    rows = {row[0]: row[1:] for row in report.rows}
+    assert rows[(DAY1 + dt.timedelta(days=2)).isoformat()] == [3, 48.0, 48.8, 1]
+    assert "up to 1 hour above" in report.explanation
+    assert report.columns[2] == "Median (hours, within 1 hour)"
+    assert rows[TODAY.isoformat()] == [2, 2.5, 2.9, 0]
+
+
 def test_refusal_rate_and_reasons_and_workload(figures, eic, olivia):
     reasons = report_build("refusal-reasons", scope(eic.pk))
     assert reasons.rows == [["HS code is wrong", 1]]

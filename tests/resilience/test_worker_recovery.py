@@ -92,10 +92,11 @@ class Workers:
             "--without-mingle",
             "--without-gossip",
         ]
-        log = (self.folder / f"worker-{len(self.running)}.log").open("w")
-        worker = subprocess.Popen(  # noqa: S603 - the project's own worker
-            command, cwd=ROOT, env=self.env(redis_url, **extra), stdout=log, stderr=log
-        )
+        # The worker writes through its own copy of the descriptor; this one is closed at once.
+        with (self.folder / f"worker-{len(self.running)}.log").open("w") as log:
+            worker = subprocess.Popen(  # noqa: S603 - the project's own worker
+                command, cwd=ROOT, env=self.env(redis_url, **extra), stdout=log, stderr=log
+            )
         self.running.append(worker)
         return worker
 

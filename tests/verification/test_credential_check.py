@@ -10,20 +10,17 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from jwcrypto import jwk, jws
 
 from applications.models import Application
-from certificates import credential_keys, keys
 from certificates.credential import credential_sign
 from certificates.models import Certificate, Credential
 from certificates.services import certificate_request_replacement, certificate_revoke
@@ -32,22 +29,9 @@ from tests.certificates.factories import application_under_review, approve, issu
 from verification.models import VerificationLog
 from verification.vc_check import REASONS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eic_signing_key")]
 
 URL = "/verify/credential/"
-
-
-@pytest.fixture(autouse=True)
-def signing_keys(settings, tmp_path: Path) -> Iterator[Path]:
-    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    keys.ensure_agency_key("EIC", "Export Inspection Council")
-    cache.clear()
-    yield settings.SIGNING_KEYS_DIR
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    cache.clear()
 
 
 @pytest.fixture
@@ -456,6 +440,30 @@ def test_the_check_the_page_runs_refuses_a_stale_list(client, genuine, published
 
     assert fresh.ok
     assert stale.reason == "status_list_stale"
+
+
+def test_a_checker_whose_clock_runs_a_little_behind_the_signers_accepts_what_was_just_signed(
+    genuine, published
+):
+    """The list (and the credential) were signed a moment ago; a verifier whose clock is 30 s
+    behind, or a portal node behind the one that signed the kept list, still accepts them
+    (CLOCK_SKEW). A clock minutes behind is not skew: the list is not valid yet for it."""
+    from verification.vc_check import check_credential
+
+    kept = published["list"].read_text()
+    jwks = json.loads(published["jwks"].read_text())
+    signed = dt.datetime.fromisoformat(vc.payload_of(kept)["validFrom"])
+
+    behind = check_credential(
+        genuine, jwks=jwks, status_list=lambda url: kept, now=signed - dt.timedelta(seconds=30)
+    )
+    far_behind = check_credential(
+        genuine, jwks=jwks, status_list=lambda url: kept, now=signed - dt.timedelta(minutes=5)
+    )
+
+    assert behind.ok
+    assert not far_behind.ok
+    assert far_behind.reason in {"not_yet_valid", "status_list_stale"}
 
 
 def test_bin_vc_check_runs_in_place(tmp_path, genuine, published):

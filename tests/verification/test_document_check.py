@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import io
 import tracemalloc
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -42,16 +41,7 @@ def render_and_sign(number: str = NUMBER) -> bytes:
 
 
 @pytest.fixture
-def keys_dir(settings, tmp_path: Path):
-    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
-    keys.clear_caches()
-    keys.ensure_agency_key("EIC", "Export Inspection Council")
-    yield settings.SIGNING_KEYS_DIR
-    keys.clear_caches()
-
-
-@pytest.fixture
-def genuine_pdf(keys_dir, certificate) -> bytes:
+def genuine_pdf(eic_signing_key, certificate) -> bytes:
     """Alice's certificate, signed by EIC's key and registered with its hash."""
     import hashlib
 
@@ -62,13 +52,13 @@ def genuine_pdf(keys_dir, certificate) -> bytes:
 
 
 @pytest.fixture
-def rogue_pdf(settings, keys_dir, tmp_path) -> bytes:
+def rogue_pdf(settings, eic_signing_key, tmp_path) -> bytes:
     """The same certificate signed by a key from a root the portal does not trust."""
     settings.SIGNING_KEYS_DIR = tmp_path / "rogue"
     keys.clear_caches()
     keys.ensure_agency_key("EIC", "Export Inspection Council")
     signed = render_and_sign()
-    settings.SIGNING_KEYS_DIR = keys_dir
+    settings.SIGNING_KEYS_DIR = eic_signing_key
     keys.clear_caches()
     return signed
 
@@ -161,7 +151,7 @@ def test_a_pdf_signed_by_another_key_is_refused_as_unknown_key(client, genuine_p
     assert "not by a key of this portal" in html
 
 
-def test_an_unsigned_pdf_is_refused_as_unsigned(client, keys_dir):
+def test_an_unsigned_pdf_is_refused_as_unsigned(client, eic_signing_key):
     from certificates.pdf import render_certificate
     from tests.certificates.samples import certificate as sample
 
@@ -170,13 +160,15 @@ def test_an_unsigned_pdf_is_refused_as_unsigned(client, keys_dir):
     assert "carries no digital signature" in html
 
 
-def test_a_file_that_is_not_a_pdf_is_refused(client, keys_dir):
+def test_a_file_that_is_not_a_pdf_is_refused(client, eic_signing_key):
     html = upload(client, b"PK\x03\x04 a zip pretending", name="certificate.pdf").content.decode()
     assert REFUSED in html
     assert "is not a PDF document" in html
 
 
-def test_our_signature_on_a_file_not_in_the_register_is_refused(client, keys_dir, certificate):
+def test_our_signature_on_a_file_not_in_the_register_is_refused(
+    client, eic_signing_key, certificate
+):
     html = upload(client, render_and_sign("EIC/2026/MUM/0009999")).content.decode()
     assert REFUSED in html
     assert "no certificate in the register is this exact file" in html
@@ -208,7 +200,7 @@ def hostile(tmp_path_factory):
 
 
 @pytest.fixture
-def warm_sandbox(client, keys_dir):
+def warm_sandbox(client, eic_signing_key):
     """The first check of a process starts the forkserver (once): not part of any timing."""
     upload(client, render_and_sign())
 
@@ -262,7 +254,7 @@ def test_the_fields_bomb_costs_the_web_process_little_memory(client, hostile, wa
     assert peak < 6 * len(data), peak  # the upload and its copies (form, pickle), no parse
 
 
-def test_a_check_that_exhausts_its_budget_gets_422_not_500(client, keys_dir, monkeypatch):
+def test_a_check_that_exhausts_its_budget_gets_422_not_500(client, eic_signing_key, monkeypatch):
     from tests.security import sandbox_targets
     from verification import document_check
 
@@ -291,3 +283,47 @@ def test_a_genuine_certificate_with_a_go_to_remote_appended_is_refused_as_unsafe
     response = upload(client, out.getvalue())
     assert response.status_code == 422
     assert "opens another file" in response.content.decode()
+
+
+BUSY = "Other files are being checked right now, so yours was not checked."
+
+
+def test_an_upload_while_the_processs_check_slot_is_taken_is_asked_to_retry_not_made_to_wait(
+    client, genuine_pdf
+):
+    """Anyone may upload, and a check holds its web thread while its child works: while
+    CHECKS_AT_ONCE checks run in a process (a hostile file chewing its budget, say), another
+    upload, of a PDF or of a PDF to the credential check, is answered at once with 503 and
+    Retry-After, unchecked; once the slot is free the same file is checked."""
+    from verification import document_check
+
+    assert document_check._slots.acquire(blocking=False)
+    try:
+        busy = upload(client, genuine_pdf)
+        busy_credential = client.post(
+            reverse("verification:credential"),
+            {"upload": SimpleUploadedFile("c.pdf", genuine_pdf, content_type="application/pdf")},
+        )
+    finally:
+        document_check._slots.release()
+
+    assert busy.status_code == 503
+    assert busy["Retry-After"] == "10"
+    assert BUSY in busy.content.decode()
+    assert "Authentic and unaltered" not in busy.content.decode()
+    assert busy_credential.status_code == 503
+    assert BUSY in busy_credential.content.decode()
+    assert upload(client, genuine_pdf).status_code == 200
+
+
+def test_a_check_that_ran_out_of_its_budget_gives_its_slot_back(client, genuine_pdf, monkeypatch):
+    from core import sandbox
+
+    def over_budget(*args, **kwargs):
+        raise sandbox.Unchecked("cpu")
+
+    monkeypatch.setattr(sandbox, "run", over_budget)
+    assert upload(client, genuine_pdf).status_code == 422
+    monkeypatch.undo()
+
+    assert upload(client, genuine_pdf).status_code == 200

@@ -4,14 +4,9 @@ and the file's bytes are no revision in the register."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certificates import credential_keys, keys
 from certificates.credential import credential_attach
 from certificates.selectors import certificate_pdf_bytes
 from tests import credentials as vc
@@ -20,20 +15,7 @@ from verification.models import VerificationLog
 from verification.services import verification_check_document
 from verification.vc_check import REASONS
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def signing_keys(settings, tmp_path: Path) -> Iterator[Path]:
-    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    keys.ensure_agency_key("EIC", "Export Inspection Council")
-    cache.clear()
-    yield settings.SIGNING_KEYS_DIR
-    keys.clear_caches()
-    credential_keys.clear_caches()
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eic_signing_key")]
 
 
 def test_a_pdf_carrying_another_certificates_credential_is_refused(

@@ -21,6 +21,7 @@ from certificates.services import (
     certificate_revoke,
 )
 from tests.certificates.factories import application_under_review, approve, issued_certificate
+from tests.factories import pdf_bytes
 from verification import logcheck, transparency
 from verification.models import LogLeaf, LogNode, SignedTreeHead, TransparencyLog
 from verification.tasks import transparency_heads_publish
@@ -75,7 +76,7 @@ def test_issuing_a_certificate_appends_its_leaf_with_both_hashes(certificate):
     assert (
         entry["pdf_sha256"]
         == certificate.sha256
-        == hashlib.sha256(certificate.pdf.read()).hexdigest()
+        == hashlib.sha256(pdf_bytes(certificate)).hexdigest()
     )
     assert entry["credential_sha256"] == hashlib.sha256(jwt.encode()).hexdigest()
     assert leaf.leaf_hash == hashlib.sha256(b"\x00" + leaf.entry.encode()).hexdigest()

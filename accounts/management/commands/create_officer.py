@@ -6,7 +6,6 @@ URI of the officer's new authenticator (TOTP) device.
 
 from __future__ import annotations
 
-import getpass
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.admin_scope import AGENCY_ADMIN_PERMISSIONS
+from accounts.management.prompts import ask_password
 from accounts.models import User
 from accounts.services import AccountError, officer_create
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = settings.OFFICER_PASSWORD or self._ask_password()
+        password = settings.OFFICER_PASSWORD or ask_password()
         try:
             user, device = officer_create(
                 username=options["username"],
@@ -61,9 +61,3 @@ class Command(BaseCommand):
             "Add this to the officer's authenticator app (or scan the QR code in admin):"
         )
         self.stdout.write(device.config_url)
-
-    def _ask_password(self) -> str:
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
-            raise CommandError("The passwords do not match.")
-        return first

@@ -6,13 +6,13 @@ prints the otpauth:// URI of the administrator's authenticator (TOTP) device."""
 
 from __future__ import annotations
 
-import getpass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.management.prompts import ask_password
 from accounts.services import AccountError, platform_admin_create
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--email", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = settings.PLATFORM_ADMIN_PASSWORD or self._ask_password()
+        password = settings.PLATFORM_ADMIN_PASSWORD or ask_password()
         try:
             _, device = platform_admin_create(
                 username=options["username"], email=options["email"], password=password
@@ -35,9 +35,3 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Platform administrator {options['username']}."))
         self.stdout.write("Add this to the administrator's authenticator app:")
         self.stdout.write(device.config_url)
-
-    def _ask_password(self) -> str:
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
-            raise CommandError("The passwords do not match.")
-        return first

@@ -162,18 +162,13 @@ class Command(BaseCommand):
 
     def _exporter(self) -> None:
         record = IECRecord.objects.get(iec=REGISTERED_IEC)
-        user, created = User.objects.get_or_create(
-            username=REGISTERED_IEC,
-            defaults={
-                "role": User.Role.EXPORTER,
-                "email": record.email,
-                "mobile": record.mobile,
-                "first_name": record.firm_name[:150],
-            },
+        user = _demo_user(
+            REGISTERED_IEC,
+            role=User.Role.EXPORTER,
+            email=record.email,
+            mobile=record.mobile,
+            first_name=record.firm_name[:150],
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
         now = timezone.now()
         ExporterProfile.objects.get_or_create(
             user=user,
@@ -201,19 +196,14 @@ class Command(BaseCommand):
                 "status": Agent.Status.ACTIVE,
             },
         )
-        user, created = User.objects.get_or_create(
-            username=DEMO_AGENT_USERNAME,
-            defaults={
-                "role": User.Role.AGENT,
-                "first_name": "Kiran",
-                "last_name": "Rao",
-                "email": agent.email,
-                "mobile": agent.mobile,
-            },
+        user = _demo_user(
+            DEMO_AGENT_USERNAME,
+            role=User.Role.AGENT,
+            first_name="Kiran",
+            last_name="Rao",
+            email=agent.email,
+            mobile=agent.mobile,
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
         now = timezone.now()
         AgentStaff.objects.get_or_create(
             user=user,
@@ -242,19 +232,14 @@ class Command(BaseCommand):
         record = IECRecord.objects.get(iec=REGISTERED_IEC)
         admin = User.objects.get(username=REGISTERED_IEC)
         for username, first, last, role, mobile in DEMO_MEMBERS:
-            user, created = User.objects.get_or_create(
-                username=username,
-                defaults={
-                    "role": User.Role.EXPORTER,
-                    "first_name": first,
-                    "last_name": last,
-                    "email": f"{username}@demo-exports.example",
-                    "mobile": mobile,
-                },
+            user = _demo_user(
+                username,
+                role=User.Role.EXPORTER,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@demo-exports.example",
+                mobile=mobile,
             )
-            if created:
-                user.set_password(DEMO_PASSWORD)
-                user.save()
             FirmMember.objects.get_or_create(
                 user=user,
                 defaults={
@@ -268,19 +253,14 @@ class Command(BaseCommand):
     def _officer(
         self, username: str, first: str, last: str, role: str, office: AgencyOffice
     ) -> tuple[User, TOTPDevice]:
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={
-                "role": role,
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@eic.example",
-                "is_staff": role == User.Role.AGENCY_ADMIN,
-            },
+        user = _demo_user(
+            username,
+            role=role,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@eic.example",
+            is_staff=role == User.Role.AGENCY_ADMIN,
         )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
         OfficerProfile.objects.get_or_create(
             user=user,
             defaults={
@@ -325,3 +305,12 @@ class Command(BaseCommand):
             "",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _demo_user(username: str, **defaults: object) -> User:
+    """The demo account, created with the demo password the first time only."""
+    user, created = User.objects.get_or_create(username=username, defaults=defaults)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user

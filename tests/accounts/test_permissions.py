@@ -3,6 +3,8 @@ second factor, who administers an agency, who may revoke."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.test import RequestFactory
@@ -105,3 +107,29 @@ def test_platform_staff_are_superusers_and_operators_never_agency_staff(people):
     assert permissions.may_manage_exporter_accounts(operator)
     assert permissions.may_manage_exporter_accounts(people["superuser"])
     assert not permissions.may_manage_exporter_accounts(people["agency_admin"])
+
+
+def test_an_operator_is_platform_staff_only_while_active_and_marked_staff(db):
+    not_staff = factories.UserFactory(username="op1", role="operator", is_staff=False)
+    inactive = factories.UserFactory(
+        username="op2", role="operator", is_staff=True, is_active=False
+    )
+    assert not permissions.is_platform_staff(not_staff)
+    assert not permissions.is_platform_staff(inactive)
+
+
+def test_no_user_and_users_without_officer_attributes_are_not_officers(eic):
+    # Every rule takes anything with a user's attributes (the API's token users, tests' stand-ins):
+    # one that is signed in but says nothing about being an officer is not one.
+    signed_in = SimpleNamespace(is_authenticated=True, is_superuser=False)
+    assert not permissions.is_officer(signed_in)
+    assert permissions.officer_agency_id(signed_in) is None
+    assert not permissions.may_revoke(None, eic.pk)
+    assert not permissions.is_officer(None)
+
+
+def test_an_officer_without_an_agency_profile_works_for_no_agency(eic):
+    loose = factories.UserFactory(username="loose", role="officer")
+    assert permissions.is_officer(loose)
+    assert permissions.officer_agency_id(loose) is None
+    assert not permissions.is_agency_officer(loose, eic.pk)

@@ -227,6 +227,32 @@ def test_a_withdrawal_before_review_refunds_the_fee_as_a_ledger_entry(
     assert any("refunded to your fee wallet" in s.body for s in sms_outbox)
 
 
+def test_a_refunded_wallet_fee_is_tied_to_its_payment_and_its_invoice_is_cancelled(
+    alice, ready, mail_outbox, django_capture_on_commit_callbacks
+):
+    fund(alice, 1000)
+    submit_from_wallet(alice, ready)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.application_withdraw(application_id=ready.pk, exporter=alice)
+
+    fee = Payment.objects.get(application=ready, state=Payment.State.CAPTURED)
+    refund = WalletEntry.objects.get(kind="refund")
+    assert (refund.payment, refund.actor) == (fee, alice)
+    assert (
+        refund.description == f"Refund of the fee for {ready.reference} (withdrawn before review)"
+    )
+    invoice = TaxInvoice.objects.exclude(kind="credit_note").get(payment=fee)
+    credit = TaxInvoice.objects.get(kind="credit_note", original=invoice)
+    note = ApplicationEvent.objects.filter(application=ready, kind="payment").last().note
+    assert note == (
+        f"Fee of INR {fee.amount} refunded to the fee wallet. "
+        f"Credit note {credit.number} cancels {invoice.number}."
+    )
+    told = next(m for m in mail_outbox if f"{ready.reference} refunded" in m.subject)
+    for shown in (credit.number, invoice.number, wallet.rupees(50000), wallet.rupees(100000)):
+        assert shown in told.body
+
+
 def test_a_card_fee_is_refunded_to_the_wallet_too(alice, ready):
     factories.PaymentFactory(application=ready, amount="500.00")
     workflow.application_withdraw(application_id=ready.pk, exporter=alice)

@@ -233,12 +233,14 @@ def declaration_sign_start(*, application_id: int, signer: User) -> DeclarationS
     mobile not verified, while uploads are being checked, or within the resend limits."""
     application = _locked_for_signing(application_id, signer)
     if not declaration_ready(application):
-        raise WorkflowError("Fill in the declaration and tick the box before you sign it.")
+        raise WorkflowError(gettext("Fill in the declaration and tick the box before you sign it."))
     mobile = verified_mobile(signer)
     if not mobile:
         raise WorkflowError(
-            "Your mobile number is not verified, so no code can be sent to sign with. "
-            "Ask your firm's administrator to invite you again with your mobile."
+            gettext(
+                "Your mobile number is not verified, so no code can be sent to sign with. "
+                "Ask your firm's administrator to invite you again with your mobile."
+            )
         )
     _refuse_while_checking(application)
     _resend_wait(application, signer)
@@ -315,12 +317,14 @@ def declaration_sign_confirm(*, application_id: int, signer: User, code: str) ->
     application = _locked_for_signing(application_id, signer)
     pending = DeclarationSignature.objects.filter(signer=signer).order_by("-id").first()
     if pending is None or pending.application_id != application.pk or pending.signed_at:
-        raise WorkflowError("Ask for a code to sign this declaration first.")
+        raise WorkflowError(gettext("Ask for a code to sign this declaration first."))
     _refuse_while_checking(application)  # an upload begun after the code was sent
     if pending.content_sha256 != declared_sha256(application):
         raise WorkflowError(
-            "The application changed after the code was sent. Ask for a new code to sign what "
-            "it says now."
+            gettext(
+                "The application changed after the code was sent. Ask for a new code to sign what "
+                "it says now."
+            )
         )
     result = SIGNER.complete(signature=pending, answer=code)
     if result is not OTPResult.OK:

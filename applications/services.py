@@ -122,7 +122,7 @@ def application_create(
         mine = firms.firm_ids_for(exporter)
         firm_id = next(iter(mine)) if len(mine) == 1 else None
     if firm_id is None or not firms.may(exporter, firm_id, firms.Capability.DRAFT):
-        raise WorkflowError("You cannot start an application for this IEC.")
+        raise WorkflowError(gettext("You cannot start an application for this IEC."))
     agent_id = (
         firms.agent_id_of(exporter) if firms.role_in(exporter, firm_id) == firms.AGENT else None
     )
@@ -216,7 +216,7 @@ def application_copy_in_lieu(
     of the stored file, replaceable like any upload) and says so in its trail."""
     reason = reason.strip()
     if not reason:
-        raise WorkflowError("Say why the certificate needs to be corrected.")
+        raise WorkflowError(gettext("Say why the certificate needs to be corrected."))
     if len(reason) > IN_LIEU_REASON_MAX:
         raise WorkflowError(
             gettext("Say why in at most %(limit)s characters.") % {"limit": IN_LIEU_REASON_MAX}
@@ -291,12 +291,15 @@ def application_request_signature(*, application_id: int, preparer: User) -> App
     who may sign it themselves. Side effects: a timeline event; `notified` on the result."""
     application = _locked_editable(application_id, preparer)
     if application.status != Status.DRAFT:
-        raise WorkflowError("Only a draft waits for a signature.")
+        raise WorkflowError(gettext("Only a draft waits for a signature."))
     if firms.may(preparer, application.firm_id, firms.Capability.SUBMIT):
-        raise WorkflowError("You may declare, pay and submit this application yourself.")
+        raise WorkflowError(gettext("You may declare, pay and submit this application yourself."))
     problems = preparer_problems(application)
     if problems:
-        raise WorkflowError("It is not ready for signature yet: " + "; ".join(problems) + ".")
+        raise WorkflowError(
+            gettext("It is not ready for signature yet: %(problems)s.")
+            % {"problems": "; ".join(problems)}
+        )
     application.signature_requested_by = preparer
     application.signature_requested_at = timezone.now()
     application.save(
@@ -374,7 +377,7 @@ def cost_sheet_save(
     item = application.items.get(pk=item_id)
     documents = set(application.documents.values_list("pk", flat=True))
     if any(m.get("evidence") and m["evidence"].pk not in documents for m in materials):
-        raise WorkflowError("The evidence must be one of this application's documents.")
+        raise WorkflowError(gettext("The evidence must be one of this application's documents."))
     sheet, _ = CostSheet.objects.update_or_create(item=item, defaults=costs)
     sheet.materials.all().delete()
     CostSheetMaterial.objects.bulk_create(
@@ -558,18 +561,18 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
     A second click while one is open reuses it; a captured fee is never charged again."""
     application = Application.objects.select_for_update().get(pk=application_id)
     if not firms.may(exporter, application.firm_id, firms.Capability.VIEW):
-        raise WorkflowError("This application is not yours.")
+        raise WorkflowError(gettext("This application is not yours."))
     if not firms.may(exporter, application.firm_id, firms.Capability.SUBMIT):
         raise WorkflowError(firms.SUBMIT_REFUSAL)
     if application.status != Status.DRAFT:
-        raise WorkflowError("The fee is paid before the application is first submitted.")
+        raise WorkflowError(gettext("The fee is paid before the application is first submitted."))
     payments = application.payments.all()
     if any(p.state == Payment.State.CAPTURED for p in payments):
-        raise WorkflowError("The fee for this application has already been paid.")
+        raise WorkflowError(gettext("The fee for this application has already been paid."))
     open_payment = next((p for p in payments if p.state == Payment.State.CREATED), None)
     fee = fee_for(application)
     if fee is None:
-        raise WorkflowError("No fee is set for this kind of certificate; contact support.")
+        raise WorkflowError(gettext("No fee is set for this kind of certificate; contact support."))
     if fee.waived:
         raise WorkflowError(
             gettext("No fee is due. %(explanation)s") % {"explanation": fee.explanation}
@@ -579,13 +582,19 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
     except GatewayUnavailable as exc:
         logger.error("payment refused: %s", exc)
         raise WorkflowError(
-            "Online payment is not available at the moment; nothing was charged. Contact support."
+            gettext(
+                "Online payment is not available at the moment; nothing was charged. "
+                "Contact support."
+            )
         ) from exc
     problem = gateway.problem_for(application.agency.code)
     if problem:
         logger.error("payment refused: %s", problem)
         raise WorkflowError(
-            "Online payment is not available at the moment; nothing was charged. Contact support."
+            gettext(
+                "Online payment is not available at the moment; nothing was charged. "
+                "Contact support."
+            )
         )
     if open_payment and open_payment.amount == fee.amount and open_payment.gateway == gateway.name:
         return open_payment
@@ -603,7 +612,10 @@ def payment_start(*, application_id: int, exporter: User) -> Payment:
         payment.gateway_order_id = gateway.open(payment)
     except GatewayUnavailable as exc:
         raise WorkflowError(
-            "The payment service did not answer; nothing was charged. Try again in a few minutes."
+            gettext(
+                "The payment service did not answer; nothing was charged. "
+                "Try again in a few minutes."
+            )
         ) from exc
     payment.save(update_fields=["gateway_order_id", "updated_at"])
     return payment

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import firms
 from accounts.models import User
@@ -275,7 +276,9 @@ def application_submit(*, application_id: int, exporter: User) -> Application:
     _require(application, Action.SUBMIT, exporter)
     problems = submission_problems(application)
     if problems:
-        raise WorkflowError("You cannot submit yet: " + "; ".join(problems) + ".")
+        raise WorkflowError(
+            gettext("You cannot submit yet: %(problems)s.") % {"problems": "; ".join(problems)}
+        )
     now = timezone.now()
     _transition(
         application,
@@ -302,7 +305,8 @@ def application_self_declare(*, application_id: int, exporter: User) -> Applicat
     problems = submission_problems(application)
     if problems:
         raise WorkflowError(
-            "You cannot make the self-declaration yet: " + "; ".join(problems) + "."
+            gettext("You cannot make the self-declaration yet: %(problems)s.")
+            % {"problems": "; ".join(problems)}
         )
     now = timezone.now()
     return _transition(
@@ -326,11 +330,13 @@ def application_resubmit(*, application_id: int, exporter: User, reply: str) -> 
 
     application = _locked(application_id)
     if not reply.strip():
-        raise WorkflowError("Write a reply to the officer's question before you resubmit.")
+        raise WorkflowError(gettext("Write a reply to the officer's question before you resubmit."))
     _require(application, Action.RESUBMIT, exporter)
     problems = submission_problems(application)
     if problems:
-        raise WorkflowError("You cannot resubmit yet: " + "; ".join(problems) + ".")
+        raise WorkflowError(
+            gettext("You cannot resubmit yet: %(problems)s.") % {"problems": "; ".join(problems)}
+        )
     _transition(
         application,
         action=Action.RESUBMIT,

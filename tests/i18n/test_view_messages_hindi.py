@@ -15,7 +15,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
+from applications.declaration import declaration_sign_confirm
 from applications.reference_checks import currency_clean, departure_date_check
+from applications.services import payment_start
+from applications.workflow import WorkflowError, application_resubmit
 from core.uploads import upload_precheck
 from tests.accounts.agent_factories import kiran_logistics
 from tests.applications.conftest import signed_in
@@ -85,3 +88,21 @@ def test_the_same_check_stays_english_for_an_english_reader():
     assert currency.value.messages == [
         "XYZ is not an ISO 4217 currency code. Enter a code such as USD, EUR or INR."
     ]
+
+
+def test_a_payment_refused_by_the_service_is_told_in_hindi(bob, ready):
+    with translation.override("hi"), pytest.raises(WorkflowError) as refused:
+        payment_start(application_id=ready.pk, exporter=bob)
+    assert str(refused.value) == "यह आवेदन आपका नहीं है।"
+
+
+def test_a_resubmission_without_a_reply_is_refused_in_hindi(alice, ready):
+    with translation.override("hi"), pytest.raises(WorkflowError) as refused:
+        application_resubmit(application_id=ready.pk, exporter=alice, reply="  ")
+    assert str(refused.value) == "फिर से जमा करने से पहले अधिकारी के प्रश्न का उत्तर लिखें।"
+
+
+def test_signing_without_a_code_asked_for_is_refused_in_hindi(alice, ready):
+    with translation.override("hi"), pytest.raises(WorkflowError) as refused:
+        declaration_sign_confirm(application_id=ready.pk, signer=alice, code="123456")
+    assert str(refused.value) == "इस घोषणा पर हस्ताक्षर करने के लिए पहले कोड मँगाएँ।"

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import firms
 from accounts.models import IECRecord, User
@@ -102,8 +103,11 @@ def _append(wallet: Wallet, *, kind: str, amount_paise: int, **fields: Any) -> W
     sequence, balance = (last["sequence"], last["balance_after_paise"]) if last else (0, 0)
     if balance + amount_paise < 0:
         raise BalanceShort(
-            f"Your wallet balance is INR {rupees(balance)}; the fee is INR "
-            f"{rupees(-amount_paise)}. Top up the wallet or pay by card."
+            gettext(
+                "Your wallet balance is INR %(balance)s; the fee is INR %(fee)s. "
+                "Top up the wallet or pay by card."
+            )
+            % {"balance": rupees(balance), "fee": rupees(-amount_paise)}
         )
     return WalletEntry.objects.create(
         wallet=wallet,
@@ -136,20 +140,23 @@ def wallet_top_up_start(*, user: User, amount_rupees: int) -> WalletTopUp:
     """Open a top-up order at the gateway in use. Nothing is credited until it captures."""
     firm = firm_of(user)
     if firm is None:
-        raise WalletError("Only an exporter's firm has a wallet.")
+        raise WalletError(gettext("Only an exporter's firm has a wallet."))
     low, high = settings.WALLET_TOP_UP_MIN, settings.WALLET_TOP_UP_MAX
     if not low <= amount_rupees <= high:
-        raise WalletError(f"Top up between INR {low} and INR {high} at a time.")
+        raise WalletError(
+            gettext("Top up between INR %(low)s and INR %(high)s at a time.")
+            % {"low": low, "high": high}
+        )
     try:
         gateway = gateway_get()
     except GatewayUnavailable as exc:
         logger.error("top-up refused: %s", exc)
         raise WalletError(
-            "Online payment is not available at the moment; nothing was charged."
+            gettext("Online payment is not available at the moment; nothing was charged.")
         ) from exc
     if not gateway.takes_top_ups:
         raise WalletError(
-            "The wallet cannot be topped up online here; pay each fee by card instead."
+            gettext("The wallet cannot be topped up online here; pay each fee by card instead.")
         )
     return WalletTopUp.objects.create(
         wallet=wallet_get(firm=firm),
@@ -271,14 +278,18 @@ def wallet_pay_fee(*, application_id: int, user: User) -> Payment:
     if not firms.may_pay_from_wallet(user, application.firm_id):
         raise WalletError(firms.AGENT_WALLET_REFUSAL)
     if application.status != Status.DRAFT:
-        raise WalletError("The fee is paid before the application is first submitted.")
+        raise WalletError(gettext("The fee is paid before the application is first submitted."))
     if application.payments.filter(state=Payment.State.CAPTURED).exists():
-        raise WalletError("The fee for this application has already been paid.")
+        raise WalletError(gettext("The fee for this application has already been paid."))
     fee = fee_for(application)
     if fee is None or fee.currency != "INR":
-        raise WalletError("No fee in rupees is set for this kind of certificate; contact support.")
+        raise WalletError(
+            gettext("No fee in rupees is set for this kind of certificate; contact support.")
+        )
     if fee.waived:
-        raise WalletError(f"No fee is due. {fee.explanation}")
+        raise WalletError(
+            gettext("No fee is due. %(explanation)s") % {"explanation": fee.explanation}
+        )
     wallet = _locked(firm)
     amount = int(fee.amount * 100)
     cancel_open_payments(application)  # a card checkout left open is not to be paid now

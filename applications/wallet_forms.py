@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .tax import GSTIN_RE
@@ -14,7 +15,10 @@ class TopUpForm(forms.Form):
     amount = forms.IntegerField(
         label=_("Amount to add, in rupees"),
         help_text=_("Whole rupees."),
-        error_messages={"required": "Enter the amount to add.", "invalid": "Enter whole rupees."},
+        error_messages={
+            "required": _("Enter the amount to add."),
+            "invalid": _("Enter whole rupees."),
+        },
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -22,11 +26,16 @@ class TopUpForm(forms.Form):
         low, high = settings.WALLET_TOP_UP_MIN, settings.WALLET_TOP_UP_MAX
         field = self.fields["amount"]
         assert isinstance(field, forms.IntegerField)  # noqa: S101 - declared above
-        field.help_text = f"Whole rupees, from {low} to {high}."
+        field.help_text = gettext("Whole rupees, from %(low)s to %(high)s.") % {
+            "low": low,
+            "high": high,
+        }
         field.min_value, field.max_value = low, high
         field.validators = [
-            MinValueValidator(low, f"Add at least INR {low}."),
-            MaxValueValidator(high, f"Add at most INR {high} at a time."),
+            MinValueValidator(low, gettext("Add at least INR %(low)s.") % {"low": low}),
+            MaxValueValidator(
+                high, gettext("Add at most INR %(high)s at a time.") % {"high": high}
+            ),
         ]
 
 
@@ -45,7 +54,9 @@ class GSTINForm(forms.Form):
         value: str = self.cleaned_data["gstin"].strip().upper()
         if value and not GSTIN_RE.match(value):
             raise forms.ValidationError(
-                "Enter a GSTIN of 15 characters: 2 digits, 10 of the PAN, then 3 more "
-                "(for example 27ABCDE1234F1Z5)."
+                gettext(
+                    "Enter a GSTIN of 15 characters: 2 digits, 10 of the PAN, then 3 more "
+                    "(for example 27ABCDE1234F1Z5)."
+                )
             )
         return value

@@ -1,7 +1,7 @@
 """Issue 33: a message a person reads is built with gettext and named placeholders, never with
 an f-string (which stays English on a Hindi page and cannot be translated as a sentence).
 This walks the apps' code and fails on an f-string passed to messages.*, ValidationError,
-add_error, WorkflowError or HttpResponse."""
+add_error, WorkflowError, WalletError, BalanceShort or HttpResponse."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ CALLS = {
     "ValidationError",
     "add_error",
     "WorkflowError",
+    "WalletError",
+    "BalanceShort",
     "HttpResponse",
 }
 

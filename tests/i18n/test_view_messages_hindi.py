@@ -18,6 +18,8 @@ from accounts.models import User
 from applications.declaration import declaration_sign_confirm
 from applications.reference_checks import currency_clean, departure_date_check
 from applications.services import payment_start
+from applications.wallet import WalletError, wallet_top_up_start
+from applications.wallet_forms import GSTINForm, TopUpForm
 from applications.workflow import WorkflowError, application_resubmit
 from core.uploads import upload_precheck
 from tests.accounts.agent_factories import kiran_logistics
@@ -106,3 +108,20 @@ def test_signing_without_a_code_asked_for_is_refused_in_hindi(alice, ready):
     with translation.override("hi"), pytest.raises(WorkflowError) as refused:
         declaration_sign_confirm(application_id=ready.pk, signer=alice, code="123456")
     assert str(refused.value) == "इस घोषणा पर हस्ताक्षर करने के लिए पहले कोड मँगाएँ।"
+
+
+def test_a_wallet_top_up_out_of_range_is_refused_in_hindi(alice, settings):
+    settings.WALLET_TOP_UP_MIN, settings.WALLET_TOP_UP_MAX = 100, 500
+    with translation.override("hi"), pytest.raises(WalletError) as refused:
+        wallet_top_up_start(user=alice, amount_rupees=1000)
+    assert str(refused.value) == "एक बार में INR 100 से INR 500 के बीच टॉप-अप करें।"
+
+
+def test_the_wallet_forms_speak_hindi(settings):
+    settings.WALLET_TOP_UP_MIN, settings.WALLET_TOP_UP_MAX = 100, 500
+    with translation.override("hi"):
+        top_up = TopUpForm({"amount": "50"})
+        assert top_up.fields["amount"].help_text == "पूरे रुपये, 100 से 500 तक।"
+        assert "कम से कम INR 100 जोड़ें।" in top_up.errors["amount"]
+        gstin = GSTINForm({"gstin": "27ABC"})
+        assert "15 अक्षरों का GSTIN दर्ज करें" in " ".join(gstin.errors["gstin"])

@@ -14,6 +14,7 @@ from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import firms
 from accounts.models import FirmMember, User
@@ -344,7 +345,7 @@ def fee_for(application: Application) -> FeeDue | None:
             amount=Decimal("0.00"),
             currency=fee.currency,
             full_amount=fee.amount,
-            explanation=(
+            explanation=gettext(
                 "A self-declaration is your own statement on origin: no agency certifies it, "
                 "so no agency fee is charged."
             ),
@@ -356,17 +357,27 @@ def fee_for(application: Application) -> FeeDue | None:
     full = f"{fee.currency} {fee.amount}"
     if policy == InLieuFee.NONE:
         amount = Decimal("0.00")
-        words = f"{agency.name} charges no fee for a certificate issued in lieu of one of its own."
+        words = gettext(
+            "%(agency)s charges no fee for a certificate issued in lieu of one of its own."
+        ) % {"agency": agency.name}
     elif policy == InLieuFee.REDUCED:
         share = Decimal(agency.in_lieu_fee_percent) / 100
         amount = (fee.amount * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        words = (
-            f"{agency.name} charges {agency.in_lieu_fee_percent}% of the fee for a certificate "
-            f"issued in lieu of one of its own: {fee.currency} {amount} instead of {full}."
-        )
+        words = gettext(
+            "%(agency)s charges %(percent)s%% of the fee for a certificate issued in lieu of "
+            "one of its own: %(currency)s %(amount)s instead of %(full)s."
+        ) % {
+            "agency": agency.name,
+            "percent": agency.in_lieu_fee_percent,
+            "currency": fee.currency,
+            "amount": amount,
+            "full": full,
+        }
     else:
         amount = fee.amount
-        words = f"{agency.name} charges the full fee, {full}, for a certificate issued in lieu."
+        words = gettext(
+            "%(agency)s charges the full fee, %(full)s, for a certificate issued in lieu."
+        ) % {"agency": agency.name, "full": full}
     return FeeDue(
         amount=amount,
         currency=fee.currency,

@@ -17,6 +17,7 @@ from django.utils import translation
 from accounts.models import User
 from applications.declaration import declaration_sign_confirm
 from applications.reference_checks import currency_clean, departure_date_check
+from applications.selectors import fee_for
 from applications.services import payment_start
 from applications.wallet import WalletError, wallet_top_up_start
 from applications.wallet_forms import GSTINForm, TopUpForm
@@ -125,3 +126,13 @@ def test_the_wallet_forms_speak_hindi(settings):
         assert "कम से कम INR 100 जोड़ें।" in top_up.errors["amount"]
         gstin = GSTINForm({"gstin": "27ABC"})
         assert "15 अक्षरों का GSTIN दर्ज करें" in " ".join(gstin.errors["gstin"])
+
+
+def test_the_in_lieu_fee_is_explained_in_hindi(ready):
+    ready.replaces_id = ready.pk  # in memory only: fee_for reads the policy for a replacement
+    ready.agency.in_lieu_fee, ready.agency.in_lieu_fee_percent = "reduced", 50
+    with translation.override("hi"):
+        fee = fee_for(ready)
+    assert fee is not None
+    assert "जारी प्रमाणपत्र के लिए शुल्क का 50% लेती है" in fee.explanation
+    assert "instead of" not in fee.explanation

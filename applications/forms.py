@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -11,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import IECRecord
 from reference.hs import HS_CHAPTERS, hs_chapter, hs_clean, hs_subheading
@@ -55,7 +57,7 @@ def placeholder(form: forms.BaseForm, name: str, text: str) -> None:
         field.choices = [("", text), *choices[1:]]
 
 
-def required_messages(form: forms.BaseForm, messages: dict[str, str]) -> None:
+def required_messages(form: forms.BaseForm, messages: Mapping[str, StrOrPromise]) -> None:
     """Give each named field its own message for an empty answer ("Enter the port of
     loading"), never Django's "This field is required." (tests/applications/test_form_errors.py
     walks every form)."""
@@ -68,7 +70,7 @@ class LengthLimitedForm(forms.BaseForm):
     """A form whose too-long values are refused with the field's name and its limit, and whose
     empty required fields each say what to enter (`required`, field name -> message)."""
 
-    required: ClassVar[dict[str, str]] = {}
+    required: ClassVar[Mapping[str, StrOrPromise]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -187,11 +189,12 @@ FOREIGN_CERTIFICATE_FIELDS = (
 
 
 FOREIGN_CERTIFICATE_MISSING = {
-    "foreign_certificate_number": "Enter the foreign certificate's number.",
-    "foreign_certificate_issuer": "Enter who issued the foreign certificate.",
-    "foreign_certificate_country": "Choose the country of origin the foreign certificate "
-    "certifies.",
-    "foreign_certificate_date": "Enter the foreign certificate's date of issue.",
+    "foreign_certificate_number": _("Enter the foreign certificate's number."),
+    "foreign_certificate_issuer": _("Enter who issued the foreign certificate."),
+    "foreign_certificate_country": _(
+        "Choose the country of origin the foreign certificate certifies."
+    ),
+    "foreign_certificate_date": _("Enter the foreign certificate's date of issue."),
 }
 
 
@@ -206,19 +209,24 @@ class PartiesForm(SectionForm):
             "third_party_address": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
-            "third_party_invoicing": "The goods are invoiced by a third party",
-            "back_to_back": "The goods are re-exported as they came, with a foreign certificate "
-            "of origin (back-to-back, non-preferential only)",
-            "foreign_certificate_number": "Foreign certificate's number",
-            "foreign_certificate_issuer": "Issued by",
-            "foreign_certificate_country": "Country of origin it certifies",
-            "foreign_certificate_date": "Date of issue",
+            "consignee_name": _("Consignee name"),
+            "consignee_address": _("Consignee address"),
+            "consignee_country": _("Consignee country"),
+            "third_party_invoicing": _("The goods are invoiced by a third party"),
+            "back_to_back": _(
+                "The goods are re-exported as they came, with a foreign certificate "
+                "of origin (back-to-back, non-preferential only)"
+            ),
+            "foreign_certificate_number": _("Foreign certificate's number"),
+            "foreign_certificate_issuer": _("Issued by"),
+            "foreign_certificate_country": _("Country of origin it certifies"),
+            "foreign_certificate_date": _("Date of issue"),
         }
 
     required = {
-        "consignee_name": "Enter the consignee's name.",
-        "consignee_address": "Enter the consignee's address.",
-        "consignee_country": "Choose the consignee's country.",
+        "consignee_name": _("Enter the consignee's name."),
+        "consignee_address": _("Enter the consignee's address."),
+        "consignee_country": _("Choose the consignee's country."),
     }
 
     def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
@@ -272,19 +280,25 @@ class TransportForm(SectionForm):
         model = Application
         fields = list(TRANSPORT_FIELDS)
         widgets = {"departure_date": DATE_WIDGET}
-        labels = {"vessel_or_flight": "Vessel, flight or vehicle"}
+        labels = {
+            "transport_mode": _("Transport mode"),
+            "vessel_or_flight": _("Vessel, flight or vehicle"),
+            "port_of_loading": _("Port of loading"),
+            "port_of_discharge": _("Port of discharge"),
+            "departure_date": _("Departure date"),
+        }
 
     required = {
-        "transport_mode": "Choose the mode of transport.",
-        "vessel_or_flight": "Enter the vessel, flight or vehicle.",
-        "port_of_loading": "Enter the port of loading.",
-        "port_of_discharge": "Enter the port of discharge.",
-        "departure_date": "Enter the departure date.",
+        "transport_mode": _("Choose the mode of transport."),
+        "vessel_or_flight": _("Enter the vessel, flight or vehicle."),
+        "port_of_loading": _("Enter the port of loading."),
+        "port_of_discharge": _("Enter the port of discharge."),
+        "departure_date": _("Enter the departure date."),
     }
 
     def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, partial=partial, **kwargs)
-        placeholder(self, "transport_mode", "Choose the mode of transport")
+        placeholder(self, "transport_mode", str(_("Choose the mode of transport")))
 
     def clean_departure_date(self) -> Any:
         value = self.cleaned_data.get("departure_date")
@@ -303,11 +317,11 @@ class DeclarationForm(SectionForm):
         ]
         widgets = {"declaration_date": DATE_WIDGET}
         labels = {
-            "declaration_name": "Name of the signatory",
-            "declaration_designation": "Designation",
-            "declaration_place": "Place",
-            "declaration_date": "Date",
-            "declaration_accepted": (
+            "declaration_name": _("Name of the signatory"),
+            "declaration_designation": _("Designation"),
+            "declaration_place": _("Place"),
+            "declaration_date": _("Date"),
+            "declaration_accepted": _(
                 "I declare that the above details and statements are correct, that all the "
                 "goods were produced in India and that they comply with the origin "
                 "requirements for the goods exported to the destination country."
@@ -315,11 +329,11 @@ class DeclarationForm(SectionForm):
         }
 
     required = {
-        "declaration_name": "Enter the name of the signatory.",
-        "declaration_designation": "Enter the signatory's designation.",
-        "declaration_place": "Enter the place where the declaration is made.",
-        "declaration_date": "Enter the date of the declaration.",
-        "declaration_accepted": "Tick the box to make the declaration.",
+        "declaration_name": _("Enter the name of the signatory."),
+        "declaration_designation": _("Enter the signatory's designation."),
+        "declaration_place": _("Enter the place where the declaration is made."),
+        "declaration_date": _("Enter the date of the declaration."),
+        "declaration_accepted": _("Tick the box to make the declaration."),
     }
 
     def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
@@ -332,12 +346,12 @@ class InvoiceForm(LengthLimitedForm, forms.ModelForm):
         model = Invoice
         fields = ["number", "date", "currency"]
         widgets = {"date": DATE_WIDGET}
-        labels = {"number": "Invoice number", "date": "Invoice date"}
+        labels = {"number": _("Invoice number"), "date": _("Invoice date")}
 
     required = {
-        "number": "Enter the invoice number.",
-        "date": "Enter the invoice date.",
-        "currency": "Enter the currency of the invoice, such as USD.",
+        "number": _("Enter the invoice number."),
+        "date": _("Enter the invoice date."),
+        "currency": _("Enter the currency of the invoice, such as USD."),
     }
 
     def clean_currency(self) -> str:
@@ -358,27 +372,30 @@ class LineItemForm(LengthLimitedForm, forms.ModelForm):
         fields = list(LINE_ITEM_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {
-            "package_count": "Number of packages",
-            "package_kind": "Kind of packages",
-            "description": "Description of goods",
-            "hs_code": "HS code (8 digits)",
-            "criterion_percentage": "Percentage (for a value-content criterion)",
-            "gross_weight_kg": "Gross weight (kg)",
-            "fob_value": "FOB value",
-            "fob_currency": "FOB currency",
+            "quantity": _("Quantity"),
+            "unit": _("Unit"),
+            "marks_and_numbers": _("Marks and numbers"),
+            "package_count": _("Number of packages"),
+            "package_kind": _("Kind of packages"),
+            "description": _("Description of goods"),
+            "hs_code": _("HS code (8 digits)"),
+            "criterion_percentage": _("Percentage (for a value-content criterion)"),
+            "gross_weight_kg": _("Gross weight (kg)"),
+            "fob_value": _("FOB value"),
+            "fob_currency": _("FOB currency"),
         }
 
     required = {
-        "package_count": "Enter the number of packages.",
-        "package_kind": "Enter the kind of packages, such as cartons.",
-        "description": "Enter the description of the goods.",
-        "hs_code": "Enter the 8-digit HS code.",
-        "origin_criterion": "Choose the origin criterion.",
-        "quantity": "Enter the quantity.",
-        "unit": "Enter the unit of quantity, such as pcs or kg.",
-        "gross_weight_kg": "Enter the gross weight in kg.",
-        "fob_value": "Enter the FOB value.",
-        "fob_currency": "Enter the FOB currency, such as USD.",
+        "package_count": _("Enter the number of packages."),
+        "package_kind": _("Enter the kind of packages, such as cartons."),
+        "description": _("Enter the description of the goods."),
+        "hs_code": _("Enter the 8-digit HS code."),
+        "origin_criterion": _("Choose the origin criterion."),
+        "quantity": _("Enter the quantity."),
+        "unit": _("Enter the unit of quantity, such as pcs or kg."),
+        "gross_weight_kg": _("Enter the gross weight in kg."),
+        "fob_value": _("Enter the FOB value."),
+        "fob_currency": _("Enter the FOB currency, such as USD."),
     }
 
     # The order of the page (item_form.html), so that the error summary reads in that order.

@@ -16,6 +16,7 @@ from django.utils import translation
 
 from accounts.models import User
 from applications.declaration import declaration_sign_confirm
+from applications.forms import DeclarationForm, PartiesForm, TransportForm
 from applications.reference_checks import currency_clean, departure_date_check
 from applications.selectors import fee_for
 from applications.services import payment_start
@@ -136,3 +137,16 @@ def test_the_in_lieu_fee_is_explained_in_hindi(ready):
     assert fee is not None
     assert "जारी प्रमाणपत्र के लिए शुल्क का 50% लेती है" in fee.explanation
     assert "instead of" not in fee.explanation
+
+
+def test_the_application_sections_label_and_refuse_in_hindi(ready):
+    with translation.override("hi"):
+        transport = TransportForm({}, instance=ready)
+        assert transport.fields["port_of_loading"].label == "लदान बंदरगाह"
+        assert transport.errors["port_of_loading"] == ["लदान बंदरगाह दर्ज करें।"]
+        parties = PartiesForm({}, instance=ready)
+        assert parties.fields["consignee_name"].label == "परेषिती का नाम"
+        assert parties.errors["consignee_name"] == ["परेषिती का नाम दर्ज करें।"]
+        declaration = DeclarationForm({}, instance=ready)
+        assert declaration.fields["declaration_name"].label == "हस्ताक्षरकर्ता का नाम"
+        assert str(declaration.fields["declaration_accepted"].label).startswith("मैं घोषणा")

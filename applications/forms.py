@@ -346,7 +346,11 @@ class InvoiceForm(LengthLimitedForm, forms.ModelForm):
         model = Invoice
         fields = ["number", "date", "currency"]
         widgets = {"date": DATE_WIDGET}
-        labels = {"number": _("Invoice number"), "date": _("Invoice date")}
+        labels = {
+            "number": _("Invoice number"),
+            "date": _("Invoice date"),
+            "currency": _("Currency"),
+        }
 
     required = {
         "number": _("Enter the invoice number."),

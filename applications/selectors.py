@@ -425,31 +425,31 @@ def application_sections(application: Application) -> list[Section]:
     return [
         Section(
             "parties",
-            "Exporter and consignee",
+            gettext("Exporter and consignee"),
             "applications:parties",
             _state(_filled(application, parties_fields), len(parties_fields)),
         ),
         Section(
             "transport",
-            "Transport and route",
+            gettext("Transport and route"),
             "applications:transport",
             _state(_filled(application, TRANSPORT_FIELDS), len(TRANSPORT_FIELDS)),
         ),
         Section(
             "invoices",
-            "Invoices",
+            gettext("Invoices"),
             "applications:invoices",
             COMPLETED if application.invoices.all() else NOT_STARTED,
         ),
         Section(
             "goods",
-            "Goods",
+            gettext("Goods"),
             "applications:goods",
             COMPLETED if application.items.all() else NOT_STARTED,
         ),
         Section(
             "documents",
-            "Supporting documents",
+            gettext("Supporting documents"),
             "applications:documents",
             _state(required_there if kinds else 0, len(REQUIRED_DOCUMENTS))
             if kinds
@@ -457,7 +457,7 @@ def application_sections(application: Application) -> list[Section]:
         ),
         Section(
             "declaration",
-            "Exporter's declaration",
+            gettext("Exporter's declaration"),
             "applications:declaration",
             _state(declaration, len(DECLARATION_FIELDS) + 1),
         ),

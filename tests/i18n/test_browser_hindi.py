@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.models import User
+from accounts.sms import MemorySMSBackend
+from applications.models import Application
+from tests.accounts.conftest import code_from_sms
+from tests.browser import sign_in_exporter
+from tests.e2e.journey import ITEMS, apply_for_aifta
 from tests.factories import DEFAULT_PASSWORD, ApplicationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,3 +68,32 @@ def test_a_first_visitor_switches_to_hindi_and_stays_in_it_after_signing_in(
     page.wait_for_load_state()
     assert page.evaluate("document.documentElement.lang") == "en"
     assert User.objects.get(pk=alice.pk).language == "en-in"
+
+
+def test_an_exporter_in_hindi_applies_uploads_declares_pays_and_submits_at_360_px(
+    page, screenshot, alice, reference_data, tmp_path
+):
+    """The English apply journey (tests/e2e/journey.py) with Alice's language Hindi, found by
+    the Hindi of each label and button, in a 360 px viewport."""
+    alice.mobile, alice.language = "+919811112222", "hi"
+    alice.save(update_fields=["mobile", "language"])
+    page.set_viewport_size({"width": 360, "height": 900})
+    sign_in_exporter(page, alice.username, DEFAULT_PASSWORD)
+
+    def hindi(text: str) -> str:
+        with translation.override("hi"):
+            return gettext(text)
+
+    reference = apply_for_aifta(
+        page,
+        lambda name, pg: screenshot(pg, f"hi-{name}"),
+        office_label=reference_data["eic_mumbai"].name,
+        work_dir=tmp_path,
+        items=ITEMS[:1],
+        signing_code=lambda: code_from_sms(
+            [m for m in MemorySMSBackend.outbox if "sign the declaration" in m.body]
+        ),
+        tr=hindi,
+    )
+    assert page.evaluate("document.documentElement.lang") == "hi"
+    assert Application.objects.get(reference=reference).status == "submitted"

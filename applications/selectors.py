@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -153,10 +154,15 @@ def _matched_ids(branches: Sequence[QuerySet[Any]]) -> list[list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
     for number, branch in enumerate(branches):
-        sql, branch_params = branch.order_by()[: FEW_MATCHES + 1].query.sql_with_params()
+        try:
+            sql, branch_params = branch.order_by()[: FEW_MATCHES + 1].query.sql_with_params()
+        except EmptyResultSet:  # a scope that can match nothing (no firm, `pk__in=[]`)
+            continue
         parts.append(f"SELECT {number}, b.* FROM ({sql}) AS b")  # noqa: S608
         params.extend(branch_params)
     found: list[list[Any]] = [[] for _ in branches]
+    if not parts:
+        return found
     with connections[branches[0].db].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         for number, value in cursor.fetchall():

@@ -33,8 +33,12 @@ logger = logging.getLogger(__name__)
 # check holds its web thread while the sandboxed child works (up to the budget's wall
 # seconds): six hostile files sent together held every thread of the portal for about 5 s
 # (issue 33). With one at a time, a process's other threads (gunicorn.conf.py runs two per
-# worker) stay free for the pages; a second upload meanwhile is told to try again (503).
+# worker) stay free for the pages; a second upload meanwhile waits briefly for the slot, then
+# is told to try again (503).
 CHECKS_AT_ONCE = 1
+# How long an upload waits for the slot before it is told to try again: two ordinary checks
+# that overlap (a genuine PDF takes a fraction of a second) both get their answer.
+SLOT_WAIT_SECONDS = 2.0
 _slots = threading.BoundedSemaphore(CHECKS_AT_ONCE)
 
 
@@ -53,7 +57,7 @@ def document_check(data: bytes) -> PdfCheck:
         # it could not be checked (and log it), never "authentic" and never a 500.
         logger.exception("The trust roots or CRLs could not be read for an upload check")
         return PdfCheck(False, "unchecked", sha256)
-    if not _slots.acquire(blocking=False):
+    if not _slots.acquire(timeout=SLOT_WAIT_SECONDS):
         logger.warning("An uploaded PDF was not checked: %d checks already run", CHECKS_AT_ONCE)
         raise sandbox.Busy
     try:

@@ -168,3 +168,19 @@ def test_a_search_that_begins_like_a_reference_matches_from_its_start(
     assert list(alice_client.get(LIST, {"q": ready.reference[4:]}).context["page_obj"]) == [ready]
     page = alice_client.get(LIST).content.decode()
     assert "matches the references that begin with it" in page
+
+
+@pytest.mark.parametrize("query", ["ab", "abc", "COO-2026"])
+def test_an_agent_no_firm_authorises_any_more_searches_and_finds_nothing(alice, query):
+    """Kurt's authorisation by Alice's firm ended: no firm is his to see, so every search
+    (short, substring, reference-like) has no scope at all to look in; it finds nothing,
+    rather than fail."""
+    from tests.accounts.agent_factories import kurt_forwarding
+    from tests.clients import exporter_client
+
+    kurt = kurt_forwarding(alice.exporter_profile.iec_record, alice).user
+
+    response = exporter_client(kurt).get(reverse("applications:list"), {"q": query})
+
+    assert response.status_code == 200
+    assert list(response.context["page_obj"]) == []

@@ -42,12 +42,12 @@ def test_a_days_settlement_lists_the_wallet_fees_of_the_agencys_applications_onl
     agency's (issue 34: a join walked every application of the agency)."""
     from applications import wallet
     from applications.gst_register import settlement_report
+    from tests.factories import ready_to_pay
 
-    from .test_report_rollups import ready_draft
     from .wallet_helpers import fund
 
     fund(alice, 1000)
-    application = ready_draft(alice, reference_data)
+    application = ready_to_pay(alice, reference_data)
     wallet.wallet_pay_fee(application_id=application.pk, user=alice)
     today = timezone.localdate()
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from bench import sitting
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 # The suite's own environment must not leak into a bench: it sets up its own.
 _SUITE_ONLY = (
@@ -36,7 +38,11 @@ def _postgres_url(name: str) -> str:
     if db["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("this bench needs PostgreSQL (DATABASE_URL): CI's second pass runs it")
     host, port, user = db["HOST"] or "127.0.0.1", db["PORT"] or 5432, db["USER"] or "postgres"
-    return f"postgres://{user}@{host}:{port}/{name}"
+    url = f"postgres://{user}@{host}:{port}/{name}"
+    # A smoke run starts from nothing: a database an earlier checkout migrated (a migration
+    # since renamed or renumbered) would fail this one's migrate, whatever the bench does.
+    sitting.fresh_database(url)
+    return url
 
 
 def _redis_url() -> str:

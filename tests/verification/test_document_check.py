@@ -327,3 +327,19 @@ def test_a_check_that_ran_out_of_its_budget_gives_its_slot_back(client, genuine_
     monkeypatch.undo()
 
     assert upload(client, genuine_pdf).status_code == 200
+
+
+def test_an_upload_that_overlaps_an_ordinary_check_waits_for_the_slot_and_is_answered(
+    client, genuine_pdf
+):
+    import threading
+
+    from verification import document_check
+
+    assert document_check._slots.acquire(blocking=False)
+    threading.Timer(0.3, document_check._slots.release).start()  # the other check ends
+
+    response = upload(client, genuine_pdf)
+
+    assert response.status_code == 200
+    assert "Authentic and unaltered" in response.content.decode()
